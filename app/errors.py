@@ -1,0 +1,89 @@
+"""One error tree for the whole app; a single Flask handler turns it into {"code","message","details"}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    """Base of every error the API reports; carries a stable code, an HTTP status and details."""
+
+    code = "internal_error"
+    status = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class ValidationFailed(AppError):
+    code, status = "validation_error", 400
+
+
+class NotFound(AppError):
+    code, status = "not_found", 404
+
+
+class Conflict(AppError):
+    code, status = "conflict", 409
+
+
+class PayloadTooLarge(AppError):
+    code, status = "payload_too_large", 413
+
+
+class UnsupportedParam(AppError):
+    code, status = "unsupported_param", 422
+
+
+class ProviderNotConfigured(AppError):
+    code, status = "provider_not_configured", 400
+
+
+class ProviderError(AppError):
+    """A failure talking to an outside service (text LLM or image provider)."""
+
+    code, status = "provider_unavailable", 503
+
+    # Provider error code -> HTTP status the API answers with.
+    STATUS_BY_CODE = {
+        "provider_auth": 502,
+        "provider_quota": 502,
+        "provider_rate_limited": 503,
+        "provider_timeout": 504,
+        "provider_unavailable": 503,
+        "provider_bad_response": 502,
+        "content_blocked": 422,
+        "unsupported_param": 422,
+    }
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        provider: str,
+        upstream_status: int | None = None,
+        retryable: bool = False,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        info = {"provider": provider, **(details or {})}
+        if upstream_status is not None:
+            info["upstream_status"] = upstream_status
+        super().__init__(message, code=code, status=self.STATUS_BY_CODE.get(code, 502), details=info)
+        self.provider = provider
+        self.upstream_status = upstream_status
+        self.retryable = retryable

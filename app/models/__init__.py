@@ -1,0 +1,1 @@
+"""Pydantic models, split by purpose: request, response and domain."""

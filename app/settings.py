@@ -1,0 +1,107 @@
+"""Typed application settings: the only module that reads the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Provider name -> the settings field that holds its key (None: needs no key).
+PROVIDER_KEY_ENV: dict[str, str | None] = {
+    "demo": None,
+    "openai": "OPENAI_IMAGE_API_KEY",
+    "grok": "GROK_API_KEY",
+    "nano_banana": "NANO_BANANA_API_KEY",
+}
+
+
+class Settings(BaseSettings):
+    """Every knob SFUMATO has; defaults suit a local run with no keys (offline demo mode)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Server
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # Storage and limits
+    storage_dir: Path = Path("./data/sessions")
+    max_iterations_default: int = Field(3, ge=1, le=20)
+    max_iterations: int = Field(10, ge=1, le=50)
+    target_score_default: int = Field(90, ge=1, le=100)
+    max_goal_chars: int = Field(2000, ge=10)
+    max_prompt_chars: int = Field(8000, ge=100)
+    max_feedback_chars: int = Field(2000, ge=10)
+    max_request_bytes: int = Field(256 * 1024, ge=1024)
+    max_image_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+
+    # OpenRouter (every text and vision LLM call)
+    openrouter_api_key: SecretStr | None = None
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    openrouter_app_url: str = "https://github.com/sfumato-app/sfumato"
+    openrouter_app_title: str = "SFUMATO"
+    model_prompt_gen: str = "x-ai/grok-4.1-fast"
+    model_prompt_revise: str = "x-ai/grok-4.1-fast"
+    model_judge: str = "x-ai/grok-4"
+    model_recommend: str = "x-ai/grok-4.1-fast"
+
+    # Image providers
+    openai_image_api_key: SecretStr | None = None
+    openai_image_base_url: str = "https://api.openai.com/v1"
+    openai_image_model: str = "gpt-image-1.5"
+    grok_api_key: SecretStr | None = None
+    grok_base_url: str = "https://api.x.ai/v1"
+    grok_image_model: str = "grok-imagine-image"
+    nano_banana_api_key: SecretStr | None = None
+    nano_banana_base_url: str = "https://generativelanguage.googleapis.com/v1beta"
+    nano_banana_model: str = "gemini-2.5-flash-image"
+
+    # Outgoing HTTP
+    http_connect_timeout_s: float = Field(5.0, gt=0)
+    text_read_timeout_s: float = Field(60.0, gt=0)
+    image_read_timeout_s: float = Field(180.0, gt=0)
+    http_max_retries: int = Field(2, ge=0, le=6)
+    http_backoff_base_s: float = Field(0.5, ge=0)
+    http_backoff_cap_s: float = Field(8.0, ge=0)
+    http_retry_after_cap_s: float = Field(60.0, ge=0)
+
+    # Demo provider: seconds of artificial latency per step, so the live progress can be seen.
+    demo_step_delay_s: float = Field(0.0, ge=0, le=10)
+
+    @field_validator(
+        "openrouter_api_key",
+        "openai_image_api_key",
+        "grok_api_key",
+        "nano_banana_api_key",
+        mode="before",
+    )
+    @classmethod
+    def _blank_key_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        return value.upper()
+
+    def key_for(self, env_name: str | None) -> str | None:
+        """The secret value of a key setting by its variable name, or None when unset."""
+        if env_name is None:
+            return None
+        secret = getattr(self, env_name.lower())
+        return secret.get_secret_value() if secret else None
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redaction filter."""
+        names = ["OPENROUTER_API_KEY", *[n for n in PROVIDER_KEY_ENV.values() if n]]
+        return [v for v in (self.key_for(n) for n in names) if v]
+
+    @property
+    def text_mode(self) -> str:
+        """`openrouter` when its key is set, else the labelled `offline` stand-in."""
+        return "openrouter" if self.openrouter_api_key else "offline"

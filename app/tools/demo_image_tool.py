@@ -1,0 +1,193 @@
+"""Offline demo image provider: a deterministic Pillow picture that visibly follows the prompt's blocks.
+
+It needs no key and no network. Colours follow the style and lighting wording, the subject's placement
+and size follow the composition and camera wording, the seed moves the grain, and the subject text is
+written on the picture unless the prompt asks for no text. Same prompt and params, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import re
+import textwrap
+import time
+from typing import Any, ClassVar
+
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+
+from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.settings import Settings
+
+_LONG_SIDE = {"small": 512, "medium": 768, "large": 1024}
+_MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+# Wording -> (top colour, bottom colour); the first match in the style+lighting text wins.
+_PALETTES: tuple[tuple[tuple[str, ...], tuple[int, int, int], tuple[int, int, int]], ...] = (
+    (("neon", "cyberpunk", "synthwave"), (255, 0, 170), (20, 0, 60)),
+    (("noir", "monochrome", "black and white", "grayscale"), (200, 200, 200), (10, 10, 10)),
+    (("golden", "sunset", "warm", "dawn", "sunrise", "amber"), (255, 170, 80), (120, 40, 70)),
+    (("night", "moon", "dark", "midnight", "blue hour"), (40, 60, 140), (5, 5, 25)),
+    (("forest", "green", "moss", "jungle"), (110, 170, 90), (20, 50, 30)),
+    (("snow", "winter", "ice", "frost"), (225, 235, 250), (120, 140, 175)),
+    (("pastel", "soft", "dreamy", "watercolor"), (240, 200, 225), (170, 200, 235)),
+    (("ocean", "sea", "underwater", "teal"), (60, 170, 190), (10, 40, 80)),
+)
+_STYLE_PRESETS = ["none", "photographic", "illustration", "watercolor", "noir", "neon"]
+
+
+def _section(text: str, label: str) -> str:
+    """The text of one labelled line ("Style: ...") of a rendered prompt."""
+    match = re.search(rf"(?im)^{label}:\s*(.+)$", text)
+    return match.group(1).strip() if match else ""
+
+
+class DemoImageTool:
+    """The `demo` provider: always available, labelled as a demo everywhere."""
+
+    name: ClassVar[str] = "demo"
+    key_env: ClassVar[str | None] = None
+    model_id: ClassVar[str] = "sfumato-demo-1"
+
+    def __init__(self, settings: Settings, transport: Any = None) -> None:
+        self.delay_s = settings.demo_step_delay_s
+
+    @classmethod
+    def capabilities(cls, settings: Settings) -> ProviderCapabilities:
+        return ProviderCapabilities(
+            name=cls.name,
+            label="Offline demo",
+            description="Draws a local placeholder picture from the prompt. No key, no cost, not AI.",
+            is_demo=True,
+            models=[cls.model_id],
+            supported_aspect_ratios=["1:1", "3:2", "2:3", "4:3", "3:4", "16:9", "9:16"],
+            supported_resolutions=list(_LONG_SIDE),
+            supported_output_formats=list(_MIME),
+            supports_seed=True,
+            supports_negative_prompt=True,
+            supports_style_presets=True,
+            style_presets=_STYLE_PRESETS,
+            defaults={
+                "model": cls.model_id,
+                "aspect_ratio": "1:1",
+                "resolution": "small",
+                "output_format": "png",
+                "style_preset": "none",
+            },
+        )
+
+    def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage:
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        image = self.draw(prompt, params)
+        fmt = params.get("output_format", "png")
+        buffer = io.BytesIO()
+        image.save(buffer, format=fmt.upper(), **({"quality": 90} if fmt != "png" else {}))
+        return GeneratedImage(
+            data=buffer.getvalue(), mime=_MIME[fmt], ext=fmt, model=self.model_id, usage={}
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    # Drawing -----------------------------------------------------------------------------------
+
+    def draw(self, prompt: RenderedPrompt, params: dict[str, Any]) -> Image.Image:
+        text = prompt.text
+        look = " ".join([_section(text, "Style"), _section(text, "Lighting"), params.get("style_preset", "")]).lower()
+        width, height = self._size(params)
+        seed = int(params.get("seed") or int(hashlib.sha256(text.encode()).hexdigest()[:8], 16))
+        image = self._gradient(width, height, *self._palette(look, text))
+        self._subject(image, text, seed)
+        image = self._finish(image, text, look, seed)
+        avoid = (prompt.negative or "") + " " + _section(text, "Avoid")
+        if not re.search(r"(?i)\b(text|letters|words|caption)\b", avoid):
+            self._caption(image, text)
+        ImageDraw.Draw(image).text(
+            (image.width - 64, 10), "DEMO", fill=(255, 255, 255), font=ImageFont.load_default(size=16)
+        )
+        return image
+
+    @staticmethod
+    def _size(params: dict[str, Any]) -> tuple[int, int]:
+        long_side = _LONG_SIDE.get(params.get("resolution", "small"), 512)
+        w_ratio, h_ratio = (float(x) for x in params.get("aspect_ratio", "1:1").split(":"))
+        if w_ratio >= h_ratio:
+            return long_side, max(64, round(long_side * h_ratio / w_ratio))
+        return max(64, round(long_side * w_ratio / h_ratio)), long_side
+
+    @staticmethod
+    def _palette(look: str, text: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        for words, top, bottom in _PALETTES:
+            if any(word in look for word in words):
+                return top, bottom
+        digest = hashlib.sha256(text.encode()).digest()
+        return (digest[0] // 2 + 60, digest[1] // 2 + 60, digest[2] // 2 + 90), (digest[3] // 6, 10, digest[4] // 5 + 20)
+
+    @staticmethod
+    def _gradient(width: int, height: int, top: tuple[int, ...], bottom: tuple[int, ...]) -> Image.Image:
+        column = Image.new("RGB", (1, 256))
+        for y in range(256):
+            t = y / 255
+            column.putpixel((0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
+        return column.resize((width, height), Image.Resampling.BICUBIC)
+
+    @staticmethod
+    def _subject(image: Image.Image, text: str, seed: int) -> None:
+        """A soft glowing form whose place and size follow the composition and camera wording."""
+        layout = (_section(text, "Composition") + " " + _section(text, "Camera")).lower()
+        width, height = image.size
+        scale = 0.42
+        if re.search(r"close-?up|macro|portrait|tight", layout):
+            scale = 0.62
+        elif re.search(r"wide|panoram|establishing|distant|aerial", layout):
+            scale = 0.24
+        cx = 0.5
+        if re.search(r"thirds|left", layout):
+            cx = 1 / 3
+        elif "right" in layout:
+            cx = 2 / 3
+        cy = 0.58 if re.search(r"low|ground|horizon", layout) else 0.5
+        rng = random.Random(seed)
+        glow = Image.new("L", image.size, 0)
+        draw = ImageDraw.Draw(glow)
+        radius = scale * min(width, height) / 2
+        for _ in range(5):
+            jitter = radius * 0.25
+            x, y = cx * width + rng.uniform(-jitter, jitter), cy * height + rng.uniform(-jitter, jitter)
+            r = radius * rng.uniform(0.6, 1.0)
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=rng.randint(150, 230))
+        glow = glow.filter(ImageFilter.GaussianBlur(radius * 0.35))
+        light = Image.new("RGB", image.size, (255, 244, 225))
+        image.paste(light, (0, 0), glow)
+
+    @staticmethod
+    def _finish(image: Image.Image, text: str, look: str, seed: int) -> Image.Image:
+        camera = _section(text, "Camera").lower()
+        if re.search(r"bokeh|shallow|depth of field|f/1", camera):
+            image = image.filter(ImageFilter.GaussianBlur(2))
+        if "watercolor" in look:
+            image = ImageOps.posterize(image.filter(ImageFilter.SMOOTH_MORE), 4)
+        if re.search(r"noir|monochrome|black and white|grayscale", look):
+            image = ImageOps.grayscale(image).convert("RGB")
+        rng = random.Random(seed)
+        grain = ImageDraw.Draw(image)
+        for _ in range(image.width * image.height // 400):
+            x, y = rng.randrange(image.width), rng.randrange(image.height)
+            shade = rng.randint(0, 255)
+            grain.point((x, y), fill=(shade, shade, shade))
+        return image
+
+    @staticmethod
+    def _caption(image: Image.Image, text: str) -> None:
+        subject = next((line for line in text.splitlines() if line.strip() and ":" not in line[:14]), "")
+        if not subject:
+            return
+        draw = ImageDraw.Draw(image)
+        font = ImageFont.load_default(size=max(12, image.width // 36))
+        lines = textwrap.wrap(subject, width=42)[:3]
+        line_height = font.size + 6
+        top = image.height - line_height * len(lines) - 16
+        draw.rectangle((0, top - 10, image.width, image.height), fill=(0, 0, 0))
+        for number, line in enumerate(lines):
+            draw.text((16, top + number * line_height), line, fill=(235, 235, 235), font=font)

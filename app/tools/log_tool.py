@@ -1,0 +1,101 @@
+"""Structured JSON logging with request/session context, and a filter that keeps secrets and base64 out."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+from app.utils.string_utils import scrub_base64
+
+_CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})
+_BEARER = re.compile(r"(?i)(bearer\s+|x-goog-api-key[\"':=\s]+|api[_-]?key[\"':=\s]+)[^\s\"',;]+")
+_ROOT = "sfumato"
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A logger under the app's namespace; its records are scrubbed before any handler sees them."""
+    logger = logging.getLogger(f"{_ROOT}.{name}")
+    if _REDACTOR not in logger.filters:
+        logger.addFilter(_REDACTOR)
+    return logger
+
+
+@contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Adds fields (request_id, session_id, step, provider...) to every record logged inside."""
+    token = _CONTEXT.set({**_CONTEXT.get(), **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current_context() -> dict[str, Any]:
+    return dict(_CONTEXT.get())
+
+
+def bind_context(fields: dict[str, Any]) -> contextvars.Token:
+    """Sets the context wholesale (for a worker thread); undo with `unbind_context`."""
+    return _CONTEXT.set(dict(fields))
+
+
+def unbind_context(token: contextvars.Token) -> None:
+    _CONTEXT.reset(token)
+
+
+class RedactingFilter(logging.Filter):
+    """Adds the context fields and scrubs secrets, auth headers and base64 runs from every record."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets: list[str] = []
+        self.set_secrets(secrets)
+
+    def set_secrets(self, secrets: Iterable[str]) -> None:
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[REDACTED]")
+        return scrub_base64(_BEARER.sub(lambda m: m.group(1) + "[REDACTED]", text))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in current_context().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        record.msg = self.scrub(record.getMessage())
+        record.args = None
+        for key, value in list(record.__dict__.items()):
+            if isinstance(value, str) and key not in ("msg", "name", "levelname", "pathname"):
+                setattr(record, key, self.scrub(value))
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+_REDACTOR = RedactingFilter()
+
+
+def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> logging.Logger:
+    """JSON logs on stderr for the app's namespace; idempotent (safe to call per app instance)."""
+    _REDACTOR.set_secrets(secrets)
+    logger = get_logger("app").parent or logging.getLogger(_ROOT)
+    logger.setLevel(level)
+    logger.propagate = True  # lets pytest's caplog see records
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", timestamp=False)
+    )
+    handler.addFilter(_REDACTOR)
+    logger.addHandler(handler)
+    return logger
