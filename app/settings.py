@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,21 +46,28 @@ class Settings(BaseSettings):
     openrouter_base_url: str = "https://openrouter.ai/api/v1"
     openrouter_app_url: str = "https://github.com/sfumato-app/sfumato"
     openrouter_app_title: str = "SFUMATO"
-    model_prompt_gen: str = "x-ai/grok-4.1-fast"
-    model_prompt_revise: str = "x-ai/grok-4.1-fast"
-    model_judge: str = "x-ai/grok-4"
-    model_recommend: str = "x-ai/grok-4.1-fast"
+    # Grok 4.3: the cheaper current Grok with image input and structured outputs (grok-4.1-fast
+    # and grok-4-fast are retired); the judge gets the stronger Grok 4.7, which also sees images.
+    model_prompt_gen: str = "x-ai/grok-4.3"
+    model_prompt_revise: str = "x-ai/grok-4.3"
+    model_judge: str = "x-ai/grok-4.7"
+    model_recommend: str = "x-ai/grok-4.3"
+    # Sent as OpenRouter's `reasoning.effort`; "low" keeps latency and cost down. Empty: not sent.
+    openrouter_reasoning_effort: str | None = "low"
 
     # Image providers
     openai_image_api_key: SecretStr | None = None
     openai_image_base_url: str = "https://api.openai.com/v1"
-    openai_image_model: str = "gpt-image-1.5"
+    openai_image_model: str = "gpt-image-2"
     grok_api_key: SecretStr | None = None
     grok_base_url: str = "https://api.x.ai/v1"
     grok_image_model: str = "grok-imagine-image"
+    # "b64_json" saves a second download of an expiring URL; "url" is handled too.
+    grok_response_format: Literal["b64_json", "url"] = "b64_json"
     nano_banana_api_key: SecretStr | None = None
     nano_banana_base_url: str = "https://generativelanguage.googleapis.com/v1beta"
-    nano_banana_model: str = "gemini-2.5-flash-image"
+    # Nano Banana 2.1; gemini-2.5-flash-image shut down 2026-10-02, gemini-3.1-flash-image 2026-10-29.
+    nano_banana_model: str = "gemini-nano-banana-2.1"
 
     # Outgoing HTTP
     http_connect_timeout_s: float = Field(5.0, gt=0)
@@ -78,6 +86,7 @@ class Settings(BaseSettings):
         "openai_image_api_key",
         "grok_api_key",
         "nano_banana_api_key",
+        "openrouter_reasoning_effort",
         mode="before",
     )
     @classmethod
