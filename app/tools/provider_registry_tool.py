@@ -14,6 +14,9 @@ from app.errors import ProviderNotConfigured, ValidationFailed
 from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
 from app.settings import Settings
 from app.tools.demo_image_tool import DemoImageTool
+from app.tools.grok_image_tool import GrokImageTool
+from app.tools.nano_banana_image_tool import NanoBananaImageTool
+from app.tools.openai_image_tool import OpenAIImageTool
 
 
 class RegisteredProvider(Protocol):
@@ -34,6 +37,9 @@ class RegisteredProvider(Protocol):
 
 PROVIDER_CLASSES: dict[str, type[RegisteredProvider]] = {
     "demo": DemoImageTool,
+    "openai": OpenAIImageTool,
+    "grok": GrokImageTool,
+    "nano_banana": NanoBananaImageTool,
 }
 
 

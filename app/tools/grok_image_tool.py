@@ -1,0 +1,164 @@
+"""xAI image generation (Grok Imagine): `POST /images/generations`, OpenAI-shaped.
+
+xAI takes `aspect_ratio` and `resolution` (not `size` or `style`, which it rejects); `quality` only
+matters to the 2.0 model. The answer holds either a hosted `url`, which expires and is downloaded at
+once (without our key, with a size cap), or `b64_json`. Its `revised_prompt` is what was drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.settings import Settings
+from app.tools.http_tool import (
+    HttpTool,
+    Sleep,
+    bad_response,
+    decode_base64_image,
+    prompt_for_provider,
+    sniff_image,
+)
+
+MODELS = ("grok-imagine-image", "grok-imagine-image-2.0")
+ASPECT_RATIOS = (
+    "1:1",
+    "3:2",
+    "2:3",
+    "4:3",
+    "3:4",
+    "16:9",
+    "9:16",
+    "2:1",
+    "1:2",
+    "19.5:9",
+    "9:19.5",
+    "20:9",
+    "9:20",
+)
+RESOLUTIONS = ("1k", "2k")
+QUALITIES = ("low", "medium")  # the price tiers of grok-imagine-image-2.0; others ignore it
+# Unsure: xAI documents no prompt limit; this is a conservative cap, the API's 400 still maps.
+MAX_PROMPT_CHARS = 8000
+
+
+class GrokImageTool:
+    """The `grok` image provider."""
+
+    name: ClassVar[str] = "grok"
+    key_env: ClassVar[str | None] = "GROK_API_KEY"
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        sleep: Sleep | None = None,
+    ) -> None:
+        key = settings.key_for(self.key_env) or ""
+        self.default_model = settings.grok_image_model
+        self.response_format = settings.grok_response_format
+        self.max_image_bytes = settings.max_image_bytes
+        common = {
+            "provider": self.name,
+            "read_timeout_s": settings.image_read_timeout_s,
+            "transport": transport,
+            "secrets": [key],
+            "sleep": sleep,
+        }
+        self.http = HttpTool(
+            settings,
+            base_url=settings.grok_base_url.rstrip("/") + "/",
+            headers={"Authorization": f"Bearer {key}"} if key else {},
+            **common,
+        )
+        # A separate client for hosted images: the key must never travel to the image host.
+        self.downloads = HttpTool(settings, **common)
+
+    @classmethod
+    def capabilities(cls, settings: Settings) -> ProviderCapabilities:
+        return ProviderCapabilities(
+            name=cls.name,
+            label="xAI Grok Imagine",
+            description="Fast, wide aspect-ratio menu; returns the prompt it actually drew from.",
+            key_env=cls.key_env,
+            models=list(dict.fromkeys([settings.grok_image_model, *MODELS])),
+            supported_aspect_ratios=list(ASPECT_RATIOS),
+            supported_resolutions=list(RESOLUTIONS),
+            supported_qualities=list(QUALITIES),
+            max_prompt_chars=MAX_PROMPT_CHARS,
+            defaults={
+                "model": settings.grok_image_model,
+                "aspect_ratio": "1:1",
+                "resolution": "1k",
+                "quality": "medium",
+            },
+            prompt_layout="prose",
+            guide="grok_prompting_guide.md",
+        )
+
+    def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage:
+        model = params.get("model") or self.default_model
+        text = prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS)
+        payload = build_payload(model, text, params, self.response_format)
+        body = self.http.post_json("images/generations", payload, model=model)
+        item = first_item(self.name, body)
+        data = self._image_bytes(item, model)
+        mime, ext = sniff_image(self.name, data)
+        usage = body.get("usage")
+        return GeneratedImage(
+            data=data,
+            mime=mime,
+            ext=ext,
+            model=model,
+            revised_prompt=item.get("revised_prompt") or None,
+            usage=usage if isinstance(usage, dict) else {},
+        )
+
+    def close(self) -> None:
+        self.http.close()
+        self.downloads.close()
+
+    def _image_bytes(self, item: dict[str, Any], model: str) -> bytes:
+        """Decode `b64_json`, or download `url` right away (hosted URLs expire)."""
+        encoded = item.get("b64_json")
+        if isinstance(encoded, str) and encoded:
+            return decode_base64_image(self.name, encoded)
+        url = item.get("url")
+        if not isinstance(url, str) or urlsplit(url).scheme != "https":
+            raise bad_response(self.name, "the answer had neither b64_json nor an https url")
+        data, _ = self.downloads.get_bytes(url, max_bytes=self.max_image_bytes)
+        return data
+
+
+def accepts_quality(model: str) -> bool:
+    """Only the 2.0 generation of Grok Imagine reads `quality` (it picks the price tier)."""
+    return "image-2" in model
+
+
+def build_payload(
+    model: str, prompt: str, params: dict[str, Any], response_format: str
+) -> dict[str, Any]:
+    """The request body: never `size` or `style`, which xAI rejects."""
+    payload: dict[str, Any] = {
+        "model": model,
+        "prompt": prompt,
+        "n": 1,
+        "response_format": response_format,
+    }
+    for field in ("aspect_ratio", "resolution"):
+        if params.get(field):
+            payload[field] = params[field]
+    if params.get("quality") and accepts_quality(model):
+        payload["quality"] = params["quality"]
+    return payload
+
+
+def first_item(provider: str, body: Any) -> dict[str, Any]:
+    items = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+        raise bad_response(provider, "no data[0] in the answer")
+    return items[0]
