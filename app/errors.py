@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class AppError(Exception):
@@ -59,7 +59,7 @@ class ProviderError(AppError):
     code, status = "provider_unavailable", 503
 
     # Provider error code -> HTTP status the API answers with.
-    STATUS_BY_CODE = {
+    STATUS_BY_CODE: ClassVar[dict[str, int]] = {
         "provider_auth": 502,
         "provider_quota": 502,
         "provider_rate_limited": 503,
@@ -83,7 +83,9 @@ class ProviderError(AppError):
         info = {"provider": provider, **(details or {})}
         if upstream_status is not None:
             info["upstream_status"] = upstream_status
-        super().__init__(message, code=code, status=self.STATUS_BY_CODE.get(code, 502), details=info)
+        super().__init__(
+            message, code=code, status=self.STATUS_BY_CODE.get(code, 502), details=info
+        )
         self.provider = provider
         self.upstream_status = upstream_status
         self.retryable = retryable

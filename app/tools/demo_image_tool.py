@@ -94,7 +94,9 @@ class DemoImageTool:
 
     def draw(self, prompt: RenderedPrompt, params: dict[str, Any]) -> Image.Image:
         text = prompt.text
-        look = " ".join([_section(text, "Style"), _section(text, "Lighting"), params.get("style_preset", "")]).lower()
+        look = " ".join(
+            [_section(text, "Style"), _section(text, "Lighting"), params.get("style_preset", "")]
+        ).lower()
         width, height = self._size(params)
         seed = int(params.get("seed") or int(hashlib.sha256(text.encode()).hexdigest()[:8], 16))
         image = self._gradient(width, height, *self._palette(look, text))
@@ -104,7 +106,10 @@ class DemoImageTool:
         if not re.search(r"(?i)\b(text|letters|words|caption)\b", avoid):
             self._caption(image, text)
         ImageDraw.Draw(image).text(
-            (image.width - 64, 10), "DEMO", fill=(255, 255, 255), font=ImageFont.load_default(size=16)
+            (image.width - 64, 10),
+            "DEMO",
+            fill=(255, 255, 255),
+            font=ImageFont.load_default(size=16),
         )
         return image
 
@@ -122,14 +127,22 @@ class DemoImageTool:
             if any(word in look for word in words):
                 return top, bottom
         digest = hashlib.sha256(text.encode()).digest()
-        return (digest[0] // 2 + 60, digest[1] // 2 + 60, digest[2] // 2 + 90), (digest[3] // 6, 10, digest[4] // 5 + 20)
+        return (digest[0] // 2 + 60, digest[1] // 2 + 60, digest[2] // 2 + 90), (
+            digest[3] // 6,
+            10,
+            digest[4] // 5 + 20,
+        )
 
     @staticmethod
-    def _gradient(width: int, height: int, top: tuple[int, ...], bottom: tuple[int, ...]) -> Image.Image:
+    def _gradient(
+        width: int, height: int, top: tuple[int, ...], bottom: tuple[int, ...]
+    ) -> Image.Image:
         column = Image.new("RGB", (1, 256))
         for y in range(256):
             t = y / 255
-            column.putpixel((0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
+            column.putpixel(
+                (0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+            )
         return column.resize((width, height), Image.Resampling.BICUBIC)
 
     @staticmethod
@@ -154,7 +167,9 @@ class DemoImageTool:
         radius = scale * min(width, height) / 2
         for _ in range(5):
             jitter = radius * 0.25
-            x, y = cx * width + rng.uniform(-jitter, jitter), cy * height + rng.uniform(-jitter, jitter)
+            x, y = cx * width + rng.uniform(-jitter, jitter), cy * height + rng.uniform(
+                -jitter, jitter
+            )
             r = radius * rng.uniform(0.6, 1.0)
             draw.ellipse((x - r, y - r, x + r, y + r), fill=rng.randint(150, 230))
         glow = glow.filter(ImageFilter.GaussianBlur(radius * 0.35))
@@ -180,7 +195,9 @@ class DemoImageTool:
 
     @staticmethod
     def _caption(image: Image.Image, text: str) -> None:
-        subject = next((line for line in text.splitlines() if line.strip() and ":" not in line[:14]), "")
+        subject = next(
+            (line for line in text.splitlines() if line.strip() and ":" not in line[:14]), ""
+        )
         if not subject:
             return
         draw = ImageDraw.Draw(image)

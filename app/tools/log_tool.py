@@ -14,7 +14,9 @@ from pythonjsonlogger.json import JsonFormatter
 
 from app.utils.string_utils import scrub_base64
 
-_CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})
+_CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "log_context", default=None
+)
 _BEARER = re.compile(r"(?i)(bearer\s+|x-goog-api-key[\"':=\s]+|api[_-]?key[\"':=\s]+)[^\s\"',;]+")
 _ROOT = "sfumato"
 
@@ -30,7 +32,9 @@ def get_logger(name: str) -> logging.Logger:
 @contextmanager
 def log_context(**fields: Any) -> Iterator[None]:
     """Adds fields (request_id, session_id, step, provider...) to every record logged inside."""
-    token = _CONTEXT.set({**_CONTEXT.get(), **{k: v for k, v in fields.items() if v is not None}})
+    token = _CONTEXT.set(
+        {**(_CONTEXT.get() or {}), **{k: v for k, v in fields.items() if v is not None}}
+    )
     try:
         yield
     finally:
@@ -38,7 +42,7 @@ def log_context(**fields: Any) -> Iterator[None]:
 
 
 def current_context() -> dict[str, Any]:
-    return dict(_CONTEXT.get())
+    return dict(_CONTEXT.get() or {})
 
 
 def bind_context(fields: dict[str, Any]) -> contextvars.Token:

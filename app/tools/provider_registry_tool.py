@@ -25,7 +25,9 @@ class RegisteredProvider(Protocol):
     name: ClassVar[str]
     key_env: ClassVar[str | None]
 
-    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None: ...
+    def __init__(
+        self, settings: Settings, transport: httpx.BaseTransport | None = None
+    ) -> None: ...
 
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities: ...

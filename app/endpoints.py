@@ -1,0 +1,140 @@
+"""Routes: each parses the request, calls one controller method and returns JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    request,
+    send_file,
+    send_from_directory,
+    stream_with_context,
+)
+from werkzeug.exceptions import BadRequest, NotFound
+
+from app.api_controller import ApiController
+from app.errors import AppError
+
+api = Blueprint("api", __name__, url_prefix="/api")
+web = Blueprint("web", __name__)
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+
+def controller() -> ApiController:
+    return current_app.extensions["sfumato"]
+
+
+def body() -> dict[str, Any]:
+    """The JSON object sent, {} for an empty body; anything else is a 400 `bad_json`."""
+    if not request.get_data(cache=True):
+        return {}
+    try:
+        data = request.get_json(force=True)
+    except BadRequest:
+        raise AppError("The request body is not valid JSON.", code="bad_json", status=400) from None
+    if not isinstance(data, dict):
+        raise AppError("The request body must be a JSON object.", code="bad_json", status=400)
+    return data
+
+
+@api.get("/health")
+def health() -> Any:
+    """Liveness and the text model mode."""
+    return controller().health()
+
+
+@api.get("/providers")
+def providers() -> Any:
+    """Image providers with availability and capabilities, the text model, the limits."""
+    return controller().providers()
+
+
+@api.post("/sessions")
+def create_session() -> Any:
+    """Starts a session: validates the settings and writes the starting prompt."""
+    return controller().create_session(body()), 201
+
+
+@api.get("/sessions")
+def list_sessions() -> Any:
+    """Past sessions, newest first."""
+    return controller().list_sessions()
+
+
+@api.get("/sessions/<session_id>")
+def get_session(session_id: str) -> Any:
+    """A session with all its iterations."""
+    return controller().get_session(session_id)
+
+
+@api.put("/sessions/<session_id>/prompt")
+def update_prompt(session_id: str) -> Any:
+    """The person's edit of the starting prompt (and block locks)."""
+    return controller().update_prompt(session_id, body())
+
+
+@api.post("/sessions/<session_id>/generate")
+def generate(session_id: str) -> Any:
+    """Generates and judges iteration 0 (200 when done, 202 with wait=false)."""
+    return controller().generate(session_id, body())
+
+
+@api.put("/sessions/<session_id>/feedback")
+def feedback(session_id: str) -> Any:
+    """The person's feedback; `accepted: true` finishes the session."""
+    return controller().feedback(session_id, body())
+
+
+@api.post("/sessions/<session_id>/optimize/run")
+def optimize_run(session_id: str) -> Any:
+    """Runs the revise -> generate -> judge loop (200 when done, 202 with wait=false)."""
+    return controller().optimize_run(session_id, body())
+
+
+@api.post("/sessions/<session_id>/optimize/cancel")
+def optimize_cancel(session_id: str) -> Any:
+    """Stops a run after the step in flight."""
+    return controller().optimize_cancel(session_id), 202
+
+
+@api.get("/sessions/<session_id>/events")
+def events(session_id: str) -> Response:
+    """Server-Sent Events: state, step, iteration, done."""
+    stream = controller().events(session_id)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(stream), mimetype="text/event-stream", headers=headers)
+
+
+@api.get("/sessions/<session_id>/download")
+def download(session_id: str) -> Response:
+    """The whole session (images, prompts, history) as one zip."""
+    data = controller().download(session_id)
+    headers = {"Content-Disposition": f'attachment; filename="sfumato-{session_id}.zip"'}
+    return Response(data, mimetype="application/zip", headers=headers)
+
+
+@web.get("/media/<session_id>/<name>")
+def media(session_id: str, name: str) -> Response:
+    """A stored image; only files inside the storage folder."""
+    path = controller().media_path(session_id, name)
+    if path is None:
+        raise NotFound()
+    return send_file(path, conditional=True, max_age=0)
+
+
+@web.get("/")
+def index() -> Response:
+    """The single-page app (or a page saying how to build it)."""
+    built = WEB_DIR / "dist" / "index.html"
+    page = built if built.is_file() else WEB_DIR / "templates" / "index.html"
+    return send_file(page, max_age=0)
+
+
+@web.get("/assets/<path:name>")
+def assets(name: str) -> Response:
+    """The SPA's hashed build files."""
+    return send_from_directory(WEB_DIR / "dist" / "assets", name, max_age=31536000)

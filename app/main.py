@@ -1,0 +1,112 @@
+"""Creates the Flask app from a Settings object, and runs it."""
+
+from __future__ import annotations
+
+import atexit
+import time
+import uuid
+from typing import Any
+
+import httpx
+from flask import Flask, Response, g, request
+from flask_cors import CORS
+from werkzeug.exceptions import HTTPException
+
+from app.api_controller import ApiController
+from app.container import build_container
+from app.endpoints import api, web
+from app.errors import AppError
+from app.settings import Settings
+from app.tools.log_tool import bind_context, configure_logging, get_logger, unbind_context
+
+log = get_logger("http")
+HTTP_CODES = {
+    404: ("not_found", "No such route or file."),
+    405: ("method_not_allowed", "This route does not accept that method."),
+    413: ("payload_too_large", "The request body is too large."),
+}
+
+
+def create_app(
+    settings: Settings | None = None, transport: httpx.BaseTransport | None = None
+) -> Flask:
+    """The app factory: tools, services and routes built from one Settings object."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.secret_values())
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.json.sort_keys = False
+    container = build_container(settings, transport)
+    app.extensions["sfumato"] = ApiController(container)
+    app.extensions["sfumato_container"] = container
+    if settings.cors_origins:
+        CORS(app, resources={r"/api/*": {"origins": settings.cors_origins}})
+    app.register_blueprint(api)
+    app.register_blueprint(web)
+    _register_errors(app, settings)
+    _register_request_log(app)
+    return app
+
+
+def _register_errors(app: Flask, settings: Settings) -> None:
+    @app.errorhandler(AppError)
+    def app_error(exc: AppError) -> tuple[dict[str, Any], int]:
+        return exc.to_dict(), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[dict[str, Any], int]:
+        status = exc.code or 500
+        code, message = HTTP_CODES.get(status, ("http_error", exc.description or "HTTP error"))
+        details: dict[str, Any] = {"path": request.path[:200]}
+        if status == 413:
+            details["limit_bytes"] = settings.max_request_bytes
+        return {"code": code, "message": message, "details": details}, status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[dict[str, Any], int]:
+        log.exception("unhandled error")
+        return {"code": "internal_error", "message": "Unexpected server error.", "details": {}}, 500
+
+
+def _register_request_log(app: Flask) -> None:
+    @app.before_request
+    def start() -> None:
+        g.started = time.perf_counter()
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
+        g.log_token = bind_context({"request_id": g.request_id})
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        ms = int((time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "latency_ms": ms,
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def unbind(_: BaseException | None) -> None:
+        token = g.pop("log_token", None)
+        if token is not None:
+            unbind_context(token)
+
+
+def run() -> None:
+    """`python -m app.main`: serve on HOST:PORT (127.0.0.1:8000 by default)."""
+    settings = Settings()
+    app = create_app(settings)
+    atexit.register(app.extensions["sfumato_container"].close)
+    mode = "OpenRouter (Grok)" if settings.text_mode == "openrouter" else "offline demo text model"
+    print(f"SFUMATO on http://{settings.host}:{settings.port}  (text: {mode})", flush=True)
+    app.run(host=settings.host, port=settings.port, threaded=True, debug=False, use_reloader=False)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,91 @@
+"""Request bodies. Limits come from Settings through the validation context (`{"settings": ...}`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+
+def _limit(info: ValidationInfo, name: str) -> int | None:
+    settings = (info.context or {}).get("settings")
+    return getattr(settings, name) if settings else None
+
+
+def _bounded_text(value: str, info: ValidationInfo, limit_name: str, allow_empty: bool) -> str:
+    value = value.strip()
+    if not value and not allow_empty:
+        raise ValueError("must not be empty")
+    limit = _limit(info, limit_name)
+    if limit is not None and len(value) > limit:
+        raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class CreateSessionRequest(_Body):
+    goal: str
+    provider: str = "demo"
+    image_params: dict[str, Any] = Field(default_factory=dict)
+    iterations_count: int | None = Field(None, ge=1)
+    target_score: int | None = Field(None, ge=1, le=100)
+
+    @field_validator("goal")
+    @classmethod
+    def _goal(cls, value: str, info: ValidationInfo) -> str:
+        return _bounded_text(value, info, "max_goal_chars", allow_empty=False)
+
+    @field_validator("iterations_count")
+    @classmethod
+    def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return _check_iterations(value, info)
+
+
+class UpdatePromptRequest(_Body):
+    prompt_text: str
+    locked_blocks: list[str] | None = None
+
+    @field_validator("prompt_text")
+    @classmethod
+    def _prompt(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        limit = _limit(info, "max_prompt_chars")
+        if limit is not None and len(value) > limit:
+            raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+        return value  # kept byte for byte: the frame must not change
+
+
+class GenerateRequest(_Body):
+    wait: bool = True
+
+
+class FeedbackRequest(_Body):
+    feedback: str = ""
+    accepted: bool = False
+
+    @field_validator("feedback")
+    @classmethod
+    def _feedback(cls, value: str, info: ValidationInfo) -> str:
+        return _bounded_text(value, info, "max_feedback_chars", allow_empty=True)
+
+
+class OptimizeRequest(_Body):
+    iterations_count: int | None = Field(None, ge=1)
+    target_score: int | None = Field(None, ge=1, le=100)
+    wait: bool = True
+
+    @field_validator("iterations_count")
+    @classmethod
+    def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return _check_iterations(value, info)
+
+
+def _check_iterations(value: int | None, info: ValidationInfo) -> int | None:
+    limit = _limit(info, "max_iterations")
+    if value is not None and limit is not None and value > limit:
+        raise ValueError(f"must be at most {limit} (MAX_ITERATIONS)")
+    return value

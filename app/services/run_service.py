@@ -1,0 +1,132 @@
+"""Background runs and live events: one worker thread per running session, fan-out to SSE listeners.
+
+A run is a callable executed in a worker thread with a `RunControl` it uses to report steps and to
+check for cancellation. Listeners get every event published for their session through a queue; the
+stream endpoint turns them into Server-Sent Events.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.errors import Conflict
+from app.tools.log_tool import bind_context, current_context, get_logger, unbind_context
+
+log = get_logger("runs")
+Event = tuple[str, Any]
+
+
+@dataclass
+class RunControl:
+    """Handed to a running job: publish events, and see whether a cancel was asked for."""
+
+    session_id: str
+    publish: Callable[[str, Any], None]
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+
+class RunService:
+    """Starts runs (at most one per session), fans events out, and cancels on request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[str, tuple[threading.Thread, RunControl]] = {}
+        self._listeners: dict[str, list[queue.Queue[Event]]] = {}
+
+    def start(
+        self,
+        session_id: str,
+        job: Callable[[RunControl], None],
+        wait: bool,
+        prepare: Callable[[], None] | None = None,
+    ) -> None:
+        """Runs `job` in a worker thread; with `wait`, returns when it is done.
+
+        `prepare` runs once the session is reserved and before the worker starts (to mark the session
+        running); if it raises, the reservation is released and nothing runs.
+        """
+        control = RunControl(session_id, lambda kind, data: self.publish(session_id, kind, data))
+        context = current_context()
+        thread = threading.Thread(
+            target=self._work,
+            args=(job, control, context),
+            name=f"run-{session_id[:8]}",
+            daemon=True,
+        )
+        with self._lock:
+            if session_id in self._runs:
+                raise Conflict(
+                    "A run is already in progress for this session.", code="run_in_progress"
+                )
+            self._runs[session_id] = (thread, control)
+        try:
+            if prepare:
+                prepare()
+        except BaseException:
+            with self._lock:
+                self._runs.pop(session_id, None)
+            raise
+        thread.start()
+        if wait:
+            thread.join()
+
+    def _work(self, job: Callable[[RunControl], None], control: RunControl, context: dict) -> None:
+        token = bind_context(context)
+        try:
+            job(control)
+        except Exception:  # the job records its own errors; this is the last line of defence
+            log.exception("run crashed")
+        finally:
+            with self._lock:
+                self._runs.pop(control.session_id, None)
+            self.publish(control.session_id, "done", None)
+            unbind_context(token)
+
+    def is_running(self, session_id: str) -> bool:
+        with self._lock:
+            return session_id in self._runs
+
+    def cancel(self, session_id: str) -> bool:
+        """Asks a run to stop after the step in flight; False when nothing runs."""
+        with self._lock:
+            entry = self._runs.get(session_id)
+        if entry:
+            entry[1].cancel_event.set()
+        return entry is not None
+
+    def subscribe(self, session_id: str) -> queue.Queue[Event]:
+        listener: queue.Queue[Event] = queue.Queue()
+        with self._lock:
+            self._listeners.setdefault(session_id, []).append(listener)
+        return listener
+
+    def unsubscribe(self, session_id: str, listener: queue.Queue[Event]) -> None:
+        with self._lock:
+            listeners = self._listeners.get(session_id, [])
+            if listener in listeners:
+                listeners.remove(listener)
+            if not listeners:
+                self._listeners.pop(session_id, None)
+
+    def publish(self, session_id: str, kind: str, data: Any) -> None:
+        with self._lock:
+            listeners = list(self._listeners.get(session_id, ()))
+        for listener in listeners:
+            listener.put((kind, data))
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Cancels every run and waits a little for the workers to finish their step."""
+        with self._lock:
+            entries = list(self._runs.values())
+        for _, control in entries:
+            control.cancel_event.set()
+        for thread, _ in entries:
+            thread.join(timeout_s)

@@ -1,0 +1,422 @@
+"""The offline text model: a deterministic, rule-based stand-in for Grok, used when no OpenRouter key is set.
+
+It implements the same `complete(LLMRequest) -> LLMResult` interface as the OpenRouter tool and returns
+the same validated output models. It works from `request.context` (the same inputs the Jinja2 prompts
+were rendered from) and is honest about being a stand-in: its model id says "offline".
+
+The rules are simple but not arbitrary: the judge scores goal coverage, block specificity, whether the
+person's feedback is reflected, and measurable properties of the image; the reviser fixes exactly what
+the judge and the person flagged, so a revision raises the score for a reason you can read.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from PIL import Image, ImageStat
+
+from app.models.domain_models import FLEX_BLOCKS, Usage
+from app.models.llm_models import (
+    BlockChange,
+    JudgeOutput,
+    PromptBlocks,
+    PromptGenOutput,
+    RecommendOutput,
+    ReviseOutput,
+)
+from app.models.provider_models import LLMRequest, LLMResult
+from app.settings import Settings
+from app.utils.string_utils import keywords
+
+MODEL_ID = "sfumato-offline-rules-1"
+RICH_WORDS = 10  # a block with fewer words than this is "vague"
+FULL_WORDS = 18  # a block this long counts as fully specific
+_STYLE_HINTS = {
+    "watercolor": "loose watercolor painting, soft pigment blooms on textured paper",
+    "oil": "oil painting with visible brushwork and rich impasto",
+    "anime": "anime illustration, clean line art, cel shading",
+    "pixel": "pixel art, limited palette, crisp pixels",
+    "3d": "3D render, physically based materials, subsurface scattering",
+    "illustration": "digital illustration, clean shapes, harmonious palette",
+    "sketch": "graphite pencil sketch with hatching",
+    "poster": "graphic poster design, bold flat shapes, strong typography",
+    "noir": "film noir, high-contrast black and white",
+    "cyberpunk": "cyberpunk aesthetic, neon accents, rain-slick surfaces",
+}
+_LIGHT_HINTS = {
+    "sunset": "warm low sunset light from the horizon",
+    "golden": "golden hour backlight, long soft shadows",
+    "night": "night scene lit by moonlight and a few warm practical lights",
+    "neon": "saturated neon light, magenta and cyan reflections",
+    "studio": "studio softbox key light with a gentle fill",
+    "morning": "fresh morning light, low sun, light haze",
+    "dark": "low-key lighting, deep shadows, a single soft light source",
+}
+# Enrichment phrases per block, used in order, skipping any the block already has.
+_BANK: dict[str, tuple[str, ...]] = {
+    "subject": (
+        "rendered with clear, specific detail",
+        "the main subject clearly readable at first glance",
+    ),
+    "style": (
+        "cohesive colour palette",
+        "fine texture detail",
+        "consistent art direction throughout",
+    ),
+    "composition": (
+        "rule-of-thirds placement",
+        "clean negative space around the subject",
+        "a clear foreground, midground and background",
+    ),
+    "lighting": (
+        "key light from the upper left",
+        "soft rim light separating the subject from the background",
+        "balanced exposure with detail kept in the shadows",
+    ),
+    "camera": (
+        "eye-level viewpoint",
+        "50mm lens, natural perspective",
+        "sharp focus on the subject, gentle background falloff",
+    ),
+    "constraints": (
+        "high detail",
+        "coherent perspective and proportions",
+        "no cropped key elements",
+    ),
+    "negative_constraints": ("watermark", "text artifacts", "extra limbs", "oversaturated colours"),
+}
+# Feedback words -> the block that should take the feedback.
+_FEEDBACK_ROUTES: tuple[tuple[str, str], ...] = (
+    (
+        r"\b(dark|darker|bright|brighter|light|lighting|shadow|shadows|sun|glow|warm|warmer|cold|colder|moody)\b",
+        "lighting",
+    ),
+    (
+        r"\b(colou?rs?|palette|style|realistic|painterly|cartoon|vibrant|muted|saturated|photo)\b",
+        "style",
+    ),
+    (r"\b(closer|zoom|wider|angle|lens|blur|focus|bokeh|perspective|close-?up)\b", "camera"),
+    (
+        r"\b(left|right|center|centre|background|foreground|crop|cropped|space|framing|composition|bigger|smaller)\b",
+        "composition",
+    ),
+)
+_FILLER = re.compile(
+    r"\b(please|can you|could you|i want|i'd like|i would like|make it|make the image|make the picture|"
+    r"it should be|should be|it needs to be|needs to be|needs|want|more of|a bit|slightly|much)\b\s*"
+)
+_NEGATION = re.compile(
+    r"\b(?:no|without|remove|less|fewer|avoid|drop)\s+(?:the\s+|any\s+)?([a-z][a-z -]{1,40}?)(?=[,.;!]|\band\b|$)"
+)
+
+
+class OfflineTextTool:
+    """Deterministic prompt writing, revision, judging and recommendations, without a network."""
+
+    name: ClassVar[str] = "offline"
+
+    def __init__(self, settings: Settings, transport: Any = None) -> None:
+        self.delay_s = settings.demo_step_delay_s
+        self.models = {role: MODEL_ID for role in ("prompt_gen", "revise", "judge", "recommend")}
+        self._roles: dict[str, Callable[[dict[str, Any], LLMRequest], Any]] = {
+            "prompt_gen": self._prompt_gen,
+            "revise": self._revise,
+            "judge": self._judge,
+            "recommend": self._recommend,
+        }
+
+    def complete(self, request: LLMRequest) -> LLMResult:
+        started = time.perf_counter()
+        if self.delay_s:
+            time.sleep(self.delay_s / 2)
+        answer = self._roles[request.role](request.context, request)
+        data = request.output.model_validate(answer.model_dump())
+        latency = int((time.perf_counter() - started) * 1000)
+        return LLMResult(data=data, model=MODEL_ID, usage=Usage(), latency_ms=latency)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    # prompt_gen ---------------------------------------------------------------------------------
+
+    def _prompt_gen(self, ctx: dict[str, Any], _: LLMRequest) -> PromptGenOutput:
+        goal = " ".join(str(ctx["goal"]).split())
+        low = goal.lower()
+        style = next(
+            (v for k, v in _STYLE_HINTS.items() if k in low),
+            "cinematic photograph, natural colour grading",
+        )
+        light = next((v for k, v in _LIGHT_HINTS.items() if k in low), "soft diffused daylight")
+        negatives = ["blurry", "low resolution", "watermark"] + [
+            m.strip() for m in _NEGATION.findall(low)
+        ]
+        aspect = ctx.get("image_params", {}).get("aspect_ratio", "the chosen")
+        blocks = PromptBlocks(
+            subject=_NEGATION.sub("", goal).strip(" ,.") or goal,
+            style=style,
+            composition="the subject as the clear focal point, uncluttered background",
+            lighting=light,
+            camera="eye-level view, sharp focus on the subject",
+            constraints=f"framed for a {aspect} aspect ratio",
+            negative_constraints=", ".join(dict.fromkeys(negatives)),
+        )
+        return PromptGenOutput(blocks=blocks)
+
+    # revise -------------------------------------------------------------------------------------
+
+    def _revise(self, ctx: dict[str, Any], _: LLMRequest) -> ReviseOutput:
+        blocks: dict[str, str] = dict(ctx["blocks"])
+        locked = set(ctx.get("locked", []))
+        free = [n for n in FLEX_BLOCKS if n in blocks and n not in locked]
+        changes: dict[str, tuple[str, str]] = {}
+        feedback = str(ctx.get("feedback") or "")
+        if feedback:
+            self._apply_feedback(feedback, blocks, free, changes)
+        self._add_missing_goal_words(ctx, blocks, free, changes)
+        for name in self._weak_blocks(ctx, blocks, free):
+            if len(changes) >= 3:
+                break
+            phrase = _next_phrase(name, blocks[name], attempt=len(ctx.get("history", [])))
+            if phrase and name not in changes:
+                changes[name] = (
+                    _append(blocks[name], phrase, name),
+                    f"made {name} more specific: {phrase}",
+                )
+        if not changes:
+            return self._fallback_change(blocks, free)
+        return ReviseOutput(
+            changes=[BlockChange(block=n, text=t, reason=r) for n, (t, r) in changes.items()],
+            summary="; ".join(r for _, r in changes.values()),
+        )
+
+    @staticmethod
+    def _apply_feedback(
+        feedback: str, blocks: dict[str, str], free: list[str], changes: dict
+    ) -> None:
+        low = feedback.lower()
+        avoided = blocks.get("negative_constraints", "").lower()
+        removals = [m.strip() for m in _NEGATION.findall(low) if m.strip() not in avoided]
+        if removals and "negative_constraints" in free:
+            text = _append(
+                blocks["negative_constraints"], ", ".join(removals), "negative_constraints"
+            )
+            changes["negative_constraints"] = (text, f"added to avoid: {', '.join(removals)}")
+        wish = " ".join(_FILLER.sub("", _NEGATION.sub("", low)).split()).strip(" ,.;!")
+        if not wish or not _unreflected_feedback(wish, set(keywords(" ".join(blocks.values())))):
+            return
+        target = next((b for pattern, b in _FEEDBACK_ROUTES if re.search(pattern, wish)), "subject")
+        target = (
+            target
+            if target in free
+            else next((b for b in free if b != "negative_constraints"), None)
+        )
+        if target:
+            changes[target] = (
+                _append(blocks[target], wish, target),
+                f"{target} now reflects the feedback: '{wish}'",
+            )
+
+    @staticmethod
+    def _add_missing_goal_words(
+        ctx: dict, blocks: dict[str, str], free: list[str], changes: dict
+    ) -> None:
+        prompt_words = set(keywords(" ".join(blocks.values())))
+        missing = [w for w in keywords(str(ctx["goal"])) if w not in prompt_words][:4]
+        target = (
+            "subject"
+            if "subject" in free
+            else next((b for b in free if b != "negative_constraints"), None)
+        )
+        if missing and target and target not in changes:
+            text = _append(blocks[target], "with " + ", ".join(missing), target)
+            changes[target] = (
+                text,
+                f"brought back goal details missing from the prompt: {', '.join(missing)}",
+            )
+
+    @staticmethod
+    def _weak_blocks(ctx: dict, blocks: dict[str, str], free: list[str]) -> list[str]:
+        flagged = [w.split(":", 1)[0].strip() for w in ctx.get("weaknesses", [])]
+        by_size = sorted(free, key=lambda n: len(blocks[n].split()))
+        return list(dict.fromkeys([n for n in flagged if n in free] + by_size))
+
+    @staticmethod
+    def _fallback_change(blocks: dict[str, str], free: list[str]) -> ReviseOutput:
+        name = next((n for n in free if n != "negative_constraints"), None) or (
+            free[0] if free else "subject"
+        )
+        text = _append(blocks.get(name, ""), "refined for clarity", name)
+        return ReviseOutput(
+            changes=[BlockChange(block=name, text=text, reason="small refinement")],
+            summary=f"small refinement of {name}",
+        )
+
+    # judge --------------------------------------------------------------------------------------
+
+    def _judge(self, ctx: dict[str, Any], request: LLMRequest) -> JudgeOutput:
+        blocks: dict[str, str] = ctx.get("blocks", {})
+        prompt_words = set(keywords(str(ctx.get("prompt", ""))))
+        goal_words = keywords(str(ctx["goal"]))
+        missing = [w for w in goal_words if w not in prompt_words]
+        coverage = 1 - len(missing) / len(goal_words) if goal_words else 1.0
+        vague = [n for n in FLEX_BLOCKS if n in blocks and len(blocks[n].split()) < RICH_WORDS]
+        richness = sum(
+            min(1.0, len(blocks.get(n, "").split()) / FULL_WORDS) for n in FLEX_BLOCKS
+        ) / len(FLEX_BLOCKS)
+        fb_missing = _unreflected_feedback(str(ctx.get("feedback") or ""), prompt_words)
+        image_points, image_notes = _image_checks(request, ctx)
+        score = round(
+            25 * coverage + 40 * richness + 15 * (1 - min(1.0, len(fb_missing) / 3)) + image_points
+        )
+        weaknesses = [
+            f"{n}: vague ({len(blocks[n].split())} words), name concrete details" for n in vague
+        ]
+        if missing:
+            weaknesses.insert(0, f"subject: goal details missing: {', '.join(missing[:5])}")
+        if fb_missing:
+            weaknesses.insert(0, f"subject: feedback not reflected yet: {', '.join(fb_missing)}")
+        weaknesses += image_notes
+        strengths = _strengths(coverage, blocks, vague, fb_missing)
+        notes = _judge_notes(score, missing, vague, fb_missing, image_notes)
+        return JudgeOutput(
+            score=max(0, min(100, score)),
+            notes=notes,
+            strengths=strengths[:5],
+            weaknesses=weaknesses[:5],
+        )
+
+    # recommend ----------------------------------------------------------------------------------
+
+    def _recommend(self, ctx: dict[str, Any], _: LLMRequest) -> RecommendOutput:
+        history: list[dict[str, Any]] = ctx.get("history", [])
+        scored = [h for h in history if h.get("status") == "ok" and h.get("score") is not None]
+        tips: list[str] = []
+        for prev, cur in itertools.pairwise(scored):
+            delta = cur["score"] - prev["score"]
+            changed = ", ".join(cur.get("changed") or []) or "the prompt"
+            if delta > 0:
+                tips.append(
+                    f"Changing {changed} in iteration {cur['index']} raised the score by {delta} (to {cur['score']}): keep that wording."
+                )
+            elif delta < 0:
+                tips.append(
+                    f"Changing {changed} in iteration {cur['index']} lowered the score by {-delta}: avoid that direction."
+                )
+        best = max(scored, key=lambda h: h["score"], default=None)
+        if best:
+            tips.append(
+                f"Start from iteration {best['index']}'s prompt (score {best['score']}): it is the best one found."
+            )
+        if ctx.get("locked"):
+            tips.append(
+                f"Locked blocks ({', '.join(ctx['locked'])}) stayed fixed: lock what already works to focus revisions."
+            )
+        if any(h.get("status") == "failed" for h in history):
+            tips.append(
+                "Some iterations failed at the provider: check their errors before rerunning."
+            )
+        tips += [
+            "Name concrete light sources, directions and colours instead of mood words.",
+            "Keep the subject block first and concrete: nouns, counts and relations the image must show.",
+            "Put must-not-appear items in negative constraints rather than the subject.",
+        ]
+        return RecommendOutput(recommendations=list(dict.fromkeys(tips))[:7])
+
+
+def _append(text: str, phrase: str, name: str) -> str:
+    text = text.strip().rstrip(".")
+    if not text:
+        return phrase
+    return (
+        f"{text}, {phrase}"
+        if name != "negative_constraints" or not text.endswith(",")
+        else f"{text} {phrase}"
+    )
+
+
+def _next_phrase(name: str, text: str, attempt: int) -> str | None:
+    options = [p for p in _BANK.get(name, ()) if p.lower() not in text.lower()]
+    return options[attempt % len(options)] if options else None
+
+
+def _unreflected_feedback(feedback: str, prompt_words: set[str]) -> list[str]:
+    wish = _NEGATION.sub("", feedback.lower())
+    return [w for w in keywords(wish) if w not in prompt_words][:5]
+
+
+def _image_checks(request: LLMRequest, ctx: dict[str, Any]) -> tuple[float, list[str]]:
+    """Up to 20 points for what can be measured: it decodes, is not blank, has the asked shape and mood."""
+    if request.image is None:
+        return 0.0, ["image: no image to judge"]
+    try:
+        image = Image.open(io.BytesIO(request.image.data))
+        image.load()
+    except (OSError, ValueError):
+        return 0.0, ["image: the file does not decode"]
+    points, notes = 5.0, []
+    stat = ImageStat.Stat(image.convert("L"))
+    if stat.stddev[0] > 8:
+        points += 5
+    else:
+        notes.append("image: nearly blank, almost no contrast")
+    if _shape_matches(image.size, str(ctx.get("aspect_ratio") or "")):
+        points += 5
+    else:
+        notes.append(
+            f"constraints: image shape {image.width}x{image.height} does not match the aspect ratio"
+        )
+    if _brightness_fits(stat.mean[0], str(ctx.get("goal", "")) + " " + str(ctx.get("prompt", ""))):
+        points += 5
+    else:
+        notes.append("lighting: overall brightness does not match the mood asked for")
+    return points, notes
+
+
+def _shape_matches(size: tuple[int, int], aspect: str) -> bool:
+    try:
+        w, h = (float(x) for x in aspect.split(":"))
+    except ValueError:
+        return True  # no fixed ratio asked
+    return abs(size[0] / size[1] - w / h) <= 0.03 * (w / h)
+
+
+def _brightness_fits(mean: float, text: str) -> bool:
+    low = text.lower()
+    if re.search(r"\b(night|dark|moody|noir|midnight|low-key)\b", low):
+        return mean < 140
+    if re.search(r"\b(bright|sunny|daylight|high-key|airy)\b", low):
+        return mean > 80
+    return True
+
+
+def _strengths(
+    coverage: float, blocks: dict[str, str], vague: list[str], fb_missing: list[str]
+) -> list[str]:
+    out = []
+    if coverage >= 0.99:
+        out.append("subject: every detail of the goal is in the prompt")
+    out += [f"{n}: specific and concrete" for n in FLEX_BLOCKS if n in blocks and n not in vague][
+        :3
+    ]
+    if not fb_missing:
+        out.append("feedback: reflected")
+    return out
+
+
+def _judge_notes(
+    score: int, missing: list[str], vague: list[str], fb: list[str], image: list[str]
+) -> str:
+    if fb:
+        return f"Feedback not reflected yet ({', '.join(fb[:3])}); score {score}."
+    if missing:
+        return f"Missing goal details: {', '.join(missing[:3])}."
+    if vague:
+        return f"Goal covered; {', '.join(vague[:3])} still vague."
+    if image:
+        return image[0].split(": ", 1)[-1].capitalize() + "."
+    return "Covers the goal with specific blocks; the image checks pass."

@@ -1,0 +1,96 @@
+"""Sessions and images on disk: `<storage>/<session_id>/session.json` and `iter_<n>.<ext>`.
+
+Every write goes to a temporary file in the same folder, is flushed to disk, then renamed over the
+target, so a crash leaves either the old file or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from app.models.domain_models import Session
+from app.tools.log_tool import get_logger
+
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+_IMAGE_NAME = re.compile(r"^iter_\d{1,4}\.(png|jpeg|jpg|webp)$")
+log = get_logger("storage")
+
+
+def is_session_id(value: str) -> bool:
+    return bool(_SESSION_ID.match(value))
+
+
+class StorageTool:
+    """Reads and writes session files under one root folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def session_dir(self, session_id: str) -> Path:
+        if not is_session_id(session_id):
+            raise ValueError("malformed session id")
+        return self.root / session_id
+
+    def save_session(self, session: Session) -> None:
+        folder = self.session_dir(session.session_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(folder / "session.json", session.model_dump_json(indent=2).encode())
+
+    def load_session(self, session_id: str) -> Session | None:
+        try:
+            path = self.session_dir(session_id) / "session.json"
+            return Session.model_validate_json(path.read_bytes())
+        except (ValueError, OSError, ValidationError) as exc:
+            if not isinstance(exc, FileNotFoundError):
+                log.warning(
+                    "unreadable session file",
+                    extra={"session_id": session_id, "error": str(exc)[:200]},
+                )
+            return None
+
+    def load_all(self) -> list[Session]:
+        """Every readable session on disk (unreadable ones are logged and skipped, never deleted)."""
+        found = (self.load_session(p.name) for p in self.root.iterdir() if is_session_id(p.name))
+        return [s for s in found if s is not None]
+
+    def save_image(self, session_id: str, index: int, data: bytes, ext: str) -> str:
+        name = f"iter_{index}.{ext}"
+        folder = self.session_dir(session_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(f"iter_{index}.*"):
+            if stale.name != name:
+                stale.unlink()
+        _atomic_write(folder / name, data)
+        return name
+
+    def media_path(self, session_id: str, name: str) -> Path | None:
+        """The path of a stored image, or None for anything that is not one (no traversal)."""
+        if not is_session_id(session_id) or not _IMAGE_NAME.match(name):
+            return None
+        path = (self.root / session_id / name).resolve()
+        if path.parent.parent != self.root or not path.is_file():
+            return None
+        return path
+
+    def read_image(self, session_id: str, name: str) -> bytes | None:
+        path = self.media_path(session_id, name)
+        return path.read_bytes() if path else None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
