@@ -42,6 +42,7 @@ _QUOTA = re.compile(
 _MODERATION = re.compile(
     r"moderation|content[_ ]policy|content_filter|safety|flagged|prohibited|nsfw", re.I
 )
+_BAD_KEY = re.compile(r"api[_ ]key[_ ](not[_ ]valid|invalid)|invalid[_ ]api[_ ]key", re.I)
 _AUTH_WORDS = re.compile(r"(?i)(bearer\s+|api[_-]?key[\"':=\s]+|key=)[^\s\"',;&]+")
 
 
@@ -104,8 +105,8 @@ def classify(status: int, message: str, hint: str) -> tuple[str, bool]:
         return "provider_quota", False
     if status in (400, 403, 422) and _MODERATION.search(words):
         return "content_blocked", False
-    if status in (401, 403):
-        return "provider_auth", False
+    if status in (401, 403) or (status == 400 and _BAD_KEY.search(words)):
+        return "provider_auth", False  # Google answers a bad key with 400 INVALID_ARGUMENT
     if status == 429:
         return "provider_rate_limited", True
     if status in (408, 504):
