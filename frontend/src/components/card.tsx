@@ -1,0 +1,12 @@
+import type { HTMLAttributes } from 'react'
+
+import { cn } from '@/lib/cn'
+
+export function Card({ className, ...props }: HTMLAttributes<HTMLElement>) {
+  return (
+    <section
+      className={cn('rounded-2xl border border-zinc-800 bg-zinc-900/60 p-4 shadow-xl shadow-black/20 sm:p-6', className)}
+      {...props}
+    />
+  )
+}

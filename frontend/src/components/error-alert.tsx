@@ -1,0 +1,41 @@
+import type { ReadableError } from '@/lib/api-client'
+import { cn } from '@/lib/cn'
+
+interface Props {
+  error: ReadableError | null
+  className?: string
+  onDismiss?: () => void
+}
+
+/** An API error as a person reads it: what happened, the server's words, and what to do next. */
+export function ErrorAlert({ error, className, onDismiss }: Props) {
+  if (!error) return null
+  return (
+    <div
+      role="alert"
+      data-code={error.code}
+      className={cn('rounded-xl border border-rose-800/70 bg-rose-950/40 p-4 text-sm text-rose-100', className)}
+    >
+      <div className="flex items-start justify-between gap-4">
+        <div className="space-y-1">
+          <p className="font-semibold text-rose-200">{error.title}</p>
+          <p className="break-words text-rose-100/90">{error.message}</p>
+          <p className="text-rose-200/80">
+            <span className="font-medium">What to do: </span>
+            {error.hint}
+          </p>
+        </div>
+        {onDismiss && (
+          <button
+            type="button"
+            onClick={onDismiss}
+            className="rounded px-2 text-rose-300 hover:bg-rose-900/50"
+            aria-label="Dismiss error"
+          >
+            ×
+          </button>
+        )}
+      </div>
+    </div>
+  )
+}

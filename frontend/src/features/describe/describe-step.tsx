@@ -1,0 +1,132 @@
+import { useState } from 'react'
+
+import { Button } from '@/components/button'
+import { Card } from '@/components/card'
+import { ErrorAlert } from '@/components/error-alert'
+import { CharCount, FieldLabel, TextArea } from '@/components/field'
+import { PulsingLogo } from '@/components/pulsing-logo'
+import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
+import { api, describeError, type ReadableError } from '@/lib/api-client'
+import type { CreateSessionResponse, ProvidersResponse } from '@/lib/types'
+
+import { ProviderCards } from './provider-cards'
+import { buildImageParams, initialValues, seedError, type SettingValues } from './settings'
+import { SettingsForm } from './settings-form'
+
+interface Props {
+  catalog: ProvidersResponse
+  onCreated: (created: CreateSessionResponse) => void
+}
+
+function firstChoice(catalog: ProvidersResponse): string {
+  return (catalog.providers.find((p) => p.available && !p.is_demo) ?? catalog.providers[0])?.name ?? ''
+}
+
+/** Step 1: the goal, the provider and its settings, the number of iterations. */
+export function DescribeStep({ catalog, onCreated }: Props) {
+  const { limits } = catalog
+  const [goal, setGoal] = useState('')
+  const [providerName, setProviderName] = useState(() => firstChoice(catalog))
+  const provider = catalog.providers.find((p) => p.name === providerName)
+  const [values, setValues] = useState<SettingValues>(() => (provider ? initialValues(provider.capabilities) : {}))
+  const [iterations, setIterations] = useState(limits.max_iterations_default)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<ReadableError | null>(null)
+
+  const choose = (name: string) => {
+    setProviderName(name)
+    const next = catalog.providers.find((p) => p.name === name)
+    setValues(next ? initialValues(next.capabilities) : {})
+  }
+
+  const canSubmit = !busy && goal.trim().length > 0 && !!provider && seedError(values.seed) === null
+  const submit = async () => {
+    if (!canSubmit || !provider) return
+    setBusy(true)
+    setError(null)
+    try {
+      const created = await api.createSession({
+        goal: goal.trim(),
+        provider: provider.name,
+        image_params: buildImageParams(provider.capabilities, values),
+        iterations_count: iterations,
+      })
+      onCreated(created)
+    } catch (e) {
+      setError(describeError(e))
+      setBusy(false)
+    }
+  }
+  useSubmitHotkey(canSubmit ? submit : null)
+
+  return (
+    <form
+      className="space-y-5"
+      onSubmit={(e) => {
+        e.preventDefault()
+        void submit()
+      }}
+    >
+      <Card>
+        <FieldLabel htmlFor="goal" hint={<CharCount value={goal} max={limits.max_goal_chars} />}>
+          What do you want to see?
+        </FieldLabel>
+        <TextArea
+          id="goal"
+          rows={4}
+          autoFocus
+          value={goal}
+          onChange={(e) => setGoal(e.target.value)}
+          placeholder="A red fox asleep in fresh snow at dawn, soft pastel light, shallow depth of field…"
+        />
+      </Card>
+
+      <Card className="space-y-4">
+        <h2 className="text-sm font-medium text-zinc-200">Image provider</h2>
+        <ProviderCards providers={catalog.providers} selected={providerName} onSelect={choose} />
+        {provider && !provider.available && (
+          <p className="text-sm text-amber-200/90">
+            {provider.label} is not configured on this server: creating a session with it will fail until{' '}
+            <code className="rounded bg-zinc-800 px-1">{provider.missing_key}</code> is set.
+          </p>
+        )}
+      </Card>
+
+      {provider && (
+        <Card className="space-y-5">
+          <h2 className="text-sm font-medium text-zinc-200">Settings for {provider.label}</h2>
+          <SettingsForm capabilities={provider.capabilities} values={values} onChange={setValues} />
+          <div>
+            <FieldLabel htmlFor="iterations" hint={`1–${limits.max_iterations}`}>
+              Improvement iterations
+            </FieldLabel>
+            <div className="flex items-center gap-3">
+              <input
+                id="iterations"
+                type="range"
+                min={1}
+                max={limits.max_iterations}
+                value={iterations}
+                onChange={(e) => setIterations(Number(e.target.value))}
+                className="w-full max-w-xs accent-violet-400"
+              />
+              <span className="w-8 font-mono text-sm text-zinc-200 tabular-nums" data-testid="iterations-value">
+                {iterations}
+              </span>
+            </div>
+          </div>
+        </Card>
+      )}
+
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+
+      <div className="flex flex-wrap items-center justify-end gap-3">
+        {busy && <PulsingLogo size="sm" label="Writing your starting prompt…" />}
+        <span className="hidden text-xs text-zinc-500 sm:inline">Ctrl/⌘ + Enter</span>
+        <Button type="submit" variant="primary" size="lg" disabled={!canSubmit}>
+          Write my prompt
+        </Button>
+      </div>
+    </form>
+  )
+}

@@ -1,0 +1,62 @@
+import { cn } from '@/lib/cn'
+import type { ProviderInfo } from '@/lib/types'
+
+interface Props {
+  providers: ProviderInfo[]
+  selected: string
+  onSelect: (name: string) => void
+}
+
+function Status({ p }: { p: ProviderInfo }) {
+  if (p.is_demo) {
+    return <span className="rounded-full bg-amber-500/15 px-2 py-0.5 text-xs font-medium text-amber-200">Demo · offline</span>
+  }
+  if (p.available) {
+    return <span className="rounded-full bg-emerald-500/15 px-2 py-0.5 text-xs font-medium text-emerald-200">Ready</span>
+  }
+  return <span className="rounded-full bg-zinc-700/50 px-2 py-0.5 text-xs font-medium text-zinc-300">Needs API key</span>
+}
+
+/** Provider choice: which are ready, which need which key, and which is the offline demo. */
+export function ProviderCards({ providers, selected, onSelect }: Props) {
+  return (
+    <div role="radiogroup" aria-label="Image provider" className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4">
+      {providers.map((p) => {
+        const isSelected = p.name === selected
+        return (
+          <button
+            key={p.name}
+            type="button"
+            role="radio"
+            aria-checked={isSelected}
+            data-provider={p.name}
+            onClick={() => onSelect(p.name)}
+            className={cn(
+              'flex flex-col gap-2 rounded-xl border p-3 text-left transition-colors focus-visible:outline-2 focus-visible:outline-violet-400',
+              isSelected ? 'border-violet-400 bg-violet-500/10' : 'border-zinc-800 bg-zinc-950/60 hover:border-zinc-600',
+              !p.available && !isSelected && 'opacity-75',
+            )}
+          >
+            <div className="flex items-center justify-between gap-2">
+              <span className="font-medium text-zinc-100">{p.label}</span>
+              <Status p={p} />
+            </div>
+            {p.description && <span className="text-xs text-zinc-400">{p.description}</span>}
+            {p.is_demo && (
+              <span className="text-xs text-amber-200/80">
+                Draws a local placeholder picture, no API key needed. For real images, set a provider key in .env
+                and restart the server.
+              </span>
+            )}
+            {!p.available && p.missing_key && (
+              <span className="text-xs text-zinc-400">
+                Set <code className="rounded bg-zinc-800 px-1 text-zinc-200">{p.missing_key}</code> in .env and
+                restart the server.
+              </span>
+            )}
+          </button>
+        )
+      })}
+    </div>
+  )
+}

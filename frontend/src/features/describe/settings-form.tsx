@@ -1,0 +1,78 @@
+import { Chip } from '@/components/chip'
+import { FieldLabel } from '@/components/field'
+import type { Capabilities } from '@/lib/types'
+
+import { seedError, settingFields, type SettingValues } from './settings'
+
+interface Props {
+  capabilities: Capabilities
+  values: SettingValues
+  onChange: (values: SettingValues) => void
+}
+
+/** Only the settings this provider's capabilities allow. */
+export function SettingsForm({ capabilities, values, onChange }: Props) {
+  const fields = settingFields(capabilities)
+  const set = (key: string, value: string) => onChange({ ...values, [key]: value })
+  if (fields.length === 0) {
+    return <p className="text-sm text-zinc-400">This provider has no adjustable settings.</p>
+  }
+  return (
+    <div className="grid gap-5 sm:grid-cols-2" data-testid="settings-form">
+      {fields.map((field) => {
+        const id = `setting-${field.key}`
+        if (field.kind === 'chips') {
+          return (
+            <div key={field.key} className="sm:col-span-2">
+              <FieldLabel>{field.label}</FieldLabel>
+              <div role="radiogroup" aria-label={field.label} className="flex flex-wrap gap-2">
+                {field.options.map((opt) => (
+                  <Chip key={opt} selected={values[field.key] === opt} onClick={() => set(field.key, opt)}>
+                    {opt}
+                  </Chip>
+                ))}
+              </div>
+            </div>
+          )
+        }
+        if (field.kind === 'select') {
+          return (
+            <div key={field.key}>
+              <FieldLabel htmlFor={id}>{field.label}</FieldLabel>
+              <select
+                id={id}
+                value={values[field.key] ?? ''}
+                onChange={(e) => set(field.key, e.target.value)}
+                className="h-10 w-full rounded-lg border border-zinc-700 bg-zinc-950 px-3 text-sm text-zinc-100 focus:border-violet-400 focus:outline-none"
+              >
+                {field.options.map((opt) => (
+                  <option key={opt} value={opt}>
+                    {opt}
+                  </option>
+                ))}
+              </select>
+            </div>
+          )
+        }
+        const error = seedError(values.seed)
+        return (
+          <div key={field.key}>
+            <FieldLabel htmlFor={id} hint="empty = random">
+              {field.label}
+            </FieldLabel>
+            <input
+              id={id}
+              inputMode="numeric"
+              value={values.seed ?? ''}
+              onChange={(e) => set('seed', e.target.value)}
+              placeholder="e.g. 42"
+              aria-invalid={error !== null}
+              className="h-10 w-full rounded-lg border border-zinc-700 bg-zinc-950 px-3 text-sm text-zinc-100 placeholder:text-zinc-600 focus:border-violet-400 focus:outline-none aria-invalid:border-rose-500"
+            />
+            {error && <p className="mt-1 text-xs text-rose-300">{error}</p>}
+          </div>
+        )
+      })}
+    </div>
+  )
+}

@@ -1,0 +1,90 @@
+// Prompt diffs: word-level diff of two strings, and a block-by-block comparison of two FLEX prompts.
+import { blockValue, frameOf, parseFlex } from './flex'
+
+export type DiffOp = { type: 'same' | 'added' | 'removed'; text: string }
+
+/** Words and the whitespace between them, so joining the tokens restores the text. */
+export function tokenize(text: string): string[] {
+  return text.match(/\s+|[^\s]+/g) ?? []
+}
+
+// Past this many token pairs the LCS table gets slow; fall back to "all removed, all added".
+const MAX_CELLS = 4_000_000
+
+/** Word-level diff (longest common subsequence over tokens), adjacent ops of one type merged. */
+export function diffWords(before: string, after: string): DiffOp[] {
+  const a = tokenize(before)
+  const b = tokenize(after)
+  const ops: DiffOp[] = []
+  if ((a.length + 1) * (b.length + 1) > MAX_CELLS) {
+    push(ops, 'removed', before)
+    push(ops, 'added', after)
+    return ops
+  }
+  // lcs[i][j] = length of the LCS of a[i:] and b[j:], stored flat.
+  const w = b.length + 1
+  const lcs = new Uint32Array((a.length + 1) * w)
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lcs[i * w + j] =
+        a[i] === b[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1])
+    }
+  }
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      push(ops, 'same', a[i++])
+      j++
+    } else if (lcs[(i + 1) * w + j] >= lcs[i * w + j + 1]) {
+      push(ops, 'removed', a[i++])
+    } else {
+      push(ops, 'added', b[j++])
+    }
+  }
+  while (i < a.length) push(ops, 'removed', a[i++])
+  while (j < b.length) push(ops, 'added', b[j++])
+  return ops
+}
+
+function push(ops: DiffOp[], type: DiffOp['type'], text: string) {
+  if (!text) return
+  const last = ops[ops.length - 1]
+  if (last && last.type === type) last.text += text
+  else ops.push({ type, text })
+}
+
+export interface BlockDiff {
+  name: string
+  before: string | null // null: the block is not in the earlier prompt
+  after: string | null
+  changed: boolean
+  ops: DiffOp[]
+}
+
+export interface PromptDiff {
+  /** False when either prompt's FLEX markup does not parse; then only `raw` is meaningful. */
+  structured: boolean
+  blocks: BlockDiff[]
+  frameChanged: boolean
+  raw: DiffOp[]
+}
+
+/** Compare two prompts block by block (order: the earlier prompt's blocks, then new ones). */
+export function diffPrompts(before: string, after: string): PromptDiff {
+  const a = parseFlex(before)
+  const b = parseFlex(after)
+  const raw = diffWords(before, after)
+  if (!a.ok || !b.ok) return { structured: false, blocks: [], frameChanged: before !== after, raw }
+  const valuesA = new Map<string, string>()
+  const valuesB = new Map<string, string>()
+  for (const s of a.segments) if (s.kind === 'block') valuesA.set(s.name, blockValue(s.body))
+  for (const s of b.segments) if (s.kind === 'block') valuesB.set(s.name, blockValue(s.body))
+  const names = [...a.names, ...b.names.filter((n) => !valuesA.has(n))]
+  const blocks = names.map((name) => {
+    const x = valuesA.get(name) ?? null
+    const y = valuesB.get(name) ?? null
+    return { name, before: x, after: y, changed: x !== y, ops: diffWords(x ?? '', y ?? '') }
+  })
+  return { structured: true, blocks, frameChanged: frameOf(a.segments) !== frameOf(b.segments), raw }
+}

@@ -1,0 +1,172 @@
+// Shapes of the SFUMATO HTTP API (docs/API.md). Only what the UI reads is typed strictly.
+
+export type SessionStatus = 'draft' | 'running' | 'done' | 'failed'
+export type StepName = 'prompt_gen' | 'revise' | 'generate' | 'judge' | 'recommend'
+export type RunKind = 'generate' | 'optimize' | 'accept'
+export type StopReason =
+  | 'completed'
+  | 'target_reached'
+  | 'cancelled'
+  | 'error'
+  | 'interrupted'
+  | 'accepted'
+
+export interface ErrorInfo {
+  code: string
+  message: string
+  details?: Record<string, unknown>
+}
+
+export interface Capabilities {
+  name: string
+  label: string
+  description?: string
+  is_demo: boolean
+  key_env: string | null
+  models: string[]
+  supported_aspect_ratios: string[]
+  supported_sizes: string[]
+  supported_resolutions: string[]
+  supported_qualities: string[]
+  supported_output_formats: string[]
+  supported_backgrounds: string[]
+  supports_seed: boolean
+  supports_negative_prompt: boolean
+  supports_style_presets: boolean
+  style_presets: string[]
+  max_prompt_chars: number
+  defaults: Record<string, unknown>
+  prompt_layout?: string
+}
+
+export interface ProviderInfo {
+  name: string
+  label: string
+  description?: string
+  is_demo: boolean
+  available: boolean
+  missing_key: string | null
+  capabilities: Capabilities
+}
+
+export interface Limits {
+  max_iterations: number
+  max_iterations_default: number
+  target_score_default: number
+  max_goal_chars: number
+  max_prompt_chars: number
+  max_feedback_chars: number
+}
+
+export interface TextInfo {
+  mode: 'offline' | 'openrouter' | string
+  available: boolean
+  missing_key: string | null
+  models?: Record<string, string>
+}
+
+export interface ProvidersResponse {
+  providers: ProviderInfo[]
+  text: TextInfo
+  limits: Limits
+}
+
+export interface Iteration {
+  index: number
+  prompt_text: string
+  prompt_diff: string
+  changed_blocks: string[]
+  based_on: number | null
+  image_path: string | null
+  image_url: string | null
+  image_mime?: string | null
+  revised_prompt?: string | null
+  judge_score: number | null
+  judge_notes: string
+  judge_strengths: string[]
+  judge_weaknesses: string[]
+  user_feedback: string | null
+  status: 'ok' | 'failed'
+  error: ErrorInfo | null
+  provider?: string
+  image_model?: string | null
+  text_model?: string | null
+  timings?: { revise_ms?: number | null; generate_ms?: number | null; judge_ms?: number | null }
+  created_at?: string
+}
+
+export interface CurrentStep {
+  iteration: number
+  step: StepName
+  started_at?: string
+}
+
+export interface RunInfo {
+  kind: RunKind
+  requested_iterations: number
+  target_score: number | null
+  started_at: string
+  finished_at: string | null
+  stop_reason: StopReason | null
+  cancel_requested: boolean
+}
+
+export interface Session {
+  session_id: string
+  user_goal: string
+  image_provider: string
+  image_params: Record<string, unknown>
+  iterations_count: number
+  target_score: number
+  status: SessionStatus
+  prompt_text: string
+  locked_blocks: string[]
+  user_feedback: string | null
+  accepted: boolean
+  iterations: Iteration[]
+  best_index: number | null
+  final_prompt_text: string | null
+  recommendations: string[]
+  current_step: CurrentStep | null
+  run: RunInfo | null
+  error: ErrorInfo | null
+  text_mode: string
+  demo: boolean
+  created_at: string
+  updated_at: string
+}
+
+export interface SessionSummary {
+  session_id: string
+  user_goal: string
+  image_provider: string
+  status: SessionStatus
+  demo: boolean
+  created_at: string
+  updated_at: string
+  iterations: number
+  best_score: number | null
+  best_image_url: string | null
+}
+
+export interface CreateSessionBody {
+  goal: string
+  provider: string
+  image_params?: Record<string, unknown>
+  iterations_count?: number
+  target_score?: number
+}
+
+export interface CreateSessionResponse {
+  session_id: string
+  first_prompt_text: string
+  session: Session
+}
+
+export interface StepEvent {
+  iteration: number
+  step: StepName
+  phase: 'start' | 'end'
+  ok?: boolean
+  duration_ms?: number
+}
