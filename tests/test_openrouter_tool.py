@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import logging
 
 import httpx
 import pytest
 import respx
+from PIL import Image
 
 from app.errors import ProviderError, ProviderNotConfigured, ValidationFailed
 from app.models.llm_models import JudgeOutput, PromptGenOutput, strict_json_schema
@@ -123,6 +126,25 @@ def test_judge_sends_the_image_as_a_data_url_to_the_judge_model(mock):
     ]
     assert isinstance(result.data, JudgeOutput)
     assert result.data.score == 72
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mime", "size", "sent_mime"),
+    [
+        ("WEBP", "image/webp", (40, 30), "image/jpeg"),
+        ("PNG", "image/png", (3000, 1000), "image/jpeg"),
+    ],
+)
+def test_judge_image_is_made_png_or_jpeg_and_not_too_big(mock, fmt, mime, size, sent_mime):
+    route = mock.post(CHAT_URL).respond(200, json=chat_completion(GOOD_JUDGE))
+    request = judge_request(image_bytes(fmt, size=size))
+    request.image = ImageInput(data=image_bytes(fmt, size=size), mime=mime)
+    make_tool(mock).complete(request)
+
+    url = sent_json(route)["messages"][1]["content"][1]["image_url"]["url"]
+    assert url.startswith(f"data:{sent_mime};base64,")
+    with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as sent:
+        assert max(sent.size) <= 2048
 
 
 def test_success_is_parsed_with_usage_cost_model_and_latency(mock):

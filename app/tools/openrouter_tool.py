@@ -8,11 +8,13 @@ bad answer and what was wrong; a second miss is `provider_bad_response`.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 from typing import Any, ClassVar
 
 import httpx
+from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 
 from app.errors import ProviderError, ProviderNotConfigured, ValidationFailed
@@ -24,6 +26,8 @@ from app.tools.http_tool import HttpTool, Sleep, compact_json, scrub_message
 
 KEY_ENV = "OPENROUTER_API_KEY"
 _RAW_ANSWER_LIMIT = 4000  # how much of a bad answer is echoed back in the corrective turn
+VISION_MIMES = ("image/png", "image/jpeg")
+JUDGE_MAX_SIDE = 2048
 
 
 class AnswerDoesNotFit(Exception):
@@ -137,8 +141,34 @@ class OpenRouterTool:
 # Request building ------------------------------------------------------------------------------
 
 
+def judge_ready(image: ImageInput) -> ImageInput:
+    """PNG or JPEG no larger than the judge needs: xAI vision takes only those two, up to 20 MiB.
+
+    WebP/GIF answers and 2K-4K renders are re-encoded (and shrunk) once here; a judge sees no
+    difference at 2048 px, and the request stays small.
+    """
+    try:
+        with Image.open(io.BytesIO(image.data)) as opened:
+            if image.mime in VISION_MIMES and max(opened.size) <= JUDGE_MAX_SIDE:
+                return image
+            picture = opened.copy()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValidationFailed(
+            "The image to judge is not a readable picture.", details={"mime": image.mime}
+        ) from exc
+    picture.thumbnail((JUDGE_MAX_SIDE, JUDGE_MAX_SIDE))
+    alpha = picture.mode in ("RGBA", "LA", "P")
+    buffer = io.BytesIO()
+    if alpha:
+        picture.convert("RGBA").save(buffer, format="PNG")
+    else:
+        picture.convert("RGB").save(buffer, format="JPEG", quality=90)
+    return ImageInput(data=buffer.getvalue(), mime="image/png" if alpha else "image/jpeg")
+
+
 def image_data_url(image: ImageInput) -> str:
-    return f"data:{image.mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+    ready = judge_ready(image)
+    return f"data:{ready.mime};base64,{base64.b64encode(ready.data).decode('ascii')}"
 
 
 def user_content(request: LLMRequest) -> str | list[dict[str, Any]]:
