@@ -78,8 +78,8 @@ class Settings(BaseSettings):
     http_backoff_cap_s: float = Field(8.0, ge=0)
     http_retry_after_cap_s: float = Field(60.0, ge=0)
 
-    # Demo provider: seconds of artificial latency per step, so the live progress can be seen.
-    demo_step_delay_s: float = Field(0.0, ge=0, le=10)
+    # Offline demo only: seconds of artificial latency per step, so a person can watch the progress.
+    demo_step_delay_s: float = Field(0.5, ge=0, le=10)
 
     @field_validator(
         "openrouter_api_key",

@@ -91,7 +91,7 @@ _REDACTOR = RedactingFilter()
 def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> logging.Logger:
     """JSON logs on stderr for the app's namespace; idempotent (safe to call per app instance)."""
     _REDACTOR.set_secrets(secrets)
-    logger = get_logger("app").parent or logging.getLogger(_ROOT)
+    logger = logging.getLogger(_ROOT)
     logger.setLevel(level)
     logger.propagate = True  # lets pytest's caplog see records
     for handler in list(logger.handlers):

@@ -274,13 +274,15 @@ class OfflineTextTool:
             25 * coverage + 40 * richness + 15 * (1 - min(1.0, len(fb_missing) / 3)) + image_points
         )
         weaknesses = [
-            f"{n}: vague ({len(blocks[n].split())} words), name concrete details" for n in vague
+            *(
+                [f"subject: feedback not reflected yet: {', '.join(fb_missing)}"]
+                if fb_missing
+                else []
+            ),
+            *([f"subject: goal details missing: {', '.join(missing[:5])}"] if missing else []),
+            *image_notes,
+            *[f"{n}: vague ({len(blocks[n].split())} words), name concrete details" for n in vague],
         ]
-        if missing:
-            weaknesses.insert(0, f"subject: goal details missing: {', '.join(missing[:5])}")
-        if fb_missing:
-            weaknesses.insert(0, f"subject: feedback not reflected yet: {', '.join(fb_missing)}")
-        weaknesses += image_notes
         strengths = _strengths(coverage, blocks, vague, fb_missing)
         notes = _judge_notes(score, missing, vague, fb_missing, image_notes)
         return JudgeOutput(

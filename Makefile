@@ -1,0 +1,78 @@
+# SFUMATO: `make run` sets up and serves the app; `make test` sets up and runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+export POETRY_VIRTUALENVS_IN_PROJECT := true
+export POETRY_NO_INTERACTION := 1
+# Poetry from PATH, or a private copy in .tools/ installed on first use.
+POETRY := $(shell command -v poetry 2>/dev/null || echo $(CURDIR)/.tools/bin/poetry)
+FRONTEND := frontend
+PY_SOURCES := app tests scripts
+
+.PHONY: help install install-backend install-frontend build run dev test lint format \
+        test-backend test-frontend test-e2e smoke bench clean
+
+help:
+	@echo "make run    - install everything, build the web app, serve on http://127.0.0.1:8000"
+	@echo "make test   - install everything, then lint + backend + frontend unit + browser tests"
+	@echo "make smoke  - one short real session per configured provider (needs keys in .env)"
+	@echo "make bench  - measure SFUMATO's own overhead per demo iteration"
+
+$(POETRY):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --upgrade pip poetry
+
+.venv/.installed: pyproject.toml poetry.lock | $(POETRY)
+	$(POETRY) install --quiet
+	@touch $@
+
+install-backend: .venv/.installed
+
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install-frontend: $(FRONTEND)/node_modules/.installed
+
+install: install-backend install-frontend
+
+build: install-frontend
+	cd $(FRONTEND) && npm run build --silent
+
+run: install build
+	$(POETRY) run python -m app.main
+
+# Backend with auto-reload off; run `cd frontend && npm run dev` beside it for hot reload.
+dev: install-backend
+	CORS_ORIGINS='["http://127.0.0.1:5173","http://localhost:5173"]' $(POETRY) run python -m app.main
+
+lint: install
+	$(POETRY) run ruff check $(PY_SOURCES)
+	$(POETRY) run black --check --quiet $(PY_SOURCES)
+	cd $(FRONTEND) && npm run lint --silent && npm run format:check --silent
+
+format: install
+	$(POETRY) run ruff check --fix $(PY_SOURCES)
+	$(POETRY) run black --quiet $(PY_SOURCES)
+	cd $(FRONTEND) && npx prettier --write . --log-level warn
+
+test-backend: install-backend
+	$(POETRY) run pytest
+
+test-frontend: install-frontend
+	cd $(FRONTEND) && npm test --silent
+
+test-e2e: install build
+	bash scripts/ensure_chromium.sh
+	cd $(FRONTEND) && npm run e2e --silent
+
+# Backend tests last, so the run ends with pytest's summary line.
+test: lint test-frontend test-e2e test-backend
+
+smoke: install-backend
+	$(POETRY) run python scripts/smoke.py
+
+bench: install-backend
+	$(POETRY) run python scripts/bench.py
+
+clean:
+	rm -rf .venv .tools $(FRONTEND)/node_modules app/web/dist .pytest_cache .ruff_cache

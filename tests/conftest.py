@@ -1,0 +1,86 @@
+"""Shared fixtures: a fresh app per test on a temporary storage folder, and a log guard.
+
+The log guard runs around every test of the suite: no record may carry a key (anything shaped like
+the fake keys the tests use, or an auth header) or a base64 run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.main import create_app
+from app.settings import Settings
+
+_LEAKS = re.compile(
+    r"sk-test|xai-test|AIza-test|Bearer\s+[A-Za-z0-9]|[A-Za-z0-9+/]{200,}|;base64,[A-Za-z0-9+/]"
+)
+
+
+def demo_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """No keys: the offline demo mode, instant demo steps, a private storage folder."""
+    values: dict[str, Any] = {
+        "storage_dir": tmp_path / "sessions",
+        "demo_step_delay_s": 0.0,
+        "log_level": "DEBUG",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return demo_settings(tmp_path)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    yield app
+    app.extensions["sfumato_container"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    caplog.set_level(logging.DEBUG)
+    yield
+    for record in caplog.records:
+        text = record.getMessage() + " " + json.dumps(record.__dict__, default=str)
+        leak = _LEAKS.search(text)
+        assert (
+            leak is None
+        ), f"log record leaks a secret or base64: {record.name}: {leak.group(0)[:40]}"
+
+
+def start_session(client: FlaskClient, goal: str = "a red fox asleep in fresh snow", **extra: Any):
+    body = {"goal": goal, "provider": "demo", "image_params": {"aspect_ratio": "1:1"}, **extra}
+    response = client.post("/api/sessions", json=body)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def sse_events(client: FlaskClient, session_id: str) -> list[tuple[str, Any]]:
+    """Reads the whole events stream of a session (it closes after `done`)."""
+    response = client.get(f"/api/sessions/{session_id}/events", buffered=False)
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    events, kind = [], None
+    for line in b"".join(response.response).decode().splitlines():
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            events.append((kind, json.loads(line.removeprefix("data: "))))
+    return events

@@ -1,0 +1,151 @@
+"""The offline text model behaves sensibly: the judge responds to prompt and image, revisions fix
+what was flagged, recommendations come from the real history. Driven through the real services."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from app.models.domain_models import Iteration, Session
+from app.models.provider_models import ImageInput
+from app.services import flex_service
+from app.services.judge_service import JudgeService
+from app.services.prompt_service import PromptService
+from app.services.recommendation_service import RecommendationService
+from app.settings import Settings
+from app.tools.offline_text_tool import OfflineTextTool
+from app.tools.provider_registry_tool import ProviderRegistry
+from app.tools.template_tool import TemplateTool
+
+GOAL = "a lighthouse on a rocky cliff at night, oil painting"
+
+
+@pytest.fixture
+def tools(settings: Settings):
+    model = OfflineTextTool(settings)
+    templates = TemplateTool()
+    caps = ProviderRegistry(settings).capabilities["demo"]
+    return PromptService(model, templates), JudgeService(model, templates), caps, model, templates
+
+
+def png(size=(64, 64), colour=(30, 30, 60), stripes: bool = True) -> ImageInput:
+    image = Image.new("RGB", size, colour)
+    if stripes:
+        for x in range(0, size[0], 8):
+            for y in range(size[1]):
+                image.putpixel((x, y), (220, 220, 220))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return ImageInput(data=buffer.getvalue(), mime="image/png")
+
+
+def judge(
+    tools, prompt_text: str, image: ImageInput, feedback: str = "", aspect: str = "1:1"
+) -> int:
+    prompts, judge_service, caps, *_ = tools
+    rendered = prompts.render(prompt_text, caps).text
+    blocks = flex_service.parse(prompt_text).blocks
+    return judge_service.evaluate(
+        GOAL, rendered, blocks, image, feedback, {"aspect_ratio": aspect}
+    ).data
+
+
+def test_starting_prompt_has_every_block_and_the_goal(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, result = prompts.generate_initial(GOAL + ", no people", caps, {"aspect_ratio": "3:2"})
+    blocks = flex_service.parse(text).blocks
+    assert list(blocks) == list(flex_service.LABELS)
+    assert "lighthouse" in blocks["subject"] and "people" not in blocks["subject"]
+    assert "oil painting" in blocks["style"] and "night" in blocks["lighting"]
+    assert "people" in blocks["negative_constraints"] and "3:2" in blocks["constraints"]
+    assert result.model == "sfumato-offline-rules-1"
+
+
+def test_judge_score_responds_to_the_prompt(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {"aspect_ratio": "1:1"})
+    full = judge(tools, text, png())
+    thin = flex_service.merge(
+        flex_service.parse(text), {"subject": "a building", "style": "art"}, set()
+    )[0]
+    worse = judge(tools, thin.serialize(), png())
+    assert worse.score < full.score
+    assert any("lighthouse" in w for w in worse.weaknesses)
+
+
+def test_judge_score_responds_to_the_image(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {"aspect_ratio": "1:1"})
+    good = judge(tools, text, png())
+    blank = judge(tools, text, png(stripes=False))
+    wrong_shape = judge(tools, text, png(size=(128, 64)))
+    too_bright = judge(tools, text, png(colour=(250, 250, 250), stripes=True))
+    broken = judge(tools, text, ImageInput(data=b"not an image", mime="image/png"))
+    assert good.score > blank.score and "blank" in " ".join(blank.weaknesses)
+    assert good.score > wrong_shape.score and "aspect ratio" in " ".join(wrong_shape.weaknesses)
+    assert good.score > too_bright.score
+    assert broken.score < blank.score
+
+
+def test_judge_checks_the_feedback(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {})
+    without = judge(tools, text, png(), feedback="")
+    unmet = judge(tools, text, png(), feedback="add seagulls circling the tower")
+    assert unmet.score < without.score and "seagulls" in unmet.notes
+
+
+def session_with(prompt_text: str, score: int, weaknesses: list[str], locked: list[str]) -> Session:
+    base = Iteration(
+        index=0, prompt_text=prompt_text, judge_score=score, judge_weaknesses=weaknesses
+    )
+    return Session(
+        session_id="0" * 32,
+        user_goal=GOAL,
+        image_provider="demo",
+        prompt_text=prompt_text,
+        iterations=[base],
+        locked_blocks=locked,
+    )
+
+
+def test_revision_addresses_feedback_and_judge_notes_but_not_locks(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {})
+    session = session_with(text, 70, ["camera: vague (6 words)"], locked=["lighting"])
+    revision = prompts.revise(session, session.iterations[0], "warmer light, no boats", caps)
+    before, after = flex_service.parse(text), flex_service.parse(revision.prompt_text)
+    assert after.frame == before.frame
+    assert (
+        after.blocks["lighting"] == before.blocks["lighting"]
+    )  # locked: feedback routed elsewhere
+    assert "boats" in after.blocks["negative_constraints"]
+    assert "camera" in revision.changed
+    assert "warmer" in revision.prompt_text
+    assert set(revision.changed) == set(flex_service.changed_blocks(before, after))
+
+
+def test_revised_prompt_scores_higher(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {})
+    first = judge(tools, text, png(), feedback="warmer light")
+    session = session_with(text, first.score, list(first.weaknesses), locked=[])
+    revision = prompts.revise(session, session.iterations[0], "warmer light", caps)
+    assert judge(tools, revision.prompt_text, png(), feedback="warmer light").score > first.score
+
+
+def test_recommendations_come_from_the_history(tools) -> None:
+    *_, model, templates = tools
+    its = [
+        Iteration(index=0, prompt_text="p", judge_score=60),
+        Iteration(index=1, prompt_text="p", judge_score=72, changed_blocks=["lighting"]),
+        Iteration(index=2, prompt_text="p", judge_score=65, changed_blocks=["camera"]),
+    ]
+    session = Session(session_id="0" * 32, user_goal=GOAL, image_provider="demo", iterations=its)
+    recs = RecommendationService(model, templates).build_summary(session).data.recommendations
+    assert 3 <= len(recs) <= 7
+    assert any("lighting" in r and "raised" in r and "12" in r for r in recs)
+    assert any("camera" in r and "lowered" in r for r in recs)
+    assert any("iteration 1" in r for r in recs)

@@ -1,0 +1,90 @@
+"""Sessions on disk: atomic writes, recovery of what is readable, no path tricks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.models.domain_models import Session
+from app.tools.storage_tool import StorageTool
+
+SID = "0123456789abcdef0123456789abcdef"
+
+
+def make(goal: str = "fox") -> Session:
+    return Session(session_id=SID, user_goal=goal, image_provider="demo")
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    storage = StorageTool(tmp_path)
+    storage.save_session(make())
+    assert storage.load_session(SID) == make().model_copy(
+        update={
+            "created_at": storage.load_session(SID).created_at,
+            "updated_at": storage.load_session(SID).updated_at,
+        }
+    )
+    assert [p.name for p in (tmp_path / SID).iterdir()] == ["session.json"]
+
+
+def test_a_crash_during_a_write_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = StorageTool(tmp_path)
+    storage.save_session(make("old goal"))
+
+    def crash(src: str, dst: str) -> None:
+        raise OSError("disk pulled out")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        storage.save_session(make("new goal"))
+    monkeypatch.undo()
+    assert storage.load_session(SID).user_goal == "old goal"
+    assert [p.name for p in (tmp_path / SID).iterdir()] == ["session.json"]  # no temp file left
+
+
+def test_load_all_skips_unreadable_sessions(tmp_path: Path) -> None:
+    storage = StorageTool(tmp_path)
+    storage.save_session(make())
+    torn = tmp_path / ("f" * 32)
+    torn.mkdir()
+    (torn / "session.json").write_text('{"session_id": "fff')
+    (tmp_path / "not-a-session").mkdir()
+    assert [s.session_id for s in storage.load_all()] == [SID]
+    assert (torn / "session.json").exists()  # never deleted
+
+
+def test_images_replace_their_older_format(tmp_path: Path) -> None:
+    storage = StorageTool(tmp_path)
+    assert storage.save_image(SID, 0, b"png", "png") == "iter_0.png"
+    assert storage.save_image(SID, 0, b"jpeg", "jpeg") == "iter_0.jpeg"
+    assert sorted(p.name for p in (tmp_path / SID).iterdir()) == ["iter_0.jpeg"]
+    assert storage.read_image(SID, "iter_0.jpeg") == b"jpeg"
+
+
+@pytest.mark.parametrize(
+    ("session_id", "name"),
+    [
+        (SID, "session.json"),
+        (SID, "../x.png"),
+        ("..", "iter_0.png"),
+        (SID, "iter_0.png/.."),
+        ("x" * 32, "iter_0.png"),
+    ],
+)
+def test_media_path_refuses_anything_but_stored_images(
+    tmp_path: Path, session_id: str, name: str
+) -> None:
+    storage = StorageTool(tmp_path)
+    storage.save_image(SID, 0, b"png", "png")
+    assert storage.media_path(session_id, name) is None
+
+
+def test_malformed_ids_never_touch_the_disk(tmp_path: Path) -> None:
+    storage = StorageTool(tmp_path)
+    with pytest.raises(ValueError):
+        storage.session_dir("../../etc")
+    assert storage.load_session("../../etc") is None
