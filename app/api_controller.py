@@ -25,6 +25,10 @@ from app.services.prompt_service import PromptService
 
 M = TypeVar("M", bound=BaseModel)
 HEARTBEAT_S = 15.0
+OFFLINE_NOTICE = (
+    "Offline demo: prompts, revisions, judging and recommendations come from a local rule-based "
+    "stand-in, not from Grok. Set OPENROUTER_API_KEY in .env and restart for real results."
+)
 
 
 class ApiController:
@@ -59,6 +63,7 @@ class ApiController:
                 "available": True,
                 "missing_key": None if s.openrouter_api_key else "OPENROUTER_API_KEY",
                 "models": dict(self.c.text_model.models),
+                "notice": None if s.openrouter_api_key else OFFLINE_NOTICE,
             },
             "limits": {
                 "max_iterations": s.max_iterations,

@@ -50,7 +50,9 @@ def test_providers_lists_demo_first_and_says_which_key_is_missing(client: FlaskC
         "available": True,
         "missing_key": "OPENROUTER_API_KEY",
         "models": body["text"]["models"],
+        "notice": body["text"]["notice"],
     }
+    assert "OPENROUTER_API_KEY" in body["text"]["notice"]
     assert body["limits"]["max_iterations_default"] == 3
 
 

@@ -1,0 +1,57 @@
+"""The demo provider: deterministic, and the picture visibly follows the prompt's blocks."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from jinja2 import UndefinedError
+from PIL import Image, ImageStat
+
+from app.models.provider_models import RenderedPrompt
+from app.settings import Settings
+from app.tools.demo_image_tool import DemoImageTool
+from app.tools.template_tool import TemplateTool
+
+PARAMS = {"aspect_ratio": "1:1", "resolution": "small", "output_format": "png"}
+
+
+def draw(settings: Settings, text: str, **params: object) -> Image.Image:
+    image = DemoImageTool(settings).generate(RenderedPrompt(text=text), {**PARAMS, **params})
+    return Image.open(io.BytesIO(image.data))
+
+
+def test_same_prompt_same_bytes(settings: Settings) -> None:
+    tool = DemoImageTool(settings)
+    prompt = RenderedPrompt(text="a fox\nLighting: night")
+    assert tool.generate(prompt, PARAMS).data == tool.generate(prompt, PARAMS).data
+    assert tool.generate(prompt, {**PARAMS, "seed": 7}).data != tool.generate(prompt, PARAMS).data
+
+
+def test_lighting_and_style_change_the_colours(settings: Settings) -> None:
+    night = ImageStat.Stat(draw(settings, "a fox\nLighting: night, moonlight").convert("L")).mean[0]
+    sunny = ImageStat.Stat(draw(settings, "a fox\nLighting: golden sunset").convert("L")).mean[0]
+    assert night < sunny
+    noir = draw(settings, "a fox\nStyle: noir").convert("RGB")
+    r, g, b = (ImageStat.Stat(noir).mean[i] for i in range(3))
+    assert abs(r - g) < 1 and abs(g - b) < 1  # black and white
+
+
+@pytest.mark.parametrize(
+    ("params", "size"),
+    [
+        ({"aspect_ratio": "16:9", "resolution": "medium"}, (768, 432)),
+        ({"aspect_ratio": "2:3", "resolution": "small"}, (341, 512)),
+        ({"aspect_ratio": "1:1", "resolution": "large", "output_format": "webp"}, (1024, 1024)),
+    ],
+)
+def test_shape_and_format_follow_the_params(settings: Settings, params: dict, size: tuple) -> None:
+    image = DemoImageTool(settings).generate(RenderedPrompt(text="a fox"), {**PARAMS, **params})
+    decoded = Image.open(io.BytesIO(image.data))
+    assert decoded.size == size
+    assert decoded.format.lower() == image.ext == params.get("output_format", "png")
+
+
+def test_prompt_templates_are_strict() -> None:
+    with pytest.raises(UndefinedError):
+        TemplateTool().render("llm_prompt_gen.jinja2", goal="a fox")
