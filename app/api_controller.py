@@ -20,6 +20,13 @@ from app.models.request_models import (
     OptimizeRequest,
     UpdatePromptRequest,
 )
+from app.models.response_models import (
+    CreateSessionResponse,
+    HealthResponse,
+    ProvidersResponse,
+    SessionList,
+    TextModelInfo,
+)
 from app.services.image_service import normalize_params
 from app.services.prompt_service import PromptService
 
@@ -52,20 +59,23 @@ class ApiController:
     # Health and providers -----------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "text_mode": self.c.settings.text_mode}
+        return HealthResponse(
+            status="ok", version=__version__, text_mode=self.c.settings.text_mode
+        ).model_dump()
 
     def providers(self) -> dict[str, Any]:
         s = self.c.settings
-        return {
-            "providers": self.c.registry.describe(),
-            "text": {
-                "mode": s.text_mode,
-                "available": True,
-                "missing_key": None if s.openrouter_api_key else "OPENROUTER_API_KEY",
-                "models": dict(self.c.text_model.models),
-                "notice": None if s.openrouter_api_key else OFFLINE_NOTICE,
-            },
-            "limits": {
+        text = TextModelInfo(
+            mode=s.text_mode,
+            available=True,
+            missing_key=None if s.openrouter_api_key else "OPENROUTER_API_KEY",
+            models=dict(self.c.text_model.models),
+            notice=None if s.openrouter_api_key else OFFLINE_NOTICE,
+        )
+        return ProvidersResponse(
+            providers=self.c.registry.describe(),
+            text=text,
+            limits={
                 "max_iterations": s.max_iterations,
                 "max_iterations_default": s.max_iterations_default,
                 "target_score_default": s.target_score_default,
@@ -73,7 +83,7 @@ class ApiController:
                 "max_prompt_chars": s.max_prompt_chars,
                 "max_feedback_chars": s.max_feedback_chars,
             },
-        }
+        ).model_dump(mode="json")
 
     # Sessions -----------------------------------------------------------------------------------
 
@@ -94,14 +104,12 @@ class ApiController:
             demo=caps.is_demo or self.c.settings.text_mode == "offline",
             total_cost=result.usage,
         )
-        return {
-            "session_id": session.session_id,
-            "first_prompt_text": prompt_text,
-            "session": session.model_dump(mode="json"),
-        }
+        return CreateSessionResponse(
+            session_id=session.session_id, first_prompt_text=prompt_text, session=session
+        ).model_dump(mode="json")
 
     def list_sessions(self) -> dict[str, Any]:
-        return {"sessions": json.loads(json.dumps(self.c.sessions.list_summaries(), default=str))}
+        return SessionList(sessions=self.c.sessions.list_summaries()).model_dump(mode="json")
 
     def get_session(self, session_id: str) -> dict[str, Any]:
         return self.c.sessions.get(session_id).model_dump(mode="json")

@@ -10,12 +10,6 @@ from pydantic import BaseModel
 from app.models.domain_models import Session
 
 
-class ErrorResponse(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any] = {}
-
-
 class CreateSessionResponse(BaseModel):
     session_id: str
     first_prompt_text: str
@@ -54,6 +48,7 @@ class TextModelInfo(BaseModel):
     available: bool
     missing_key: str | None
     models: dict[str, str]
+    notice: str | None = None
 
 
 class ProvidersResponse(BaseModel):
