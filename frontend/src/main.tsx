@@ -4,8 +4,14 @@ import { createRoot } from 'react-dom/client'
 import { App } from './app/app'
 import './index.css'
 
+// "?session=<id>" links become the hash route, so the address bar has one source of truth.
+const linked = new URLSearchParams(window.location.search).get('session')
+if (linked && /^[A-Za-z0-9_-]+$/.test(linked) && !window.location.hash.startsWith('#/s/')) {
+  window.history.replaceState(null, '', `${window.location.pathname}#/s/${linked}`)
+}
+
 // On a session page, fetch the later steps' code alongside the session data instead of after it.
-if (/^#\/s\//.test(window.location.hash) || /[?&]session=/.test(window.location.search)) {
+if (/^#\/s\//.test(window.location.hash)) {
   void import('./features/prompt/prompt-step')
   void import('./features/review/review-step')
   void import('./features/result/result-step')

@@ -82,7 +82,8 @@ export function App() {
 
   const openSession = (id: string) => navigate({ name: 'session', id })
   const startNew = () => navigate({ name: 'new' })
-  const view = (stage: Stage) => session && setOverride({ id: session.session_id, base: reached, view: stage })
+  const view = (stage: Stage) =>
+    session && setOverride({ id: session.session_id, base: reached, view: stage })
 
   return (
     <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-5 px-3 py-4 sm:px-6 sm:py-6">
@@ -94,17 +95,25 @@ export function App() {
           <Button size="sm" variant={route.name === 'new' ? 'secondary' : 'ghost'} onClick={startNew}>
             New session
           </Button>
-          <Button size="sm" variant={route.name === 'history' ? 'secondary' : 'ghost'} onClick={() => navigate({ name: 'history' })}>
+          <Button
+            size="sm"
+            variant={route.name === 'history' ? 'secondary' : 'ghost'}
+            onClick={() => navigate({ name: 'history' })}
+          >
             History
           </Button>
         </nav>
       </header>
 
       {catalog?.text.mode === 'offline' && (
-        <p data-testid="offline-banner" className="rounded-xl border border-amber-700/50 bg-amber-950/30 px-4 py-2 text-sm text-amber-100">
-          Text model: offline stand-in. Prompt writing, revising and judging use simple built-in rules, not an LLM. Set{' '}
-          <code className="rounded bg-zinc-800 px-1">{catalog.text.missing_key ?? 'OPENROUTER_API_KEY'}</code> in .env and
-          restart the server to use Grok.
+        <p
+          data-testid="offline-banner"
+          className="rounded-xl border border-amber-700/50 bg-amber-950/30 px-4 py-2 text-sm text-amber-100"
+        >
+          Text model: offline stand-in. Prompt writing, revising and judging use simple built-in rules, not an
+          LLM. Set{' '}
+          <code className="rounded bg-zinc-800 px-1">{catalog.text.missing_key ?? 'OPENROUTER_API_KEY'}</code>{' '}
+          in .env and restart the server to use Grok.
         </p>
       )}
 
@@ -138,8 +147,9 @@ export function App() {
             ) : (
               <PulsingLogo label="Loading providers…" />
             ))}
-          {route.name === 'session' && !session && (
-            loadError ? (
+          {route.name === 'session' &&
+            !session &&
+            (loadError ? (
               <div className="space-y-3">
                 <ErrorAlert error={loadError} />
                 <div className="flex gap-2">
@@ -151,8 +161,7 @@ export function App() {
               </div>
             ) : (
               <PulsingLogo label="Loading session…" />
-            )
-          )}
+            ))}
           {route.name === 'session' && session && (
             <>
               {viewed === 'describe' && <SessionOverview session={session} onNew={startNew} />}

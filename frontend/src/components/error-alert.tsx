@@ -14,7 +14,10 @@ export function ErrorAlert({ error, className, onDismiss }: Props) {
     <div
       role="alert"
       data-code={error.code}
-      className={cn('rounded-xl border border-rose-800/70 bg-rose-950/40 p-4 text-sm text-rose-100', className)}
+      className={cn(
+        'rounded-xl border border-rose-800/70 bg-rose-950/40 p-4 text-sm text-rose-100',
+        className,
+      )}
     >
       <div className="flex items-start justify-between gap-4">
         <div className="space-y-1">

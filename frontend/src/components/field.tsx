@@ -2,7 +2,15 @@ import type { ReactNode, TextareaHTMLAttributes } from 'react'
 
 import { cn } from '@/lib/cn'
 
-export function FieldLabel({ children, htmlFor, hint }: { children: ReactNode; htmlFor?: string; hint?: ReactNode }) {
+export function FieldLabel({
+  children,
+  htmlFor,
+  hint,
+}: {
+  children: ReactNode
+  htmlFor?: string
+  hint?: ReactNode
+}) {
   return (
     <div className="mb-2 flex items-baseline justify-between gap-2">
       <label htmlFor={htmlFor} className="text-sm font-medium text-zinc-200">
@@ -17,7 +25,7 @@ export function TextArea({ className, ...props }: TextareaHTMLAttributes<HTMLTex
   return (
     <textarea
       className={cn(
-        'w-full rounded-xl border border-zinc-700 bg-zinc-950/80 px-3 py-2 text-sm text-zinc-100 placeholder:text-zinc-500 focus:border-violet-400 focus:outline-none focus:ring-1 focus:ring-violet-400 disabled:opacity-60',
+        'w-full rounded-xl border border-zinc-700 bg-zinc-950/80 px-3 py-2 text-sm text-zinc-100 placeholder:text-zinc-500 focus:border-violet-400 focus:ring-1 focus:ring-violet-400 focus:outline-none disabled:opacity-60',
         className,
       )}
       {...props}

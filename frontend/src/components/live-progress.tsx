@@ -78,9 +78,13 @@ export function LiveProgress({ session, steps, current, onCancel, cancelBusy }: 
                 status === 'pending' && 'border-zinc-700 text-zinc-500',
               )}
             >
-              <span aria-hidden>{status === 'ok' ? '✓' : status === 'failed' ? '✕' : status === 'running' ? '●' : '○'}</span>
+              <span aria-hidden>
+                {status === 'ok' ? '✓' : status === 'failed' ? '✕' : status === 'running' ? '●' : '○'}
+              </span>
               {STEP_LABELS[step]}
-              {s?.durationMs != null && <span className="text-zinc-500">{(s.durationMs / 1000).toFixed(1)} s</span>}
+              {s?.durationMs != null && (
+                <span className="text-zinc-500">{(s.durationMs / 1000).toFixed(1)} s</span>
+              )}
             </li>
           )
         })}

@@ -138,8 +138,7 @@ export function describeError(error: unknown): ReadableError {
 export function errorFromBody(status: number, body: unknown): ApiError {
   if (body && typeof body === 'object' && 'code' in body && 'message' in body) {
     const b = body as { code: unknown; message: unknown; details?: unknown }
-    const details =
-      b.details && typeof b.details === 'object' ? (b.details as Record<string, unknown>) : {}
+    const details = b.details && typeof b.details === 'object' ? (b.details as Record<string, unknown>) : {}
     return new ApiError(status, String(b.code), String(b.message), details)
   }
   if (status === 413) {
@@ -158,7 +157,10 @@ export async function request<T>(
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers:
+        body === undefined
+          ? { Accept: 'application/json' }
+          : { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: init.signal,
     })
@@ -185,11 +187,13 @@ export async function request<T>(
 const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`
 
 export const api = {
-  providers: (signal?: AbortSignal) => request<ProvidersResponse>('GET', '/api/providers', undefined, { signal }),
+  providers: (signal?: AbortSignal) =>
+    request<ProvidersResponse>('GET', '/api/providers', undefined, { signal }),
   sessions: (signal?: AbortSignal) =>
     request<{ sessions: SessionSummary[] }>('GET', '/api/sessions', undefined, { signal }),
   createSession: (body: CreateSessionBody) => request<CreateSessionResponse>('POST', '/api/sessions', body),
-  session: (id: string, signal?: AbortSignal) => request<Session>('GET', sessionPath(id), undefined, { signal }),
+  session: (id: string, signal?: AbortSignal) =>
+    request<Session>('GET', sessionPath(id), undefined, { signal }),
   savePrompt: (id: string, prompt_text: string, locked_blocks: string[]) =>
     request<Session>('PUT', `${sessionPath(id)}/prompt`, { prompt_text, locked_blocks }),
   generate: (id: string) => request<Session>('POST', `${sessionPath(id)}/generate`, { wait: false }),

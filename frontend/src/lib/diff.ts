@@ -44,7 +44,58 @@ export function diffWords(before: string, after: string): DiffOp[] {
   }
   while (i < a.length) push(ops, 'removed', a[i++])
   while (j < b.length) push(ops, 'added', b[j++])
-  return ops
+  return groupChanges(ops)
+}
+
+/**
+ * Readability pass: a whitespace-only "same" between two changes is folded into them, and each run
+ * of changes becomes one removed + one added op ("soft light" -> "warm rim light" reads as
+ * -"soft" +"warm rim", not -"soft" +"warm" " " +"rim ").
+ */
+function groupChanges(ops: DiffOp[]): DiffOp[] {
+  const out: DiffOp[] = []
+  let removed = ''
+  let added = ''
+  const flush = () => {
+    // Whitespace both sides share at the edges of a change is not part of it.
+    const lead = sharedWhitespace(removed, added, 'start')
+    const trail = sharedWhitespace(removed.slice(lead.length), added.slice(lead.length), 'end')
+    push(out, 'same', lead)
+    push(out, 'removed', removed.slice(lead.length, removed.length - trail.length))
+    push(out, 'added', added.slice(lead.length, added.length - trail.length))
+    push(out, 'same', trail)
+    removed = added = ''
+  }
+  for (let k = 0; k < ops.length; k++) {
+    const op = ops[k]
+    const inRun = removed !== '' || added !== ''
+    if (op.type === 'removed') removed += op.text
+    else if (op.type === 'added') added += op.text
+    else if (inRun && /^\s+$/.test(op.text) && k + 1 < ops.length && ops[k + 1].type !== 'same') {
+      removed += op.text
+      added += op.text
+    } else {
+      flush()
+      push(out, 'same', op.text)
+    }
+  }
+  flush()
+  return out
+}
+
+function sharedWhitespace(a: string, b: string, side: 'start' | 'end'): string {
+  if (!a || !b) return ''
+  const re = side === 'start' ? /^\s+/ : /\s+$/
+  const x = re.exec(a)?.[0] ?? ''
+  const y = re.exec(b)?.[0] ?? ''
+  let n = 0
+  while (n < x.length && n < y.length) {
+    const cx = side === 'start' ? x[n] : x[x.length - 1 - n]
+    const cy = side === 'start' ? y[n] : y[y.length - 1 - n]
+    if (cx !== cy) break
+    n++
+  }
+  return side === 'start' ? x.slice(0, n) : x.slice(x.length - n)
 }
 
 function push(ops: DiffOp[], type: DiffOp['type'], text: string) {

@@ -28,8 +28,7 @@ export interface BlockSegment {
 export type Segment = FrameSegment | BlockSegment
 
 export type ParseResult =
-  | { ok: true; segments: Segment[]; names: string[] }
-  | { ok: false; error: { line: number; message: string } }
+  { ok: true; segments: Segment[]; names: string[] } | { ok: false; error: { line: number; message: string } }
 
 interface Line {
   text: string // without its line break
@@ -72,7 +71,12 @@ export function parseFlex(text: string): ParseResult {
       if (end[1] !== open.name) {
         return fail(i + 1, `FLEX_END:${end[1]} closes "${open.name}" (expected FLEX_END:${open.name})`)
       }
-      segments.push({ kind: 'block', name: open.name, body: text.slice(open.bodyStart, start), line: open.line })
+      segments.push({
+        kind: 'block',
+        name: open.name,
+        body: text.slice(open.bodyStart, start),
+        line: open.line,
+      })
       names.push(open.name)
       frameStart = start
       open = null

@@ -49,7 +49,11 @@ export function bestIteration(s: Session): Iteration | null {
   if (s.best_index != null) return s.iterations.find((it) => it.index === s.best_index) ?? null
   let best: Iteration | null = null
   for (const it of s.iterations) {
-    if (it.status === 'ok' && it.judge_score != null && (!best || it.judge_score > (best.judge_score ?? -1))) {
+    if (
+      it.status === 'ok' &&
+      it.judge_score != null &&
+      (!best || it.judge_score > (best.judge_score ?? -1))
+    ) {
       best = it
     }
   }

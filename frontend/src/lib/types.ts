@@ -3,13 +3,7 @@
 export type SessionStatus = 'draft' | 'running' | 'done' | 'failed'
 export type StepName = 'prompt_gen' | 'revise' | 'generate' | 'judge' | 'recommend'
 export type RunKind = 'generate' | 'optimize' | 'accept'
-export type StopReason =
-  | 'completed'
-  | 'target_reached'
-  | 'cancelled'
-  | 'error'
-  | 'interrupted'
-  | 'accepted'
+export type StopReason = 'completed' | 'target_reached' | 'cancelled' | 'error' | 'interrupted' | 'accepted'
 
 export interface ErrorInfo {
   code: string

@@ -28,7 +28,9 @@ export function DescribeStep({ catalog, onCreated }: Props) {
   const [goal, setGoal] = useState('')
   const [providerName, setProviderName] = useState(() => firstChoice(catalog))
   const provider = catalog.providers.find((p) => p.name === providerName)
-  const [values, setValues] = useState<SettingValues>(() => (provider ? initialValues(provider.capabilities) : {}))
+  const [values, setValues] = useState<SettingValues>(() =>
+    provider ? initialValues(provider.capabilities) : {},
+  )
   const [iterations, setIterations] = useState(limits.max_iterations_default)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
@@ -110,7 +112,10 @@ export function DescribeStep({ catalog, onCreated }: Props) {
                 onChange={(e) => setIterations(Number(e.target.value))}
                 className="w-full max-w-xs accent-violet-400"
               />
-              <span className="w-8 font-mono text-sm text-zinc-200 tabular-nums" data-testid="iterations-value">
+              <span
+                className="w-8 font-mono text-sm text-zinc-200 tabular-nums"
+                data-testid="iterations-value"
+              >
                 {iterations}
               </span>
             </div>

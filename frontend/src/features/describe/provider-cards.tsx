@@ -9,12 +9,24 @@ interface Props {
 
 function Status({ p }: { p: ProviderInfo }) {
   if (p.is_demo) {
-    return <span className="rounded-full bg-amber-500/15 px-2 py-0.5 text-xs font-medium text-amber-200">Demo · offline</span>
+    return (
+      <span className="rounded-full bg-amber-500/15 px-2 py-0.5 text-xs font-medium text-amber-200">
+        Demo · offline
+      </span>
+    )
   }
   if (p.available) {
-    return <span className="rounded-full bg-emerald-500/15 px-2 py-0.5 text-xs font-medium text-emerald-200">Ready</span>
+    return (
+      <span className="rounded-full bg-emerald-500/15 px-2 py-0.5 text-xs font-medium text-emerald-200">
+        Ready
+      </span>
+    )
   }
-  return <span className="rounded-full bg-zinc-700/50 px-2 py-0.5 text-xs font-medium text-zinc-300">Needs API key</span>
+  return (
+    <span className="rounded-full bg-zinc-700/50 px-2 py-0.5 text-xs font-medium text-zinc-300">
+      Needs API key
+    </span>
+  )
 }
 
 /** Provider choice: which are ready, which need which key, and which is the offline demo. */
@@ -33,7 +45,9 @@ export function ProviderCards({ providers, selected, onSelect }: Props) {
             onClick={() => onSelect(p.name)}
             className={cn(
               'flex flex-col gap-2 rounded-xl border p-3 text-left transition-colors focus-visible:outline-2 focus-visible:outline-violet-400',
-              isSelected ? 'border-violet-400 bg-violet-500/10' : 'border-zinc-800 bg-zinc-950/60 hover:border-zinc-600',
+              isSelected
+                ? 'border-violet-400 bg-violet-500/10'
+                : 'border-zinc-800 bg-zinc-950/60 hover:border-zinc-600',
               !p.available && !isSelected && 'opacity-75',
             )}
           >
@@ -44,14 +58,14 @@ export function ProviderCards({ providers, selected, onSelect }: Props) {
             {p.description && <span className="text-xs text-zinc-400">{p.description}</span>}
             {p.is_demo && (
               <span className="text-xs text-amber-200/80">
-                Draws a local placeholder picture, no API key needed. For real images, set a provider key in .env
-                and restart the server.
+                Draws a local placeholder picture, no API key needed. For real images, set a provider key in
+                .env and restart the server.
               </span>
             )}
             {!p.available && p.missing_key && (
               <span className="text-xs text-zinc-400">
-                Set <code className="rounded bg-zinc-800 px-1 text-zinc-200">{p.missing_key}</code> in .env and
-                restart the server.
+                Set <code className="rounded bg-zinc-800 px-1 text-zinc-200">{p.missing_key}</code> in .env
+                and restart the server.
               </span>
             )}
           </button>

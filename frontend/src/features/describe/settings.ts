@@ -60,7 +60,8 @@ export function initialValues(caps: Capabilities): SettingValues {
   const values: SettingValues = {}
   for (const field of settingFields(caps)) {
     const d = caps.defaults?.[field.key]
-    if (d != null && (field.kind === 'seed' || field.options.includes(String(d)))) values[field.key] = String(d)
+    if (d != null && (field.kind === 'seed' || field.options.includes(String(d))))
+      values[field.key] = String(d)
     else if (field.kind !== 'seed' && field.options.length) values[field.key] = field.options[0]
   }
   return values

@@ -50,7 +50,12 @@ export default function HistoryList({ sessions, error, onOpen, onRefresh, onNew 
                 className="flex w-full items-center gap-3 py-3 text-left hover:bg-zinc-900/60 sm:gap-4 sm:px-2"
               >
                 {s.best_image_url ? (
-                  <img src={s.best_image_url} alt="" loading="lazy" className="size-14 shrink-0 rounded-lg border border-zinc-800 object-cover" />
+                  <img
+                    src={s.best_image_url}
+                    alt=""
+                    loading="lazy"
+                    className="size-14 shrink-0 rounded-lg border border-zinc-800 object-cover"
+                  />
                 ) : (
                   <div className="size-14 shrink-0 rounded-lg border border-dashed border-zinc-800" />
                 )}
@@ -58,7 +63,8 @@ export default function HistoryList({ sessions, error, onOpen, onRefresh, onNew 
                   <p className="truncate text-sm text-zinc-100">{s.user_goal}</p>
                   <p className="mt-0.5 text-xs text-zinc-500">
                     {s.image_provider}
-                    {s.demo && ' (demo)'} · {s.iterations} image{s.iterations === 1 ? '' : 's'} · {when(s.updated_at)}
+                    {s.demo && ' (demo)'} · {s.iterations} image{s.iterations === 1 ? '' : 's'} ·{' '}
+                    {when(s.updated_at)}
                   </p>
                 </div>
                 <div className="flex shrink-0 flex-col items-end gap-1 sm:flex-row sm:items-center sm:gap-2">

@@ -13,18 +13,34 @@ interface Props {
   readOnly?: boolean
 }
 
-function LockButton({ locked, name, onClick, disabled }: { locked: boolean; name: string; onClick: () => void; disabled?: boolean }) {
+function LockButton({
+  locked,
+  name,
+  onClick,
+  disabled,
+}: {
+  locked: boolean
+  name: string
+  onClick: () => void
+  disabled?: boolean
+}) {
   return (
     <button
       type="button"
       aria-pressed={locked}
       aria-label={`${locked ? 'Unlock' : 'Lock'} ${blockLabel(name)}`}
-      title={locked ? 'Locked: the optimizer will not change this block' : 'Lock so the optimizer keeps this block as is'}
+      title={
+        locked
+          ? 'Locked: the optimizer will not change this block'
+          : 'Lock so the optimizer keeps this block as is'
+      }
       onClick={onClick}
       disabled={disabled}
       className={cn(
         'rounded-md border px-2 py-0.5 text-xs transition-colors disabled:opacity-50',
-        locked ? 'border-amber-500/70 bg-amber-500/15 text-amber-200' : 'border-zinc-700 text-zinc-400 hover:text-zinc-200',
+        locked
+          ? 'border-amber-500/70 bg-amber-500/15 text-amber-200'
+          : 'border-zinc-700 text-zinc-400 hover:text-zinc-200',
       )}
     >
       {locked ? '🔒 Locked' : '🔓 Lock'}
@@ -46,7 +62,8 @@ export function FlexEditor({ text, onChange, locked, onLockedChange, raw, readOn
       <div className="space-y-2">
         {!parsed.ok && (
           <p role="alert" className="text-sm text-amber-200">
-            FLEX markup problem on line {parsed.error.line}: {parsed.error.message}. Edit the raw text to fix it.
+            FLEX markup problem on line {parsed.error.line}: {parsed.error.message}. Edit the raw text to fix
+            it.
           </p>
         )}
         {parsed.ok && blocks.length === 0 && !raw && (
@@ -75,7 +92,11 @@ export function FlexEditor({ text, onChange, locked, onLockedChange, raw, readOn
             .filter((line) => line.trim() && !/FLEX_(BEGIN|END):/.test(line))
             .join('\n')
           return visible ? (
-            <pre key={`frame-${i}`} className="rounded-lg border border-dashed border-zinc-800 px-3 py-2 text-xs whitespace-pre-wrap text-zinc-500" title="Frame text: kept exactly as is">
+            <pre
+              key={`frame-${i}`}
+              className="rounded-lg border border-dashed border-zinc-800 px-3 py-2 text-xs whitespace-pre-wrap text-zinc-500"
+              title="Frame text: kept exactly as is"
+            >
               {visible}
             </pre>
           ) : null
@@ -84,7 +105,13 @@ export function FlexEditor({ text, onChange, locked, onLockedChange, raw, readOn
         const value = blockValue(seg.body)
         const id = `flex-${seg.name}`
         return (
-          <div key={seg.name} className={cn('rounded-xl border p-3', isLocked ? 'border-amber-600/40 bg-amber-500/5' : 'border-zinc-800 bg-zinc-950/50')}>
+          <div
+            key={seg.name}
+            className={cn(
+              'rounded-xl border p-3',
+              isLocked ? 'border-amber-600/40 bg-amber-500/5' : 'border-zinc-800 bg-zinc-950/50',
+            )}
+          >
             <div className="mb-2 flex items-center justify-between gap-2">
               <label htmlFor={id} className="text-sm font-medium text-zinc-200">
                 {blockLabel(seg.name)}

@@ -52,7 +52,8 @@ export default function PromptStep({ session, maxPromptChars, onSession }: Props
           <div>
             <h2 className="text-base font-semibold text-zinc-100">Starting prompt</h2>
             <p className="text-sm text-zinc-400">
-              Edit any block. Locked blocks are never changed by the optimizer. Text outside the blocks is kept exactly.
+              Edit any block. Locked blocks are never changed by the optimizer. Text outside the blocks is
+              kept exactly.
             </p>
           </div>
           <div className="flex items-center gap-3 text-xs text-zinc-500">

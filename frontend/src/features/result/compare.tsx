@@ -13,7 +13,17 @@ interface Props {
   bestIndex: number | null
 }
 
-function Picker({ label, value, options, onChange }: { label: string; value: number; options: Iteration[]; onChange: (v: number) => void }) {
+function Picker({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string
+  value: number
+  options: Iteration[]
+  onChange: (v: number) => void
+}) {
   return (
     <label className="flex items-center gap-2 text-sm text-zinc-300">
       {label}
@@ -25,7 +35,8 @@ function Picker({ label, value, options, onChange }: { label: string; value: num
       >
         {options.map((it) => (
           <option key={it.index} value={it.index}>
-            #{it.index} {it.status === 'failed' ? '(failed)' : it.judge_score != null ? `· ${it.judge_score}` : ''}
+            #{it.index}{' '}
+            {it.status === 'failed' ? '(failed)' : it.judge_score != null ? `· ${it.judge_score}` : ''}
           </option>
         ))}
       </select>
@@ -38,10 +49,15 @@ export function Compare({ iterations, bestIndex }: Props) {
   const first = iterations[0]?.index ?? 0
   const last = bestIndex ?? iterations[iterations.length - 1]?.index ?? 0
   const [a, setA] = useState(first)
-  const [b, setB] = useState(last === first && iterations.length > 1 ? iterations[iterations.length - 1].index : last)
+  const [b, setB] = useState(
+    last === first && iterations.length > 1 ? iterations[iterations.length - 1].index : last,
+  )
   const left = iterations.find((it) => it.index === a) ?? iterations[0]
   const right = iterations.find((it) => it.index === b) ?? iterations[iterations.length - 1]
-  const diff = useMemo(() => (left && right ? diffPrompts(left.prompt_text, right.prompt_text) : null), [left, right])
+  const diff = useMemo(
+    () => (left && right ? diffPrompts(left.prompt_text, right.prompt_text) : null),
+    [left, right],
+  )
   if (!left || !right || !diff) return null
 
   return (
@@ -70,11 +86,22 @@ export function Compare({ iterations, bestIndex }: Props) {
             <p className="text-xs text-amber-300">The text outside the blocks (the frame) differs too.</p>
           )}
           {diff.blocks.map((block) => (
-            <div key={block.name} data-block={block.name} data-changed={block.changed} className="rounded-lg border border-zinc-800 p-3">
+            <div
+              key={block.name}
+              data-block={block.name}
+              data-changed={block.changed}
+              className="rounded-lg border border-zinc-800 p-3"
+            >
               <div className="mb-1 flex items-center justify-between text-xs">
                 <span className="font-medium text-zinc-200">{blockLabel(block.name)}</span>
                 <span className={block.changed ? 'text-amber-300' : 'text-zinc-500'}>
-                  {block.before === null ? 'added' : block.after === null ? 'removed' : block.changed ? 'changed' : 'unchanged'}
+                  {block.before === null
+                    ? 'added'
+                    : block.after === null
+                      ? 'removed'
+                      : block.changed
+                        ? 'changed'
+                        : 'unchanged'}
                 </span>
               </div>
               {block.changed ? (

@@ -39,7 +39,7 @@ export default function ResultStep({ session, steps, current, onSession }: Props
   const best = bestIteration(session)
   const bestIndex = session.best_index ?? best?.index ?? null
   const lastIndex = session.iterations.length ? session.iterations[session.iterations.length - 1].index : null
-  const finalPrompt = session.final_prompt_text ?? (running ? null : best?.prompt_text ?? null)
+  const finalPrompt = session.final_prompt_text ?? (running ? null : (best?.prompt_text ?? null))
   const failedCount = session.iterations.filter((it) => it.status === 'failed').length
 
   const cancel = async () => {
@@ -57,7 +57,13 @@ export default function ResultStep({ session, steps, current, onSession }: Props
   return (
     <div className="space-y-5">
       {running && (
-        <LiveProgress session={session} steps={steps} current={current} onCancel={() => void cancel()} cancelBusy={cancelBusy} />
+        <LiveProgress
+          session={session}
+          steps={steps}
+          current={current}
+          onCancel={() => void cancel()}
+          cancelBusy={cancelBusy}
+        />
       )}
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       {!running && session.run?.stop_reason && (
@@ -72,7 +78,8 @@ export default function ResultStep({ session, steps, current, onSession }: Props
           <ErrorAlert error={describeError(session.error)} />
           <p className="text-sm text-zinc-400">
             Kept: {session.iterations.length} iteration{session.iterations.length === 1 ? '' : 's'}
-            {best ? `, best score ${best.judge_score}/100 (#${best.index})` : ''}. You can still download them.
+            {best ? `, best score ${best.judge_score}/100 (#${best.index})` : ''}. You can still download
+            them.
           </p>
         </div>
       )}

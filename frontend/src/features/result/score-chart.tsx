@@ -48,24 +48,60 @@ export function ScoreChart({ iterations, bestIndex, target }: Props) {
         ))}
         {target != null && (
           <g>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(target)} y2={y(target)} stroke="#34d399" strokeDasharray="4 4" strokeWidth={1} opacity={0.6} />
-            <text x={W - PAD.right} y={y(target) - 4} textAnchor="end" fontSize={10} fill="#34d399" opacity={0.8}>
+            <line
+              x1={PAD.left}
+              x2={W - PAD.right}
+              y1={y(target)}
+              y2={y(target)}
+              stroke="#34d399"
+              strokeDasharray="4 4"
+              strokeWidth={1}
+              opacity={0.6}
+            />
+            <text
+              x={W - PAD.right}
+              y={y(target) - 4}
+              textAnchor="end"
+              fontSize={10}
+              fill="#34d399"
+              opacity={0.8}
+            >
               target {target}
             </text>
           </g>
         )}
         {scored.length > 1 && (
-          <polyline points={line} fill="none" stroke="url(#score-line)" strokeWidth={2.5} strokeLinejoin="round" />
+          <polyline
+            points={line}
+            fill="none"
+            stroke="url(#score-line)"
+            strokeWidth={2.5}
+            strokeLinejoin="round"
+          />
         )}
         {iterations.map((it) => (
-          <text key={`label-${it.index}`} x={x(it.index)} y={H - 8} textAnchor="middle" fontSize={11} fill="#a1a1aa">
+          <text
+            key={`label-${it.index}`}
+            x={x(it.index)}
+            y={H - 8}
+            textAnchor="middle"
+            fontSize={11}
+            fill="#a1a1aa"
+          >
             #{it.index}
           </text>
         ))}
         {iterations.map((it) => {
           if (it.status !== 'ok' || it.judge_score == null) {
             return (
-              <text key={it.index} x={x(it.index)} y={y(0) - 4} textAnchor="middle" fontSize={14} fill="#fb7185">
+              <text
+                key={it.index}
+                x={x(it.index)}
+                y={y(0) - 4}
+                textAnchor="middle"
+                fontSize={14}
+                fill="#fb7185"
+              >
                 ✕<title>{`Iteration ${it.index} failed`}</title>
               </text>
             )
@@ -73,9 +109,29 @@ export function ScoreChart({ iterations, bestIndex, target }: Props) {
           const best = it.index === bestIndex
           return (
             <g key={it.index}>
-              {best && <circle cx={x(it.index)} cy={y(it.judge_score)} r={10} fill="none" stroke="#fbbf24" strokeWidth={1.5} />}
-              <circle cx={x(it.index)} cy={y(it.judge_score)} r={best ? 5.5 : 4} fill={best ? '#fbbf24' : '#c4b5fd'} />
-              <text x={x(it.index)} y={y(it.judge_score) - 12} textAnchor="middle" fontSize={11} fill="#e4e4e7">
+              {best && (
+                <circle
+                  cx={x(it.index)}
+                  cy={y(it.judge_score)}
+                  r={10}
+                  fill="none"
+                  stroke="#fbbf24"
+                  strokeWidth={1.5}
+                />
+              )}
+              <circle
+                cx={x(it.index)}
+                cy={y(it.judge_score)}
+                r={best ? 5.5 : 4}
+                fill={best ? '#fbbf24' : '#c4b5fd'}
+              />
+              <text
+                x={x(it.index)}
+                y={y(it.judge_score) - 12}
+                textAnchor="middle"
+                fontSize={11}
+                fill="#e4e4e7"
+              >
                 {it.judge_score}
               </text>
             </g>

@@ -32,14 +32,22 @@ export function Timeline({ iterations, bestIndex, lastIndex }: Props) {
               it.status === 'failed' && 'border-rose-900',
             )}
           >
-            {best && <img src={star} alt="" className="pointer-events-none absolute -top-4 -right-3 size-10" />}
+            {best && (
+              <img src={star} alt="" className="pointer-events-none absolute -top-4 -right-3 size-10" />
+            )}
             <div className="flex items-center justify-between gap-2 text-sm">
               <span className="font-medium text-zinc-100">
                 {it.index === 0 ? 'First image' : `Iteration ${it.index}`}
-                {it.index === lastIndex && it.index !== 0 && <span className="ml-1 text-zinc-500">(final)</span>}
+                {it.index === lastIndex && it.index !== 0 && (
+                  <span className="ml-1 text-zinc-500">(final)</span>
+                )}
               </span>
               <div className="flex items-center gap-2">
-                {best && <span className="rounded-full bg-amber-500/20 px-2 py-0.5 text-xs font-medium text-amber-200">Best</span>}
+                {best && (
+                  <span className="rounded-full bg-amber-500/20 px-2 py-0.5 text-xs font-medium text-amber-200">
+                    Best
+                  </span>
+                )}
                 <ScoreBadge score={it.judge_score} />
               </div>
             </div>

@@ -87,7 +87,10 @@ export default function ReviewStep({ session, steps, current, limits, onSession,
       {usable && !running && (
         <Card className="space-y-4">
           <div>
-            <FieldLabel htmlFor="feedback" hint={<CharCount value={feedback} max={limits.max_feedback_chars} />}>
+            <FieldLabel
+              htmlFor="feedback"
+              hint={<CharCount value={feedback} max={limits.max_feedback_chars} />}
+            >
               What should change? (optional)
             </FieldLabel>
             <TextArea

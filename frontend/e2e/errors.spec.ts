@@ -1,0 +1,41 @@
+// API errors reach the person as readable messages with a next step.
+import { expect, test } from '@playwright/test'
+
+import { shot } from './helpers'
+
+test('an over-long goal is refused with a readable message', async ({ page, request }) => {
+  const limits = (
+    (await (await request.get('/api/providers')).json()) as { limits: { max_goal_chars: number } }
+  ).limits
+  await page.goto('/')
+  await page
+    .getByLabel('What do you want to see?')
+    .fill('fox '.repeat(Math.ceil(limits.max_goal_chars / 4) + 10))
+  await expect(page.getByText('too long')).toBeVisible()
+  await page.getByRole('button', { name: 'Write my prompt' }).click()
+  const alert = page.getByRole('alert')
+  await expect(alert).toHaveAttribute('data-code', /validation_error|payload_too_large/)
+  await expect(alert).toContainText('What to do')
+  await shot(page, '10-error-long-goal')
+})
+
+test('choosing a provider without a key explains which key to set', async ({ page }) => {
+  await page.goto('/')
+  await page.getByLabel('What do you want to see?').fill('A red fox in snow')
+  await page.getByRole('radio', { name: /OpenAI/ }).click()
+  await expect(page.getByText(/is not configured on this server/)).toBeVisible()
+  await page.getByRole('button', { name: 'Write my prompt' }).click()
+  const alert = page.getByRole('alert')
+  await expect(alert).toHaveAttribute('data-code', 'provider_not_configured')
+  await expect(alert).toContainText('OPENAI_IMAGE_API_KEY')
+  await shot(page, '11-error-provider')
+})
+
+test('works at phone width', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 })
+  await page.goto('/')
+  await expect(page.getByRole('navigation', { name: 'Progress' })).toBeVisible()
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  expect(overflow).toBeLessThanOrEqual(0)
+  await shot(page, '12-phone-describe')
+})

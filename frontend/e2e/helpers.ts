@@ -1,0 +1,41 @@
+// Shared steps for the browser tests.
+import { type APIRequestContext, expect, type Page } from '@playwright/test'
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
+
+/** Save a full-page screenshot to e2e/screenshots/<name>.png (gitignored). */
+export async function shot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true })
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true })
+}
+
+/** Fill in step 1 with the demo provider and submit; resolves on step 2. */
+export async function describeGoal(page: Page, goal: string, iterations?: number) {
+  await page.goto('/')
+  await page.getByLabel('What do you want to see?').fill(goal)
+  await page.getByRole('radio', { name: /Offline demo/ }).click()
+  if (iterations !== undefined) await page.getByLabel('Improvement iterations').fill(String(iterations))
+  await page.getByRole('button', { name: 'Write my prompt' }).click()
+  await expect(page).toHaveURL(/#\/s\/[0-9a-f]+/)
+  await expect(page.getByRole('heading', { name: 'Starting prompt' })).toBeVisible()
+}
+
+export function sessionIdOf(page: Page): string {
+  const m = /#\/s\/([0-9a-f]+)/.exec(page.url())
+  if (!m) throw new Error(`no session in ${page.url()}`)
+  return m[1]
+}
+
+/** A demo session made straight through the API, with its first image generated. */
+export async function apiSessionWithImage(request: APIRequestContext, goal: string) {
+  const created = await request.post('/api/sessions', {
+    data: { goal, provider: 'demo', iterations_count: 2 },
+  })
+  expect(created.status()).toBe(201)
+  const { session_id } = (await created.json()) as { session_id: string }
+  const generated = await request.post(`/api/sessions/${session_id}/generate`, { data: { wait: true } })
+  expect(generated.status()).toBe(200)
+  return session_id
+}

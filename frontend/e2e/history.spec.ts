@@ -1,0 +1,43 @@
+// Reopening sessions from History: a finished one, a running one (attaches to the live stream).
+import { expect, test } from '@playwright/test'
+
+import { apiSessionWithImage, shot } from './helpers'
+
+test('reopen a session from history and follow a running one live', async ({ page, request }) => {
+  const reviewed = await apiSessionWithImage(request, 'A bowl of ramen, steam rising')
+  const running = await apiSessionWithImage(request, 'A glass greenhouse at night')
+
+  await page.goto('/#/history')
+  const list = page.getByTestId('history-list')
+  await expect(list.locator(`[data-session="${reviewed}"]`)).toBeVisible()
+  await shot(page, '08-history')
+
+  // A reviewed session opens on the review step.
+  await list.locator(`[data-session="${reviewed}"]`).click()
+  await expect(page).toHaveURL(new RegExp(`#/s/${reviewed}$`))
+  await expect(page.getByRole('img', { name: 'Iteration 0' })).toBeVisible()
+  await expect(page.getByRole('button', { name: 'Improve' })).toBeVisible()
+
+  // Start a run elsewhere (as another tab would), then reopen: the page attaches to its events.
+  const started = await request.post(`/api/sessions/${running}/optimize/run`, {
+    data: { iterations_count: 2, wait: false },
+  })
+  expect(started.status()).toBe(202)
+  await page.getByRole('button', { name: 'History' }).click()
+  await page.getByTestId('history-list').locator(`[data-session="${running}"]`).click()
+  await expect(page.getByTestId('live-progress')).toBeVisible()
+  await shot(page, '09-reopened-running')
+  await expect(page.getByTestId('live-progress')).toBeHidden({ timeout: 60_000 })
+  await expect(page.getByTestId('timeline').locator(':scope > li')).toHaveCount(3)
+
+  // ?session= links work too and turn into the hash route.
+  await page.goto(`/?session=${reviewed}`)
+  await expect(page.getByRole('img', { name: 'Iteration 0' })).toBeVisible()
+  await expect(page).toHaveURL(new RegExp(`#/s/${reviewed}$`))
+})
+
+test('an unknown session says so and offers a way out', async ({ page }) => {
+  await page.goto('/#/s/00000000000000000000000000000000')
+  await expect(page.getByRole('alert')).toContainText('Not found')
+  await expect(page.getByRole('button', { name: 'Open history' })).toBeVisible()
+})

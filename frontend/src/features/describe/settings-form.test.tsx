@@ -1,0 +1,145 @@
+import { render, screen } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { useState } from 'react'
+import { describe, expect, it } from 'vitest'
+
+import { makeCaps } from '@/test/fixtures'
+import type { Capabilities } from '@/lib/types'
+
+import { buildImageParams, initialValues, settingFields, type SettingValues } from './settings'
+import { SettingsForm } from './settings-form'
+
+function Harness({ caps, onValues }: { caps: Capabilities; onValues?: (v: SettingValues) => void }) {
+  const [values, setValues] = useState(() => initialValues(caps))
+  return (
+    <>
+      <SettingsForm
+        capabilities={caps}
+        values={values}
+        onChange={(v) => {
+          setValues(v)
+          onValues?.(v)
+        }}
+      />
+      <output data-testid="params">{JSON.stringify(buildImageParams(caps, values))}</output>
+    </>
+  )
+}
+
+const params = () => JSON.parse(screen.getByTestId('params').textContent ?? '{}')
+
+const OPENAI_LIKE = makeCaps({
+  name: 'openai',
+  is_demo: false,
+  models: ['gpt-image-2', 'gpt-image-1-mini'],
+  supported_aspect_ratios: [],
+  supported_sizes: ['1024x1024', '1536x1024', '1024x1536', 'auto'],
+  supported_resolutions: [],
+  supported_qualities: ['low', 'medium', 'high'],
+  supported_output_formats: ['png', 'webp'],
+  supported_backgrounds: ['auto', 'opaque', 'transparent'],
+  supports_seed: false,
+  supports_style_presets: false,
+  style_presets: [],
+  defaults: { model: 'gpt-image-2', size: '1024x1024', quality: 'medium' },
+})
+
+describe('settingFields', () => {
+  it('derives fields from the capabilities alone', () => {
+    expect(settingFields(makeCaps()).map((f) => `${f.key}:${f.kind}`)).toEqual([
+      'aspect_ratio:chips',
+      'resolution:chips',
+      'output_format:chips',
+      'style_preset:chips',
+      'seed:seed',
+    ])
+    expect(settingFields(OPENAI_LIKE).map((f) => f.key)).toEqual([
+      'model',
+      'size',
+      'quality',
+      'output_format',
+      'background',
+    ])
+  })
+
+  it('hides style presets unless supports_style_presets, and a single model', () => {
+    const caps = makeCaps({ supports_style_presets: false, supports_seed: false })
+    expect(settingFields(caps).map((f) => f.key)).not.toContain('style_preset')
+    expect(settingFields(caps).map((f) => f.key)).not.toContain('model')
+    expect(settingFields(caps).map((f) => f.key)).not.toContain('seed')
+  })
+
+  it('uses a select for long option lists', () => {
+    const many = Array.from({ length: 12 }, (_, i) => `${i + 1}:1`)
+    expect(settingFields(makeCaps({ supported_aspect_ratios: many }))[0]).toMatchObject({
+      key: 'aspect_ratio',
+      kind: 'select',
+    })
+  })
+})
+
+describe('SettingsForm', () => {
+  it('shows only the demo provider settings, starting from its defaults', () => {
+    render(<Harness caps={makeCaps()} />)
+    expect(screen.getByRole('radiogroup', { name: 'Aspect ratio' })).toBeInTheDocument()
+    expect(screen.getByRole('radiogroup', { name: 'Resolution' })).toBeInTheDocument()
+    expect(screen.queryByRole('radiogroup', { name: 'Quality' })).not.toBeInTheDocument()
+    expect(screen.queryByRole('radiogroup', { name: 'Size' })).not.toBeInTheDocument()
+    expect(screen.getByLabelText(/Seed/)).toBeInTheDocument()
+    expect(screen.getByRole('radio', { name: '1:1' })).toHaveAttribute('aria-checked', 'true')
+    expect(params()).toEqual({
+      aspect_ratio: '1:1',
+      resolution: 'small',
+      output_format: 'png',
+      style_preset: 'none',
+    })
+  })
+
+  it('changes values through chips and the seed box', async () => {
+    const user = userEvent.setup()
+    render(<Harness caps={makeCaps()} />)
+    await user.click(screen.getByRole('radio', { name: '16:9' }))
+    await user.click(screen.getByRole('radio', { name: 'large' }))
+    await user.type(screen.getByLabelText(/Seed/), '42')
+    expect(screen.getByRole('radio', { name: '16:9' })).toHaveAttribute('aria-checked', 'true')
+    expect(params()).toMatchObject({ aspect_ratio: '16:9', resolution: 'large', seed: 42 })
+  })
+
+  it('flags a bad seed and leaves it out of the request', async () => {
+    const user = userEvent.setup()
+    render(<Harness caps={makeCaps()} />)
+    await user.type(screen.getByLabelText(/Seed/), '4x')
+    expect(screen.getByText('A seed is a whole number')).toBeInTheDocument()
+    expect(params()).not.toHaveProperty('seed')
+  })
+
+  it('shows size, quality, background and a model select for an OpenAI-like provider', async () => {
+    const user = userEvent.setup()
+    render(<Harness caps={OPENAI_LIKE} />)
+    expect(screen.queryByRole('radiogroup', { name: 'Aspect ratio' })).not.toBeInTheDocument()
+    expect(screen.queryByLabelText(/Seed/)).not.toBeInTheDocument()
+    expect(screen.getByRole('radiogroup', { name: 'Size' })).toBeInTheDocument()
+    expect(screen.getByRole('radiogroup', { name: 'Background' })).toBeInTheDocument()
+    await user.selectOptions(screen.getByLabelText('Model'), 'gpt-image-1-mini')
+    await user.click(screen.getByRole('radio', { name: 'high' }))
+    expect(params()).toEqual({
+      model: 'gpt-image-1-mini',
+      size: '1024x1024',
+      quality: 'high',
+      output_format: 'png',
+      background: 'auto',
+    })
+  })
+
+  it('says so when a provider has nothing to adjust', () => {
+    const bare = makeCaps({
+      supported_aspect_ratios: [],
+      supported_resolutions: [],
+      supported_output_formats: [],
+      supports_seed: false,
+      supports_style_presets: false,
+    })
+    render(<Harness caps={bare} />)
+    expect(screen.getByText(/no adjustable settings/)).toBeInTheDocument()
+  })
+})

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+
+import { api, ApiError, describeError, request } from './api-client'
+
+function answer(status: number, body: unknown, raw = false) {
+  return vi.fn(async () => new Response(raw ? String(body) : JSON.stringify(body), { status }))
+}
+
+afterEach(() => vi.unstubAllGlobals())
+
+describe('api client', () => {
+  it('returns parsed JSON and sends JSON bodies', async () => {
+    const fetchMock = answer(201, { session_id: 'abc', first_prompt_text: 'p', session: {} })
+    vi.stubGlobal('fetch', fetchMock)
+    const created = await api.createSession({ goal: 'fox', provider: 'demo' })
+    expect(created.session_id).toBe('abc')
+    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit]
+    expect(url).toBe('/api/sessions')
+    expect(init.method).toBe('POST')
+    expect(JSON.parse(String(init.body))).toEqual({ goal: 'fox', provider: 'demo' })
+  })
+
+  it('turns the API error shape into an ApiError with a hint', async () => {
+    vi.stubGlobal(
+      'fetch',
+      answer(400, {
+        code: 'provider_not_configured',
+        message: 'openai needs an API key',
+        details: { provider: 'openai', missing_key: 'OPENAI_IMAGE_API_KEY' },
+      }),
+    )
+    const error = await api.createSession({ goal: 'x', provider: 'openai' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ApiError)
+    const readable = describeError(error)
+    expect(readable.code).toBe('provider_not_configured')
+    expect(readable.message).toBe('openai needs an API key')
+    expect(readable.hint).toContain('OPENAI_IMAGE_API_KEY')
+  })
+
+  it.each([
+    [
+      'unsupported_param',
+      { param: 'size', value: '9x9', allowed: ['1024x1024'] },
+      /size = 9x9.*Allowed: 1024x1024/,
+    ],
+    ['run_in_progress', {}, /Wait for it to finish/],
+    ['provider_rate_limited', { provider: 'grok' }, /Wait a minute/],
+    ['provider_timeout', {}, /took too long|Try again/],
+    ['content_blocked', {}, /Rephrase/],
+    ['payload_too_large', {}, /Shorten/],
+    ['invalid_prompt', { line: 4 }, /line 4/],
+  ])('maps %s to a readable next step', (code, details, hint) => {
+    expect(describeError(new ApiError(400, code, 'msg', details)).hint).toMatch(hint)
+  })
+
+  it('reports a dropped connection as network_error', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))),
+    )
+    const error = await request('GET', '/api/providers').catch((e: unknown) => e)
+    expect(describeError(error)).toMatchObject({
+      code: 'network_error',
+      title: 'Cannot reach the SFUMATO server',
+    })
+  })
+
+  it('handles non-JSON error pages and oversized bodies', async () => {
+    vi.stubGlobal('fetch', answer(502, '<html>Bad gateway</html>', true))
+    expect(await request('GET', '/x').catch((e: ApiError) => e.code)).toBe('http_error')
+    vi.stubGlobal('fetch', answer(413, '', true))
+    expect(await request('POST', '/x', {}).catch((e: ApiError) => e.code)).toBe('payload_too_large')
+  })
+
+  it('builds the download and events URLs', () => {
+    expect(api.downloadUrl('abc')).toBe('/api/sessions/abc/download')
+    expect(api.eventsUrl('abc')).toBe('/api/sessions/abc/events')
+  })
+})
