@@ -51,9 +51,7 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
     text_model = TEXT_MODEL_CLASSES[settings.text_mode](settings, transport=transport)
     templates = TemplateTool()
     runs = RunService()
-    sessions = SessionService(
-        storage, notify=lambda s: runs.publish(s.session_id, "state", s.model_dump(mode="json"))
-    )
+    sessions = SessionService(storage, notify=runs.publish_state)
     sessions.recover()
     prompts = PromptService(text_model, templates)
     images = ImageService(registry, storage)

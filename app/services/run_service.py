@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import Conflict
+from app.models.domain_models import Session
 from app.tools.log_tool import bind_context, current_context, get_logger, unbind_context
 
 log = get_logger("runs")
@@ -115,6 +116,13 @@ class RunService:
                 listeners.remove(listener)
             if not listeners:
                 self._listeners.pop(session_id, None)
+
+    def publish_state(self, session: Session) -> None:
+        """Sends a session snapshot to its listeners; costs nothing when nobody listens."""
+        with self._lock:
+            listening = bool(self._listeners.get(session.session_id))
+        if listening:
+            self.publish(session.session_id, "state", session.model_dump(mode="json"))
 
     def publish(self, session_id: str, kind: str, data: Any) -> None:
         with self._lock:
