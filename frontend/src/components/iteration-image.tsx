@@ -17,7 +17,7 @@ export function IterationImage({ iteration, className, large }: Props) {
         loading={large ? 'eager' : 'lazy'}
         className={cn(
           'w-full rounded-xl border border-zinc-800 bg-zinc-950 object-contain',
-          large ? 'max-h-[70vh]' : 'aspect-square',
+          large ? 'max-h-[70vh]' : 'h-auto max-h-80',
           className,
         )}
       />
@@ -26,7 +26,7 @@ export function IterationImage({ iteration, className, large }: Props) {
   return (
     <div
       className={cn(
-        'flex aspect-square w-full items-center justify-center rounded-xl border border-dashed p-4 text-center text-sm',
+        'flex aspect-video w-full items-center justify-center rounded-xl border border-dashed p-4 text-center text-sm',
         iteration.status === 'failed' ? 'border-rose-800 text-rose-300' : 'border-zinc-700 text-zinc-500',
         className,
       )}

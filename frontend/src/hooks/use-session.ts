@@ -62,9 +62,11 @@ export function useSession(id: string | null) {
   const loadedId = state.session?.session_id ?? null
 
   useEffect(() => {
-    if (!id || id === loadedId) return
+    if (!id) return
     const ctl = new AbortController()
-    dispatch({ type: 'clear' })
+    // Another session: clear so its data never shows under this id. The same one (just created, or
+    // revisited): keep it on screen while a fresh copy loads.
+    if (id !== loadedId) dispatch({ type: 'clear' })
     api.session(id, ctl.signal).then(
       (session) => dispatch({ type: 'load', session }),
       (error: unknown) => {
@@ -72,7 +74,7 @@ export function useSession(id: string | null) {
       },
     )
     return () => ctl.abort()
-    // Only a change of id reloads; loadedId is read to skip a reload after create.
+    // Only a change of id reloads; loadedId is only read to decide whether to clear.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id])
 

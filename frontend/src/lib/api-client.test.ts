@@ -77,3 +77,15 @@ describe('api client', () => {
     expect(api.eventsUrl('abc')).toBe('/api/sessions/abc/events')
   })
 })
+
+describe('describeError on recorded errors', () => {
+  it('reads a plain {code,message,details} object stored on a session', () => {
+    expect(
+      describeError({ code: 'content_blocked', message: 'blocked by policy', details: {} }),
+    ).toMatchObject({
+      code: 'content_blocked',
+      message: 'blocked by policy',
+      title: 'The provider blocked this prompt',
+    })
+  })
+})

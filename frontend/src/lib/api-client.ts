@@ -80,7 +80,8 @@ const HINTS: Record<string, { title: string; hint: string | HintFn }> = {
     title: 'Setting not supported',
     hint: (d) => {
       const allowed = Array.isArray(d.allowed) ? d.allowed.map(str).join(', ') : ''
-      return `${str(d.param) || 'A setting'} = ${str(d.value)} is not accepted by this provider.${
+      const setting = d.value != null ? `${str(d.param)} = ${str(d.value)}` : str(d.param) || 'This setting'
+      return `${setting} is not accepted by this provider.${
         allowed ? ` Allowed: ${allowed}.` : ''
       } Pick another value.`
     },
@@ -125,6 +126,10 @@ const HINTS: Record<string, { title: string; hint: string | HintFn }> = {
 
 /** Turn anything thrown into the one readable shape the UI shows. */
 export function describeError(error: unknown): ReadableError {
+  // Errors recorded on a session or iteration arrive as plain {code, message, details} objects.
+  if (!(error instanceof Error) && error && typeof error === 'object' && 'code' in error) {
+    return describeError(errorFromBody(0, error))
+  }
   if (error instanceof ApiError) {
     const entry = HINTS[error.code] ?? HINTS.http_error
     const hint = typeof entry.hint === 'function' ? entry.hint(error.details) : entry.hint

@@ -10,20 +10,20 @@ interface Props {
 function Status({ p }: { p: ProviderInfo }) {
   if (p.is_demo) {
     return (
-      <span className="rounded-full bg-amber-500/15 px-2 py-0.5 text-xs font-medium text-amber-200">
+      <span className="shrink-0 rounded-full bg-amber-500/15 px-2 py-0.5 text-xs font-medium whitespace-nowrap text-amber-200">
         Demo · offline
       </span>
     )
   }
   if (p.available) {
     return (
-      <span className="rounded-full bg-emerald-500/15 px-2 py-0.5 text-xs font-medium text-emerald-200">
+      <span className="shrink-0 rounded-full bg-emerald-500/15 px-2 py-0.5 text-xs font-medium whitespace-nowrap text-emerald-200">
         Ready
       </span>
     )
   }
   return (
-    <span className="rounded-full bg-zinc-700/50 px-2 py-0.5 text-xs font-medium text-zinc-300">
+    <span className="shrink-0 rounded-full bg-zinc-700/50 px-2 py-0.5 text-xs font-medium whitespace-nowrap text-zinc-300">
       Needs API key
     </span>
   )

@@ -13,6 +13,22 @@ interface Props {
   readOnly?: boolean
 }
 
+function LockIcon({ open }: { open: boolean }) {
+  return (
+    <svg
+      viewBox="0 0 16 16"
+      className="size-3.5"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth={1.5}
+      aria-hidden
+    >
+      <rect x="3" y="7" width="10" height="7" rx="1.5" />
+      <path d={open ? 'M5.5 7V4.5a2.5 2.5 0 0 1 4.9-.7' : 'M5.5 7V4.5a2.5 2.5 0 0 1 5 0V7'} />
+    </svg>
+  )
+}
+
 function LockButton({
   locked,
   name,
@@ -37,13 +53,14 @@ function LockButton({
       onClick={onClick}
       disabled={disabled}
       className={cn(
-        'rounded-md border px-2 py-0.5 text-xs transition-colors disabled:opacity-50',
+        'inline-flex items-center gap-1 rounded-md border px-2 py-0.5 text-xs transition-colors disabled:opacity-50',
         locked
           ? 'border-amber-500/70 bg-amber-500/15 text-amber-200'
           : 'border-zinc-700 text-zinc-400 hover:text-zinc-200',
       )}
     >
-      {locked ? '🔒 Locked' : '🔓 Lock'}
+      <LockIcon open={!locked} />
+      {locked ? 'Locked' : 'Lock'}
     </button>
   )
 }

@@ -79,6 +79,7 @@ export default function PromptStep({ session, maxPromptChars, onSession }: Props
           readOnly={!editable}
         />
       </Card>
+      {session.status === 'failed' && session.error && <ErrorAlert error={describeError(session.error)} />}
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       {editable && (
         <div className="flex flex-wrap items-center justify-end gap-3">

@@ -39,7 +39,7 @@ export default function ResultStep({ session, steps, current, onSession }: Props
   const best = bestIteration(session)
   const bestIndex = session.best_index ?? best?.index ?? null
   const lastIndex = session.iterations.length ? session.iterations[session.iterations.length - 1].index : null
-  const finalPrompt = session.final_prompt_text ?? (running ? null : (best?.prompt_text ?? null))
+  const finalPrompt = running ? null : (session.final_prompt_text ?? best?.prompt_text ?? null)
   const failedCount = session.iterations.filter((it) => it.status === 'failed').length
 
   const cancel = async () => {
@@ -110,7 +110,7 @@ export default function ResultStep({ session, steps, current, onSession }: Props
         </Section>
       )}
 
-      {session.recommendations.length > 0 && (
+      {!running && session.recommendations.length > 0 && (
         <Section title="What worked">
           <ul className="list-inside list-disc space-y-1 text-sm text-zinc-200" data-testid="recommendations">
             {session.recommendations.map((r, i) => (

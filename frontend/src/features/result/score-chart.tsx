@@ -6,8 +6,8 @@ interface Props {
   target?: number | null
 }
 
-const W = 600
-const H = 220
+const W = 720
+const H = 200
 const PAD = { left: 36, right: 16, top: 14, bottom: 28 }
 
 /** Judge score per iteration as a small hand-drawn SVG line chart (failed iterations marked ✕). */
@@ -24,7 +24,7 @@ export function ScoreChart({ iterations, bestIndex, target }: Props) {
   const summary = scored.map((it) => `#${it.index}: ${it.judge_score}`).join(', ')
 
   return (
-    <figure className="w-full">
+    <figure className="w-full max-w-3xl">
       <svg
         viewBox={`0 0 ${W} ${H}`}
         role="img"
