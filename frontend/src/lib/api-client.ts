@@ -74,7 +74,12 @@ const HINTS: Record<string, { title: string; hint: string | HintFn }> = {
   not_running: { title: 'Nothing is running', hint: 'The run has already finished.' },
   payload_too_large: {
     title: 'Too much text',
-    hint: 'Shorten the text and try again.',
+    hint: (d) =>
+      `Shorten the text and try again${
+        typeof d.limit_bytes === 'number'
+          ? ` (the server accepts up to ${Math.floor(d.limit_bytes / 1024)} KB)`
+          : ''
+      }.`,
   },
   unsupported_param: {
     title: 'Setting not supported',

@@ -65,3 +65,13 @@ describe('diffPrompts', () => {
     expect(d.raw.length).toBeGreaterThan(0)
   })
 })
+
+describe('tokenize', () => {
+  it('splits punctuation from words so "nose" and "nose," share the word', () => {
+    expect(tokenize('its nose, warm')).toEqual(['its', ' ', 'nose', ',', ' ', 'warm'])
+    expect(diffWords('over its nose', 'over its nose, with dawn')).toEqual([
+      { type: 'same', text: 'over its nose' },
+      { type: 'added', text: ', with dawn' },
+    ])
+  })
+})

@@ -3,9 +3,9 @@ import { blockValue, frameOf, parseFlex } from './flex'
 
 export type DiffOp = { type: 'same' | 'added' | 'removed'; text: string }
 
-/** Words and the whitespace between them, so joining the tokens restores the text. */
+/** Words, punctuation runs and whitespace, so joining the tokens restores the text. */
 export function tokenize(text: string): string[] {
-  return text.match(/\s+|[^\s]+/g) ?? []
+  return text.match(/\s+|[\p{L}\p{N}_'-]+|[^\s\p{L}\p{N}_'-]+/gu) ?? []
 }
 
 // Past this many token pairs the LCS table gets slow; fall back to "all removed, all added".

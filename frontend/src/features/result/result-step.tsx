@@ -100,7 +100,7 @@ export default function ResultStep({ session, steps, current, onSession }: Props
 
       {session.iterations.length > 1 && (
         <Section title="Compare two iterations">
-          <Compare iterations={session.iterations} bestIndex={bestIndex} />
+          <Compare key={bestIndex ?? -1} iterations={session.iterations} bestIndex={bestIndex} />
         </Section>
       )}
 
