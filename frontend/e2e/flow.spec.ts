@@ -86,6 +86,15 @@ test('goal to downloaded result, with live progress', async ({ page, request }) 
   const body = await zip.body()
   expect(body.subarray(0, 2).toString()).toBe('PK')
   expect(body.includes(Buffer.from('final_prompt.txt'))).toBe(true)
+
+  // One more round from the result page.
+  await page.getByRole('button', { name: 'Keep improving…' }).click()
+  await page.getByLabel(/next round change/).fill('more mist')
+  await page.getByLabel('More iterations').fill('1')
+  await page.getByRole('button', { name: 'Run 1 more' }).click()
+  await expect(page.getByTestId('live-progress')).toBeVisible()
+  await expect(page.getByTestId('live-progress')).toBeHidden({ timeout: 60_000 })
+  await expect(page.getByTestId('timeline').locator(':scope > li')).toHaveCount(4)
 })
 
 test('accepting the first image finishes the session', async ({ page }) => {

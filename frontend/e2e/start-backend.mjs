@@ -25,10 +25,15 @@ for (const key of Object.keys(env)) {
 for (const key of ['OPENROUTER_API_KEY', 'OPENAI_IMAGE_API_KEY', 'GROK_API_KEY', 'NANO_BANANA_API_KEY'])
   env[key] = ''
 
-const hasPoetry = spawnSync('poetry', ['--version'], { stdio: 'ignore' }).status === 0
-const [cmd, args] = hasPoetry
-  ? ['poetry', ['run', 'python', '-m', 'app.main']]
-  : [process.env.PYTHON ?? 'python3', ['-m', 'app.main']]
+// Poetry from PATH, or the private copy the Makefile installs in .tools/; else the project's venv;
+// else plain python3.
+const runs = (bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0
+const localPoetry = join(repo, '.tools/bin/poetry')
+const venvPython = join(repo, '.venv/bin/python')
+const poetry = runs('poetry') ? 'poetry' : existsSync(localPoetry) ? localPoetry : null
+const [cmd, args] = poetry
+  ? [poetry, ['run', 'python', '-m', 'app.main']]
+  : [existsSync(venvPython) ? venvPython : (process.env.PYTHON ?? 'python3'), ['-m', 'app.main']]
 
 console.log(`[e2e] ${cmd} ${args.join(' ')} on 127.0.0.1:${port}, storage ${storage}`)
 const child = spawn(cmd, args, { cwd: repo, env, stdio: 'inherit' })

@@ -194,7 +194,13 @@ export function App() {
                 />
               )}
               {viewed === 'result' && (
-                <ResultStep session={session} steps={steps} current={currentStep(state)} onSession={apply} />
+                <ResultStep
+                  session={session}
+                  steps={steps}
+                  current={currentStep(state)}
+                  maxIterations={catalog?.limits.max_iterations}
+                  onSession={apply}
+                />
               )}
             </>
           )}

@@ -44,6 +44,16 @@ export function LiveProgress({ session, steps, current, onCancel, cancelBusy }: 
     return steps.find((s) => s.step === step && (iter === undefined || s.iteration === iter))
   }
 
+  // A page that joins a run late has no step events for what already happened: infer from the
+  // step in flight (earlier steps of this iteration are done).
+  const inferred = (step: StepName): 'ok' | 'running' | 'pending' => {
+    if (!current || (step !== 'recommend' && current.iteration !== iteration)) return 'pending'
+    const at = shown.indexOf(current.step)
+    const mine = shown.indexOf(step)
+    if (at === -1 || mine > at) return 'pending'
+    return mine === at ? 'running' : 'ok'
+  }
+
   return (
     <div className="rounded-2xl border border-violet-900/60 bg-violet-950/20 p-4" data-testid="live-progress">
       <div className="flex flex-wrap items-center justify-between gap-3">
@@ -64,7 +74,7 @@ export function LiveProgress({ session, steps, current, onCancel, cancelBusy }: 
       <ol className="mt-4 flex flex-wrap gap-2" aria-label="Steps of this iteration">
         {shown.map((step) => {
           const s = statusOf(step)
-          const status = s?.status ?? 'pending'
+          const status = s?.status ?? inferred(step)
           return (
             <li
               key={step}

@@ -83,4 +83,31 @@ describe('ResultStep', () => {
     expect(screen.queryByTestId('final-prompt')).not.toBeInTheDocument()
     expect(screen.queryByRole('link', { name: /Download session/ })).not.toBeInTheDocument()
   })
+
+  it('infers finished steps when it joins a run late (no step events yet)', () => {
+    const session = makeSession({
+      status: 'running',
+      iterations: [makeIteration(0)],
+      current_step: { iteration: 1, step: 'judge' },
+      run: {
+        kind: 'optimize',
+        requested_iterations: 2,
+        target_score: 90,
+        started_at: '2026-01-01T00:00:30Z',
+        finished_at: null,
+        stop_reason: null,
+        cancel_requested: false,
+      },
+    })
+    render(
+      <ResultStep session={session} steps={[]} current={{ iteration: 1, step: 'judge' }} onSession={noop} />,
+    )
+    const progress = screen.getByTestId('live-progress')
+    expect(progress.querySelector('[data-step="revise"]')).toHaveAttribute('data-status', 'ok')
+    expect(progress.querySelector('[data-step="generate"]')).toHaveAttribute('data-status', 'ok')
+    expect(progress.querySelector('[data-step="judge"]')).toHaveAttribute('data-status', 'running')
+    expect(screen.getByTestId('timeline').querySelector('[data-pending="1"]')).toHaveTextContent(
+      'Judging the image',
+    )
+  })
 })

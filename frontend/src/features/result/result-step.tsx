@@ -10,6 +10,7 @@ import type { Session, StepName } from '@/lib/types'
 
 import { Compare } from './compare'
 import { FinalPrompt } from './final-prompt'
+import { KeepImproving } from './keep-improving'
 import { ScoreChart } from './score-chart'
 import { Timeline } from './timeline'
 
@@ -17,6 +18,7 @@ interface Props {
   session: Session
   steps: LiveStep[]
   current: { iteration: number; step: StepName } | null
+  maxIterations?: number
   onSession: (session: Session) => void
 }
 
@@ -32,7 +34,7 @@ function Section({ title, children, id }: { title: string; children: React.React
 }
 
 /** Step 4: live progress while optimizing, then chart, timeline, compare, final prompt and download. */
-export default function ResultStep({ session, steps, current, onSession }: Props) {
+export default function ResultStep({ session, steps, current, maxIterations = 10, onSession }: Props) {
   const [cancelBusy, setCancelBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
   const running = session.status === 'running'
@@ -92,7 +94,12 @@ export default function ResultStep({ session, steps, current, onSession }: Props
 
       <Section title="Every image, first to final">
         {session.iterations.length ? (
-          <Timeline iterations={session.iterations} bestIndex={bestIndex} lastIndex={lastIndex} />
+          <Timeline
+            iterations={session.iterations}
+            bestIndex={bestIndex}
+            lastIndex={lastIndex}
+            pending={running ? current : null}
+          />
         ) : (
           <p className="text-sm text-zinc-400">No images yet.</p>
         )}
@@ -118,6 +125,10 @@ export default function ResultStep({ session, steps, current, onSession }: Props
             ))}
           </ul>
         </Section>
+      )}
+
+      {!running && session.iterations.some((it) => it.status === 'ok') && (
+        <KeepImproving session={session} maxIterations={maxIterations} onSession={onSession} />
       )}
 
       {!running && (

@@ -2,20 +2,26 @@ import star from '../../../../assets/star.png'
 import { ErrorAlert } from '@/components/error-alert'
 import { IterationImage } from '@/components/iteration-image'
 import { JudgeNotes } from '@/components/judge-notes'
+import { PulsingLogo } from '@/components/pulsing-logo'
 import { ScoreBadge } from '@/components/status-badge'
 import { describeError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { blockLabel } from '@/lib/flex'
-import type { Iteration } from '@/lib/types'
+import { STEP_LABELS } from '@/lib/flow'
+import type { Iteration, StepName } from '@/lib/types'
 
 interface Props {
   iterations: Iteration[]
   bestIndex: number | null
   lastIndex: number | null
+  /** The iteration being made right now, shown as a placeholder until its image arrives. */
+  pending?: { iteration: number; step: StepName } | null
 }
 
 /** Every iteration first -> final: image, score, what changed, the judge's notes, failures too. */
-export function Timeline({ iterations, bestIndex, lastIndex }: Props) {
+export function Timeline({ iterations, bestIndex, lastIndex, pending }: Props) {
+  const showPending =
+    pending && pending.step !== 'recommend' && !iterations.some((it) => it.index === pending.iteration)
   return (
     <ol className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" data-testid="timeline">
       {iterations.map((it) => {
@@ -75,6 +81,16 @@ export function Timeline({ iterations, bestIndex, lastIndex }: Props) {
           </li>
         )
       })}
+      {showPending && (
+        <li
+          data-pending={pending.iteration}
+          className="flex min-h-64 flex-col items-center justify-center gap-3 rounded-xl border border-dashed border-violet-800/70 p-3"
+        >
+          <span className="text-sm text-zinc-300">Iteration {pending.iteration}</span>
+          <PulsingLogo size="lg" />
+          <span className="text-xs text-zinc-400">{STEP_LABELS[pending.step]}…</span>
+        </li>
+      )}
     </ol>
   )
 }

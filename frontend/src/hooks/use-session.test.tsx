@@ -1,0 +1,107 @@
+import { act, renderHook, waitFor } from '@testing-library/react'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+
+import { currentStep } from '@/lib/session-events'
+import { makeIteration, makeSession } from '@/test/fixtures'
+
+import { useSession } from './use-session'
+
+/** A stand-in for the browser's EventSource that tests drive by hand. */
+class FakeEventSource {
+  static CLOSED = 2
+  static instances: FakeEventSource[] = []
+  readyState = 1
+  onopen: (() => void) | null = null
+  onerror: (() => void) | null = null
+  private listeners = new Map<string, ((e: MessageEvent) => void)[]>()
+  constructor(readonly url: string) {
+    FakeEventSource.instances.push(this)
+  }
+  addEventListener(name: string, fn: (e: MessageEvent) => void) {
+    this.listeners.set(name, [...(this.listeners.get(name) ?? []), fn])
+  }
+  emit(name: string, data: unknown) {
+    for (const fn of this.listeners.get(name) ?? [])
+      fn(new MessageEvent(name, { data: JSON.stringify(data) }))
+  }
+  close() {
+    this.readyState = FakeEventSource.CLOSED
+  }
+}
+
+const run = {
+  kind: 'optimize' as const,
+  requested_iterations: 1,
+  target_score: 90,
+  started_at: '2026-01-01T00:00:10Z',
+  finished_at: null,
+  stop_reason: null,
+  cancel_requested: false,
+}
+const running = makeSession({
+  status: 'running',
+  iterations: [makeIteration(0)],
+  run,
+  updated_at: '2026-01-01T00:00:10Z',
+})
+
+beforeEach(() => {
+  FakeEventSource.instances = []
+  vi.stubGlobal('EventSource', FakeEventSource)
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async () => new Response(JSON.stringify(running), { status: 200 })),
+  )
+})
+afterEach(() => vi.unstubAllGlobals())
+
+describe('useSession', () => {
+  it('loads a running session, follows its events and closes the stream on done', async () => {
+    const { result } = renderHook(() => useSession('s1'))
+    await waitFor(() => expect(result.current.session?.status).toBe('running'))
+    const source = FakeEventSource.instances.at(-1)!
+    expect(source.url).toBe('/api/sessions/s1/events')
+
+    act(() => source.emit('step', { iteration: 1, step: 'revise', phase: 'start' }))
+    expect(currentStep(result.current.state)).toEqual({ iteration: 1, step: 'revise' })
+
+    act(() => source.emit('iteration', makeIteration(1)))
+    expect(result.current.session?.iterations.map((it) => it.index)).toEqual([0, 1])
+
+    const done = {
+      ...running,
+      status: 'done',
+      iterations: [makeIteration(0), makeIteration(1)],
+      best_index: 1,
+      run: { ...run, stop_reason: 'completed', finished_at: '2026-01-01T00:00:20Z' },
+      updated_at: '2026-01-01T00:00:20Z',
+    }
+    act(() => source.emit('done', done))
+    expect(result.current.session?.status).toBe('done')
+    expect(result.current.session?.best_index).toBe(1)
+    expect(source.readyState).toBe(FakeEventSource.CLOSED)
+  })
+
+  it('does not open a stream for a finished session', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(JSON.stringify(makeSession({ status: 'done' })), { status: 200 })),
+    )
+    const { result } = renderHook(() => useSession('s1'))
+    await waitFor(() => expect(result.current.session?.status).toBe('done'))
+    expect(FakeEventSource.instances).toHaveLength(0)
+  })
+
+  it('reports a load error in the readable shape', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        async () =>
+          new Response(JSON.stringify({ code: 'not_found', message: 'No session s1' }), { status: 404 }),
+      ),
+    )
+    const { result } = renderHook(() => useSession('s1'))
+    await waitFor(() => expect(result.current.loadError?.code).toBe('not_found'))
+    expect(result.current.session).toBeNull()
+  })
+})
