@@ -48,7 +48,10 @@ class ApiController:
             return model.model_validate(payload, context={"settings": self.c.settings})
         except ValidationError as exc:
             errors = [
-                {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+                {
+                    "field": ".".join(str(p) for p in e["loc"]) or "body",
+                    "message": e["msg"].removeprefix("Value error, "),
+                }
                 for e in exc.errors(include_url=False, include_input=False)
             ]
             summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])

@@ -70,7 +70,8 @@ def test_merge_ignores_unknown_and_unchanged_blocks() -> None:
 @pytest.mark.parametrize(
     ("text", "line"),
     [
-        ("## FLEX_BEGIN:style\nx\n", None),
+        ("## FLEX_BEGIN:style\nx\n", 1),
+        ("intro\n## FLEX_BEGIN:style\nx\n", 2),
         ("## FLEX_END:style\n", 1),
         ("## FLEX_BEGIN:style\n## FLEX_BEGIN:camera\n", 2),
         ("## FLEX_BEGIN:style\nx\n## FLEX_END:camera\n", 3),

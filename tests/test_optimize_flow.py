@@ -311,7 +311,11 @@ def test_background_run_streams_state_steps_iterations_and_done(slow_client: Fla
     steps = [(d["step"], d["phase"]) for k, d in events if k == "step"]
     assert ("generate", "end") in steps and ("judge", "end") in steps
     saved = [d for k, d in events if k == "iteration"]
-    assert len(saved) == 1 and saved[0]["image_url"].endswith("iter_0.png")
+    # announced once the picture exists, then again once judged
+    assert [(d["index"], d["judge_score"] is None) for d in saved] == [(0, True), (0, False)]
+    assert saved[0]["image_url"].endswith("iter_0.png")
+    judge_start = next(i for i, (k, d) in enumerate(events) if k == "step" and d["step"] == "judge")
+    assert kinds.index("iteration") < judge_start
     assert events[-1][1]["status"] == "draft" and events[-1][1]["iterations"][0]["judge_score"]
 
     slow_client.put(f"/api/sessions/{sid}/feedback", json={"feedback": "brighter"})
@@ -332,7 +336,7 @@ def test_background_run_streams_state_steps_iterations_and_done(slow_client: Fla
         ("judge", "end"),
     ]
     assert ("recommend", "end") in [(step, phase) for _, step, phase in steps]
-    assert [d["index"] for k, d in events if k == "iteration"] == [1, 2]
+    assert [d["index"] for k, d in events if k == "iteration"] == [1, 1, 2, 2]
     assert events[-1][0] == "done" and events[-1][1]["status"] == "done"
 
 

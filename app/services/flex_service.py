@@ -75,14 +75,14 @@ class FlexDoc:
 def parse(text: str) -> FlexDoc:
     """Splits a prompt into frame and blocks; broken markup is an `invalid_prompt` error."""
     parts: list[str | Block] = []
-    frame, open_block, body, seen = "", None, "", set()
+    frame, open_block, body, seen, opened_at = "", None, "", set(), 0
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         begin, end = _BEGIN.match(line), _END.match(line)
         if open_block is None:
             if begin:
                 _check_new_block(begin.group(1), seen, number)
                 parts.append(frame)
-                frame, open_block, body = "", (begin.group(1), line), ""
+                frame, open_block, body, opened_at = "", (begin.group(1), line), "", number
             elif end or _MARKER.match(line):
                 raise _broken(f"Line {number}: marker outside a block or malformed.", number)
             else:
@@ -96,8 +96,9 @@ def parse(text: str) -> FlexDoc:
         else:
             body += line
     if open_block is not None:
+        name = open_block[0]
         raise _broken(
-            f"Block '{open_block[0]}' is never closed (## FLEX_END:{open_block[0]}).", None
+            f"Line {opened_at}: block '{name}' is never closed (## FLEX_END:{name}).", opened_at
         )
     parts.append(frame)
     return FlexDoc(tuple(parts))

@@ -36,7 +36,12 @@ def normalize_params(caps: ProviderCapabilities, params: dict[str, Any]) -> dict
         if name not in allowed:
             raise UnsupportedParam(
                 f"'{caps.label}' has no setting '{name}'. It accepts: {', '.join(allowed) or 'none'}.",
-                details={"param": name, "provider": caps.name, "allowed": allowed},
+                details={
+                    "param": name,
+                    "value": str(given[name])[:64],
+                    "provider": caps.name,
+                    "allowed": allowed,
+                },
             )
     normalized = {k: v for k, v in caps.defaults.items() if k in allowed}
     for name, value in given.items():

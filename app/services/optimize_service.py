@@ -194,6 +194,7 @@ class OptimizeService:
                 it.timings,
             )
             _record_image(it, session.session_id, name, image)
+            self._save(ctl, it, final=False)  # the picture shows (and is kept) before judging
             verdict = self._step(
                 ctl,
                 index,
@@ -251,8 +252,12 @@ class OptimizeService:
                 {"iteration": index, "step": step, "phase": "end", "ok": ok, "duration_ms": ms},
             )
 
-    def _save(self, ctl: RunControl, it: Iteration) -> None:
-        self.sessions.update(ctl.session_id, lambda s: _put_iteration(s, it))
+    def _save(self, ctl: RunControl, it: Iteration, final: bool = True) -> None:
+        """Stores the iteration (replacing one with the same index) and announces it.
+
+        Only the final save of an iteration adds its cost to the session's total.
+        """
+        self.sessions.update(ctl.session_id, lambda s: _put_iteration(s, it, final))
         ctl.publish("iteration", it.model_dump(mode="json"))
 
     def _finish(
@@ -326,10 +331,13 @@ def _add_cost(session: Session, usage: Usage) -> None:
     session.total_cost = session.total_cost.plus(usage)
 
 
-def _put_iteration(session: Session, it: Iteration) -> None:
-    session.iterations = [x for x in session.iterations if x.index != it.index] + [it]
+def _put_iteration(session: Session, it: Iteration, final: bool) -> None:
+    session.iterations = [x for x in session.iterations if x.index != it.index] + [
+        it.model_copy(deep=True)
+    ]
     session.iterations.sort(key=lambda x: x.index)
-    session.total_cost = session.total_cost.plus(it.cost.text)
+    if final:
+        session.total_cost = session.total_cost.plus(it.cost.text)
     _refresh_best(session)
 
 

@@ -137,6 +137,9 @@ class SessionService:
 
 
 def _mark_interrupted(session: Session) -> None:
+    for it in session.iterations:
+        if it.status == "ok" and it.judge_score is None:  # generated, never judged
+            it.status, it.error = "failed", INTERRUPTED
     session.status = "failed"
     session.error = INTERRUPTED
     session.current_step = None
