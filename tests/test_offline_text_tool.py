@@ -149,3 +149,17 @@ def test_recommendations_come_from_the_history(tools) -> None:
     assert any("lighting" in r and "raised" in r and "12" in r for r in recs)
     assert any("camera" in r and "lowered" in r for r in recs)
     assert any("iteration 1" in r for r in recs)
+
+
+def test_revisions_never_repeat_wording_the_block_has(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {})
+    for attempt in range(6):
+        session = session_with(text, 70, [], locked=[])
+        session.iterations += [
+            session.iterations[0].model_copy(update={"index": i}) for i in range(1, attempt + 1)
+        ]
+        text = prompts.revise(session, session.iterations[0], "", caps).prompt_text
+    for name, block in flex_service.parse(text).blocks.items():
+        parts = [p.strip().lower() for p in block.split(",")]
+        assert len(parts) == len(set(parts)), (name, block)

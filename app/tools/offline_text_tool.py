@@ -342,7 +342,13 @@ def _append(text: str, phrase: str, name: str) -> str:
 
 
 def _next_phrase(name: str, text: str, attempt: int) -> str | None:
-    options = [p for p in _BANK.get(name, ()) if p.lower() not in text.lower()]
+    """The next enrichment for a block, leaving out any part of it the block already says."""
+    low = text.lower()
+    options = [
+        ", ".join(part for part in phrase.split(", ") if part.lower() not in low)
+        for phrase in _BANK.get(name, ())
+    ]
+    options = [o for o in options if o]
     return options[attempt % len(options)] if options else None
 
 
