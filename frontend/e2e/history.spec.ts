@@ -30,6 +30,15 @@ test('reopen a session from history and follow a running one live', async ({ pag
   await expect(page.getByTestId('live-progress')).toBeHidden({ timeout: 60_000 })
   await expect(page.getByTestId('timeline').locator(':scope > li')).toHaveCount(3)
 
+  // The result page at phone width: nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 })
+  await expect(page.getByTestId('compare')).toBeVisible()
+  expect(
+    await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+  ).toBeLessThanOrEqual(0)
+  await shot(page, '13-phone-result')
+  await page.setViewportSize({ width: 1280, height: 900 })
+
   // ?session= links work too and turn into the hash route.
   await page.goto(`/?session=${reviewed}`)
   await expect(page.getByRole('img', { name: 'Iteration 0' })).toBeVisible()

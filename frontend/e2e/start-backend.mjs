@@ -2,7 +2,7 @@
 // temporary storage folder, artificial demo latency so progress and cancel can be seen.
 // Playwright's webServer runs this and waits for /api/health.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,8 +35,11 @@ const [cmd, args] = poetry
   ? [poetry, ['run', 'python', '-m', 'app.main']]
   : [existsSync(venvPython) ? venvPython : (process.env.PYTHON ?? 'python3'), ['-m', 'app.main']]
 
-console.log(`[e2e] ${cmd} ${args.join(' ')} on 127.0.0.1:${port}, storage ${storage}`)
-const child = spawn(cmd, args, { cwd: repo, env, stdio: 'inherit' })
+// The request log is long; it goes to a file (gitignored) and is printed only if the server dies.
+const logPath = fileURLToPath(new URL('./backend.log', import.meta.url))
+const log = openSync(logPath, 'w')
+console.error(`[e2e] ${cmd} ${args.join(' ')} on 127.0.0.1:${port}, storage ${storage}, log e2e/backend.log`)
+const child = spawn(cmd, args, { cwd: repo, env, stdio: ['ignore', log, log] })
 
 const cleanup = () => {
   rmSync(storage, { recursive: true, force: true })
@@ -48,5 +51,9 @@ process.on('SIGINT', () => stop('SIGINT'))
 process.on('SIGTERM', () => stop('SIGTERM'))
 child.on('exit', (code, signal) => {
   cleanup()
+  if (code) {
+    const tail = readFileSync(logPath, 'utf8').split('\n').slice(-40).join('\n')
+    console.error(`[e2e] the backend exited with code ${code}; last lines of e2e/backend.log:\n${tail}`)
+  }
   process.exit(code ?? (signal ? 0 : 1))
 })

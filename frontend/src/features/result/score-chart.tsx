@@ -24,12 +24,12 @@ export function ScoreChart({ iterations, bestIndex, target }: Props) {
   const summary = scored.map((it) => `#${it.index}: ${it.judge_score}`).join(', ')
 
   return (
-    <figure className="w-full max-w-3xl">
+    <figure className="w-full max-w-3xl overflow-x-auto">
       <svg
         viewBox={`0 0 ${W} ${H}`}
         role="img"
         aria-label={`Score by iteration. ${summary || 'No scores yet.'}`}
-        className="h-auto w-full"
+        className="h-auto w-full min-w-[520px]"
         data-testid="score-chart"
       >
         <defs>
