@@ -13,7 +13,9 @@ test('cancel mid-run', async ({ page, request }) => {
   const progress = page.getByTestId('live-progress')
   await expect(progress).toBeVisible()
   // Let one iteration land so there is something to keep.
-  await expect(page.getByTestId('timeline').locator(':scope > li')).toHaveCount(2, { timeout: 30_000 })
+  await expect(page.getByTestId('timeline').locator(':scope > li[data-index]')).toHaveCount(2, {
+    timeout: 30_000,
+  })
   await page.getByRole('button', { name: 'Cancel' }).click()
   await expect(progress.getByRole('button', { name: /Cancelling/ })).toBeDisabled()
   await shot(page, '06-cancelling')
@@ -28,5 +30,7 @@ test('cancel mid-run', async ({ page, request }) => {
   }
   expect(session.run.stop_reason).toBe('cancelled')
   expect(session.iterations.length).toBeLessThan(11)
-  await expect(page.getByTestId('timeline').locator(':scope > li')).toHaveCount(session.iterations.length)
+  await expect(page.getByTestId('timeline').locator(':scope > li[data-index]')).toHaveCount(
+    session.iterations.length,
+  )
 })

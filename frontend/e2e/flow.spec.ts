@@ -63,7 +63,7 @@ test('goal to downloaded result, with live progress', async ({ page, request }) 
   await expect(progress).toBeHidden({ timeout: 60_000 })
   await expect(page.getByTestId('stop-reason')).toBeVisible()
   const timeline = page.getByTestId('timeline')
-  await expect(timeline.locator(':scope > li')).toHaveCount(3)
+  await expect(timeline.locator(':scope > li[data-index]')).toHaveCount(3)
   await expect(timeline.locator(':scope > li[data-best="true"]')).toHaveCount(1)
   await expect(page.getByTestId('score-chart')).toBeVisible()
   await expect(page.getByTestId('compare').locator('[data-block]')).toHaveCount(7)
@@ -73,7 +73,7 @@ test('goal to downloaded result, with live progress', async ({ page, request }) 
 
   // Reload keeps the session.
   await page.reload()
-  await expect(page.getByTestId('timeline').locator(':scope > li')).toHaveCount(3)
+  await expect(page.getByTestId('timeline').locator(':scope > li[data-index]')).toHaveCount(3)
 
   // Download: a zip with the session.
   const link = page.getByRole('link', { name: 'Download session (.zip)' })
@@ -94,7 +94,7 @@ test('goal to downloaded result, with live progress', async ({ page, request }) 
   await page.getByRole('button', { name: 'Run 1 more' }).click()
   await expect(page.getByTestId('live-progress')).toBeVisible()
   await expect(page.getByTestId('live-progress')).toBeHidden({ timeout: 60_000 })
-  await expect(page.getByTestId('timeline').locator(':scope > li')).toHaveCount(4)
+  await expect(page.getByTestId('timeline').locator(':scope > li[data-index]')).toHaveCount(4)
 })
 
 test('accepting the first image finishes the session', async ({ page }) => {
@@ -102,7 +102,7 @@ test('accepting the first image finishes the session', async ({ page }) => {
   await page.getByRole('button', { name: 'Generate', exact: true }).click()
   await expect(page.getByRole('img', { name: 'Iteration 0' })).toBeVisible()
   await page.getByRole('button', { name: 'Accept' }).click()
-  await expect(page.getByTestId('timeline').locator(':scope > li')).toHaveCount(1)
+  await expect(page.getByTestId('timeline').locator(':scope > li[data-index]')).toHaveCount(1)
   await expect(page.getByTestId('final-prompt')).toBeVisible()
   await expect(page.getByRole('link', { name: 'Download session (.zip)' })).toBeVisible()
 })

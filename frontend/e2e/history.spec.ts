@@ -28,7 +28,7 @@ test('reopen a session from history and follow a running one live', async ({ pag
   await expect(page.getByTestId('live-progress')).toBeVisible()
   await shot(page, '09-reopened-running')
   await expect(page.getByTestId('live-progress')).toBeHidden({ timeout: 60_000 })
-  await expect(page.getByTestId('timeline').locator(':scope > li')).toHaveCount(3)
+  await expect(page.getByTestId('timeline').locator(':scope > li[data-index]')).toHaveCount(3)
 
   // The result page at phone width: nothing wider than the screen.
   await page.setViewportSize({ width: 390, height: 844 })

@@ -111,3 +111,29 @@ describe('ResultStep', () => {
     )
   })
 })
+
+describe('an image that is not judged yet', () => {
+  it('shows in the timeline as judging, without a failure mark in the chart', () => {
+    const session = makeSession({
+      status: 'running',
+      iterations: [makeIteration(0), makeIteration(1, { judge_score: null, judge_notes: '' })],
+      current_step: { iteration: 1, step: 'judge' },
+      run: {
+        kind: 'optimize',
+        requested_iterations: 1,
+        target_score: 90,
+        started_at: '2026-01-01T00:00:00Z',
+        finished_at: null,
+        stop_reason: null,
+        cancel_requested: false,
+      },
+    })
+    render(
+      <ResultStep session={session} steps={[]} current={{ iteration: 1, step: 'judge' }} onSession={noop} />,
+    )
+    const card = screen.getByTestId('timeline').querySelector('[data-index="1"]') as HTMLElement
+    expect(card).toHaveTextContent('Judging…')
+    expect(within(card).getByRole('img', { name: 'Iteration 1' })).toBeInTheDocument()
+    expect(screen.getByTestId('score-chart').textContent).not.toContain('✕')
+  })
+})

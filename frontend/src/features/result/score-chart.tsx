@@ -92,6 +92,8 @@ export function ScoreChart({ iterations, bestIndex, target }: Props) {
           </text>
         ))}
         {iterations.map((it) => {
+          // An image not judged yet (score pending) has no point; only failures get a mark.
+          if (it.status === 'ok' && it.judge_score == null) return null
           if (it.status !== 'ok' || it.judge_score == null) {
             return (
               <text

@@ -70,7 +70,10 @@ export function Timeline({ iterations, bestIndex, lastIndex, pending }: Props) {
                 ))}
               </div>
             )}
-            {it.status === 'ok' && (
+            {it.status === 'ok' && it.judge_score == null && (
+              <p className="animate-pulse text-xs text-violet-300">Judging…</p>
+            )}
+            {it.status === 'ok' && it.judge_score != null && (
               <details className="text-sm">
                 <summary className="cursor-pointer text-zinc-400 hover:text-zinc-200">Judge notes</summary>
                 <div className="mt-2">

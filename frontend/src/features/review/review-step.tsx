@@ -71,6 +71,8 @@ export default function ReviewStep({ session, steps, current, limits, onSession,
                 <ErrorAlert error={describeError(it.error)} />
                 <Button onClick={onBackToPrompt}>Back to the prompt</Button>
               </>
+            ) : it.judge_score == null && running ? (
+              <p className="animate-pulse text-sm text-violet-300">The judge is looking at it…</p>
             ) : (
               <JudgeNotes iteration={it} />
             )}
