@@ -37,7 +37,7 @@ FONT_CANDIDATES = [
 
 def blob(size: int, center: tuple[float, float], radius: float, color, blur: float) -> Image.Image:
     """A soft coloured cloud: a filled disc blurred until its edge turns to smoke."""
-    layer = Image.new("RGBA", (size, size), color + (0,))
+    layer = Image.new("RGBA", (size, size), (*color, 0))
     mask = Image.new("L", (size, size), 0)
     cx, cy = center
     ImageDraw.Draw(mask).ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=255)
@@ -58,7 +58,7 @@ def swirl(size: int, width: float, color, blur: float, turns: float, phase: floa
         r = size * (0.08 + 0.30 * t)
         points.append((c + r * math.cos(angle), c + r * math.sin(angle) * 0.82))
     draw.line(points, fill=255, width=int(width), joint="curve")
-    layer = Image.new("RGBA", (size, size), color + (0,))
+    layer = Image.new("RGBA", (size, size), (*color, 0))
     layer.putalpha(mask.filter(ImageFilter.GaussianBlur(blur)))
     return layer
 
@@ -72,7 +72,7 @@ def disc_mask(size: int, inset: float) -> Image.Image:
 def draw_icon(px: int = 512) -> Image.Image:
     """The smoky orb: colour clouds melting together inside a softly rimmed circle."""
     s = px * SS
-    orb = Image.new("RGBA", (s, s), INK + (255,))
+    orb = Image.new("RGBA", (s, s), (*INK, 255))
     for center, radius, color, blur in [
         ((0.30, 0.34), 0.30, VIOLET, 0.10),
         ((0.70, 0.30), 0.24, ROSE, 0.11),
@@ -80,9 +80,7 @@ def draw_icon(px: int = 512) -> Image.Image:
         ((0.30, 0.74), 0.22, TEAL, 0.11),
         ((0.50, 0.50), 0.14, PEARL, 0.10),
     ]:
-        orb.alpha_composite(
-            blob(s, (center[0] * s, center[1] * s), radius * s, color, blur * s)
-        )
+        orb.alpha_composite(blob(s, (center[0] * s, center[1] * s), radius * s, color, blur * s))
     orb.alpha_composite(swirl(s, 0.035 * s, PEARL, 0.012 * s, 1.35, 0.6))
     orb.alpha_composite(swirl(s, 0.02 * s, INK, 0.02 * s, 1.1, 2.9))
 
@@ -98,13 +96,17 @@ def draw_icon(px: int = 512) -> Image.Image:
     fade = Image.linear_gradient("L").rotate(-35, resample=Image.BICUBIC, expand=False)
     fade = fade.resize((s, s), Image.BICUBIC)
     rim = ImageChops.multiply(rim, fade.point(lambda v: int(60 + v * 0.75)))
-    rim_layer = Image.new("RGBA", (s, s), PEARL + (0,))
+    rim_layer = Image.new("RGBA", (s, s), (*PEARL, 0))
     rim_layer.putalpha(rim)
     out.alpha_composite(rim_layer)
 
     # An outer haze so the edge breathes on a dark page instead of ending hard.
-    halo = Image.new("RGBA", (s, s), VIOLET + (0,))
-    halo.putalpha(disc_mask(s, inset * 0.6).filter(ImageFilter.GaussianBlur(0.02 * s)).point(lambda v: int(v * 0.35)))
+    halo = Image.new("RGBA", (s, s), (*VIOLET, 0))
+    halo.putalpha(
+        disc_mask(s, inset * 0.6)
+        .filter(ImageFilter.GaussianBlur(0.02 * s))
+        .point(lambda v: int(v * 0.35))
+    )
     halo.alpha_composite(out)
     return halo.resize((px, px), Image.LANCZOS)
 
@@ -131,9 +133,9 @@ def draw_wordmark(text: str, height: int, tracking: float) -> Image.Image:
     mask = mask.crop(mask.getbbox())
     grad = Image.linear_gradient("L").rotate(90).resize(mask.size, Image.BICUBIC)
     left = Image.new("RGBA", mask.size, (200, 190, 255, 255))
-    right = Image.new("RGBA", mask.size, AMBER + (255,))
+    right = Image.new("RGBA", mask.size, (*AMBER, 255))
     fill = Image.composite(left, right, grad)
-    middle = Image.new("RGBA", mask.size, PEARL + (255,))
+    middle = Image.new("RGBA", mask.size, (*PEARL, 255))
     centre_weight = grad.point(lambda v: int(255 * max(0.0, 1 - abs(v - 128) / 128) * 0.8))
     fill = Image.composite(middle, fill, centre_weight)
     fill.putalpha(mask)
@@ -155,8 +157,10 @@ def draw_horizontal(width: int = 1200, height: int = 300) -> Image.Image:
     pad = int(s_h * 0.12)
     glow_mask = Image.new("L", (word.width + 2 * pad, word.height + 2 * pad), 0)
     glow_mask.paste(word.getchannel("A"), (pad, pad))
-    glow = Image.new("RGBA", glow_mask.size, VIOLET + (0,))
-    glow.putalpha(glow_mask.filter(ImageFilter.GaussianBlur(s_h * 0.03)).point(lambda v: int(v * 0.45)))
+    glow = Image.new("RGBA", glow_mask.size, (*VIOLET, 0))
+    glow.putalpha(
+        glow_mask.filter(ImageFilter.GaussianBlur(s_h * 0.03)).point(lambda v: int(v * 0.45))
+    )
     canvas.alpha_composite(glow, (x - pad, y - pad))
     canvas.alpha_composite(word, (x, y))
     return canvas.resize((width, height), Image.LANCZOS)
@@ -180,25 +184,36 @@ def draw_star(px: int = 256) -> Image.Image:
         return mask
 
     flare = sparkle(s * 0.47, s * 0.07, -math.pi / 2)
-    glow = Image.new("RGBA", (s, s), AMBER + (0,))
+    glow = Image.new("RGBA", (s, s), (*AMBER, 0))
     glow.putalpha(flare.filter(ImageFilter.GaussianBlur(s * 0.03)))
     out.alpha_composite(glow)
-    body = Image.new("RGBA", (s, s), PEARL + (0,))
+    body = Image.new("RGBA", (s, s), (*PEARL, 0))
     body.putalpha(flare.filter(ImageFilter.GaussianBlur(s * 0.004)))
     out.alpha_composite(body)
     small = sparkle(s * 0.22, s * 0.05, -math.pi / 4)
-    diag = Image.new("RGBA", (s, s), PEARL + (0,))
+    diag = Image.new("RGBA", (s, s), (*PEARL, 0))
     diag.putalpha(small.filter(ImageFilter.GaussianBlur(s * 0.01)).point(lambda v: int(v * 0.6)))
     out.alpha_composite(diag)
     out.alpha_composite(blob(s, (c, c), s * 0.05, (255, 255, 255), s * 0.02))
     return out.resize((px, px), Image.LANCZOS)
 
 
+# Shipped sizes: about 3-4x the largest size the UI shows each at (header ~200x50 CSS px, loader and
+# favicon <= 64 px, star ~40 px), sharp on high-density screens without a heavy first load.
+ICON_PX, HORIZONTAL_PX, STAR_PX = 256, (800, 200), 160
+
+
 def main() -> None:
     ASSETS.mkdir(exist_ok=True)
-    draw_icon().save(ASSETS / "logo_icon.png", optimize=True)
-    draw_horizontal().save(ASSETS / "logo_horizontal.png", optimize=True)
-    draw_star().save(ASSETS / "star.png", optimize=True)
+    draw_icon(ICON_PX * 2).resize((ICON_PX, ICON_PX), Image.LANCZOS).save(
+        ASSETS / "logo_icon.png", optimize=True
+    )
+    draw_horizontal(*[n * 2 for n in HORIZONTAL_PX]).resize(HORIZONTAL_PX, Image.LANCZOS).save(
+        ASSETS / "logo_horizontal.png", optimize=True
+    )
+    draw_star(STAR_PX * 2).resize((STAR_PX, STAR_PX), Image.LANCZOS).save(
+        ASSETS / "star.png", optimize=True
+    )
     for name in ("logo_icon.png", "logo_horizontal.png", "star.png"):
         path = ASSETS / name
         print(f"{path.relative_to(ROOT)}: {Image.open(path).size}, {path.stat().st_size} bytes")
