@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import atexit
+import logging
+import signal
+import threading
 import time
 import uuid
 from typing import Any
@@ -11,6 +13,7 @@ import httpx
 from flask import Flask, Response, g, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
+from werkzeug.serving import make_server
 
 from app.api_controller import ApiController
 from app.container import build_container
@@ -99,13 +102,30 @@ def _register_request_log(app: Flask) -> None:
 
 
 def run() -> None:
-    """`python -m app.main`: serve on HOST:PORT (127.0.0.1:8000 by default)."""
+    """`python -m app.main`: serve on HOST:PORT (127.0.0.1:8000 by default).
+
+    Werkzeug's threaded server: one thread per connection suits the long-lived event streams of a
+    local, single-user tool. Its own access log is muted; the app writes JSON request logs.
+    """
     settings = Settings()
     app = create_app(settings)
-    atexit.register(app.extensions["sfumato_container"].close)
+    container = app.extensions["sfumato_container"]
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server(settings.host, settings.port, app, threaded=True)
     mode = "OpenRouter (Grok)" if settings.text_mode == "openrouter" else "offline demo text model"
-    print(f"SFUMATO on http://{settings.host}:{settings.port}  (text: {mode})", flush=True)
-    app.run(host=settings.host, port=settings.port, threaded=True, debug=False, use_reloader=False)
+    print(
+        f"SFUMATO on http://{settings.host}:{settings.port}  (text: {mode}; Ctrl+C stops)",
+        flush=True,
+    )
+    # SIGTERM stops the server the same way Ctrl+C does, so runs are cancelled and clients closed.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        container.close()
 
 
 if __name__ == "__main__":
