@@ -448,3 +448,18 @@ def test_a_failed_session_can_run_again(tmp_path: Path) -> None:
         again = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1}).json
     assert again["status"] == "done" and again["error"] is None
     assert [it["status"] for it in again["iterations"]] == ["ok", "failed", "ok"]
+
+
+def test_a_provider_whose_key_went_away_is_refused_before_the_run(tmp_path: Path) -> None:
+    keyed = demo_settings(tmp_path, openai_image_api_key="sk-test-openai-image-123456")
+    first = create_app(keyed)
+    sid = start_session(first.test_client(), provider="openai")["session_id"]
+    first.extensions["sfumato_container"].close()
+
+    second = create_app(demo_settings(tmp_path))  # restarted without the key
+    response = second.test_client().post(f"/api/sessions/{sid}/generate", json={})
+    session = second.test_client().get(f"/api/sessions/{sid}").json
+    second.extensions["sfumato_container"].close()
+    assert response.status_code == 400 and response.json["code"] == "provider_not_configured"
+    assert response.json["details"]["missing_key"] == "OPENAI_IMAGE_API_KEY"
+    assert session["status"] == "draft" and session["iterations"] == []

@@ -103,6 +103,9 @@ class OptimizeService:
     def _start(
         self, session_id: str, run: RunInfo, job: Callable[[RunControl], None], wait: bool
     ) -> None:
+        if run.kind != "accept":  # a key removed since the session began: say so now, not mid-run
+            self.images.registry.get(self.sessions.get(session_id).image_provider)
+
         def prepare() -> None:
             self.sessions.update(session_id, lambda s: _mark_running(s, run))
 
