@@ -28,6 +28,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.main import create_app
+from app.models.domain_models import FLEX_BLOCKS
 from app.settings import Settings
 
 GOAL = "a lighthouse on a rocky cliff at night, oil painting, seagulls, crashing waves"
@@ -42,18 +43,7 @@ def fake_png(size: int = 1024) -> bytes:
 def instant_providers() -> httpx.MockTransport:
     """OpenRouter and OpenAI Images answering at once, in their documented shapes."""
     image_b64 = base64.b64encode(fake_png()).decode()
-    blocks = {
-        n: f"{n} wording with some concrete detail"
-        for n in (
-            "subject",
-            "style",
-            "composition",
-            "lighting",
-            "camera",
-            "constraints",
-            "negative_constraints",
-        )
-    }
+    blocks = {n: f"{n} wording with some concrete detail" for n in FLEX_BLOCKS}
     answers = {
         "prompt_gen": {"blocks": blocks},
         "revise": {

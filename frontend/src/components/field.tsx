@@ -42,3 +42,40 @@ export function CharCount({ value, max }: { value: string; max: number }) {
     </span>
   )
 }
+
+/** A labelled 1..max slider for the number of improvement iterations. */
+export function IterationsSlider({
+  id,
+  label,
+  max,
+  value,
+  onChange,
+}: {
+  id: string
+  label: string
+  max: number
+  value: number
+  onChange: (value: number) => void
+}) {
+  return (
+    <div>
+      <FieldLabel htmlFor={id} hint={`1–${max}`}>
+        {label}
+      </FieldLabel>
+      <div className="flex items-center gap-3">
+        <input
+          id={id}
+          type="range"
+          min={1}
+          max={max}
+          value={value}
+          onChange={(e) => onChange(Number(e.target.value))}
+          className="w-full max-w-xs accent-violet-400"
+        />
+        <span className="w-8 font-mono text-sm text-zinc-200 tabular-nums" data-testid={`${id}-value`}>
+          {value}
+        </span>
+      </div>
+    </div>
+  )
+}

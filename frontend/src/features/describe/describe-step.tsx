@@ -3,7 +3,7 @@ import { useState } from 'react'
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
-import { CharCount, FieldLabel, TextArea } from '@/components/field'
+import { CharCount, FieldLabel, IterationsSlider, TextArea } from '@/components/field'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
@@ -98,28 +98,13 @@ export function DescribeStep({ catalog, onCreated }: Props) {
         <Card className="space-y-5">
           <h2 className="text-sm font-medium text-zinc-200">Settings for {provider.label}</h2>
           <SettingsForm capabilities={provider.capabilities} values={values} onChange={setValues} />
-          <div>
-            <FieldLabel htmlFor="iterations" hint={`1–${limits.max_iterations}`}>
-              Improvement iterations
-            </FieldLabel>
-            <div className="flex items-center gap-3">
-              <input
-                id="iterations"
-                type="range"
-                min={1}
-                max={limits.max_iterations}
-                value={iterations}
-                onChange={(e) => setIterations(Number(e.target.value))}
-                className="w-full max-w-xs accent-violet-400"
-              />
-              <span
-                className="w-8 font-mono text-sm text-zinc-200 tabular-nums"
-                data-testid="iterations-value"
-              >
-                {iterations}
-              </span>
-            </div>
-          </div>
+          <IterationsSlider
+            id="iterations"
+            label="Improvement iterations"
+            max={limits.max_iterations}
+            value={iterations}
+            onChange={setIterations}
+          />
         </Card>
       )}
 

@@ -3,7 +3,7 @@ import { useState } from 'react'
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
-import { CharCount, FieldLabel, TextArea } from '@/components/field'
+import { CharCount, FieldLabel, IterationsSlider, TextArea } from '@/components/field'
 import { IterationImage } from '@/components/iteration-image'
 import { JudgeNotes } from '@/components/judge-notes'
 import { LiveProgress } from '@/components/live-progress'
@@ -103,23 +103,13 @@ export default function ReviewStep({ session, steps, current, limits, onSession,
               placeholder="e.g. warmer light, the fox should face the camera, less clutter in the background"
             />
           </div>
-          <div>
-            <FieldLabel htmlFor="review-iterations" hint={`1–${limits.max_iterations}`}>
-              Iterations to run
-            </FieldLabel>
-            <div className="flex items-center gap-3">
-              <input
-                id="review-iterations"
-                type="range"
-                min={1}
-                max={limits.max_iterations}
-                value={iterations}
-                onChange={(e) => setIterations(Number(e.target.value))}
-                className="w-full max-w-xs accent-violet-400"
-              />
-              <span className="w-8 font-mono text-sm text-zinc-200 tabular-nums">{iterations}</span>
-            </div>
-          </div>
+          <IterationsSlider
+            id="review-iterations"
+            label="Iterations to run"
+            max={limits.max_iterations}
+            value={iterations}
+            onChange={setIterations}
+          />
           <ErrorAlert error={error} onDismiss={() => setError(null)} />
           <div className="flex flex-wrap items-center justify-end gap-3">
             {busy && <PulsingLogo size="sm" label={busy === 'accept' ? 'Wrapping up…' : 'Starting…'} />}
