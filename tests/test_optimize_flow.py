@@ -463,3 +463,12 @@ def test_a_provider_whose_key_went_away_is_refused_before_the_run(tmp_path: Path
     assert response.status_code == 400 and response.json["code"] == "provider_not_configured"
     assert response.json["details"]["missing_key"] == "OPENAI_IMAGE_API_KEY"
     assert session["status"] == "draft" and session["iterations"] == []
+
+
+def test_optimizing_after_accepting_reopens_the_session(client: FlaskClient) -> None:
+    sid = run_to_review(client)
+    accepted = client.put(f"/api/sessions/{sid}/feedback", json={"accepted": True}).json
+    assert accepted["accepted"] is True
+    again = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1}).json
+    assert again["accepted"] is False and again["run"]["stop_reason"] != "accepted"
+    assert len(again["iterations"]) == 2 and again["recommendations"]

@@ -315,6 +315,9 @@ def _mark_running(session: Session, run: RunInfo) -> None:
     session.status = "running"
     session.error = None
     session.run = run
+    if run.kind != "accept":  # new images make an earlier acceptance and summary stale
+        session.accepted = False
+        session.recommendations = []
 
 
 def _mark_cancel_requested(session: Session) -> None:
