@@ -100,7 +100,9 @@ class DemoImageTool:
         width, height = self._size(params)
         seed = int(params.get("seed") or int(hashlib.sha256(text.encode()).hexdigest()[:8], 16))
         image = self._gradient(width, height, *self._palette(look, text))
+        self._scenery(image, text, seed)
         self._subject(image, text, seed)
+        self._key_light(image, _section(text, "Lighting").lower())
         image = self._finish(image, text, look, seed)
         avoid = (prompt.negative or "") + " " + _section(text, "Avoid")
         if not re.search(r"(?i)\b(text|letters|words|caption)\b", avoid):
@@ -175,6 +177,39 @@ class DemoImageTool:
         glow = glow.filter(ImageFilter.GaussianBlur(radius * 0.35))
         light = Image.new("RGB", image.size, (255, 244, 225))
         image.paste(light, (0, 0), glow)
+
+    @staticmethod
+    def _scenery(image: Image.Image, text: str, seed: int) -> None:
+        """Layered hills when the composition asks for depth, a horizon for landscapes."""
+        layout = _section(text, "Composition").lower() + " " + text.splitlines()[0].lower()
+        layers = 3 if re.search(r"foreground|midground|layers|depth", layout) else 0
+        layers = layers or (
+            1 if re.search(r"horizon|landscape|field|hills|mountain", layout) else 0
+        )
+        rng, (width, height) = random.Random(seed + 1), image.size
+        draw = ImageDraw.Draw(image)
+        for layer in range(layers):
+            base = height * (0.62 + 0.12 * layer)
+            points = [(0, height)] + [
+                (x, base - rng.uniform(0, height * 0.08)) for x in range(0, width + 64, 64)
+            ]
+            shade = 60 - 18 * layer
+            draw.polygon([*points, (width, height)], fill=(shade // 2, shade // 2, shade))
+
+    @staticmethod
+    def _key_light(image: Image.Image, lighting: str) -> None:
+        """A soft wash of light from the side the lighting block names."""
+        sides = {"left": (0.0, 0.5), "right": (1.0, 0.5), "upper": (0.5, 0.0), "top": (0.5, 0.0)}
+        side = next((xy for word, xy in sides.items() if word in lighting), None)
+        if side is None:
+            return
+        width, height = image.size
+        mask = Image.radial_gradient("L").resize((width * 2, height * 2))
+        mask = ImageOps.invert(mask).point(lambda v: v * 0.45)
+        left, top = round(width * (side[0] - 1)), round(height * (side[1] - 1))
+        wash = Image.new("L", image.size, 0)
+        wash.paste(mask, (left, top))
+        image.paste(Image.new("RGB", image.size, (255, 236, 200)), (0, 0), wash)
 
     @staticmethod
     def _finish(image: Image.Image, text: str, look: str, seed: int) -> Image.Image:
