@@ -55,3 +55,30 @@ def test_shape_and_format_follow_the_params(settings: Settings, params: dict, si
 def test_prompt_templates_are_strict() -> None:
     with pytest.raises(UndefinedError):
         TemplateTool().render("llm_prompt_gen.jinja2", goal="a fox")
+
+
+def test_depth_and_key_light_wording_show_in_the_picture(settings: Settings) -> None:
+    base = "a fox\nComposition: centered\nLighting: soft daylight"
+    layered = draw(
+        settings, base.replace("centered", "centered, a clear foreground, midground and background")
+    ).convert("L")
+    flat = draw(settings, base).convert("L")
+    lower_band = (0, 360, 512, 440)  # above the caption
+    assert (
+        ImageStat.Stat(layered.crop(lower_band)).mean[0]
+        < ImageStat.Stat(flat.crop(lower_band)).mean[0] - 20
+    )
+    lit = draw(settings, base.replace("soft daylight", "soft daylight, key light from the left"))
+    left, right = (0, 0, 100, 300), (412, 0, 512, 300)
+    gain = (
+        ImageStat.Stat(lit.convert("L").crop(left)).mean[0]
+        - ImageStat.Stat(flat.crop(left)).mean[0]
+    )
+    assert gain > 10
+    assert (
+        abs(
+            ImageStat.Stat(lit.convert("L").crop(right)).mean[0]
+            - ImageStat.Stat(flat.crop(right)).mean[0]
+        )
+        < gain
+    )
