@@ -28,7 +28,6 @@ from app.models.response_models import (
     TextModelInfo,
 )
 from app.services.image_service import normalize_params
-from app.services.prompt_service import PromptService
 
 M = TypeVar("M", bound=BaseModel)
 HEARTBEAT_S = 15.0
@@ -119,10 +118,7 @@ class ApiController:
 
     def update_prompt(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(UpdatePromptRequest, payload)
-        locked = PromptService.check_edit(req.prompt_text, req.locked_blocks or [])
-        session = self.c.sessions.edit_prompt(
-            session_id, req.prompt_text, locked if req.locked_blocks is not None else None
-        )
+        session = self.c.sessions.edit_prompt(session_id, req.prompt_text, req.locked_blocks)
         return session.model_dump(mode="json")
 
     def generate(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:

@@ -143,6 +143,10 @@ class Session(BaseModel):
         """Iterations that produced a scored image."""
         return [it for it in self.iterations if it.status == "ok" and it.judge_score is not None]
 
+    def optimized(self) -> bool:
+        """Whether an optimize run has added iterations after the baseline."""
+        return any(it.index > 0 for it in self.iterations)
+
     def best(self) -> Iteration | None:
         """The best-scoring iteration (earliest wins a tie), or None before any was judged."""
         scored = self.judged()

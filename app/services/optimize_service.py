@@ -61,7 +61,7 @@ class OptimizeService:
     def start_generate(self, session_id: str, wait: bool) -> Session:
         """Generates and judges iteration 0 from the current prompt (replacing an earlier baseline)."""
         session = self.sessions.get(session_id)
-        if _optimized(session):
+        if session.optimized():
             raise Conflict(
                 "This session has been optimized already; the baseline can no longer be replaced.",
                 code="invalid_state",
@@ -240,16 +240,7 @@ class OptimizeService:
             ms = watch.stop()
             if timings is not None:
                 setattr(timings, f"{step}_ms", ms)
-            log.info(
-                "step",
-                extra={
-                    "session_id": ctl.session_id,
-                    "step": step,
-                    "iteration": index,
-                    "ok": ok,
-                    "latency_ms": ms,
-                },
-            )
+            log.info("step", extra={"step": step, "iteration": index, "ok": ok, "latency_ms": ms})
             ctl.publish(
                 "step",
                 {"iteration": index, "step": step, "phase": "end", "ok": ok, "duration_ms": ms},
@@ -305,10 +296,6 @@ class OptimizeService:
 
 
 # Session changes (applied under the session's lock by SessionService.update) ------------------
-
-
-def _optimized(session: Session) -> bool:
-    return any(it.index > 0 for it in session.iterations)
 
 
 def _mark_running(session: Session, run: RunInfo) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.errors import ValidationFailed
 from app.models.domain_models import FLEX_BLOCKS, Iteration, Session
 from app.models.llm_models import PromptGenOutput, ReviseOutput
 from app.models.provider_models import (
@@ -91,7 +90,6 @@ class PromptService:
             "base_score": base.judge_score,
             "base_notes": base.judge_notes,
             "base_weaknesses": base.judge_weaknesses,
-            "weaknesses": base.judge_weaknesses,
             "feedback": feedback or "",
             "history": history_rows(session.iterations),
         }
@@ -99,18 +97,6 @@ class PromptService:
     def render(self, prompt_text: str, caps: ProviderCapabilities) -> RenderedPrompt:
         doc = flex_service.parse(prompt_text)
         return flex_service.render(doc, caps.prompt_layout, caps.supports_negative_prompt)
-
-    @staticmethod
-    def check_edit(prompt_text: str, locked: list[str]) -> list[str]:
-        """Validates an edited prompt and its locks; returns the locks, de-duplicated."""
-        blocks = flex_service.parse(prompt_text).blocks
-        unknown = [name for name in locked if name not in blocks]
-        if unknown:
-            raise ValidationFailed(
-                f"Cannot lock {', '.join(unknown)}: the prompt has no such block.",
-                details={"field": "locked_blocks", "unknown": unknown, "blocks": list(blocks)},
-            )
-        return list(dict.fromkeys(locked))
 
 
 def history_rows(iterations: list[Iteration]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models.domain_models import ErrorInfo, Session
 from app.services import flex_service
 from app.tools.log_tool import get_logger
@@ -96,17 +96,23 @@ class SessionService:
         return buffer.getvalue()
 
     def edit_prompt(self, session_id: str, prompt_text: str, locked: list[str] | None) -> Session:
-        """Replaces the working prompt (and locks) before the first optimize run."""
+        """Replaces the working prompt before the first optimize run.
+
+        `locked` None keeps the earlier locks (those whose block still exists); a list replaces them
+        and must name blocks the prompt has.
+        """
+        names = flex_service.parse(prompt_text).blocks
+        if locked is not None:
+            locked = _checked_locks(locked, names)
 
         def change(session: Session) -> None:
             ensure_idle(session)
-            if any(it.index > 0 for it in session.iterations):
+            if session.optimized():
                 raise Conflict(
                     "This session has been optimized already; its prompts are history now.",
                     code="invalid_state",
                 )
             session.prompt_text = prompt_text
-            names = flex_service.parse(prompt_text).blocks
             kept = session.locked_blocks if locked is None else locked
             session.locked_blocks = [name for name in kept if name in names]
 
@@ -132,8 +138,20 @@ class SessionService:
         return session
 
     def _lock_for(self, session_id: str) -> threading.RLock:
+        """The session's lock; unknown ids are a 404 and never get one (no growth on bad input)."""
         with self._guard:
+            self._cached(session_id)
             return self._locks.setdefault(session_id, threading.RLock())
+
+
+def _checked_locks(locked: list[str], blocks: dict[str, str]) -> list[str]:
+    unknown = [name for name in locked if name not in blocks]
+    if unknown:
+        raise ValidationFailed(
+            f"Cannot lock {', '.join(unknown)}: the prompt has no such block.",
+            details={"field": "locked_blocks", "unknown": unknown, "blocks": list(blocks)},
+        )
+    return list(dict.fromkeys(locked))
 
 
 def _mark_interrupted(session: Session) -> None:

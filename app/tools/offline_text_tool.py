@@ -241,7 +241,7 @@ class OfflineTextTool:
 
     @staticmethod
     def _weak_blocks(ctx: dict, blocks: dict[str, str], free: list[str]) -> list[str]:
-        flagged = [w.split(":", 1)[0].strip() for w in ctx.get("weaknesses", [])]
+        flagged = [w.split(":", 1)[0].strip() for w in ctx.get("base_weaknesses", [])]
         by_size = sorted(free, key=lambda n: len(blocks[n].split()))
         return list(dict.fromkeys([n for n in flagged if n in free] + by_size))
 
