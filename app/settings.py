@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.models.price_models import DEFAULT_PRICE_TABLE, PriceTable
+
 # Provider name -> the settings field that holds its key (None: needs no key).
 PROVIDER_KEY_ENV: dict[str, str | None] = {
     "demo": None,
@@ -78,6 +80,9 @@ class Settings(BaseSettings):
     http_backoff_cap_s: float = Field(8.0, ge=0)
     http_retry_after_cap_s: float = Field(60.0, ge=0)
 
+    # Cost estimate: a JSON file shaped like app.models.price_models.PriceTable replaces the defaults.
+    price_table_file: Path | None = None
+
     # Offline demo only: seconds of artificial latency per step, so a person can watch the progress.
     demo_step_delay_s: float = Field(0.5, ge=0, le=10)
 
@@ -109,6 +114,12 @@ class Settings(BaseSettings):
         """Every configured secret, for the log redaction filter."""
         names = ["OPENROUTER_API_KEY", *[n for n in PROVIDER_KEY_ENV.values() if n]]
         return [v for v in (self.key_for(n) for n in names) if v]
+
+    def price_table(self) -> PriceTable:
+        """The price table the cost estimate reads (the file when one is set, else the defaults)."""
+        if self.price_table_file is None:
+            return DEFAULT_PRICE_TABLE
+        return PriceTable.model_validate_json(self.price_table_file.read_text(encoding="utf-8"))
 
     @property
     def text_mode(self) -> str:
