@@ -14,6 +14,7 @@ from app import __version__
 from app.container import Container
 from app.errors import ValidationFailed
 from app.models.request_models import (
+    ChecklistRequest,
     CreateSessionRequest,
     FeedbackRequest,
     GenerateRequest,
@@ -21,6 +22,7 @@ from app.models.request_models import (
     UpdatePromptRequest,
 )
 from app.models.response_models import (
+    CostEstimate,
     CreateSessionResponse,
     HealthResponse,
     ProvidersResponse,
@@ -28,9 +30,11 @@ from app.models.response_models import (
     TextModelInfo,
 )
 from app.services.image_service import normalize_params
+from app.services.optimize_service import RunPlan
 
 M = TypeVar("M", bound=BaseModel)
 HEARTBEAT_S = 15.0
+RECOMMEND_WAIT_S = 120.0  # longest the stream waits for recommendations after a run
 OFFLINE_NOTICE = (
     "Offline demo: prompts, revisions, judging and recommendations come from a local rule-based "
     "stand-in, not from Grok. Set OPENROUTER_API_KEY in .env and restart for real results."
@@ -84,6 +88,10 @@ class ApiController:
                 "max_goal_chars": s.max_goal_chars,
                 "max_prompt_chars": s.max_prompt_chars,
                 "max_feedback_chars": s.max_feedback_chars,
+                "max_candidates": 4,
+                "candidates_default": s.candidates_default,
+                "plateau_rounds_default": s.plateau_rounds_default,
+                "max_checklist_items": 16,
             },
         ).model_dump(mode="json")
 
@@ -94,20 +102,17 @@ class ApiController:
         caps = self.c.images.capabilities(req.provider)
         self.c.registry.get(req.provider)  # a missing key is a clear 400 now, not a failure later
         params = normalize_params(caps, req.image_params)
-        prompt_text, result = self.c.prompts.generate_initial(req.goal, caps, params)
-        session = self.c.sessions.create(
-            user_goal=req.goal,
-            image_provider=req.provider,
-            image_params=params,
+        session = self.c.starts.create(
+            req.goal,
+            caps,
+            params,
             iterations_count=req.iterations_count or self.c.settings.max_iterations_default,
             target_score=req.target_score or self.c.settings.target_score_default,
-            prompt_text=prompt_text,
             text_mode=self.c.settings.text_mode,
             demo=caps.is_demo or self.c.settings.text_mode == "offline",
-            total_cost=result.usage,
         )
         return CreateSessionResponse(
-            session_id=session.session_id, first_prompt_text=prompt_text, session=session
+            session_id=session.session_id, first_prompt_text=session.prompt_text, session=session
         ).model_dump(mode="json")
 
     def list_sessions(self) -> dict[str, Any]:
@@ -131,17 +136,36 @@ class ApiController:
         session = self.c.sessions.set_feedback(session_id, req.feedback)
         if req.accepted:
             session = self.c.optimize.accept(session_id)
+        else:
+            session = self.c.checklists.refresh_for_feedback(session_id)
         return session.model_dump(mode="json")
+
+    def update_checklist(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        req = self.parse(ChecklistRequest, payload)
+        items = [item.model_dump() for item in req.checklist]
+        return self.c.checklists.replace(session_id, items).model_dump(mode="json")
+
+    def _plan(self, session_id: str, req: OptimizeRequest) -> RunPlan:
+        current, s = self.c.sessions.get(session_id), self.c.settings
+        return RunPlan(
+            rounds=req.iterations_count or current.iterations_count,
+            target=req.target_score or current.target_score,
+            candidates=req.candidates or s.candidates_default,
+            plateau_rounds=(
+                s.plateau_rounds_default if req.plateau_rounds is None else req.plateau_rounds
+            ),
+            budget_usd=s.budget_usd_default if req.budget_usd is None else req.budget_usd,
+        )
+
+    def optimize_estimate(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        req = self.parse(OptimizeRequest, payload)
+        estimate = self.c.optimize.estimate(session_id, self._plan(session_id, req))
+        return CostEstimate.model_validate(estimate).model_dump(mode="json")
 
     def optimize_run(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
         req = self.parse(OptimizeRequest, payload)
-        current = self.c.sessions.get(session_id)
-        session = self.c.optimize.start_optimize(
-            session_id,
-            req.iterations_count or current.iterations_count,
-            req.target_score or current.target_score,
-            req.wait,
-        )
+        plan = self._plan(session_id, req)
+        session = self.c.optimize.start_optimize(session_id, plan, req.wait)
         return session.model_dump(mode="json"), 200 if req.wait else 202
 
     def optimize_cancel(self, session_id: str) -> dict[str, Any]:
@@ -165,6 +189,7 @@ class ApiController:
         try:
             yield _sse("state", self.get_session(session_id))
             if not self.c.runs.is_running(session_id):
+                yield from self._until_recommended(session_id, listener)
                 yield _sse("done", self.get_session(session_id))
                 return
             while True:
@@ -174,11 +199,31 @@ class ApiController:
                     yield ": ping\n\n"
                     continue
                 if kind == "done":
+                    yield from self._until_recommended(session_id, listener)
                     yield _sse("done", self.get_session(session_id))
                     return
                 yield _sse(kind, data)
         finally:
             self.c.runs.unsubscribe(session_id, listener)
+
+    def _until_recommended(self, session_id: str, listener: queue.Queue) -> Iterator[str]:
+        """After a run, the stream stays open until its recommendations are written.
+
+        The run itself is done when its last iteration is saved; recommendations follow off the
+        critical path and reach the client here, as state snapshots.
+        """
+        waited = 0.0
+        while self.c.sessions.get(session_id).recommendations_status == "pending":
+            if waited >= RECOMMEND_WAIT_S:
+                return
+            try:
+                kind, data = listener.get(timeout=1.0)
+            except queue.Empty:
+                waited += 1.0
+                yield ": ping\n\n"
+                continue
+            if kind != "done":
+                yield _sse(kind, data)
 
 
 def _sse(event: str, data: Any) -> str:

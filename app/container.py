@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 
 from app.models.provider_models import TextModel
+from app.services.checklist_service import ChecklistService
+from app.services.cost_service import CostService
 from app.services.image_service import ImageService
 from app.services.judge_service import JudgeService
 from app.services.optimize_service import OptimizeService
@@ -15,7 +17,9 @@ from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunService
 from app.services.session_service import SessionService
+from app.services.start_service import StartService
 from app.settings import Settings
+from app.tools.concurrency_tool import LimitedTextModel
 from app.tools.offline_text_tool import OfflineTextTool
 from app.tools.openrouter_tool import OpenRouterTool
 from app.tools.provider_registry_tool import ProviderRegistry
@@ -37,6 +41,8 @@ class Container:
     prompts: PromptService
     images: ImageService
     optimize: OptimizeService
+    checklists: ChecklistService
+    starts: StartService
 
     def close(self) -> None:
         self.runs.shutdown()
@@ -48,13 +54,18 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
     """Everything the API needs; `transport` lets tests fake the far side of the network."""
     storage = StorageTool(settings.storage_dir)
     registry = ProviderRegistry(settings, transport=transport)
-    text_model = TEXT_MODEL_CLASSES[settings.text_mode](settings, transport=transport)
+    text_model = LimitedTextModel(
+        TEXT_MODEL_CLASSES[settings.text_mode](settings, transport=transport),
+        settings.openrouter_max_concurrency,
+    )
     templates = TemplateTool()
     runs = RunService()
     sessions = SessionService(storage, notify=runs.publish_state)
     sessions.recover()
     prompts = PromptService(text_model, templates)
-    images = ImageService(registry, storage)
+    images = ImageService(registry, storage, settings.provider_max_concurrency)
+    checklists = ChecklistService(text_model, templates, sessions)
+    costs = CostService(settings, dict(text_model.models), settings.text_mode)
     optimize = OptimizeService(
         sessions,
         runs,
@@ -62,7 +73,20 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
         images,
         JudgeService(text_model, templates),
         RecommendationService(text_model, templates),
+        checklists,
+        costs,
     )
+    starts = StartService(sessions, prompts, checklists)
     return Container(
-        settings, storage, registry, text_model, runs, sessions, prompts, images, optimize
+        settings,
+        storage,
+        registry,
+        text_model,
+        runs,
+        sessions,
+        prompts,
+        images,
+        optimize,
+        checklists,
+        starts,
     )

@@ -89,6 +89,18 @@ def feedback(session_id: str) -> Any:
     return controller().feedback(session_id, body())
 
 
+@api.put("/sessions/<session_id>/checklist")
+def checklist(session_id: str) -> Any:
+    """The person's edit of the checklist (409 while a run is going)."""
+    return controller().update_checklist(session_id, body())
+
+
+@api.post("/sessions/<session_id>/optimize/estimate")
+def optimize_estimate(session_id: str) -> Any:
+    """What a run with this body would cost: usd, low, high, calls, and the basis."""
+    return controller().optimize_estimate(session_id, body())
+
+
 @api.post("/sessions/<session_id>/optimize/run")
 def optimize_run(session_id: str) -> Any:
     """Runs the revise -> generate -> judge loop (200 when done, 202 with wait=false)."""

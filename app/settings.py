@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     model_prompt_revise: str = "x-ai/grok-4.3"
     model_judge: str = "x-ai/grok-4.7"
     model_recommend: str = "x-ai/grok-4.3"
+    # The checklist is written with the text model; pairwise comparisons need the vision judge.
+    model_checklist: str = "x-ai/grok-4.3"
+    model_pairwise: str = "x-ai/grok-4.7"
     # Sent as OpenRouter's `reasoning.effort`; "low" keeps latency and cost down. Empty: not sent.
     openrouter_reasoning_effort: str | None = "low"
 
@@ -79,6 +82,18 @@ class Settings(BaseSettings):
     http_backoff_base_s: float = Field(0.5, ge=0)
     http_backoff_cap_s: float = Field(8.0, ge=0)
     http_retry_after_cap_s: float = Field(60.0, ge=0)
+
+    # The judge-and-loop protocol: candidates per round (1..4), rounds without a pairwise win
+    # before stopping (0: never), the default budget per run (None: none).
+    candidates_default: int = Field(1, ge=1, le=4)
+    plateau_rounds_default: int = Field(2, ge=0, le=20)
+    budget_usd_default: float | None = Field(None, ge=0)
+    # Most calls in flight at once per image provider and to OpenRouter, across all sessions, so
+    # K parallel candidates never trip a rate limit that one call would not.
+    provider_max_concurrency: dict[str, int] = Field(
+        default_factory=lambda: {"demo": 8, "openai": 4, "grok": 4, "nano_banana": 4}
+    )
+    openrouter_max_concurrency: int = Field(8, ge=1, le=64)
 
     # Cost estimate: a JSON file shaped like app.models.price_models.PriceTable replaces the defaults.
     price_table_file: Path | None = None

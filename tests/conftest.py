@@ -84,3 +84,9 @@ def sse_events(client: FlaskClient, session_id: str) -> list[tuple[str, Any]]:
         elif line.startswith("data: "):
             events.append((kind, json.loads(line.removeprefix("data: "))))
     return events
+
+
+def settled(client: FlaskClient, session_id: str) -> dict[str, Any]:
+    """The session once its after-run work (the recommendations) is written."""
+    client.application.extensions["sfumato_container"].runs.wait_followup(session_id)
+    return client.get(f"/api/sessions/{session_id}").json

@@ -18,11 +18,11 @@ from flask.testing import FlaskClient
 
 from app.main import create_app
 from app.services import flex_service
-from tests.conftest import demo_settings, sse_events, start_session
+from tests.conftest import demo_settings, settled, sse_events, start_session
+from tests.grok_script import ScriptedGrok
 from tests.provider_fakes import (
     OPENAI_URL,
     OPENROUTER_URL,
-    chat_completion,
     image_bytes,
     openai_error,
     openai_image_answer,
@@ -70,9 +70,12 @@ def test_demo_flow_end_to_end(client: FlaskClient, settings) -> None:
         == 200
     )
 
-    done = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 3}).json
+    run = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 3}).json
+    assert run["status"] == "done" and run["recommendations_status"] in {"pending", "ready"}
+    done = settled(client, sid)
 
     assert done["status"] == "done" and done["error"] is None
+    assert done["recommendations_status"] == "ready"
     assert done["run"]["stop_reason"] in {"completed", "target_reached"}
     iterations = done["iterations"]
     assert [it["index"] for it in iterations] == list(range(len(iterations)))
@@ -88,10 +91,13 @@ def test_demo_flow_end_to_end(client: FlaskClient, settings) -> None:
     assert revised["based_on"] == 0 and revised["changed_blocks"]
     assert "warmer" in flex_service.parse(revised["prompt_text"]).blocks["lighting"]
     assert "people" in flex_service.parse(revised["prompt_text"]).blocks["negative_constraints"]
-    best = max(iterations, key=lambda it: (it["judge_score"], -it["index"]))
-    assert done["best_index"] == best["index"]
+    winners = [0] + [it["index"] for it in iterations if (it["pairwise"] or {}).get("result") == "win"]
+    assert done["best_index"] == winners[-1]  # the best moves only on a pairwise win
+    best = iterations[done["best_index"]]
     assert done["final_prompt_text"] == best["prompt_text"]
     assert 3 <= len(done["recommendations"]) <= 7
+    assert done["checklist"] and all(it["checklist_results"] for it in iterations)
+    assert any(item["source"] == "feedback" for item in done["checklist"])
     on_disk = json.loads((settings.storage_dir / sid / "session.json").read_text())
     assert on_disk == client.get(f"/api/sessions/{sid}").json
 
@@ -111,6 +117,7 @@ def test_accepting_the_first_image_finishes_the_session(client: FlaskClient) -> 
     sid = run_to_review(client)
     done = client.put(f"/api/sessions/{sid}/feedback", json={"feedback": "", "accepted": True}).json
     assert done["status"] == "done" and done["accepted"] is True
+    done = settled(client, sid)
     assert done["run"]["stop_reason"] == "accepted"
     assert done["best_index"] == 0 and 3 <= len(done["recommendations"]) <= 7
 
@@ -141,50 +148,6 @@ def test_everything_locked_means_nothing_to_optimize(client: FlaskClient) -> Non
 # Loop semantics with a scripted judge (OpenRouter faked at the transport level) ---------------
 
 
-class ScriptedGrok:
-    """Answers OpenRouter chat completions per role; judge scores come from a script."""
-
-    def __init__(self, scores: list[int], fail_judge_at: int | None = None) -> None:
-        self.scores = list(scores)
-        self.judged = 0
-        self.fail_judge_at = fail_judge_at
-        self.revise_prompts: list[str] = []
-        self.revisions = 0
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        role = body["response_format"]["json_schema"]["name"]
-        return getattr(self, role)(body)
-
-    def prompt_gen(self, body: dict) -> httpx.Response:
-        blocks = {n: f"{n} text" for n in flex_service.LABELS}
-        return self._answer({"blocks": {**blocks, "subject": "a lighthouse on a cliff"}})
-
-    def revise(self, body: dict) -> httpx.Response:
-        self.revise_prompts.append(body["messages"][1]["content"])
-        self.revisions += 1
-        change = {"block": "lighting", "text": f"lighting v{self.revisions}", "reason": "try"}
-        return self._answer({"changes": [change], "summary": f"lighting v{self.revisions}"})
-
-    def judge(self, body: dict) -> httpx.Response:
-        self.judged += 1
-        if self.fail_judge_at == self.judged:
-            return httpx.Response(
-                401, json={"error": {"code": 401, "message": "No auth credentials found"}}
-            )
-        score = self.scores.pop(0)
-        return self._answer(
-            {"score": score, "notes": f"scored {score}", "strengths": [], "weaknesses": []}
-        )
-
-    def recommend(self, body: dict) -> httpx.Response:
-        return self._answer({"recommendations": ["keep a", "keep b", "keep c"]})
-
-    @staticmethod
-    def _answer(content: dict) -> httpx.Response:
-        return httpx.Response(200, json=chat_completion(json.dumps(content)))
-
-
 def scripted_app(tmp_path: Path, grok: ScriptedGrok, **overrides: Any) -> Iterator[Flask]:
     mock = respx.MockRouter(assert_all_called=False)
     mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=grok)
@@ -211,9 +174,10 @@ def test_revisions_start_from_the_best_iteration_and_see_the_history(tmp_path: P
     its = done["iterations"]
     assert [it["judge_score"] for it in its] == [60, 40, 75, 70]
     assert [it["based_on"] for it in its] == [None, 0, 0, 2]  # the worse iteration 1 is skipped
-    assert "iteration 1: score 40" in grok.revise_prompts[1]  # ...but its attempt is in the history
+    assert "iteration 1 (round 1, candidate 0): score 40" in grok.revise_prompts[1]  # ...but its attempt is in the history
     assert "BEST PROMPT SO FAR (iteration 0, score 60" in grok.revise_prompts[1]
     assert done["best_index"] == 2 and done["final_prompt_text"] == its[2]["prompt_text"]
+    assert [(it["pairwise"] or {}).get("result") for it in its] == [None, "loss", "win", "loss"]
     assert done["text_mode"] == "openrouter" and done["demo"] is True  # demo images are labelled
     assert done["total_cost"]["cost_usd"] > 0
 
@@ -246,7 +210,7 @@ def test_a_failure_mid_run_keeps_earlier_iterations(tmp_path: Path) -> None:
     assert its[2]["error"]["code"] == "provider_auth" and its[2]["image_path"] == "iter_2.png"
     assert all((storage / sid / f"iter_{i}.png").is_file() for i in range(3))
     assert failed["best_index"] == 1 and failed["current_step"] is None
-    assert failed["recommendations"] == []
+    assert failed["recommendations"] == [] and failed["recommendations_status"] == "none"
 
 
 def test_content_blocked_iterations_are_saved_and_the_loop_goes_on(tmp_path: Path) -> None:
@@ -262,7 +226,8 @@ def test_content_blocked_iterations_are_saved_and_the_loop_goes_on(tmp_path: Pat
                 code="moderation_blocked",
             )
             return httpx.Response(400, json=refusal)
-        return httpx.Response(200, json=openai_image_answer(image_bytes()))
+        # a different picture each call, so the judge can tell them apart
+        return httpx.Response(200, json=openai_image_answer(image_bytes(size=(8 + calls["n"], 6))))
 
     for app in scripted_app(
         tmp_path,
@@ -326,6 +291,8 @@ def test_background_run_streams_state_steps_iterations_and_done(slow_client: Fla
     events = sse_events(slow_client, sid)
     assert events[0][0] == "state" and events[0][1]["status"] == "running"
     steps = [(d["iteration"], d["step"], d["phase"]) for k, d in events if k == "step"]
+    # the feedback rewrote the checklist, so the baseline is judged again before round 1
+    assert steps[0] in {(0, "rejudge", "start"), (0, "rejudge", "end")}  # start may precede us
     second = [(step, phase) for i, step, phase in steps if i == 2]
     assert second == [
         ("revise", "start"),
@@ -334,10 +301,17 @@ def test_background_run_streams_state_steps_iterations_and_done(slow_client: Fla
         ("generate", "end"),
         ("judge", "start"),
         ("judge", "end"),
+        ("pairwise", "start"),
+        ("pairwise", "end"),
     ]
-    assert ("recommend", "end") in [(step, phase) for _, step, phase in steps]
-    assert [d["index"] for k, d in events if k == "iteration"] == [1, 1, 2, 2]
+    assert [d["index"] for k, d in events if k == "iteration"] == [0, 1, 1, 1, 2, 2, 2]
+    done_state = next(d for k, d in events if k == "state" and d["status"] == "done")
+    # the run is done before its recommendations are written; they follow on the same stream
+    assert done_state["recommendations_status"] == "pending"
+    assert done_state["recommendations"] == []
     assert events[-1][0] == "done" and events[-1][1]["status"] == "done"
+    assert len(events[-1][1]["recommendations"]) >= 3
+    assert events[-1][1]["recommendations_status"] == "ready"
 
 
 def test_a_late_listener_gets_the_current_state_then_done(client: FlaskClient) -> None:
@@ -360,7 +334,8 @@ def test_cancel_stops_after_the_step_in_flight(slow_client: FlaskClient) -> None
     wait_until(slow_client, sid, lambda s: len(s["iterations"]) >= 2)
     cancelled = slow_client.post(f"/api/sessions/{sid}/optimize/cancel")
     assert cancelled.status_code == 202 and cancelled.json["run"]["cancel_requested"] is True
-    final = wait_until(slow_client, sid, lambda s: s["status"] != "running")
+    wait_until(slow_client, sid, lambda s: s["status"] != "running")
+    final = settled(slow_client, sid)
     assert final["status"] == "done" and final["run"]["stop_reason"] == "cancelled"
     assert 2 <= len(final["iterations"]) < 9
     assert all(it["status"] == "ok" for it in final["iterations"])
@@ -469,6 +444,7 @@ def test_optimizing_after_accepting_reopens_the_session(client: FlaskClient) -> 
     sid = run_to_review(client)
     accepted = client.put(f"/api/sessions/{sid}/feedback", json={"accepted": True}).json
     assert accepted["accepted"] is True
-    again = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1}).json
+    client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1})
+    again = settled(client, sid)
     assert again["accepted"] is False and again["run"]["stop_reason"] != "accepted"
     assert len(again["iterations"]) == 2 and again["recommendations"]

@@ -10,9 +10,23 @@ from pydantic import BaseModel, Field
 from app.utils.time_utils import utc_now
 
 SessionStatus = Literal["draft", "running", "done", "failed"]
-StepName = Literal["prompt_gen", "revise", "generate", "judge", "recommend"]
+StepName = Literal[
+    "prompt_gen", "checklist", "revise", "generate", "judge", "rejudge", "pairwise", "recommend"
+]
 RunKind = Literal["generate", "optimize", "accept"]
-StopReason = Literal["completed", "target_reached", "cancelled", "error", "interrupted", "accepted"]
+StopReason = Literal[
+    "completed",
+    "target_reached",
+    "plateau",
+    "budget",
+    "cancelled",
+    "error",
+    "interrupted",
+    "accepted",
+]
+ChecklistAnswer = Literal["yes", "no", "unsure"]
+PairwiseVerdict = Literal["candidate", "incumbent", "tie"]
+RecommendationsStatus = Literal["none", "pending", "ready", "failed"]
 
 FLEX_BLOCKS: tuple[str, ...] = (
     "subject",
@@ -49,12 +63,57 @@ class Usage(BaseModel):
         )
 
 
+class ChecklistItem(BaseModel):
+    """One atomic yes/no question a correct image must satisfy."""
+
+    id: str = Field(pattern=r"^q[0-9]{1,3}$")
+    question: str = Field(min_length=3, max_length=300)
+    source: Literal["goal", "feedback"] = "goal"
+
+
+class ChecklistResult(BaseModel):
+    """The judge's answer to one checklist question for one image."""
+
+    id: str
+    answer: ChecklistAnswer
+    note: str = ""
+
+
+class Pairwise(BaseModel):
+    """A candidate compared with the incumbent best in one call, asked in both orders.
+
+    `verdicts[0]` comes from the order (candidate, incumbent), `verdicts[1]` from (incumbent,
+    candidate); each names the image the judge preferred. Only two agreeing verdicts decide.
+    """
+
+    against: int
+    verdicts: list[PairwiseVerdict] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    result: Literal["win", "loss", "tie"]
+
+
+class Judgement(BaseModel):
+    """An earlier judgement of an iteration, kept when it is judged again under a new checklist."""
+
+    judge_score: int | None = None
+    checklist_pass: float | None = None
+    checklist_version: int = 0
+    judged_at: datetime = Field(default_factory=utc_now)
+
+
+class RoleSpend(BaseModel):
+    calls: int = 0
+    calls_with_cost: int = 0
+    usd: float = 0.0
+
+
 class StepTimings(BaseModel):
     """Milliseconds spent in each step of one iteration (None: step did not run)."""
 
     revise_ms: int | None = None
     generate_ms: int | None = None
     judge_ms: int | None = None
+    pairwise_ms: int | None = None
 
 
 class IterationCost(BaseModel):
@@ -63,12 +122,20 @@ class IterationCost(BaseModel):
     text: Usage = Field(default_factory=Usage)
     image_usage: dict[str, Any] = Field(default_factory=dict)
     image_cost_usd: float | None = None
+    # True when image_cost_usd comes from the price table because the provider reported no cost.
+    image_cost_estimated: bool = False
+
+    def usd(self) -> float:
+        return (self.text.cost_usd or 0.0) + (self.image_cost_usd or 0.0)
 
 
 class Iteration(BaseModel):
     """One prompt -> image -> judgement step; saved even when worse than before or failed."""
 
     index: int
+    round: int = 0
+    candidate: int = 0
+    strategy: str | None = None
     prompt_text: str
     prompt_diff: str = ""
     changed_blocks: list[str] = Field(default_factory=list)
@@ -81,6 +148,11 @@ class Iteration(BaseModel):
     judge_notes: str = ""
     judge_strengths: list[str] = Field(default_factory=list)
     judge_weaknesses: list[str] = Field(default_factory=list)
+    checklist_results: list[ChecklistResult] = Field(default_factory=list)
+    checklist_pass: float | None = None
+    checklist_version: int = 0
+    earlier_judgements: list[Judgement] = Field(default_factory=list)
+    pairwise: Pairwise | None = None
     user_feedback: str | None = None
     status: Literal["ok", "failed"] = "ok"
     error: ErrorInfo | None = None
@@ -97,6 +169,8 @@ class CurrentStep(BaseModel):
 
     iteration: int
     step: StepName
+    round: int = 0
+    candidate: int = 0
     started_at: datetime = Field(default_factory=utc_now)
 
 
@@ -106,6 +180,13 @@ class RunInfo(BaseModel):
     kind: RunKind
     requested_iterations: int = 0
     target_score: int | None = None
+    candidates: int = 1
+    plateau_rounds: int = 0
+    budget_usd: float | None = None
+    rounds_done: int = 0
+    rounds_without_win: int = 0
+    estimate_usd: float | None = None
+    spent_usd: float = 0.0
     started_at: datetime = Field(default_factory=utc_now)
     finished_at: datetime | None = None
     stop_reason: StopReason | None = None
@@ -125,19 +206,38 @@ class Session(BaseModel):
     prompt_text: str = ""
     locked_blocks: list[str] = Field(default_factory=list)
     user_feedback: str | None = None
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+    # Bumped on every checklist change; an iteration judged under an older version is re-judged
+    # before it is compared with anything, so one run compares scores from one rubric.
+    checklist_version: int = 0
+    # The feedback the checklist was last written for (a new feedback writes it again).
+    checklist_feedback: str | None = None
     accepted: bool = False
     iterations: list[Iteration] = Field(default_factory=list)
     best_index: int | None = None
     final_prompt_text: str | None = None
     recommendations: list[str] = Field(default_factory=list)
+    recommendations_status: RecommendationsStatus = "none"
     current_step: CurrentStep | None = None
     run: RunInfo | None = None
     error: ErrorInfo | None = None
     text_mode: str = "offline"
     demo: bool = False
+    # Text LLM usage of every call of the session (prompt writing, checklist, revisions, judging,
+    # pairwise comparisons, recommendations); images are counted on their iterations.
     total_cost: Usage = Field(default_factory=Usage)
+    # Every recorded dollar: text calls plus images (price-table estimates where no cost came back).
+    cost_usd: float = 0.0
+    # Per LLM role: calls made and dollars reported, which the cost estimate averages.
+    llm_spend: dict[str, RoleSpend] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+
+    def iteration(self, index: int | None) -> Iteration | None:
+        return next((it for it in self.iterations if it.index == index), None)
+
+    def next_round(self) -> int:
+        return max((it.round for it in self.iterations), default=0) + 1
 
     def judged(self) -> list[Iteration]:
         """Iterations that produced a scored image."""
@@ -148,6 +248,14 @@ class Session(BaseModel):
         return any(it.index > 0 for it in self.iterations)
 
     def best(self) -> Iteration | None:
-        """The best-scoring iteration (earliest wins a tie), or None before any was judged."""
+        """The incumbent best: the judged iteration `best_index` names.
+
+        The optimize loop sets `best_index` to the baseline once it is judged and moves it only when
+        a candidate wins an order-swapped pairwise comparison. With no `best_index` yet (nothing
+        judged, or a session stored before that protocol) the best score stands in, the earliest
+        winning a tie.
+        """
         scored = self.judged()
+        if self.best_index is not None:
+            return next((it for it in scored if it.index == self.best_index), None)
         return max(scored, key=lambda it: (it.judge_score, -it.index)) if scored else None

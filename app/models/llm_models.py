@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model, model_validator
+
+from app.models.domain_models import ChecklistAnswer
 
 BlockName = Literal[
     "subject", "style", "composition", "lighting", "camera", "constraints", "negative_constraints"
@@ -40,13 +42,84 @@ class ReviseOutput(BaseModel):
     summary: str = Field(min_length=1, max_length=400)
 
 
-class JudgeOutput(BaseModel):
-    """judge: a 0..100 score and short reasons."""
+def revise_output_for(free_blocks: list[str]) -> type[ReviseOutput]:
+    """ReviseOutput whose `block` may name only `free_blocks` (the unlocked ones), built per call.
 
+    The schema sent to the model then cannot even express a change to a locked block.
+    """
+    names = tuple(free_blocks)
+    change = create_model(
+        "FreeBlockChange",
+        __base__=BlockChange,
+        block=(Literal[names], ...),  # type: ignore[valid-type]
+    )
+    return create_model(
+        "ReviseOutput",
+        __base__=ReviseOutput,
+        changes=(list[change], Field(min_length=1, max_length=len(names))),  # type: ignore[valid-type]
+    )
+
+
+class ChecklistQuestion(BaseModel):
+    question: str = Field(min_length=3, max_length=300)
+    source: Literal["goal", "feedback"]
+
+
+class ChecklistOutput(BaseModel):
+    """checklist: 4-12 atomic yes/no questions a correct image must satisfy."""
+
+    questions: list[ChecklistQuestion] = Field(min_length=4, max_length=12)
+
+
+class ChecklistAnswerItem(BaseModel):
+    id: str
+    answer: ChecklistAnswer
+    note: str = Field(max_length=200)
+
+
+class JudgeOutput(BaseModel):
+    """judge: the checklist answered item by item, a 0..100 score and short reasons."""
+
+    checklist: list[ChecklistAnswerItem] = Field(default_factory=list, max_length=12)
     score: int = Field(ge=0, le=100)
     notes: str = Field(min_length=1, max_length=600)
     strengths: list[str] = Field(max_length=5)
     weaknesses: list[str] = Field(max_length=5)
+
+
+def judge_output_for(ids: list[str]) -> type[JudgeOutput]:
+    """JudgeOutput that must answer exactly the checklist `ids`, each once (built per call)."""
+    if not ids:
+        return JudgeOutput
+    wanted = tuple(ids)
+    item = create_model(
+        "ChecklistAnswerItem",
+        __base__=ChecklistAnswerItem,
+        id=(Literal[wanted], ...),  # type: ignore[valid-type]
+    )
+
+    def every_item_once(self: JudgeOutput) -> JudgeOutput:
+        got = [a.id for a in self.checklist]
+        if sorted(got) != sorted(wanted):
+            missing = [i for i in wanted if i not in got]
+            raise ValueError(
+                f"answer every checklist item exactly once; missing {missing or 'none'}"
+            )
+        return self
+
+    return create_model(
+        "JudgeOutput",
+        __base__=JudgeOutput,
+        __validators__={"every_item_once": model_validator(mode="after")(every_item_once)},
+        checklist=(list[item], Field(min_length=len(wanted), max_length=len(wanted))),  # type: ignore[valid-type]
+    )
+
+
+class PairwiseOutput(BaseModel):
+    """pairwise: which of the two attached images better fulfils the goal and checklist."""
+
+    preferred: Literal["first", "second", "tie"]
+    reason: str = Field(min_length=1, max_length=300)
 
 
 class RecommendOutput(BaseModel):

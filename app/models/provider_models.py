@@ -88,10 +88,15 @@ class LLMRequest(BaseModel):
     system: str
     user: str
     output: type[BaseModel]
-    image: ImageInput | None = None
+    images: list[ImageInput] = Field(default_factory=list)
     context: dict[str, Any] = Field(default_factory=dict)
     temperature: float = 0.4
     max_tokens: int = 1200
+
+    @property
+    def image(self) -> ImageInput | None:
+        """The first attached image (the judge's), if any."""
+        return self.images[0] if self.images else None
 
 
 class LLMResult(BaseModel):

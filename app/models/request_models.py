@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -76,12 +76,35 @@ class FeedbackRequest(_Body):
 class OptimizeRequest(_Body):
     iterations_count: int | None = Field(None, ge=1)
     target_score: int | None = Field(None, ge=1, le=100)
+    candidates: int | None = Field(None, ge=1, le=4)
+    plateau_rounds: int | None = Field(None, ge=0, le=20)
+    budget_usd: float | None = Field(None, ge=0, le=10_000)
     wait: bool = True
 
     @field_validator("iterations_count")
     @classmethod
     def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
         return _check_iterations(value, info)
+
+
+class ChecklistItemIn(_Body):
+    id: str | None = Field(None, pattern=r"^q[0-9]{1,3}$")
+    question: str
+    source: Literal["goal", "feedback"] = "goal"
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if len(value) < 3:
+            raise ValueError("must be at least 3 characters")
+        if len(value) > 300:
+            raise ValueError(f"is {len(value)} characters long; the limit is 300")
+        return value
+
+
+class ChecklistRequest(_Body):
+    checklist: list[ChecklistItemIn] = Field(max_length=16)
 
 
 def _check_iterations(value: int | None, info: ValidationInfo) -> int | None:

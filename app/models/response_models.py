@@ -61,3 +61,14 @@ class HealthResponse(BaseModel):
     status: str
     version: str
     text_mode: str
+
+
+class CostEstimate(BaseModel):
+    """What an optimize run would cost, in US dollars (demo and offline: $0)."""
+
+    usd: float
+    low: float
+    high: float
+    llm_calls: int
+    image_calls: int
+    basis: dict[str, Any]

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.errors import UnsupportedParam
 from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.tools.concurrency_tool import Slots
 from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import StorageTool
 
@@ -81,9 +82,15 @@ def _seed(caps: ProviderCapabilities, value: Any) -> int:
 
 
 class ImageService:
-    def __init__(self, registry: ProviderRegistry, storage: StorageTool) -> None:
+    def __init__(
+        self,
+        registry: ProviderRegistry,
+        storage: StorageTool,
+        concurrency: dict[str, int] | None = None,
+    ) -> None:
         self.registry = registry
         self.storage = storage
+        self.slots = Slots(concurrency or {})
 
     def capabilities(self, provider: str) -> ProviderCapabilities:
         self.registry.missing_key(
@@ -100,6 +107,8 @@ class ImageService:
         params: dict[str, Any],
     ) -> tuple[GeneratedImage, str]:
         """Generates one image and stores it as `iter_<index>.<ext>`; returns it and the file name."""
-        image = self.registry.get(provider).generate(prompt, params)
+        client = self.registry.get(provider)
+        with self.slots.hold(provider):  # at most the provider's setting in flight, process-wide
+            image = client.generate(prompt, params)
         name = self.storage.save_image(session_id, index, image.data, image.ext)
         return image, name

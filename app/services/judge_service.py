@@ -1,13 +1,63 @@
-"""Judging: a vision LLM scores an image 0..100 against the goal, with short notes."""
+"""Judging: each image against the session's checklist and goal, and pairwise comparisons.
+
+`evaluate` answers every checklist question (yes / no / unsure with a note) and gives a 0..100
+score with the same rubric for every image. `compare` shows a vision model two images in one call,
+asked twice with the order swapped; a candidate wins only when both orders prefer it.
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from dataclasses import dataclass
 from typing import Any
 
-from app.models.domain_models import FLEX_BLOCKS
-from app.models.llm_models import JudgeOutput
+from app.models.domain_models import (
+    FLEX_BLOCKS,
+    ChecklistItem,
+    ChecklistResult,
+    Pairwise,
+    PairwiseVerdict,
+    Usage,
+)
+from app.models.llm_models import PairwiseOutput, judge_output_for
 from app.models.provider_models import ImageInput, LLMRequest, LLMResult, TextModel
+from app.services.checklist_service import wants_transparency
 from app.tools.template_tool import TemplateTool
+
+# What an "unsure" is worth in `checklist_pass`: the judge could not tell, so half.
+UNSURE_CREDIT = 0.5
+
+
+@dataclass
+class Verdict:
+    result: LLMResult
+    checklist_results: list[ChecklistResult]
+    checklist_pass: float | None
+
+
+@dataclass
+class Comparison:
+    pairwise: Pairwise
+    usage: Usage
+    model: str
+
+
+def checklist_pass(results: list[ChecklistResult]) -> float | None:
+    """Share of checklist items passed (yes 1, unsure half, no 0); None without a checklist."""
+    if not results:
+        return None
+    credit = {"yes": 1.0, "unsure": UNSURE_CREDIT, "no": 0.0}
+    return round(sum(credit[r.answer] for r in results) / len(results), 4)
+
+
+def pairwise_result(verdicts: list[PairwiseVerdict]) -> str:
+    """Win or loss only when both orders agree; anything else is a tie."""
+    if verdicts and all(v == "candidate" for v in verdicts):
+        return "win"
+    if verdicts and all(v == "incumbent" for v in verdicts):
+        return "loss"
+    return "tie"
 
 
 class JudgeService:
@@ -15,39 +65,119 @@ class JudgeService:
         self.text_model = text_model
         self.templates = templates
 
+    def _system(self, task: str) -> str:
+        return self.templates.render("sys_cmd_prompt.jinja2", task=task, blocks=FLEX_BLOCKS)
+
     def evaluate(
         self,
         goal: str,
         rendered_prompt: str,
         blocks: dict[str, str],
         image: ImageInput,
-        feedback: str | None,
+        checklist: list[ChecklistItem],
         params: dict[str, Any],
-    ) -> LLMResult:
-        """Scores the image; `result.data` is a validated `JudgeOutput`."""
+    ) -> Verdict:
+        """Answers the checklist and scores the image; the same rubric for every image."""
+        items = [item.model_dump() for item in checklist]
         context = {
             "goal": goal,
             "prompt": rendered_prompt,
             "blocks": blocks,
-            "feedback": feedback or "",
+            "checklist": items,
+            "transparent": wants_transparency(params),
             "aspect_ratio": params.get("aspect_ratio"),
         }
         request = LLMRequest(
             role="judge",
-            system=self.templates.render(
-                "sys_cmd_prompt.jinja2", task="judge an image against a goal", blocks=FLEX_BLOCKS
-            ),
+            system=self._system("judge an image against a goal and a checklist"),
             user=self.templates.render(
                 "llm_judge_prompt.jinja2",
                 goal=goal,
                 prompt=rendered_prompt,
-                feedback=feedback or "",
+                checklist=items,
+                transparent=context["transparent"],
                 blocks=FLEX_BLOCKS,
             ),
-            output=JudgeOutput,
-            image=image,
+            output=judge_output_for([item.id for item in checklist]),
+            images=[image],
             context=context,
             temperature=0.2,
-            max_tokens=800,
+            max_tokens=800 + 60 * len(checklist),
+        )
+        result = self.text_model.complete(request)
+        questions = {item.id: item for item in checklist}
+        results = [
+            ChecklistResult(id=a.id, answer=a.answer, note=a.note)
+            for a in result.data.checklist
+            if a.id in questions
+        ]
+        return Verdict(result, results, checklist_pass(results))
+
+    def compare(
+        self,
+        goal: str,
+        checklist: list[ChecklistItem],
+        params: dict[str, Any],
+        candidate: tuple[ImageInput, str, dict[str, str]],
+        incumbent: tuple[ImageInput, str, dict[str, str]],
+        incumbent_index: int,
+    ) -> Comparison:
+        """Both orders at once: (candidate, incumbent) and (incumbent, candidate)."""
+        orders = [(candidate, incumbent, "candidate"), (incumbent, candidate, "incumbent")]
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pairwise") as pool:
+            futures = [
+                pool.submit(copy_context().run, self._ask, goal, checklist, params, a, b)
+                for a, b, _ in orders
+            ]
+            answers = [f.result() for f in futures]
+        verdicts: list[PairwiseVerdict] = []
+        for (_, _, first_is), answer in zip(orders, answers, strict=True):
+            preferred = answer.data.preferred
+            if preferred == "tie":
+                verdicts.append("tie")
+            elif preferred == "first":
+                verdicts.append(first_is)  # type: ignore[arg-type]
+            else:
+                verdicts.append("incumbent" if first_is == "candidate" else "candidate")
+        usage = answers[0].usage.plus(answers[1].usage)
+        pairwise = Pairwise(
+            against=incumbent_index,
+            verdicts=verdicts,
+            reasons=[a.data.reason for a in answers],
+            result=pairwise_result(verdicts),  # type: ignore[arg-type]
+        )
+        return Comparison(pairwise, usage, answers[0].model)
+
+    def _ask(
+        self,
+        goal: str,
+        checklist: list[ChecklistItem],
+        params: dict[str, Any],
+        first: tuple[ImageInput, str, dict[str, str]],
+        second: tuple[ImageInput, str, dict[str, str]],
+    ) -> LLMResult:
+        items = [item.model_dump() for item in checklist]
+        transparent = wants_transparency(params)
+        context = {
+            "goal": goal,
+            "checklist": items,
+            "transparent": transparent,
+            "aspect_ratio": params.get("aspect_ratio"),
+            "first_prompt": first[1],
+            "first_blocks": first[2],
+            "second_prompt": second[1],
+            "second_blocks": second[2],
+        }
+        request = LLMRequest(
+            role="pairwise",
+            system=self._system("compare two images made for the same goal"),
+            user=self.templates.render(
+                "llm_pairwise.jinja2", goal=goal, checklist=items, transparent=transparent
+            ),
+            output=PairwiseOutput,
+            images=[first[0], second[0]],
+            context=context,
+            temperature=0.0,
+            max_tokens=300,
         )
         return self.text_model.complete(request)

@@ -1,13 +1,25 @@
 """The pipeline's runs: the baseline image, the optimize loop and accepting a result.
 
-Loop semantics (DESIGN.md 2.4): iteration 0 is judged as the baseline; each revision starts from the
-best-scoring iteration so far and sees the history of attempts; the loop stops after N iterations or
-when a target score is reached; every iteration is saved, even a worse or failed one.
+The loop is a protocol (see README "How the loop decides"):
+- Every image is judged against the session's checklist and goal with one rubric. Before a run the
+  incumbent best is judged again if the checklist changed since it was judged.
+- A round writes K distinct revisions of the incumbent (one strategy each), generates and judges
+  them concurrently and saves each as its own iteration (`round`, `candidate`).
+- The round's strongest candidate (checklist pass, then score) is compared with the incumbent in an
+  order-swapped pairwise call; only a win (both orders agree) makes it the new best.
+- The run stops after N rounds, when the best reaches the target score, after `plateau_rounds`
+  rounds without a win, or before a round the budget cannot pay for.
+- Every iteration is saved, even a worse or failed one; recommendations are written after the run.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from app.errors import AppError, Conflict, ValidationFailed
@@ -15,17 +27,18 @@ from app.models.domain_models import (
     CurrentStep,
     ErrorInfo,
     Iteration,
-    IterationCost,
+    Judgement,
     RunInfo,
     Session,
-    StepTimings,
     StopReason,
     Usage,
 )
-from app.models.provider_models import ImageInput
+from app.models.provider_models import GeneratedImage, ImageInput, ProviderCapabilities
 from app.services import flex_service
+from app.services.checklist_service import ChecklistService
+from app.services.cost_service import Budget, CostService, Prices, charge_image, charge_text
 from app.services.image_service import ImageService
-from app.services.judge_service import JudgeService
+from app.services.judge_service import JudgeService, Verdict
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunControl, RunService
@@ -35,8 +48,45 @@ from app.utils.time_utils import Stopwatch, utc_now
 
 log = get_logger("optimize")
 T = TypeVar("T")
-# Failures worth moving past: the next revision may avoid what the provider refused.
-RECOVERABLE_CODES = {"content_blocked"}
+# Failures worth moving past: the next revision may avoid what the provider refused, and a
+# candidate that changed nothing cost no image.
+RECOVERABLE_CODES = {"content_blocked", "no_change"}
+INTERRUPTED = ErrorInfo(
+    code="interrupted",
+    message="The server stopped while this run was in progress. Finished iterations were kept; "
+    "start the run again to continue.",
+)
+
+
+@dataclass
+class RunPlan:
+    """What one optimize run was asked for."""
+
+    rounds: int
+    target: int
+    candidates: int = 1
+    plateau_rounds: int = 0
+    budget_usd: float | None = None
+
+
+@dataclass
+class _Round:
+    """Shared by the candidates of one round: prompts already claimed, so no two are the same."""
+
+    number: int
+    incumbent: Iteration
+    session: Session
+    caps: ProviderCapabilities
+    prices: Prices
+    claimed: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def claim(self, prompt_text: str) -> bool:
+        with self.lock:
+            if prompt_text in self.claimed:
+                return False
+            self.claimed.add(prompt_text)
+            return True
 
 
 class OptimizeService:
@@ -48,6 +98,8 @@ class OptimizeService:
         images: ImageService,
         judge: JudgeService,
         recommendations: RecommendationService,
+        checklists: ChecklistService,
+        costs: CostService,
     ) -> None:
         self.sessions = sessions
         self.runs = runs
@@ -55,6 +107,8 @@ class OptimizeService:
         self.images = images
         self.judge = judge
         self.recommendations = recommendations
+        self.checklists = checklists
+        self.costs = costs
 
     # Starting runs ------------------------------------------------------------------------------
 
@@ -69,8 +123,7 @@ class OptimizeService:
         self._start(session_id, RunInfo(kind="generate"), self._baseline, wait)
         return self.sessions.get(session_id)
 
-    def start_optimize(self, session_id: str, iterations: int, target: int, wait: bool) -> Session:
-        session = self.sessions.get(session_id)
+    def check_optimizable(self, session: Session) -> Iteration:
         best = session.best()
         if best is None:
             raise Conflict(
@@ -82,9 +135,34 @@ class OptimizeService:
                 "Every block is locked (or the prompt has no FLEX blocks): nothing can be revised.",
                 code="nothing_to_optimize",
             )
-        run = RunInfo(kind="optimize", requested_iterations=iterations, target_score=target)
-        job = lambda ctl: self._optimize(ctl, iterations, target)  # noqa: E731
-        self._start(session_id, run, job, wait)
+        return best
+
+    def estimate(self, session_id: str, plan: RunPlan) -> dict[str, Any]:
+        """What the run would cost, from the price table and this session's recorded costs."""
+        session = self.sessions.get(session_id)
+        best = self.check_optimizable(session)
+        return self.costs.estimate(
+            session,
+            self._image_model(session),
+            plan.rounds,
+            plan.candidates,
+            plan.budget_usd,
+            rejudge=best.checklist_version != session.checklist_version,
+        )
+
+    def start_optimize(self, session_id: str, plan: RunPlan, wait: bool) -> Session:
+        session = self.sessions.get(session_id)
+        self.check_optimizable(session)
+        run = RunInfo(
+            kind="optimize",
+            requested_iterations=plan.rounds,
+            target_score=plan.target,
+            candidates=plan.candidates,
+            plateau_rounds=plan.plateau_rounds,
+            budget_usd=plan.budget_usd,
+            estimate_usd=self.estimate(session_id, plan)["usd"],
+        )
+        self._start(session_id, run, lambda ctl: self._optimize(ctl, plan), wait)
         return self.sessions.get(session_id)
 
     def accept(self, session_id: str) -> Session:
@@ -123,136 +201,394 @@ class OptimizeService:
                 )
                 self._finish(ctl, "error", error, recommend=False)
 
+    def _image_model(self, session: Session) -> str | None:
+        caps = self.images.capabilities(session.image_provider)
+        return self.costs.image_model(session, caps.defaults, caps.models)
+
     # Jobs ---------------------------------------------------------------------------------------
 
     def _baseline(self, ctl: RunControl) -> None:
         session = self.sessions.get(ctl.session_id)
-        it = self._produce(ctl, session, 0, Revision(session.prompt_text, "baseline", [], None))
+        caps = self.images.capabilities(session.image_provider)
+        prices = self.costs.prices(session, self._image_model(session))
+        it = Iteration(
+            index=0,
+            prompt_text=session.prompt_text,
+            prompt_diff="baseline",
+            user_feedback=session.user_feedback,
+            provider=session.image_provider,
+        )
+        it = self._produce(ctl, session, it, caps, prices)
+        self.sessions.update(ctl.session_id, lambda s: _set_best(s, 0 if _judged(it) else None))
         if it.status == "failed":
             self._finish(ctl, "error", it.error, recommend=False, status_ok="draft")
         else:
             self._finish(ctl, "completed", None, recommend=False, status_ok="draft")
 
-    def _optimize(self, ctl: RunControl, iterations: int, target: int) -> None:
-        for _ in range(iterations):
+    def _optimize(self, ctl: RunControl, plan: RunPlan) -> None:
+        session = self.sessions.get(ctl.session_id)
+        budget = Budget(plan.budget_usd)
+        prices = self.costs.prices(session, self._image_model(session))
+        caps = self.images.capabilities(session.image_provider)
+        try:
+            self._current_checklist(ctl, session)
+            if not self._rejudge_incumbent(ctl, caps, prices, budget):
+                return self._finish(ctl, "budget", None)
+        except AppError as exc:
+            return self._finish(ctl, "error", _error(exc))
+        for _ in range(plan.rounds):
             if ctl.cancelled:
-                return self._finish(ctl, "cancelled", None)
+                return self._finish_cancelled(ctl)
             session = self.sessions.get(ctl.session_id)
-            base = session.best()
-            index, timings = len(session.iterations), StepTimings()
+            incumbent = session.best()
+            if incumbent is None:  # the re-judgement failed: nothing to compare with
+                return self._finish(ctl, "error", session.error)
+            k = _affordable(budget, prices, plan.candidates)
+            if k == 0:
+                return self._finish(ctl, "budget", None)
+            rnd = _Round(session.next_round(), incumbent, session, caps, prices)
+            rnd.claimed.update(it.prompt_text for it in session.iterations)
+            reserved = k * _candidate_price(prices) + 2 * prices.of("pairwise")
+            budget.reserve(reserved)
             try:
-                revision = self._step(
-                    ctl, index, "revise", lambda s=session, b=base: self._revise(s, b), timings
-                )
-            except AppError as exc:
-                self._save(ctl, _failed_revision(session, base, index, exc))
-                return self._finish(ctl, "error", _error(exc))
-            if ctl.cancelled:
-                usage = revision.result.usage if revision.result else Usage()
-                self.sessions.update(ctl.session_id, lambda s, u=usage: _add_cost(s, u))
-                return self._finish(ctl, "cancelled", None)
-            it = self._produce(ctl, session, index, revision, base.index, timings)
-            if it.status == "failed" and it.error and it.error.code not in RECOVERABLE_CODES:
-                return self._finish(ctl, "error", it.error)
-            if it.judge_score is not None and it.judge_score >= target:
+                outcome = self._round(ctl, rnd, k)
+            finally:
+                budget.settle(reserved, self._spent_in_round(ctl.session_id, rnd.number, prices))
+            if outcome is not None:
+                return self._finish(ctl, *outcome)
+            session = self.sessions.get(ctl.session_id)
+            best = session.best()
+            if best and best.judge_score is not None and best.judge_score >= plan.target:
                 return self._finish(ctl, "target_reached", None)
+            if (
+                plan.plateau_rounds
+                and session.run
+                and (session.run.rounds_without_win >= plan.plateau_rounds)
+            ):
+                return self._finish(ctl, "plateau", None)
         return self._finish(ctl, "completed", None)
 
     def _accept(self, ctl: RunControl) -> None:
         self.sessions.update(ctl.session_id, _mark_accepted)
         self._finish(ctl, "accepted", None)
 
-    # Steps --------------------------------------------------------------------------------------
+    # Rounds -------------------------------------------------------------------------------------
 
-    def _revise(self, session: Session, base: Iteration) -> Revision:
-        caps = self.images.capabilities(session.image_provider)
-        return self.prompts.revise(session, base, session.user_feedback, caps)
+    def _round(self, ctl: RunControl, rnd: _Round, k: int) -> tuple[StopReason, Any] | None:
+        """K candidates in parallel, then the strongest against the incumbent. A stop, or None."""
+        first_index = max(it.index for it in rnd.session.iterations) + 1
+        with ThreadPoolExecutor(max_workers=k, thread_name_prefix="candidate") as pool:
+            futures = [
+                pool.submit(copy_context().run, self._candidate, ctl, rnd, c, first_index + c)
+                for c in range(k)
+            ]
+            made = [f.result() for f in futures]
+        made = [it for it in made if it is not None]
+        if ctl.cancelled:
+            return self._cancel_outcome(ctl)
+        judged = [it for it in made if _judged(it)]
+        hard = [it for it in made if it.error and it.error.code not in RECOVERABLE_CODES]
+        if not judged:
+            self.sessions.update(ctl.session_id, lambda s: _count_round(s, won=False))
+            if hard:
+                return "error", hard[0].error
+            return None
+        strongest = max(
+            judged, key=lambda it: (it.checklist_pass or 0.0, it.judge_score or 0, -it.index)
+        )
+        try:
+            comparison = self._step(
+                ctl,
+                strongest,
+                "pairwise",
+                lambda: self.judge.compare(
+                    rnd.session.user_goal,
+                    rnd.session.checklist,
+                    rnd.session.image_params,
+                    self._judge_view(ctl.session_id, strongest, rnd.caps),
+                    self._judge_view(ctl.session_id, rnd.incumbent, rnd.caps),
+                    rnd.incumbent.index,
+                ),
+            )
+        except AppError as exc:
+            self.sessions.update(ctl.session_id, lambda s: _count_round(s, won=False))
+            return "error", _error(exc)
+        won = comparison.pairwise.result == "win"
+
+        def record(s: Session) -> None:
+            it = s.iteration(strongest.index)
+            if it is not None:
+                it.pairwise = comparison.pairwise
+                it.cost.text = it.cost.text.plus(comparison.usage)
+            charge_text(s, "pairwise", comparison.usage)
+            if won:
+                _set_best(s, strongest.index)
+            _count_round(s, won)
+
+        session = self.sessions.update(ctl.session_id, record)
+        updated = session.iteration(strongest.index)
+        if updated is not None:
+            ctl.publish("iteration", updated.model_dump(mode="json"))
+        log.info(
+            "round compared",
+            extra={
+                "round": rnd.number,
+                "candidate": strongest.index,
+                "result": comparison.pairwise.result,
+            },
+        )
+        return None
+
+    def _candidate(self, ctl: RunControl, rnd: _Round, c: int, index: int) -> Iteration | None:
+        """Revise -> generate -> judge for candidate `c`; the saved iteration, or None if skipped."""
+        if ctl.cancelled:
+            return None
+        it = Iteration(
+            index=index,
+            round=rnd.number,
+            candidate=c,
+            prompt_text=rnd.incumbent.prompt_text,
+            based_on=rnd.incumbent.index,
+            user_feedback=rnd.session.user_feedback,
+            provider=rnd.session.image_provider,
+        )
+        try:
+            revision = self._step(ctl, it, "revise", lambda: self._revise(rnd, c))
+        except AppError as exc:
+            it.status, it.error, it.prompt_diff = "failed", _error(exc), "revision failed"
+            self._save(ctl, it)
+            return it
+        it.prompt_text, it.prompt_diff = revision.prompt_text, revision.summary
+        it.changed_blocks, it.strategy = revision.changed, revision.strategy
+        it.text_model = revision.result.model if revision.result else None
+        it.cost.text = revision.usage
+        self.sessions.update(ctl.session_id, lambda s: charge_text(s, "revise", revision.usage))
+        if revision.result is None:  # changed nothing, twice: no image is paid for
+            it.status = "failed"
+            it.error = ErrorInfo(
+                code="no_change",
+                message="The revision changed nothing after the merge, even when asked again; "
+                "no image was generated.",
+                details={"strategy": revision.strategy},
+            )
+            self._save(ctl, it)
+            return it
+        if ctl.cancelled:
+            return None
+        return self._produce(ctl, rnd.session, it, rnd.caps, rnd.prices)
+
+    def _revise(self, rnd: _Round, c: int) -> Revision:
+        """One revision; asked once more when it changes nothing or repeats a tried prompt.
+
+        Returns a Revision whose `result` is None when the second answer changed nothing either.
+        """
+        first = self.prompts.revise(rnd.session, rnd.incumbent, rnd.caps, c)
+        if first.changed and rnd.claim(first.prompt_text):
+            return first
+        note = (
+            "it repeats a prompt already tried in this session (or by another candidate of this "
+            "round); write a different revision."
+            if first.changed
+            else "after the merge it changed nothing (locked blocks and identical texts are "
+            "ignored); change at least one unlocked block."
+        )
+        second = self.prompts.revise(rnd.session, rnd.incumbent, rnd.caps, c, retry_note=note)
+        usage = first.usage.plus(second.usage)
+        if second.changed and rnd.claim(second.prompt_text):
+            second.usage = usage
+            return second
+        return Revision(
+            rnd.incumbent.prompt_text,
+            f"no change ({second.strategy})",
+            [],
+            None,
+            second.strategy,
+            usage,
+        )
+
+    # Steps --------------------------------------------------------------------------------------
 
     def _produce(
         self,
         ctl: RunControl,
         session: Session,
-        index: int,
-        revision: Revision,
-        based_on: int | None = None,
-        timings: StepTimings | None = None,
+        it: Iteration,
+        caps: ProviderCapabilities,
+        prices: Prices,
     ) -> Iteration:
-        """Generates and judges one prompt, saves the iteration (failed or not) and returns it."""
-        prompt_text = revision.prompt_text
-        it = _new_iteration(session, index, revision, based_on, timings or StepTimings())
-        caps = self.images.capabilities(session.image_provider)
+        """Generates and judges one prompt, saves the iteration (failed or not) and returns it.
+
+        An image already paid for stays with its iteration even when judging fails; such an
+        iteration is `failed`, never `ok` without a score.
+        """
         try:
-            rendered = self.prompts.render(prompt_text, caps)
+            rendered = self.prompts.render(it.prompt_text, caps)
             image, name = self._step(
                 ctl,
-                index,
+                it,
                 "generate",
                 lambda: self.images.generate(
                     session.session_id,
-                    index,
+                    it.index,
                     session.image_provider,
                     rendered,
                     session.image_params,
                 ),
-                it.timings,
             )
-            _record_image(it, session.session_id, name, image)
-            self._save(ctl, it, final=False)  # the picture shows (and is kept) before judging
+            _record_image(it, session.session_id, name, image, prices)
+            self.sessions.update(ctl.session_id, lambda s: charge_image(s, it.cost.image_cost_usd))
+            self._save(ctl, it)  # the picture shows (and is kept) before judging
             verdict = self._step(
                 ctl,
-                index,
+                it,
                 "judge",
-                lambda: self.judge.evaluate(
-                    session.user_goal,
-                    rendered.text,
-                    flex_service.parse(prompt_text).blocks,
-                    ImageInput(data=image.data, mime=image.mime),
-                    session.user_feedback,
-                    session.image_params,
-                ),
-                it.timings,
+                lambda: self._evaluate(session, it.prompt_text, rendered.text, image),
             )
-            _record_verdict(it, verdict)
+            _record_verdict(it, verdict, self.sessions.get(ctl.session_id).checklist_version)
+            self.sessions.update(
+                ctl.session_id, lambda s: charge_text(s, "judge", verdict.result.usage)
+            )
         except AppError as exc:
             it.status, it.error = "failed", _error(exc)
-            log.warning("iteration failed", extra={"iteration": index, "code": exc.code})
+            log.warning("iteration failed", extra={"iteration": it.index, "code": exc.code})
         self._save(ctl, it)
         return it
 
-    def _step(
-        self,
-        ctl: RunControl,
-        index: int,
-        step: str,
-        work: Callable[[], T],
-        timings: StepTimings | None = None,
-    ) -> T:
+    def _evaluate(
+        self, session: Session, prompt_text: str, rendered: str, image: ImageInput | GeneratedImage
+    ) -> Verdict:
+        current = self.sessions.get(session.session_id)
+        return self.judge.evaluate(
+            current.user_goal,
+            rendered,
+            flex_service.parse(prompt_text).blocks,
+            ImageInput(data=image.data, mime=image.mime),
+            current.checklist,
+            current.image_params,
+        )
+
+    def _judge_view(
+        self, session_id: str, it: Iteration, caps: ProviderCapabilities
+    ) -> tuple[ImageInput, str, dict[str, str]]:
+        """An iteration as the pairwise judge sees it: its image, rendered prompt and blocks."""
+        data = self.images.storage.read_image(session_id, it.image_path or "")
+        if not data:
+            raise Conflict(
+                f"The image of iteration {it.index} is missing from storage.",
+                code="image_missing",
+                details={"iteration": it.index},
+            )
+        rendered = self.prompts.render(it.prompt_text, caps).text
+        blocks = flex_service.parse(it.prompt_text).blocks
+        return ImageInput(data=data, mime=it.image_mime or "image/png"), rendered, blocks
+
+    def _current_checklist(self, ctl: RunControl, session: Session) -> None:
+        """Writes the checklist again first when the feedback changed since it was written."""
+        if (session.user_feedback or None) == (session.checklist_feedback or None):
+            return
+        marker = Iteration(index=max(it.index for it in session.iterations) + 1, prompt_text="")
+        items, result = self._step(
+            ctl,
+            marker,
+            "checklist",
+            lambda: self.checklists.write(
+                session.user_goal, session.user_feedback, session.checklist, session.image_params
+            ),
+        )
+
+        def change(s: Session) -> None:
+            if [i.model_dump() for i in items] != [i.model_dump() for i in s.checklist]:
+                s.checklist, s.checklist_version = items, s.checklist_version + 1
+            s.checklist_feedback = s.user_feedback
+            charge_text(s, "checklist", result.usage)
+
+        self.sessions.update(ctl.session_id, change)
+
+    def _rejudge_incumbent(
+        self, ctl: RunControl, caps: ProviderCapabilities, prices: Prices, budget: Budget
+    ) -> bool:
+        """Judges the incumbent again under the current checklist; False when the budget says no."""
+        session = self.sessions.get(ctl.session_id)
+        best = session.best()
+        if best is None or best.checklist_version == session.checklist_version:
+            return True
+        if not budget.reserve(prices.of("judge")):
+            return False
+        data = self.images.storage.read_image(ctl.session_id, best.image_path or "")
+        if not data:
+            raise Conflict(
+                f"The image of iteration {best.index} is missing from storage.",
+                code="image_missing",
+                details={"iteration": best.index},
+            )
+        rendered = self.prompts.render(best.prompt_text, caps).text
+        image = ImageInput(data=data, mime=best.image_mime or "image/png")
+        verdict = self._step(
+            ctl, best, "rejudge", lambda: self._evaluate(session, best.prompt_text, rendered, image)
+        )
+        budget.settle(prices.of("judge"), verdict.result.usage.cost_usd or prices.of("judge"))
+
+        def change(s: Session) -> None:
+            it = s.iteration(best.index)
+            if it is None:
+                return
+            it.earlier_judgements.append(
+                Judgement(
+                    judge_score=it.judge_score,
+                    checklist_pass=it.checklist_pass,
+                    checklist_version=it.checklist_version,
+                )
+            )
+            _record_verdict(it, verdict, s.checklist_version)
+            charge_text(s, "judge", verdict.result.usage)
+
+        updated = self.sessions.update(ctl.session_id, change)
+        again = updated.iteration(best.index)
+        if again is not None:
+            ctl.publish("iteration", again.model_dump(mode="json"))
+        return True
+
+    def _spent_in_round(self, session_id: str, number: int, prices: Prices) -> float:
+        session = self.sessions.get(session_id)
+        return sum(it.cost.usd() for it in session.iterations if it.round == number)
+
+    def _step(self, ctl: RunControl, it: Iteration, step: str, work: Callable[[], T]) -> T:
         """Runs one step with the session's current step set and start/end events published."""
-        self.sessions.update(ctl.session_id, lambda s: _set_step(s, index, step))
-        ctl.publish("step", {"iteration": index, "step": step, "phase": "start"})
+        where = {"iteration": it.index, "round": it.round, "candidate": it.candidate}
+        self.sessions.update(ctl.session_id, lambda s: _set_step(s, it, step))
+        ctl.publish("step", {**where, "step": step, "phase": "start"})
         watch, ok = Stopwatch(), False
         try:
-            with log_context(step=step, iteration=index):
+            with log_context(step=step, iteration=it.index):
                 result = work()
             ok = True
             return result
         finally:
             ms = watch.stop()
-            if timings is not None:
-                setattr(timings, f"{step}_ms", ms)
-            log.info("step", extra={"step": step, "iteration": index, "ok": ok, "latency_ms": ms})
+            if hasattr(it.timings, f"{step}_ms"):
+                setattr(it.timings, f"{step}_ms", ms)
+            log.info(
+                "step", extra={"step": step, "iteration": it.index, "ok": ok, "latency_ms": ms}
+            )
             ctl.publish(
-                "step",
-                {"iteration": index, "step": step, "phase": "end", "ok": ok, "duration_ms": ms},
+                "step", {**where, "step": step, "phase": "end", "ok": ok, "duration_ms": ms}
             )
 
-    def _save(self, ctl: RunControl, it: Iteration, final: bool = True) -> None:
-        """Stores the iteration (replacing one with the same index) and announces it.
-
-        Only the final save of an iteration adds its cost to the session's total.
-        """
-        self.sessions.update(ctl.session_id, lambda s: _put_iteration(s, it, final))
+    def _save(self, ctl: RunControl, it: Iteration) -> None:
+        """Stores the iteration (replacing one with the same index) and announces it."""
+        self.sessions.update(ctl.session_id, lambda s: _put_iteration(s, it))
         ctl.publish("iteration", it.model_dump(mode="json"))
+
+    # Endings ------------------------------------------------------------------------------------
+
+    def _cancel_outcome(self, ctl: RunControl) -> tuple[StopReason, ErrorInfo | None]:
+        if getattr(ctl, "reason", "cancelled") == "interrupted":
+            return "interrupted", INTERRUPTED
+        return "cancelled", None
+
+    def _finish_cancelled(self, ctl: RunControl) -> None:
+        reason, error = self._cancel_outcome(ctl)
+        self._finish(ctl, reason, error)
 
     def _finish(
         self,
@@ -262,37 +598,64 @@ class OptimizeService:
         recommend: bool = True,
         status_ok: str = "done",
     ) -> None:
-        recs, rec_error, usage = (
-            self._recommend(ctl) if recommend and not error else ([], None, Usage())
-        )
+        """Records how the run ended; recommendations follow off the critical path."""
+        recommend = recommend and error is None
 
         def finish(s: Session) -> None:
             s.status = "failed" if error else status_ok  # type: ignore[assignment]
-            s.error = error or rec_error
+            s.error = error
             s.current_step = None
             s.run = s.run or RunInfo(kind="optimize")
             s.run.finished_at, s.run.stop_reason = utc_now(), reason
-            _refresh_best(s)
-            if recommend and not error:
-                s.recommendations = recs
-            s.total_cost = s.total_cost.plus(usage)
+            _refresh_final(s)
+            if recommend:
+                s.recommendations_status = "pending"
 
-        self.sessions.update(ctl.session_id, finish)
+        session = self.sessions.update(ctl.session_id, finish)
         log.info(
             "run finished", extra={"stop_reason": reason, "error": error.code if error else None}
         )
+        if recommend and session.run:
+            self._recommend_later(ctl, session.run.started_at)
 
-    def _recommend(self, ctl: RunControl) -> tuple[list[str], ErrorInfo | None, Usage]:
+    def _recommend_later(self, ctl: RunControl, run_started: datetime) -> None:
+        """Writes the recommendations in their own thread; the run is already done."""
+        thread = threading.Thread(
+            target=copy_context().run,
+            args=(self._recommend, ctl, run_started),
+            name=f"recommend-{ctl.session_id[:8]}",
+            daemon=True,
+        )
+        self.runs.track_followup(ctl.session_id, thread)
+        thread.start()
+
+    def _recommend(self, ctl: RunControl, run_started: datetime) -> None:
         session = self.sessions.get(ctl.session_id)
-        index = len(session.iterations)
-        try:
-            result = self._step(
-                ctl, index, "recommend", lambda: self.recommendations.build_summary(session)
-            )
-        except AppError as exc:
-            message = f"The run finished but recommendations could not be built: {exc.message}"
-            return [], ErrorInfo(code=exc.code, message=message, details=exc.details), Usage()
-        return list(result.data.recommendations), None, result.usage
+        error: ErrorInfo | None = None
+        recs: list[str] = []
+        usage = Usage()
+        with log_context(session_id=ctl.session_id, step="recommend"):
+            try:
+                result = self.recommendations.build_summary(session)
+                recs, usage = list(result.data.recommendations), result.usage
+            except AppError as exc:
+                message = f"The run finished but recommendations could not be built: {exc.message}"
+                error = ErrorInfo(code=exc.code, message=message, details=exc.details)
+            except Exception as exc:  # last line of defence: never leave "pending" behind
+                log.exception("recommendations failed unexpectedly")
+                error = ErrorInfo(code="internal_error", message=type(exc).__name__)
+
+        def store(s: Session) -> None:
+            charge_text(s, "recommend", usage)
+            if s.run is None or s.run.started_at != run_started or s.status == "running":
+                return  # a newer run owns the session now
+            s.recommendations = recs
+            s.recommendations_status = "failed" if error else "ready"
+            if error:
+                s.error = error
+
+        self.sessions.update(ctl.session_id, store)
+        ctl.publish("recommendations", {"status": "failed" if error else "ready"})
 
 
 # Session changes (applied under the session's lock by SessionService.update) ------------------
@@ -305,6 +668,7 @@ def _mark_running(session: Session, run: RunInfo) -> None:
     if run.kind != "accept":  # new images make an earlier acceptance and summary stale
         session.accepted = False
         session.recommendations = []
+        session.recommendations_status = "none"
 
 
 def _mark_cancel_requested(session: Session) -> None:
@@ -316,74 +680,77 @@ def _mark_accepted(session: Session) -> None:
     session.accepted = True
 
 
-def _set_step(session: Session, index: int, step: str) -> None:
-    session.current_step = CurrentStep(iteration=index, step=step)  # type: ignore[arg-type]
+def _set_step(session: Session, it: Iteration, step: str) -> None:
+    session.current_step = CurrentStep(
+        iteration=it.index, step=step, round=it.round, candidate=it.candidate  # type: ignore[arg-type]
+    )
 
 
-def _add_cost(session: Session, usage: Usage) -> None:
-    session.total_cost = session.total_cost.plus(usage)
+def _set_best(session: Session, index: int | None) -> None:
+    session.best_index = index
+    _refresh_final(session)
 
 
-def _put_iteration(session: Session, it: Iteration, final: bool) -> None:
+def _count_round(session: Session, won: bool) -> None:
+    if session.run:
+        session.run.rounds_done += 1
+        session.run.rounds_without_win = 0 if won else session.run.rounds_without_win + 1
+
+
+def _put_iteration(session: Session, it: Iteration) -> None:
     session.iterations = [x for x in session.iterations if x.index != it.index] + [
         it.model_copy(deep=True)
     ]
     session.iterations.sort(key=lambda x: x.index)
-    if final:
-        session.total_cost = session.total_cost.plus(it.cost.text)
-    _refresh_best(session)
 
 
-def _refresh_best(session: Session) -> None:
+def _refresh_final(session: Session) -> None:
     best = session.best()
-    session.best_index = best.index if best else None
     session.final_prompt_text = best.prompt_text if best else None
 
 
-def _new_iteration(
-    session: Session, index: int, revision: Revision, based_on: int | None, timings: StepTimings
-) -> Iteration:
-    usage = revision.result.usage if revision.result else Usage()
-    return Iteration(
-        index=index,
-        prompt_text=revision.prompt_text,
-        prompt_diff=revision.summary,
-        changed_blocks=revision.changed,
-        based_on=based_on,
-        user_feedback=session.user_feedback,
-        provider=session.image_provider,
-        text_model=revision.result.model if revision.result else None,
-        timings=timings,
-        cost=IterationCost(text=usage),
-    )
+def _judged(it: Iteration) -> bool:
+    return it.status == "ok" and it.judge_score is not None
 
 
-def _failed_revision(session: Session, base: Iteration, index: int, exc: AppError) -> Iteration:
-    return Iteration(
-        index=index,
-        prompt_text=base.prompt_text,
-        prompt_diff="revision failed",
-        based_on=base.index,
-        user_feedback=session.user_feedback,
-        provider=session.image_provider,
-        status="failed",
-        error=_error(exc),
-    )
+def _candidate_price(prices: Prices) -> float:
+    return prices.of("revise") * 2 + prices.of("generate") + prices.of("judge")
 
 
-def _record_image(it: Iteration, session_id: str, name: str, image: Any) -> None:
+def _affordable(budget: Budget, prices: Prices, k: int) -> int:
+    """How many candidates (with the round's pairwise calls) the budget still pays for."""
+    if budget.limit is None:
+        return k
+    left = budget.limit - budget.spent - budget.reserved - 2 * prices.of("pairwise")
+    each = _candidate_price(prices)
+    if each <= 0:
+        return k if left >= -1e-9 else 0
+    return max(0, min(k, int((left + 1e-9) // each)))
+
+
+def _record_image(
+    it: Iteration, session_id: str, name: str, image: GeneratedImage, prices: Prices
+) -> None:
     it.image_path, it.image_url = name, f"/media/{session_id}/{name}"
     it.image_mime, it.image_model = image.mime, image.model
     it.revised_prompt = image.revised_prompt
-    it.cost.image_usage, it.cost.image_cost_usd = image.usage, image.cost_usd
+    it.cost.image_usage = image.usage
+    if image.cost_usd is not None:
+        it.cost.image_cost_usd = image.cost_usd
+    else:
+        it.cost.image_cost_usd, it.cost.image_cost_estimated = prices.of("generate"), True
 
 
-def _record_verdict(it: Iteration, verdict: Any) -> None:
-    data = verdict.data
+def _record_verdict(it: Iteration, verdict: Verdict, checklist_version: int) -> None:
+    data = verdict.result.data
+    it.status, it.error = "ok", None
     it.judge_score, it.judge_notes = data.score, data.notes
     it.judge_strengths, it.judge_weaknesses = list(data.strengths), list(data.weaknesses)
-    it.cost.text = it.cost.text.plus(verdict.usage)
-    it.text_model = it.text_model or verdict.model
+    it.checklist_results = verdict.checklist_results
+    it.checklist_pass = verdict.checklist_pass
+    it.checklist_version = checklist_version
+    it.cost.text = it.cost.text.plus(verdict.result.usage)
+    it.text_model = it.text_model or verdict.result.model
 
 
 def _error(exc: AppError) -> ErrorInfo:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from app.models.domain_models import FLEX_BLOCKS, Iteration, Session
-from app.models.llm_models import PromptGenOutput, ReviseOutput
+from app.models.domain_models import FLEX_BLOCKS, Iteration, Session, Usage
+from app.models.llm_models import PromptGenOutput, ReviseOutput, revise_output_for
 from app.models.provider_models import (
     LLMRequest,
     LLMResult,
@@ -17,6 +17,31 @@ from app.models.provider_models import (
 from app.services import flex_service
 from app.tools.template_tool import TemplateTool
 
+# Distinct strategies for the K candidates of a round (candidate c uses STRATEGIES[c]); K=1 uses
+# the first, the direct fix the seed's loop always made.
+STRATEGIES: tuple[tuple[str, str], ...] = (
+    (
+        "targeted fix",
+        "fix exactly the failed checklist items, the weaknesses and the feedback; change as little "
+        "else as possible.",
+    ),
+    (
+        "emphasis",
+        "put what failed first: restate the failed checklist items as the opening words of the "
+        "subject, with explicit counts, positions and exact text; move secondary detail later.",
+    ),
+    (
+        "simplify",
+        "remove detail that competes with the goal: cut every block to its essentials so the model "
+        "attends to what failed; keep what works.",
+    ),
+    (
+        "recompose",
+        "try a different composition, viewpoint and lens that make the failed items easy to see, "
+        "keeping the subject and style.",
+    ),
+)
+
 
 @dataclass
 class Revision:
@@ -24,6 +49,8 @@ class Revision:
     summary: str
     changed: list[str]
     result: LLMResult | None
+    strategy: str | None = None
+    usage: Usage = field(default_factory=Usage)
 
 
 class PromptService:
@@ -58,17 +85,36 @@ class PromptService:
         return flex_service.build(result.data.blocks.model_dump()), result
 
     def revise(
-        self, session: Session, base: Iteration, feedback: str | None, caps: ProviderCapabilities
+        self,
+        session: Session,
+        base: Iteration,
+        caps: ProviderCapabilities,
+        strategy_number: int = 0,
+        retry_note: str | None = None,
     ) -> Revision:
-        """New block texts for the best prompt so far; the frame and locked blocks are kept by the merge."""
+        """New block texts for the best prompt so far, following one strategy.
+
+        The answer may name only unlocked blocks (the schema is built per call); the merge keeps
+        the frame and locked blocks whatever comes back.
+        """
         doc = flex_service.parse(base.prompt_text)
-        context = self._revise_context(session, base, doc.blocks, feedback)
-        context.update(provider_label=caps.label, guide=self.templates.guide(caps.guide))
+        free = [name for name in doc.blocks if name not in session.locked_blocks]
+        name, how = STRATEGIES[strategy_number % len(STRATEGIES)]
+        context = revise_context(session, base, doc.blocks)
+        context.update(
+            provider_label=caps.label,
+            guide=self.templates.guide(caps.guide),
+            free=free,
+            strategy_name=name,
+            strategy=how,
+            strategy_number=strategy_number,
+            retry_note=retry_note or "",
+        )
         request = LLMRequest(
             role="revise",
             system=self.system("revise an image prompt block by block"),
             user=self.templates.render("llm_prompt_revise.jinja2", **context),
-            output=ReviseOutput,
+            output=revise_output_for(free),
             context=context,
         )
         result = self.text_model.complete(request)
@@ -76,27 +122,37 @@ class PromptService:
         merged, changed = flex_service.merge(
             doc, {c.block: c.text for c in answer.changes}, set(session.locked_blocks)
         )
-        return Revision(merged.serialize(), answer.summary, changed, result)
-
-    def _revise_context(
-        self, session: Session, base: Iteration, blocks: dict[str, str], feedback: str | None
-    ) -> dict[str, Any]:
-        return {
-            "goal": session.user_goal,
-            "provider": session.image_provider,
-            "blocks": blocks,
-            "locked": list(session.locked_blocks),
-            "base_index": base.index,
-            "base_score": base.judge_score,
-            "base_notes": base.judge_notes,
-            "base_weaknesses": base.judge_weaknesses,
-            "feedback": feedback or "",
-            "history": history_rows(session.iterations),
-        }
+        return Revision(merged.serialize(), answer.summary, changed, result, name, result.usage)
 
     def render(self, prompt_text: str, caps: ProviderCapabilities) -> RenderedPrompt:
         doc = flex_service.parse(prompt_text)
         return flex_service.render(doc, caps.prompt_layout, caps.supports_negative_prompt)
+
+
+def revise_context(session: Session, base: Iteration, blocks: dict[str, str]) -> dict[str, Any]:
+    """What the reviser sees: keep (strengths), fix (failed checks, weaknesses), feedback, history."""
+    questions = {item.id: item for item in session.checklist}
+    failed = [
+        {"id": r.id, "answer": r.answer, "note": r.note, "question": questions[r.id].question}
+        for r in base.checklist_results
+        if r.answer != "yes" and r.id in questions
+    ]
+    return {
+        "goal": session.user_goal,
+        "provider": session.image_provider,
+        "blocks": blocks,
+        "locked": list(session.locked_blocks),
+        "base_index": base.index,
+        "base_score": base.judge_score,
+        "base_pass": base.checklist_pass,
+        "base_notes": base.judge_notes,
+        "base_strengths": base.judge_strengths,
+        "base_weaknesses": base.judge_weaknesses,
+        "failed_checks": failed,
+        "revised_prompt": base.revised_prompt or "",
+        "feedback": session.user_feedback or "",
+        "history": history_rows(session.iterations),
+    }
 
 
 def history_rows(iterations: list[Iteration]) -> list[dict[str, Any]]:
@@ -104,12 +160,17 @@ def history_rows(iterations: list[Iteration]) -> list[dict[str, Any]]:
     return [
         {
             "index": it.index,
+            "round": it.round,
+            "candidate": it.candidate,
             "status": it.status,
             "score": it.judge_score,
+            "checklist_pass": it.checklist_pass,
             "changed": it.changed_blocks,
             "diff": it.prompt_diff or "baseline",
             "notes": it.judge_notes,
             "error": it.error.message if it.error else "",
+            "pairwise": it.pairwise.result if it.pairwise else "",
+            "pairwise_against": it.pairwise.against if it.pairwise else None,
         }
         for it in iterations
     ]

@@ -41,6 +41,7 @@ class RunService:
         self._lock = threading.Lock()
         self._runs: dict[str, tuple[threading.Thread, RunControl]] = {}
         self._listeners: dict[str, list[queue.Queue[Event]]] = {}
+        self._followups: dict[str, threading.Thread] = {}
 
     def start(
         self,
@@ -91,6 +92,21 @@ class RunService:
             self.publish(control.session_id, "done", None)
             unbind_context(token)
 
+    def track_followup(self, session_id: str, thread: threading.Thread) -> None:
+        """Remembers work that goes on after a run (its recommendations), for `wait_followup`."""
+        with self._lock:
+            self._followups[session_id] = thread
+
+    def wait_followup(self, session_id: str, timeout_s: float = 30.0) -> None:
+        """Waits for a session's after-run work to finish (tests, the CLI, shutdown)."""
+        with self._lock:
+            thread = self._followups.get(session_id)
+        if thread is not None:
+            thread.join(timeout_s)
+            with self._lock:
+                if self._followups.get(session_id) is thread and not thread.is_alive():
+                    self._followups.pop(session_id, None)
+
     def is_running(self, session_id: str) -> bool:
         with self._lock:
             return session_id in self._runs
@@ -137,4 +153,8 @@ class RunService:
         for _, control in entries:
             control.cancel_event.set()
         for thread, _ in entries:
+            thread.join(timeout_s)
+        with self._lock:
+            followups = list(self._followups.values())
+        for thread in followups:
             thread.join(timeout_s)

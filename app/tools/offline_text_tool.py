@@ -23,7 +23,11 @@ from PIL import Image, ImageStat
 from app.models.domain_models import FLEX_BLOCKS, Usage
 from app.models.llm_models import (
     BlockChange,
+    ChecklistAnswerItem,
+    ChecklistOutput,
+    ChecklistQuestion,
     JudgeOutput,
+    PairwiseOutput,
     PromptBlocks,
     PromptGenOutput,
     RecommendOutput,
@@ -34,6 +38,13 @@ from app.settings import Settings
 from app.utils.string_utils import keywords
 
 MODEL_ID = "sfumato-offline-rules-1"
+PAIRWISE_MARGIN = 3  # score points below which the offline pairwise judge calls a tie
+_GENERIC_CHECKS = (
+    "Is the main subject clearly readable at first glance?",
+    "Is the image free of watermarks and garbled text?",
+    "Are proportions and perspective coherent?",
+    "Does the style match what the goal asks for?",
+)
 RICH_WORDS = 10  # a block with fewer words than this is "vague"
 FULL_WORDS = 18  # a block this long counts as fully specific
 _STYLE_HINTS = {
@@ -122,13 +133,15 @@ class OfflineTextTool:
 
     def __init__(self, settings: Settings, transport: Any = None) -> None:
         self.delay_s = settings.demo_step_delay_s
-        self.models = {role: MODEL_ID for role in ("prompt_gen", "revise", "judge", "recommend")}
         self._roles: dict[str, Callable[[dict[str, Any], LLMRequest], Any]] = {
             "prompt_gen": self._prompt_gen,
+            "checklist": self._checklist,
             "revise": self._revise,
             "judge": self._judge,
+            "pairwise": self._pairwise,
             "recommend": self._recommend,
         }
+        self.models = {role: MODEL_ID for role in self._roles}
 
     def complete(self, request: LLMRequest) -> LLMResult:
         started = time.perf_counter()
@@ -178,10 +191,16 @@ class OfflineTextTool:
         if feedback:
             self._apply_feedback(feedback, blocks, free, changes)
         self._add_missing_goal_words(ctx, blocks, free, changes)
-        for name in self._weak_blocks(ctx, blocks, free):
+        self._fix_failed_checks(ctx, blocks, free, changes)
+        # Each strategy starts its enrichment at a different block and phrase, so K candidates of a
+        # round differ; a retry after "changed nothing" moves one step further.
+        offset = int(ctx.get("strategy_number", 0)) + (1 if ctx.get("retry_note") else 0)
+        weak = self._weak_blocks(ctx, blocks, free)
+        weak = weak[offset % len(weak) :] + weak[: offset % len(weak)] if weak else weak
+        for name in weak:
             if len(changes) >= 3:
                 break
-            phrase = _next_phrase(name, blocks[name], attempt=len(ctx.get("history", [])))
+            phrase = _next_phrase(name, blocks[name], attempt=len(ctx.get("history", [])) + offset)
             if phrase and name not in changes:
                 changes[name] = (
                     _append(blocks[name], phrase, name),
@@ -240,6 +259,25 @@ class OfflineTextTool:
             )
 
     @staticmethod
+    def _fix_failed_checks(
+        ctx: dict, blocks: dict[str, str], free: list[str], changes: dict
+    ) -> None:
+        """Brings the words of failed checklist questions into the subject (or the first free block)."""
+        prompt_words = set(keywords(" ".join(blocks.values())))
+        words: list[str] = []
+        for item in ctx.get("failed_checks", []):
+            words += [w for w in _question_words(item["question"]) if w not in prompt_words]
+        words = list(dict.fromkeys(words))[:4]
+        target = next(
+            (b for b in ("subject", *free) if b in free and b != "negative_constraints"), None
+        )
+        if words and target and target not in changes:
+            changes[target] = (
+                _append(blocks[target], "showing " + ", ".join(words), target),
+                f"spelled out what the checklist found missing: {', '.join(words)}",
+            )
+
+    @staticmethod
     def _weak_blocks(ctx: dict, blocks: dict[str, str], free: list[str]) -> list[str]:
         flagged = [w.split(":", 1)[0].strip() for w in ctx.get("base_weaknesses", [])]
         by_size = sorted(free, key=lambda n: len(blocks[n].split()))
@@ -270,9 +308,16 @@ class OfflineTextTool:
         ) / len(FLEX_BLOCKS)
         fb_missing = _unreflected_feedback(str(ctx.get("feedback") or ""), prompt_words)
         image_points, image_notes = _image_checks(request, ctx)
+        answers = [_answer(item, prompt_words, blocks) for item in ctx.get("checklist", [])]
+        credit = {"yes": 1.0, "unsure": 0.5, "no": 0.0}
+        passed = sum(credit[a.answer] for a in answers) / len(answers) if answers else 1.0
         score = round(
-            25 * coverage + 40 * richness + 15 * (1 - min(1.0, len(fb_missing) / 3)) + image_points
+            25 * coverage
+            + 40 * richness
+            + 15 * passed * (1 - min(1.0, len(fb_missing) / 3))
+            + image_points
         )
+        failed = [a for a in answers if a.answer == "no"]
         weaknesses = [
             *(
                 [f"subject: feedback not reflected yet: {', '.join(fb_missing)}"]
@@ -280,17 +325,87 @@ class OfflineTextTool:
                 else []
             ),
             *([f"subject: goal details missing: {', '.join(missing[:5])}"] if missing else []),
+            *([f"subject: checklist {failed[0].id} fails ({failed[0].note})"] if failed else []),
             *image_notes,
             *[f"{n}: vague ({len(blocks[n].split())} words), name concrete details" for n in vague],
         ]
         strengths = _strengths(coverage, blocks, vague, fb_missing)
         notes = _judge_notes(score, missing, vague, fb_missing, image_notes)
         return JudgeOutput(
+            checklist=answers,
             score=max(0, min(100, score)),
             notes=notes,
             strengths=strengths[:5],
             weaknesses=weaknesses[:5],
         )
+
+    # checklist ----------------------------------------------------------------------------------
+
+    def _checklist(self, ctx: dict[str, Any], _: LLMRequest) -> ChecklistOutput:
+        """Questions from the goal's clauses, one per feedback point, and generic checks to reach 4."""
+        goal = " ".join(str(ctx["goal"]).split())
+        kept = [
+            ChecklistQuestion(question=item["question"], source="goal")
+            for item in ctx.get("current", [])
+            if item.get("source") == "goal"
+        ]
+        questions = kept or [
+            ChecklistQuestion(question=_question_for(clause), source="goal")
+            for clause in _clauses(_NEGATION.sub("", goal))
+        ]
+        questions += [
+            ChecklistQuestion(question=f"Is the image free of {thing}?", source="goal")
+            for thing in (m.strip() for m in _NEGATION.findall(goal.lower()))
+            if not kept
+        ]
+        feedback = str(ctx.get("feedback") or "")
+        for point in _clauses(feedback):
+            removed = [m.strip() for m in _NEGATION.findall(point.lower())]
+            question = (
+                f"Is the image free of {removed[0]}?"
+                if removed
+                else f"Does the image reflect the request: {point}?"
+            )
+            questions.append(ChecklistQuestion(question=question, source="feedback"))
+        for generic in _GENERIC_CHECKS:
+            if len(questions) >= 4:
+                break
+            questions.append(ChecklistQuestion(question=generic, source="goal"))
+        unique = list({q.question.lower(): q for q in questions}.values())
+        goal_items = [q for q in unique if q.source == "goal"]
+        feedback_items = [q for q in unique if q.source == "feedback"][:6]
+        return ChecklistOutput(questions=(goal_items[: 12 - len(feedback_items)] + feedback_items))
+
+    # pairwise -----------------------------------------------------------------------------------
+
+    def _pairwise(self, ctx: dict[str, Any], request: LLMRequest) -> PairwiseOutput:
+        """Prefers the image whose own judgement is clearly better; close calls are ties.
+
+        It judges each image exactly as the judge role does, so the answer does not depend on the
+        order the images come in: both orders agree, as a careful judge's should.
+        """
+        marks = []
+        for side in ("first", "second"):
+            judged_ctx = {**ctx, "prompt": ctx[f"{side}_prompt"], "blocks": ctx[f"{side}_blocks"]}
+            image = request.images[0 if side == "first" else 1]
+            verdict = self._judge(
+                judged_ctx, LLMRequest(**{**_request_fields(request), "images": [image]})
+            )
+            passed = sum(a.answer == "yes" for a in verdict.checklist)
+            marks.append((passed, verdict.score))
+        (pass1, score1), (pass2, score2) = marks
+        if pass1 != pass2:
+            better = "first" if pass1 > pass2 else "second"
+            return PairwiseOutput(
+                preferred=better, reason=f"the {better} image passes more checklist items"
+            )
+        if abs(score1 - score2) >= PAIRWISE_MARGIN:
+            better = "first" if score1 > score2 else "second"
+            return PairwiseOutput(
+                preferred=better,
+                reason=f"the {better} image covers the goal with more specific detail",
+            )
+        return PairwiseOutput(preferred="tie", reason="no difference that matters")
 
     # recommend ----------------------------------------------------------------------------------
 
@@ -428,3 +543,47 @@ def _judge_notes(
     if image:
         return image[0].split(": ", 1)[-1].capitalize() + "."
     return "Covers the goal with specific blocks; the image checks pass."
+
+
+def _request_fields(request: LLMRequest) -> dict[str, Any]:
+    return {name: getattr(request, name) for name in LLMRequest.model_fields}
+
+
+def _clauses(text: str) -> list[str]:
+    """The parts of a goal or feedback worth one question each (split on commas, 'and', 'with')."""
+    parts = re.split(r"[,;.!?]|\band\b|\bwith\b|\bwhile\b", text)
+    return [p.strip(" -") for p in parts if len(keywords(p)) >= 1 and len(p.strip()) > 2][:8]
+
+
+def _question_for(clause: str) -> str:
+    return f"Does the image show {clause.rstrip(' .')}?"
+
+
+def _question_words(question: str) -> list[str]:
+    generic = {"image", "show", "free", "does", "reflect", "request", "clearly"}
+    return [w for w in keywords(question) if w not in generic]
+
+
+def _answer(
+    item: dict[str, Any], prompt_words: set[str], blocks: dict[str, str]
+) -> ChecklistAnswerItem:
+    """Yes when the prompt carries every word of the question, unsure for most, else no.
+
+    The offline judge cannot see beyond the words: something that must be absent ("free of X")
+    passes when the negative constraints name it, and is unsure otherwise.
+    """
+    words = _question_words(item["question"])
+    if not words:
+        return ChecklistAnswerItem(id=item["id"], answer="unsure", note="nothing checkable")
+    if "free of" in item["question"].lower():
+        avoided = set(keywords(blocks.get("negative_constraints", "")))
+        if all(w in avoided for w in words):
+            return ChecklistAnswerItem(id=item["id"], answer="yes", note="kept out by the prompt")
+        return ChecklistAnswerItem(id=item["id"], answer="unsure", note="not ruled out")
+    found = [w for w in words if w in prompt_words]
+    share = len(found) / len(words)
+    if share >= 0.99:
+        return ChecklistAnswerItem(id=item["id"], answer="yes", note="in the prompt")
+    missing = ", ".join(w for w in words if w not in prompt_words)[:120]
+    answer = "unsure" if share >= 0.5 else "no"
+    return ChecklistAnswerItem(id=item["id"], answer=answer, note=f"not shown: {missing}")

@@ -27,6 +27,7 @@ from app.tools.http_tool import HttpTool, Sleep, compact_json, scrub_message
 KEY_ENV = "OPENROUTER_API_KEY"
 _RAW_ANSWER_LIMIT = 4000  # how much of a bad answer is echoed back in the corrective turn
 VISION_MIMES = ("image/png", "image/jpeg")
+IMAGE_LABELS = ("FIRST IMAGE:", "SECOND IMAGE:")
 JUDGE_MAX_SIDE = 2048
 
 
@@ -58,6 +59,8 @@ class OpenRouterTool:
             "revise": settings.model_prompt_revise,
             "judge": settings.model_judge,
             "recommend": settings.model_recommend,
+            "checklist": settings.model_checklist,
+            "pairwise": settings.model_pairwise,
         }
         self.http = HttpTool(
             settings,
@@ -172,13 +175,20 @@ def image_data_url(image: ImageInput) -> str:
 
 
 def user_content(request: LLMRequest) -> str | list[dict[str, Any]]:
-    """Plain text, or a text part plus an `image_url` part (a data URL) for the vision judge."""
-    if request.image is None:
+    """Plain text, or a text part plus `image_url` parts (data URLs) for the vision roles.
+
+    With two images (the pairwise comparison) each is preceded by a label, so "first" and
+    "second" in the prompt name the images in the order they are sent.
+    """
+    if not request.images:
         return request.user
-    return [
-        {"type": "text", "text": request.user},
-        {"type": "image_url", "image_url": {"url": image_data_url(request.image)}},
-    ]
+    parts: list[dict[str, Any]] = [{"type": "text", "text": request.user}]
+    labels = IMAGE_LABELS if len(request.images) > 1 else ("",) * len(request.images)
+    for label, image in zip(labels, request.images, strict=False):
+        if label:
+            parts.append({"type": "text", "text": label})
+        parts.append({"type": "image_url", "image_url": {"url": image_data_url(image)}})
+    return parts
 
 
 def build_payload(model: str, request: LLMRequest, reasoning_effort: str | None) -> dict[str, Any]:

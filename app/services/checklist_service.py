@@ -1,0 +1,125 @@
+"""The checklist: atomic yes/no questions a correct image must satisfy (DSG/TIFA style).
+
+Grok writes it when a session is created and again when the feedback changes; the person may edit,
+delete and add items. Every change bumps `Session.checklist_version`, so the loop knows when the
+incumbent best must be judged again before anything is compared with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import ValidationFailed
+from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, Session
+from app.models.llm_models import ChecklistOutput
+from app.models.provider_models import LLMRequest, LLMResult, TextModel
+from app.services.cost_service import charge_text
+from app.services.session_service import SessionService, ensure_idle
+from app.tools.template_tool import TemplateTool
+
+MAX_ITEMS = 16  # the person may add beyond the 12 Grok writes, within reason
+
+
+def wants_transparency(params: dict[str, Any]) -> bool:
+    """Whether the image is meant to have a transparent background (the judge is told)."""
+    return str(params.get("background", "")).lower() == "transparent"
+
+
+class ChecklistService:
+    def __init__(
+        self, text_model: TextModel, templates: TemplateTool, sessions: SessionService
+    ) -> None:
+        self.text_model = text_model
+        self.templates = templates
+        self.sessions = sessions
+
+    def write(
+        self,
+        goal: str,
+        feedback: str | None,
+        current: list[ChecklistItem],
+        params: dict[str, Any],
+    ) -> tuple[list[ChecklistItem], LLMResult]:
+        """A fresh checklist for the goal (and feedback); current goal items are offered to keep."""
+        context = {
+            "goal": goal,
+            "feedback": feedback or "",
+            "current": [item.model_dump() for item in current],
+            "transparent": wants_transparency(params),
+        }
+        request = LLMRequest(
+            role="checklist",
+            system=self.templates.render(
+                "sys_cmd_prompt.jinja2",
+                task="write a yes/no checklist for an image",
+                blocks=FLEX_BLOCKS,
+            ),
+            user=self.templates.render("llm_checklist.jinja2", **context),
+            output=ChecklistOutput,
+            context=context,
+            temperature=0.2,
+            max_tokens=900,
+        )
+        result = self.text_model.complete(request)
+        answer: ChecklistOutput = result.data
+        items = [
+            ChecklistItem(id=f"q{n}", question=" ".join(q.question.split()), source=q.source)
+            for n, q in enumerate(answer.questions, start=1)
+        ]
+        return items, result
+
+    def refresh_for_feedback(self, session_id: str) -> Session:
+        """Writes the checklist again when the feedback changed since it was written."""
+        session = self.sessions.get(session_id)
+        if (session.user_feedback or None) == (session.checklist_feedback or None):
+            return session
+        items, result = self.write(
+            session.user_goal, session.user_feedback, session.checklist, session.image_params
+        )
+        feedback = session.user_feedback
+
+        def change(s: Session) -> None:
+            ensure_idle(s)
+            _replace(s, items)
+            s.checklist_feedback = feedback
+            charge_text(s, "checklist", result.usage)
+
+        return self.sessions.update(session_id, change)
+
+    def replace(self, session_id: str, items: list[dict[str, Any]]) -> Session:
+        """The person's edit: items keep their ids; new ones (no id) get the next free ids."""
+
+        def change(s: Session) -> None:
+            ensure_idle(s)
+            _replace(s, _numbered(items))
+
+        return self.sessions.update(session_id, change)
+
+
+def _numbered(items: list[dict[str, Any]]) -> list[ChecklistItem]:
+    if len(items) > MAX_ITEMS:
+        raise ValidationFailed(
+            f"A checklist holds at most {MAX_ITEMS} items; this one has {len(items)}.",
+            details={"field": "checklist", "limit": MAX_ITEMS},
+        )
+    taken = {str(item.get("id")) for item in items if item.get("id")}
+    if len(taken) != sum(1 for item in items if item.get("id")):
+        raise ValidationFailed("Checklist ids must be unique.", details={"field": "checklist"})
+    fresh = (f"q{n}" for n in range(1, 1000) if f"q{n}" not in taken)
+    out = []
+    for item in items:
+        question = " ".join(str(item.get("question", "")).split())
+        out.append(
+            ChecklistItem(
+                id=item.get("id") or next(fresh),
+                question=question,
+                source=item.get("source") or "goal",
+            )
+        )
+    return out
+
+
+def _replace(session: Session, items: list[ChecklistItem]) -> None:
+    if [i.model_dump() for i in items] != [i.model_dump() for i in session.checklist]:
+        session.checklist = items
+        session.checklist_version += 1
