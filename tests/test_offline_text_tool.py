@@ -8,9 +8,11 @@ import io
 import pytest
 from PIL import Image
 
-from app.models.domain_models import Iteration, Session
+from app.models.domain_models import ChecklistItem, Iteration, Session
+from app.models.llm_models import JudgeOutput
 from app.models.provider_models import ImageInput
 from app.services import flex_service
+from app.services.checklist_service import ChecklistService
 from app.services.judge_service import JudgeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
@@ -41,15 +43,22 @@ def png(size=(64, 64), colour=(30, 30, 60), stripes: bool = True) -> ImageInput:
     return ImageInput(data=buffer.getvalue(), mime="image/png")
 
 
+def checklist_for(tools, feedback: str = "") -> list[ChecklistItem]:
+    *_, model, templates = tools
+    service = ChecklistService(model, templates, sessions=None)  # type: ignore[arg-type]
+    return service.write(GOAL, feedback, [], {})[0]
+
+
 def judge(
     tools, prompt_text: str, image: ImageInput, feedback: str = "", aspect: str = "1:1"
-) -> int:
+) -> JudgeOutput:
     prompts, judge_service, caps, *_ = tools
     rendered = prompts.render(prompt_text, caps).text
     blocks = flex_service.parse(prompt_text).blocks
+    checklist = checklist_for(tools, feedback)
     return judge_service.evaluate(
-        GOAL, rendered, blocks, image, feedback, {"aspect_ratio": aspect}
-    ).data
+        GOAL, rendered, blocks, image, checklist, {"aspect_ratio": aspect}
+    ).result.data
 
 
 def test_starting_prompt_has_every_block_and_the_goal(tools) -> None:
@@ -89,15 +98,30 @@ def test_judge_score_responds_to_the_image(tools) -> None:
     assert broken.score < blank.score
 
 
-def test_judge_checks_the_feedback(tools) -> None:
+def test_checklist_has_goal_questions_and_one_per_feedback_point(tools) -> None:
+    goal_only = checklist_for(tools)
+    assert 4 <= len(goal_only) <= 12 and {i.source for i in goal_only} == {"goal"}
+    assert any("lighthouse" in i.question for i in goal_only)
+    assert [i.id for i in goal_only] == [f"q{n}" for n in range(1, len(goal_only) + 1)]
+    with_feedback = checklist_for(tools, "add seagulls circling the tower, no boats")
+    from_feedback = [i.question for i in with_feedback if i.source == "feedback"]
+    assert len(from_feedback) == 2
+    assert "seagulls" in from_feedback[0] and "free of boats" in from_feedback[1]
+
+
+def test_judge_checks_the_feedback_through_the_checklist(tools) -> None:
     prompts, _, caps, *_ = tools
     text, _ = prompts.generate_initial(GOAL, caps, {})
     without = judge(tools, text, png(), feedback="")
     unmet = judge(tools, text, png(), feedback="add seagulls circling the tower")
-    assert unmet.score < without.score and "seagulls" in unmet.notes
+    assert unmet.score < without.score
+    answers = {a.answer for a in unmet.checklist}
+    assert "no" in answers and any("seagulls" in a.note for a in unmet.checklist)
 
 
-def session_with(prompt_text: str, score: int, weaknesses: list[str], locked: list[str]) -> Session:
+def session_with(
+    prompt_text: str, score: int, weaknesses: list[str], locked: list[str], feedback: str = ""
+) -> Session:
     base = Iteration(
         index=0, prompt_text=prompt_text, judge_score=score, judge_weaknesses=weaknesses
     )
@@ -108,14 +132,17 @@ def session_with(prompt_text: str, score: int, weaknesses: list[str], locked: li
         prompt_text=prompt_text,
         iterations=[base],
         locked_blocks=locked,
+        user_feedback=feedback or None,
     )
 
 
 def test_revision_addresses_feedback_and_judge_notes_but_not_locks(tools) -> None:
     prompts, _, caps, *_ = tools
     text, _ = prompts.generate_initial(GOAL, caps, {})
-    session = session_with(text, 70, ["camera: vague (6 words)"], locked=["lighting"])
-    revision = prompts.revise(session, session.iterations[0], "warmer light, no boats", caps)
+    session = session_with(
+        text, 70, ["camera: vague (6 words)"], ["lighting"], feedback="warmer light, no boats"
+    )
+    revision = prompts.revise(session, session.iterations[0], caps)
     before, after = flex_service.parse(text), flex_service.parse(revision.prompt_text)
     assert after.frame == before.frame
     assert (
@@ -131,8 +158,8 @@ def test_revised_prompt_scores_higher(tools) -> None:
     prompts, _, caps, *_ = tools
     text, _ = prompts.generate_initial(GOAL, caps, {})
     first = judge(tools, text, png(), feedback="warmer light")
-    session = session_with(text, first.score, list(first.weaknesses), locked=[])
-    revision = prompts.revise(session, session.iterations[0], "warmer light", caps)
+    session = session_with(text, first.score, list(first.weaknesses), [], "warmer light")
+    revision = prompts.revise(session, session.iterations[0], caps)
     assert judge(tools, revision.prompt_text, png(), feedback="warmer light").score > first.score
 
 
@@ -159,7 +186,7 @@ def test_revisions_never_repeat_wording_the_block_has(tools) -> None:
         session.iterations += [
             session.iterations[0].model_copy(update={"index": i}) for i in range(1, attempt + 1)
         ]
-        text = prompts.revise(session, session.iterations[0], "", caps).prompt_text
+        text = prompts.revise(session, session.iterations[0], caps).prompt_text
     for name, block in flex_service.parse(text).blocks.items():
         parts = [p.strip().lower() for p in block.split(",")]
         assert len(parts) == len(set(parts)), (name, block)

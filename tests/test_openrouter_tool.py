@@ -13,7 +13,7 @@ import respx
 from PIL import Image
 
 from app.errors import ProviderError, ProviderNotConfigured, ValidationFailed
-from app.models.llm_models import JudgeOutput, PromptGenOutput, strict_json_schema
+from app.models.llm_models import JudgeOutput, PairwiseOutput, PromptGenOutput, strict_json_schema
 from app.models.provider_models import ImageInput, LLMRequest
 from app.tools.openrouter_tool import OpenRouterTool
 from tests.provider_fakes import (
@@ -74,7 +74,7 @@ def judge_request(png: bytes) -> LLMRequest:
         system="You judge images.",
         user="Judge this image against the goal.",
         output=JudgeOutput,
-        image=ImageInput(data=png, mime="image/png"),
+        images=[ImageInput(data=png, mime="image/png")],
     )
 
 
@@ -138,7 +138,7 @@ def test_judge_sends_the_image_as_a_data_url_to_the_judge_model(mock):
 def test_judge_image_is_made_png_or_jpeg_and_not_too_big(mock, fmt, mime, size, sent_mime):
     route = mock.post(CHAT_URL).respond(200, json=chat_completion(GOOD_JUDGE))
     request = judge_request(image_bytes(fmt, size=size))
-    request.image = ImageInput(data=image_bytes(fmt, size=size), mime=mime)
+    request.images = [ImageInput(data=image_bytes(fmt, size=size), mime=mime)]
     make_tool(mock).complete(request)
 
     url = sent_json(route)["messages"][1]["content"][1]["image_url"]["url"]
@@ -285,6 +285,34 @@ def test_missing_key_is_a_clear_error_and_sends_nothing(mock):
     assert route.call_count == 0
 
 
+def test_pairwise_sends_two_labelled_images_in_order(mock):
+    first, second = image_bytes("PNG", size=(8, 6)), image_bytes("PNG", size=(9, 6))
+    answer = json.dumps({"preferred": "second", "reason": "sharper"})
+    route = mock.post(CHAT_URL).respond(200, json=chat_completion(answer, model="x-ai/grok-4.7"))
+    request = LLMRequest(
+        role="pairwise",
+        system="You compare images.",
+        user="Which is better?",
+        output=PairwiseOutput,
+        images=[
+            ImageInput(data=first, mime="image/png"),
+            ImageInput(data=second, mime="image/png"),
+        ],
+    )
+    result = make_tool(mock).complete(request)
+
+    body = sent_json(route)
+    assert body["model"] == "x-ai/grok-4.7"
+    assert body["messages"][1]["content"] == [
+        {"type": "text", "text": "Which is better?"},
+        {"type": "text", "text": "FIRST IMAGE:"},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{b64(first)}"}},
+        {"type": "text", "text": "SECOND IMAGE:"},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{b64(second)}"}},
+    ]
+    assert result.data.preferred == "second"
+
+
 def test_models_per_role_come_from_settings(mock):
     tool = make_tool(mock, model_judge="x-ai/grok-4.3")
 
@@ -293,6 +321,8 @@ def test_models_per_role_come_from_settings(mock):
         "revise": "x-ai/grok-4.3",
         "judge": "x-ai/grok-4.3",
         "recommend": "x-ai/grok-4.3",
+        "checklist": "x-ai/grok-4.3",
+        "pairwise": "x-ai/grok-4.7",
     }
     with pytest.raises(ValidationFailed):
         tool.model_for("poet")

@@ -91,7 +91,9 @@ def test_demo_flow_end_to_end(client: FlaskClient, settings) -> None:
     assert revised["based_on"] == 0 and revised["changed_blocks"]
     assert "warmer" in flex_service.parse(revised["prompt_text"]).blocks["lighting"]
     assert "people" in flex_service.parse(revised["prompt_text"]).blocks["negative_constraints"]
-    winners = [0] + [it["index"] for it in iterations if (it["pairwise"] or {}).get("result") == "win"]
+    winners = [0] + [
+        it["index"] for it in iterations if (it["pairwise"] or {}).get("result") == "win"
+    ]
     assert done["best_index"] == winners[-1]  # the best moves only on a pairwise win
     best = iterations[done["best_index"]]
     assert done["final_prompt_text"] == best["prompt_text"]
@@ -174,7 +176,9 @@ def test_revisions_start_from_the_best_iteration_and_see_the_history(tmp_path: P
     its = done["iterations"]
     assert [it["judge_score"] for it in its] == [60, 40, 75, 70]
     assert [it["based_on"] for it in its] == [None, 0, 0, 2]  # the worse iteration 1 is skipped
-    assert "iteration 1 (round 1, candidate 0): score 40" in grok.revise_prompts[1]  # ...but its attempt is in the history
+    assert (
+        "iteration 1 (round 1, candidate 0): score 40" in grok.revise_prompts[1]
+    )  # ...but its attempt is in the history
     assert "BEST PROMPT SO FAR (iteration 0, score 60" in grok.revise_prompts[1]
     assert done["best_index"] == 2 and done["final_prompt_text"] == its[2]["prompt_text"]
     assert [(it["pairwise"] or {}).get("result") for it in its] == [None, "loss", "win", "loss"]

@@ -39,7 +39,24 @@ ANSWERS = {
         "changes": [{"block": "lighting", "text": "low dawn sun from the left", "reason": "r"}],
         "summary": "named the light source",
     },
-    "judge": {"score": 71, "notes": "fox clear; light flat", "strengths": [], "weaknesses": []},
+    "checklist": {
+        "questions": [
+            {"question": "Is there a red fox?", "source": "goal"},
+            {"question": "Is the fox asleep?", "source": "goal"},
+            {"question": "Is it lying in fresh snow?", "source": "goal"},
+            {"question": "Is the light warm?", "source": "feedback"},
+        ]
+    },
+    "judge": {
+        "checklist": [
+            {"id": f"q{n}", "answer": "yes" if n < 4 else "no", "note": "seen"} for n in range(1, 5)
+        ],
+        "score": 71,
+        "notes": "fox clear; light flat",
+        "strengths": [],
+        "weaknesses": [],
+    },
+    "pairwise": {"preferred": "tie", "reason": "no clear difference"},
     "recommend": {"recommendations": ["name the light", "keep the fox first", "lock the subject"]},
 }
 
@@ -61,7 +78,14 @@ def flaky(answer: Callable[[httpx.Request], httpx.Response], status: int) -> Cal
 
 def grok_text(request: httpx.Request) -> httpx.Response:
     role = json.loads(request.content)["response_format"]["json_schema"]["name"]
-    return httpx.Response(200, json=chat_completion(json.dumps(ANSWERS[role])))
+    answer = json.loads(json.dumps(ANSWERS[role]))
+    if role == "revise":  # each revision says something new, as a real one would
+        REVISIONS.append(request)
+        answer["changes"][0]["text"] += f", take {len(REVISIONS)}"
+    return httpx.Response(200, json=chat_completion(json.dumps(answer)))
+
+
+REVISIONS: list[httpx.Request] = []
 
 
 JPEG = image_bytes("JPEG", (48, 32))
@@ -120,7 +144,9 @@ def test_full_session_survives_one_transient_failure_per_service(
     sid = created.json["session_id"]
     assert client.post(f"/api/sessions/{sid}/generate", json={}).status_code == 200
     client.put(f"/api/sessions/{sid}/feedback", json={"feedback": "warmer light"})
-    done = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 2}).json
+    client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 2})
+    app.extensions["sfumato_container"].runs.wait_followup(sid)
+    done = client.get(f"/api/sessions/{sid}").json
     app.extensions["sfumato_container"].close()
 
     assert done["status"] == "done", done["error"]
@@ -130,9 +156,12 @@ def test_full_session_survives_one_transient_failure_per_service(
         assert it["image_path"] == f"iter_{it['index']}.{spec['ext']}"
         assert (tmp_path / "sessions" / sid / it["image_path"]).is_file()
         assert it["judge_score"] == 71 and it["cost"]["text"]["cost_usd"] > 0
+        assert it["checklist_pass"] == 0.75
+    assert [it["pairwise"]["result"] for it in done["iterations"][1:]] == ["tie", "tie"]
     assert done["recommendations"] == ANSWERS["recommend"]["recommendations"]
-    # one failed call + gen + 3 judges + 2 revisions + recommend on the text side
-    assert text.call_count == 1 + 1 + 3 + 2 + 1
+    # one failed call + gen + checklist + checklist again for the feedback + 3 judges
+    # + 2 revisions + 2 order-swapped pairwise calls per round + recommend on the text side
+    assert text.call_count == 1 + 1 + 1 + 1 + 3 + 2 + 2 * 2 + 1
     assert images.call_count == 1 + 3
     sent = json.loads(images.calls[-1].request.content)
     assert "FLEX_" not in json.dumps(sent) and "low dawn sun from the left" in json.dumps(sent)
