@@ -5,7 +5,8 @@ schema's name), reads what it must answer from the request itself (the checklist
 schema's enum, the allowed blocks from the revise schema), and records what it was sent, so tests
 can assert on payloads: which images a pairwise call carried and in which order.
 
-Judge scores come from a script. Pairwise answers come from a script when one is given; otherwise
+Judge scores come from a script. Pairwise answers come from a script when one is given (two per
+comparison: the answer to the order that shows the candidate first, then the other); otherwise
 the fake is a consistent judge: it prefers the image it scored higher (by the image's data URL),
 in either order, and calls equal scores a tie.
 """
@@ -13,6 +14,7 @@ in either order, and calls equal scores a tie.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import httpx
@@ -51,6 +53,9 @@ class ScriptedGrok:
         self.pairwise_calls: list[list[str]] = []  # the image URLs of each call, in order
         self.checklist_calls: list[str] = []
         self.calls: list[str] = []
+        self.judged_order: list[str] = []  # image URLs in the order they were judged
+        self.pending_pair: dict[int, str] = {}
+        self.lock = threading.Lock()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
@@ -92,6 +97,8 @@ class ScriptedGrok:
             )
         score = self.scores.pop(0)
         self.score_of[image_urls(body)[0]] = score
+        with self.lock:
+            self.judged_order.append(image_urls(body)[0])
         ids = checklist_ids(body)
         answers = self.answers or ["yes"] * len(ids)
         checklist = [
@@ -112,7 +119,16 @@ class ScriptedGrok:
         urls = image_urls(body)
         self.pairwise_calls.append(urls)
         if self.pairwise_script is not None:
-            preferred = self.pairwise_script.pop(0)
+            # The two orders of one comparison arrive concurrently: the script lists answers
+            # per comparison as (candidate first, incumbent first), matched by the images.
+            order = 0 if self.judged_order.index(urls[0]) > self.judged_order.index(urls[1]) else 1
+            with self.lock:
+                if not self.pending_pair:
+                    self.pending_pair = {
+                        0: self.pairwise_script.pop(0),
+                        1: self.pairwise_script.pop(0),
+                    }
+                preferred = self.pending_pair.pop(order)
         else:
             first, second = (self.score_of.get(u, 0) for u in urls)
             preferred = "first" if first > second else "second" if second > first else "tie"
