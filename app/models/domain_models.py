@@ -137,6 +137,10 @@ class Iteration(BaseModel):
     candidate: int = 0
     strategy: str | None = None
     prompt_text: str
+    # Exactly what the provider received: markers and note lines stripped, blocks joined as its
+    # guide recommends (and the separate negative prompt, for providers that take one).
+    rendered_prompt: str | None = None
+    rendered_negative: str | None = None
     prompt_diff: str = ""
     changed_blocks: list[str] = Field(default_factory=list)
     based_on: int | None = None
@@ -216,6 +220,7 @@ class Session(BaseModel):
     iterations: list[Iteration] = Field(default_factory=list)
     best_index: int | None = None
     final_prompt_text: str | None = None
+    final_prompt_rendered: str | None = None
     recommendations: list[str] = Field(default_factory=list)
     recommendations_status: RecommendationsStatus = "none"
     current_step: CurrentStep | None = None

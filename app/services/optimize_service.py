@@ -423,6 +423,7 @@ class OptimizeService:
         """
         try:
             rendered = self.prompts.render(it.prompt_text, caps)
+            it.rendered_prompt, it.rendered_negative = rendered.text, rendered.negative
             image, name = self._step(
                 ctl,
                 it,
@@ -707,6 +708,7 @@ def _put_iteration(session: Session, it: Iteration) -> None:
 def _refresh_final(session: Session) -> None:
     best = session.best()
     session.final_prompt_text = best.prompt_text if best else None
+    session.final_prompt_rendered = best.rendered_prompt if best else None
 
 
 def _judged(it: Iteration) -> bool:
