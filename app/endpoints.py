@@ -150,3 +150,12 @@ def index() -> Response:
 def assets(name: str) -> Response:
     """The SPA's hashed build files."""
     return send_from_directory(WEB_DIR / "dist" / "assets", name, max_age=31536000)
+
+
+ICONS = frozenset({"favicon.ico", "favicon-32.png", "apple-touch-icon.png", "icon-192.png"})
+
+
+@web.get("/<any(" + ", ".join(sorted(f'"{n}"' for n in ICONS)) + "):name>")
+def icon(name: str) -> Response:
+    """The favicon set the SPA build puts at the site root (not hashed: cached for a day)."""
+    return send_from_directory(WEB_DIR / "dist", name, max_age=86400)

@@ -10,11 +10,13 @@ if (linked && /^[A-Za-z0-9_-]+$/.test(linked) && !window.location.hash.startsWit
   window.history.replaceState(null, '', `${window.location.pathname}#/s/${linked}`)
 }
 
-// On a session page, fetch the later steps' code alongside the session data instead of after it.
+// Fetch the code of the page asked for alongside the data instead of after it.
 if (/^#\/s\//.test(window.location.hash)) {
   void import('./features/prompt/prompt-step')
   void import('./features/review/review-step')
   void import('./features/result/result-step')
+} else if (!window.location.hash.startsWith('#/history')) {
+  void import('./features/describe/describe-step')
 }
 
 createRoot(document.getElementById('root')!).render(

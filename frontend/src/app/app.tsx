@@ -1,24 +1,46 @@
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
 
-import logo from '../../../assets/logo_horizontal.png'
+import logo from '../../../assets/logo_horizontal_h96.png'
 import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { Stepper } from '@/components/stepper'
-import { DescribeStep } from '@/features/describe/describe-step'
 import { SessionOverview } from '@/features/describe/session-overview'
 import { useRoute } from '@/hooks/use-route'
-import { useSession } from '@/hooks/use-session'
+import { onAnnounce, useSession } from '@/hooks/use-session'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
-import { type Stage, stageOf } from '@/lib/flow'
+import { clearDraft, draftKeys } from '@/lib/drafts'
+import { type Stage, stageIndex, stageOf } from '@/lib/flow'
 import { currentStep } from '@/lib/session-events'
-import type { ProvidersResponse, SessionSummary } from '@/lib/types'
+import type { Limits, ProvidersResponse, SessionSummary } from '@/lib/types'
 
-// Only step 1 ships in the first chunk; later steps load on demand (and are prefetched in main.tsx).
+// The first chunk is the shell; every step loads on demand (main.tsx starts the likely one at once).
+const DescribeStep = lazy(() => import('@/features/describe/describe-step'))
 const PromptStep = lazy(() => import('@/features/prompt/prompt-step'))
 const ReviewStep = lazy(() => import('@/features/review/review-step'))
 const ResultStep = lazy(() => import('@/features/result/result-step'))
 const HistoryList = lazy(() => import('@/features/history/history-list'))
+
+const FALLBACK_LIMITS: Limits = {
+  max_iterations: 10,
+  max_iterations_default: 3,
+  target_score_default: 90,
+  max_goal_chars: 2000,
+  max_prompt_chars: 8000,
+  max_feedback_chars: 2000,
+  max_candidates: 4,
+  candidates_default: 1,
+  plateau_rounds_default: 2,
+  max_checklist_items: 16,
+}
+
+const HEADINGS: Record<Stage | 'history', string> = {
+  describe: 'Describe the image you want',
+  prompt: 'Edit the starting prompt',
+  review: 'Review the first image',
+  result: 'Your result',
+  history: 'History',
+}
 
 function useCatalog() {
   const [catalog, setCatalog] = useState<ProvidersResponse | null>(null)
@@ -53,15 +75,66 @@ function useHistory() {
   return { sessions, error, refresh }
 }
 
+const BANNER_KEY = 'sfumato.offline-banner'
+
+/** The offline notice: collapsible to one line, and it remembers. */
+function OfflineBanner({ missingKey }: { missingKey: string }) {
+  const [open, setOpen] = useState(() => {
+    try {
+      return window.localStorage.getItem(BANNER_KEY) !== 'collapsed'
+    } catch {
+      return true
+    }
+  })
+  const toggle = () => {
+    setOpen((o) => {
+      try {
+        window.localStorage.setItem(BANNER_KEY, o ? 'collapsed' : 'open')
+      } catch {
+        // ignore
+      }
+      return !o
+    })
+  }
+  return (
+    <div
+      data-testid="offline-banner"
+      data-open={open}
+      className="flex items-start justify-between gap-2 rounded-xl border border-amber-700/50 bg-amber-950/30 px-3 py-1 text-sm text-amber-100"
+    >
+      <p className="py-2">
+        <strong className="font-medium">Offline demo mode.</strong>
+        {open && (
+          <>
+            {' '}
+            Prompt writing, revising and judging use simple built-in rules, not an LLM; images are drawn
+            locally. Set <code className="rounded bg-zinc-800 px-1">{missingKey}</code> in .env and restart
+            the server to use Grok.
+          </>
+        )}
+      </p>
+      <button
+        type="button"
+        onClick={toggle}
+        aria-expanded={open}
+        className="min-h-11 shrink-0 rounded-lg px-2 text-amber-200 underline-offset-2 hover:underline sm:min-h-9"
+      >
+        {open ? 'Hide' : 'Details'}
+      </button>
+    </div>
+  )
+}
+
 export function App() {
   const [route, navigate] = useRoute()
   const { catalog, error: catalogError, retry } = useCatalog()
   const history = useHistory()
   const sessionId = route.name === 'session' ? route.id : null
   const { session, steps, state, loadError, apply } = useSession(sessionId)
-  const [override, setOverride] = useState<{ id: string; base: Stage; view: Stage } | null>(null)
+  const limits = catalog?.limits ? { ...FALLBACK_LIMITS, ...catalog.limits } : FALLBACK_LIMITS
 
-  // Providers, history and the open session load in parallel on start (no waterfall).
+  // Providers, history and the open session load in parallel on start (no waterfall). The history
+  // follows changes made in any tab, and looks again every few seconds while a session runs.
   const { refresh: refreshHistory } = history
   const onHistory = route.name === 'history'
   useEffect(() => {
@@ -69,29 +142,76 @@ export function App() {
     refreshHistory(ctl.signal)
     return () => ctl.abort()
   }, [refreshHistory, onHistory])
+  useEffect(() => onAnnounce(null, () => refreshHistory()), [refreshHistory])
+  const anyRunning = !!history.sessions?.some((s) => s.status === 'running')
+  useEffect(() => {
+    if (!onHistory || !anyRunning) return
+    const t = setInterval(() => refreshHistory(), 3000)
+    return () => clearInterval(t)
+  }, [onHistory, anyRunning, refreshHistory])
 
   const reached: Stage = stageOf(session)
+  const requested = route.name === 'session' ? route.stage : undefined
   const viewed: Stage | null =
     route.name === 'history'
       ? null
       : route.name === 'new'
         ? 'describe'
-        : override && session && override.id === session.session_id && override.base === reached
-          ? override.view
+        : requested && stageIndex(requested) <= stageIndex(reached)
+          ? requested
           : reached
 
+  // The URL always names the step on screen. When the session moves on (first image made, run
+  // started) while its furthest step was on screen, follow it as a new history entry, so browser
+  // Back returns to the step before.
+  const last = useRef<{ id: string; reached: Stage } | null>(null)
+  useEffect(() => {
+    if (route.name !== 'session' || !session || session.session_id !== route.id) return
+    const prev = last.current
+    last.current = { id: session.session_id, reached }
+    if (!route.stage) {
+      navigate({ name: 'session', id: route.id, stage: reached }, { replace: true })
+    } else if (
+      prev &&
+      prev.id === session.session_id &&
+      prev.reached !== reached &&
+      route.stage === prev.reached
+    ) {
+      navigate({ name: 'session', id: route.id, stage: reached })
+    }
+  }, [route, session, reached, navigate])
+
   const openSession = (id: string) => navigate({ name: 'session', id })
-  const startNew = () => navigate({ name: 'new' })
-  const view = (stage: Stage) =>
-    session && setOverride({ id: session.session_id, base: reached, view: stage })
+  const startNew = () => {
+    clearDraft(draftKeys.describe)
+    navigate({ name: 'new' })
+  }
+  const view = (stage: Stage) => session && navigate({ name: 'session', id: session.session_id, stage })
+  const onBranch = useCallback(
+    async (promptText: string) => {
+      if (!session) return
+      const { branchSession } = await import('@/lib/branch')
+      const branched = await branchSession(session, promptText)
+      apply(branched)
+      navigate({ name: 'session', id: branched.session_id, stage: 'prompt' })
+    },
+    [session, apply, navigate],
+  )
+
+  const heading = route.name === 'history' ? HEADINGS.history : HEADINGS[viewed ?? 'describe']
 
   return (
-    <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-5 px-3 py-4 sm:px-6 sm:py-6">
-      <header className="flex flex-wrap items-center justify-between gap-3">
-        <a href="#/" onClick={startNew} aria-label="SFUMATO home">
-          <img src={logo} alt="SFUMATO" width={1200} height={300} className="h-10 w-auto sm:h-12" />
+    <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-4 px-3 py-3 sm:px-6 sm:py-5">
+      <header className="flex flex-wrap items-center justify-between gap-2">
+        <a
+          href="#/"
+          onClick={startNew}
+          aria-label="SFUMATO home"
+          className="inline-flex min-h-11 items-center"
+        >
+          <img src={logo} alt="SFUMATO" width={384} height={96} className="h-9 w-auto sm:h-11" />
         </a>
-        <nav className="flex items-center gap-2">
+        <nav className="flex items-center gap-1">
           <Button size="sm" variant={route.name === 'new' ? 'secondary' : 'ghost'} onClick={startNew}>
             New session
           </Button>
@@ -106,18 +226,14 @@ export function App() {
       </header>
 
       {catalog?.text.mode === 'offline' && (
-        <p
-          data-testid="offline-banner"
-          className="rounded-xl border border-amber-700/50 bg-amber-950/30 px-4 py-2 text-sm text-amber-100"
-        >
-          Text model: offline stand-in. Prompt writing, revising and judging use simple built-in rules, not an
-          LLM. Set{' '}
-          <code className="rounded bg-zinc-800 px-1">{catalog.text.missing_key ?? 'OPENROUTER_API_KEY'}</code>{' '}
-          in .env and restart the server to use Grok.
-        </p>
+        <OfflineBanner missingKey={catalog.text.missing_key ?? 'OPENROUTER_API_KEY'} />
       )}
 
-      <Stepper reached={route.name === 'session' ? reached : 'describe'} active={viewed} onSelect={view} />
+      {route.name !== 'history' && (
+        <Stepper reached={route.name === 'session' ? reached : 'describe'} active={viewed} onSelect={view} />
+      )}
+
+      <h1 className="text-xl font-semibold text-white sm:text-2xl">{heading}</h1>
 
       <main className="flex-1">
         <Suspense fallback={<PulsingLogo label="Loading…" />}>
@@ -136,7 +252,7 @@ export function App() {
                 catalog={catalog}
                 onCreated={(created) => {
                   apply(created.session)
-                  openSession(created.session_id)
+                  navigate({ name: 'session', id: created.session_id, stage: 'prompt' })
                 }}
               />
             ) : catalogError ? (
@@ -169,8 +285,9 @@ export function App() {
                 <PromptStep
                   key={session.session_id}
                   session={session}
-                  maxPromptChars={catalog?.limits.max_prompt_chars ?? 8000}
+                  maxPromptChars={limits.max_prompt_chars}
                   onSession={apply}
+                  onBranch={onBranch}
                 />
               )}
               {viewed === 'review' && (
@@ -179,27 +296,22 @@ export function App() {
                   session={session}
                   steps={steps}
                   current={currentStep(state)}
-                  limits={
-                    catalog?.limits ?? {
-                      max_iterations: 10,
-                      max_iterations_default: 3,
-                      target_score_default: 90,
-                      max_goal_chars: 2000,
-                      max_prompt_chars: 8000,
-                      max_feedback_chars: 2000,
-                    }
-                  }
+                  limits={limits}
                   onSession={apply}
                   onBackToPrompt={() => view('prompt')}
+                  onShowResult={() => view('result')}
+                  onBranch={onBranch}
                 />
               )}
               {viewed === 'result' && (
                 <ResultStep
+                  key={session.session_id}
                   session={session}
                   steps={steps}
                   current={currentStep(state)}
-                  maxIterations={catalog?.limits.max_iterations}
+                  limits={limits}
                   onSession={apply}
+                  onBranch={onBranch}
                 />
               )}
             </>
@@ -207,7 +319,7 @@ export function App() {
         </Suspense>
       </main>
 
-      <footer className="pt-4 text-center text-xs text-zinc-600">
+      <footer className="pt-4 text-center text-xs text-zinc-400">
         SFUMATO · prompt → image → judge → better prompt
       </footer>
     </div>

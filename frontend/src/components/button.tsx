@@ -15,8 +15,8 @@ const buttonVariants = cva(
         danger: 'border border-rose-800 bg-rose-950/60 text-rose-200 hover:bg-rose-900/60',
       },
       size: {
-        sm: 'h-8 px-3 text-sm',
-        md: 'h-10 px-4 text-sm',
+        sm: 'h-11 px-3 text-sm sm:h-8',
+        md: 'h-11 px-4 text-sm sm:h-10',
         lg: 'h-12 px-6 text-base',
       },
     },

@@ -1,104 +1,227 @@
-import { PulsingLogo } from '@/components/pulsing-logo'
+import { useEffect, useState } from 'react'
+
 import { Button } from '@/components/button'
+import { PulsingLogo } from '@/components/pulsing-logo'
 import { cn } from '@/lib/cn'
-import { STEP_LABELS } from '@/lib/flow'
-import type { LiveStep } from '@/lib/session-events'
-import type { Session, StepName } from '@/lib/types'
+import { formatUsd, STEP_LABELS } from '@/lib/flow'
+import type { InFlight, LiveStep } from '@/lib/session-events'
+import type { Iteration, Session } from '@/lib/types'
 
 interface Props {
   session: Session
   steps: LiveStep[]
-  current: { iteration: number; step: StepName } | null
+  current: InFlight | null
   onCancel?: () => void
   cancelBusy?: boolean
 }
 
-const PIPELINES: Record<string, StepName[]> = {
-  generate: ['generate', 'judge'],
-  optimize: ['revise', 'generate', 'judge'],
-  accept: ['recommend'],
+type SlotState = 'done' | 'failed' | 'judging' | 'current' | 'pending'
+
+interface Slot {
+  round: number // 1-based within this run (0 for the first image)
+  candidate: number
+  iteration: Iteration | null
+  state: SlotState
+  step: string | null
 }
 
-/** First iteration index of the running run: one past the last iteration saved before it started. */
-function runBase(session: Session): number {
-  const started = session.run ? Date.parse(session.run.started_at) : NaN
-  const before = session.iterations.filter((it) => it.created_at && Date.parse(it.created_at) < started)
-  if (session.run?.kind === 'generate') return 0
-  return before.length ? Math.max(...before.map((it) => it.index)) + 1 : 1
+const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) : NaN)
+
+/** Iterations saved before this run started. */
+function before(session: Session): Iteration[] {
+  const started = time(session.run?.started_at)
+  return session.iterations.filter((it) => it.created_at && time(it.created_at) < started)
 }
 
-/** Live view of a run: which iteration, which step, the pulsing logo, and Cancel. */
+/** The planned slots of the run in flight: rounds x candidates, filled as iterations arrive. */
+function planSlots(session: Session, steps: LiveStep[], current: InFlight | null): Slot[] {
+  const run = session.run
+  const earlier = before(session)
+  const mine = session.iterations.filter((it) => !earlier.includes(it))
+  const stepOf = (index: number) => {
+    for (let i = steps.length - 1; i >= 0; i--) {
+      if (steps[i].iteration === index && steps[i].status === 'running') return steps[i].step
+    }
+    return current?.iteration === index ? current.step : null
+  }
+  const stateOf = (it: Iteration | null, index: number | null): SlotState => {
+    if (it?.status === 'failed') return 'failed'
+    if (it && it.judge_score != null) return 'done'
+    if (it) return 'judging'
+    if (index != null && stepOf(index)) return 'current'
+    return 'pending'
+  }
+  if (!run || run.kind !== 'optimize') {
+    const it = session.iterations.find((x) => x.index === 0) ?? null
+    return [{ round: 0, candidate: 0, iteration: it, state: stateOf(it, 0), step: stepOf(0) }]
+  }
+  const baseRound = Math.max(0, ...earlier.map((it) => it.round ?? it.index))
+  const rounds = run.requested_iterations || session.iterations_count
+  const k = run.candidates ?? 1
+  const slots: Slot[] = []
+  for (let r = 1; r <= rounds; r++) {
+    for (let c = 0; c < k; c++) {
+      const it = mine.find((x) => (x.round ?? x.index) === baseRound + r && (x.candidate ?? 0) === c) ?? null
+      // Indices are given in order, so a slot not saved yet is at its planned place (an estimate).
+      const index =
+        it?.index ?? (current?.round === baseRound + r && current.candidate === c ? current.iteration : null)
+      slots.push({
+        round: r,
+        candidate: c,
+        iteration: it,
+        state: stateOf(it, index ?? -1),
+        step: index != null ? stepOf(index) : null,
+      })
+    }
+  }
+  // No step event yet for the slot in flight (a page that joined late): the first open slot is current.
+  if (!slots.some((s) => s.state === 'current' || s.state === 'judging')) {
+    const open = slots.find((s) => s.state === 'pending')
+    if (open) open.state = 'current'
+  }
+  return slots
+}
+
+function useNow(active: boolean) {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    if (!active) return
+    const t = setInterval(() => setNow(Date.now()), 1000)
+    return () => clearInterval(t)
+  }, [active])
+  return now
+}
+
+const seconds = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000))
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`
+}
+
+/** Live view of a run: planned slots, the one in flight, overall progress, time, cost and Cancel. */
 export function LiveProgress({ session, steps, current, onCancel, cancelBusy }: Props) {
-  const kind = session.run?.kind ?? 'optimize'
-  const pipeline = PIPELINES[kind] ?? PIPELINES.optimize
-  const iteration = current?.iteration ?? steps[steps.length - 1]?.iteration ?? runBase(session)
-  const total = session.run?.requested_iterations || session.iterations_count
-  const position = iteration - runBase(session) + 1
-  const label = current ? STEP_LABELS[current.step] : 'Working…'
-  const cancelling = session.run?.cancel_requested
-  const showRecommend = current?.step === 'recommend' || steps.some((s) => s.step === 'recommend')
-  const shown = kind === 'optimize' && showRecommend ? [...pipeline, 'recommend' as StepName] : pipeline
-
-  const statusOf = (step: StepName) => {
-    const iter = step === 'recommend' ? undefined : iteration
-    return steps.find((s) => s.step === step && (iter === undefined || s.iteration === iter))
-  }
-
-  // A page that joins a run late has no step events for what already happened: infer from the
-  // step in flight (earlier steps of this iteration are done).
-  const inferred = (step: StepName): 'ok' | 'running' | 'pending' => {
-    if (!current || (step !== 'recommend' && current.iteration !== iteration)) return 'pending'
-    const at = shown.indexOf(current.step)
-    const mine = shown.indexOf(step)
-    if (at === -1 || mine > at) return 'pending'
-    return mine === at ? 'running' : 'ok'
-  }
+  const run = session.run
+  const kind = run?.kind ?? 'optimize'
+  const now = useNow(session.status === 'running')
+  const slots = planSlots(session, steps, current)
+  const finished = slots.filter((s) => s.state === 'done' || s.state === 'failed').length
+  const total = slots.length
+  const elapsed = now - (time(run?.started_at) || now)
+  const remaining = finished > 0 ? (elapsed / finished) * (total - finished) : null
+  const active = slots.find((s) => s.state === 'current' || s.state === 'judging')
+  const rounds = run?.requested_iterations || session.iterations_count
+  const k = run?.candidates ?? 1
+  const stepLabel = current
+    ? STEP_LABELS[current.step]
+    : active?.step
+      ? STEP_LABELS[active.step as keyof typeof STEP_LABELS]
+      : 'Working…'
+  const cancelling = run?.cancel_requested
+  const newest = [...session.iterations].reverse().find((it) => it.image_url && !before(session).includes(it))
+  const spent = session.cost_usd ?? run?.spent_usd ?? 0
+  const headline =
+    kind === 'optimize' && active
+      ? `Round ${active.round} of ${rounds}${k > 1 ? ` · candidate ${active.candidate + 1} of ${k}` : ''} · ${stepLabel}`
+      : stepLabel
 
   return (
-    <div className="rounded-2xl border border-violet-900/60 bg-violet-950/20 p-4" data-testid="live-progress">
+    <section
+      className="space-y-4 rounded-2xl border border-violet-900/60 bg-violet-950/20 p-4"
+      data-testid="live-progress"
+      aria-label="Run progress"
+    >
       <div className="flex flex-wrap items-center justify-between gap-3">
-        <PulsingLogo
-          size="md"
-          label={
-            kind === 'optimize' && current?.step !== 'recommend'
-              ? `Iteration ${Math.max(1, position)} of ${total} · ${label}`
-              : label
-          }
-        />
+        <PulsingLogo size="md" label={headline} />
         {onCancel && kind === 'optimize' && (
           <Button variant="danger" size="sm" onClick={onCancel} disabled={cancelBusy || cancelling}>
             {cancelling ? 'Cancelling after this step…' : 'Cancel'}
           </Button>
         )}
       </div>
-      <ol className="mt-4 flex flex-wrap gap-2" aria-label="Steps of this iteration">
-        {shown.map((step) => {
-          const s = statusOf(step)
-          const status = s?.status ?? inferred(step)
-          return (
+      <div>
+        <div
+          className="h-2 overflow-hidden rounded-full bg-zinc-800"
+          role="progressbar"
+          aria-label="Overall progress"
+          aria-valuemin={0}
+          aria-valuemax={total}
+          aria-valuenow={finished}
+        >
+          <div
+            className="h-full rounded-full bg-gradient-to-r from-violet-500 to-fuchsia-500 transition-all"
+            style={{ width: `${total ? Math.max(3, (finished / total) * 100) : 0}%` }}
+          />
+        </div>
+        <p className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-zinc-300" data-testid="progress-times">
+          <span>
+            {finished} of {total} image{total === 1 ? '' : 's'} done
+          </span>
+          <span>elapsed {seconds(elapsed)}</span>
+          <span>
+            {remaining != null ? `about ${seconds(remaining)} left at most` : 'estimating time left…'}
+          </span>
+          <span data-testid="cost-meter">
+            cost so far {session.demo ? '$0 (demo)' : formatUsd(spent)}
+            {!session.demo && run?.estimate_usd != null && ` of ≈ ${formatUsd(run.estimate_usd)} estimated`}
+            {run?.budget_usd != null && ` · budget ${formatUsd(run.budget_usd)}`}
+          </span>
+        </p>
+      </div>
+      <div className="flex flex-wrap items-start gap-4">
+        <ol className="flex flex-1 flex-wrap gap-2" aria-label="Planned images" data-testid="slots">
+          {slots.map((s) => (
             <li
-              key={step}
-              data-step={step}
-              data-status={status}
+              key={`${s.round}-${s.candidate}`}
+              data-state={s.state}
+              data-round={s.round}
+              aria-current={s.state === 'current' || s.state === 'judging' ? 'step' : undefined}
               className={cn(
-                'flex items-center gap-2 rounded-full border px-3 py-1 text-xs',
-                status === 'running' && 'animate-pulse border-violet-400 text-violet-100',
-                status === 'ok' && 'border-emerald-700 text-emerald-200',
-                status === 'failed' && 'border-rose-700 text-rose-200',
-                status === 'pending' && 'border-zinc-700 text-zinc-500',
+                'flex min-w-24 flex-col rounded-lg border px-2 py-1 text-xs',
+                s.state === 'done' && 'border-emerald-700 text-emerald-100',
+                s.state === 'failed' && 'border-rose-700 text-rose-200',
+                (s.state === 'current' || s.state === 'judging') &&
+                  'animate-pulse border-violet-400 text-violet-100',
+                s.state === 'pending' && 'border-zinc-700 text-zinc-400',
               )}
             >
-              <span aria-hidden>
-                {status === 'ok' ? '✓' : status === 'failed' ? '✕' : status === 'running' ? '●' : '○'}
+              <span className="font-medium">
+                {kind === 'optimize' ? `R${s.round}${k > 1 ? ` · C${s.candidate + 1}` : ''}` : 'First image'}
               </span>
-              {STEP_LABELS[step]}
-              {s?.durationMs != null && (
-                <span className="text-zinc-500">{(s.durationMs / 1000).toFixed(1)} s</span>
-              )}
+              <span>
+                {s.state === 'done'
+                  ? `${s.iteration?.judge_score}/100`
+                  : s.state === 'failed'
+                    ? 'failed'
+                    : s.state === 'judging'
+                      ? 'current · judging'
+                      : s.state === 'current'
+                        ? 'current'
+                        : 'planned'}
+              </span>
             </li>
-          )
-        })}
-      </ol>
-    </div>
+          ))}
+        </ol>
+        {newest?.image_url && (
+          <figure className="w-28 shrink-0 sm:w-36" data-testid="newest-image">
+            <img
+              src={newest.thumbnail_url ?? newest.image_url}
+              alt={`Newest: iteration ${newest.index}`}
+              className="aspect-square w-full rounded-lg border border-zinc-700 object-cover"
+            />
+            <figcaption className="mt-1 text-xs text-zinc-300">
+              Newest #{newest.index}
+              {newest.judge_score != null ? ` · ${newest.judge_score}` : ' · judging'}
+            </figcaption>
+          </figure>
+        )}
+      </div>
+      {kind === 'optimize' && (
+        <p className="text-xs text-zinc-400">
+          Planned: {rounds} round{rounds === 1 ? '' : 's'} × {k} candidate{k === 1 ? '' : 's'}. The run may
+          stop earlier (target score {run?.target_score ?? session.target_score}
+          {run?.plateau_rounds ? `, ${run.plateau_rounds} rounds without improvement` : ''}
+          {run?.budget_usd != null ? ', budget' : ''}).
+        </p>
+      )}
+    </section>
   )
 }

@@ -1,4 +1,4 @@
-import icon from '../../../assets/logo_icon.png'
+import icon from '../../../assets/logo_icon_96.png'
 import { cn } from '@/lib/cn'
 
 interface Props {

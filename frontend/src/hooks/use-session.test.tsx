@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { currentStep } from '@/lib/session-events'
 import { makeIteration, makeSession } from '@/test/fixtures'
 
-import { useSession } from './use-session'
+import { announce, useSession } from './use-session'
 
 /** A stand-in for the browser's EventSource that tests drive by hand. */
 class FakeEventSource {
@@ -82,14 +82,23 @@ describe('useSession', () => {
     expect(source.readyState).toBe(FakeEventSource.CLOSED)
   })
 
-  it('does not open a stream for a finished session', async () => {
+  it('follows a finished session too, and reopens its stream when another tab changes it', async () => {
     vi.stubGlobal(
       'fetch',
       vi.fn(async () => new Response(JSON.stringify(makeSession({ status: 'done' })), { status: 200 })),
     )
     const { result } = renderHook(() => useSession('s1'))
     await waitFor(() => expect(result.current.session?.status).toBe('done'))
-    expect(FakeEventSource.instances).toHaveLength(0)
+    expect(FakeEventSource.instances.map((s) => s.url)).toEqual(['/api/sessions/s1/events'])
+    const first = FakeEventSource.instances[0]
+    act(() => first.emit('done', makeSession({ status: 'done' })))
+    expect(first.readyState).toBe(FakeEventSource.CLOSED)
+    // Another tab starts a run on this session: this view opens the stream again and follows it.
+    announce('s1')
+    await waitFor(() => expect(FakeEventSource.instances).toHaveLength(2))
+    const second = FakeEventSource.instances[1]
+    act(() => second.emit('state', makeSession({ status: 'running', updated_at: '2026-01-01T00:09:00Z' })))
+    expect(result.current.session?.status).toBe('running')
   })
 
   it('reports a load error in the readable shape', async () => {

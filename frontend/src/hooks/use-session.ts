@@ -1,4 +1,6 @@
-// One open session: loaded over REST, then followed live through the events stream while it runs.
+// One open session: loaded over REST, then followed live through the events stream. Every open
+// view follows it, whichever tab started a run: a tab that changes a session tells the others on a
+// BroadcastChannel, and an idle view checks the session every few seconds (other browsers, devices).
 import { useCallback, useEffect, useReducer, useState } from 'react'
 
 import { api, describeError, type ReadableError } from '@/lib/api-client'
@@ -6,6 +8,26 @@ import { initialSessionState, type SessionAction, sessionReducer } from '@/lib/s
 import type { Iteration, Session, StepEvent } from '@/lib/types'
 
 const POLL_MS = 1500
+const IDLE_CHECK_MS = 4000
+const CHANNEL = 'sfumato-sessions'
+
+/** Tell other tabs of this browser that a session changed. */
+export function announce(id: string) {
+  if (typeof BroadcastChannel === 'undefined') return
+  const channel = new BroadcastChannel(CHANNEL)
+  channel.postMessage({ id })
+  channel.close()
+}
+
+/** Run `fn` when another tab announces a change (to session `id`, or to any when id is null). */
+export function onAnnounce(id: string | null, fn: () => void): () => void {
+  if (typeof BroadcastChannel === 'undefined') return () => undefined
+  const channel = new BroadcastChannel(CHANNEL)
+  channel.onmessage = (e: MessageEvent<{ id?: string }>) => {
+    if (id === null || e.data?.id === id) fn()
+  }
+  return () => channel.close()
+}
 
 function parse<T>(e: Event): T | null {
   try {
@@ -78,13 +100,37 @@ export function useSession(id: string | null) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id])
 
+  // Follow the stream; `wake` reopens it (the server closes it after `done` when nothing runs).
+  const [wake, setWake] = useState(0)
   const running = state.session?.session_id === id && state.session?.status === 'running'
+  const updatedAt = state.session?.session_id === id ? state.session.updated_at : null
   useEffect(() => {
-    if (!id || !running) return
+    if (!id) return
     return followEvents(id, dispatch)
-  }, [id, running])
+  }, [id, running, wake])
+  useEffect(() => {
+    if (!id) return
+    return onAnnounce(id, () => setWake((n) => n + 1))
+  }, [id])
+  // While idle, look for changes made elsewhere (another browser, a script).
+  useEffect(() => {
+    if (!id || running) return
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'hidden') return
+      api.session(id).then(
+        (session) => {
+          if (session.updated_at !== updatedAt) setWake((n) => n + 1)
+        },
+        () => undefined,
+      )
+    }, IDLE_CHECK_MS)
+    return () => clearInterval(timer)
+  }, [id, running, updatedAt])
 
-  const apply = useCallback((session: Session) => dispatch({ type: 'load', session }), [])
+  const apply = useCallback((session: Session) => {
+    dispatch({ type: 'load', session })
+    announce(session.session_id)
+  }, [])
   const session = id && state.session?.session_id === id ? state.session : null
   return {
     session,

@@ -3,7 +3,10 @@
 // with a code, a readable message and a hint that says what to do next.
 import type {
   CreateSessionBody,
+  ChecklistItem,
   CreateSessionResponse,
+  Estimate,
+  OptimizeBody,
   ProvidersResponse,
   Session,
   SessionSummary,
@@ -209,8 +212,12 @@ export const api = {
   generate: (id: string) => request<Session>('POST', `${sessionPath(id)}/generate`, { wait: false }),
   feedback: (id: string, feedback: string, accepted: boolean) =>
     request<Session>('PUT', `${sessionPath(id)}/feedback`, { feedback, accepted }),
-  optimize: (id: string, iterations_count: number) =>
-    request<Session>('POST', `${sessionPath(id)}/optimize/run`, { iterations_count, wait: false }),
+  optimize: (id: string, body: OptimizeBody) =>
+    request<Session>('POST', `${sessionPath(id)}/optimize/run`, { ...body, wait: false }),
+  estimate: (id: string, body: OptimizeBody, signal?: AbortSignal) =>
+    request<Estimate>('POST', `${sessionPath(id)}/optimize/estimate`, body, { signal }),
+  saveChecklist: (id: string, checklist: Partial<ChecklistItem>[]) =>
+    request<Session>('PUT', `${sessionPath(id)}/checklist`, { checklist }),
   cancel: (id: string) => request<Session>('POST', `${sessionPath(id)}/optimize/cancel`),
   eventsUrl: (id: string) => `${sessionPath(id)}/events`,
   downloadUrl: (id: string) => `${sessionPath(id)}/download`,

@@ -43,5 +43,8 @@ describe('routes', () => {
     expect(parseRoute('')).toEqual({ name: 'new' })
     expect(parseRoute('#/s/../etc')).toEqual({ name: 'new' })
     expect(routeHash({ name: 'session', id: 'abc' })).toBe('#/s/abc')
+    expect(parseRoute('#/s/abc/review')).toEqual({ name: 'session', id: 'abc', stage: 'review' })
+    expect(parseRoute('#/s/abc/nope')).toEqual({ name: 'session', id: 'abc' })
+    expect(routeHash({ name: 'session', id: 'abc', stage: 'result' })).toBe('#/s/abc/result')
   })
 })

@@ -1,5 +1,5 @@
 // Which of the four steps a session is at, and small read-outs of its state.
-import type { Iteration, Session, StepName } from './types'
+import type { Iteration, RunInfo, Session, StepName } from './types'
 
 export const STAGES = ['describe', 'prompt', 'review', 'result'] as const
 export type Stage = (typeof STAGES)[number]
@@ -13,9 +13,12 @@ export const STAGE_LABELS: Record<Stage, string> = {
 
 export const STEP_LABELS: Record<StepName, string> = {
   prompt_gen: 'Writing the prompt',
+  checklist: 'Writing the checklist',
+  rejudge: 'Judging the best again with the new checklist',
   revise: 'Revising the prompt',
   generate: 'Generating the image',
   judge: 'Judging the image',
+  pairwise: 'Comparing with the best so far',
   recommend: 'Writing recommendations',
 }
 
@@ -61,10 +64,74 @@ export function bestIteration(s: Session): Iteration | null {
 }
 
 export const STOP_REASON_TEXT: Record<string, string> = {
-  completed: 'Finished all requested iterations.',
-  target_reached: 'Stopped early: the target score was reached.',
+  completed: 'Finished: every planned round ran.',
+  target_reached: 'Stopped: the target score was reached.',
+  plateau: 'Stopped: no improvement in the last rounds.',
+  budget: 'Stopped: budget reached.',
   cancelled: 'Cancelled. Everything finished before the cancel is kept.',
   error: 'Stopped by an error. Everything finished before it is kept.',
   interrupted: 'Interrupted (the server restarted). Everything finished before it is kept.',
   accepted: 'Accepted by you.',
 }
+
+/** The stop reason in plain words, with the run's own numbers where they matter. */
+export function stopReasonText(run: RunInfo | null | undefined): string | null {
+  if (!run?.stop_reason) return null
+  const rounds = run.rounds_done
+  switch (run.stop_reason) {
+    case 'plateau': {
+      const n = run.plateau_rounds ?? run.rounds_without_win ?? 2
+      return `Stopped: no improvement in ${n} round${n === 1 ? '' : 's'}.`
+    }
+    case 'budget':
+      return run.budget_usd != null
+        ? `Stopped: budget reached (${formatUsd(run.budget_usd)}).`
+        : STOP_REASON_TEXT.budget
+    case 'target_reached':
+      return run.target_score != null
+        ? `Stopped: the target score ${run.target_score} was reached.`
+        : STOP_REASON_TEXT.target_reached
+    case 'completed':
+      return rounds != null && run.kind === 'optimize'
+        ? `Finished: all ${rounds} planned round${rounds === 1 ? '' : 's'} ran.`
+        : STOP_REASON_TEXT.completed
+    default:
+      return STOP_REASON_TEXT[run.stop_reason] ?? run.stop_reason
+  }
+}
+
+/** "$0.00", "$0.053", "$1.20": cents, with a third digit for sub-cent figures. */
+export function formatUsd(usd: number | null | undefined): string {
+  if (usd == null || !Number.isFinite(usd)) return '—'
+  if (usd === 0) return '$0'
+  if (Math.abs(usd) < 0.1) return `$${usd.toFixed(3)}`
+  return `$${usd.toFixed(2)}`
+}
+
+/** The first judged image (the baseline of the optimize loop). */
+export function firstIteration(s: Session): Iteration | null {
+  return s.iterations.find((it) => it.index === 0) ?? s.iterations[0] ?? null
+}
+
+/** Iterations grouped by optimize round (round 0 is the first image). */
+export function byRound(iterations: Iteration[]): { round: number; items: Iteration[] }[] {
+  const groups = new Map<number, Iteration[]>()
+  for (const it of iterations) {
+    const round = it.round ?? it.index
+    if (!groups.has(round)) groups.set(round, [])
+    groups.get(round)!.push(it)
+  }
+  return [...groups.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([round, items]) => ({
+      round,
+      items: items.sort((a, b) => (a.candidate ?? 0) - (b.candidate ?? 0)),
+    }))
+}
+
+/** The prompt to copy: what the provider received, else the FLEX source. */
+export function renderedPromptOf(s: Session, best: Iteration | null): string | null {
+  return s.final_prompt_rendered ?? best?.rendered_prompt ?? null
+}
+
+export const percent = (x: number | null | undefined) => (x == null ? '—' : `${Math.round(x * 100)}%`)

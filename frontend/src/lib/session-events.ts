@@ -6,6 +6,8 @@ export type StepStatus = 'running' | 'ok' | 'failed'
 
 export interface LiveStep {
   iteration: number
+  round?: number
+  candidate?: number
   step: StepName
   status: StepStatus
   durationMs?: number
@@ -70,12 +72,20 @@ function applyStep(state: SessionState, ev: StepEvent): SessionState {
   const steps = [...state.steps]
   const at = steps.findIndex((s) => s.iteration === ev.iteration && s.step === ev.step)
   if (ev.phase === 'start') {
-    const entry: LiveStep = { iteration: ev.iteration, step: ev.step, status: 'running' }
+    const entry: LiveStep = {
+      iteration: ev.iteration,
+      round: ev.round,
+      candidate: ev.candidate,
+      step: ev.step,
+      status: 'running',
+    }
     if (at === -1) steps.push(entry)
     else steps[at] = entry
   } else {
     const entry: LiveStep = {
       iteration: ev.iteration,
+      round: ev.round,
+      candidate: ev.candidate,
       step: ev.step,
       status: ev.ok === false ? 'failed' : 'ok',
       durationMs: ev.duration_ms,
@@ -87,7 +97,9 @@ function applyStep(state: SessionState, ev: StepEvent): SessionState {
     ? {
         ...state.session,
         current_step:
-          ev.phase === 'start' ? { iteration: ev.iteration, step: ev.step } : state.session.current_step,
+          ev.phase === 'start'
+            ? { iteration: ev.iteration, round: ev.round, candidate: ev.candidate, step: ev.step }
+            : state.session.current_step,
       }
     : null
   return { ...state, steps, session }
@@ -119,12 +131,20 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
 }
 
 /** The step in flight: the last started step that has not ended, else what the session says. */
-export function currentStep(state: SessionState): { iteration: number; step: StepName } | null {
+export interface InFlight {
+  iteration: number
+  round?: number
+  candidate?: number
+  step: StepName
+}
+
+export function currentStep(state: SessionState): InFlight | null {
   if (state.session?.status !== 'running') return null
   for (let i = state.steps.length - 1; i >= 0; i--) {
     const s = state.steps[i]
-    if (s.status === 'running') return { iteration: s.iteration, step: s.step }
+    if (s.status === 'running')
+      return { iteration: s.iteration, round: s.round, candidate: s.candidate, step: s.step }
   }
   const cs = state.session.current_step
-  return cs ? { iteration: cs.iteration, step: cs.step } : null
+  return cs ? { iteration: cs.iteration, round: cs.round, candidate: cs.candidate, step: cs.step } : null
 }

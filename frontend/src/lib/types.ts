@@ -1,9 +1,12 @@
 // Shapes of the SFUMATO HTTP API (docs/API.md). Only what the UI reads is typed strictly.
 
 export type SessionStatus = 'draft' | 'running' | 'done' | 'failed'
-export type StepName = 'prompt_gen' | 'revise' | 'generate' | 'judge' | 'recommend'
+export type StepName =
+  'prompt_gen' | 'checklist' | 'rejudge' | 'revise' | 'generate' | 'judge' | 'pairwise' | 'recommend'
 export type RunKind = 'generate' | 'optimize' | 'accept'
-export type StopReason = 'completed' | 'target_reached' | 'cancelled' | 'error' | 'interrupted' | 'accepted'
+export type StopReason =
+  'completed' | 'target_reached' | 'plateau' | 'budget' | 'cancelled' | 'error' | 'interrupted' | 'accepted'
+export type RecommendationsStatus = 'none' | 'pending' | 'ready' | 'failed'
 
 export interface ErrorInfo {
   code: string
@@ -50,6 +53,10 @@ export interface Limits {
   max_goal_chars: number
   max_prompt_chars: number
   max_feedback_chars: number
+  max_candidates: number
+  candidates_default: number
+  plateau_rounds_default: number
+  max_checklist_items: number
 }
 
 export interface TextInfo {
@@ -65,9 +72,57 @@ export interface ProvidersResponse {
   limits: Limits
 }
 
+export interface ChecklistItem {
+  id: string
+  question: string
+  source: 'goal' | 'feedback' | string
+}
+
+export type ChecklistAnswer = 'yes' | 'no' | 'unsure'
+
+export interface ChecklistResult {
+  id: string
+  answer: ChecklistAnswer
+  note: string
+}
+
+export interface EarlierJudgement {
+  judge_score: number | null
+  checklist_pass: number | null
+  checklist_version: number | null
+  judged_at?: string
+}
+
+export interface Pairwise {
+  /** Index of the incumbent it was compared with. */
+  against: number
+  /** verdicts[0]: order (candidate, incumbent); verdicts[1]: (incumbent, candidate). */
+  verdicts: string[]
+  reasons?: string[]
+  result: 'win' | 'loss' | 'tie'
+}
+
+export interface TextUsage {
+  prompt_tokens: number
+  completion_tokens: number
+  cost_usd: number | null
+}
+
+export interface IterationCost {
+  text?: TextUsage
+  image_usage?: Record<string, unknown>
+  image_cost_usd?: number | null
+  image_cost_estimated?: boolean
+}
+
 export interface Iteration {
   index: number
+  round?: number
+  candidate?: number
+  strategy?: string | null
   prompt_text: string
+  rendered_prompt?: string | null
+  rendered_negative?: string | null
   prompt_diff: string
   changed_blocks: string[]
   based_on: number | null
@@ -79,18 +134,33 @@ export interface Iteration {
   judge_notes: string
   judge_strengths: string[]
   judge_weaknesses: string[]
+  checklist_results?: ChecklistResult[]
+  checklist_pass?: number | null
+  checklist_version?: number | null
+  earlier_judgements?: EarlierJudgement[]
+  pairwise?: Pairwise | null
   user_feedback: string | null
   status: 'ok' | 'failed'
   error: ErrorInfo | null
   provider?: string
   image_model?: string | null
   text_model?: string | null
-  timings?: { revise_ms?: number | null; generate_ms?: number | null; judge_ms?: number | null }
+  timings?: {
+    revise_ms?: number | null
+    generate_ms?: number | null
+    judge_ms?: number | null
+    pairwise_ms?: number | null
+  }
+  cost?: IterationCost
+  /** Small image for lists (added by the compression work); falls back to image_url. */
+  thumbnail_url?: string | null
   created_at?: string
 }
 
 export interface CurrentStep {
   iteration: number
+  round?: number
+  candidate?: number
   step: StepName
   started_at?: string
 }
@@ -99,6 +169,13 @@ export interface RunInfo {
   kind: RunKind
   requested_iterations: number
   target_score: number | null
+  candidates?: number
+  plateau_rounds?: number
+  budget_usd?: number | null
+  rounds_done?: number
+  rounds_without_win?: number
+  estimate_usd?: number | null
+  spent_usd?: number
   started_at: string
   finished_at: string | null
   stop_reason: StopReason | null
@@ -117,15 +194,23 @@ export interface Session {
   locked_blocks: string[]
   user_feedback: string | null
   accepted: boolean
+  checklist?: ChecklistItem[]
+  checklist_version?: number
+  checklist_feedback?: string | null
   iterations: Iteration[]
   best_index: number | null
   final_prompt_text: string | null
+  final_prompt_rendered?: string | null
   recommendations: string[]
+  recommendations_status?: RecommendationsStatus
   current_step: CurrentStep | null
   run: RunInfo | null
   error: ErrorInfo | null
   text_mode: string
   demo: boolean
+  total_cost?: TextUsage
+  cost_usd?: number
+  llm_spend?: Record<string, { calls: number; calls_with_cost: number; usd: number }>
   created_at: string
   updated_at: string
 }
@@ -141,6 +226,7 @@ export interface SessionSummary {
   iterations: number
   best_score: number | null
   best_image_url: string | null
+  thumbnail_url?: string | null
 }
 
 export interface CreateSessionBody {
@@ -157,8 +243,34 @@ export interface CreateSessionResponse {
   session: Session
 }
 
+export interface OptimizeBody {
+  iterations_count?: number
+  target_score?: number
+  candidates?: number
+  plateau_rounds?: number
+  budget_usd?: number | null
+}
+
+export interface Estimate {
+  usd: number
+  low: number
+  high: number
+  llm_calls: number
+  image_calls: number
+  basis: {
+    rounds?: number
+    candidates?: number
+    rejudge_incumbent?: boolean
+    notes?: string[]
+    image?: { provider?: string; model?: string; usd_per_image?: number; checked?: string; source?: string }
+    text?: Record<string, { from?: string; model?: string }>
+  }
+}
+
 export interface StepEvent {
   iteration: number
+  round?: number
+  candidate?: number
   step: StepName
   phase: 'start' | 'end'
   ok?: boolean

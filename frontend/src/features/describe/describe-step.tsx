@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
@@ -7,6 +7,7 @@ import { CharCount, FieldLabel, IterationsSlider, TextArea } from '@/components/
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
+import { draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
 import type { CreateSessionResponse, ProvidersResponse } from '@/lib/types'
 
 import { ProviderCards } from './provider-cards'
@@ -22,16 +23,37 @@ function firstChoice(catalog: ProvidersResponse): string {
   return (catalog.providers.find((p) => p.available && !p.is_demo) ?? catalog.providers[0])?.name ?? ''
 }
 
-/** Step 1: the goal, the provider and its settings, the number of iterations. */
-export function DescribeStep({ catalog, onCreated }: Props) {
+interface DescribeDraft {
+  goal: string
+  provider: string
+  values: SettingValues
+  iterations: number
+}
+
+/** Step 1: the goal, the provider and its settings, the number of iterations (a draft kept across reloads). */
+export default function DescribeStep({ catalog, onCreated }: Props) {
   const { limits } = catalog
-  const [goal, setGoal] = useState('')
-  const [providerName, setProviderName] = useState(() => firstChoice(catalog))
+  const [draft] = useState(() => {
+    const d = loadDraft<DescribeDraft>(draftKeys.describe)
+    return d && catalog.providers.some((p) => p.name === d.provider) ? d : null
+  })
+  const [goal, setGoal] = useState(draft?.goal ?? '')
+  const [providerName, setProviderName] = useState(() => draft?.provider ?? firstChoice(catalog))
   const provider = catalog.providers.find((p) => p.name === providerName)
   const [values, setValues] = useState<SettingValues>(() =>
-    provider ? initialValues(provider.capabilities) : {},
+    draft ? draft.values : provider ? initialValues(provider.capabilities) : {},
   )
-  const [iterations, setIterations] = useState(limits.max_iterations_default)
+  const [iterations, setIterations] = useState(
+    Math.min(limits.max_iterations, Math.max(1, draft?.iterations ?? limits.max_iterations_default)),
+  )
+  useEffect(() => {
+    saveDraft(draftKeys.describe, {
+      goal,
+      provider: providerName,
+      values,
+      iterations,
+    } satisfies DescribeDraft)
+  }, [goal, providerName, values, iterations])
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
 
@@ -41,7 +63,12 @@ export function DescribeStep({ catalog, onCreated }: Props) {
     setValues(next ? initialValues(next.capabilities) : {})
   }
 
-  const canSubmit = !busy && goal.trim().length > 0 && !!provider && seedError(values.seed) === null
+  const goalProblem =
+    goal.length > limits.max_goal_chars
+      ? `The goal is ${goal.length - limits.max_goal_chars} characters over the limit of ${limits.max_goal_chars}: shorten it.`
+      : null
+  const canSubmit =
+    !busy && goal.trim().length > 0 && !goalProblem && !!provider && seedError(values.seed) === null
   const submit = async () => {
     if (!canSubmit || !provider) return
     setBusy(true)
@@ -80,7 +107,14 @@ export function DescribeStep({ catalog, onCreated }: Props) {
           value={goal}
           onChange={(e) => setGoal(e.target.value)}
           placeholder="A red fox asleep in fresh snow at dawn, soft pastel light, shallow depth of field…"
+          aria-invalid={!!goalProblem}
+          aria-describedby={goalProblem ? 'goal-problem' : undefined}
         />
+        {goalProblem && (
+          <p id="goal-problem" className="mt-2 text-sm text-rose-300">
+            {goalProblem}
+          </p>
+        )}
       </Card>
 
       <Card className="space-y-4">
@@ -111,8 +145,10 @@ export function DescribeStep({ catalog, onCreated }: Props) {
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
 
       <div className="flex flex-wrap items-center justify-end gap-3">
+        {goalProblem && <p className="mr-auto text-sm text-rose-300">{goalProblem}</p>}
+        {!goal.trim() && <p className="mr-auto text-sm text-zinc-300">Describe the image first.</p>}
         {busy && <PulsingLogo size="sm" label="Writing your starting prompt…" />}
-        <span className="hidden text-xs text-zinc-500 sm:inline">Ctrl/⌘ + Enter</span>
+        <span className="hidden text-xs text-zinc-400 sm:inline">Ctrl/⌘ + Enter</span>
         <Button type="submit" variant="primary" size="lg" disabled={!canSubmit}>
           Write my prompt
         </Button>

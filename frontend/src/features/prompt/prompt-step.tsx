@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
@@ -7,35 +7,61 @@ import { CharCount } from '@/components/field'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
-import { canEditPrompt } from '@/lib/flow'
+import { clearDraft, draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
+import { canEditPrompt, hasOptimized } from '@/lib/flow'
 import { normalizeLocks } from '@/lib/flex'
 import type { Session } from '@/lib/types'
 
+import { BranchButton, type BranchFn } from '@/features/run/branch-button'
+
 import { FlexEditor } from './flex-editor'
+
+/** Unsaved edits of a session's prompt, kept while they still apply to the saved prompt. */
+interface PromptDraft {
+  base: string
+  text: string
+  locked: string[]
+}
 
 interface Props {
   session: Session
   maxPromptChars: number
   onSession: (session: Session) => void
+  onBranch: BranchFn
 }
 
 /** Step 2: edit the starting prompt block by block, lock blocks, then generate the first image. */
-export default function PromptStep({ session, maxPromptChars, onSession }: Props) {
+export default function PromptStep({ session, maxPromptChars, onSession, onBranch }: Props) {
   const editable = canEditPrompt(session)
-  const [text, setText] = useState(session.prompt_text)
-  const [locked, setLocked] = useState<string[]>(session.locked_blocks ?? [])
+  const key = draftKeys.prompt(session.session_id)
+  const [draft] = useState(() => {
+    const d = loadDraft<PromptDraft>(key)
+    return d && d.base === session.prompt_text && editable ? d : null
+  })
+  const [text, setText] = useState(draft?.text ?? session.prompt_text)
+  const [locked, setLocked] = useState<string[]>(draft?.locked ?? session.locked_blocks ?? [])
+  // Unsaved edits and locks survive reloads and leaving the step.
+  const lockedChanged = normalizeLocks(text, locked).join() !== (session.locked_blocks ?? []).join()
+  useEffect(() => {
+    if (!editable) return
+    if (text !== session.prompt_text || lockedChanged) {
+      saveDraft(key, { base: session.prompt_text, text, locked } satisfies PromptDraft)
+    } else clearDraft(key)
+  }, [editable, key, text, locked, lockedChanged, session.prompt_text])
+  const tooLong = text.length > maxPromptChars
   const [raw, setRaw] = useState(false)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
   const dirty = text !== session.prompt_text
 
   const generate = async () => {
-    if (busy || !editable) return
+    if (busy || !editable || tooLong) return
     setBusy(true)
     setError(null)
     try {
       const saved = await api.savePrompt(session.session_id, text, normalizeLocks(text, locked))
       onSession(saved)
+      clearDraft(key)
       onSession(await api.generate(session.session_id))
     } catch (e) {
       setError(describeError(e))
@@ -43,7 +69,7 @@ export default function PromptStep({ session, maxPromptChars, onSession }: Props
       setBusy(false)
     }
   }
-  useSubmitHotkey(editable && !busy ? generate : null)
+  useSubmitHotkey(editable && !busy && !tooLong ? generate : null)
 
   return (
     <div className="space-y-5">
@@ -51,12 +77,12 @@ export default function PromptStep({ session, maxPromptChars, onSession }: Props
         <div className="flex flex-wrap items-center justify-between gap-3">
           <div>
             <h2 className="text-base font-semibold text-zinc-100">Starting prompt</h2>
-            <p className="text-sm text-zinc-400">
+            <p className="text-sm text-zinc-300">
               Edit any block. Locked blocks are never changed by the optimizer. Text outside the blocks is
               kept exactly.
             </p>
           </div>
-          <div className="flex items-center gap-3 text-xs text-zinc-500">
+          <div className="flex items-center gap-3 text-xs text-zinc-300">
             <CharCount value={text} max={maxPromptChars} />
             <Button size="sm" variant="ghost" aria-pressed={raw} onClick={() => setRaw((r) => !r)}>
               {raw ? 'Show blocks' : 'Raw text'}
@@ -64,10 +90,20 @@ export default function PromptStep({ session, maxPromptChars, onSession }: Props
           </div>
         </div>
         {!editable && (
-          <p className="text-sm text-amber-200/90">
-            {session.status === 'running'
-              ? 'A run is in progress; the prompt is read-only until it ends.'
-              : 'This session has been optimized already; the starting prompt is shown read-only.'}
+          <div className="flex flex-wrap items-center justify-between gap-3" data-testid="read-only-note">
+            <p className="text-sm text-amber-100">
+              {session.status === 'running'
+                ? 'A run is in progress; the prompt is read-only until it ends.'
+                : 'Read-only: this session has been optimized, so its starting prompt is history now.'}
+            </p>
+            {hasOptimized(session) && session.status !== 'running' && (
+              <BranchButton promptText={session.prompt_text} onBranch={onBranch} variant="primary" />
+            )}
+          </div>
+        )}
+        {editable && draft && (
+          <p className="text-sm text-sky-200" data-testid="draft-restored">
+            Your unsaved edits from before were restored.
           </p>
         )}
         <FlexEditor
@@ -84,13 +120,25 @@ export default function PromptStep({ session, maxPromptChars, onSession }: Props
       {editable && (
         <div className="flex flex-wrap items-center justify-end gap-3">
           {busy && <PulsingLogo size="sm" label="Starting…" />}
-          {dirty && (
-            <Button variant="ghost" onClick={() => setText(session.prompt_text)} disabled={busy}>
+          {tooLong && (
+            <p className="mr-auto text-sm text-rose-300">
+              The prompt is {text.length - maxPromptChars} characters over the limit of {maxPromptChars}.
+            </p>
+          )}
+          {(dirty || lockedChanged) && (
+            <Button
+              variant="ghost"
+              onClick={() => {
+                setText(session.prompt_text)
+                setLocked(session.locked_blocks ?? [])
+              }}
+              disabled={busy}
+            >
               Revert edits
             </Button>
           )}
-          <span className="hidden text-xs text-zinc-500 sm:inline">Ctrl/⌘ + Enter</span>
-          <Button variant="primary" size="lg" onClick={() => void generate()} disabled={busy}>
+          <span className="hidden text-xs text-zinc-400 sm:inline">Ctrl/⌘ + Enter</span>
+          <Button variant="primary" size="lg" onClick={() => void generate()} disabled={busy || tooLong}>
             {session.iterations.length ? 'Regenerate image' : 'Generate'}
           </Button>
         </div>

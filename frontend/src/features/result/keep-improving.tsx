@@ -2,30 +2,40 @@ import { useState } from 'react'
 
 import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
-import { FieldLabel, TextArea } from '@/components/field'
+import { CharCount, FieldLabel, TextArea } from '@/components/field'
+import { ChecklistEditor } from '@/features/run/checklist-editor'
+import { RunOptions } from '@/features/run/run-options'
+import { choiceProblem, initialChoice, optimizeBody, type RunChoice } from '@/lib/run-choice'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
-import type { Session } from '@/lib/types'
+import type { Limits, Session } from '@/lib/types'
 
-/** After a run: more feedback and another round of iterations, starting from the best so far. */
+/** After a run: the checklist, more feedback and more rounds, starting from the best so far. */
 interface Props {
   session: Session
-  maxIterations: number
+  limits: Limits
   onSession: (s: Session) => void
 }
 
-export function KeepImproving({ session, maxIterations, onSession }: Props) {
+export function KeepImproving({ session, limits, onSession }: Props) {
   const [open, setOpen] = useState(false)
   const [feedback, setFeedback] = useState('')
-  const [count, setCount] = useState(Math.min(maxIterations, Math.max(1, session.iterations_count)))
+  const [choice, setChoice] = useState<RunChoice>(() => ({ ...initialChoice(session, limits), rounds: 1 }))
+  const [checklistDirty, setChecklistDirty] = useState(false)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
+  const tooLong = feedback.length > limits.max_feedback_chars
+  const blocked = tooLong
+    ? 'The feedback is too long.'
+    : checklistDirty
+      ? 'Save or revert the checklist changes first.'
+      : choiceProblem(choice, limits)
 
   const run = async () => {
     setBusy(true)
     setError(null)
     try {
       if (feedback.trim()) onSession(await api.feedback(session.session_id, feedback.trim(), false))
-      onSession(await api.optimize(session.session_id, count))
+      onSession(await api.optimize(session.session_id, optimizeBody(choice)))
     } catch (e) {
       setError(describeError(e))
     } finally {
@@ -36,37 +46,43 @@ export function KeepImproving({ session, maxIterations, onSession }: Props) {
   if (!open) {
     return (
       <div className="flex justify-start">
-        <Button variant="ghost" onClick={() => setOpen(true)}>
-          Keep improving…
-        </Button>
+        <Button onClick={() => setOpen(true)}>Keep improving…</Button>
       </div>
     )
   }
   return (
-    <div className="space-y-3 rounded-2xl border border-zinc-800 p-4">
-      <FieldLabel htmlFor="more-feedback">What should the next round change? (optional)</FieldLabel>
-      <TextArea id="more-feedback" rows={2} value={feedback} onChange={(e) => setFeedback(e.target.value)} />
-      <div className="flex flex-wrap items-center gap-3">
-        <label htmlFor="more-count" className="text-sm text-zinc-300">
-          More iterations
-        </label>
-        <input
-          id="more-count"
-          type="number"
-          min={1}
-          max={maxIterations}
-          value={count}
-          onChange={(e) => setCount(Math.min(maxIterations, Math.max(1, Number(e.target.value) || 1)))}
-          className="h-9 w-20 rounded-lg border border-zinc-700 bg-zinc-950 px-2 text-sm"
+    <section className="space-y-5 rounded-2xl border border-zinc-800 p-4" aria-label="Keep improving">
+      <ChecklistEditor
+        session={session}
+        maxItems={limits.max_checklist_items ?? 16}
+        onSession={onSession}
+        onDirtyChange={setChecklistDirty}
+      />
+      <div>
+        <FieldLabel
+          htmlFor="more-feedback"
+          hint={<CharCount value={feedback} max={limits.max_feedback_chars} />}
+        >
+          What should the next round change? (optional)
+        </FieldLabel>
+        <TextArea
+          id="more-feedback"
+          rows={2}
+          value={feedback}
+          onChange={(e) => setFeedback(e.target.value)}
         />
-        <Button variant="primary" onClick={() => void run()} disabled={busy}>
-          Run {count} more
-        </Button>
+      </div>
+      <RunOptions session={session} limits={limits} choice={choice} onChange={setChoice} idPrefix="more" />
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      <div className="flex flex-wrap items-center justify-end gap-3">
+        {blocked && <p className="mr-auto text-sm text-rose-300">{blocked}</p>}
         <Button variant="ghost" onClick={() => setOpen(false)} disabled={busy}>
           Close
         </Button>
+        <Button variant="primary" onClick={() => void run()} disabled={busy || !!blocked}>
+          Run {choice.rounds} more round{choice.rounds === 1 ? '' : 's'}
+        </Button>
       </div>
-      <ErrorAlert error={error} onDismiss={() => setError(null)} />
-    </div>
+    </section>
   )
 }

@@ -1,15 +1,42 @@
 import { render, screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 
+import type { Limits, RunInfo } from '@/lib/types'
 import { makeIteration, makeSession } from '@/test/fixtures'
 
 import ResultStep from './result-step'
 
 const noop = () => undefined
+const branch = async () => undefined
+const limits: Limits = {
+  max_iterations: 10,
+  max_iterations_default: 3,
+  target_score_default: 90,
+  max_goal_chars: 2000,
+  max_prompt_chars: 8000,
+  max_feedback_chars: 2000,
+  max_candidates: 4,
+  candidates_default: 1,
+  plateau_rounds_default: 2,
+  max_checklist_items: 16,
+}
+const run = (extra: Partial<RunInfo> = {}): RunInfo => ({
+  kind: 'optimize',
+  requested_iterations: 2,
+  target_score: 90,
+  started_at: '2026-01-01T00:00:30Z',
+  finished_at: null,
+  stop_reason: null,
+  cancel_requested: false,
+  ...extra,
+})
+const props = { steps: [], current: null, limits, onSession: noop, onBranch: branch }
 
 describe('ResultStep', () => {
-  it('shows every iteration, marks the best, and shows failures with their error', () => {
+  it('shows every iteration by round, marks the best, and shows failures with their error', () => {
     const failed = makeIteration(2, {
+      round: 1,
+      candidate: 1,
       status: 'failed',
       image_url: null,
       judge_score: null,
@@ -17,21 +44,15 @@ describe('ResultStep', () => {
     })
     const session = makeSession({
       status: 'done',
-      iterations: [makeIteration(0), makeIteration(1), failed],
+      iterations: [makeIteration(0, { round: 0 }), makeIteration(1, { round: 1, candidate: 0 }), failed],
       best_index: 1,
       final_prompt_text: 'final prompt text',
+      final_prompt_rendered: 'what the provider got',
       recommendations: ['Name concrete light sources'],
-      run: {
-        kind: 'optimize',
-        requested_iterations: 2,
-        target_score: 90,
-        started_at: '2026-01-01T00:00:00Z',
-        finished_at: '2026-01-01T00:01:00Z',
-        stop_reason: 'completed',
-        cancel_requested: false,
-      },
+      recommendations_status: 'ready',
+      run: run({ finished_at: '2026-01-01T00:01:00Z', stop_reason: 'completed', rounds_done: 1 }),
     })
-    render(<ResultStep session={session} steps={[]} current={null} onSession={noop} />)
+    render(<ResultStep session={session} {...props} />)
     const items = within(screen.getByTestId('timeline'))
       .getAllByRole('listitem')
       .filter((li) => li.dataset.index)
@@ -40,75 +61,87 @@ describe('ResultStep', () => {
       ['1', 'true', 'ok'],
       ['2', 'false', 'failed'],
     ])
+    expect(screen.getByRole('region', { name: 'Round 1' })).toHaveTextContent('2 candidates')
     expect(within(items[2]).getByRole('alert')).toHaveTextContent('did not answer in 60 s')
-    expect(screen.getByTestId('stop-reason')).toHaveTextContent('1 iteration failed')
-    expect(screen.getByTestId('final-prompt')).toHaveTextContent('final prompt text')
+    expect(screen.getByTestId('stop-reason')).toHaveTextContent('Finished: all 1 planned round ran.')
+    expect(screen.getByTestId('stop-reason')).toHaveTextContent('1 candidate failed')
+    expect(screen.getByTestId('final-prompt')).toHaveTextContent('what the provider got')
+    expect(screen.getByRole('button', { name: 'Copy prompt' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Copy FLEX source' })).toBeInTheDocument()
     expect(screen.getByTestId('recommendations')).toHaveTextContent('Name concrete light sources')
     expect(screen.getByRole('link', { name: /Download session/ })).toHaveAttribute(
       'href',
       '/api/sessions/s1/download',
     )
-    expect(screen.getByRole('img', { name: /Score by iteration/ })).toHaveAccessibleName(/#0: 60, #1: 65/)
+    expect(screen.getByRole('img', { name: /Score by round/ })).toHaveAccessibleName(/#0: 60, #1: 65/)
   })
 
-  it('while running: live progress with Cancel, no final prompt or download yet', () => {
+  it('says the stop reason in plain words, and that recommendations are on their way', () => {
+    const session = makeSession({
+      status: 'done',
+      iterations: [makeIteration(0), makeIteration(1, { round: 1 })],
+      best_index: 0,
+      recommendations_status: 'pending',
+      run: run({ stop_reason: 'plateau', plateau_rounds: 2, finished_at: '2026-01-01T00:01:00Z' }),
+    })
+    render(<ResultStep session={session} {...props} />)
+    expect(screen.getByTestId('stop-reason')).toHaveTextContent('Stopped: no improvement in 2 rounds.')
+    expect(screen.getAllByText('Writing recommendations…').length).toBeGreaterThan(0)
+    expect(screen.getByTestId('hero-best')).toHaveTextContent('First image, still the best')
+  })
+
+  it('shows the pairwise outcome and the checklist ticks of each candidate', () => {
+    const session = makeSession({
+      status: 'done',
+      checklist: [{ id: 'q1', question: 'Is there one fox?', source: 'goal' }],
+      iterations: [
+        makeIteration(0, { round: 0, checklist_pass: 0.5 }),
+        makeIteration(1, {
+          round: 1,
+          checklist_pass: 1,
+          checklist_results: [{ id: 'q1', answer: 'yes', note: 'one fox, centred' }],
+          pairwise: { against: 0, verdicts: ['candidate', 'incumbent'], result: 'tie' },
+        }),
+      ],
+      best_index: 0,
+      run: run({ stop_reason: 'completed', finished_at: '2026-01-01T00:01:00Z' }),
+    })
+    render(<ResultStep session={session} {...props} />)
+    const badge = screen.getByTestId('pairwise')
+    expect(badge).toHaveAttribute('data-result', 'tie')
+    expect(badge).toHaveTextContent('Tie vs #0')
+    expect(badge).toHaveTextContent('this one')
+    expect(badge).toHaveTextContent('the best so far')
+    const ticks = screen.getAllByTestId('checklist-ticks')[0]
+    expect(ticks).toHaveTextContent('Is there one fox?')
+    expect(ticks).toHaveTextContent('one fox, centred')
+    expect(ticks.querySelector('[data-answer="yes"]')).not.toBeNull()
+  })
+
+  it('while running: planned slots, the current one labelled, Cancel, no download yet', () => {
     const session = makeSession({
       status: 'running',
-      iterations: [makeIteration(0)],
-      final_prompt_text: 'stale',
-      current_step: { iteration: 1, step: 'generate' },
-      run: {
-        kind: 'optimize',
-        requested_iterations: 3,
-        target_score: 90,
-        started_at: '2026-01-01T00:00:30Z',
-        finished_at: null,
-        stop_reason: null,
-        cancel_requested: false,
-      },
+      iterations: [makeIteration(0, { created_at: '2026-01-01T00:00:00Z' })],
+      current_step: { iteration: 1, round: 1, candidate: 0, step: 'generate' },
+      run: run({ requested_iterations: 3, candidates: 2 }),
     })
     render(
       <ResultStep
         session={session}
-        steps={[{ iteration: 1, step: 'revise', status: 'ok', durationMs: 300 }]}
-        current={{ iteration: 1, step: 'generate' }}
-        onSession={noop}
+        {...props}
+        steps={[{ iteration: 1, round: 1, candidate: 0, step: 'generate', status: 'running' }]}
+        current={{ iteration: 1, round: 1, candidate: 0, step: 'generate' }}
       />,
     )
     const progress = screen.getByTestId('live-progress')
-    expect(progress).toHaveTextContent('Iteration 1 of 3 · Generating the image')
+    expect(progress).toHaveTextContent('Round 1 of 3 · candidate 1 of 2 · Generating the image')
     expect(within(progress).getByRole('button', { name: 'Cancel' })).toBeEnabled()
-    expect(progress.querySelector('[data-step="revise"]')).toHaveAttribute('data-status', 'ok')
-    expect(progress.querySelector('[data-step="judge"]')).toHaveAttribute('data-status', 'pending')
-    expect(screen.queryByTestId('final-prompt')).not.toBeInTheDocument()
+    const slots = progress.querySelectorAll('[data-testid="slots"] > li')
+    expect(slots).toHaveLength(6)
+    expect(slots[0]).toHaveAttribute('data-state', 'current')
+    expect(slots[1]).toHaveAttribute('data-state', 'pending')
+    expect(within(progress).getByRole('progressbar')).toHaveAttribute('aria-valuemax', '6')
     expect(screen.queryByRole('link', { name: /Download session/ })).not.toBeInTheDocument()
-  })
-
-  it('infers finished steps when it joins a run late (no step events yet)', () => {
-    const session = makeSession({
-      status: 'running',
-      iterations: [makeIteration(0)],
-      current_step: { iteration: 1, step: 'judge' },
-      run: {
-        kind: 'optimize',
-        requested_iterations: 2,
-        target_score: 90,
-        started_at: '2026-01-01T00:00:30Z',
-        finished_at: null,
-        stop_reason: null,
-        cancel_requested: false,
-      },
-    })
-    render(
-      <ResultStep session={session} steps={[]} current={{ iteration: 1, step: 'judge' }} onSession={noop} />,
-    )
-    const progress = screen.getByTestId('live-progress')
-    expect(progress.querySelector('[data-step="revise"]')).toHaveAttribute('data-status', 'ok')
-    expect(progress.querySelector('[data-step="generate"]')).toHaveAttribute('data-status', 'ok')
-    expect(progress.querySelector('[data-step="judge"]')).toHaveAttribute('data-status', 'running')
-    expect(screen.getByTestId('timeline').querySelector('[data-pending="1"]')).toHaveTextContent(
-      'Judging the image',
-    )
   })
 })
 
@@ -118,19 +151,9 @@ describe('an image that is not judged yet', () => {
       status: 'running',
       iterations: [makeIteration(0), makeIteration(1, { judge_score: null, judge_notes: '' })],
       current_step: { iteration: 1, step: 'judge' },
-      run: {
-        kind: 'optimize',
-        requested_iterations: 1,
-        target_score: 90,
-        started_at: '2026-01-01T00:00:00Z',
-        finished_at: null,
-        stop_reason: null,
-        cancel_requested: false,
-      },
+      run: run({ requested_iterations: 1, started_at: '2026-01-01T00:00:00Z' }),
     })
-    render(
-      <ResultStep session={session} steps={[]} current={{ iteration: 1, step: 'judge' }} onSession={noop} />,
-    )
+    render(<ResultStep session={session} {...props} current={{ iteration: 1, step: 'judge' }} />)
     const card = screen.getByTestId('timeline').querySelector('[data-index="1"]') as HTMLElement
     expect(card).toHaveTextContent('Judging…')
     expect(within(card).getByRole('img', { name: 'Iteration 1' })).toBeInTheDocument()

@@ -2,14 +2,17 @@ import { useState } from 'react'
 
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
+import { Lightbox } from '@/components/lightbox'
 import { LiveProgress } from '@/components/live-progress'
+import { PulsingLogo } from '@/components/pulsing-logo'
+import type { BranchFn } from '@/features/run/branch-button'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
-import { bestIteration, STOP_REASON_TEXT } from '@/lib/flow'
-import type { LiveStep } from '@/lib/session-events'
-import type { Session, StepName } from '@/lib/types'
+import { bestIteration, firstIteration, stopReasonText } from '@/lib/flow'
+import type { InFlight, LiveStep } from '@/lib/session-events'
+import type { Limits, Session } from '@/lib/types'
 
 import { Compare } from './compare'
-import { FinalPrompt } from './final-prompt'
+import { Hero } from './hero'
 import { KeepImproving } from './keep-improving'
 import { ScoreChart } from './score-chart'
 import { Timeline } from './timeline'
@@ -17,12 +20,13 @@ import { Timeline } from './timeline'
 interface Props {
   session: Session
   steps: LiveStep[]
-  current: { iteration: number; step: StepName } | null
-  maxIterations?: number
+  current: InFlight | null
+  limits: Limits
   onSession: (session: Session) => void
+  onBranch: BranchFn
 }
 
-function Section({ title, children, id }: { title: string; children: React.ReactNode; id?: string }) {
+function Section({ title, children, id }: { title: string; children: React.ReactNode; id: string }) {
   return (
     <Card aria-labelledby={id}>
       <h2 id={id} className="mb-4 text-base font-semibold text-zinc-100">
@@ -33,16 +37,44 @@ function Section({ title, children, id }: { title: string; children: React.React
   )
 }
 
-/** Step 4: live progress while optimizing, then chart, timeline, compare, final prompt and download. */
-export default function ResultStep({ session, steps, current, maxIterations = 10, onSession }: Props) {
+function Recommendations({ session }: { session: Session }) {
+  const status = session.recommendations_status ?? (session.recommendations.length ? 'ready' : 'none')
+  if (session.status === 'running' || status === 'none') return null
+  return (
+    <Section title="What worked" id="recommendations-title">
+      {status === 'pending' ? (
+        <PulsingLogo size="sm" label="Writing recommendations…" />
+      ) : status === 'failed' ? (
+        <p className="text-sm text-zinc-300" data-testid="recommendations-failed">
+          The recommendations could not be written this time; the result above is complete.
+        </p>
+      ) : (
+        <ul className="list-inside list-disc space-y-1 text-sm text-zinc-200" data-testid="recommendations">
+          {session.recommendations.map((r, i) => (
+            <li key={i}>{r}</li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  )
+}
+
+/** Step 4: the answer first (before/after, prompt, download, cost), then how it got there. */
+export default function ResultStep({ session, steps, current, limits, onSession, onBranch }: Props) {
   const [cancelBusy, setCancelBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
+  const [open, setOpen] = useState<number | null>(null)
   const running = session.status === 'running'
   const best = bestIteration(session)
+  const first = firstIteration(session)
   const bestIndex = session.best_index ?? best?.index ?? null
-  const lastIndex = session.iterations.length ? session.iterations[session.iterations.length - 1].index : null
-  const finalPrompt = running ? null : (session.final_prompt_text ?? best?.prompt_text ?? null)
   const failedCount = session.iterations.filter((it) => it.status === 'failed').length
+  const stop = running ? null : stopReasonText(session.run)
+  const plannedRounds =
+    session.run?.kind === 'optimize'
+      ? Math.max(...session.iterations.map((it) => it.round ?? it.index), 0) +
+        (running ? Math.max(0, session.run.requested_iterations - (session.run.rounds_done ?? 0)) : 0)
+      : undefined
 
   const cancel = async () => {
     setCancelBusy(true)
@@ -58,6 +90,18 @@ export default function ResultStep({ session, steps, current, maxIterations = 10
 
   return (
     <div className="space-y-5">
+      {stop && (
+        <p data-testid="stop-reason" className="text-sm text-zinc-200">
+          <span className="font-medium text-white">{stop}</span>
+          {best?.judge_score != null && ` Best: #${best.index} with ${best.judge_score}/100.`}
+          {failedCount > 0 && ` ${failedCount} candidate${failedCount > 1 ? 's' : ''} failed (shown below).`}
+          {session.recommendations_status === 'pending' && (
+            <span className="ml-2 animate-pulse text-violet-300" data-testid="recommendations-pending">
+              Writing recommendations…
+            </span>
+          )}
+        </p>
+      )}
       {running && (
         <LiveProgress
           session={session}
@@ -68,17 +112,10 @@ export default function ResultStep({ session, steps, current, maxIterations = 10
         />
       )}
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
-      {!running && session.run?.stop_reason && (
-        <p data-testid="stop-reason" className="text-sm text-zinc-300">
-          {STOP_REASON_TEXT[session.run.stop_reason] ?? session.run.stop_reason}
-          {best && ` Best: iteration #${best.index} with ${best.judge_score}/100.`}
-          {failedCount > 0 && ` ${failedCount} iteration${failedCount > 1 ? 's' : ''} failed (shown below).`}
-        </p>
-      )}
       {session.status === 'failed' && session.error && (
         <div className="space-y-2">
           <ErrorAlert error={describeError(session.error)} />
-          <p className="text-sm text-zinc-400">
+          <p className="text-sm text-zinc-300">
             Kept: {session.iterations.length} iteration{session.iterations.length === 1 ? '' : 's'}
             {best ? `, best score ${best.judge_score}/100 (#${best.index})` : ''}. You can still download
             them.
@@ -86,61 +123,54 @@ export default function ResultStep({ session, steps, current, maxIterations = 10
         </div>
       )}
 
+      {(best || first) && <Hero session={session} first={first} best={best} onOpen={setOpen} />}
+
       {session.iterations.length > 0 && (
-        <Section title="Score by iteration">
-          <ScoreChart iterations={session.iterations} bestIndex={bestIndex} target={session.target_score} />
+        <Section title="Score by round" id="chart-title">
+          <ScoreChart
+            iterations={session.iterations}
+            bestIndex={bestIndex}
+            target={session.target_score}
+            plannedRounds={plannedRounds}
+          />
         </Section>
       )}
 
-      <Section title="Every image, first to final">
+      <Section title="Every image, round by round" id="timeline-title">
         {session.iterations.length ? (
           <Timeline
             iterations={session.iterations}
             bestIndex={bestIndex}
-            lastIndex={lastIndex}
+            checklist={session.checklist ?? []}
             pending={running ? current : null}
+            onOpen={setOpen}
+            onBranch={onBranch}
           />
         ) : (
-          <p className="text-sm text-zinc-400">No images yet.</p>
+          <p className="text-sm text-zinc-300">No images yet.</p>
         )}
       </Section>
 
       {session.iterations.length > 1 && (
-        <Section title="Compare two iterations">
+        <Section title="Compare two iterations" id="compare-title">
           <Compare key={bestIndex ?? -1} iterations={session.iterations} bestIndex={bestIndex} />
         </Section>
       )}
 
-      {finalPrompt && (
-        <Section title={best ? `Final prompt (from iteration #${best.index})` : 'Final prompt'}>
-          <FinalPrompt text={finalPrompt} />
-        </Section>
-      )}
-
-      {!running && session.recommendations.length > 0 && (
-        <Section title="What worked">
-          <ul className="list-inside list-disc space-y-1 text-sm text-zinc-200" data-testid="recommendations">
-            {session.recommendations.map((r, i) => (
-              <li key={i}>{r}</li>
-            ))}
-          </ul>
-        </Section>
-      )}
+      <Recommendations session={session} />
 
       {!running && session.iterations.some((it) => it.status === 'ok') && (
-        <KeepImproving session={session} maxIterations={maxIterations} onSession={onSession} />
+        <KeepImproving session={session} limits={limits} onSession={onSession} />
       )}
 
-      {!running && (
-        <div className="flex flex-wrap items-center justify-end gap-3">
-          <a
-            href={api.downloadUrl(session.session_id)}
-            download
-            className="inline-flex h-12 items-center gap-2 rounded-lg bg-gradient-to-r from-violet-500 to-fuchsia-500 px-6 font-medium text-white hover:from-violet-400 hover:to-fuchsia-400"
-          >
-            Download session (.zip)
-          </a>
-        </div>
+      {open != null && (
+        <Lightbox
+          iterations={session.iterations}
+          index={open}
+          sessionId={session.session_id}
+          onIndex={setOpen}
+          onClose={() => setOpen(null)}
+        />
       )}
     </div>
   )

@@ -1,47 +1,80 @@
+import { useEffect, useRef, useState } from 'react'
+
 import type { Iteration } from '@/lib/types'
 
 interface Props {
   iterations: Iteration[]
   bestIndex: number | null
   target?: number | null
+  /** The last round the run plans to reach, so the x-axis does not rescale every round. */
+  plannedRounds?: number
 }
 
-const W = 720
 const H = 200
-const PAD = { left: 36, right: 16, top: 14, bottom: 28 }
+const PAD = { left: 32, right: 14, top: 16, bottom: 28 }
 
-/** Judge score per iteration as a small hand-drawn SVG line chart (failed iterations marked ✕). */
-export function ScoreChart({ iterations, bestIndex, target }: Props) {
+/** The width of an element, followed as it changes (the chart is drawn at its real size). */
+function useWidth() {
+  const ref = useRef<HTMLElement>(null)
+  const [width, setWidth] = useState(640)
+  useEffect(() => {
+    const el = ref.current
+    if (!el) return
+    const measure = () => setWidth(Math.max(240, Math.floor(el.clientWidth)))
+    measure()
+    if (typeof ResizeObserver === 'undefined') return
+    const ro = new ResizeObserver(measure)
+    ro.observe(el)
+    return () => ro.disconnect()
+  }, [])
+  return [ref, width] as const
+}
+
+/**
+ * Judge score per round: one dot per candidate, the line through each round's top score, the
+ * incumbent best ringed, failures marked ✕. Drawn at the box's own width, so it fits a phone.
+ */
+export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Props) {
+  const [ref, W] = useWidth()
   if (iterations.length === 0) return null
-  const indices = iterations.map((it) => it.index)
-  const minI = Math.min(...indices)
-  const maxI = Math.max(...indices)
-  const span = Math.max(1, maxI - minI)
-  const x = (i: number) => PAD.left + ((i - minI) / span) * (W - PAD.left - PAD.right)
+  const roundOf = (it: Iteration) => it.round ?? it.index
+  const maxRound = Math.max(plannedRounds ?? 0, ...iterations.map(roundOf), 1)
+  const perRound = new Map<number, Iteration[]>()
+  for (const it of iterations) perRound.set(roundOf(it), [...(perRound.get(roundOf(it)) ?? []), it])
+  const x = (it: Iteration) => {
+    const siblings = perRound.get(roundOf(it)) ?? [it]
+    const offset = siblings.length > 1 ? (siblings.indexOf(it) - (siblings.length - 1) / 2) * 8 : 0
+    return PAD.left + (roundOf(it) / maxRound) * (W - PAD.left - PAD.right) + offset
+  }
+  const xr = (r: number) => PAD.left + (r / maxRound) * (W - PAD.left - PAD.right)
   const y = (score: number) => PAD.top + (1 - score / 100) * (H - PAD.top - PAD.bottom)
   const scored = iterations.filter((it) => it.status === 'ok' && it.judge_score != null)
-  const line = scored.map((it) => `${x(it.index).toFixed(1)},${y(it.judge_score!).toFixed(1)}`).join(' ')
+  const tops = [...perRound.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([r, its]) => {
+      const s = its.filter((it) => it.status === 'ok' && it.judge_score != null).map((it) => it.judge_score!)
+      return s.length ? `${xr(r).toFixed(1)},${y(Math.max(...s)).toFixed(1)}` : null
+    })
+    .filter(Boolean)
+    .join(' ')
   const summary = scored.map((it) => `#${it.index}: ${it.judge_score}`).join(', ')
+  const tick = Math.max(1, Math.ceil(maxRound / Math.floor((W - PAD.left) / 40)))
 
   return (
-    <figure className="w-full max-w-3xl overflow-x-auto">
+    <figure ref={ref} className="w-full">
       <svg
+        width={W}
+        height={H}
         viewBox={`0 0 ${W} ${H}`}
         role="img"
-        aria-label={`Score by iteration. ${summary || 'No scores yet.'}`}
-        className="h-auto w-full min-w-[520px]"
+        aria-label={`Score by round. ${summary || 'No scores yet.'}`}
+        className="block h-auto max-w-full"
         data-testid="score-chart"
       >
-        <defs>
-          <linearGradient id="score-line" x1="0" x2="1" y1="0" y2="0">
-            <stop offset="0%" stopColor="#a78bfa" />
-            <stop offset="100%" stopColor="#fbbf24" />
-          </linearGradient>
-        </defs>
         {[0, 25, 50, 75, 100].map((v) => (
           <g key={v}>
             <line x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} stroke="#27272a" strokeWidth={1} />
-            <text x={PAD.left - 8} y={y(v) + 4} textAnchor="end" fontSize={11} fill="#71717a">
+            <text x={PAD.left - 6} y={y(v) + 4} textAnchor="end" fontSize={11} fill="#a1a1aa">
               {v}
             </text>
           </g>
@@ -56,54 +89,28 @@ export function ScoreChart({ iterations, bestIndex, target }: Props) {
               stroke="#34d399"
               strokeDasharray="4 4"
               strokeWidth={1}
-              opacity={0.6}
+              opacity={0.7}
             />
-            <text
-              x={W - PAD.right}
-              y={y(target) - 4}
-              textAnchor="end"
-              fontSize={10}
-              fill="#34d399"
-              opacity={0.8}
-            >
+            <text x={W - PAD.right} y={y(target) - 4} textAnchor="end" fontSize={11} fill="#6ee7b7">
               target {target}
             </text>
           </g>
         )}
-        {scored.length > 1 && (
-          <polyline
-            points={line}
-            fill="none"
-            stroke="url(#score-line)"
-            strokeWidth={2.5}
-            strokeLinejoin="round"
-          />
+        {Array.from({ length: maxRound + 1 }, (_, r) => r)
+          .filter((r) => r % tick === 0)
+          .map((r) => (
+            <text key={`r-${r}`} x={xr(r)} y={H - 8} textAnchor="middle" fontSize={11} fill="#d4d4d8">
+              {r === 0 ? 'first' : `R${r}`}
+            </text>
+          ))}
+        {tops.includes(' ') && (
+          <polyline points={tops} fill="none" stroke="#a78bfa" strokeWidth={2.5} strokeLinejoin="round" />
         )}
-        {iterations.map((it) => (
-          <text
-            key={`label-${it.index}`}
-            x={x(it.index)}
-            y={H - 8}
-            textAnchor="middle"
-            fontSize={11}
-            fill="#a1a1aa"
-          >
-            #{it.index}
-          </text>
-        ))}
         {iterations.map((it) => {
-          // An image not judged yet (score pending) has no point; only failures get a mark.
           if (it.status === 'ok' && it.judge_score == null) return null
           if (it.status !== 'ok' || it.judge_score == null) {
             return (
-              <text
-                key={it.index}
-                x={x(it.index)}
-                y={y(0) - 4}
-                textAnchor="middle"
-                fontSize={14}
-                fill="#fb7185"
-              >
+              <text key={it.index} x={x(it)} y={y(0) - 4} textAnchor="middle" fontSize={14} fill="#fb7185">
                 ✕<title>{`Iteration ${it.index} failed`}</title>
               </text>
             )
@@ -113,7 +120,7 @@ export function ScoreChart({ iterations, bestIndex, target }: Props) {
             <g key={it.index}>
               {best && (
                 <circle
-                  cx={x(it.index)}
+                  cx={x(it)}
                   cy={y(it.judge_score)}
                   r={10}
                   fill="none"
@@ -122,20 +129,18 @@ export function ScoreChart({ iterations, bestIndex, target }: Props) {
                 />
               )}
               <circle
-                cx={x(it.index)}
+                cx={x(it)}
                 cy={y(it.judge_score)}
                 r={best ? 5.5 : 4}
                 fill={best ? '#fbbf24' : '#c4b5fd'}
-              />
-              <text
-                x={x(it.index)}
-                y={y(it.judge_score) - 12}
-                textAnchor="middle"
-                fontSize={11}
-                fill="#e4e4e7"
               >
-                {it.judge_score}
-              </text>
+                <title>{`#${it.index}: ${it.judge_score}`}</title>
+              </circle>
+              {(best || (perRound.get(roundOf(it))?.length ?? 1) === 1) && (
+                <text x={x(it)} y={y(it.judge_score) - 12} textAnchor="middle" fontSize={11} fill="#e4e4e7">
+                  {it.judge_score}
+                </text>
+              )}
             </g>
           )
         })}

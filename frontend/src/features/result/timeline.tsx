@@ -1,99 +1,198 @@
-import star from '../../../../assets/star.png'
+import star from '../../../../assets/star_80.png'
+import { ChecklistTicks } from '@/components/checklist-ticks'
 import { ErrorAlert } from '@/components/error-alert'
-import { IterationImage } from '@/components/iteration-image'
 import { JudgeNotes } from '@/components/judge-notes'
+import { PairwiseBadge } from '@/components/pairwise-badge'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { ScoreBadge } from '@/components/status-badge'
+import { BranchButton, type BranchFn } from '@/features/run/branch-button'
 import { describeError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { blockLabel } from '@/lib/flex'
-import { STEP_LABELS } from '@/lib/flow'
-import type { Iteration, StepName } from '@/lib/types'
+import { byRound, percent, STEP_LABELS } from '@/lib/flow'
+import type { InFlight } from '@/lib/session-events'
+import type { ChecklistItem, Iteration } from '@/lib/types'
 
 interface Props {
   iterations: Iteration[]
   bestIndex: number | null
-  lastIndex: number | null
+  checklist: ChecklistItem[]
   /** The iteration being made right now, shown as a placeholder until its image arrives. */
-  pending?: { iteration: number; step: StepName } | null
+  pending?: InFlight | null
+  onOpen: (index: number) => void
+  onBranch: BranchFn
 }
 
-/** Every iteration first -> final: image, score, what changed, the judge's notes, failures too. */
-export function Timeline({ iterations, bestIndex, lastIndex, pending }: Props) {
+function Card({
+  it,
+  best,
+  checklist,
+  onOpen,
+  onBranch,
+}: {
+  it: Iteration
+  best: boolean
+  checklist: ChecklistItem[]
+  onOpen: () => void
+  onBranch: BranchFn
+}) {
+  return (
+    <li
+      data-index={it.index}
+      data-best={best}
+      data-status={it.status}
+      className={cn(
+        'relative min-w-0 space-y-3 rounded-xl border bg-zinc-950/60 p-3',
+        best ? 'border-amber-400/70 shadow-lg shadow-amber-500/10' : 'border-zinc-800',
+        it.status === 'failed' && 'border-rose-900',
+      )}
+    >
+      {best && (
+        <img
+          src={star}
+          alt=""
+          width={40}
+          height={40}
+          className="pointer-events-none absolute -top-4 -right-3 size-10"
+        />
+      )}
+      <div className="flex items-center justify-between gap-2 text-sm">
+        <span className="font-medium text-zinc-100">
+          {it.index === 0 ? 'First image' : `#${it.index}`}
+          {it.strategy && <span className="ml-2 text-xs font-normal text-zinc-400">{it.strategy}</span>}
+        </span>
+        <div className="flex items-center gap-2">
+          {best && (
+            <span className="rounded-full bg-amber-500/20 px-2 py-0.5 text-xs font-medium text-amber-200">
+              Best
+            </span>
+          )}
+          <ScoreBadge score={it.judge_score} />
+        </div>
+      </div>
+      {it.image_url ? (
+        <button
+          type="button"
+          onClick={onOpen}
+          aria-label={`Open iteration ${it.index} full size`}
+          className="block w-full cursor-zoom-in overflow-hidden rounded-lg border border-zinc-800 focus-visible:outline-2 focus-visible:outline-violet-400"
+        >
+          <img
+            src={it.thumbnail_url ?? it.image_url}
+            alt={`Iteration ${it.index}`}
+            loading="lazy"
+            className="h-auto max-h-80 w-full bg-zinc-950 object-contain"
+          />
+        </button>
+      ) : (
+        <div className="flex aspect-video items-center justify-center rounded-lg border border-dashed border-zinc-700 p-3 text-center text-sm text-zinc-400">
+          {it.status === 'failed' ? 'No image: this candidate failed' : 'No image yet'}
+        </div>
+      )}
+      {it.checklist_pass != null && (
+        <p className="text-xs text-zinc-300">Checklist {percent(it.checklist_pass)} passed</p>
+      )}
+      {it.pairwise && <PairwiseBadge pairwise={it.pairwise} />}
+      {it.status === 'failed' && it.error && <ErrorAlert error={describeError(it.error)} />}
+      {it.prompt_diff && <p className="text-xs text-zinc-300">{it.prompt_diff}</p>}
+      {it.changed_blocks.length > 0 && (
+        <div className="flex flex-wrap gap-1">
+          {it.changed_blocks.map((b) => (
+            <span key={b} className="rounded bg-zinc-800 px-1.5 py-0.5 text-[11px] text-zinc-200">
+              {blockLabel(b)}
+            </span>
+          ))}
+        </div>
+      )}
+      {it.status === 'ok' && it.judge_score == null && (
+        <p className="animate-pulse text-xs text-violet-300">Judging…</p>
+      )}
+      {it.status === 'ok' && it.judge_score != null && (
+        <details className="text-sm">
+          <summary className="flex min-h-11 cursor-pointer items-center text-zinc-300 hover:text-white sm:min-h-8">
+            Judge notes and checklist
+          </summary>
+          <div className="mt-2 space-y-3">
+            <JudgeNotes iteration={it} />
+            <ChecklistTicks iteration={it} checklist={checklist} />
+          </div>
+        </details>
+      )}
+      {(it.rendered_prompt || it.revised_prompt) && (
+        <details className="text-sm" data-testid="prompt-sent">
+          <summary className="flex min-h-11 cursor-pointer items-center text-zinc-300 hover:text-white sm:min-h-8">
+            Prompt sent
+          </summary>
+          <div className="mt-2 space-y-2">
+            {it.rendered_prompt && (
+              <pre className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200">
+                {it.rendered_prompt}
+              </pre>
+            )}
+            {it.rendered_negative && (
+              <p className="text-xs text-zinc-300">Negative prompt: {it.rendered_negative}</p>
+            )}
+            {it.revised_prompt && (
+              <div>
+                <p className="text-xs text-zinc-400">The provider rewrote it as:</p>
+                <pre className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200">
+                  {it.revised_prompt}
+                </pre>
+              </div>
+            )}
+          </div>
+        </details>
+      )}
+      <div className="flex flex-wrap gap-2">
+        <BranchButton promptText={it.prompt_text} onBranch={onBranch} variant="ghost" />
+      </div>
+    </li>
+  )
+}
+
+/** Every image, grouped by round: the candidates of a round side by side, the compared one marked. */
+export function Timeline({ iterations, bestIndex, checklist, pending, onOpen, onBranch }: Props) {
+  const groups = byRound(iterations)
   const showPending =
     pending && pending.step !== 'recommend' && !iterations.some((it) => it.index === pending.iteration)
   return (
-    <ol className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" data-testid="timeline">
-      {iterations.map((it) => {
-        const best = it.index === bestIndex
-        return (
-          <li
-            key={it.index}
-            data-index={it.index}
-            data-best={best}
-            data-status={it.status}
-            className={cn(
-              'relative space-y-3 rounded-xl border bg-zinc-950/60 p-3',
-              best ? 'border-amber-400/70 shadow-lg shadow-amber-500/10' : 'border-zinc-800',
-              it.status === 'failed' && 'border-rose-900',
-            )}
-          >
-            {best && (
-              <img src={star} alt="" className="pointer-events-none absolute -top-4 -right-3 size-10" />
-            )}
-            <div className="flex items-center justify-between gap-2 text-sm">
-              <span className="font-medium text-zinc-100">
-                {it.index === 0 ? 'First image' : `Iteration ${it.index}`}
-                {it.index === lastIndex && it.index !== 0 && (
-                  <span className="ml-1 text-zinc-500">(final)</span>
-                )}
-              </span>
-              <div className="flex items-center gap-2">
-                {best && (
-                  <span className="rounded-full bg-amber-500/20 px-2 py-0.5 text-xs font-medium text-amber-200">
-                    Best
-                  </span>
-                )}
-                <ScoreBadge score={it.judge_score} />
-              </div>
-            </div>
-            <IterationImage iteration={it} />
-            {it.status === 'failed' && it.error && <ErrorAlert error={describeError(it.error)} />}
-            {it.prompt_diff && <p className="text-xs text-zinc-400">{it.prompt_diff}</p>}
-            {it.based_on != null && <p className="text-xs text-zinc-500">Revised from #{it.based_on}</p>}
-            {it.changed_blocks.length > 0 && (
-              <div className="flex flex-wrap gap-1">
-                {it.changed_blocks.map((b) => (
-                  <span key={b} className="rounded bg-zinc-800 px-1.5 py-0.5 text-[11px] text-zinc-300">
-                    {blockLabel(b)}
-                  </span>
-                ))}
-              </div>
-            )}
-            {it.status === 'ok' && it.judge_score == null && (
-              <p className="animate-pulse text-xs text-violet-300">Judging…</p>
-            )}
-            {it.status === 'ok' && it.judge_score != null && (
-              <details className="text-sm">
-                <summary className="cursor-pointer text-zinc-400 hover:text-zinc-200">Judge notes</summary>
-                <div className="mt-2">
-                  <JudgeNotes iteration={it} />
-                </div>
-              </details>
-            )}
-          </li>
-        )
-      })}
-      {showPending && (
-        <li
-          data-pending={pending.iteration}
-          className="flex min-h-64 flex-col items-center justify-center gap-3 rounded-xl border border-dashed border-violet-800/70 p-3"
+    <div className="space-y-6" data-testid="timeline">
+      {groups.map((g) => (
+        <section
+          key={g.round}
+          data-round={g.round}
+          aria-label={g.round === 0 ? 'First image' : `Round ${g.round}`}
         >
-          <span className="text-sm text-zinc-300">Iteration {pending.iteration}</span>
-          <PulsingLogo size="lg" />
-          <span className="text-xs text-zinc-400">{STEP_LABELS[pending.step]}…</span>
-        </li>
+          <h3 className="mb-2 text-sm font-medium text-zinc-200">
+            {g.round === 0 ? 'First image' : `Round ${g.round}`}
+            {g.items.length > 1 && (
+              <span className="ml-2 font-normal text-zinc-400">{g.items.length} candidates</span>
+            )}
+          </h3>
+          <ol className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+            {g.items.map((it) => (
+              <Card
+                key={it.index}
+                it={it}
+                best={it.index === bestIndex}
+                checklist={checklist}
+                onOpen={() => onOpen(it.index)}
+                onBranch={onBranch}
+              />
+            ))}
+          </ol>
+        </section>
+      ))}
+      {showPending && (
+        <div
+          data-pending={pending.iteration}
+          className="flex min-h-40 flex-col items-center justify-center gap-3 rounded-xl border border-dashed border-violet-800/70 p-3"
+        >
+          <span className="text-sm text-zinc-300">#{pending.iteration}</span>
+          <PulsingLogo size="md" />
+          <span className="text-xs text-zinc-300">{STEP_LABELS[pending.step]}…</span>
+        </div>
       )}
-    </ol>
+    </div>
   )
 }

@@ -1,62 +1,68 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
-import { CharCount, FieldLabel, IterationsSlider, TextArea } from '@/components/field'
+import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { IterationImage } from '@/components/iteration-image'
 import { JudgeNotes } from '@/components/judge-notes'
 import { LiveProgress } from '@/components/live-progress'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { ScoreBadge } from '@/components/status-badge'
+import { ChecklistTicks } from '@/components/checklist-ticks'
+import { BranchButton, type BranchFn } from '@/features/run/branch-button'
+import { ChecklistEditor } from '@/features/run/checklist-editor'
+import { RunOptions } from '@/features/run/run-options'
+import { choiceProblem, initialChoice, optimizeBody, type RunChoice } from '@/lib/run-choice'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
-import { latestIteration } from '@/lib/flow'
-import type { LiveStep } from '@/lib/session-events'
-import type { Limits, Session, StepName } from '@/lib/types'
+import { clearDraft, draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
+import { firstIteration, hasOptimized, latestIteration } from '@/lib/flow'
+import type { InFlight, LiveStep } from '@/lib/session-events'
+import type { Limits, Session } from '@/lib/types'
 
 interface Props {
   session: Session
   steps: LiveStep[]
-  current: { iteration: number; step: StepName } | null
+  current: InFlight | null
   limits: Limits
   onSession: (session: Session) => void
   onBackToPrompt: () => void
+  onShowResult: () => void
+  onBranch: BranchFn
 }
 
-/** Step 3: the first image large with its score and notes; accept it or ask for improvements. */
-export default function ReviewStep({ session, steps, current, limits, onSession, onBackToPrompt }: Props) {
-  const [feedback, setFeedback] = useState(session.user_feedback ?? '')
-  const [iterations, setIterations] = useState(
-    Math.min(limits.max_iterations, Math.max(1, session.iterations_count || limits.max_iterations_default)),
-  )
-  const [busy, setBusy] = useState<'accept' | 'improve' | null>(null)
-  const [error, setError] = useState<ReadableError | null>(null)
+/** Step 3: the first image large with its score, notes and checklist; accept it or ask for improvements. */
+export default function ReviewStep(props: Props) {
+  const { session, steps, current, onBackToPrompt } = props
   const running = session.status === 'running'
-  const it = latestIteration(session)
-  const usable = !!it && it.status === 'ok'
-
-  const act = async (kind: 'accept' | 'improve') => {
-    if (busy || running || !usable) return
-    setBusy(kind)
-    setError(null)
-    try {
-      const saved = await api.feedback(session.session_id, feedback, kind === 'accept')
-      onSession(saved)
-      if (kind === 'improve') onSession(await api.optimize(session.session_id, iterations))
-    } catch (e) {
-      setError(describeError(e))
-    } finally {
-      setBusy(null)
-    }
-  }
-  useSubmitHotkey(!busy && !running && usable ? () => void act('improve') : null)
+  const optimized = hasOptimized(session) && !(running && session.run?.kind === 'generate')
+  const it = optimized ? firstIteration(session) : latestIteration(session)
 
   return (
     <div className="space-y-5">
-      {running && <LiveProgress session={session} steps={steps} current={current} />}
+      {running && session.run?.kind === 'generate' && (
+        <LiveProgress session={session} steps={steps} current={current} />
+      )}
       {session.status === 'failed' && session.error && !it && (
         <ErrorAlert error={describeError(session.error)} />
+      )}
+      {optimized && (
+        <Card
+          className="flex flex-wrap items-center justify-between gap-3 border-amber-700/40"
+          data-testid="read-only-note"
+        >
+          <p className="text-sm text-amber-100">
+            Read-only: this session has been optimized, so its first image and prompt are history now. To try
+            another direction, start a new prompt from this one.
+          </p>
+          <div className="flex flex-wrap gap-2">
+            {it && <BranchButton promptText={it.prompt_text} onBranch={props.onBranch} variant="primary" />}
+            <Button size="sm" onClick={props.onShowResult}>
+              See the result
+            </Button>
+          </div>
+        </Card>
       )}
       {it ? (
         <Card className="grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
@@ -74,7 +80,10 @@ export default function ReviewStep({ session, steps, current, limits, onSession,
             ) : it.judge_score == null && running ? (
               <p className="animate-pulse text-sm text-violet-300">The judge is looking at it…</p>
             ) : (
-              <JudgeNotes iteration={it} />
+              <>
+                <JudgeNotes iteration={it} />
+                <ChecklistTicks iteration={it} checklist={session.checklist ?? []} />
+              </>
             )}
           </div>
         </Card>
@@ -85,47 +94,111 @@ export default function ReviewStep({ session, steps, current, limits, onSession,
           </Card>
         )
       )}
-
-      {usable && !running && (
-        <Card className="space-y-4">
-          <div>
-            <FieldLabel
-              htmlFor="feedback"
-              hint={<CharCount value={feedback} max={limits.max_feedback_chars} />}
-            >
-              What should change? (optional)
-            </FieldLabel>
-            <TextArea
-              id="feedback"
-              rows={3}
-              value={feedback}
-              onChange={(e) => setFeedback(e.target.value)}
-              placeholder="e.g. warmer light, the fox should face the camera, less clutter in the background"
-            />
-          </div>
-          <IterationsSlider
-            id="review-iterations"
-            label="Iterations to run"
-            max={limits.max_iterations}
-            value={iterations}
-            onChange={setIterations}
-          />
-          <ErrorAlert error={error} onDismiss={() => setError(null)} />
-          <div className="flex flex-wrap items-center justify-end gap-3">
-            {busy && <PulsingLogo size="sm" label={busy === 'accept' ? 'Wrapping up…' : 'Starting…'} />}
-            <Button variant="ghost" onClick={onBackToPrompt} disabled={!!busy}>
-              Edit prompt
-            </Button>
-            <Button onClick={() => void act('accept')} disabled={!!busy}>
-              Accept
-            </Button>
-            <span className="hidden text-xs text-zinc-500 sm:inline">Ctrl/⌘ + Enter</span>
-            <Button variant="primary" size="lg" onClick={() => void act('improve')} disabled={!!busy}>
-              Improve
-            </Button>
-          </div>
-        </Card>
-      )}
+      {!optimized && it?.status === 'ok' && !running && <ImproveForm {...props} />}
     </div>
+  )
+}
+
+function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
+  const feedbackKey = draftKeys.feedback(session.session_id)
+  const [feedback, setFeedback] = useState(
+    () => loadDraft<string>(feedbackKey) ?? session.user_feedback ?? '',
+  )
+  const [choice, setChoice] = useState<RunChoice>(() => initialChoice(session, limits))
+  const [checklistDirty, setChecklistDirty] = useState(false)
+  const [busy, setBusy] = useState<'accept' | 'improve' | null>(null)
+  const [error, setError] = useState<ReadableError | null>(null)
+  useEffect(() => {
+    if (feedback !== (session.user_feedback ?? '')) saveDraft(feedbackKey, feedback)
+    else clearDraft(feedbackKey)
+  }, [feedback, feedbackKey, session.user_feedback])
+
+  const tooLong = feedback.length > limits.max_feedback_chars
+  const blocked = tooLong
+    ? `The feedback is ${feedback.length - limits.max_feedback_chars} characters too long.`
+    : checklistDirty
+      ? 'Save or revert the checklist changes first.'
+      : choiceProblem(choice, limits)
+
+  const act = async (kind: 'accept' | 'improve') => {
+    if (busy || (blocked && kind === 'improve') || tooLong) return
+    setBusy(kind)
+    setError(null)
+    try {
+      const saved = await api.feedback(session.session_id, feedback, kind === 'accept')
+      onSession(saved)
+      clearDraft(feedbackKey)
+      if (kind === 'improve') onSession(await api.optimize(session.session_id, optimizeBody(choice)))
+    } catch (e) {
+      setError(describeError(e))
+    } finally {
+      setBusy(null)
+    }
+  }
+  useSubmitHotkey(!busy && !blocked ? () => void act('improve') : null)
+
+  return (
+    <>
+      <Card>
+        <ChecklistEditor
+          session={session}
+          maxItems={limits.max_checklist_items ?? 16}
+          onSession={onSession}
+          onDirtyChange={setChecklistDirty}
+        />
+      </Card>
+      <Card className="space-y-5">
+        <div>
+          <FieldLabel
+            htmlFor="feedback"
+            hint={<CharCount value={feedback} max={limits.max_feedback_chars} />}
+          >
+            What should change? (optional)
+          </FieldLabel>
+          <TextArea
+            id="feedback"
+            rows={3}
+            value={feedback}
+            aria-invalid={tooLong}
+            onChange={(e) => setFeedback(e.target.value)}
+            placeholder="e.g. warmer light, the fox should face the camera, less clutter in the background"
+          />
+          {feedback.trim() !== (session.user_feedback ?? '').trim() && feedback.trim() && (
+            <p className="mt-1 text-xs text-zinc-400">New feedback rewrites the checklist before the run.</p>
+          )}
+        </div>
+        <RunOptions
+          session={session}
+          limits={limits}
+          choice={choice}
+          onChange={setChoice}
+          idPrefix="review"
+        />
+        <ErrorAlert error={error} onDismiss={() => setError(null)} />
+        <div className="flex flex-wrap items-center justify-end gap-3">
+          {blocked && (
+            <p className="mr-auto text-sm text-rose-300" data-testid="blocked-reason">
+              {blocked}
+            </p>
+          )}
+          {busy && <PulsingLogo size="sm" label={busy === 'accept' ? 'Wrapping up…' : 'Starting…'} />}
+          <Button variant="ghost" onClick={onBackToPrompt} disabled={!!busy}>
+            Edit prompt
+          </Button>
+          <Button onClick={() => void act('accept')} disabled={!!busy || tooLong}>
+            Accept
+          </Button>
+          <span className="hidden text-xs text-zinc-400 sm:inline">Ctrl/⌘ + Enter</span>
+          <Button
+            variant="primary"
+            size="lg"
+            onClick={() => void act('improve')}
+            disabled={!!busy || !!blocked}
+          >
+            Improve
+          </Button>
+        </div>
+      </Card>
+    </>
   )
 }

@@ -1,0 +1,36 @@
+import { useState } from 'react'
+
+import { Button, type ButtonProps } from '@/components/button'
+import { ErrorAlert } from '@/components/error-alert'
+import { describeError, type ReadableError } from '@/lib/api-client'
+
+export type BranchFn = (promptText: string) => Promise<void>
+
+/** "Use this prompt": opens a new editable prompt step (same goal and settings) from this prompt. */
+export function BranchButton({
+  promptText,
+  onBranch,
+  label = 'Use this prompt',
+  ...props
+}: { promptText: string; onBranch: BranchFn; label?: string } & ButtonProps) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<ReadableError | null>(null)
+  const go = async () => {
+    setBusy(true)
+    setError(null)
+    try {
+      await onBranch(promptText)
+    } catch (e) {
+      setError(describeError(e))
+      setBusy(false)
+    }
+  }
+  return (
+    <>
+      <Button size="sm" {...props} disabled={busy || props.disabled} onClick={() => void go()}>
+        {busy ? 'Opening…' : label}
+      </Button>
+      {error && <ErrorAlert error={error} onDismiss={() => setError(null)} />}
+    </>
+  )
+}

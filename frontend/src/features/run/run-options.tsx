@@ -1,0 +1,123 @@
+import { useEffect, useState } from 'react'
+
+import { FieldLabel, IterationsSlider } from '@/components/field'
+import { RadioGroup } from '@/components/radio-group'
+import { api, describeError } from '@/lib/api-client'
+import { formatUsd } from '@/lib/flow'
+import { choiceProblem, optimizeBody, type RunChoice } from '@/lib/run-choice'
+import type { Estimate, Limits, Session } from '@/lib/types'
+
+/** Debounced estimate of a run's cost; refreshed whenever the choice changes. */
+function useEstimate(session: Session, choice: RunChoice, valid: boolean) {
+  const [state, setState] = useState<{ key: string; estimate?: Estimate; error?: string } | null>(null)
+  const key = JSON.stringify([session.session_id, session.checklist_version, choice])
+  useEffect(() => {
+    if (!valid) return
+    const ctl = new AbortController()
+    const timer = setTimeout(() => {
+      api.estimate(session.session_id, optimizeBody(choice), ctl.signal).then(
+        (estimate) => setState({ key, estimate }),
+        (e: unknown) => !ctl.signal.aborted && setState({ key, error: describeError(e).message }),
+      )
+    }, 250)
+    return () => {
+      clearTimeout(timer)
+      ctl.abort()
+    }
+    // key covers the session id, the checklist version and the choice.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, valid])
+  return state && state.key === key ? state : null
+}
+
+/** Rounds, candidates per round and an optional budget, with the cost estimate beside them. */
+export function RunOptions({
+  session,
+  limits,
+  choice,
+  onChange,
+  idPrefix,
+}: {
+  session: Session
+  limits: Limits
+  choice: RunChoice
+  onChange: (c: RunChoice) => void
+  idPrefix: string
+}) {
+  const problem = choiceProblem(choice, limits)
+  const estimate = useEstimate(session, choice, problem === null)
+  const maxK = limits.max_candidates ?? 4
+  const images = choice.rounds * choice.candidates
+  return (
+    <div className="grid gap-5 md:grid-cols-2" data-testid="run-options">
+      <div className="space-y-4">
+        <IterationsSlider
+          id={`${idPrefix}-rounds`}
+          label="Rounds"
+          max={limits.max_iterations}
+          value={choice.rounds}
+          onChange={(rounds) => onChange({ ...choice, rounds })}
+        />
+        <div>
+          <FieldLabel hint="best of K per round">Candidates per round</FieldLabel>
+          <RadioGroup
+            label="Candidates per round"
+            value={choice.candidates}
+            options={Array.from({ length: maxK }, (_, i) => ({ value: i + 1, label: String(i + 1) }))}
+            onChange={(candidates) => onChange({ ...choice, candidates })}
+          />
+        </div>
+        <div>
+          <FieldLabel htmlFor={`${idPrefix}-budget`} hint="optional, US dollars">
+            Budget
+          </FieldLabel>
+          <input
+            id={`${idPrefix}-budget`}
+            inputMode="decimal"
+            placeholder="no limit"
+            value={choice.budget}
+            onChange={(e) => onChange({ ...choice, budget: e.target.value })}
+            className="h-11 w-32 rounded-lg border border-zinc-700 bg-zinc-950/80 px-3 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-400 focus:outline-none sm:h-9"
+          />
+        </div>
+      </div>
+      <div
+        className="space-y-1 self-start rounded-xl border border-zinc-800 bg-zinc-950/60 p-3 text-sm"
+        data-testid="estimate"
+        aria-live="polite"
+      >
+        <p className="text-xs font-semibold tracking-wide text-zinc-400 uppercase">Estimated cost</p>
+        {problem ? (
+          <p className="text-rose-300">{problem}</p>
+        ) : !estimate ? (
+          <p className="text-zinc-400">Estimating…</p>
+        ) : estimate.error ? (
+          <p className="text-rose-300">No estimate: {estimate.error}</p>
+        ) : estimate.estimate && session.demo && estimate.estimate.usd === 0 ? (
+          <p className="text-zinc-100">
+            <span className="text-lg font-semibold">$0</span> — demo mode: the offline provider and text model
+            cost nothing.
+          </p>
+        ) : (
+          estimate.estimate && (
+            <p className="text-zinc-100">
+              <span className="text-lg font-semibold">≈ {formatUsd(estimate.estimate.usd)}</span>{' '}
+              <span className="text-zinc-400">
+                ({formatUsd(estimate.estimate.low)} if it stops after one round, up to{' '}
+                {formatUsd(estimate.estimate.high)})
+              </span>
+            </p>
+          )
+        )}
+        <p className="text-zinc-400">
+          Up to {choice.rounds} round{choice.rounds === 1 ? '' : 's'} × {choice.candidates} candidate
+          {choice.candidates === 1 ? '' : 's'} = {images} image{images === 1 ? '' : 's'}
+          {estimate?.estimate && `, ${estimate.estimate.llm_calls} text-model calls`}. It may stop earlier:
+          target score {session.target_score}, or {limits.plateau_rounds_default ?? 2} rounds without
+          improvement
+          {choice.budget.trim() && !problem ? `, or the budget of ${formatUsd(Number(choice.budget))}` : ''}.
+        </p>
+      </div>
+    </div>
+  )
+}

@@ -1,0 +1,40 @@
+// What a person picks before an optimize run, its limits (mirroring the server's) and the request body.
+import type { Limits, OptimizeBody, Session } from './types'
+
+export interface RunChoice {
+  rounds: number
+  candidates: number
+  /** The budget field as typed ('' = no budget). */
+  budget: string
+}
+
+export function initialChoice(session: Session, limits: Limits): RunChoice {
+  return {
+    rounds: Math.min(
+      limits.max_iterations,
+      Math.max(1, session.iterations_count || limits.max_iterations_default),
+    ),
+    candidates: Math.min(limits.max_candidates ?? 4, Math.max(1, limits.candidates_default ?? 1)),
+    budget: '',
+  }
+}
+
+/** Why the choice cannot be run, or null. Mirrors the server's limits. */
+export function choiceProblem(choice: RunChoice, limits: Limits): string | null {
+  if (choice.rounds < 1 || choice.rounds > limits.max_iterations)
+    return `Rounds: 1 to ${limits.max_iterations}.`
+  const maxK = limits.max_candidates ?? 4
+  if (choice.candidates < 1 || choice.candidates > maxK) return `Candidates: 1 to ${maxK}.`
+  if (choice.budget.trim() !== '') {
+    const usd = Number(choice.budget)
+    if (!Number.isFinite(usd) || usd <= 0)
+      return 'Budget: a positive amount in US dollars, or empty for none.'
+  }
+  return null
+}
+
+export function optimizeBody(choice: RunChoice): OptimizeBody {
+  const body: OptimizeBody = { iterations_count: choice.rounds, candidates: choice.candidates }
+  if (choice.budget.trim() !== '') body.budget_usd = Number(choice.budget)
+  return body
+}
