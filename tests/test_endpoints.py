@@ -6,8 +6,12 @@ import io
 import json
 import zipfile
 
+from pathlib import Path
+
 import pytest
 from flask.testing import FlaskClient
+
+from app import endpoints
 
 from tests.conftest import start_session
 
@@ -263,11 +267,28 @@ def test_download_is_a_zip_of_everything(client: FlaskClient) -> None:
     assert {"prompts/iter_0.txt", "prompts/iter_1.txt", "prompts/iter_2.txt"} <= names
     stored = json.loads(archive.read("session.json"))
     assert stored["session_id"] == sid
-    assert archive.read("final_prompt.txt").decode() == stored["final_prompt_text"]
+    # final_prompt.txt is what the provider received; the FLEX source is beside it.
+    assert archive.read("final_prompt.txt").decode() == stored["final_prompt_rendered"]
+    assert "FLEX_BEGIN" not in stored["final_prompt_rendered"]
+    assert archive.read("final_prompt_flex.txt").decode() == stored["final_prompt_text"]
+    best = stored["iterations"][stored["best_index"]]
+    sent = archive.read(f"prompts/iter_{best['index']}.sent.txt").decode()
+    assert sent == best["rendered_prompt"] == stored["final_prompt_rendered"]
 
 
-def test_index_serves_the_app_or_build_hint(client: FlaskClient) -> None:
-    response = client.get("/")
-    assert response.status_code == 200
-    assert b"SFUMATO" in response.data
-    assert_error(client.get("/assets/../main.py"), 404, "not_found")
+def test_favicon_set_is_served_from_the_build(
+    client: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    names = ("favicon.ico", "favicon-32.png", "apple-touch-icon.png", "icon-192.png")
+    for name in names:
+        (dist / name).write_bytes(f"icon {name}".encode())
+    (dist / "secret.txt").write_text("not an icon")
+    monkeypatch.setattr(endpoints, "WEB_DIR", tmp_path)
+    for name in names:
+        response = client.get(f"/{name}")
+        assert response.status_code == 200, name
+        assert response.data == f"icon {name}".encode()
+    assert client.get("/favicon.ico").mimetype in {"image/vnd.microsoft.icon", "image/x-icon"}
+    assert_error(client.get("/secret.txt"), 404, "not_found")

@@ -80,18 +80,26 @@ class SessionService:
         return [_summary(s) for s in sessions]
 
     def export_zip(self, session_id: str) -> bytes:
-        """One archive with the session, every image, every prompt, the final prompt and a summary."""
+        """One archive: the session, every image, every prompt (FLEX and as sent), the final prompt in
+        both forms and a summary."""
         session = self.get(session_id)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("session.json", session.model_dump_json(indent=2))
             for it in session.iterations:
                 archive.writestr(f"prompts/iter_{it.index}.txt", it.prompt_text)
+                if it.rendered_prompt:
+                    archive.writestr(f"prompts/iter_{it.index}.sent.txt", it.rendered_prompt)
                 data = self.storage.read_image(session_id, it.image_path) if it.image_path else None
                 if data:
                     archive.writestr(f"images/{it.image_path}", data)
+            # Two forms of the result: what the provider received (to paste anywhere) and the FLEX
+            # source (to reuse in SFUMATO).
             if session.final_prompt_text:
-                archive.writestr("final_prompt.txt", session.final_prompt_text)
+                archive.writestr(
+                    "final_prompt.txt", session.final_prompt_rendered or session.final_prompt_text
+                )
+                archive.writestr("final_prompt_flex.txt", session.final_prompt_text)
             archive.writestr("summary.md", _summary_markdown(session))
         return buffer.getvalue()
 

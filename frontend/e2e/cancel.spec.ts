@@ -7,13 +7,13 @@ test('cancel mid-run', async ({ page, request }) => {
   await describeGoal(page, 'A paper boat on a rainy street', 10)
   await page.getByRole('button', { name: 'Generate', exact: true }).click()
   await expect(page.getByRole('img', { name: 'Iteration 0' })).toBeVisible()
-  await page.getByLabel('Iterations to run').fill('10')
+  await page.getByLabel('Rounds').fill('10')
   await page.getByRole('button', { name: 'Improve' }).click()
 
   const progress = page.getByTestId('live-progress')
   await expect(progress).toBeVisible()
   // Let one iteration land so there is something to keep.
-  await expect(page.getByTestId('timeline').locator(':scope > li[data-index]')).toHaveCount(2, {
+  await expect(page.getByTestId('timeline').locator('li[data-index]')).toHaveCount(2, {
     timeout: 30_000,
   })
   await page.getByRole('button', { name: 'Cancel' }).click()
@@ -30,7 +30,5 @@ test('cancel mid-run', async ({ page, request }) => {
   }
   expect(session.run.stop_reason).toBe('cancelled')
   expect(session.iterations.length).toBeLessThan(11)
-  await expect(page.getByTestId('timeline').locator(':scope > li[data-index]')).toHaveCount(
-    session.iterations.length,
-  )
+  await expect(page.getByTestId('timeline').locator('li[data-index]')).toHaveCount(session.iterations.length)
 })

@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test'
 
 import { shot } from './helpers'
 
-test('an over-long goal is refused with a readable message', async ({ page, request }) => {
+test('an over-long goal disables the action with the reason beside the field', async ({ page, request }) => {
   const limits = (
     (await (await request.get('/api/providers')).json()) as { limits: { max_goal_chars: number } }
   ).limits
@@ -12,11 +12,16 @@ test('an over-long goal is refused with a readable message', async ({ page, requ
     .getByLabel('What do you want to see?')
     .fill('fox '.repeat(Math.ceil(limits.max_goal_chars / 4) + 10))
   await expect(page.getByText('too long')).toBeVisible()
-  await page.getByRole('button', { name: 'Write my prompt' }).click()
-  const alert = page.getByRole('alert')
-  await expect(alert).toHaveAttribute('data-code', /validation_error|payload_too_large/)
-  await expect(alert).toContainText('What to do')
+  // The client mirrors the server's limit: the action is off and the reason sits beside the field.
+  await expect(page.getByRole('button', { name: 'Write my prompt' })).toBeDisabled()
+  await expect(page.locator('#goal-problem')).toContainText(`limit of ${limits.max_goal_chars}`)
   await shot(page, '10-error-long-goal')
+  // The server refuses it too, with the one error shape.
+  const refused = await request.post('/api/sessions', {
+    data: { goal: 'fox '.repeat(limits.max_goal_chars), provider: 'demo' },
+  })
+  expect(refused.status()).toBeGreaterThanOrEqual(400)
+  expect(((await refused.json()) as { code: string }).code).toMatch(/validation_error|payload_too_large/)
 })
 
 test('choosing a provider without a key explains which key to set', async ({ page }) => {

@@ -36,8 +36,8 @@ const FALLBACK_LIMITS: Limits = {
 
 const HEADINGS: Record<Stage | 'history', string> = {
   describe: 'Describe the image you want',
-  prompt: 'Edit the starting prompt',
-  review: 'Review the first image',
+  prompt: 'Shape the prompt',
+  review: 'Review and improve',
   result: 'Your result',
   history: 'History',
 }

@@ -204,7 +204,7 @@ export function LiveProgress({ session, steps, current, onCancel, cancelBusy }: 
           <figure className="w-28 shrink-0 sm:w-36" data-testid="newest-image">
             <img
               src={newest.thumbnail_url ?? newest.image_url}
-              alt={`Newest: iteration ${newest.index}`}
+              alt=""
               className="aspect-square w-full rounded-lg border border-zinc-700 object-cover"
             />
             <figcaption className="mt-1 text-xs text-zinc-300">

@@ -70,7 +70,7 @@ export function Hero({ session, first, best, onOpen }: Props) {
     <section
       aria-label="Result"
       data-testid="hero"
-      className="grid grid-cols-2 gap-3 rounded-2xl border border-zinc-800 bg-zinc-900/60 p-3 sm:gap-5 sm:p-4 lg:grid-cols-[minmax(0,1fr)_minmax(0,2.1fr)_minmax(0,1.5fr)]"
+      className="grid grid-cols-2 gap-3 rounded-2xl border border-zinc-800 bg-zinc-900/60 p-3 sm:gap-5 sm:p-4 lg:grid-cols-[minmax(0,1fr)_minmax(0,2.4fr)_minmax(0,1.5fr)]"
     >
       {first && !same && <Shot it={first} label="First image" onOpen={() => onOpen(first.index)} />}
       {best && (
@@ -128,8 +128,13 @@ export function Hero({ session, first, best, onOpen }: Props) {
               {rendered ?? source}
             </pre>
             <div className="flex flex-wrap gap-2">
-              <CopyButton text={rendered ?? source ?? ''} label="Copy prompt" variant="primary" />
-              {source && <CopyButton text={source} label="Copy FLEX source" variant="secondary" />}
+              <CopyButton
+                text={rendered ?? source ?? ''}
+                label="Copy prompt"
+                variant="primary"
+                data-testid="copy-rendered"
+              />
+              {source && <CopyButton text={source} label="Copy FLEX source" variant="secondary" data-testid="copy-flex" />}
             </div>
           </div>
         )}
