@@ -4,7 +4,7 @@ import { expect, test } from '@playwright/test'
 import { describeGoal, sessionIdOf, shot } from './helpers'
 
 test('cancel mid-run', async ({ page, request }) => {
-  await describeGoal(page, 'A paper boat on a rainy street', 10)
+  await describeGoal(page, 'A paper boat on a rainy street')
   await page.getByRole('button', { name: 'Generate', exact: true }).click()
   await expect(page.getByRole('img', { name: 'Iteration 0' })).toBeVisible()
   await page.getByLabel('Rounds').fill('10')

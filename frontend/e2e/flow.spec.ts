@@ -16,7 +16,6 @@ test('goal to downloaded result, with live progress', async ({ page, request }) 
   await page.getByRole('radio', { name: '16:9' }).click()
   await expect(page.getByRole('radio', { name: '16:9' })).toHaveAttribute('aria-checked', 'true')
   await page.getByLabel('Seed').fill('7')
-  await page.getByLabel('Improvement iterations').fill('2')
   await shot(page, '01-describe')
   // Ctrl+Enter submits the current step.
   await page.getByLabel('What do you want to see?').press('Control+Enter')
@@ -53,6 +52,7 @@ test('goal to downloaded result, with live progress', async ({ page, request }) 
     before.prompt_text.replace(oldSubject, 'a red fox curled up asleep in fresh snow, tail over its nose'),
   )
   await page.getByLabel(/What should change/).fill('warmer light and a closer crop on the fox')
+  await page.getByLabel('Rounds').fill('2')
   await shot(page, '03-review')
   await page.getByRole('button', { name: 'Improve' }).click()
 

@@ -18,11 +18,10 @@ export async function shot(page: Page, name: string, opts: { first?: boolean } =
 }
 
 /** Fill in step 1 with the demo provider and submit; resolves on step 2. */
-export async function describeGoal(page: Page, goal: string, iterations?: number) {
+export async function describeGoal(page: Page, goal: string) {
   await page.goto('/')
   await page.getByLabel('What do you want to see?').fill(goal)
   await page.getByRole('radio', { name: /Offline demo/ }).click()
-  if (iterations !== undefined) await page.getByLabel('Improvement iterations').fill(String(iterations))
   await page.getByRole('button', { name: 'Write my prompt' }).click()
   await expect(page).toHaveURL(/#\/s\/[0-9a-f]+/)
   await expect(page.getByRole('heading', { name: 'Starting prompt' })).toBeVisible()

@@ -65,13 +65,14 @@ test('checklist, estimate and candidates before the run; slots and cost during i
   await expect(progress.getByRole('progressbar')).toHaveAttribute('aria-valuemax', '4')
   await expect(progress.getByTestId('cost-meter')).toContainText('$0 (demo)')
   await expect(progress.getByTestId('progress-times')).toContainText('elapsed')
+  await shot(page, '22-running', { first: true })
   // A checklist change is refused while the run goes on.
   const refused = await request.put(`/api/sessions/${id}/checklist`, {
     data: { checklist: [{ question: 'Is it a fox?' }] },
   })
   expect(refused.status()).toBe(409)
   await expect(progress.getByTestId('newest-image')).toBeVisible({ timeout: 30_000 })
-  await shot(page, '22-running')
+  await shot(page, '22-running-newest', { first: true })
   await expect(progress).toBeHidden({ timeout: 60_000 })
 
   // After: the stop reason in plain words, candidates grouped by round, pairwise badges, ticks.

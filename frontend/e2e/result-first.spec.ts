@@ -48,12 +48,10 @@ test('the first screen of the result is the answer; Copy gives the rendered prom
     expect(bb.y + bb.height).toBeLessThanOrEqual(viewport.height)
   }
   const height = await page.evaluate(() => document.documentElement.scrollHeight)
-  test
-    .info()
-    .annotations.push({
-      type: 'result page height',
-      description: `${viewport.width}x${viewport.height}: ${height}px`,
-    })
+  test.info().annotations.push({
+    type: 'result page height',
+    description: `${viewport.width}x${viewport.height}: ${height}px`,
+  })
   console.log(`[measure] result page height at ${viewport.width}x${viewport.height}: ${height}px`)
   await shot(page, '30-result-first', { first: true })
 

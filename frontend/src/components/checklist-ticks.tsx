@@ -13,18 +13,24 @@ const TONE = {
 export function ChecklistTicks({
   iteration,
   checklist,
+  version,
 }: {
   iteration: Iteration
   checklist: ChecklistItem[]
+  /** The session's checklist version: answers from another version name their ids, not today's questions. */
+  version?: number
 }) {
   const results = iteration.checklist_results ?? []
   if (!results.length) return null
-  const question = new Map(checklist.map((q) => [q.id, q.question]))
+  const stale =
+    version != null && iteration.checklist_version != null && iteration.checklist_version !== version
+  const question = new Map(stale ? [] : checklist.map((q) => [q.id, q.question]))
   return (
     <div data-testid="checklist-ticks" className="space-y-1">
       <p className="text-xs text-zinc-400">
         Checklist {percent(iteration.checklist_pass)} passed
         {iteration.checklist_version != null && ` (version ${iteration.checklist_version})`}
+        {stale && ' — judged with an earlier checklist; the next run judges it again with the current one.'}
       </p>
       <ul className="space-y-1 text-sm">
         {results.map((r) => (

@@ -8,8 +8,12 @@
 // frame byte-for-byte as it was, so the text is split into exact slices that join back to the input,
 // and an edit only ever swaps one body slice.
 
-const BEGIN = /^[ \t]*##[ \t]*FLEX_BEGIN:[ \t]*([A-Za-z0-9_.-]+)[ \t]*\r?$/
-const END = /^[ \t]*##[ \t]*FLEX_END:[ \t]*([A-Za-z0-9_.-]+)[ \t]*\r?$/
+// The one grammar, the same as the API's flex_service (tests/flex_vectors.json checks both):
+// a marker is exactly "## FLEX_BEGIN:name" / "## FLEX_END:name" at the start of the line, with a
+// lower-case name; any other line that looks like a marker is an error, not text.
+const BEGIN = /^## FLEX_BEGIN:([a-z][a-z0-9_]*)[ \t]*\r?$/
+const END = /^## FLEX_END:([a-z][a-z0-9_]*)[ \t]*\r?$/
+const MARKER = /^\s*##\s*FLEX_(BEGIN|END)\b/i
 
 export interface FrameSegment {
   kind: 'frame'
@@ -59,18 +63,20 @@ export function parseFlex(text: string): ParseResult {
     const { text: lineText, start, next } = lines[i]
     const begin = BEGIN.exec(lineText)
     const end = END.exec(lineText)
-    if (begin) {
-      if (open) {
-        return fail(i + 1, `"${begin[1]}" begins inside "${open.name}", which is not closed yet`)
+    if (!open) {
+      if (begin) {
+        if (names.includes(begin[1])) return fail(i + 1, `block "${begin[1]}" appears twice`)
+        pushFrame(segments, text.slice(frameStart, next))
+        open = { name: begin[1], bodyStart: next, line: i + 1 }
+      } else if (end || MARKER.test(lineText)) {
+        return fail(
+          i + 1,
+          end
+            ? `FLEX_END:${end[1]} has no matching FLEX_BEGIN`
+            : 'this marker is malformed (write "## FLEX_BEGIN:name" with a lower-case name)',
+        )
       }
-      if (names.includes(begin[1])) return fail(i + 1, `block "${begin[1]}" appears twice`)
-      pushFrame(segments, text.slice(frameStart, next))
-      open = { name: begin[1], bodyStart: next, line: i + 1 }
-    } else if (end) {
-      if (!open) return fail(i + 1, `FLEX_END:${end[1]} has no matching FLEX_BEGIN`)
-      if (end[1] !== open.name) {
-        return fail(i + 1, `FLEX_END:${end[1]} closes "${open.name}" (expected FLEX_END:${open.name})`)
-      }
+    } else if (end && end[1] === open.name) {
       segments.push({
         kind: 'block',
         name: open.name,
@@ -80,6 +86,8 @@ export function parseFlex(text: string): ParseResult {
       names.push(open.name)
       frameStart = start
       open = null
+    } else if (MARKER.test(lineText)) {
+      return fail(i + 1, `block "${open.name}" is not closed here (expected FLEX_END:${open.name})`)
     }
   }
   if (open) return fail(open.line, `block "${open.name}" has no FLEX_END`)

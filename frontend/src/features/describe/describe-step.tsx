@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react'
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
-import { CharCount, FieldLabel, IterationsSlider, TextArea } from '@/components/field'
+import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
@@ -27,10 +27,9 @@ interface DescribeDraft {
   goal: string
   provider: string
   values: SettingValues
-  iterations: number
 }
 
-/** Step 1: the goal, the provider and its settings, the number of iterations (a draft kept across reloads). */
+/** Step 1: the goal, the provider and its settings (a draft kept across reloads and navigation). */
 export default function DescribeStep({ catalog, onCreated }: Props) {
   const { limits } = catalog
   const [draft] = useState(() => {
@@ -43,17 +42,13 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
   const [values, setValues] = useState<SettingValues>(() =>
     draft ? draft.values : provider ? initialValues(provider.capabilities) : {},
   )
-  const [iterations, setIterations] = useState(
-    Math.min(limits.max_iterations, Math.max(1, draft?.iterations ?? limits.max_iterations_default)),
-  )
   useEffect(() => {
     saveDraft(draftKeys.describe, {
       goal,
       provider: providerName,
       values,
-      iterations,
     } satisfies DescribeDraft)
-  }, [goal, providerName, values, iterations])
+  }, [goal, providerName, values])
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
 
@@ -78,7 +73,8 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
         goal: goal.trim(),
         provider: provider.name,
         image_params: buildImageParams(provider.capabilities, values),
-        iterations_count: iterations,
+        // The number of rounds is chosen on step 3, beside the candidates and the cost estimate.
+        iterations_count: limits.max_iterations_default,
       })
       onCreated(created)
     } catch (e) {
@@ -132,19 +128,13 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
         <Card className="space-y-5">
           <h2 className="text-sm font-medium text-zinc-200">Settings for {provider.label}</h2>
           <SettingsForm capabilities={provider.capabilities} values={values} onChange={setValues} />
-          <IterationsSlider
-            id="iterations"
-            label="Improvement iterations"
-            max={limits.max_iterations}
-            value={iterations}
-            onChange={setIterations}
-          />
         </Card>
       )}
 
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
 
-      <div className="flex flex-wrap items-center justify-end gap-3">
+      {/* On a phone the action stays in reach at the bottom of the screen. */}
+      <div className="sticky bottom-0 z-10 -mx-3 flex flex-wrap items-center justify-end gap-3 border-t border-zinc-800 bg-zinc-950/95 px-3 py-2 backdrop-blur sm:static sm:mx-0 sm:border-0 sm:bg-transparent sm:p-0 sm:backdrop-blur-none">
         {goalProblem && <p className="mr-auto text-sm text-rose-300">{goalProblem}</p>}
         {!goal.trim() && <p className="mr-auto text-sm text-zinc-300">Describe the image first.</p>}
         {busy && <PulsingLogo size="sm" label="Writing your starting prompt…" />}

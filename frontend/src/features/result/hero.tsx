@@ -121,12 +121,6 @@ export function Hero({ session, first, best, onOpen }: Props) {
               {running ? 'Best prompt so far' : 'Final prompt'}
               {best && <span className="ml-1 font-normal text-zinc-400">(from #{best.index}, as sent)</span>}
             </h2>
-            <pre
-              data-testid="final-prompt"
-              className="max-h-40 overflow-auto rounded-lg border border-zinc-800 bg-zinc-950 p-2 font-mono text-xs leading-relaxed whitespace-pre-wrap text-zinc-100 lg:max-h-56"
-            >
-              {rendered ?? source}
-            </pre>
             <div className="flex flex-wrap gap-2">
               <CopyButton
                 text={rendered ?? source ?? ''}
@@ -134,8 +128,21 @@ export function Hero({ session, first, best, onOpen }: Props) {
                 variant="primary"
                 data-testid="copy-rendered"
               />
-              {source && <CopyButton text={source} label="Copy FLEX source" variant="secondary" data-testid="copy-flex" />}
+              {source && (
+                <CopyButton
+                  text={source}
+                  label="Copy FLEX source"
+                  variant="secondary"
+                  data-testid="copy-flex"
+                />
+              )}
             </div>
+            <pre
+              data-testid="final-prompt"
+              className="max-h-40 overflow-auto rounded-lg border border-zinc-800 bg-zinc-950 p-2 font-mono text-xs leading-relaxed whitespace-pre-wrap text-zinc-100 lg:max-h-56"
+            >
+              {rendered ?? source}
+            </pre>
           </div>
         )}
         {!running && (

@@ -70,10 +70,14 @@ export default function ResultStep({ session, steps, current, limits, onSession,
   const bestIndex = session.best_index ?? best?.index ?? null
   const failedCount = session.iterations.filter((it) => it.status === 'failed').length
   const stop = running ? null : stopReasonText(session.run)
+  // While a run goes on, the chart's x-axis shows every planned round from the start.
+  const started = session.run?.started_at ? Date.parse(session.run.started_at) : NaN
+  const earlierRounds = session.iterations
+    .filter((it) => it.created_at && Date.parse(it.created_at) < started)
+    .map((it) => it.round ?? it.index)
   const plannedRounds =
-    session.run?.kind === 'optimize'
-      ? Math.max(...session.iterations.map((it) => it.round ?? it.index), 0) +
-        (running ? Math.max(0, session.run.requested_iterations - (session.run.rounds_done ?? 0)) : 0)
+    running && session.run?.kind === 'optimize'
+      ? Math.max(0, ...earlierRounds) + session.run.requested_iterations
       : undefined
 
   const cancel = async () => {
@@ -142,6 +146,7 @@ export default function ResultStep({ session, steps, current, limits, onSession,
             iterations={session.iterations}
             bestIndex={bestIndex}
             checklist={session.checklist ?? []}
+            checklistVersion={session.checklist_version}
             pending={running ? current : null}
             onOpen={setOpen}
             onBranch={onBranch}

@@ -17,6 +17,7 @@ interface Props {
   iterations: Iteration[]
   bestIndex: number | null
   checklist: ChecklistItem[]
+  checklistVersion?: number
   /** The iteration being made right now, shown as a placeholder until its image arrives. */
   pending?: InFlight | null
   onOpen: (index: number) => void
@@ -27,12 +28,14 @@ function Card({
   it,
   best,
   checklist,
+  checklistVersion,
   onOpen,
   onBranch,
 }: {
   it: Iteration
   best: boolean
   checklist: ChecklistItem[]
+  checklistVersion?: number
   onOpen: () => void
   onBranch: BranchFn
 }) {
@@ -114,7 +117,7 @@ function Card({
           </summary>
           <div className="mt-2 space-y-3">
             <JudgeNotes iteration={it} />
-            <ChecklistTicks iteration={it} checklist={checklist} />
+            <ChecklistTicks iteration={it} checklist={checklist} version={checklistVersion} />
           </div>
         </details>
       )}
@@ -151,7 +154,15 @@ function Card({
 }
 
 /** Every image, grouped by round: the candidates of a round side by side, the compared one marked. */
-export function Timeline({ iterations, bestIndex, checklist, pending, onOpen, onBranch }: Props) {
+export function Timeline({
+  iterations,
+  bestIndex,
+  checklist,
+  checklistVersion,
+  pending,
+  onOpen,
+  onBranch,
+}: Props) {
   const groups = byRound(iterations)
   const showPending =
     pending && pending.step !== 'recommend' && !iterations.some((it) => it.index === pending.iteration)
@@ -176,6 +187,7 @@ export function Timeline({ iterations, bestIndex, checklist, pending, onOpen, on
                 it={it}
                 best={it.index === bestIndex}
                 checklist={checklist}
+                checklistVersion={checklistVersion}
                 onOpen={() => onOpen(it.index)}
                 onBranch={onBranch}
               />

@@ -82,7 +82,11 @@ export default function ReviewStep(props: Props) {
             ) : (
               <>
                 <JudgeNotes iteration={it} />
-                <ChecklistTicks iteration={it} checklist={session.checklist ?? []} />
+                <ChecklistTicks
+                  iteration={it}
+                  checklist={session.checklist ?? []}
+                  version={session.checklist_version}
+                />
               </>
             )}
           </div>
