@@ -27,7 +27,7 @@ export function IterationImage({ iteration, className, large }: Props) {
     <div
       className={cn(
         'flex aspect-video w-full items-center justify-center rounded-xl border border-dashed p-4 text-center text-sm',
-        iteration.status === 'failed' ? 'border-rose-800 text-rose-300' : 'border-zinc-700 text-zinc-500',
+        iteration.status === 'failed' ? 'border-rose-800 text-rose-300' : 'border-zinc-700 text-zinc-400',
         className,
       )}
     >

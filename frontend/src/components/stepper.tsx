@@ -26,7 +26,7 @@ export function Stepper({ reached, active, onSelect }: Props) {
                 onClick={() => onSelect(stage)}
                 aria-current={isActive ? 'step' : undefined}
                 className={cn(
-                  'group flex w-full flex-col items-start gap-1 rounded-lg border-t-2 px-1 pt-2 text-left transition-colors sm:px-2',
+                  'group flex min-h-11 w-full flex-col items-start gap-1 rounded-lg border-t-2 px-1 pt-2 text-left transition-colors sm:px-2',
                   isActive ? 'border-violet-400' : i < reachedAt ? 'border-violet-800' : 'border-zinc-800',
                   enabled ? 'cursor-pointer hover:bg-zinc-900' : 'cursor-default',
                 )}
@@ -34,7 +34,7 @@ export function Stepper({ reached, active, onSelect }: Props) {
                 <span
                   className={cn(
                     'text-[11px] font-semibold tracking-wider uppercase',
-                    isActive ? 'text-violet-300' : 'text-zinc-500',
+                    isActive ? 'text-violet-300' : 'text-zinc-400',
                   )}
                 >
                   Step {i + 1}
@@ -42,7 +42,7 @@ export function Stepper({ reached, active, onSelect }: Props) {
                 <span
                   className={cn(
                     'text-xs leading-tight sm:text-sm',
-                    isActive ? 'text-white' : enabled ? 'text-zinc-300' : 'text-zinc-600',
+                    isActive ? 'text-white' : enabled ? 'text-zinc-300' : 'text-zinc-500',
                   )}
                 >
                   {STAGE_LABELS[stage]}

@@ -14,18 +14,18 @@ export function SessionOverview({ session, onNew }: { session: Session; onNew: (
       </div>
       <p className="text-sm whitespace-pre-wrap text-zinc-200">{session.user_goal}</p>
       <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
-        <dt className="text-zinc-500">Provider</dt>
+        <dt className="text-zinc-400">Provider</dt>
         <dd className="text-zinc-200">
           {session.image_provider}
           {session.demo && ' (offline demo)'}
         </dd>
         {params.map(([k, v]) => (
           <div key={k} className="contents">
-            <dt className="text-zinc-500">{k.replace(/_/g, ' ')}</dt>
+            <dt className="text-zinc-400">{k.replace(/_/g, ' ')}</dt>
             <dd className="font-mono text-zinc-200">{String(v)}</dd>
           </div>
         ))}
-        <dt className="text-zinc-500">Iterations</dt>
+        <dt className="text-zinc-400">Iterations</dt>
         <dd className="text-zinc-200">{session.iterations_count}</dd>
       </dl>
       <Button variant="primary" onClick={onNew}>

@@ -111,7 +111,7 @@ export function FlexEditor({ text, onChange, locked, onLockedChange, raw, readOn
           return visible ? (
             <pre
               key={`frame-${i}`}
-              className="rounded-lg border border-dashed border-zinc-800 px-3 py-2 text-xs whitespace-pre-wrap text-zinc-500"
+              className="rounded-lg border border-dashed border-zinc-800 px-3 py-2 text-xs whitespace-pre-wrap text-zinc-400"
               title="Frame text: kept exactly as is"
             >
               {visible}
@@ -132,7 +132,7 @@ export function FlexEditor({ text, onChange, locked, onLockedChange, raw, readOn
             <div className="mb-2 flex items-center justify-between gap-2">
               <label htmlFor={id} className="text-sm font-medium text-zinc-200">
                 {blockLabel(seg.name)}
-                <span className="ml-2 font-mono text-[11px] text-zinc-500">{seg.name}</span>
+                <span className="ml-2 font-mono text-[11px] text-zinc-400">{seg.name}</span>
               </label>
               <LockButton
                 name={seg.name}

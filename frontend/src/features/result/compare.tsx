@@ -64,7 +64,7 @@ export function Compare({ iterations, bestIndex }: Props) {
     <div className="space-y-4" data-testid="compare">
       <div className="flex flex-wrap items-center gap-4">
         <Picker label="A" value={left.index} options={iterations} onChange={setA} />
-        <span className="text-zinc-500">vs</span>
+        <span className="text-zinc-400">vs</span>
         <Picker label="B" value={right.index} options={iterations} onChange={setB} />
       </div>
       <div className="grid grid-cols-2 gap-3">
@@ -94,7 +94,7 @@ export function Compare({ iterations, bestIndex }: Props) {
             >
               <div className="mb-1 flex items-center justify-between text-xs">
                 <span className="font-medium text-zinc-200">{blockLabel(block.name)}</span>
-                <span className={block.changed ? 'text-amber-300' : 'text-zinc-500'}>
+                <span className={block.changed ? 'text-amber-300' : 'text-zinc-400'}>
                   {block.before === null
                     ? 'added'
                     : block.after === null
@@ -107,7 +107,7 @@ export function Compare({ iterations, bestIndex }: Props) {
               {block.changed ? (
                 <WordDiff ops={block.ops} />
               ) : (
-                <p className="text-sm text-zinc-500">{block.after}</p>
+                <p className="text-sm text-zinc-400">{block.after}</p>
               )}
             </div>
           ))}
