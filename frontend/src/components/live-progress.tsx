@@ -62,9 +62,16 @@ function planSlots(session: Session, steps: LiveStep[], current: InFlight | null
   for (let r = 1; r <= rounds; r++) {
     for (let c = 0; c < k; c++) {
       const it = mine.find((x) => (x.round ?? x.index) === baseRound + r && (x.candidate ?? 0) === c) ?? null
-      // Indices are given in order, so a slot not saved yet is at its planned place (an estimate).
-      const index =
-        it?.index ?? (current?.round === baseRound + r && current.candidate === c ? current.iteration : null)
+      // A slot not saved yet: the step events name its round and candidate (candidates run together).
+      let index = it?.index ?? null
+      if (index == null) {
+        const running = [...steps]
+          .reverse()
+          .find((s) => s.status === 'running' && s.round === baseRound + r && s.candidate === c)
+        index =
+          running?.iteration ??
+          (current?.round === baseRound + r && current.candidate === c ? current.iteration : null)
+      }
       slots.push({
         round: r,
         candidate: c,

@@ -129,7 +129,10 @@ describe('ResultStep', () => {
       <ResultStep
         session={session}
         {...props}
-        steps={[{ iteration: 1, round: 1, candidate: 0, step: 'generate', status: 'running' }]}
+        steps={[
+          { iteration: 1, round: 1, candidate: 0, step: 'generate', status: 'running' },
+          { iteration: 2, round: 1, candidate: 1, step: 'revise', status: 'running' },
+        ]}
         current={{ iteration: 1, round: 1, candidate: 0, step: 'generate' }}
       />,
     )
@@ -138,8 +141,10 @@ describe('ResultStep', () => {
     expect(within(progress).getByRole('button', { name: 'Cancel' })).toBeEnabled()
     const slots = progress.querySelectorAll('[data-testid="slots"] > li')
     expect(slots).toHaveLength(6)
+    // Both candidates of round 1 are in flight together; round 2 is planned.
     expect(slots[0]).toHaveAttribute('data-state', 'current')
-    expect(slots[1]).toHaveAttribute('data-state', 'pending')
+    expect(slots[1]).toHaveAttribute('data-state', 'current')
+    expect(slots[2]).toHaveAttribute('data-state', 'pending')
     expect(within(progress).getByRole('progressbar')).toHaveAttribute('aria-valuemax', '6')
     expect(screen.queryByRole('link', { name: /Download session/ })).not.toBeInTheDocument()
   })
