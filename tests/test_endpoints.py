@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
 from app import endpoints
-
 from tests.conftest import start_session
 
 PROMPT = (

@@ -142,7 +142,10 @@ export function App() {
     refreshHistory(ctl.signal)
     return () => ctl.abort()
   }, [refreshHistory, onHistory])
-  useEffect(() => onAnnounce(null, () => refreshHistory()), [refreshHistory])
+  useEffect(
+    () => (onHistory ? onAnnounce(null, () => refreshHistory()) : undefined),
+    [onHistory, refreshHistory],
+  )
   const anyRunning = !!history.sessions?.some((s) => s.status === 'running')
   useEffect(() => {
     if (!onHistory || !anyRunning) return
