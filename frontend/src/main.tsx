@@ -10,13 +10,21 @@ if (linked && /^[A-Za-z0-9_-]+$/.test(linked) && !window.location.hash.startsWit
   window.history.replaceState(null, '', `${window.location.pathname}#/s/${linked}`)
 }
 
-// Fetch the code of the page asked for alongside the data instead of after it.
-if (/^#\/s\//.test(window.location.hash)) {
-  void import('./features/prompt/prompt-step')
-  void import('./features/review/review-step')
-  void import('./features/result/result-step')
+// Fetch the code of the page asked for alongside the data instead of after it: the step the URL
+// names, or every step when it names none.
+const STEP_CODE = {
+  describe: () => import('./features/describe/describe-step'),
+  prompt: () => import('./features/prompt/prompt-step'),
+  review: () => import('./features/review/review-step'),
+  result: () => import('./features/result/result-step'),
+}
+const onSession = /^#\/s\/[A-Za-z0-9_-]+(?:\/([a-z]+))?/.exec(window.location.hash)
+if (onSession) {
+  const step = onSession[1] as keyof typeof STEP_CODE | undefined
+  if (step && step in STEP_CODE) void STEP_CODE[step]()
+  else for (const name of ['prompt', 'review', 'result'] as const) void STEP_CODE[name]()
 } else if (!window.location.hash.startsWith('#/history')) {
-  void import('./features/describe/describe-step')
+  void STEP_CODE.describe()
 }
 
 createRoot(document.getElementById('root')!).render(
