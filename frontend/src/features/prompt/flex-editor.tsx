@@ -53,7 +53,7 @@ function LockButton({
       onClick={onClick}
       disabled={disabled}
       className={cn(
-        'inline-flex items-center gap-1 rounded-md border px-2 py-0.5 text-xs transition-colors disabled:opacity-50',
+        'inline-flex min-h-11 items-center gap-1 rounded-md border px-3 py-0.5 text-xs transition-colors disabled:opacity-50 sm:min-h-0 sm:px-2',
         locked
           ? 'border-amber-500/70 bg-amber-500/15 text-amber-200'
           : 'border-zinc-700 text-zinc-400 hover:text-zinc-200',

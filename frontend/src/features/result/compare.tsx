@@ -31,7 +31,7 @@ function Picker({
         aria-label={`Compare ${label}`}
         value={value}
         onChange={(e) => onChange(Number(e.target.value))}
-        className="h-9 rounded-lg border border-zinc-700 bg-zinc-950 px-2 text-sm text-zinc-100"
+        className="h-11 rounded-lg border border-zinc-700 bg-zinc-950 px-2 text-sm text-zinc-100 sm:h-9"
       >
         {options.map((it) => (
           <option key={it.index} value={it.index}>
