@@ -38,14 +38,14 @@ def charge_text(session: Session, role: str, usage: Usage) -> None:
         spend.calls_with_cost += 1
         spend.usd = round(spend.usd + usage.cost_usd, 6)
         session.cost_usd = round(session.cost_usd + usage.cost_usd, 6)
-    if session.run:
+    if session.run and session.status == "running":
         session.run.spent_usd = round(session.run.spent_usd + (usage.cost_usd or 0.0), 6)
 
 
 def charge_image(session: Session, usd: float | None) -> None:
     if usd:
         session.cost_usd = round(session.cost_usd + usd, 6)
-        if session.run:
+        if session.run and session.status == "running":
             session.run.spent_usd = round(session.run.spent_usd + usd, 6)
 
 

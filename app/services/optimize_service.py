@@ -320,6 +320,7 @@ class OptimizeService:
             if it is not None:
                 it.pairwise = comparison.pairwise
                 it.cost.text = it.cost.text.plus(comparison.usage)
+                it.timings.pairwise_ms = strongest.timings.pairwise_ms
             charge_text(s, "pairwise", comparison.usage)
             if won:
                 _set_best(s, strongest.index)
@@ -550,8 +551,19 @@ class OptimizeService:
         return True
 
     def _spent_in_round(self, session_id: str, number: int, prices: Prices) -> float:
-        session = self.sessions.get(session_id)
-        return sum(it.cost.usd() for it in session.iterations if it.round == number)
+        """What a round cost: reported figures, and the estimates where a call reported none."""
+        total = 0.0
+        for it in self.sessions.get(session_id).iterations:
+            if it.round != number:
+                continue
+            text = it.cost.text.cost_usd
+            if text is None:
+                text = prices.of("revise") + (
+                    prices.of("judge") if it.judge_score is not None else 0
+                )
+                text += 2 * prices.of("pairwise") if it.pairwise else 0.0
+            total += text + (it.cost.image_cost_usd or 0.0)
+        return total
 
     def _step(self, ctl: RunControl, it: Iteration, step: str, work: Callable[[], T]) -> T:
         """Runs one step with the session's current step set and start/end events published."""
