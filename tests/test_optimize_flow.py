@@ -333,7 +333,8 @@ def test_events_for_an_unknown_session_is_404(client: FlaskClient) -> None:
 def test_cancel_stops_after_the_step_in_flight(slow_client: FlaskClient) -> None:
     sid = run_to_review(slow_client)
     slow_client.post(
-        f"/api/sessions/{sid}/optimize/run", json={"wait": False, "iterations_count": 8}
+        f"/api/sessions/{sid}/optimize/run",
+        json={"wait": False, "iterations_count": 8, "plateau_rounds": 0},
     )
     wait_until(slow_client, sid, lambda s: len(s["iterations"]) >= 2)
     cancelled = slow_client.post(f"/api/sessions/{sid}/optimize/cancel")
@@ -342,7 +343,10 @@ def test_cancel_stops_after_the_step_in_flight(slow_client: FlaskClient) -> None
     final = settled(slow_client, sid)
     assert final["status"] == "done" and final["run"]["stop_reason"] == "cancelled"
     assert 2 <= len(final["iterations"]) < 9
-    assert all(it["status"] == "ok" for it in final["iterations"])
+    # the offline reviser may run out of new wording (a `no_change` candidate); nothing else fails
+    assert all(
+        it["status"] == "ok" or it["error"]["code"] == "no_change" for it in final["iterations"]
+    )
     assert final["best_index"] is not None and final["recommendations"]
 
 
