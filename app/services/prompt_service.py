@@ -162,6 +162,7 @@ def history_rows(iterations: list[Iteration]) -> list[dict[str, Any]]:
             "index": it.index,
             "round": it.round,
             "candidate": it.candidate,
+            "based_on": it.based_on,
             "status": it.status,
             "score": it.judge_score,
             "checklist_pass": it.checklist_pass,
