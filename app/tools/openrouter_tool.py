@@ -73,7 +73,7 @@ class OpenRouterTool:
     def _headers(self) -> dict[str, str]:
         headers = {
             "HTTP-Referer": self.settings.openrouter_app_url,
-            "X-Title": self.settings.openrouter_app_title,
+            "X-OpenRouter-Title": self.settings.openrouter_app_title,
         }
         if self.key:
             headers["Authorization"] = f"Bearer {self.key}"
@@ -198,7 +198,7 @@ def build_payload(model: str, request: LLMRequest, reasoning_effort: str | None)
             },
         },
         "temperature": request.temperature,
-        "max_tokens": request.max_tokens,
+        "max_completion_tokens": request.max_tokens,
     }
     if reasoning_effort:
         payload["reasoning"] = {"effort": reasoning_effort}
