@@ -199,6 +199,7 @@ def build_payload(model: str, request: LLMRequest, reasoning_effort: str | None)
         },
         "temperature": request.temperature,
         "max_completion_tokens": request.max_tokens,
+        "stream": False,
     }
     if reasoning_effort:
         payload["reasoning"] = {"effort": reasoning_effort}
