@@ -148,3 +148,21 @@ def test_api_lists_each_models_capabilities_and_refuses_bad_params(tmp_path: Pat
     assert response.json["code"] == "unsupported_param"
     assert "9:16" in response.json["details"]["allowed"]
     assert not mock.calls  # refused before any network call
+
+
+@pytest.mark.parametrize("tool_cls", [OpenAIImageTool, GrokImageTool, NanoBananaImageTool])
+def test_every_model_size_and_quality_has_a_dated_price(tool_cls):
+    settings = make_settings()
+    caps = tool_cls.capabilities(settings)
+    table = settings.price_table()
+    for model in caps.models:
+        one = caps.for_model(model)
+        for ratio in one.supported_aspect_ratios or [None]:
+            for tier in one.supported_resolutions or [None]:
+                for quality in one.supported_qualities or [None]:
+                    params = {"model": model, "aspect_ratio": ratio, "resolution": tier}
+                    params = normalize_params(caps, {**params, "quality": quality})
+                    for size in one.supported_sizes or [params.get("size")]:
+                        entry = table.image_price(caps.name, model, {**params, "size": size})
+                        assert entry is not None and entry.model == model, (model, params)
+                        assert entry.checked.year == 2026 and entry.source, entry
