@@ -126,7 +126,7 @@ def _gpt_image_free(model: str, source: str) -> list[ImagePrice]:
 
 
 def _gpt_image_fixed(model: str, prices: tuple[dict[str, float], dict[str, float]], source: str):
-    square, wide = prices
+    square, wide = ({**d, "auto": d["high"]} for d in prices)  # auto priced as high
     entries = [_img("openai", model, "1024x1024", q, usd, source) for q, usd in square.items()]
     entries += [_img("openai", model, "auto", q, usd, source) for q, usd in square.items()]
     for size in ("1536x1024", "1024x1536"):
