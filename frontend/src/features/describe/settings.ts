@@ -80,7 +80,7 @@ const LIST_FIELDS: { key: string; label: string; list: ListKey; when?: 'supports
   { key: 'style_preset', label: 'Style preset', list: 'style_presets', when: 'supports_style_presets' },
 ]
 
-const CHIP_LIMIT = 8
+const CHIP_LIMIT = 10 // ten ratios still fit as chips; longer lists (Grok, Gemini) become a select
 
 export function settingFields(provider: Capabilities, model?: string): SettingField[] {
   const caps = forModel(provider, model)
