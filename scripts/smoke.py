@@ -107,12 +107,13 @@ def cost_of(session: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-# Provider -> (base URL setting, key variable, path, auth header, how to read ids, which ids count).
-MODEL_LISTS: dict[str, tuple[str, str, str, str, str, str]] = {
-    "openrouter": ("openrouter_base_url", "OPENROUTER_API_KEY", "models", "bearer", "data.id", "x-ai/"),
-    "openai": ("openai_image_base_url", "OPENAI_IMAGE_API_KEY", "models", "bearer", "data.id", "image"),
-    "grok": ("grok_base_url", "GROK_API_KEY", "image-generation-models", "bearer", "models.id", ""),
-    "nano_banana": ("nano_banana_base_url", "NANO_BANANA_API_KEY", "models", "goog", "models.name", "image"),
+# Provider -> (base URL setting, key variable, path, auth header, how to read ids, ids that count:
+# any containing one of these words).
+MODEL_LISTS: dict[str, tuple[str, str, str, str, str, tuple[str, ...]]] = {
+    "openrouter": ("openrouter_base_url", "OPENROUTER_API_KEY", "models", "bearer", "data.id", ("x-ai/",)),
+    "openai": ("openai_image_base_url", "OPENAI_IMAGE_API_KEY", "models", "bearer", "data.id", ("image",)),
+    "grok": ("grok_base_url", "GROK_API_KEY", "image-generation-models", "bearer", "models.id", ("",)),
+    "nano_banana": ("nano_banana_base_url", "NANO_BANANA_API_KEY", "models", "goog", "models.name", ("image", "banana")),
 }  # fmt: skip
 DEFAULTS = {
     "openrouter": ("model_prompt_gen", "model_judge"),
@@ -134,7 +135,7 @@ def listed_models(settings: Settings, provider: str) -> list[str]:
     response.raise_for_status()
     group, key = where.split(".")
     ids = [str(item.get(key, "")).removeprefix("models/") for item in response.json()[group]]
-    return sorted(i for i in ids if wanted in i)
+    return sorted(i for i in ids if any(word in i for word in wanted))
 
 
 def print_models(settings: Settings) -> None:
