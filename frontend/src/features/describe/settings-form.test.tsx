@@ -36,7 +36,7 @@ const OPENAI_LIKE = makeCaps({
   supported_sizes: ['1024x1024', '1536x1024', '1024x1536', 'auto'],
   supported_resolutions: [],
   supported_qualities: ['low', 'medium', 'high'],
-  supported_output_formats: ['png', 'webp'],
+  supported_output_formats: ['png', 'jpeg', 'webp'],
   supported_backgrounds: ['auto', 'opaque', 'transparent'],
   supports_seed: false,
   supports_style_presets: false,
@@ -129,6 +129,18 @@ describe('SettingsForm', () => {
       output_format: 'png',
       background: 'auto',
     })
+  })
+
+  it('keeps a transparent background on png or webp', async () => {
+    const user = userEvent.setup()
+    render(<Harness caps={OPENAI_LIKE} />)
+    await user.click(screen.getByRole('radio', { name: 'webp' }))
+    await user.click(screen.getByRole('radio', { name: 'transparent' }))
+    expect(params()).toMatchObject({ background: 'transparent', output_format: 'webp' })
+    await user.click(screen.getByRole('radio', { name: 'jpeg' }))
+    expect(params()).toMatchObject({ background: 'auto', output_format: 'jpeg' })
+    await user.click(screen.getByRole('radio', { name: 'transparent' }))
+    expect(params()).toMatchObject({ background: 'transparent', output_format: 'png' })
   })
 
   it('says so when a provider has nothing to adjust', () => {

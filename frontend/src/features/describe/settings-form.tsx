@@ -9,6 +9,7 @@ import {
   seedError,
   settingFields,
   type SettingValues,
+  withSetting,
 } from './settings'
 
 interface Props {
@@ -21,7 +22,7 @@ interface Props {
 export function SettingsForm({ capabilities, values, onChange }: Props) {
   const fields = settingFields(capabilities, values.model)
   const set = (key: string, value: string) =>
-    onChange(key === 'model' ? changeModel(capabilities, values, value) : { ...values, [key]: value })
+    onChange(key === 'model' ? changeModel(capabilities, values, value) : withSetting(values, key, value))
   const planned = plannedSize(capabilities, values)
   const about = modelDescription(capabilities, values.model)
   if (fields.length === 0) {

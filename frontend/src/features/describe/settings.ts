@@ -139,3 +139,13 @@ export function buildImageParams(caps: Capabilities, values: SettingValues): Rec
   }
   return params
 }
+
+/** A transparent background needs png or webp: choosing one side adjusts the other. */
+export function withSetting(values: SettingValues, key: string, value: string): SettingValues {
+  const next = { ...values, [key]: value }
+  if (key === 'background' && value === 'transparent' && next.output_format === 'jpeg')
+    next.output_format = 'png'
+  if (key === 'output_format' && value === 'jpeg' && next.background === 'transparent')
+    next.background = 'auto'
+  return next
+}
