@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     # Image providers
     openai_image_api_key: SecretStr | None = None
     openai_image_base_url: str = "https://api.openai.com/v1"
-    openai_image_model: str = "gpt-image-2"
+    # GPT Image 2.5 Flare: same token price as gpt-image-2, better and faster (docs/providers.md).
+    openai_image_model: str = "gpt-image-2.5-flare"
     grok_api_key: SecretStr | None = None
     grok_base_url: str = "https://api.x.ai/v1"
     grok_image_model: str = "grok-imagine-image"

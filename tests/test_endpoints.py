@@ -68,6 +68,7 @@ def test_create_session_answers_id_prompt_and_normalised_params(client: FlaskCli
         "aspect_ratio": "1:1",
         "resolution": "small",
         "output_format": "png",
+        "background": "auto",
         "style_preset": "none",
     }
     assert session["iterations_count"] == 3

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import UnsupportedParam
-from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.models.provider_models import (
+    GeneratedImage,
+    ProviderCapabilities,
+    RenderedPrompt,
+    parse_ratio,
+)
 from app.tools.concurrency_tool import Slots
 from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import StorageTool
@@ -24,19 +29,37 @@ CHOICE_PARAMS = {
 MAX_SEED = 2**31 - 1
 
 
+TRANSPARENT_FORMATS = ("png", "webp")
+
+
 def allowed_params(caps: ProviderCapabilities) -> list[str]:
     names = [name for name, attr in CHOICE_PARAMS.items() if getattr(caps, attr)]
+    if caps.free_sizes and "size" not in names:
+        names.append("size")
     return [*names, "seed"] if caps.supports_seed else names
 
 
+def wants_transparent_background(params: dict[str, Any]) -> bool:
+    """Whether a session's image params ask for a transparent background (the judge should know)."""
+    return str(params.get("background", "")).lower() == "transparent"
+
+
 def normalize_params(caps: ProviderCapabilities, params: dict[str, Any]) -> dict[str, Any]:
-    """Only settings the provider has, each an allowed value, defaults filled in; else a 422."""
-    allowed = allowed_params(caps)
+    """Only settings the chosen model has, each an allowed value, defaults filled in; else a 422.
+
+    The model is settled first (a provider's models differ in sizes, qualities and backgrounds); for
+    models with free sizes the aspect ratio and resolution tier become a concrete `size`.
+    """
     given = {k: v for k, v in params.items() if v is not None and v != ""}
+    if "model" in given and caps.models:
+        given["model"] = _choice(caps, "model", given["model"])
+    caps = caps.for_model(given.get("model") or caps.defaults.get("model"))
+    allowed = allowed_params(caps)
     for name in given:
         if name not in allowed:
             raise UnsupportedParam(
-                f"'{caps.label}' has no setting '{name}'. It accepts: {', '.join(allowed) or 'none'}.",
+                f"'{caps.label}' ({caps.defaults.get('model', 'its model')}) has no setting "
+                f"'{name}'. It accepts: {', '.join(allowed) or 'none'}.",
                 details={
                     "param": name,
                     "value": str(given[name])[:64],
@@ -46,8 +69,85 @@ def normalize_params(caps: ProviderCapabilities, params: dict[str, Any]) -> dict
             )
     normalized = {k: v for k, v in caps.defaults.items() if k in allowed}
     for name, value in given.items():
-        normalized[name] = _seed(caps, value) if name == "seed" else _choice(caps, name, value)
+        if name == "seed":
+            normalized[name] = _seed(caps, value)
+        elif name == "size" and caps.free_sizes:
+            normalized[name] = _free_size(caps, value)
+        elif name == "aspect_ratio" and caps.free_sizes:
+            normalized[name] = _free_ratio(caps, value)
+        else:
+            normalized[name] = _choice(caps, name, value)
+    if caps.free_sizes and "size" not in given:
+        normalized["size"] = caps.free_sizes.size_for(
+            normalized["aspect_ratio"], normalized["resolution"]
+        )
+    _check_transparency(caps, normalized)
     return normalized
+
+
+def _free_ratio(caps: ProviderCapabilities, value: Any) -> str:
+    """A listed ratio; a ratio past the model's limit is named as such, with the allowed values."""
+    free = caps.free_sizes
+    assert free is not None
+    options = caps.supported_aspect_ratios
+    match = next((o for o in options if str(value).strip() == o), None)
+    if match is not None:
+        return match
+    try:
+        ratio = parse_ratio(str(value))
+        too_wide = max(ratio, 1 / ratio) > free.max_ratio
+    except ValueError:
+        too_wide = False
+    reason = (
+        f"is beyond {free.max_ratio:g}:1, the widest {caps.defaults.get('model')} can draw"
+        if too_wide
+        else f"is not available for '{caps.label}'"
+    )
+    raise UnsupportedParam(
+        f"aspect_ratio '{value}' {reason}. Choose one of: {', '.join(options)}.",
+        details={
+            "param": "aspect_ratio",
+            "value": str(value)[:64],
+            "provider": caps.name,
+            "allowed": options,
+        },
+    )
+
+
+def _free_size(caps: ProviderCapabilities, value: Any) -> str:
+    """`auto` or a WIDTHxHEIGHT inside the model's documented limits."""
+    free = caps.free_sizes
+    assert free is not None
+    size = str(value).strip().lower()
+    problem = None if size == "auto" else free.problem(size)
+    if problem:
+        raise UnsupportedParam(
+            f"size '{value}' is not possible for {caps.defaults.get('model')}: {problem}. Or pick "
+            f"an aspect ratio ({', '.join(caps.supported_aspect_ratios)}) and a resolution "
+            f"({', '.join(caps.supported_resolutions)}).",
+            details={
+                "param": "size",
+                "value": str(value)[:64],
+                "provider": caps.name,
+                "allowed": caps.supported_aspect_ratios,
+            },
+        )
+    return size
+
+
+def _check_transparency(caps: ProviderCapabilities, params: dict[str, Any]) -> None:
+    """A transparent background needs a format with an alpha channel."""
+    fmt = params.get("output_format")
+    if wants_transparent_background(params) and fmt and fmt not in TRANSPARENT_FORMATS:
+        raise UnsupportedParam(
+            f"A transparent background needs output_format png or webp, not {fmt}.",
+            details={
+                "param": "output_format",
+                "value": str(fmt),
+                "provider": caps.name,
+                "allowed": [f for f in TRANSPARENT_FORMATS if f in caps.supported_output_formats],
+            },
+        )
 
 
 def _choice(caps: ProviderCapabilities, name: str, value: Any) -> str:

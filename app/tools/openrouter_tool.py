@@ -76,7 +76,7 @@ class OpenRouterTool:
     def _headers(self) -> dict[str, str]:
         headers = {
             "HTTP-Referer": self.settings.openrouter_app_url,
-            "X-Title": self.settings.openrouter_app_title,
+            "X-OpenRouter-Title": self.settings.openrouter_app_title,
         }
         if self.key:
             headers["Authorization"] = f"Bearer {self.key}"
@@ -208,7 +208,8 @@ def build_payload(model: str, request: LLMRequest, reasoning_effort: str | None)
             },
         },
         "temperature": request.temperature,
-        "max_tokens": request.max_tokens,
+        "max_completion_tokens": request.max_tokens,
+        "stream": False,
     }
     if reasoning_effort:
         payload["reasoning"] = {"effort": reasoning_effort}

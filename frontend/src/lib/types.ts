@@ -31,6 +31,28 @@ export interface Capabilities {
   max_prompt_chars: number
   defaults: Record<string, unknown>
   prompt_layout?: string
+  free_sizes?: FreeSizes | null
+  model_capabilities?: ModelCapabilities[]
+}
+
+/** Free WIDTHxHEIGHT sizes: `sizes[aspect_ratio][resolution]` is the size that will be sent. */
+export interface FreeSizes {
+  experimental_above_pixels: number
+  sizes: Record<string, Record<string, string>>
+}
+
+/** One model's own settings; they replace the provider's lists when that model is chosen. */
+export interface ModelCapabilities {
+  id: string
+  description: string
+  supported_aspect_ratios: string[]
+  supported_sizes: string[]
+  supported_resolutions: string[]
+  supported_qualities: string[]
+  supported_output_formats: string[]
+  supported_backgrounds: string[]
+  free_sizes: FreeSizes | null
+  defaults: Record<string, unknown>
 }
 
 export interface ProviderInfo {
