@@ -17,6 +17,7 @@ from app.models.request_models import (
     CreateSessionRequest,
     FeedbackRequest,
     GenerateRequest,
+    ListSessionsQuery,
     OptimizeRequest,
     UpdatePromptRequest,
 )
@@ -24,7 +25,6 @@ from app.models.response_models import (
     CreateSessionResponse,
     HealthResponse,
     ProvidersResponse,
-    SessionList,
     TextModelInfo,
 )
 from app.services.image_service import normalize_params
@@ -110,8 +110,11 @@ class ApiController:
             session_id=session.session_id, first_prompt_text=prompt_text, session=session
         ).model_dump(mode="json")
 
-    def list_sessions(self) -> dict[str, Any]:
-        return SessionList(sessions=self.c.sessions.list_summaries()).model_dump(mode="json")
+    def list_sessions(self, query: dict[str, Any]) -> dict[str, Any]:
+        """One page of precomputed summaries (already JSON-ready: not validated again here)."""
+        q = self.parse(ListSessionsQuery, query)
+        page, next_cursor = self.c.sessions.list_page(q.limit, q.cursor, q.status, q.provider, q.q)
+        return {"sessions": page, "next_cursor": next_cursor}
 
     def get_session(self, session_id: str) -> dict[str, Any]:
         return self.c.sessions.get(session_id).model_dump(mode="json")
@@ -151,6 +154,8 @@ class ApiController:
         return self.c.sessions.export_zip(session_id)
 
     def media_path(self, session_id: str, name: str) -> Path | None:
+        if name.startswith("thumb_"):
+            return self.c.images.thumbnail_path(session_id, name)
         return self.c.storage.media_path(session_id, name)
 
     # Live events --------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class Container:
 
     def close(self) -> None:
         self.runs.shutdown()
+        self.sessions.close()
         self.registry.close()
         self.text_model.close()
 
@@ -51,10 +52,12 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
     text_model = TEXT_MODEL_CLASSES[settings.text_mode](settings, transport=transport)
     templates = TemplateTool()
     runs = RunService()
-    sessions = SessionService(storage, notify=runs.publish_state)
+    sessions = SessionService(
+        storage, notify=runs.publish_state, cache_size=settings.session_cache_size
+    )
     sessions.recover()
     prompts = PromptService(text_model, templates)
-    images = ImageService(registry, storage)
+    images = ImageService(registry, storage, settings.judge_image_max_px)
     optimize = OptimizeService(
         sessions,
         runs,

@@ -22,7 +22,6 @@ from app.models.domain_models import (
     StopReason,
     Usage,
 )
-from app.models.provider_models import ImageInput
 from app.services import flex_service
 from app.services.image_service import ImageService
 from app.services.judge_service import JudgeService
@@ -206,7 +205,7 @@ class OptimizeService:
                     session.user_goal,
                     rendered.text,
                     flex_service.parse(prompt_text).blocks,
-                    ImageInput(data=image.data, mime=image.mime),
+                    self.images.judge_input(session.session_id, name),
                     session.user_feedback,
                     session.image_params,
                 ),

@@ -261,8 +261,9 @@ class HttpTool:
         max_bytes: int | None = None,
     ) -> httpx.Response:
         """One logical call: up to `max_retries` more attempts on retryable failures."""
+        body = None if json_body is None else encode_json(json_body)  # once, not per attempt
         for attempt in itertools.count(1):
-            sent = self._attempt(method, url, json_body, model, attempt, max_bytes)
+            sent = self._attempt(method, url, body, model, attempt, max_bytes)
             response, failure, cause = sent
             if failure is None and response is not None:
                 return response
@@ -283,7 +284,7 @@ class HttpTool:
         self,
         method: str,
         url: str,
-        json_body: dict[str, Any] | None,
+        body: bytes | None,
         model: str | None,
         attempt: int,
         max_bytes: int | None,
@@ -291,7 +292,7 @@ class HttpTool:
         """Send once; (response, None, None) on success, else (response?, error, cause)."""
         started = time.perf_counter()
         try:
-            response = self._send(method, url, json_body, max_bytes or self.max_body_bytes)
+            response = self._send(method, url, body, max_bytes or self.max_body_bytes)
         except httpx.TimeoutException as exc:
             self._log(method, url, model, attempt, started, status=None, outcome="timeout")
             return None, self._transport_error("provider_timeout", "timed out", exc), exc
@@ -307,11 +308,10 @@ class HttpTool:
             return response, None, None
         return response, error_from_response(self.provider, response, self.secrets), None
 
-    def _send(
-        self, method: str, url: str, json_body: dict[str, Any] | None, max_bytes: int
-    ) -> httpx.Response:
+    def _send(self, method: str, url: str, body: bytes | None, max_bytes: int) -> httpx.Response:
         """Stream the answer so an oversized body is refused before it fills memory."""
-        with self.client.stream(method, url, json=json_body) as streamed:
+        headers = JSON_HEADERS if body is not None else None
+        with self.client.stream(method, url, content=body, headers=headers) as streamed:
             declared = streamed.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise self._too_large(max_bytes)
@@ -386,6 +386,14 @@ class HttpTool:
 
 
 # Parsing helpers shared by the provider tools ----------------------------------------------------
+
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def encode_json(payload: Any) -> bytes:
+    """A request body as httpx would write it (compact UTF-8 JSON), made once per call."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def parse_json(provider: str, response: httpx.Response) -> Any:
