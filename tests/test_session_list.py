@@ -85,7 +85,7 @@ def test_new_sessions_appear_first_and_carry_their_summary(client: Any) -> None:
     summary = client.get("/api/sessions?limit=1").json["sessions"][0]
     assert summary["session_id"] == sid
     assert summary["iterations"] == 1 and summary["best_score"] is not None
-    assert summary["thumbnail_url"] == f"/media/{sid}/thumb_0.webp"
+    assert summary["thumbnail_url"] == f"/media/{sid}/thumb_0.jpg"
     assert summary["best_image_url"].startswith(f"/media/{sid}/iter_0.")
 
 
@@ -181,9 +181,7 @@ def test_removed_session_folders_leave_the_list(tmp_path: Path) -> None:
     (root / f"{2:032x}" / "session.json").unlink()
     app = started(tmp_path)
     client = app.test_client()
-    assert [s["session_id"] for s in client.get("/api/sessions").json["sessions"]] == [
-        f"{1:032x}"
-    ]
+    assert [s["session_id"] for s in client.get("/api/sessions").json["sessions"]] == [f"{1:032x}"]
     assert client.get(f"/api/sessions/{2:032x}").status_code == 404
     stop(app)
 

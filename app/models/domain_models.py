@@ -94,10 +94,10 @@ class Iteration(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def thumbnail_url(self) -> str | None:
-        """A small WebP of the image (<= 320 px), written on save or made when first asked for."""
+        """A small JPEG of the image (<= 320 px), written on save or made when first asked for."""
         if not self.image_url or "/" not in self.image_url:
             return None
-        return f"{self.image_url.rsplit('/', 1)[0]}/thumb_{self.index}.webp"
+        return f"{self.image_url.rsplit('/', 1)[0]}/thumb_{self.index}.jpg"
 
 
 class CurrentStep(BaseModel):

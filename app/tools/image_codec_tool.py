@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 THUMBNAIL_PX = 320
-THUMBNAIL_MIME = "image/webp"
+THUMBNAIL_MIME = "image/jpeg"
+# Transparent parts of a thumbnail show the app's dark background (zinc-900).
+THUMBNAIL_BACKGROUND = (24, 24, 27)
 # The vision judge (xAI through OpenRouter) takes PNG and JPEG only.
 JUDGE_KEEP_MIMES = ("image/png", "image/jpeg")
 _ALPHA_MODES = ("RGBA", "LA", "PA")
@@ -24,7 +26,7 @@ class UnreadableImage(ValueError):
 
 @dataclass(frozen=True)
 class Derived:
-    """The judge's copy (its bytes and mime) and the thumbnail (WebP bytes) of one image."""
+    """The judge's copy (its bytes and mime) and the thumbnail (JPEG bytes) of one image."""
 
     judge_data: bytes
     judge_mime: str
@@ -35,7 +37,7 @@ def derive(data: bytes, mime: str, judge_max_px: int) -> Derived:
     """Decodes once; the judge's copy keeps the original when it is already small and PNG/JPEG.
 
     Larger images become a JPEG (PNG when they have transparency, which a JPEG would lose) whose
-    longer side is at most `judge_max_px`; the thumbnail is a WebP at most THUMBNAIL_PX on its
+    longer side is at most `judge_max_px`; the thumbnail is a JPEG at most THUMBNAIL_PX on its
     longer side, made from the judge's copy (cheaper than from the full image).
     """
     picture = _open(data)
@@ -44,7 +46,7 @@ def derive(data: bytes, mime: str, judge_max_px: int) -> Derived:
     else:
         judge_picture = _shrunk(picture, judge_max_px)
         judge_data, judge_mime = _encode_for_judge(judge_picture)
-    return Derived(judge_data, judge_mime, thumbnail_webp(judge_picture))
+    return Derived(judge_data, judge_mime, thumbnail_jpeg(judge_picture))
 
 
 def downscale(data: bytes, max_px: int) -> tuple[bytes, str]:
@@ -52,12 +54,16 @@ def downscale(data: bytes, max_px: int) -> tuple[bytes, str]:
     return _encode_for_judge(_shrunk(_open(data), max_px))
 
 
-def thumbnail_webp(picture: Image.Image) -> bytes:
+def thumbnail_jpeg(picture: Image.Image) -> bytes:
+    """A JPEG at most THUMBNAIL_PX on its longer side (JPEG: ~20x faster to write than WebP)."""
     small = _shrunk(picture, THUMBNAIL_PX)
-    if small.mode not in ("RGB", "RGBA"):
-        small = small.convert("RGBA" if _has_alpha(small) else "RGB")
+    if _has_alpha(small):
+        rgba = small.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, THUMBNAIL_BACKGROUND)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        small = flat
     buffer = io.BytesIO()
-    small.save(buffer, format="WEBP", quality=72, method=4)
+    small.convert("RGB").save(buffer, format="JPEG", quality=80)
     return buffer.getvalue()
 
 
@@ -76,8 +82,8 @@ def _shrunk(picture: Image.Image, max_px: int) -> Image.Image:
     if picture.mode not in ("RGB", "RGBA", "L", "LA"):
         picture = picture.convert("RGBA" if _has_alpha(picture) else "RGB")
     copy = picture.copy()
-    # reducing_gap: a fast box reduction first, then a Lanczos pass (same look, ~3x faster).
-    copy.thumbnail((max_px, max_px), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    # reducing_gap: a fast integer box reduction first, then a short Lanczos pass.
+    copy.thumbnail((max_px, max_px), Image.Resampling.LANCZOS, reducing_gap=1.0)
     return copy
 
 

@@ -20,7 +20,7 @@ from app.tools.log_tool import get_logger
 
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _IMAGE_NAME = re.compile(r"^iter_\d{1,4}\.(png|jpeg|jpg|webp)$")
-_THUMBNAIL_NAME = re.compile(r"^thumb_(\d{1,4})\.webp$")
+_THUMBNAIL_NAME = re.compile(r"^thumb_(\d{1,4})\.jpg$")
 INDEX_FILE = "index.json"
 # (mtime_ns, size) of a session.json: a summary in the index is used only while this still matches.
 Stamp = tuple[int, int]
@@ -137,7 +137,7 @@ class StorageTool:
 
 
 def thumbnail_name(index: int) -> str:
-    return f"thumb_{index}.webp"
+    return f"thumb_{index}.jpg"
 
 
 def _stamp(stat: os.stat_result) -> Stamp:
