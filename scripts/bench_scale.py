@@ -42,6 +42,7 @@ GOAL = "a lighthouse on a rocky cliff at night, oil painting, seagulls, crashing
 SUBJECTS = ("lighthouse", "fox", "teapot", "city street", "forest", "robot", "portrait", "ship")
 IMAGE_LATENCY_S = 1.0
 TEXT_LATENCY_S = 0.3
+PARTS = ("list", "startup", "detail", "cpu", "parallel")
 _ROLE = re.compile(rb'"json_schema":\s*\{"name":\s*"(\w+)"')
 
 
@@ -362,6 +363,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=HERE.parent.parent)
     parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated, from: {', '.join(PARTS)}"
+    )
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     args = parser.parse_args()
     root = args.root.resolve()
@@ -370,36 +374,45 @@ def main() -> None:
         return probe_startup(args.probe)
     work = Path(tempfile.mkdtemp(prefix="sfumato-bench-scale-"))
     try:
-        report(root, work, args.sessions)
+        report(root, work, args.sessions, set(args.parts.split(",")))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(root: Path, work: Path, big: int) -> None:
+def report(root: Path, work: Path, big: int, parts: set[str]) -> None:
     print(
         f"scale benchmark: app from {root}; fakes: image {IMAGE_LATENCY_S}s, text {TEXT_LATENCY_S}s"
     )
-    template = template_session(work / "template")
     small, large, empty = work / "s100", work / "sbig", work / "s0"
-    seed(small, template, 100)
-    seed(large, template, big)
-    empty.mkdir()
+    if parts & {"list", "startup", "detail"}:
+        template = template_session(work / "template")
+        seed(small, template, 100)
+        seed(large, template, big)
+        empty.mkdir()
 
     def ratio(name: str, a: float, b: float, goal: float | None, unit: str) -> None:
         aim = f"  (goal <= {goal}x)" if goal else ""
         print(f"{name:34} {a:9.1f} / {b:9.1f} {unit:3} = {a / b:5.2f}x{aim}", flush=True)
 
-    ratio(f"list page of 50, {big} vs 100", list_latency_ms(large), list_latency_ms(small), 3, "ms")
-    s_big, s_zero = startup(root, large), startup(root, empty)
-    ratio(f"start-up time, {big} vs 0", s_big["start_s"], s_zero["start_s"], 1.5, "s")
-    ratio(f"resident memory, {big} vs 0", s_big["rss_mb"], s_zero["rss_mb"], 2, "MB")
-    ratio(f"full gc pass, {big} vs 0", s_big["gc_ms"], s_zero["gc_ms"], None, "ms")
-    p99 = detail_p99(root, large)
-    ratio("GET session p99, polled vs quiet", p99["polled_p99_ms"], p99["quiet_p99_ms"], 2, "ms")
-    cpu_big, cpu_small = cpu_per_iteration_ms(2048), cpu_per_iteration_ms(1024)
-    ratio("CPU per iteration, 2048 vs 1024 px", cpu_big, cpu_small, None, "ms")
-    one, many = concurrent_runs_s(1, 2048), concurrent_runs_s(20, 2048)
-    ratio("20 concurrent runs vs 1, 2048 px", many, one, 1.2, "s")
+    if "list" in parts:
+        big_ms, small_ms = list_latency_ms(large), list_latency_ms(small)
+        ratio(f"list page of 50, {big} vs 100", big_ms, small_ms, 3, "ms")
+    if "startup" in parts:
+        s_big, s_zero = startup(root, large), startup(root, empty)
+        ratio(f"start-up time, {big} vs 0", s_big["start_s"], s_zero["start_s"], 1.5, "s")
+        ratio(f"resident memory, {big} vs 0", s_big["rss_mb"], s_zero["rss_mb"], 2, "MB")
+        ratio(f"full gc pass, {big} vs 0", s_big["gc_ms"], s_zero["gc_ms"], None, "ms")
+    if "detail" in parts:
+        p99 = detail_p99(root, large)
+        ratio(
+            "GET session p99, polled vs quiet", p99["polled_p99_ms"], p99["quiet_p99_ms"], 2, "ms"
+        )
+    if "cpu" in parts:
+        cpu_big, cpu_small = cpu_per_iteration_ms(2048), cpu_per_iteration_ms(1024)
+        ratio("CPU per iteration, 2048 vs 1024 px", cpu_big, cpu_small, None, "ms")
+    if "parallel" in parts:
+        one, many = concurrent_runs_s(1, 2048), concurrent_runs_s(20, 2048)
+        ratio("20 concurrent runs vs 1, 2048 px", many, one, 1.2, "s")
 
 
 if __name__ == "__main__":
