@@ -40,8 +40,9 @@ from typing import Any
 HERE = Path(__file__).resolve()
 GOAL = "a lighthouse on a rocky cliff at night, oil painting, seagulls, crashing waves"
 SUBJECTS = ("lighthouse", "fox", "teapot", "city street", "forest", "robot", "portrait", "ship")
-IMAGE_LATENCY_S = 1.0
-TEXT_LATENCY_S = 0.3
+# Far below real providers (10-60 s per image, 2-10 s per LLM call), so our own CPU shows.
+IMAGE_LATENCY_S = 2.0
+TEXT_LATENCY_S = 0.5
 PARTS = ("list", "startup", "detail", "cpu", "parallel")
 _ROLE = re.compile(rb'"json_schema":\s*\{"name":\s*"(\w+)"')
 
