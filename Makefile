@@ -15,7 +15,7 @@ help:
 	@echo "make run    - install everything, build the web app, serve on http://127.0.0.1:8000"
 	@echo "make test   - install everything, then lint + backend + frontend unit + browser tests"
 	@echo "make smoke  - one short real session per configured provider (needs keys in .env)"
-	@echo "make bench  - measure SFUMATO's own overhead per iteration, and K=4 vs K=1 rounds"
+	@echo "make bench  - measure SFUMATO's own overhead per iteration, K=4 vs K=1 rounds, and how it scales with history"
 
 $(POETRY):
 	$(PYTHON) -m venv .tools
@@ -74,6 +74,7 @@ smoke: install-backend
 bench: install-backend
 	$(POETRY) run python scripts/bench.py
 	$(POETRY) run python scripts/bench_rounds.py
+	$(POETRY) run python scripts/bench_scale.py
 
 clean:
 	rm -rf .venv .tools $(FRONTEND)/node_modules app/web/dist .pytest_cache .ruff_cache

@@ -18,6 +18,7 @@ from app.models.request_models import (
     CreateSessionRequest,
     FeedbackRequest,
     GenerateRequest,
+    ListSessionsQuery,
     OptimizeRequest,
     UpdatePromptRequest,
 )
@@ -26,7 +27,6 @@ from app.models.response_models import (
     CreateSessionResponse,
     HealthResponse,
     ProvidersResponse,
-    SessionList,
     TextModelInfo,
 )
 from app.services.image_service import normalize_params
@@ -115,8 +115,11 @@ class ApiController:
             session_id=session.session_id, first_prompt_text=session.prompt_text, session=session
         ).model_dump(mode="json")
 
-    def list_sessions(self) -> dict[str, Any]:
-        return SessionList(sessions=self.c.sessions.list_summaries()).model_dump(mode="json")
+    def list_sessions(self, query: dict[str, Any]) -> dict[str, Any]:
+        """One page of precomputed summaries (already JSON-ready: not validated again here)."""
+        q = self.parse(ListSessionsQuery, query)
+        page, next_cursor = self.c.sessions.list_page(q.limit, q.cursor, q.status, q.provider, q.q)
+        return {"sessions": page, "next_cursor": next_cursor}
 
     def get_session(self, session_id: str) -> dict[str, Any]:
         return self.c.sessions.get(session_id).model_dump(mode="json")
@@ -175,6 +178,8 @@ class ApiController:
         return self.c.sessions.export_zip(session_id)
 
     def media_path(self, session_id: str, name: str) -> Path | None:
+        if name.startswith("thumb_"):
+            return self.c.images.thumbnail_path(session_id, name)
         return self.c.storage.media_path(session_id, name)
 
     # Live events --------------------------------------------------------------------------------

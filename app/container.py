@@ -46,6 +46,7 @@ class Container:
 
     def close(self) -> None:
         self.runs.shutdown()
+        self.sessions.close()
         self.registry.close()
         self.text_model.close()
 
@@ -60,10 +61,14 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
     )
     templates = TemplateTool()
     runs = RunService()
-    sessions = SessionService(storage, notify=runs.publish_state)
+    sessions = SessionService(
+        storage, notify=runs.publish_state, cache_size=settings.session_cache_size
+    )
     sessions.recover()
     prompts = PromptService(text_model, templates)
-    images = ImageService(registry, storage, settings.provider_max_concurrency)
+    images = ImageService(
+        registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency
+    )
     checklists = ChecklistService(text_model, templates, sessions)
     costs = CostService(settings, dict(text_model.models), settings.text_mode)
     optimize = OptimizeService(

@@ -11,12 +11,12 @@ from flask import (
     current_app,
     request,
     send_file,
-    send_from_directory,
     stream_with_context,
 )
 from werkzeug.exceptions import BadRequest, NotFound
 
 from app.api_controller import ApiController
+from app.compression import send_precompressed
 from app.errors import AppError
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -61,8 +61,8 @@ def create_session() -> Any:
 
 @api.get("/sessions")
 def list_sessions() -> Any:
-    """Past sessions, newest first."""
-    return controller().list_sessions()
+    """One page of past sessions, newest first: ?limit=&cursor=&status=&provider=&q=."""
+    return controller().list_sessions(request.args.to_dict())
 
 
 @api.get("/sessions/<session_id>")
@@ -148,5 +148,5 @@ def index() -> Response:
 
 @web.get("/assets/<path:name>")
 def assets(name: str) -> Response:
-    """The SPA's hashed build files."""
-    return send_from_directory(WEB_DIR / "dist" / "assets", name, max_age=31536000)
+    """The SPA's hashed build files (brotli or gzip copies made at build time when accepted)."""
+    return send_precompressed(WEB_DIR / "dist" / "assets", name, max_age=31536000)

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from app.api_controller import ApiController
+from app.compression import register_compression
 from app.container import build_container
 from app.endpoints import api, web
 from app.errors import AppError
@@ -48,6 +49,7 @@ def create_app(
     app.register_blueprint(web)
     _register_errors(app, settings)
     _register_request_log(app)
+    register_compression(app)
     return app
 
 

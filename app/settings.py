@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     max_feedback_chars: int = Field(2000, ge=10)
     max_request_bytes: int = Field(256 * 1024, ge=1024)
     max_image_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    # The judge gets a copy of each image at most this many px on its longer side (JPEG).
+    judge_image_max_px: int = Field(1024, ge=256, le=4096)
+    # Full sessions kept in memory besides running ones (the list reads precomputed summaries).
+    session_cache_size: int = Field(64, ge=1, le=10000)
 
     # OpenRouter (every text and vision LLM call)
     openrouter_api_key: SecretStr | None = None

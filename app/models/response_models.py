@@ -27,10 +27,12 @@ class SessionSummary(BaseModel):
     iterations: int
     best_score: int | None
     best_image_url: str | None
+    thumbnail_url: str | None = None
 
 
 class SessionList(BaseModel):
     sessions: list[SessionSummary]
+    next_cursor: str | None = None
 
 
 class ProviderInfo(BaseModel):

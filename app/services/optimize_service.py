@@ -444,7 +444,7 @@ class OptimizeService:
                 ctl,
                 it,
                 "judge",
-                lambda: self._evaluate(session, it.prompt_text, rendered.text, image),
+                lambda: self._evaluate(session, rendered.text, it),
             )
             _record_verdict(it, verdict, self.sessions.get(ctl.session_id).checklist_version)
             self.sessions.update(
@@ -456,33 +456,34 @@ class OptimizeService:
         self._save(ctl, it)
         return it
 
-    def _evaluate(
-        self, session: Session, prompt_text: str, rendered: str, image: ImageInput | GeneratedImage
-    ) -> Verdict:
+    def _evaluate(self, session: Session, rendered: str, it: Iteration) -> Verdict:
+        """Judges a stored image (its once-made judge copy) under the session's current checklist."""
         current = self.sessions.get(session.session_id)
         return self.judge.evaluate(
             current.user_goal,
             rendered,
-            flex_service.parse(prompt_text).blocks,
-            ImageInput(data=image.data, mime=image.mime),
+            flex_service.parse(it.prompt_text).blocks,
+            self._judge_image(session.session_id, it),
             current.checklist,
             current.image_params,
         )
 
-    def _judge_view(
-        self, session_id: str, it: Iteration, caps: ProviderCapabilities
-    ) -> tuple[ImageInput, str, dict[str, str]]:
-        """An iteration as the pairwise judge sees it: its image, rendered prompt and blocks."""
-        data = self.images.storage.read_image(session_id, it.image_path or "")
-        if not data:
+    def _judge_image(self, session_id: str, it: Iteration) -> ImageInput:
+        if not it.image_path or self.images.storage.media_path(session_id, it.image_path) is None:
             raise Conflict(
                 f"The image of iteration {it.index} is missing from storage.",
                 code="image_missing",
                 details={"iteration": it.index},
             )
+        return self.images.judge_input(session_id, it.image_path)
+
+    def _judge_view(
+        self, session_id: str, it: Iteration, caps: ProviderCapabilities
+    ) -> tuple[ImageInput, str, dict[str, str]]:
+        """An iteration as the pairwise judge sees it: its image, rendered prompt and blocks."""
         rendered = self.prompts.render(it.prompt_text, caps).text
         blocks = flex_service.parse(it.prompt_text).blocks
-        return ImageInput(data=data, mime=it.image_mime or "image/png"), rendered, blocks
+        return self._judge_image(session_id, it), rendered, blocks
 
     def _current_checklist(self, ctl: RunControl, session: Session) -> None:
         """Writes the checklist again first when the feedback changed since it was written."""
@@ -516,18 +517,8 @@ class OptimizeService:
             return True
         if not budget.reserve(prices.of("judge")):
             return False
-        data = self.images.storage.read_image(ctl.session_id, best.image_path or "")
-        if not data:
-            raise Conflict(
-                f"The image of iteration {best.index} is missing from storage.",
-                code="image_missing",
-                details={"iteration": best.index},
-            )
         rendered = self.prompts.render(best.prompt_text, caps).text
-        image = ImageInput(data=data, mime=best.image_mime or "image/png")
-        verdict = self._step(
-            ctl, best, "rejudge", lambda: self._evaluate(session, best.prompt_text, rendered, image)
-        )
+        verdict = self._step(ctl, best, "rejudge", lambda: self._evaluate(session, rendered, best))
         budget.settle(prices.of("judge"), verdict.result.usage.cost_usd or prices.of("judge"))
 
         def change(s: Session) -> None:

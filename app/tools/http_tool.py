@@ -8,7 +8,6 @@ are retried; other 4xx never are, nor is a 429 that says the quota is exhausted.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import itertools
 import json
@@ -261,8 +260,9 @@ class HttpTool:
         max_bytes: int | None = None,
     ) -> httpx.Response:
         """One logical call: up to `max_retries` more attempts on retryable failures."""
+        body = None if json_body is None else encode_json(json_body)  # once, not per attempt
         for attempt in itertools.count(1):
-            sent = self._attempt(method, url, json_body, model, attempt, max_bytes)
+            sent = self._attempt(method, url, body, model, attempt, max_bytes)
             response, failure, cause = sent
             if failure is None and response is not None:
                 return response
@@ -283,7 +283,7 @@ class HttpTool:
         self,
         method: str,
         url: str,
-        json_body: dict[str, Any] | None,
+        body: bytes | None,
         model: str | None,
         attempt: int,
         max_bytes: int | None,
@@ -291,7 +291,7 @@ class HttpTool:
         """Send once; (response, None, None) on success, else (response?, error, cause)."""
         started = time.perf_counter()
         try:
-            response = self._send(method, url, json_body, max_bytes or self.max_body_bytes)
+            response = self._send(method, url, body, max_bytes or self.max_body_bytes)
         except httpx.TimeoutException as exc:
             self._log(method, url, model, attempt, started, status=None, outcome="timeout")
             return None, self._transport_error("provider_timeout", "timed out", exc), exc
@@ -307,11 +307,10 @@ class HttpTool:
             return response, None, None
         return response, error_from_response(self.provider, response, self.secrets), None
 
-    def _send(
-        self, method: str, url: str, json_body: dict[str, Any] | None, max_bytes: int
-    ) -> httpx.Response:
+    def _send(self, method: str, url: str, body: bytes | None, max_bytes: int) -> httpx.Response:
         """Stream the answer so an oversized body is refused before it fills memory."""
-        with self.client.stream(method, url, json=json_body) as streamed:
+        headers = JSON_HEADERS if body is not None else None
+        with self.client.stream(method, url, content=body, headers=headers) as streamed:
             declared = streamed.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise self._too_large(max_bytes)
@@ -388,6 +387,14 @@ class HttpTool:
 # Parsing helpers shared by the provider tools ----------------------------------------------------
 
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def encode_json(payload: Any) -> bytes:
+    """A request body as httpx would write it (compact UTF-8 JSON), made once per call."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 def parse_json(provider: str, response: httpx.Response) -> Any:
     """The JSON body of a 2xx answer, or provider_bad_response."""
     try:
@@ -415,11 +422,11 @@ def sniff_image(provider: str, data: bytes) -> tuple[str, str]:
 
 
 def decode_base64_image(provider: str, encoded: str) -> bytes:
-    """Decode a base64 (or data: URL) image payload."""
+    """Decode a base64 (or data: URL) image payload, in one strict pass (no separate check)."""
     if encoded.startswith("data:") and "," in encoded:
         encoded = encoded.split(",", 1)[1]
     try:
-        return base64.b64decode(encoded, validate=True)
+        return binascii.a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise bad_response(provider, "the image is not valid base64") from exc
 

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
+import { lazy, Suspense, useEffect, useState } from 'react'
 
 import logo from '../../../assets/logo_horizontal.png'
 import { Button } from '@/components/button'
@@ -12,7 +12,7 @@ import { useSession } from '@/hooks/use-session'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { type Stage, stageOf } from '@/lib/flow'
 import { currentStep } from '@/lib/session-events'
-import type { ProvidersResponse, SessionSummary } from '@/lib/types'
+import type { ProvidersResponse } from '@/lib/types'
 
 // Only step 1 ships in the first chunk; later steps load on demand (and are prefetched in main.tsx).
 const PromptStep = lazy(() => import('@/features/prompt/prompt-step'))
@@ -38,37 +38,15 @@ function useCatalog() {
   return { catalog, error, retry: () => setAttempt((n) => n + 1) }
 }
 
-function useHistory() {
-  const [sessions, setSessions] = useState<SessionSummary[] | null>(null)
-  const [error, setError] = useState<ReadableError | null>(null)
-  const refresh = useCallback((signal?: AbortSignal) => {
-    api.sessions(signal).then(
-      (r) => {
-        setSessions(r.sessions)
-        setError(null)
-      },
-      (e: unknown) => !signal?.aborted && setError(describeError(e)),
-    )
-  }, [])
-  return { sessions, error, refresh }
-}
-
 export function App() {
   const [route, navigate] = useRoute()
   const { catalog, error: catalogError, retry } = useCatalog()
-  const history = useHistory()
   const sessionId = route.name === 'session' ? route.id : null
   const { session, steps, state, loadError, apply } = useSession(sessionId)
   const [override, setOverride] = useState<{ id: string; base: Stage; view: Stage } | null>(null)
 
-  // Providers, history and the open session load in parallel on start (no waterfall).
-  const { refresh: refreshHistory } = history
-  const onHistory = route.name === 'history'
-  useEffect(() => {
-    const ctl = new AbortController()
-    refreshHistory(ctl.signal)
-    return () => ctl.abort()
-  }, [refreshHistory, onHistory])
+  // Providers and the open session load in parallel on start (no waterfall); the history loads its
+  // first page only when it is shown, and further pages as the person scrolls.
 
   const reached: Stage = stageOf(session)
   const viewed: Stage | null =
@@ -121,15 +99,7 @@ export function App() {
 
       <main className="flex-1">
         <Suspense fallback={<PulsingLogo label="Loading…" />}>
-          {route.name === 'history' && (
-            <HistoryList
-              sessions={history.sessions}
-              error={history.error}
-              onOpen={openSession}
-              onRefresh={() => history.refresh()}
-              onNew={startNew}
-            />
-          )}
+          {route.name === 'history' && <HistoryList onOpen={openSession} onNew={startNew} />}
           {route.name === 'new' &&
             (catalog ? (
               <DescribeStep

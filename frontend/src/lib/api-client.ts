@@ -6,7 +6,8 @@ import type {
   CreateSessionResponse,
   ProvidersResponse,
   Session,
-  SessionSummary,
+  SessionPage,
+  SessionQuery,
 } from './types'
 
 export class ApiError extends Error {
@@ -194,13 +195,23 @@ export async function request<T>(
   return parsed as T
 }
 
+/** `?limit=..&q=..` from the set fields of a query ('' when none is set). */
+export function queryString(query: object): string {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value))
+  }
+  const text = params.toString()
+  return text ? `?${text}` : ''
+}
+
 const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`
 
 export const api = {
   providers: (signal?: AbortSignal) =>
     request<ProvidersResponse>('GET', '/api/providers', undefined, { signal }),
-  sessions: (signal?: AbortSignal) =>
-    request<{ sessions: SessionSummary[] }>('GET', '/api/sessions', undefined, { signal }),
+  sessions: (query: SessionQuery = {}, signal?: AbortSignal) =>
+    request<SessionPage>('GET', `/api/sessions${queryString(query)}`, undefined, { signal }),
   createSession: (body: CreateSessionBody) => request<CreateSessionResponse>('POST', '/api/sessions', body),
   session: (id: string, signal?: AbortSignal) =>
     request<Session>('GET', sessionPath(id), undefined, { signal }),

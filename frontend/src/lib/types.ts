@@ -95,6 +95,8 @@ export interface Iteration {
   based_on: number | null
   image_path: string | null
   image_url: string | null
+  /** A small JPEG (<= 320 px) of the image, made by the server on first request for older sessions. */
+  thumbnail_url?: string | null
   image_mime?: string | null
   revised_prompt?: string | null
   judge_score: number | null
@@ -163,6 +165,22 @@ export interface SessionSummary {
   iterations: number
   best_score: number | null
   best_image_url: string | null
+  /** A small JPEG (<= 320 px) of the best image. */
+  thumbnail_url?: string | null
+}
+
+/** One page of `GET /api/sessions`, newest first; `next_cursor` is null on the last page. */
+export interface SessionPage {
+  sessions: SessionSummary[]
+  next_cursor: string | null
+}
+
+export interface SessionQuery {
+  limit?: number
+  cursor?: string | null
+  status?: SessionStatus | null
+  provider?: string | null
+  q?: string | null
 }
 
 export interface CreateSessionBody {

@@ -57,7 +57,7 @@ export function Timeline({ iterations, bestIndex, lastIndex, pending }: Props) {
                 <ScoreBadge score={it.judge_score} />
               </div>
             </div>
-            <IterationImage iteration={it} />
+            <IterationImage iteration={it} thumb />
             {it.status === 'failed' && it.error && <ErrorAlert error={describeError(it.error)} />}
             {it.prompt_diff && <p className="text-xs text-zinc-400">{it.prompt_diff}</p>}
             {it.based_on != null && <p className="text-xs text-zinc-500">Revised from #{it.based_on}</p>}
