@@ -9,13 +9,14 @@ FRONTEND := frontend
 PY_SOURCES := app tests scripts
 
 .PHONY: help install install-backend install-frontend build run dev test lint format \
-        test-backend test-frontend test-e2e smoke bench clean
+        test-backend test-frontend test-e2e smoke bench bench-batch eval clean
 
 help:
 	@echo "make run    - install everything, build the web app, serve on http://127.0.0.1:8000"
 	@echo "make test   - install everything, then lint + backend + frontend unit + browser tests"
 	@echo "make smoke  - one short real session per configured provider (needs keys in .env)"
 	@echo "make bench  - measure SFUMATO's own overhead per demo iteration"
+	@echo "make eval   - run the benchmark goals (benchmarks/goals.jsonl) as a batch, print the uplift"
 
 $(POETRY):
 	$(PYTHON) -m venv .tools
@@ -73,6 +74,19 @@ smoke: install-backend
 
 bench: install-backend
 	$(POETRY) run python scripts/bench.py
+	$(POETRY) run python scripts/bench_batch.py
+
+bench-batch: install-backend
+	$(POETRY) run python scripts/bench_batch.py
+
+# The benchmark as a batch with the configured provider (the offline demo without keys).
+# Resumable: run again and the goals already done in $(EVAL_OUT) are skipped.
+EVAL_PROVIDER ?= demo
+EVAL_JOBS ?= 4
+EVAL_OUT ?= data/eval/$(EVAL_PROVIDER)
+eval: install-backend
+	DEMO_STEP_DELAY_S=$${DEMO_STEP_DELAY_S:-0} $(POETRY) run sfumato batch benchmarks/goals.jsonl \
+		--provider $(EVAL_PROVIDER) --jobs $(EVAL_JOBS) --out $(EVAL_OUT) $(EVAL_ARGS)
 
 clean:
 	rm -rf .venv .tools $(FRONTEND)/node_modules app/web/dist .pytest_cache .ruff_cache
