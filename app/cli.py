@@ -227,7 +227,7 @@ def _run_with_progress(
         name="sfumato-run",
         daemon=True,
     )
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     with click.progressbar(
         length=total, label="starting", file=err if not quiet else _Null(), show_pos=True
     ) as bar:
@@ -433,7 +433,7 @@ def _follow_batch(service: BatchService, running: Batch, quiet: bool) -> bool:
     finished: queue.Queue[GoalResult] = queue.Queue()
     seen: set[str] = set()
     todo = len(running.specs) - running.skipped
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     if running.skipped and not quiet:
         click.echo(f"Resuming: {running.skipped} goal(s) already done are skipped.", err=True)
 
