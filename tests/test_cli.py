@@ -394,7 +394,17 @@ def test_batch_estimate_prices_the_run_without_running_it(tmp_path: Path) -> Non
     goals = write_goals(tmp_path, ["a lighthouse", "a fox"])
     h = Harness(tmp_path, GoalAwareGrok(scores=[]))
     result = h.invoke(
-        "batch", str(goals), "-p", "openai", "-n", "3", "-k", "2", "--out", "x", "--estimate",
+        "batch",
+        str(goals),
+        "-p",
+        "openai",
+        "-n",
+        "3",
+        "-k",
+        "2",
+        "--out",
+        "x",
+        "--estimate",
         "--json",
     )
     assert result.exit_code == 0, result.output
@@ -453,7 +463,9 @@ def test_export_writes_a_recipe_and_run_from_it_reruns_it(tmp_path: Path) -> Non
     )
     assert recipe["final_prompt"] == source["final_prompt_text"]
     assert recipe["sfumato_version"] == "0.1.0"
-    assert OPENROUTER_KEY not in recipe_path.read_text() and OPENAI_KEY not in recipe_path.read_text()
+    assert (
+        OPENROUTER_KEY not in recipe_path.read_text() and OPENAI_KEY not in recipe_path.read_text()
+    )
 
     checklist_calls = len(h.grok.checklist_calls)
     rerun = h.invoke("run", "--from", str(recipe_path), "-n", "1", "--json")

@@ -97,3 +97,18 @@ class BatchReport(BaseModel):
     finished_at: datetime | None = None
     goals: list[GoalResult] = Field(default_factory=list)
     summary: BatchSummary = Field(default_factory=BatchSummary)
+
+
+class BatchRequest(BaseModel):
+    """`POST /api/batches` (and `/api/batches/estimate`): goals as the text of a goals file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    goals: str = Field(min_length=1)
+    provider: str = "demo"
+    iterations: int | None = Field(None, ge=0, le=50)
+    candidates: int | None = Field(None, ge=1, le=4)
+    budget_usd: float | None = Field(None, ge=0, le=10_000)
+    target_score: int | None = Field(None, ge=1, le=100)
+    plateau_rounds: int | None = Field(None, ge=0, le=20)
+    jobs: int = Field(2, ge=1, le=8)

@@ -12,6 +12,7 @@ Provider calls stay bounded process-wide by the image service's and text model's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -258,10 +259,8 @@ class BatchService:
             while True:
                 if stop.is_set() and not cancelled:
                     cancelled = True
-                    try:
+                    with contextlib.suppress(Conflict):  # finished meanwhile
                         self.c.optimize.cancel(session_id)
-                    except Conflict:
-                        pass  # finished meanwhile
                 try:
                     kind, data = listener.get(timeout=0.1)
                 except queue.Empty:
@@ -315,7 +314,9 @@ class BatchService:
         result.cost_usd = round(result.cost_usd + usd, 6)
         result.status = "done"
 
-    def best_vs_first(self, session: Session, first: Iteration, best: Iteration) -> tuple[str, float]:
+    def best_vs_first(
+        self, session: Session, first: Iteration, best: Iteration
+    ) -> tuple[str, float]:
         """A fresh order-swapped pairwise judgement of the best image against the first.
 
         When the best is the first image there is nothing to compare: a tie, at no cost.
