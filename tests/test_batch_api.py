@@ -112,9 +112,9 @@ def test_a_batch_can_be_cancelled_from_the_web_app(tmp_path: Path) -> None:
     app = create_app(demo_settings(tmp_path, demo_step_delay_s=0.1))
     client = app.test_client()
     goals = "\n".join(f"goal number {n}" for n in range(6))
-    batch_id = client.post(
-        "/api/batches", json={"goals": goals, "iterations": 3, "jobs": 1}
-    ).json["batch_id"]
+    batch_id = client.post("/api/batches", json={"goals": goals, "iterations": 3, "jobs": 1}).json[
+        "batch_id"
+    ]
     time.sleep(0.3)
     assert client.post(f"/api/batches/{batch_id}/cancel").status_code == 202
     done = wait_done(client, batch_id)

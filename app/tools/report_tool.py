@@ -118,7 +118,7 @@ def render_markdown(report: BatchReport) -> str:
         "| mean checklist uplift | cost (USD) | seconds |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {s.goals} | {s.done} | {s.failed} | {_pct(s.win_rate)} | {_pct(s.loss_rate)} "
-        f"| {_pct(s.tie_rate)} | {_num(s.mean_score_uplift)} | {_pct(s.mean_checklist_uplift)} "
+        f"| {_pct(s.tie_rate)} | {_num(s.mean_score_uplift)} | {_pts(s.mean_checklist_uplift)} "
         f"| {s.cost_usd:.4f} | {s.seconds:.1f} |",
         "",
         "| id | goal | status | first | best (index) | checklist first -> best "
@@ -142,6 +142,7 @@ def render_html(report: BatchReport) -> str:
         summary=report.summary,
         settings_line=_settings_line(report),
         pct=_pct,
+        pts=_pts,
         num=_num,
         thumb=lambda path: f"images/{thumb_name(Path(path).name)}" if path else None,
     )
@@ -153,6 +154,11 @@ def _settings_line(report: BatchReport) -> str:
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def _pts(value: float | None) -> str:
+    """A difference of two shares, in percentage points."""
+    return "-" if value is None else f"{value * 100:+.0f} pts"
 
 
 def _num(value: float | None) -> str:
