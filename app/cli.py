@@ -288,12 +288,13 @@ def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _precheck(c: Container, spec: GoalSpec, options: BatchOptions) -> None:
+def _precheck(c: Container, spec: GoalSpec, options: BatchOptions, need_key: bool = True) -> None:
     """Unknown provider, missing key, bad setting: bad usage (exit 2) before anything is paid."""
     provider = spec.provider or options.provider
     try:
         caps = c.images.capabilities(provider)
-        c.registry.get(provider)
+        if need_key:
+            c.registry.get(provider)
         normalize_params(caps, spec.image_params)
     except AppError as exc:
         raise click.UsageError(exc.message) from None
@@ -403,7 +404,9 @@ def batch(
     )
     container = rt.container()
     for provider_name in sorted({s.provider or options.provider for s in specs}):
-        _precheck(container, GoalSpec(id="x", goal="x", provider=provider_name), options)
+        # an estimate needs no key: it runs nothing
+        probe = GoalSpec(id="x", goal="x", provider=provider_name)
+        _precheck(container, probe, options, need_key=not estimate)
     service = rt.batches()
     if estimate:
         figures = service.estimate(specs, options)
