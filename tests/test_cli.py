@@ -489,3 +489,22 @@ def test_run_from_a_broken_recipe_is_bad_usage(tmp_path: Path) -> None:
     assert h.invoke("run", "--from", str(path)).exit_code == 2
     path.write_text("not json", encoding="utf-8")
     assert h.invoke("run", "--from", str(path)).exit_code == 2
+
+
+def test_estimate_needs_no_key_for_the_provider(tmp_path: Path) -> None:
+    goals = write_goals(tmp_path, ["a lighthouse"])
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))  # no GROK_API_KEY in these settings
+    result = h.invoke("batch", str(goals), "-p", "grok", "--out", "x", "--estimate")
+    assert result.exit_code == 0, result.output
+    assert "1 goals on grok" in result.stdout and "by the price table" in result.stdout
+    refused = h.invoke("batch", str(goals), "-p", "grok", "--out", str(tmp_path / "x"))
+    assert refused.exit_code == 2 and "GROK_API_KEY" in refused.stderr
+
+
+def test_serve_is_what_make_run_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.main
+
+    served: list[bool] = []
+    monkeypatch.setattr(app.main, "run", lambda: served.append(True))
+    result = CliRunner().invoke(main, ["serve"], obj=Runtime())
+    assert result.exit_code == 0 and served == [True]
