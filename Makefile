@@ -14,9 +14,9 @@ PY_SOURCES := app tests scripts
 help:
 	@echo "make run    - install everything, build the web app, serve on http://127.0.0.1:8000"
 	@echo "make test   - install everything, then lint + backend + frontend unit + browser tests"
+	@echo "make eval   - run the benchmark goals (benchmarks/goals.jsonl) as a batch, print the uplift"
 	@echo "make smoke  - one short real session per configured provider (needs keys in .env)"
 	@echo "make bench  - measure SFUMATO's own overhead per demo iteration"
-	@echo "make eval   - run the benchmark goals (benchmarks/goals.jsonl) as a batch, print the uplift"
 
 $(POETRY):
 	$(PYTHON) -m venv .tools
@@ -74,8 +74,12 @@ smoke: install-backend
 
 bench: install-backend
 	$(POETRY) run python scripts/bench.py
-	$(POETRY) run python scripts/bench_batch.py
 
+clean:
+	rm -rf .venv .tools $(FRONTEND)/node_modules app/web/dist .pytest_cache .ruff_cache
+
+# A 24-goal batch at J=1 and J=8 against fixed-latency fakes; `make bench` runs it too.
+bench: bench-batch
 bench-batch: install-backend
 	$(POETRY) run python scripts/bench_batch.py
 
@@ -87,6 +91,3 @@ EVAL_OUT ?= data/eval/$(EVAL_PROVIDER)
 eval: install-backend
 	DEMO_STEP_DELAY_S=$${DEMO_STEP_DELAY_S:-0} $(POETRY) run sfumato batch benchmarks/goals.jsonl \
 		--provider $(EVAL_PROVIDER) --jobs $(EVAL_JOBS) --out $(EVAL_OUT) $(EVAL_ARGS)
-
-clean:
-	rm -rf .venv .tools $(FRONTEND)/node_modules app/web/dist .pytest_cache .ruff_cache

@@ -94,6 +94,7 @@ class Harness:
             http_backoff_base_s=0.0,
             http_backoff_cap_s=0.0,
             plateau_rounds_default=0,
+            price_table_file=price_table(tmp_path),
         )
         self.tmp = tmp_path
 
@@ -105,6 +106,17 @@ class Harness:
         return json.loads(
             (self.settings.storage_dir / session_id / "session.json").read_text("utf-8")
         )
+
+
+IMAGE_USD = 0.05
+
+
+def price_table(tmp_path: Path) -> Path:
+    """A fixed price table: every OpenAI image $0.05; text calls priced by what they report."""
+    path = tmp_path / "prices.json"
+    entry = {"provider": "openai", "model": "*", "usd_per_image": IMAGE_USD, "checked": "2026-11-29"}
+    path.write_text(json.dumps({"image": [entry], "text": []}), encoding="utf-8")
+    return path
 
 
 def scores(n: int = 200) -> list[int]:
@@ -208,7 +220,7 @@ def test_run_takes_one_goal_end_to_end_and_the_session_shows_in_the_web_history(
         "--iterations",
         "1",
         "--param",
-        "size=1024x1024",
+        "quality=high",
         "--json",
     )
     assert result.exit_code == 0, result.output
@@ -221,7 +233,7 @@ def test_run_takes_one_goal_end_to_end_and_the_session_shows_in_the_web_history(
     assert Path(out["best_image"]).is_file()
     assert out["best_prompt"] == session["final_prompt_rendered"] == h.images.prompts[-1]
     assert out["cost_usd"] >= session["cost_usd"] > 0
-    assert session["image_params"]["size"] == "1024x1024"
+    assert session["image_params"]["quality"] == "high"
     # best vs first is a fresh order-swapped pairwise call: the same two images, swapped
     first_url, best_url = grok.judged_order[0], grok.judged_order[1]
     assert sorted(map(tuple, grok.pairwise_calls[-2:])) == sorted(
@@ -246,7 +258,8 @@ def test_run_prints_a_readable_result(tmp_path: Path) -> None:
 
 
 def test_run_stopped_by_the_budget_exits_3(tmp_path: Path) -> None:
-    # start (2 calls) + first image (~$0.053 by the price table) + judge: no round fits in $0.06
+    # start (2 calls at $0.001) + first image ($0.05 by the price table) + judge ($0.001): the
+    # $0.007 left cannot pay for a candidate's image
     h = Harness(tmp_path, GoalAwareGrok(scores=scores()))
     result = h.invoke("run", "a lighthouse", "-p", "openai", "-n", "3", "--budget-usd", "0.06")
     assert result.exit_code == 3, result.output
@@ -409,8 +422,8 @@ def test_batch_estimate_prices_the_run_without_running_it(tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
-    # per goal: 1 + 3 rounds x 2 candidates images at $0.053 by the price table, plus text calls
-    assert figures["goals"] == 2 and figures["usd"] > 2 * 7 * 0.053
+    # per goal: 1 + 3 rounds x 2 candidates images by the price table (no text price is known)
+    assert figures["goals"] == 2 and figures["usd"] == pytest.approx(2 * 7 * IMAGE_USD)
     assert figures["low"] <= figures["usd"] <= figures["high"]
     assert h.grok.calls == [] and h.images.calls == 0 and not (tmp_path / "x").exists()
 
@@ -456,7 +469,8 @@ def test_export_writes_a_recipe_and_run_from_it_reruns_it(tmp_path: Path) -> Non
     assert exported.exit_code == 0, exported.output
     recipe = json.loads(recipe_path.read_text("utf-8"))
     assert recipe["goal"] == "a lighthouse on a cliff" and recipe["provider"] == "openai"
-    assert recipe["model"] == "gpt-image-2" and recipe["image_params"]["quality"] == "low"
+    best = next(it for it in source["iterations"] if it["index"] == source["best_index"])
+    assert recipe["model"] == best["image_model"] and recipe["image_params"]["quality"] == "low"
     assert recipe["locked_blocks"] == ["style"] and recipe["feedback"] == "warmer light"
     assert recipe["checklist"] == source["checklist"] and recipe["checklist"][-1]["source"] == (
         "feedback"
