@@ -220,3 +220,46 @@ def test_j_goals_at_once_never_pass_the_provider_limit(tmp_path: Path) -> None:
     app.extensions["sfumato_container"].close()
     assert done["summary"]["done"] == 6
     assert state["calls"] == 6 * 3 and state["peak"] == 2
+
+
+def test_the_summary_counts_rates_over_goals_done_and_means_of_uplifts() -> None:
+    from app.models.batch_models import GoalError, GoalResult
+    from app.tools.report_tool import summarize
+
+    def row(n: int, **fields: Any) -> GoalResult:
+        return GoalResult(id=f"g{n}", goal=f"goal {n}", **fields)
+
+    rows = [
+        row(
+            1,
+            status="done",
+            first_score=60,
+            best_score=80,
+            best_vs_first="win",
+            first_checklist_pass=0.5,
+            best_checklist_pass=1.0,
+            cost_usd=0.5,
+        ),
+        row(
+            2,
+            status="done",
+            first_score=70,
+            best_score=70,
+            best_vs_first="tie",
+            first_checklist_pass=0.75,
+            best_checklist_pass=0.75,
+            cost_usd=0.25,
+        ),
+        row(3, status="done", first_score=50, best_score=56, best_vs_first="loss", cost_usd=0.25),
+        row(
+            4, status="failed", error=GoalError(code="content_blocked", message="no"), cost_usd=0.1
+        ),
+        row(5, status="pending"),
+    ]
+    s = summarize(rows, 12.3456)
+    assert (s.goals, s.done, s.failed) == (5, 3, 1)
+    assert (s.win_rate, s.loss_rate, s.tie_rate) == (0.3333, 0.3333, 0.3333)
+    assert s.mean_score_uplift == pytest.approx((20 + 0 + 6) / 3, abs=1e-4)
+    assert s.mean_checklist_uplift == 0.25  # over the goals with both figures
+    assert s.cost_usd == 1.1 and s.seconds == 12.346
+    assert summarize([row(1, status="failed")], 0).win_rate is None

@@ -114,7 +114,12 @@ IMAGE_USD = 0.05
 def price_table(tmp_path: Path) -> Path:
     """A fixed price table: every OpenAI image $0.05; text calls priced by what they report."""
     path = tmp_path / "prices.json"
-    entry = {"provider": "openai", "model": "*", "usd_per_image": IMAGE_USD, "checked": "2026-11-29"}
+    entry = {
+        "provider": "openai",
+        "model": "*",
+        "usd_per_image": IMAGE_USD,
+        "checked": "2026-11-29",
+    }
     path.write_text(json.dumps({"image": [entry], "text": []}), encoding="utf-8")
     return path
 
