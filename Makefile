@@ -9,11 +9,12 @@ FRONTEND := frontend
 PY_SOURCES := app tests scripts
 
 .PHONY: help install install-backend install-frontend build run dev test lint format \
-        test-backend test-frontend test-e2e smoke bench clean
+        test-backend test-frontend test-e2e smoke bench bench-batch eval clean
 
 help:
 	@echo "make run    - install everything, build the web app, serve on http://127.0.0.1:8000"
 	@echo "make test   - install everything, then lint + backend + frontend unit + browser tests"
+	@echo "make eval   - run the benchmark goals (benchmarks/goals.jsonl) as a batch, print the uplift"
 	@echo "make smoke  - one short real session per configured provider (needs keys in .env)"
 	@echo "make bench  - measure SFUMATO's own overhead per iteration, K=4 vs K=1 rounds, and how it scales with history"
 
@@ -78,3 +79,17 @@ bench: install-backend
 
 clean:
 	rm -rf .venv .tools $(FRONTEND)/node_modules app/web/dist .pytest_cache .ruff_cache
+
+# A 24-goal batch at J=1 and J=8 against fixed-latency fakes; `make bench` runs it too.
+bench: bench-batch
+bench-batch: install-backend
+	$(POETRY) run python scripts/bench_batch.py
+
+# The benchmark as a batch with the configured provider (the offline demo without keys).
+# Resumable: run again and the goals already done in $(EVAL_OUT) are skipped.
+EVAL_PROVIDER ?= demo
+EVAL_JOBS ?= 4
+EVAL_OUT ?= data/eval/$(EVAL_PROVIDER)
+eval: install-backend
+	DEMO_STEP_DELAY_S=$${DEMO_STEP_DELAY_S:-0} $(POETRY) run sfumato batch benchmarks/goals.jsonl \
+		--provider $(EVAL_PROVIDER) --jobs $(EVAL_JOBS) --out $(EVAL_OUT) $(EVAL_ARGS)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import queue
+import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from app import __version__
 from app.container import Container
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
+from app.models.batch_models import BatchOptions, BatchRequest, GoalSpec
 from app.models.request_models import (
     ChecklistRequest,
     CreateSessionRequest,
@@ -29,6 +33,7 @@ from app.models.response_models import (
     ProvidersResponse,
     TextModelInfo,
 )
+from app.services.batch_service import parse_goals
 from app.services.image_service import normalize_params
 from app.services.optimize_service import RunPlan
 
@@ -233,3 +238,76 @@ class ApiController:
 
 def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'), default=str)}\n\n"
+
+
+class BatchController:
+    """Batch runs from the web app (issue 12): the same BatchService the `sfumato batch` uses."""
+
+    FILE_NAME = re.compile(r"^(report\.(json|md|html)|images/[A-Za-z0-9_.-]+\.(png|jpe?g|webp))$")
+    MIME: ClassVar[dict[str, str]] = {
+        ".json": "application/json",
+        ".md": "text/markdown; charset=utf-8",
+    }
+
+    def __init__(self, api: ApiController) -> None:
+        self.api = api
+        self.c = api.c
+        assert self.c.batches is not None
+        self.batches = self.c.batches
+
+    def _request(self, payload: dict[str, Any]) -> tuple[list[GoalSpec], BatchOptions]:
+        req = self.api.parse(BatchRequest, payload)
+        s = self.c.settings
+        specs = parse_goals(req.goals, s.max_goal_chars)
+        options = BatchOptions(
+            provider=req.provider,
+            iterations=s.max_iterations_default if req.iterations is None else req.iterations,
+            candidates=req.candidates,
+            budget_usd=req.budget_usd,
+            target_score=req.target_score,
+            plateau_rounds=req.plateau_rounds,
+            jobs=req.jobs,
+        )
+        for provider in sorted({spec.provider or options.provider for spec in specs}):
+            caps = self.c.images.capabilities(provider)
+            self.c.registry.get(provider)
+            for spec in specs:
+                if (spec.provider or options.provider) == provider:
+                    normalize_params(caps, spec.image_params)
+        return specs, options
+
+    def start(self, payload: dict[str, Any]) -> dict[str, Any]:
+        specs, options = self._request(payload)
+        return self.batches.start(specs, options).snapshot()
+
+    def estimate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        specs, options = self._request(payload)
+        return self.batches.estimate(specs, options)
+
+    def list(self) -> dict[str, Any]:
+        return {"batches": self.batches.list()}
+
+    def get(self, batch_id: str) -> dict[str, Any]:
+        return self.batches.get(batch_id).snapshot()
+
+    def cancel(self, batch_id: str) -> dict[str, Any]:
+        return self.batches.cancel(batch_id).snapshot()
+
+    def file(self, batch_id: str, name: str) -> tuple[Path, str | None]:
+        """A report file or image of the batch; nothing outside its folder."""
+        folder = self.batches.get(batch_id).out_dir.resolve()
+        path = (folder / name).resolve()
+        if not self.FILE_NAME.match(name) or folder not in path.parents or not path.is_file():
+            raise NotFound("No such report file.", details={"name": name[:100]})
+        return path, self.MIME.get(path.suffix)
+
+    def download(self, batch_id: str) -> bytes:
+        """The report folder as one zip (report.html opens offline from it)."""
+        folder = self.batches.get(batch_id).out_dir.resolve()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                relative = path.relative_to(folder).as_posix()
+                if path.is_file() and self.FILE_NAME.match(relative):
+                    archive.write(path, relative)
+        return buffer.getvalue()

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from app.models.provider_models import TextModel
+from app.services.batch_service import BatchService
 from app.services.checklist_service import ChecklistService
 from app.services.cost_service import CostService
 from app.services.image_service import ImageService
@@ -43,8 +44,12 @@ class Container:
     optimize: OptimizeService
     checklists: ChecklistService
     starts: StartService
+    # Batch runs (issue 12): set by build_container once the container exists.
+    batches: BatchService | None = None
 
     def close(self) -> None:
+        if self.batches is not None:
+            self.batches.shutdown()
         self.runs.shutdown()
         self.sessions.close()
         self.registry.close()
@@ -82,7 +87,7 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
         costs,
     )
     starts = StartService(sessions, prompts, checklists)
-    return Container(
+    container = Container(
         settings,
         storage,
         registry,
@@ -95,3 +100,5 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
         checklists,
         starts,
     )
+    container.batches = BatchService(container, settings.storage_dir.parent / "batches")
+    return container

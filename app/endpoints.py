@@ -15,7 +15,7 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest, NotFound
 
-from app.api_controller import ApiController
+from app.api_controller import ApiController, BatchController
 from app.compression import send_precompressed
 from app.errors import AppError
 
@@ -150,3 +150,55 @@ def index() -> Response:
 def assets(name: str) -> Response:
     """The SPA's hashed build files (brotli or gzip copies made at build time when accepted)."""
     return send_precompressed(WEB_DIR / "dist" / "assets", name, max_age=31536000)
+
+
+# Batch runs (issue 12) ---------------------------------------------------------------------------
+
+
+def batches() -> BatchController:
+    return BatchController(controller())
+
+
+@api.post("/batches")
+def start_batch() -> Any:
+    """Starts a batch over the goals given (text: one a line, or JSON Lines); 202."""
+    return batches().start(body()), 202
+
+
+@api.post("/batches/estimate")
+def estimate_batch() -> Any:
+    """What the batch would cost by the price table; runs nothing."""
+    return batches().estimate(body())
+
+
+@api.get("/batches")
+def list_batches() -> Any:
+    """Batches started since the server started, newest first."""
+    return batches().list()
+
+
+@api.get("/batches/<batch_id>")
+def get_batch(batch_id: str) -> Any:
+    """A batch's report so far: each goal's status and figures, and the summary."""
+    return batches().get(batch_id)
+
+
+@api.post("/batches/<batch_id>/cancel")
+def cancel_batch(batch_id: str) -> Any:
+    """Stops a batch: goals in flight stop after their step, finished goals are kept."""
+    return batches().cancel(batch_id), 202
+
+
+@api.get("/batches/<batch_id>/files/<path:name>")
+def batch_file(batch_id: str, name: str) -> Response:
+    """report.json, report.md, report.html, or one of its images."""
+    path, mimetype = batches().file(batch_id, name)
+    return send_file(path, mimetype=mimetype, conditional=True, max_age=0)
+
+
+@api.get("/batches/<batch_id>/download")
+def download_batch(batch_id: str) -> Response:
+    """The report folder (report.html, .md, .json and the images) as one zip."""
+    data = batches().download(batch_id)
+    headers = {"Content-Disposition": f'attachment; filename="sfumato-batch-{batch_id}.zip"'}
+    return Response(data, mimetype="application/zip", headers=headers)

@@ -5,6 +5,7 @@ import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { Stepper } from '@/components/stepper'
+import { useBatchRoute } from '@/features/batch/use-batch-route'
 import { DescribeStep } from '@/features/describe/describe-step'
 import { SessionOverview } from '@/features/describe/session-overview'
 import { useRoute } from '@/hooks/use-route'
@@ -19,6 +20,7 @@ const PromptStep = lazy(() => import('@/features/prompt/prompt-step'))
 const ReviewStep = lazy(() => import('@/features/review/review-step'))
 const ResultStep = lazy(() => import('@/features/result/result-step'))
 const HistoryList = lazy(() => import('@/features/history/history-list'))
+const BatchPage = lazy(() => import('@/features/batch/batch-page'))
 
 function useCatalog() {
   const [catalog, setCatalog] = useState<ProvidersResponse | null>(null)
@@ -40,6 +42,7 @@ function useCatalog() {
 
 export function App() {
   const [route, navigate] = useRoute()
+  const batchOpen = useBatchRoute()
   const { catalog, error: catalogError, retry } = useCatalog()
   const sessionId = route.name === 'session' ? route.id : null
   const { session, steps, state, loadError, apply } = useSession(sessionId)
@@ -63,6 +66,12 @@ export function App() {
   const view = (stage: Stage) =>
     session && setOverride({ id: session.session_id, base: reached, view: stage })
 
+  if (batchOpen)
+    return (
+      <Suspense fallback={<PulsingLogo label="Loading…" />}>
+        <BatchPage catalog={catalog} />
+      </Suspense>
+    )
   return (
     <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-5 px-3 py-4 sm:px-6 sm:py-6">
       <header className="flex flex-wrap items-center justify-between gap-3">
@@ -80,6 +89,9 @@ export function App() {
           >
             History
           </Button>
+          <a className="rounded-lg px-3 py-1.5 text-sm text-zinc-300 hover:bg-zinc-800" href="#/batch">
+            Batch
+          </a>
         </nav>
       </header>
 
