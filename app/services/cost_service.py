@@ -16,14 +16,16 @@ from app.models.domain_models import RoleSpend, Session, Usage
 from app.models.price_models import PriceTable
 from app.settings import Settings
 
-# Typical tokens (in, out) of one call per role with the shipped prompts; a vision call adds the
-# image's tokens to its input (about 1,100 for a 1024 px image on Grok).
+# Typical tokens (in, out) of one call per role with the shipped prompts (the revise and
+# prompt_gen inputs carry the provider's guide). Vision calls include their images: about 1,100
+# tokens for the judge's 1024 px copy, so one for the judge and two for a pairwise call.
+IMAGE_TOKENS = 1100
 TYPICAL_TOKENS: dict[str, tuple[int, int]] = {
     "prompt_gen": (1500, 500),
     "checklist": (700, 450),
     "revise": (2600, 700),
-    "judge": (2300, 600),
-    "pairwise": (3300, 120),
+    "judge": (2300 + IMAGE_TOKENS, 600),
+    "pairwise": (1200 + 2 * IMAGE_TOKENS, 120),
     "recommend": (1500, 400),
 }
 RETRY_MARGIN = 0.25  # the high estimate allows a quarter more for retries and long answers
