@@ -12,8 +12,10 @@ from pydantic import BaseModel, ValidationError
 
 from app import __version__
 from app.container import Container
-from app.errors import ValidationFailed
+from app.errors import AppError, ValidationFailed, status_for_code
+from app.models.domain_models import Session
 from app.models.request_models import (
+    CancelRequest,
     CreateSessionRequest,
     FeedbackRequest,
     GenerateRequest,
@@ -124,7 +126,7 @@ class ApiController:
     def generate(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
         req = self.parse(GenerateRequest, payload)
         session = self.c.optimize.start_generate(session_id, req.wait)
-        return session.model_dump(mode="json"), 200 if req.wait else 202
+        return run_answer(session, req.wait)
 
     def feedback(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(FeedbackRequest, payload)
@@ -142,9 +144,10 @@ class ApiController:
             req.target_score or current.target_score,
             req.wait,
         )
-        return session.model_dump(mode="json"), 200 if req.wait else 202
+        return run_answer(session, req.wait)
 
-    def optimize_cancel(self, session_id: str) -> dict[str, Any]:
+    def optimize_cancel(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.parse(CancelRequest, payload)
         return self.c.optimize.cancel(session_id).model_dump(mode="json")
 
     def download(self, session_id: str) -> bytes:
@@ -179,6 +182,24 @@ class ApiController:
                 yield _sse(kind, data)
         finally:
             self.c.runs.unsubscribe(session_id, listener)
+
+
+def run_answer(session: Session, wait: bool) -> tuple[dict[str, Any], int]:
+    """202 for a run started in the background; 200 for one that finished; for one that ended
+    failed, its error (with the error's status) and the saved session in `details.session`."""
+    body = session.model_dump(mode="json")
+    if not wait:
+        return body, 202
+    if session.status != "failed" or session.error is None:
+        return body, 200
+    error = AppError(
+        session.error.message,
+        code=session.error.code,
+        status=status_for_code(session.error.code),
+        details=session.error.details,
+    )
+    error.details["session"] = body
+    raise error
 
 
 def _sse(event: str, data: Any) -> str:

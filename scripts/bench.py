@@ -90,6 +90,7 @@ def run(setup: str, sessions: int, iterations: int) -> dict[str, float]:
         "demo_step_delay_s": 0.0,
         "log_level": "WARNING",
         "target_score_default": 100,
+        "allowed_hosts": ["localhost"],  # the in-process test client's host name
     }
     if setup == "wire":
         settings = Settings(

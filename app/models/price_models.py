@@ -39,7 +39,9 @@ class PriceTable(BaseModel):
     image: list[ImagePrice] = Field(default_factory=list)
     text: list[TextPrice] = Field(default_factory=list)
 
-    def image_price(self, provider: str, model: str | None, params: dict[str, Any]) -> ImagePrice | None:
+    def image_price(
+        self, provider: str, model: str | None, params: dict[str, Any]
+    ) -> ImagePrice | None:
         """The most specific entry for this provider/model and the chosen size and quality."""
         size = str(params.get("size") or params.get("resolution") or "*")
         quality = str(params.get("quality") or "*")

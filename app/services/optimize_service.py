@@ -29,7 +29,7 @@ from app.services.judge_service import JudgeService
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunControl, RunService
-from app.services.session_service import SessionService
+from app.services.session_service import INTERRUPTED, SessionService
 from app.tools.log_tool import get_logger, log_context
 from app.utils.time_utils import Stopwatch, utc_now
 
@@ -262,6 +262,10 @@ class OptimizeService:
         recommend: bool = True,
         status_ok: str = "done",
     ) -> None:
+        if ctl.cancelled and (error is None or error.code in ("cancelled", "interrupted")):
+            # Issue 8: a call stopped by a cancel or a shutdown ends the run as such, not as an error.
+            reason, error = ctl.reason, INTERRUPTED if ctl.reason == "interrupted" else None
+            recommend = recommend and ctl.reason != "interrupted"
         recs, rec_error, usage = (
             self._recommend(ctl) if recommend and not error else ([], None, Usage())
         )

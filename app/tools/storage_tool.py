@@ -82,6 +82,44 @@ class StorageTool:
         path = self.media_path(session_id, name)
         return path.read_bytes() if path else None
 
+    def sweep(self) -> dict[str, int]:
+        """Start-up clean-up after a kill: temporary files of interrupted writes are removed; an
+        image no `session.json` references is recorded on its iteration when that iteration exists
+        without an image, else deleted. Sessions that cannot be read are left untouched."""
+        counts = {"temp_files": 0, "images_recorded": 0, "images_deleted": 0}
+        for folder in (p for p in self.root.iterdir() if p.is_dir() and is_session_id(p.name)):
+            for temp in folder.glob(".*.tmp"):
+                temp.unlink(missing_ok=True)
+                counts["temp_files"] += 1
+            session = self.load_session(folder.name)
+            if session is None:
+                continue
+            referenced = {it.image_path for it in session.iterations if it.image_path}
+            changed = False
+            for path in sorted(folder.glob("iter_*")):
+                if not _IMAGE_NAME.match(path.name) or path.name in referenced:
+                    continue
+                index = int(path.name.split("_", 1)[1].split(".", 1)[0])
+                owner = next(
+                    (it for it in session.iterations if it.index == index and not it.image_path),
+                    None,
+                )
+                if owner is None:
+                    path.unlink(missing_ok=True)
+                    counts["images_deleted"] += 1
+                    continue
+                ext = path.suffix.lstrip(".")
+                owner.image_path = path.name
+                owner.image_url = f"/media/{session.session_id}/{path.name}"
+                owner.image_mime = f"image/{'jpeg' if ext == 'jpg' else ext}"
+                counts["images_recorded"] += 1
+                changed = True
+            if changed:
+                self.save_session(session)
+        if any(counts.values()):
+            log.warning("start-up clean-up", extra=counts)
+        return counts
+
 
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
