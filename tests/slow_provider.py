@@ -52,28 +52,31 @@ class SlowProvider:
             threading.Thread(target=self._serve, args=(conn, record), daemon=True).start()
 
     def _serve(self, conn: socket.socket, record: Connection) -> None:
+        """Serves requests on one connection, keeping it alive after a complete answer (as real
+        providers do), until a stall or trickle or the client hangs up."""
         with conn:
             conn.settimeout(60)
             try:
-                self._read_request(conn)
-                if self.mode == "ok":
-                    body = json.dumps({"ok": True}).encode()
-                    conn.sendall(_head(200, len(body)) + body)
-                    return
-                if self.mode == "retry_after":
-                    body = b'{"error": {"message": "slow down"}}'
-                    extra = f"Retry-After: {self.retry_after_s}\r\n"
-                    conn.sendall(_head(429, len(body), extra) + body)
-                    return
-                if self.mode == "stall":
-                    while not self.stop.is_set():  # until the client hangs up
-                        if conn.recv(1024) == b"":
-                            break
-                    return
-                conn.sendall(_head(200, 1_000_000))
                 while not self.stop.is_set():
-                    conn.sendall(b" ")
-                    time.sleep(self.every_s)
+                    self._read_request(conn)
+                    if self.mode == "ok":
+                        body = json.dumps({"ok": True}).encode()
+                        conn.sendall(_head(200, len(body)) + body)
+                        continue
+                    if self.mode == "retry_after":
+                        body = b'{"error": {"message": "slow down"}}'
+                        extra = f"Retry-After: {self.retry_after_s}\r\n"
+                        conn.sendall(_head(429, len(body), extra) + body)
+                        continue
+                    if self.mode == "stall":
+                        while not self.stop.is_set():  # until the client hangs up
+                            if conn.recv(1024) == b"":
+                                break
+                        return
+                    conn.sendall(_head(200, 1_000_000))
+                    while not self.stop.is_set():
+                        conn.sendall(b" ")
+                        time.sleep(self.every_s)
             except OSError:
                 pass
             finally:

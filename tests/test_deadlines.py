@@ -85,7 +85,7 @@ def test_a_trickling_or_silent_provider_is_cut_off_at_the_deadline(
     http.close()
     assert isinstance(error, ProviderError) and error.code == "provider_timeout", error
     assert error.details["deadline_s"] == DEADLINE_S
-    assert DEADLINE_S - 0.05 <= took < DEADLINE_S + 0.5
+    assert DEADLINE_S - 0.05 <= took < DEADLINE_S + 1.0
     assert hung_up_within(provider, 1.0)  # the connection was closed, not left to trickle
     assert len(provider.connections) == 1  # no retry after the deadline
     FIGURES[f"{mode} held one call (s)"] = round(took, 2)
@@ -109,7 +109,7 @@ def test_a_trickle_through_a_mock_transport_is_cut_off_too() -> None:
     )
     took, error = timed(lambda: http.post_json("things", {}))
     assert isinstance(error, ProviderError) and error.code == "provider_timeout"
-    assert took < DEADLINE_S + 0.5
+    assert took < DEADLINE_S + 1.0
 
 
 @pytest.mark.parametrize("mode", ["trickle", "stall"])
@@ -125,7 +125,26 @@ def test_a_cancel_closes_the_call_in_flight(provider: SlowProvider, mode: str) -
         unbind_stop(token)
     http.close()
     assert isinstance(error, RunStopped) and error.code == "cancelled"
-    assert took < 0.3 + 0.4
+    assert took < 0.3 + 1.0
+    assert hung_up_within(provider, 1.0)
+
+
+def test_a_cancel_closes_a_later_call_of_the_same_client_too(provider: SlowProvider) -> None:
+    """No pooled connection is waiting for headers out of reach: each call has its own socket."""
+    provider.mode = "ok"
+    http = tool(provider.url, deadline_s=60)
+    assert http.post_json("things", {}) == {"ok": True}
+    provider.mode = "stall"
+    ctl = control()
+    threading.Timer(0.3, ctl.stop).start()
+    token = bind_stop(ctl)
+    try:
+        _, error = timed(lambda: http.post_json("things", {}))
+    finally:
+        unbind_stop(token)
+    http.close()
+    assert isinstance(error, RunStopped)
+    assert len(provider.connections) == 2
     assert hung_up_within(provider, 1.0)
 
 
@@ -170,7 +189,7 @@ def test_a_cancel_cuts_a_retry_wait_short(provider: SlowProvider) -> None:
     finally:
         unbind_stop(token)
     http.close()
-    assert isinstance(error, RunStopped) and took < 0.8
+    assert isinstance(error, RunStopped) and took < 1.3
     assert len(provider.connections) == 1
 
 
@@ -180,7 +199,7 @@ def test_a_retry_wait_longer_than_the_time_left_gives_up_at_once(provider: SlowP
     took, error = timed(lambda: http.post_json("things", {}))
     http.close()
     assert isinstance(error, ProviderError) and error.code == "provider_rate_limited"
-    assert error.details["deadline_s"] == 2 and took < 0.5
+    assert error.details["deadline_s"] == 2 and took < 1.0
 
 
 # Through the API -------------------------------------------------------------------------------
@@ -245,7 +264,7 @@ def test_cancel_ends_a_run_stuck_in_a_provider_call_within_moments(tmp_path: Pat
         release.set()
         app.extensions["sfumato_container"].close()
     FIGURES["cancel to done (s)"] = round(took, 2)
-    assert took < 1.0
+    assert took < 2.0
     assert final["status"] == "done" and final["run"]["stop_reason"] == "cancelled"
     assert final["iterations"][-1]["error"]["code"] == "cancelled"
     assert again.status_code == 202  # no 409 until a restart

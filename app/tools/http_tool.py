@@ -96,8 +96,10 @@ class RetryPolicy:
 def scrub_message(text: str, secrets: Iterable[str] = ()) -> str:
     """A provider's message made safe to show and log: no keys, no base64, not too long.
 
-    The app's one scrubber knows every configured key; `secrets` may add more.
+    The app's one scrubber knows every configured key; `secrets` may add more. Only the start of a
+    long body is looked at (a key cut at that edge lies far past what the message keeps).
     """
+    text = text[:20_000]
     text = _AUTH_WORDS.sub(lambda m: m.group(1) + "[REDACTED]", scrub_text(text, secrets))
     return truncate(" ".join(text.split()), MESSAGE_LIMIT)
 
@@ -243,7 +245,11 @@ def build_client(
     read_timeout_s: float,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """One httpx client with explicit connect/read timeouts (write and pool follow read/connect)."""
+    """One httpx client with explicit connect/read timeouts (write and pool follow read/connect).
+
+    No keep-alive: every call has a connection of its own, so a cancel or a deadline can always shut
+    that call's socket (a handshake is nothing next to calls that take seconds to minutes).
+    """
     timeout = httpx.Timeout(
         connect=settings.http_connect_timeout_s,
         read=read_timeout_s,
@@ -251,7 +257,11 @@ def build_client(
         pool=settings.http_connect_timeout_s,
     )
     return httpx.Client(
-        base_url=base_url, headers=headers or {}, timeout=timeout, transport=transport
+        base_url=base_url,
+        headers=headers or {},
+        timeout=timeout,
+        transport=transport,
+        limits=httpx.Limits(max_keepalive_connections=0),
     )
 
 
@@ -481,10 +491,10 @@ class HttpTool:
 class Transfer:
     """One attempt's transfer, run in a helper thread; `abort` stops it and shuts its socket.
 
-    The socket is known from httpcore's trace once a new connection is made, and from the answer's
-    `network_stream` once its headers arrive; shutting it down wakes a read blocked in the helper
-    thread, so the connection is closed at once. (A pooled connection still waiting for headers
-    cannot be reached: its helper thread then ends at the read timeout, and the run is not held.)
+    The socket is known from httpcore's trace as soon as the call's connection is made (clients keep
+    no idle connections, so every call makes its own), and from the answer's `network_stream` once
+    its headers arrive; shutting it down wakes a read blocked in the helper thread, so the connection
+    is closed at once and the helper thread ends with it.
     """
 
     def __init__(self) -> None:
