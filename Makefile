@@ -42,9 +42,11 @@ build: install-frontend
 run: install build
 	$(POETRY) run python -m app.main
 
-# Backend with auto-reload off; run `cd frontend && npm run dev` beside it for hot reload.
+# Backend with auto-reload off; run `cd frontend && npm run dev` beside it for hot reload (the Vite
+# proxy forwards the browser's Host, 127.0.0.1:5173, so that name is allowed too).
 dev: install-backend
-	CORS_ORIGINS='["http://127.0.0.1:5173","http://localhost:5173"]' $(POETRY) run python -m app.main
+	CORS_ORIGINS='["http://127.0.0.1:5173","http://localhost:5173"]' \
+	ALLOWED_HOSTS='["127.0.0.1:5173","localhost:5173"]' $(POETRY) run python -m app.main
 
 lint: install
 	$(POETRY) run ruff check $(PY_SOURCES)

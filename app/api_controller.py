@@ -15,9 +15,18 @@ from pydantic import BaseModel, ValidationError
 
 from app import __version__
 from app.container import Container
-from app.errors import NotFound, ValidationFailed
-from app.models.batch_models import BatchOptions, BatchRequest, GoalSpec
+from app.errors import AppError, NotFound, ValidationFailed, status_for_code
+from app.models.batch_models import (
+    BatchEstimate,
+    BatchList,
+    BatchOptions,
+    BatchRequest,
+    BatchState,
+    GoalSpec,
+)
+from app.models.domain_models import Session
 from app.models.request_models import (
+    CancelRequest,
     ChecklistRequest,
     CreateSessionRequest,
     FeedbackRequest,
@@ -137,7 +146,7 @@ class ApiController:
     def generate(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
         req = self.parse(GenerateRequest, payload)
         session = self.c.optimize.start_generate(session_id, req.wait)
-        return session.model_dump(mode="json"), 200 if req.wait else 202
+        return run_answer(session, req.wait)
 
     def feedback(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(FeedbackRequest, payload)
@@ -174,9 +183,10 @@ class ApiController:
         req = self.parse(OptimizeRequest, payload)
         plan = self._plan(session_id, req)
         session = self.c.optimize.start_optimize(session_id, plan, req.wait)
-        return session.model_dump(mode="json"), 200 if req.wait else 202
+        return run_answer(session, req.wait)
 
-    def optimize_cancel(self, session_id: str) -> dict[str, Any]:
+    def optimize_cancel(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.parse(CancelRequest, payload)
         return self.c.optimize.cancel(session_id).model_dump(mode="json")
 
     def download(self, session_id: str) -> bytes:
@@ -236,6 +246,29 @@ class ApiController:
                 yield _sse(kind, data)
 
 
+def run_answer(session: Session, wait: bool) -> tuple[dict[str, Any], int]:
+    """202 for a run started in the background; 200 for one that finished; for one that ended
+    failed, its error (with the error's status) and the saved session in `details.session`."""
+    body = session.model_dump(mode="json")
+    if not wait:
+        return body, 202
+    if session.status != "failed" or session.error is None:
+        return body, 200
+    error = AppError(
+        session.error.message,
+        code=session.error.code,
+        status=status_for_code(session.error.code),
+        details=session.error.details,
+    )
+    error.details["session"] = body
+    raise error
+
+
+def _answer(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """The answer through its response model, so it always fits the OpenAPI description."""
+    return model.model_validate(data).model_dump(mode="json")
+
+
 def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'), default=str)}\n\n"
 
@@ -258,6 +291,11 @@ class BatchController:
     def _request(self, payload: dict[str, Any]) -> tuple[list[GoalSpec], BatchOptions]:
         req = self.api.parse(BatchRequest, payload)
         s = self.c.settings
+        if req.iterations is not None and req.iterations > s.max_iterations:
+            raise ValidationFailed(
+                f"Invalid request: iterations: must be at most {s.max_iterations} (MAX_ITERATIONS)",
+                details={"errors": [{"field": "iterations", "message": "too many"}]},
+            )
         specs = parse_goals(req.goals, s.max_goal_chars)
         options = BatchOptions(
             provider=req.provider,
@@ -278,20 +316,21 @@ class BatchController:
 
     def start(self, payload: dict[str, Any]) -> dict[str, Any]:
         specs, options = self._request(payload)
-        return self.batches.start(specs, options).snapshot()
+        return _answer(BatchState, self.batches.start(specs, options).snapshot())
 
     def estimate(self, payload: dict[str, Any]) -> dict[str, Any]:
         specs, options = self._request(payload)
-        return self.batches.estimate(specs, options)
+        return _answer(BatchEstimate, self.batches.estimate(specs, options))
 
     def list(self) -> dict[str, Any]:
-        return {"batches": self.batches.list()}
+        return _answer(BatchList, {"batches": self.batches.list()})
 
     def get(self, batch_id: str) -> dict[str, Any]:
-        return self.batches.get(batch_id).snapshot()
+        return _answer(BatchState, self.batches.get(batch_id).snapshot())
 
-    def cancel(self, batch_id: str) -> dict[str, Any]:
-        return self.batches.cancel(batch_id).snapshot()
+    def cancel(self, batch_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.api.parse(CancelRequest, payload)
+        return _answer(BatchState, self.batches.cancel(batch_id).snapshot())
 
     def file(self, batch_id: str, name: str) -> tuple[Path, str | None]:
         """A report file or image of the batch; nothing outside its folder."""

@@ -59,6 +59,7 @@ class Container:
 def build_container(settings: Settings, transport: httpx.BaseTransport | None = None) -> Container:
     """Everything the API needs; `transport` lets tests fake the far side of the network."""
     storage = StorageTool(settings.storage_dir)
+    storage.sweep()  # what a kill left behind: temp files, images no session references
     registry = ProviderRegistry(settings, transport=transport)
     text_model = LimitedTextModel(
         TEXT_MODEL_CLASSES[settings.text_mode](settings, transport=transport),

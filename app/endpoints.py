@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from flask import (
     send_file,
     stream_with_context,
 )
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from app.api_controller import ApiController, BatchController
 from app.compression import send_precompressed
@@ -28,23 +29,77 @@ def controller() -> ApiController:
     return current_app.extensions["sfumato"]
 
 
+MAX_JSON_DEPTH = 32
+
+
 def body() -> dict[str, Any]:
-    """The JSON object sent, {} for an empty body; anything else is a 400 `bad_json`."""
-    if not request.get_data(cache=True):
+    """The JSON object sent, {} for an empty body; anything else is a 400 `bad_json`.
+
+    Strict JSON (no NaN or Infinity), nested at most MAX_JSON_DEPTH deep, and only text that is
+    valid Unicode (a lone surrogate such as \\ud800 could be stored nowhere).
+    """
+    raw = request.get_data(cache=True)
+    if not raw:
         return {}
+    _refuse_streamed_overflow(len(raw))
     try:
-        data = request.get_json(force=True)
-    except BadRequest:
-        raise AppError("The request body is not valid JSON.", code="bad_json", status=400) from None
+        data = json.loads(raw, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        raise _bad_json("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise AppError("The request body must be a JSON object.", code="bad_json", status=400)
+        raise _bad_json("The request body must be a JSON object.")
+    _check_json(data)
     return data
+
+
+def _refuse_streamed_overflow(size: int) -> None:
+    """413 for a chunked body over the limit (Werkzeug stops reading at the limit without saying)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    streamed = request.content_length is None and limit and size >= limit
+    if streamed and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _bad_json(message: str) -> AppError:
+    return AppError(message, code="bad_json", status=400)
+
+
+def _check_json(data: Any) -> None:
+    """Refuses bodies nested too deeply and text with lone surrogates (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise _bad_json(
+                        "The request body has text that is not valid Unicode (a lone surrogate)."
+                    ) from None
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _bad_json(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+        items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+        stack.extend((item, depth + 1) for item in items)
 
 
 @api.get("/health")
 def health() -> Any:
     """Liveness and the text model mode."""
     return controller().health()
+
+
+@api.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of every route (built from the models by `app.openapi`)."""
+    return current_app.extensions["sfumato_openapi"]
 
 
 @api.get("/providers")
@@ -109,8 +164,8 @@ def optimize_run(session_id: str) -> Any:
 
 @api.post("/sessions/<session_id>/optimize/cancel")
 def optimize_cancel(session_id: str) -> Any:
-    """Stops a run after the step in flight."""
-    return controller().optimize_cancel(session_id), 202
+    """Stops a run: the outside call in flight is closed, and the run ends at once."""
+    return controller().optimize_cancel(session_id, body()), 202
 
 
 @api.get("/sessions/<session_id>/events")
@@ -186,7 +241,7 @@ def get_batch(batch_id: str) -> Any:
 @api.post("/batches/<batch_id>/cancel")
 def cancel_batch(batch_id: str) -> Any:
     """Stops a batch: goals in flight stop after their step, finished goals are kept."""
-    return batches().cancel(batch_id), 202
+    return batches().cancel(batch_id, body()), 202
 
 
 @api.get("/batches/<batch_id>/files/<path:name>")

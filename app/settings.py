@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"
     cors_origins: list[str] = Field(default_factory=list)
+    # Host names the server answers to besides 127.0.0.1:PORT, localhost:PORT and [::1]:PORT (and
+    # HOST:PORT when HOST names one address): "name" (any port) or "name:port"; "*" turns the
+    # check off (only behind a proxy that checks Host itself).
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Bounds of the built-in server: worker threads (each live event stream holds one), the seconds
+    # a client has to send a whole request (line, headers and body), and the seconds a write to a
+    # client that does not read may block.
+    server_threads: int = Field(32, ge=4, le=512)
+    request_read_timeout_s: float = Field(10.0, gt=0, le=300)
+    response_write_timeout_s: float = Field(30.0, gt=0, le=600)
 
     # Storage and limits
     storage_dir: Path = Path("./data/sessions")
@@ -87,6 +97,11 @@ class Settings(BaseSettings):
     http_backoff_base_s: float = Field(0.5, ge=0)
     http_backoff_cap_s: float = Field(8.0, ge=0)
     http_retry_after_cap_s: float = Field(60.0, ge=0)
+    # Total seconds one outside call may take, its retries and their waits included, per kind of
+    # call; past it the call is `provider_timeout`, however the provider trickles its answer.
+    text_deadline_s: float = Field(120.0, gt=0)
+    image_deadline_s: float = Field(300.0, gt=0)
+    download_deadline_s: float = Field(60.0, gt=0)
 
     # The judge-and-loop protocol: candidates per round (1..4), rounds without a pairwise win
     # before stopping (0: never), the default budget per run (None: none).

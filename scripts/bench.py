@@ -106,6 +106,7 @@ def run(setup: str, sessions: int, iterations: int) -> dict[str, float]:
         "log_level": "WARNING",
         "target_score_default": 100,
         "plateau_rounds_default": 0,
+        "allowed_hosts": ["localhost"],  # the in-process test client's host name
     }
     if setup == "wire":
         settings = Settings(

@@ -188,7 +188,12 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="provider names to run (default: all with keys)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sfumato-smoke-") as storage:
-        settings = Settings(storage_dir=Path(storage), demo_step_delay_s=0.0, log_level="WARNING")
+        settings = Settings(
+            storage_dir=Path(storage),
+            demo_step_delay_s=0.0,
+            log_level="WARNING",
+            allowed_hosts=["localhost"],  # the in-process test client's host name
+        )
         chosen, skipped = plan(settings, args.only)
         app = create_app(settings)
         try:

@@ -105,7 +105,7 @@ def test_unknown_batches_are_404(client: FlaskClient) -> None:
     for path in ("/api/batches/abc", "/api/batches/abc/files/report.json"):
         response = client.get(path)
         assert response.status_code == 404 and response.json["code"] == "not_found"
-    assert client.post("/api/batches/abc/cancel").status_code == 404
+    assert client.post("/api/batches/abc/cancel", json={}).status_code == 404
 
 
 def test_a_batch_can_be_cancelled_from_the_web_app(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_a_batch_can_be_cancelled_from_the_web_app(tmp_path: Path) -> None:
         "batch_id"
     ]
     time.sleep(0.3)
-    assert client.post(f"/api/batches/{batch_id}/cancel").status_code == 202
+    assert client.post(f"/api/batches/{batch_id}/cancel", json={}).status_code == 202
     done = wait_done(client, batch_id)
     app.extensions["sfumato_container"].close()
     assert done["status"] == "cancelled"

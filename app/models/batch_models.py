@@ -102,7 +102,7 @@ class BatchReport(BaseModel):
 class BatchRequest(BaseModel):
     """`POST /api/batches` (and `/api/batches/estimate`): goals as the text of a goals file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # as the other bodies
 
     goals: str = Field(min_length=1)
     provider: str = "demo"
@@ -112,3 +112,33 @@ class BatchRequest(BaseModel):
     target_score: int | None = Field(None, ge=1, le=100)
     plateau_rounds: int | None = Field(None, ge=0, le=20)
     jobs: int = Field(2, ge=1, le=8)
+
+
+class BatchState(BatchReport):
+    """A batch as the API answers it: its report so far, plus where it stands."""
+
+    batch_id: str
+    status: BatchStatus
+    skipped: int = 0
+
+
+class BatchRow(BaseModel):
+    batch_id: str
+    status: BatchStatus
+    provider: str
+    started_at: datetime
+    summary: BatchSummary
+
+
+class BatchList(BaseModel):
+    batches: list[BatchRow]
+
+
+class BatchEstimate(BaseModel):
+    """What a batch would cost by the price table (demo and offline: $0)."""
+
+    usd: float
+    low: float
+    high: float
+    goals: int
+    basis: dict[str, Any]

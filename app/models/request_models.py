@@ -23,7 +23,8 @@ def _bounded_text(value: str, info: ValidationInfo, limit_name: str, allow_empty
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # Strict: a body is what the OpenAPI description says (no "3" for 3, no "true" for true).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
 
 
 class CreateSessionRequest(_Body):
@@ -61,6 +62,10 @@ class UpdatePromptRequest(_Body):
 
 class GenerateRequest(_Body):
     wait: bool = True
+
+
+class CancelRequest(_Body):
+    """`optimize/cancel` takes no fields; its body is `{}` (or empty)."""
 
 
 class FeedbackRequest(_Body):

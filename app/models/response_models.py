@@ -10,6 +10,14 @@ from pydantic import BaseModel
 from app.models.domain_models import Session
 
 
+class ErrorBody(BaseModel):
+    """Every error the API answers with, on every route."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
 class CreateSessionResponse(BaseModel):
     session_id: str
     first_prompt_text: str

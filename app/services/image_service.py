@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import reprlib
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -17,6 +19,7 @@ from app.models.provider_models import (
 )
 from app.tools import image_codec_tool
 from app.tools.concurrency_tool import Slots
+from app.tools.image_check_tool import accept_image
 from app.tools.log_tool import get_logger
 from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import StorageTool
@@ -36,6 +39,7 @@ CHOICE_PARAMS = {
     "style_preset": "style_presets",
 }
 MAX_SEED = 2**31 - 1
+_SEED = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²" and "٣" pass str.isdigit(), not int()
 
 
 TRANSPARENT_FORMATS = ("png", "webp")
@@ -68,10 +72,10 @@ def normalize_params(caps: ProviderCapabilities, params: dict[str, Any]) -> dict
         if name not in allowed:
             raise UnsupportedParam(
                 f"'{caps.label}' ({caps.defaults.get('model', 'its model')}) has no setting "
-                f"'{name}'. It accepts: {', '.join(allowed) or 'none'}.",
+                f"'{name[:64]}'. It accepts: {', '.join(allowed) or 'none'}.",
                 details={
-                    "param": name,
-                    "value": str(given[name])[:64],
+                    "param": name[:64],
+                    "value": _shown(given[name]),
                     "provider": caps.name,
                     "allowed": allowed,
                 },
@@ -161,13 +165,14 @@ def _check_transparency(caps: ProviderCapabilities, params: dict[str, Any]) -> N
 
 def _choice(caps: ProviderCapabilities, name: str, value: Any) -> str:
     options: list[str] = getattr(caps, CHOICE_PARAMS[name])
-    match = next((o for o in options if str(value).strip().lower() == o.lower()), None)
+    text = str(value).strip().lower() if isinstance(value, str | int | float) else None
+    match = next((o for o in options if text == o.lower()), None)
     if match is None:
         raise UnsupportedParam(
-            f"{name} '{value}' is not available for '{caps.label}'. Choose one of: {', '.join(options)}.",
+            f"{name} '{_shown(value)}' is not available for '{caps.label}'. Choose one of: {', '.join(options)}.",
             details={
                 "param": name,
-                "value": str(value)[:64],
+                "value": _shown(value),
                 "provider": caps.name,
                 "allowed": options,
             },
@@ -176,18 +181,32 @@ def _choice(caps: ProviderCapabilities, name: str, value: Any) -> str:
 
 
 def _seed(caps: ProviderCapabilities, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    if isinstance(value, bool) or not _SEED.fullmatch(text):
         raise UnsupportedParam(
             "seed must be a whole number from 0 to 2147483647.",
-            details={"param": "seed", "value": str(value)[:64], "provider": caps.name},
+            details={"param": "seed", "value": _shown(value), "provider": caps.name},
         )
-    seed = int(value)
+    seed = int(text)
     if seed > MAX_SEED:
         raise UnsupportedParam(
             "seed must be a whole number from 0 to 2147483647.",
             details={"param": "seed", "value": str(value)[:64], "provider": caps.name},
         )
     return seed
+
+
+_REPR = reprlib.Repr()  # Python 3.11 takes no arguments here
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 64, 64
+
+
+def _shown(value: Any) -> str:
+    """A submitted value as error text: short, and safe however deeply it is nested."""
+    if isinstance(value, str):
+        return value[:64]
+    if isinstance(value, bool | int | float) or value is None:
+        return str(value)[:64]
+    return _REPR.repr(value)[:64]
 
 
 class ImageService:
@@ -219,10 +238,12 @@ class ImageService:
         prompt: RenderedPrompt,
         params: dict[str, Any],
     ) -> tuple[GeneratedImage, str]:
-        """Generates one image and stores it as `iter_<index>.<ext>`; returns it and the file name."""
+        """Generates one image, checks it in full (size, decode, format) and stores it as
+        `iter_<index>.<ext>`; returns it and the file name. A bad image is never stored."""
         client = self.registry.get(provider)
         with self.slots.hold(provider):  # at most the provider's setting in flight, process-wide
             image = client.generate(prompt, params)
+        image = accept_image(provider, image, self.registry.settings.max_image_bytes)
         name = self.storage.save_image(session_id, index, image.data, image.ext)
         self._derive(session_id, index, name, image.data, image.mime)
         return image, name

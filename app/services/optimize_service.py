@@ -42,7 +42,7 @@ from app.services.judge_service import JudgeService, Verdict
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunControl, RunService
-from app.services.session_service import SessionService
+from app.services.session_service import INTERRUPTED, SessionService
 from app.tools.log_tool import get_logger, log_context
 from app.utils.time_utils import Stopwatch, utc_now
 
@@ -51,11 +51,6 @@ T = TypeVar("T")
 # Failures worth moving past: the next revision may avoid what the provider refused, and a
 # candidate that changed nothing cost no image.
 RECOVERABLE_CODES = {"content_blocked", "no_change"}
-INTERRUPTED = ErrorInfo(
-    code="interrupted",
-    message="The server stopped while this run was in progress. Finished iterations were kept; "
-    "start the run again to continue.",
-)
 
 
 @dataclass
@@ -603,6 +598,10 @@ class OptimizeService:
         status_ok: str = "done",
     ) -> None:
         """Records how the run ended; recommendations follow off the critical path."""
+        if ctl.cancelled and (error is None or error.code in ("cancelled", "interrupted")):
+            # A call stopped by a cancel or a shutdown ends the run as such, not as an error.
+            reason, error = ctl.reason, INTERRUPTED if ctl.reason == "interrupted" else None
+            recommend = recommend and ctl.reason != "interrupted"
         recommend = recommend and error is None
 
         def finish(s: Session) -> None:

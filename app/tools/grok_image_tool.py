@@ -22,8 +22,11 @@ from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
+    answer_shape,
     bad_response,
     decode_base64_image,
+    optional_text,
+    plain_usage,
     prompt_for_provider,
     sniff_image,
 )
@@ -118,10 +121,11 @@ class GrokImageTool:
             settings,
             base_url=settings.grok_base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {key}"} if key else {},
+            deadline_s=settings.image_deadline_s,
             **common,
         )
         # A separate client for hosted images: the key must never travel to the image host.
-        self.downloads = HttpTool(settings, **common)
+        self.downloads = HttpTool(settings, deadline_s=settings.download_deadline_s, **common)
 
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities:
@@ -141,18 +145,18 @@ class GrokImageTool:
         text = prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS)
         payload = build_payload(model, text, params, self.response_format)
         body = self.http.post_json("images/generations", payload, model=model)
-        item = first_item(self.name, body)
-        data = self._image_bytes(item, model)
-        mime, ext = sniff_image(self.name, data)
-        usage = body.get("usage")
-        return GeneratedImage(
-            data=data,
-            mime=mime,
-            ext=ext,
-            model=model,
-            revised_prompt=item.get("revised_prompt") or None,
-            usage=usage if isinstance(usage, dict) else {},
-        )
+        with answer_shape(self.name):
+            item = first_item(self.name, body)
+            data = self._image_bytes(item, model)
+            mime, ext = sniff_image(self.name, data)
+            return GeneratedImage(
+                data=data,
+                mime=mime,
+                ext=ext,
+                model=model,
+                revised_prompt=optional_text(item.get("revised_prompt")),
+                usage=plain_usage(body.get("usage")),
+            )
 
     def close(self) -> None:
         self.http.close()

@@ -23,8 +23,10 @@ from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
+    answer_shape,
     bad_response,
     decode_base64_image,
+    plain_usage,
     prompt_for_provider,
     scrub_message,
     sniff_image,
@@ -119,6 +121,7 @@ class NanoBananaImageTool:
             base_url=settings.nano_banana_base_url.rstrip("/") + "/",
             headers={"x-goog-api-key": key} if key else {},
             read_timeout_s=settings.image_read_timeout_s,
+            deadline_s=settings.image_deadline_s,
             transport=transport,
             secrets=[key],
             sleep=sleep,
@@ -144,7 +147,8 @@ class NanoBananaImageTool:
         )
         path = f"models/{quote(model, safe='.-_')}:generateContent"
         body = self.http.post_json(path, payload, model=model)
-        return parse_image(self.name, body, model)
+        with answer_shape(self.name):
+            return parse_image(self.name, body, model)
 
     def close(self) -> None:
         self.http.close()
@@ -176,9 +180,8 @@ def parse_image(provider: str, body: Any, model: str) -> GeneratedImage:
         raise no_image_error(provider, body, candidate, parts)
     data = decode_base64_image(provider, str(inline["data"]))
     mime, ext = sniff_image(provider, data)
-    usage = body.get("usageMetadata")
     return GeneratedImage(
-        data=data, mime=mime, ext=ext, model=model, usage=usage if isinstance(usage, dict) else {}
+        data=data, mime=mime, ext=ext, model=model, usage=plain_usage(body.get("usageMetadata"))
     )
 
 

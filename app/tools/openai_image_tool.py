@@ -26,8 +26,11 @@ from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
+    answer_shape,
     bad_response,
     decode_base64_image,
+    optional_text,
+    plain_usage,
     prompt_for_provider,
     sniff_image,
 )
@@ -178,6 +181,7 @@ class OpenAIImageTool:
             base_url=settings.openai_image_base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {key}"} if key else {},
             read_timeout_s=settings.image_read_timeout_s,
+            deadline_s=settings.image_deadline_s,
             transport=transport,
             secrets=[key],
             sleep=sleep,
@@ -202,7 +206,8 @@ class OpenAIImageTool:
             model, prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS), params
         )
         body = self.http.post_json("images/generations", payload, model=model)
-        return parse_image(self.name, body, model)
+        with answer_shape(self.name):
+            return parse_image(self.name, body, model)
 
     def close(self) -> None:
         self.http.close()
@@ -270,12 +275,11 @@ def parse_image(provider: str, body: Any, model: str) -> GeneratedImage:
         raise bad_response(provider, "no data[0].b64_json in the answer")
     data = decode_base64_image(provider, encoded)
     mime, ext = sniff_image(provider, data)
-    usage = body.get("usage")
     return GeneratedImage(
         data=data,
         mime=mime,
         ext=ext,
         model=model,
-        revised_prompt=first.get("revised_prompt") or None,
-        usage=usage if isinstance(usage, dict) else {},
+        revised_prompt=optional_text(first.get("revised_prompt")),
+        usage=plain_usage(body.get("usage")),
     )

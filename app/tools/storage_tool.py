@@ -22,6 +22,10 @@ _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _IMAGE_NAME = re.compile(r"^iter_\d{1,4}\.(png|jpeg|jpg|webp)$")
 _THUMBNAIL_NAME = re.compile(r"^thumb_(\d{1,4})\.jpg$")
 INDEX_FILE = "index.json"
+SESSION_FILE = "session.json"
+# An image written up to this long before its session.json was last saved may be one a kill left
+# unreferenced (another candidate of the round saved the session in between): sweep checks it.
+SWEEP_WINDOW_S = 600
 # (mtime_ns, size) of a session.json: a summary in the index is used only while this still matches.
 Stamp = tuple[int, int]
 log = get_logger("storage")
@@ -134,6 +138,60 @@ class StorageTool:
         images = sorted(folder.glob(f"iter_{int(match.group(1))}.*"))
         source = next((p.name for p in images if _IMAGE_NAME.match(p.name)), None)
         return None, source
+
+    def sweep(self) -> dict[str, int]:
+        """Start-up clean-up after a kill: temporary files of interrupted writes are removed; an
+        image no `session.json` references is recorded on its iteration when that iteration exists
+        without an image, else deleted. Sessions that cannot be read are left untouched.
+
+        Only folders that can hold such leftovers are read in full: those with temporary files, or
+        with an image written less than `SWEEP_WINDOW_S` before their `session.json` was last saved
+        (or after it). Every other session costs one directory listing, so start-up stays flat.
+        """
+        counts = {"temp_files": 0, "images_recorded": 0, "images_deleted": 0}
+        for folder in (p for p in self.root.iterdir() if p.is_dir() and is_session_id(p.name)):
+            suspect = False
+            saved_ns, images_ns = 0, 0
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                        Path(entry.path).unlink(missing_ok=True)
+                        counts["temp_files"] += 1
+                        suspect = True
+                    elif entry.name == SESSION_FILE:
+                        saved_ns = entry.stat().st_mtime_ns
+                    elif _IMAGE_NAME.match(entry.name):
+                        images_ns = max(images_ns, entry.stat().st_mtime_ns)
+            if not suspect and images_ns < saved_ns - SWEEP_WINDOW_S * 1_000_000_000:
+                continue
+            session = self.load_session(folder.name)
+            if session is None:
+                continue
+            referenced = {it.image_path for it in session.iterations if it.image_path}
+            changed = False
+            for path in sorted(folder.glob("iter_*")):
+                if not _IMAGE_NAME.match(path.name) or path.name in referenced:
+                    continue
+                index = int(path.name.split("_", 1)[1].split(".", 1)[0])
+                owner = next(
+                    (it for it in session.iterations if it.index == index and not it.image_path),
+                    None,
+                )
+                if owner is None:
+                    path.unlink(missing_ok=True)
+                    counts["images_deleted"] += 1
+                    continue
+                ext = path.suffix.lstrip(".")
+                owner.image_path = path.name
+                owner.image_url = f"/media/{session.session_id}/{path.name}"
+                owner.image_mime = f"image/{'jpeg' if ext == 'jpg' else ext}"
+                counts["images_recorded"] += 1
+                changed = True
+            if changed:
+                self.save_session(session)
+        if any(counts.values()):
+            log.warning("start-up clean-up", extra=counts)
+        return counts
 
 
 def thumbnail_name(index: int) -> str:

@@ -1,7 +1,5 @@
 // API errors reach the person as readable messages with a next step.
-import { expect, test } from '@playwright/test'
-
-import { shot } from './helpers'
+import { expect, shot, test } from './helpers'
 
 test('an over-long goal is refused with a readable message', async ({ page, request }) => {
   const limits = (

@@ -120,6 +120,32 @@ const HINTS: Record<string, { title: string; hint: string | HintFn }> = {
     title: 'The provider took too long',
     hint: 'Try again; smaller sizes or lower quality are faster.',
   },
+  cancelled: {
+    title: 'Stopped',
+    hint: 'The run was cancelled while this step was in flight; finished iterations are kept.',
+  },
+  interrupted: {
+    title: 'Interrupted by a server stop',
+    hint: 'The server stopped during this run. Finished iterations are kept; start the run again to continue.',
+  },
+  server_stopping: {
+    title: 'The server is stopping',
+    hint: 'Wait for it to come back, then try again.',
+  },
+  server_busy: { title: 'The server is busy', hint: 'Try again in a moment.' },
+  request_timeout: {
+    title: 'The request took too long to send',
+    hint: 'Check your connection and try again.',
+  },
+  unsupported_media_type: { title: 'The request was malformed', hint: 'Reload the page and try again.' },
+  host_not_allowed: {
+    title: 'Opened under an unknown address',
+    hint: 'Open the app at http://127.0.0.1 on its port, or add this host name to ALLOWED_HOSTS.',
+  },
+  origin_not_allowed: {
+    title: 'Request from another page refused',
+    hint: 'Use the app from its own address; other pages may not call it.',
+  },
   network_error: {
     title: 'Cannot reach the SFUMATO server',
     hint: 'Check that the server is running (python -m app.main) and your connection, then try again.',
@@ -222,7 +248,8 @@ export const api = {
     request<Session>('PUT', `${sessionPath(id)}/feedback`, { feedback, accepted }),
   optimize: (id: string, iterations_count: number) =>
     request<Session>('POST', `${sessionPath(id)}/optimize/run`, { iterations_count, wait: false }),
-  cancel: (id: string) => request<Session>('POST', `${sessionPath(id)}/optimize/cancel`),
+  // Every state-changing request is JSON (the server refuses others with 415), even an empty one.
+  cancel: (id: string) => request<Session>('POST', `${sessionPath(id)}/optimize/cancel`, {}),
   eventsUrl: (id: string) => `${sessionPath(id)}/events`,
   downloadUrl: (id: string) => `${sessionPath(id)}/download`,
 }
