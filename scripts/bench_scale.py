@@ -323,8 +323,9 @@ def cpu_per_iteration_ms(image_px: int, iterations: int = 3) -> float:
     return used
 
 
-def concurrent_runs_s(count: int, image_px: int, iterations: int = 2) -> float:
-    """Wall time for `count` sessions to each run baseline + optimize at the same time."""
+def concurrent_runs_s(count: int, image_px: int, iterations: int = 2) -> tuple[float, float]:
+    """Wall time and process CPU time for `count` sessions to each run baseline + optimize at the
+    same time."""
     storage = Path(tempfile.mkdtemp(prefix="sfumato-bench-par-"))
     app = wire_app(image_px, storage)
     client = app.test_client()
@@ -340,7 +341,7 @@ def concurrent_runs_s(count: int, image_px: int, iterations: int = 2) -> float:
         t.start()
     for t in threads:
         t.join()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for sid in ids:
         client.post(f"/api/sessions/{sid}/generate", json={"wait": False})
     _wait_idle(sessions, ids)
@@ -348,11 +349,11 @@ def concurrent_runs_s(count: int, image_px: int, iterations: int = 2) -> float:
         body = {"iterations_count": iterations, "wait": False}
         client.post(f"/api/sessions/{sid}/optimize/run", json=body)
     _wait_idle(sessions, ids)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert all(sessions.get(sid).status == "done" for sid in ids)
     app.extensions["sfumato_container"].close()
     shutil.rmtree(storage, ignore_errors=True)
-    return elapsed
+    return elapsed, cpu
 
 
 def _wait_idle(sessions: Any, ids: list[str]) -> None:
@@ -412,8 +413,12 @@ def report(root: Path, work: Path, big: int, parts: set[str]) -> None:
         cpu_big, cpu_small = cpu_per_iteration_ms(2048), cpu_per_iteration_ms(1024)
         ratio("CPU per iteration, 2048 vs 1024 px", cpu_big, cpu_small, None, "ms")
     if "parallel" in parts:
-        one, many = concurrent_runs_s(1, 2048), concurrent_runs_s(20, 2048)
+        (one, one_cpu), (many, many_cpu) = concurrent_runs_s(1, 2048), concurrent_runs_s(20, 2048)
         ratio("20 concurrent runs vs 1, 2048 px", many, one, 1.2, "s")
+        load = os.getloadavg()[0]
+        print(
+            f"{'  CPU used by them':34} {many_cpu:9.1f} / {one_cpu:9.1f} s   (load avg {load:.1f})"
+        )
 
 
 if __name__ == "__main__":

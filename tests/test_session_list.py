@@ -136,7 +136,7 @@ def test_start_up_reads_the_index_not_every_session_file(tmp_path: Path) -> None
     index = json.loads((root / INDEX_FILE).read_text())
     sid = f"{1:032x}"
     # An entry whose stamp still matches its file is used as it is: proof the file was not read.
-    index["sessions"][sid]["summary"]["user_goal"] = "from the index"
+    index["sessions"][sid][2][index["fields"].index("user_goal")] = "from the index"
     (root / INDEX_FILE).write_text(json.dumps(index))
     app = started(tmp_path)
     assert app.test_client().get("/api/sessions").json["sessions"][0]["user_goal"] == (
@@ -162,7 +162,9 @@ def test_missing_corrupt_or_old_index_is_rebuilt_from_the_files(tmp_path: Path) 
     root = tmp_path / "sessions"
     for n in range(3):
         stored(root, n)
-    for broken in ("{not json", json.dumps({"version": 0, "sessions": {}}), None):
+    old_format = json.dumps({"version": 0, "sessions": {}})
+    other_fields = json.dumps({"version": 2, "fields": ["session_id"], "sessions": {}})
+    for broken in ("{not json", old_format, other_fields, None):
         if broken is None:
             (root / INDEX_FILE).unlink()
         else:
@@ -196,8 +198,8 @@ def test_runs_cut_off_by_a_restart_are_marked_interrupted(tmp_path: Path, indexe
         stored(root, 1, status="running", iterations=[it])
         index = json.loads((root / INDEX_FILE).read_text())
         entry = index["sessions"][running.session_id]
-        entry["stamp"] = list(StorageTool(root).session_stamps()[running.session_id])
-        entry["summary"]["status"] = "running"
+        entry[:2] = StorageTool(root).session_stamps()[running.session_id]
+        entry[2][index["fields"].index("status")] = "running"
         (root / INDEX_FILE).write_text(json.dumps(index))
     app = started(tmp_path)
     client = app.test_client()
@@ -227,4 +229,4 @@ def test_index_is_saved_on_close_with_every_new_session(tmp_path: Path) -> None:
     ]
     stop(app)
     index = json.loads((tmp_path / "sessions" / INDEX_FILE).read_text())
-    assert index["sessions"][sid]["summary"]["user_goal"] == "a teapot"
+    assert "a teapot" in index["sessions"][sid][2]

@@ -39,8 +39,9 @@ INTERRUPTED = ErrorInfo(
     message="The server stopped while this run was in progress. Finished iterations were kept; "
     "start the run again to continue.",
 )
-INDEX_VERSION = 1
-SUMMARY_KEYS = frozenset(SessionSummary.model_fields)
+INDEX_VERSION = 2
+# The index stores each summary as a list in this order (half the size of objects, faster to read).
+SUMMARY_FIELDS = tuple(SessionSummary.model_fields)
 
 
 class SessionService:
@@ -67,11 +68,12 @@ class SessionService:
         Returns the number of sessions found.
         """
         saved = self.storage.read_index() or {}
-        entries = saved.get("sessions") if saved.get("version") == INDEX_VERSION else None
+        current = saved.get("version") == INDEX_VERSION and saved.get("fields") == [*SUMMARY_FIELDS]
+        entries = saved.get("sessions") if current else None
         entries = entries if isinstance(entries, dict) else {}
         rebuilt = 0
         for session_id, stamp in self.storage.session_stamps().items():
-            summary = _trusted(entries.get(session_id), stamp)
+            summary, created = _trusted(entries.get(session_id), stamp)
             if summary is None:
                 session = self.storage.load_session(session_id)
                 if session is None:
@@ -83,7 +85,8 @@ class SessionService:
                         "marked interrupted run as failed", extra={"session_id": session_id}
                     )
                 summary, rebuilt = _summary(session), rebuilt + 1
-            self._remember(summary, stamp, ordered=False)
+                created = _timestamp(summary["created_at"])
+            self._remember(summary, stamp, created)
         self._order.sort()
         if rebuilt or len(entries) != len(self._summaries):
             self._index_dirty = True
@@ -97,8 +100,9 @@ class SessionService:
                 return
             data = {
                 "version": INDEX_VERSION,
+                "fields": SUMMARY_FIELDS,
                 "sessions": {
-                    sid: {"stamp": list(self._stamps[sid]), "summary": summary}
+                    sid: [*self._stamps[sid], [summary[f] for f in SUMMARY_FIELDS]]
                     for sid, summary in self._summaries.items()
                 },
             }
@@ -239,10 +243,16 @@ class SessionService:
             for sid in idle[: len(self._cache) - self.cache_size]:
                 del self._cache[sid]
 
-    def _remember(self, summary: dict[str, Any], stamp: Stamp, ordered: bool = True) -> None:
-        """Stores a session's fresh summary (`ordered=False`: the caller sorts afterwards)."""
+    def _remember(
+        self, summary: dict[str, Any], stamp: Stamp, created: float | None = None
+    ) -> None:
+        """Stores a session's fresh summary.
+
+        `created` (its created_at timestamp) is given only by `recover`, which sorts afterwards.
+        """
         session_id = summary["session_id"]
-        key = (_timestamp(summary["created_at"]), session_id)
+        ordered = created is None
+        key = (_timestamp(summary["created_at"]) if created is None else created, session_id)
         with self._guard:
             known = self._summaries.get(session_id)
             if known is None or known["created_at"] != summary["created_at"]:
@@ -306,23 +316,21 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
     return key
 
 
-def _trusted(entry: Any, stamp: Stamp) -> dict[str, Any] | None:
-    """An index entry's summary, if it was made from the file as it is now (and is complete).
+def _trusted(entry: Any, stamp: Stamp) -> tuple[dict[str, Any] | None, float]:
+    """An index entry's summary and created time, if made from the file as it is now.
 
     A session saved as running needs its file read anyway: its run was cut off by a restart.
     """
-    if not isinstance(entry, dict) or entry.get("stamp") != list(stamp):
-        return None
-    summary = entry.get("summary")
-    if not isinstance(summary, dict) or not summary.keys() >= SUMMARY_KEYS:
-        return None
-    if summary.get("status") == "running":
-        return None
     try:
-        _timestamp(summary["created_at"])
-    except (TypeError, ValueError):
-        return None
-    return summary
+        mtime_ns, size, values = entry
+        if (mtime_ns, size) != stamp or len(values) != len(SUMMARY_FIELDS):
+            return None, 0.0
+        summary = dict(zip(SUMMARY_FIELDS, values, strict=True))
+        if summary["status"] == "running":
+            return None, 0.0
+        return summary, _timestamp(summary["created_at"])
+    except (TypeError, ValueError, KeyError):
+        return None, 0.0
 
 
 def _checked_locks(locked: list[str], blocks: dict[str, str]) -> list[str]:

@@ -77,14 +77,16 @@ def _open(data: bytes) -> Image.Image:
 
 
 def _shrunk(picture: Image.Image, max_px: int) -> Image.Image:
+    """A new image at most `max_px` on its longer side (the same one when already that small)."""
     if max(picture.size) <= max_px:
         return picture
     if picture.mode not in ("RGB", "RGBA", "L", "LA"):
         picture = picture.convert("RGBA" if _has_alpha(picture) else "RGB")
-    copy = picture.copy()
+    width, height = picture.size
+    scale = max_px / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # reducing_gap: a fast integer box reduction first, then a short Lanczos pass.
-    copy.thumbnail((max_px, max_px), Image.Resampling.LANCZOS, reducing_gap=1.0)
-    return copy
+    return picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.0)
 
 
 def _encode_for_judge(picture: Image.Image) -> tuple[bytes, str]:

@@ -80,7 +80,7 @@ class StorageTool:
                 if not is_session_id(entry.name):
                     continue
                 try:
-                    stamps[entry.name] = _stamp(os.stat(os.path.join(entry.path, "session.json")))
+                    stamps[entry.name] = _stamp(os.stat(f"{entry.path}/session.json"))
                 except OSError:
                     continue
         return stamps
