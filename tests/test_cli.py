@@ -7,6 +7,7 @@ from __future__ import annotations
 import _thread
 import json
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,20 @@ def price_table(tmp_path: Path) -> Path:
     }
     path.write_text(json.dumps({"image": [entry], "text": []}), encoding="utf-8")
     return path
+
+
+def press_ctrl_c_and_wait(storage: Path) -> None:
+    """Ctrl+C as the terminal sends it (SIGINT to the main thread), from inside a provider call;
+    the call then returns only once the CLI has asked the run to stop, so what happens next does
+    not depend on how fast the main thread notices."""
+    _thread.interrupt_main()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for path in storage.glob("*/session.json"):
+            if '"cancel_requested": true' in path.read_text("utf-8"):
+                return
+        time.sleep(0.02)
+    raise AssertionError("the CLI never asked the run to stop")
 
 
 def scores(n: int = 200) -> list[int]:
@@ -307,7 +322,7 @@ def test_bad_usage_exits_2_before_anything_is_paid(
 def test_ctrl_c_during_a_run_stops_cleanly_with_130(tmp_path: Path) -> None:
     def press_ctrl_c(n: int) -> None:
         if n == 2:  # the first candidate's image: Ctrl+C reaches the CLI's main thread
-            _thread.interrupt_main()
+            press_ctrl_c_and_wait(h.settings.storage_dir)
 
     h = Harness(tmp_path, GoalAwareGrok(scores=scores()), FakeOpenAI(on_call=press_ctrl_c))
     result = h.invoke("run", "a lighthouse", "-p", "openai", "-n", "5", "--json")
@@ -385,7 +400,7 @@ def test_ctrl_c_stops_a_batch_keeping_what_finished_and_resume_completes_it(
 ) -> None:
     def press_ctrl_c(n: int) -> None:
         if n == 3:  # goal 2's first image (goal 1: first image + one round)
-            _thread.interrupt_main()
+            press_ctrl_c_and_wait(h.settings.storage_dir)
 
     goals = write_goals(tmp_path, ["a lighthouse one", "a lighthouse two", "a lighthouse three"])
     h = Harness(tmp_path, GoalAwareGrok(scores=scores()), FakeOpenAI(on_call=press_ctrl_c))

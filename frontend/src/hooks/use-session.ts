@@ -78,7 +78,10 @@ export function useSession(id: string | null) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id])
 
-  const running = state.session?.session_id === id && state.session?.status === 'running'
+  // Recommendations are written after the run is done; keep following until they arrive.
+  const running =
+    state.session?.session_id === id &&
+    (state.session?.status === 'running' || state.session?.recommendations_status === 'pending')
   useEffect(() => {
     if (!id || !running) return
     return followEvents(id, dispatch)

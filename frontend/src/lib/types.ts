@@ -145,6 +145,7 @@ export interface Session {
   best_index: number | null
   final_prompt_text: string | null
   recommendations: string[]
+  recommendations_status?: 'none' | 'pending' | 'ready' | 'failed'
   current_step: CurrentStep | null
   run: RunInfo | null
   error: ErrorInfo | null
