@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import itertools
 import json
 import os
 import re
@@ -83,9 +84,20 @@ def latency_providers(image_px: int) -> Any:
             "changes": [{"block": "lighting", "text": "moonlight, warm lamp", "reason": "r"}],
             "summary": "lighting",
         },
-        "judge": {"score": 70, "notes": "ok", "strengths": ["a"], "weaknesses": ["lighting: flat"]},
+        "checklist": {
+            "questions": [{"question": f"Is detail {n} there?", "source": "goal"} for n in range(4)]
+        },
+        "judge": {
+            "checklist": [{"id": f"q{n}", "answer": "yes", "note": "seen"} for n in range(1, 5)],
+            "score": 70,
+            "notes": "ok",
+            "strengths": ["a"],
+            "weaknesses": ["lighting: flat"],
+        },
+        "pairwise": {"preferred": "tie", "reason": "close"},
         "recommend": {"recommendations": ["a", "b", "c"]},
     }
+    revisions = itertools.count()
     bodies = {
         role: json.dumps(
             {
@@ -112,7 +124,10 @@ def latency_providers(image_px: int) -> Any:
         time.sleep(TEXT_LATENCY_S)
         found = _ROLE.search(request.content)
         role = found.group(1).decode() if found else ""
-        return httpx.Response(200, content=bodies[role], headers=json_headers)
+        body = bodies[role]
+        if role == "revise":  # a new wording each time, as a real revision would be
+            body = body.replace(b"warm lamp", f"warm lamp {next(revisions)}".encode())
+        return httpx.Response(200, content=body, headers=json_headers)
 
     return httpx.MockTransport(handle)
 
