@@ -114,6 +114,7 @@ def round_seconds(candidates: int, repeats: int, text_s: float, image_s: float) 
         log_level="WARNING",
         openrouter_api_key="sk-bench-000000",
         openai_image_api_key="sk-bench-000001",
+        allowed_hosts=["localhost"],  # the in-process test client's host name
     )
     app = create_app(settings, transport=fixed_latency(text_s, image_s))
     client = app.test_client()

@@ -9,6 +9,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from app.errors import UnsupportedParam
 from app.models.provider_models import (
     GeneratedImage,
@@ -19,7 +21,7 @@ from app.models.provider_models import (
 )
 from app.tools import image_codec_tool
 from app.tools.concurrency_tool import Slots
-from app.tools.image_check_tool import accept_image
+from app.tools.image_check_tool import accept_decoded
 from app.tools.log_tool import get_logger
 from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import StorageTool
@@ -243,9 +245,9 @@ class ImageService:
         client = self.registry.get(provider)
         with self.slots.hold(provider):  # at most the provider's setting in flight, process-wide
             image = client.generate(prompt, params)
-        image = accept_image(provider, image, self.registry.settings.max_image_bytes)
+        image, picture = accept_decoded(provider, image, self.registry.settings.max_image_bytes)
         name = self.storage.save_image(session_id, index, image.data, image.ext)
-        self._derive(session_id, index, name, image.data, image.mime)
+        self._derive(session_id, index, name, image.data, image.mime, picture)
         return image, name
 
     def judge_input(self, session_id: str, name: str) -> ImageInput:
@@ -274,14 +276,22 @@ class ImageService:
         self._derive(session_id, index, source, data, mime)
         return self.storage.thumbnail_source(session_id, name)[0]
 
-    def _derive(self, session_id: str, index: int, name: str, data: bytes, mime: str) -> ImageInput:
+    def _derive(
+        self,
+        session_id: str,
+        index: int,
+        name: str,
+        data: bytes,
+        mime: str,
+        picture: Image.Image | None = None,
+    ) -> ImageInput:
         """Writes the thumbnail and caches the judge's copy, from one decode of the image.
 
         An image that does not decode gets no thumbnail, and the judge gets the original bytes
         (the text model then reports it clearly).
         """
         try:
-            derived = image_codec_tool.derive(data, mime, self.judge_max_px)
+            derived = image_codec_tool.derive(data, mime, self.judge_max_px, picture)
         except image_codec_tool.UnreadableImage:
             log.warning("image does not decode; no thumbnail", extra={"image": name})
             return ImageInput(data=data, mime=mime)

@@ -29,8 +29,11 @@ CONVERTED = ("GIF",)
 MAX_PIXELS = 8192 * 8192
 
 
-def accept_image(provider: str, image: GeneratedImage, max_bytes: int) -> GeneratedImage:
-    """The image checked (and converted when needed), or `provider_bad_response`."""
+def accept_decoded(
+    provider: str, image: GeneratedImage, max_bytes: int
+) -> tuple[GeneratedImage, Image.Image]:
+    """The image checked (and converted when needed), or `provider_bad_response`; with its
+    decoded picture, so the judge's copy and the thumbnail made next need no second decode."""
     size = len(image.data)
     if size > max_bytes:
         raise bad_response(
@@ -49,18 +52,20 @@ def accept_image(provider: str, image: GeneratedImage, max_bytes: int) -> Genera
         ) from exc
 
 
-def _decoded(image: GeneratedImage) -> GeneratedImage:
+def _decoded(image: GeneratedImage) -> tuple[GeneratedImage, Image.Image]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(image.data), formats=[*STORED, *CONVERTED]) as opened:
-            width, height = opened.size
-            if width * height > MAX_PIXELS or width < 1 or height < 1:
-                raise ValueError(f"{width}x{height} pixels is not a size an image may have")
-            opened.load()  # the full decode: a truncated or corrupt image fails here
-            if opened.format in STORED:
-                mime, ext = STORED[opened.format]
-                return image.model_copy(update={"mime": mime, "ext": ext})
-            return _as_png(image, opened)
+        # An in-memory file needs no closing; the decoded picture outlives this function.
+        opened = Image.open(io.BytesIO(image.data), formats=[*STORED, *CONVERTED])
+        width, height = opened.size
+        if width * height > MAX_PIXELS or width < 1 or height < 1:
+            raise ValueError(f"{width}x{height} pixels is not a size an image may have")
+        opened.load()  # the full decode: a truncated or corrupt image fails here
+        if opened.format in STORED:
+            mime, ext = STORED[opened.format]
+            return image.model_copy(update={"mime": mime, "ext": ext}), opened
+        converted = _as_png(image, opened)
+        return converted, Image.open(io.BytesIO(converted.data))
 
 
 def _as_png(image: GeneratedImage, opened: Image.Image) -> GeneratedImage:

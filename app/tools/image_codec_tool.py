@@ -33,14 +33,17 @@ class Derived:
     thumbnail: bytes
 
 
-def derive(data: bytes, mime: str, judge_max_px: int) -> Derived:
+def derive(
+    data: bytes, mime: str, judge_max_px: int, picture: Image.Image | None = None
+) -> Derived:
     """Decodes once; the judge's copy keeps the original when it is already small and PNG/JPEG.
 
     Larger images become a JPEG (PNG when they have transparency, which a JPEG would lose) whose
     longer side is at most `judge_max_px`; the thumbnail is a JPEG at most THUMBNAIL_PX on its
-    longer side, made from the judge's copy (cheaper than from the full image).
+    longer side, made from the judge's copy (cheaper than from the full image). `picture` is the
+    image already decoded (by the check every generated image passes), so it is not decoded twice.
     """
-    picture = _open(data)
+    picture = picture if picture is not None else _open(data)
     if mime in JUDGE_KEEP_MIMES and max(picture.size) <= judge_max_px:
         judge_data, judge_mime, judge_picture = data, mime, picture
     else:
