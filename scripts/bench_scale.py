@@ -49,6 +49,8 @@ _ROLE = re.compile(rb'"json_schema":\s*\{"name":\s*"(\w+)"')
 
 
 def use_root(root: Path) -> None:
+    # The in-process test client sends `Host: localhost`; let every app this script builds answer it.
+    os.environ.setdefault("ALLOWED_HOSTS", '["localhost"]')
     sys.path.insert(0, str(root))
 
 
@@ -317,6 +319,10 @@ def wire_app(image_px: int, storage: Path) -> Any:
         openai_image_api_key="sk-bench-000001",
         log_level="WARNING",
         target_score_default=100,
+        # This measures SFUMATO's own overhead, not the per-provider limits that keep real runs
+        # under rate limits (4 OpenAI calls at once by default would queue 20 runs on purpose).
+        provider_max_concurrency={"openai": 64},
+        openrouter_max_concurrency=64,
     )
     return create_app(settings, transport=latency_providers(image_px))
 
