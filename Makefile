@@ -9,13 +9,14 @@ FRONTEND := frontend
 PY_SOURCES := app tests scripts
 
 .PHONY: help install install-backend install-frontend build run dev test lint format \
-        test-backend test-frontend test-e2e smoke bench clean
+        test-backend test-frontend test-e2e smoke bench bench-batch eval clean
 
 help:
 	@echo "make run    - install everything, build the web app, serve on http://127.0.0.1:8000"
 	@echo "make test   - install everything, then lint + backend + frontend unit + browser tests"
+	@echo "make eval   - run the benchmark goals (benchmarks/goals.jsonl) as a batch, print the uplift"
 	@echo "make smoke  - one short real session per configured provider (needs keys in .env)"
-	@echo "make bench  - measure SFUMATO's own overhead per demo iteration"
+	@echo "make bench  - measure SFUMATO's own overhead per iteration, K=4 vs K=1 rounds, and how it scales with history"
 
 $(POETRY):
 	$(PYTHON) -m venv .tools
@@ -41,9 +42,11 @@ build: install-frontend
 run: install build
 	$(POETRY) run python -m app.main
 
-# Backend with auto-reload off; run `cd frontend && npm run dev` beside it for hot reload.
+# Backend with auto-reload off; run `cd frontend && npm run dev` beside it for hot reload (the Vite
+# proxy forwards the browser's Host, 127.0.0.1:5173, so that name is allowed too).
 dev: install-backend
-	CORS_ORIGINS='["http://127.0.0.1:5173","http://localhost:5173"]' $(POETRY) run python -m app.main
+	CORS_ORIGINS='["http://127.0.0.1:5173","http://localhost:5173"]' \
+	ALLOWED_HOSTS='["127.0.0.1:5173","localhost:5173"]' $(POETRY) run python -m app.main
 
 lint: install
 	$(POETRY) run ruff check $(PY_SOURCES)
@@ -73,6 +76,22 @@ smoke: install-backend
 
 bench: install-backend
 	$(POETRY) run python scripts/bench.py
+	$(POETRY) run python scripts/bench_rounds.py
+	$(POETRY) run python scripts/bench_scale.py
 
 clean:
 	rm -rf .venv .tools $(FRONTEND)/node_modules app/web/dist .pytest_cache .ruff_cache
+
+# A 24-goal batch at J=1 and J=8 against fixed-latency fakes; `make bench` runs it too.
+bench: bench-batch
+bench-batch: install-backend
+	$(POETRY) run python scripts/bench_batch.py
+
+# The benchmark as a batch with the configured provider (the offline demo without keys).
+# Resumable: run again and the goals already done in $(EVAL_OUT) are skipped.
+EVAL_PROVIDER ?= demo
+EVAL_JOBS ?= 4
+EVAL_OUT ?= data/eval/$(EVAL_PROVIDER)
+eval: install-backend
+	DEMO_STEP_DELAY_S=$${DEMO_STEP_DELAY_S:-0} $(POETRY) run sfumato batch benchmarks/goals.jsonl \
+		--provider $(EVAL_PROVIDER) --jobs $(EVAL_JOBS) --out $(EVAL_OUT) $(EVAL_ARGS)

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import io
 import json
 import queue
+import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from app import __version__
 from app.container import Container
-from app.errors import ValidationFailed
+from app.errors import AppError, NotFound, ValidationFailed, status_for_code
+from app.models.batch_models import (
+    BatchEstimate,
+    BatchList,
+    BatchOptions,
+    BatchRequest,
+    BatchState,
+    GoalSpec,
+)
+from app.models.domain_models import Session
 from app.models.request_models import (
+    CancelRequest,
     ChecklistRequest,
     CreateSessionRequest,
     FeedbackRequest,
     GenerateRequest,
+    ListSessionsQuery,
     OptimizeRequest,
     UpdatePromptRequest,
 )
@@ -26,9 +40,9 @@ from app.models.response_models import (
     CreateSessionResponse,
     HealthResponse,
     ProvidersResponse,
-    SessionList,
     TextModelInfo,
 )
+from app.services.batch_service import parse_goals
 from app.services.image_service import normalize_params
 from app.services.optimize_service import RunPlan
 
@@ -115,8 +129,11 @@ class ApiController:
             session_id=session.session_id, first_prompt_text=session.prompt_text, session=session
         ).model_dump(mode="json")
 
-    def list_sessions(self) -> dict[str, Any]:
-        return SessionList(sessions=self.c.sessions.list_summaries()).model_dump(mode="json")
+    def list_sessions(self, query: dict[str, Any]) -> dict[str, Any]:
+        """One page of precomputed summaries (already JSON-ready: not validated again here)."""
+        q = self.parse(ListSessionsQuery, query)
+        page, next_cursor = self.c.sessions.list_page(q.limit, q.cursor, q.status, q.provider, q.q)
+        return {"sessions": page, "next_cursor": next_cursor}
 
     def get_session(self, session_id: str) -> dict[str, Any]:
         return self.c.sessions.get(session_id).model_dump(mode="json")
@@ -129,7 +146,7 @@ class ApiController:
     def generate(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
         req = self.parse(GenerateRequest, payload)
         session = self.c.optimize.start_generate(session_id, req.wait)
-        return session.model_dump(mode="json"), 200 if req.wait else 202
+        return run_answer(session, req.wait)
 
     def feedback(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(FeedbackRequest, payload)
@@ -166,15 +183,18 @@ class ApiController:
         req = self.parse(OptimizeRequest, payload)
         plan = self._plan(session_id, req)
         session = self.c.optimize.start_optimize(session_id, plan, req.wait)
-        return session.model_dump(mode="json"), 200 if req.wait else 202
+        return run_answer(session, req.wait)
 
-    def optimize_cancel(self, session_id: str) -> dict[str, Any]:
+    def optimize_cancel(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.parse(CancelRequest, payload)
         return self.c.optimize.cancel(session_id).model_dump(mode="json")
 
     def download(self, session_id: str) -> bytes:
         return self.c.sessions.export_zip(session_id)
 
     def media_path(self, session_id: str, name: str) -> Path | None:
+        if name.startswith("thumb_"):
+            return self.c.images.thumbnail_path(session_id, name)
         return self.c.storage.media_path(session_id, name)
 
     # Live events --------------------------------------------------------------------------------
@@ -226,5 +246,107 @@ class ApiController:
                 yield _sse(kind, data)
 
 
+def run_answer(session: Session, wait: bool) -> tuple[dict[str, Any], int]:
+    """202 for a run started in the background; 200 for one that finished; for one that ended
+    failed, its error (with the error's status) and the saved session in `details.session`."""
+    body = session.model_dump(mode="json")
+    if not wait:
+        return body, 202
+    if session.status != "failed" or session.error is None:
+        return body, 200
+    error = AppError(
+        session.error.message,
+        code=session.error.code,
+        status=status_for_code(session.error.code),
+        details=session.error.details,
+    )
+    error.details["session"] = body
+    raise error
+
+
+def _answer(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """The answer through its response model, so it always fits the OpenAPI description."""
+    return model.model_validate(data).model_dump(mode="json")
+
+
 def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'), default=str)}\n\n"
+
+
+class BatchController:
+    """Batch runs from the web app (issue 12): the same BatchService the `sfumato batch` uses."""
+
+    FILE_NAME = re.compile(r"^(report\.(json|md|html)|images/[A-Za-z0-9_.-]+\.(png|jpe?g|webp))$")
+    MIME: ClassVar[dict[str, str]] = {
+        ".json": "application/json",
+        ".md": "text/markdown; charset=utf-8",
+    }
+
+    def __init__(self, api: ApiController) -> None:
+        self.api = api
+        self.c = api.c
+        assert self.c.batches is not None
+        self.batches = self.c.batches
+
+    def _request(self, payload: dict[str, Any]) -> tuple[list[GoalSpec], BatchOptions]:
+        req = self.api.parse(BatchRequest, payload)
+        s = self.c.settings
+        if req.iterations is not None and req.iterations > s.max_iterations:
+            raise ValidationFailed(
+                f"Invalid request: iterations: must be at most {s.max_iterations} (MAX_ITERATIONS)",
+                details={"errors": [{"field": "iterations", "message": "too many"}]},
+            )
+        specs = parse_goals(req.goals, s.max_goal_chars)
+        options = BatchOptions(
+            provider=req.provider,
+            iterations=s.max_iterations_default if req.iterations is None else req.iterations,
+            candidates=req.candidates,
+            budget_usd=req.budget_usd,
+            target_score=req.target_score,
+            plateau_rounds=req.plateau_rounds,
+            jobs=req.jobs,
+        )
+        for provider in sorted({spec.provider or options.provider for spec in specs}):
+            caps = self.c.images.capabilities(provider)
+            self.c.registry.get(provider)
+            for spec in specs:
+                if (spec.provider or options.provider) == provider:
+                    normalize_params(caps, spec.image_params)
+        return specs, options
+
+    def start(self, payload: dict[str, Any]) -> dict[str, Any]:
+        specs, options = self._request(payload)
+        return _answer(BatchState, self.batches.start(specs, options).snapshot())
+
+    def estimate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        specs, options = self._request(payload)
+        return _answer(BatchEstimate, self.batches.estimate(specs, options))
+
+    def list(self) -> dict[str, Any]:
+        return _answer(BatchList, {"batches": self.batches.list()})
+
+    def get(self, batch_id: str) -> dict[str, Any]:
+        return _answer(BatchState, self.batches.get(batch_id).snapshot())
+
+    def cancel(self, batch_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.api.parse(CancelRequest, payload)
+        return _answer(BatchState, self.batches.cancel(batch_id).snapshot())
+
+    def file(self, batch_id: str, name: str) -> tuple[Path, str | None]:
+        """A report file or image of the batch; nothing outside its folder."""
+        folder = self.batches.get(batch_id).out_dir.resolve()
+        path = (folder / name).resolve()
+        if not self.FILE_NAME.match(name) or folder not in path.parents or not path.is_file():
+            raise NotFound("No such report file.", details={"name": name[:100]})
+        return path, self.MIME.get(path.suffix)
+
+    def download(self, batch_id: str) -> bytes:
+        """The report folder as one zip (report.html opens offline from it)."""
+        folder = self.batches.get(batch_id).out_dir.resolve()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                relative = path.relative_to(folder).as_posix()
+                if path.is_file() and self.FILE_NAME.match(relative):
+                    archive.write(path, relative)
+        return buffer.getvalue()

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from app.models.provider_models import TextModel
+from app.services.batch_service import BatchService
 from app.services.checklist_service import ChecklistService
 from app.services.cost_service import CostService
 from app.services.image_service import ImageService
@@ -43,9 +44,14 @@ class Container:
     optimize: OptimizeService
     checklists: ChecklistService
     starts: StartService
+    # Batch runs (issue 12): set by build_container once the container exists.
+    batches: BatchService | None = None
 
     def close(self) -> None:
+        if self.batches is not None:
+            self.batches.shutdown()
         self.runs.shutdown()
+        self.sessions.close()
         self.registry.close()
         self.text_model.close()
 
@@ -53,6 +59,7 @@ class Container:
 def build_container(settings: Settings, transport: httpx.BaseTransport | None = None) -> Container:
     """Everything the API needs; `transport` lets tests fake the far side of the network."""
     storage = StorageTool(settings.storage_dir)
+    storage.sweep()  # what a kill left behind: temp files, images no session references
     registry = ProviderRegistry(settings, transport=transport)
     text_model = LimitedTextModel(
         TEXT_MODEL_CLASSES[settings.text_mode](settings, transport=transport),
@@ -60,10 +67,14 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
     )
     templates = TemplateTool()
     runs = RunService()
-    sessions = SessionService(storage, notify=runs.publish_state)
+    sessions = SessionService(
+        storage, notify=runs.publish_state, cache_size=settings.session_cache_size
+    )
     sessions.recover()
     prompts = PromptService(text_model, templates)
-    images = ImageService(registry, storage, settings.provider_max_concurrency)
+    images = ImageService(
+        registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency
+    )
     checklists = ChecklistService(text_model, templates, sessions)
     costs = CostService(settings, dict(text_model.models), settings.text_mode)
     optimize = OptimizeService(
@@ -77,7 +88,7 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
         costs,
     )
     starts = StartService(sessions, prompts, checklists)
-    return Container(
+    container = Container(
         settings,
         storage,
         registry,
@@ -90,3 +101,5 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
         checklists,
         starts,
     )
+    container.batches = BatchService(container, settings.storage_dir.parent / "batches")
+    return container

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ from flask import (
     send_from_directory,
     stream_with_context,
 )
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
-from app.api_controller import ApiController
+from app.api_controller import ApiController, BatchController
+from app.compression import send_precompressed
 from app.errors import AppError
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -28,23 +30,77 @@ def controller() -> ApiController:
     return current_app.extensions["sfumato"]
 
 
+MAX_JSON_DEPTH = 32
+
+
 def body() -> dict[str, Any]:
-    """The JSON object sent, {} for an empty body; anything else is a 400 `bad_json`."""
-    if not request.get_data(cache=True):
+    """The JSON object sent, {} for an empty body; anything else is a 400 `bad_json`.
+
+    Strict JSON (no NaN or Infinity), nested at most MAX_JSON_DEPTH deep, and only text that is
+    valid Unicode (a lone surrogate such as \\ud800 could be stored nowhere).
+    """
+    raw = request.get_data(cache=True)
+    if not raw:
         return {}
+    _refuse_streamed_overflow(len(raw))
     try:
-        data = request.get_json(force=True)
-    except BadRequest:
-        raise AppError("The request body is not valid JSON.", code="bad_json", status=400) from None
+        data = json.loads(raw, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        raise _bad_json("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise AppError("The request body must be a JSON object.", code="bad_json", status=400)
+        raise _bad_json("The request body must be a JSON object.")
+    _check_json(data)
     return data
+
+
+def _refuse_streamed_overflow(size: int) -> None:
+    """413 for a chunked body over the limit (Werkzeug stops reading at the limit without saying)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    streamed = request.content_length is None and limit and size >= limit
+    if streamed and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _bad_json(message: str) -> AppError:
+    return AppError(message, code="bad_json", status=400)
+
+
+def _check_json(data: Any) -> None:
+    """Refuses bodies nested too deeply and text with lone surrogates (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise _bad_json(
+                        "The request body has text that is not valid Unicode (a lone surrogate)."
+                    ) from None
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _bad_json(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+        items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+        stack.extend((item, depth + 1) for item in items)
 
 
 @api.get("/health")
 def health() -> Any:
     """Liveness and the text model mode."""
     return controller().health()
+
+
+@api.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of every route (built from the models by `app.openapi`)."""
+    return current_app.extensions["sfumato_openapi"]
 
 
 @api.get("/providers")
@@ -61,8 +117,8 @@ def create_session() -> Any:
 
 @api.get("/sessions")
 def list_sessions() -> Any:
-    """Past sessions, newest first."""
-    return controller().list_sessions()
+    """One page of past sessions, newest first: ?limit=&cursor=&status=&provider=&q=."""
+    return controller().list_sessions(request.args.to_dict())
 
 
 @api.get("/sessions/<session_id>")
@@ -109,8 +165,8 @@ def optimize_run(session_id: str) -> Any:
 
 @api.post("/sessions/<session_id>/optimize/cancel")
 def optimize_cancel(session_id: str) -> Any:
-    """Stops a run after the step in flight."""
-    return controller().optimize_cancel(session_id), 202
+    """Stops a run: the outside call in flight is closed, and the run ends at once."""
+    return controller().optimize_cancel(session_id, body()), 202
 
 
 @api.get("/sessions/<session_id>/events")
@@ -148,14 +204,68 @@ def index() -> Response:
 
 @web.get("/assets/<path:name>")
 def assets(name: str) -> Response:
-    """The SPA's hashed build files."""
-    return send_from_directory(WEB_DIR / "dist" / "assets", name, max_age=31536000)
+    """The SPA's hashed build files (brotli or gzip copies made at build time when accepted)."""
+    return send_precompressed(WEB_DIR / "dist" / "assets", name, max_age=31536000)
 
 
-ICONS = frozenset({"favicon.ico", "favicon-32.png", "apple-touch-icon.png", "icon-192.png"})
+# The favicon set the SPA build copies to the site root (frontend/public): not hashed, so cached
+# for a day. One route per file, so the OpenAPI table names each (app/openapi.py).
+@web.get("/favicon.ico")
+@web.get("/favicon-32.png")
+@web.get("/apple-touch-icon.png")
+@web.get("/icon-192.png")
+def icon() -> Response:
+    """One file of the favicon set from the build; 404 when the web app is not built."""
+    return send_from_directory(WEB_DIR / "dist", request.path.lstrip("/"), max_age=86400)
 
 
-@web.get("/<any(" + ", ".join(sorted(f'"{n}"' for n in ICONS)) + "):name>")
-def icon(name: str) -> Response:
-    """The favicon set the SPA build puts at the site root (not hashed: cached for a day)."""
-    return send_from_directory(WEB_DIR / "dist", name, max_age=86400)
+# Batch runs (issue 12) ---------------------------------------------------------------------------
+
+
+def batches() -> BatchController:
+    return BatchController(controller())
+
+
+@api.post("/batches")
+def start_batch() -> Any:
+    """Starts a batch over the goals given (text: one a line, or JSON Lines); 202."""
+    return batches().start(body()), 202
+
+
+@api.post("/batches/estimate")
+def estimate_batch() -> Any:
+    """What the batch would cost by the price table; runs nothing."""
+    return batches().estimate(body())
+
+
+@api.get("/batches")
+def list_batches() -> Any:
+    """Batches started since the server started, newest first."""
+    return batches().list()
+
+
+@api.get("/batches/<batch_id>")
+def get_batch(batch_id: str) -> Any:
+    """A batch's report so far: each goal's status and figures, and the summary."""
+    return batches().get(batch_id)
+
+
+@api.post("/batches/<batch_id>/cancel")
+def cancel_batch(batch_id: str) -> Any:
+    """Stops a batch: goals in flight stop after their step, finished goals are kept."""
+    return batches().cancel(batch_id, body()), 202
+
+
+@api.get("/batches/<batch_id>/files/<path:name>")
+def batch_file(batch_id: str, name: str) -> Response:
+    """report.json, report.md, report.html, or one of its images."""
+    path, mimetype = batches().file(batch_id, name)
+    return send_file(path, mimetype=mimetype, conditional=True, max_age=0)
+
+
+@api.get("/batches/<batch_id>/download")
+def download_batch(batch_id: str) -> Response:
+    """The report folder (report.html, .md, .json and the images) as one zip."""
+    data = batches().download(batch_id)
+    headers = {"Content-Disposition": f'attachment; filename="sfumato-batch-{batch_id}.zip"'}
+    return Response(data, mimetype="application/zip", headers=headers)

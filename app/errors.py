@@ -1,8 +1,14 @@
-"""One error tree for the whole app; a single Flask handler turns it into {"code","message","details"}."""
+"""One error tree for the whole app; a single Flask handler turns it into {"code","message","details"}.
+
+Every error scrubs its own message and details with the app's one scrubber, so a key echoed by a
+provider can never travel on in an error (to an API body, a log, a session file or an export).
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from app.utils.scrub import scrub_text, scrub_value
 
 
 class AppError(Exception):
@@ -19,11 +25,12 @@ class AppError(Exception):
         status: int | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
+        message = scrub_text(message)
         super().__init__(message)
         self.message = message
         self.code = code or self.code
         self.status = status or self.status
-        self.details = details or {}
+        self.details = scrub_value(details or {})
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
@@ -89,3 +96,38 @@ class ProviderError(AppError):
         self.provider = provider
         self.upstream_status = upstream_status
         self.retryable = retryable
+
+
+class RunStopped(AppError):
+    """A provider call that was stopped because its run was cancelled or the server is stopping.
+
+    `code` is the run's stop reason: `cancelled` (the person asked) or `interrupted` (shutdown).
+    """
+
+    STATUS_BY_REASON: ClassVar[dict[str, int]] = {"cancelled": 409, "interrupted": 503}
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        what = "the run was cancelled" if reason == "cancelled" else "the server is stopping"
+        super().__init__(
+            message or f"The call was stopped: {what}.",
+            code=reason,
+            status=self.STATUS_BY_REASON.get(reason, 409),
+        )
+
+
+# Error code -> HTTP status, for errors recorded on a session (a synchronous run that failed answers
+# with its error's status). Codes not listed answer 500.
+STATUS_BY_CODE: dict[str, int] = {
+    "validation_error": 400,
+    "invalid_prompt": 400,
+    "provider_not_configured": 400,
+    "not_found": 404,
+    "invalid_state": 409,
+    "run_in_progress": 409,
+    **RunStopped.STATUS_BY_REASON,
+    **ProviderError.STATUS_BY_CODE,
+}
+
+
+def status_for_code(code: str) -> int:
+    return STATUS_BY_CODE.get(code, 500)

@@ -13,20 +13,28 @@ import httpx
 from flask import Flask, Response, g, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import make_server
 
 from app.api_controller import ApiController
+from app.compression import register_compression
 from app.container import build_container
 from app.endpoints import api, web
 from app.errors import AppError
+from app.openapi import build_spec
+from app.security import register_security
+from app.server import BoundedWSGIServer
 from app.settings import Settings
 from app.tools.log_tool import bind_context, configure_logging, get_logger, unbind_context
 
 log = get_logger("http")
 HTTP_CODES = {
+    400: ("bad_request", "The request could not be read."),
     404: ("not_found", "No such route or file."),
     405: ("method_not_allowed", "This route does not accept that method."),
+    408: ("request_timeout", "The request was not sent in time."),
     413: ("payload_too_large", "The request body is too large."),
+    414: ("uri_too_long", "The request line is too long."),
+    415: ("unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json'."),
+    431: ("headers_too_large", "The request headers are too large."),
 }
 
 
@@ -42,12 +50,15 @@ def create_app(
     container = build_container(settings, transport)
     app.extensions["sfumato"] = ApiController(container)
     app.extensions["sfumato_container"] = container
+    app.extensions["sfumato_openapi"] = build_spec(settings)
     if settings.cors_origins:
         CORS(app, resources={r"/api/*": {"origins": settings.cors_origins}})
     app.register_blueprint(api)
     app.register_blueprint(web)
     _register_errors(app, settings)
     _register_request_log(app)
+    register_compression(app)
+    register_security(app, settings)  # after the request log, so refusals are logged too
     return app
 
 
@@ -81,7 +92,6 @@ def _register_request_log(app: Flask) -> None:
     @app.after_request
     def finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        response.headers["X-Content-Type-Options"] = "nosniff"
         ms = int((time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
         log.info(
             "request",
@@ -104,27 +114,47 @@ def _register_request_log(app: Flask) -> None:
 def run() -> None:
     """`python -m app.main`: serve on HOST:PORT (127.0.0.1:8000 by default).
 
-    Werkzeug's threaded server: one thread per connection suits the long-lived event streams of a
-    local, single-user tool. Its own access log is muted; the app writes JSON request logs.
+    One process (runs, their cancel signals and the event streams live in its memory), served by
+    the bounded threaded server of `app.server`. Its access log is muted; the app writes JSON
+    request logs. SIGTERM and Ctrl+C interrupt the runs in flight (each is recorded as failed with
+    stop_reason "interrupted" and no new outside call starts), then stop the server.
     """
     settings = Settings()
     app = create_app(settings)
     container = app.extensions["sfumato_container"]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server(settings.host, settings.port, app, threaded=True)
+    server = BoundedWSGIServer(
+        settings.host,
+        settings.port,
+        app,
+        threads=settings.server_threads,
+        read_timeout_s=settings.request_read_timeout_s,
+        write_timeout_s=settings.response_write_timeout_s,
+    )
     mode = "OpenRouter (Grok)" if settings.text_mode == "openrouter" else "offline demo text model"
     print(
         f"SFUMATO on http://{settings.host}:{settings.port}  (text: {mode}; Ctrl+C stops)",
         flush=True,
     )
-    # SIGTERM stops the server the same way Ctrl+C does, so runs are cancelled and clients closed.
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    stopping = threading.Event()
+
+    def stop_gracefully() -> None:
+        interrupted = container.runs.shutdown()
+        if interrupted:
+            log.warning("runs interrupted by shutdown", extra={"sessions": interrupted})
+        server.shutdown()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if stopping.is_set():  # a second signal: stop now
+            raise KeyboardInterrupt
+        stopping.set()
+        threading.Thread(target=stop_gracefully, name="shutdown", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
-        server.server_close()
         container.close()
 
 

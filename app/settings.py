@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"
     cors_origins: list[str] = Field(default_factory=list)
+    # Host names the server answers to besides 127.0.0.1:PORT, localhost:PORT and [::1]:PORT (and
+    # HOST:PORT when HOST names one address): "name" (any port) or "name:port"; "*" turns the
+    # check off (only behind a proxy that checks Host itself).
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Bounds of the built-in server: worker threads (each live event stream holds one), the seconds
+    # a client has to send a whole request (line, headers and body), and the seconds a write to a
+    # client that does not read may block.
+    server_threads: int = Field(32, ge=4, le=512)
+    request_read_timeout_s: float = Field(10.0, gt=0, le=300)
+    response_write_timeout_s: float = Field(30.0, gt=0, le=600)
 
     # Storage and limits
     storage_dir: Path = Path("./data/sessions")
@@ -42,6 +52,10 @@ class Settings(BaseSettings):
     max_feedback_chars: int = Field(2000, ge=10)
     max_request_bytes: int = Field(256 * 1024, ge=1024)
     max_image_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    # The judge gets a copy of each image at most this many px on its longer side (JPEG).
+    judge_image_max_px: int = Field(1024, ge=256, le=4096)
+    # Full sessions kept in memory besides running ones (the list reads precomputed summaries).
+    session_cache_size: int = Field(64, ge=1, le=10000)
 
     # OpenRouter (every text and vision LLM call)
     openrouter_api_key: SecretStr | None = None
@@ -63,7 +77,8 @@ class Settings(BaseSettings):
     # Image providers
     openai_image_api_key: SecretStr | None = None
     openai_image_base_url: str = "https://api.openai.com/v1"
-    openai_image_model: str = "gpt-image-2"
+    # GPT Image 2.5 Flare: same token price as gpt-image-2, better and faster (docs/providers.md).
+    openai_image_model: str = "gpt-image-2.5-flare"
     grok_api_key: SecretStr | None = None
     grok_base_url: str = "https://api.x.ai/v1"
     grok_image_model: str = "grok-imagine-image"
@@ -82,6 +97,11 @@ class Settings(BaseSettings):
     http_backoff_base_s: float = Field(0.5, ge=0)
     http_backoff_cap_s: float = Field(8.0, ge=0)
     http_retry_after_cap_s: float = Field(60.0, ge=0)
+    # Total seconds one outside call may take, its retries and their waits included, per kind of
+    # call; past it the call is `provider_timeout`, however the provider trickles its answer.
+    text_deadline_s: float = Field(120.0, gt=0)
+    image_deadline_s: float = Field(300.0, gt=0)
+    download_deadline_s: float = Field(60.0, gt=0)
 
     # The judge-and-loop protocol: candidates per round (1..4), rounds without a pairwise win
     # before stopping (0: never), the default budget per run (None: none).

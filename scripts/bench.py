@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import itertools
 import json
 import statistics
 import sys
@@ -31,6 +32,7 @@ from app.main import create_app
 from app.models.domain_models import FLEX_BLOCKS
 from app.settings import Settings
 
+REVISIONS = itertools.count()
 GOAL = "a lighthouse on a rocky cliff at night, oil painting, seagulls, crashing waves"
 
 
@@ -50,7 +52,17 @@ def instant_providers() -> httpx.MockTransport:
             "changes": [{"block": "lighting", "text": "moonlight, warm lamp", "reason": "r"}],
             "summary": "lighting",
         },
-        "judge": {"score": 70, "notes": "ok", "strengths": ["a"], "weaknesses": ["lighting: flat"]},
+        "checklist": {
+            "questions": [{"question": f"Is detail {n} there?", "source": "goal"} for n in range(4)]
+        },
+        "judge": {
+            "checklist": [{"id": f"q{n}", "answer": "yes", "note": "seen"} for n in range(1, 5)],
+            "score": 70,
+            "notes": "ok",
+            "strengths": ["a"],
+            "weaknesses": ["lighting: flat"],
+        },
+        "pairwise": {"preferred": "tie", "reason": "close"},
         "recommend": {"recommendations": ["a", "b", "c"]},
     }
 
@@ -58,7 +70,10 @@ def instant_providers() -> httpx.MockTransport:
         if request.url.path.endswith("/images/generations"):
             return httpx.Response(200, json={"created": 1, "data": [{"b64_json": image_b64}]})
         role = json.loads(request.content)["response_format"]["json_schema"]["name"]
-        content = json.dumps(answers[role])
+        answer = json.loads(json.dumps(answers[role]))
+        if role == "revise":  # a new wording each time, as a real revision would be
+            answer["changes"][0]["text"] += f" {next(REVISIONS)}"
+        content = json.dumps(answer)
         return httpx.Response(
             200,
             json={
@@ -90,6 +105,8 @@ def run(setup: str, sessions: int, iterations: int) -> dict[str, float]:
         "demo_step_delay_s": 0.0,
         "log_level": "WARNING",
         "target_score_default": 100,
+        "plateau_rounds_default": 0,
+        "allowed_hosts": ["localhost"],  # the in-process test client's host name
     }
     if setup == "wire":
         settings = Settings(
@@ -133,7 +150,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=3)
     args = parser.parse_args()
     print(
-        f"{args.sessions} sessions x {args.iterations} optimize iterations each (incl. recommendations)"
+        f"{args.sessions} sessions x {args.iterations} optimize rounds each (K=1, with the pairwise step)"
     )
     for setup in ("demo", "wire"):
         figures = run(setup, args.sessions, args.iterations)

@@ -4,7 +4,9 @@ For every image provider whose key is set (environment or .env) it runs one shor
 through the app's HTTP API in-process: create (prompt_gen) -> generate (image + judge) -> one
 optimize iteration (revise -> image -> judge). It prints OK/FAILED per provider with timings and
 cost, and says plainly which providers it skipped for lack of a key. It spends real money (a few
-cents per provider) and is not part of the test suite.
+cents per provider) and is not part of the test suite. It also prints, per configured provider,
+the models the account can use where the API lists them, and whether each default is among them,
+so a retired default is caught on day one.
 
 Without OPENROUTER_API_KEY the text steps use the offline stand-in (said in the output); with it
 but with no image key, the OpenRouter calls are still exercised once against the demo provider.
@@ -22,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
+import httpx
 from flask.testing import FlaskClient
 
 from app.main import create_app
@@ -104,6 +107,54 @@ def cost_of(session: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+# Provider -> (base URL setting, key variable, path, auth header, how to read ids, ids that count:
+# any containing one of these words).
+MODEL_LISTS: dict[str, tuple[str, str, str, str, str, tuple[str, ...]]] = {
+    "openrouter": ("openrouter_base_url", "OPENROUTER_API_KEY", "models", "bearer", "data.id", ("x-ai/",)),
+    "openai": ("openai_image_base_url", "OPENAI_IMAGE_API_KEY", "models", "bearer", "data.id", ("image",)),
+    "grok": ("grok_base_url", "GROK_API_KEY", "image-generation-models", "bearer", "models.id", ("",)),
+    "nano_banana": ("nano_banana_base_url", "NANO_BANANA_API_KEY", "models", "goog", "models.name", ("image", "banana")),
+}  # fmt: skip
+DEFAULTS = {
+    "openrouter": ("model_prompt_gen", "model_judge"),
+    "openai": ("openai_image_model",),
+    "grok": ("grok_image_model",),
+    "nano_banana": ("nano_banana_model",),
+}
+AUTH = {
+    "bearer": lambda key: {"Authorization": f"Bearer {key}"},
+    "goog": lambda key: {"x-goog-api-key": key},
+}
+
+
+def listed_models(settings: Settings, provider: str) -> list[str]:
+    """The model ids the account can use, as the provider's own listing endpoint says."""
+    base, env, path, auth, where, wanted = MODEL_LISTS[provider]
+    url = getattr(settings, base).rstrip("/") + "/" + path
+    response = httpx.get(url, headers=AUTH[auth](settings.key_for(env)), timeout=20)
+    response.raise_for_status()
+    group, key = where.split(".")
+    ids = [str(item.get(key, "")).removeprefix("models/") for item in response.json()[group]]
+    return sorted(i for i in ids if any(word in i for word in wanted))
+
+
+def print_models(settings: Settings) -> None:
+    """Per configured provider: the usable models and whether each configured default is one."""
+    for provider, (_, env, *_rest) in MODEL_LISTS.items():
+        if not settings.key_for(env):
+            continue
+        try:
+            ids = listed_models(settings, provider)
+        except Exception as exc:  # report and go on: a listing is informative, not the smoke test
+            print(f"MODELS {provider:<12} could not list: {type(exc).__name__}: {str(exc)[:120]}")
+            continue
+        print(f"MODELS {provider:<12} {len(ids)} usable: {', '.join(ids[:25])}")
+        for name in DEFAULTS[provider]:
+            default = getattr(settings, name)
+            state = "listed" if default in ids else "NOT LISTED: retired or not enabled?"
+            print(f"       default {name} = {default}: {state}")
+
+
 def plan(settings: Settings, only: list[str] | None) -> tuple[list[str], dict[str, str]]:
     """Providers to run and, for the others, the variable that is missing."""
     chosen, skipped = [], {}
@@ -137,7 +188,12 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="provider names to run (default: all with keys)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sfumato-smoke-") as storage:
-        settings = Settings(storage_dir=Path(storage), demo_step_delay_s=0.0, log_level="WARNING")
+        settings = Settings(
+            storage_dir=Path(storage),
+            demo_step_delay_s=0.0,
+            log_level="WARNING",
+            allowed_hosts=["localhost"],  # the in-process test client's host name
+        )
         chosen, skipped = plan(settings, args.only)
         app = create_app(settings)
         try:
@@ -145,6 +201,7 @@ def main() -> int:
         finally:
             app.extensions["sfumato_container"].close()
     print_report(settings, outcomes, skipped)
+    print_models(settings)
     return 0 if all(o.ok for o in outcomes) else 1
 
 

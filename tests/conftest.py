@@ -2,6 +2,9 @@
 
 The log guard runs around every test of the suite: no record may carry a key (anything shaped like
 the fake keys the tests use, or an auth header) or a base64 run.
+
+Every Flask test client speaks as a browser on the app's real address does: `Host:
+127.0.0.1:<PORT>` (the server refuses host names it does not answer to).
 """
 
 from __future__ import annotations
@@ -23,6 +26,19 @@ from app.settings import Settings
 _LEAKS = re.compile(
     r"sk-test|xai-test|AIza-test|Bearer\s+[A-Za-z0-9]|[A-Za-z0-9+/]{200,}|;base64,[A-Za-z0-9+/]"
 )
+
+
+class LocalClient(FlaskClient):
+    """A test client whose requests go to http://127.0.0.1:<PORT>/, as a browser's would."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], str) and "base_url" not in kwargs:
+            port = self.application.extensions["sfumato_container"].settings.port
+            kwargs["base_url"] = f"http://127.0.0.1:{port}"
+        return super().open(*args, **kwargs)
+
+
+Flask.test_client_class = LocalClient
 
 
 def demo_settings(tmp_path: Path, **overrides: Any) -> Settings:

@@ -152,3 +152,46 @@ def checklist_ids(body: dict) -> list[str]:
     schema = body["response_format"]["json_schema"]["schema"]
     item = schema.get("$defs", {}).get("ChecklistAnswerItem")
     return list(item["properties"]["id"]["enum"]) if item else []
+
+
+def any_role(request: httpx.Request, judge_score: int = 60) -> httpx.Response:
+    """A plain, valid answer for whichever role asks (checklist ids read from the schema)."""
+    body = json.loads(request.content)
+    answer = any_answer(body, judge_score, salt=len(request.content))
+    return httpx.Response(200, json=chat_completion(json.dumps(answer)))
+
+
+def any_answer(body: dict[str, Any], judge_score: int = 60, salt: int = 0) -> dict[str, Any]:
+    """The content of a plain, valid answer to a chat-completions request body."""
+    role = body["response_format"]["json_schema"]["name"]
+    answers: dict[str, Any] = {
+        "prompt_gen": {
+            "blocks": {
+                n: f"{n} words"
+                for n in (
+                    "subject",
+                    "style",
+                    "composition",
+                    "lighting",
+                    "camera",
+                    "constraints",
+                    "negative_constraints",
+                )
+            }
+        },
+        "checklist": {"questions": DEFAULT_CHECKLIST},
+        "judge": {
+            "checklist": [{"id": i, "answer": "yes", "note": "seen"} for i in checklist_ids(body)],
+            "score": judge_score,
+            "notes": "ok",
+            "strengths": [],
+            "weaknesses": [],
+        },
+        "pairwise": {"preferred": "tie", "reason": "close"},
+        "revise": {
+            "changes": [{"block": "lighting", "text": f"dusk {salt}", "reason": "r"}],
+            "summary": "s",
+        },
+        "recommend": {"recommendations": ["a", "b", "c"]},
+    }
+    return answers[role]

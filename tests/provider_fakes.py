@@ -93,18 +93,17 @@ def chat_completion(
     finish_reason: str = "stop",
     usage: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A chat completion as OpenRouter returns it, with usage and cost."""
+    """A chat completion as OpenRouter returns it, with usage and cost (keys the SDK's ChatResult knows)."""
     return {
         "id": "gen-1763900000-abc",
-        "provider": "xAI",
         "model": model,
         "object": "chat.completion",
         "created": 1763900000,
+        "system_fingerprint": None,
         "choices": [
             {
                 "index": 0,
                 "finish_reason": finish_reason,
-                "native_finish_reason": finish_reason,
                 "message": {"role": "assistant", "content": content},
             }
         ],

@@ -82,3 +82,14 @@ def test_depth_and_key_light_wording_show_in_the_picture(settings: Settings) -> 
         )
         < gain
     )
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+def test_transparent_background_keeps_only_the_subject(settings: Settings, fmt: str) -> None:
+    picture = draw(settings, "a fox", background="transparent", output_format=fmt)
+    opaque = draw(settings, "a fox", output_format=fmt)
+
+    assert picture.mode == "RGBA" and opaque.mode == "RGB"
+    alpha = picture.getchannel("A")
+    assert alpha.getpixel((0, 0)) == 0  # a corner is see-through
+    assert alpha.getpixel((picture.width // 2, picture.height // 2)) > 200  # the subject is not

@@ -70,6 +70,7 @@ def test_create_session_answers_id_prompt_and_normalised_params(client: FlaskCli
         "aspect_ratio": "1:1",
         "resolution": "small",
         "output_format": "png",
+        "background": "auto",
         "style_preset": "none",
     }
     assert session["iterations_count"] == 3
@@ -221,7 +222,7 @@ def test_sessions_list_newest_first(client: FlaskClient) -> None:
 def test_optimize_before_generate_is_409(client: FlaskClient) -> None:
     sid = start_session(client)["session_id"]
     assert_error(client.post(f"/api/sessions/{sid}/optimize/run", json={}), 409, "invalid_state")
-    assert_error(client.post(f"/api/sessions/{sid}/optimize/cancel"), 409, "not_running")
+    assert_error(client.post(f"/api/sessions/{sid}/optimize/cancel", json={}), 409, "not_running")
     assert_error(
         client.put(f"/api/sessions/{sid}/feedback", json={"feedback": "", "accepted": True}),
         409,

@@ -77,19 +77,25 @@ def test_registry_order_and_key_envs():
 
 @pytest.mark.parametrize("name", ["openai", "grok", "nano_banana"])
 def test_capabilities_are_consistent(name):
-    caps = PROVIDER_CLASSES[name].capabilities(make_settings())
-    allowed = {
-        "aspect_ratio": caps.supported_aspect_ratios,
-        "size": caps.supported_sizes,
-        "resolution": caps.supported_resolutions,
-        "quality": caps.supported_qualities,
-        "output_format": caps.supported_output_formats,
-        "background": caps.supported_backgrounds,
-        "model": caps.models,
-    }
-    adjustable = {k for k, values in allowed.items() if values}
-    assert set(caps.defaults) == adjustable
-    assert all(caps.defaults[k] in allowed[k] for k in adjustable)
+    provider_caps = PROVIDER_CLASSES[name].capabilities(make_settings())
+    assert provider_caps.models == [m.id for m in provider_caps.model_capabilities]
+    assert provider_caps.defaults["model"] == provider_caps.models[0]
+    for model in provider_caps.models:
+        caps = provider_caps.for_model(model)
+        assert caps.model_capabilities[caps.models.index(model)].description
+        allowed = {
+            "aspect_ratio": caps.supported_aspect_ratios,
+            "size": caps.supported_sizes,
+            "resolution": caps.supported_resolutions,
+            "quality": caps.supported_qualities,
+            "output_format": caps.supported_output_formats,
+            "background": caps.supported_backgrounds,
+            "model": caps.models,
+        }
+        adjustable = {k for k, values in allowed.items() if values}
+        assert set(caps.defaults) == adjustable, model
+        assert all(caps.defaults[k] in allowed[k] for k in adjustable), model
+        assert caps.defaults["model"] == model
     assert not (caps.supports_seed or caps.supports_negative_prompt or caps.supports_style_presets)
     assert caps.prompt_layout in ("lines", "prose")
     assert (GUIDES / caps.guide).is_file()
@@ -154,7 +160,7 @@ def test_openai_parses_image_and_usage_and_trusts_bytes_not_format(mock):
 
     assert (image.mime, image.ext) == ("image/jpeg", "jpeg")
     assert image.data == image_bytes("JPEG")
-    assert image.model == "gpt-image-2"
+    assert image.model == "gpt-image-2.5-flare"
     assert image.usage["total_tokens"] == 1106
     assert image.revised_prompt is None
 
@@ -171,7 +177,9 @@ def test_openai_stray_negative_becomes_avoid_wording(mock):
     "params",
     [
         {"background": "transparent", "output_format": "jpeg", "model": "gpt-image-1.5"},
-        {"background": "transparent", "output_format": "png", "model": "gpt-image-2"},
+        {"background": "transparent", "output_format": "jpeg", "model": "gpt-image-2.5-flare"},
+        {"background": "transparent", "output_format": "png", "model": "chatgpt-image-latest"},
+        {"background": "transparent", "output_format": "png", "model": "gpt-image-2.6-flare"},
     ],
 )
 def test_openai_refuses_impossible_transparency_before_sending(mock, params):
@@ -180,6 +188,19 @@ def test_openai_refuses_impossible_transparency_before_sending(mock, params):
 
     assert error.code == "unsupported_param"
     assert route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    "model", ["gpt-image-2", "gpt-image-2.5-flare", "gpt-image-2.5-sunburst", "gpt-image-1.5"]
+)
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+def test_openai_sends_transparent_backgrounds_where_the_model_has_them(mock, model, fmt):
+    route = mock.post(OPENAI_GEN).respond(200, json=openai_image_answer(image_bytes()))
+    params = {"model": model, "background": "transparent", "output_format": fmt}
+    tool(OpenAIImageTool, mock).generate(PROMPT, params)
+
+    assert sent_json(route)["background"] == "transparent"
+    assert sent_json(route)["output_format"] == fmt
 
 
 def test_too_long_prompt_is_refused_before_sending(mock):

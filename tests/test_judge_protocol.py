@@ -470,12 +470,13 @@ def test_estimate_reads_the_price_table_and_recorded_costs(tmp_path: Path) -> No
         response = client.post(
             f"/api/sessions/{sid}/optimize/estimate", json={"iterations_count": 3, "candidates": 2}
         )
+        params = client.get(f"/api/sessions/{sid}").json["image_params"]
     assert response.status_code == 200
     est = response.json
     assert set(est) == {"usd", "low", "high", "llm_calls", "image_calls", "basis"}
     assert est["image_calls"] == 6 and est["llm_calls"] == 3 * (2 * 2 + 2) + 1
     table = app.extensions["sfumato_container"].settings.price_table()
-    image = table.image_price("openai", "gpt-image-2", {}).usd_per_image
+    image = table.image_price("openai", params.get("model", "gpt-image-2"), params).usd_per_image
     judge = 0.002  # recorded by this session's baseline judgement
     revise = est["basis"]["text"]["revise"]
     assert est["basis"]["text"]["judge"]["from"].startswith("this session's 1 recorded")

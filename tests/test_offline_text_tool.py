@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from app.models.domain_models import ChecklistItem, Iteration, Session
+from app.models.domain_models import ChecklistItem, Iteration, Pairwise, Session
 from app.models.llm_models import JudgeOutput
 from app.models.provider_models import ImageInput
 from app.services import flex_service
@@ -167,14 +167,21 @@ def test_recommendations_come_from_the_history(tools) -> None:
     *_, model, templates = tools
     its = [
         Iteration(index=0, prompt_text="p", judge_score=60),
-        Iteration(index=1, prompt_text="p", judge_score=72, changed_blocks=["lighting"]),
-        Iteration(index=2, prompt_text="p", judge_score=65, changed_blocks=["camera"]),
+        Iteration(
+            index=1,
+            prompt_text="p",
+            judge_score=72,
+            changed_blocks=["lighting"],
+            based_on=0,
+            pairwise=Pairwise(against=0, verdicts=["candidate", "candidate"], result="win"),
+        ),
+        Iteration(index=2, prompt_text="p", judge_score=65, changed_blocks=["camera"], based_on=1),
     ]
     session = Session(session_id="0" * 32, user_goal=GOAL, image_provider="demo", iterations=its)
     recs = RecommendationService(model, templates).build_summary(session).data.recommendations
     assert 3 <= len(recs) <= 7
-    assert any("lighting" in r and "raised" in r and "12" in r for r in recs)
-    assert any("camera" in r and "lowered" in r for r in recs)
+    assert any("lighting" in r and "won" in r and "60 -> 72" in r for r in recs)
+    assert any("camera" in r and "worse" in r and "iteration 1" in r for r in recs)
     assert any("iteration 1" in r for r in recs)
 
 

@@ -85,7 +85,8 @@ def test_prompt_gen_payload_and_headers(mock):
     request = route.calls.last.request
     assert request.headers["authorization"] == f"Bearer {OPENROUTER_KEY}"
     assert request.headers["http-referer"] == "https://github.com/sfumato-app/sfumato"
-    assert request.headers["x-title"] == "SFUMATO"
+    assert request.headers["x-openrouter-title"] == "SFUMATO"
+    assert "x-title" not in request.headers
     body = sent_json(route)
     assert body["model"] == "x-ai/grok-4.3"
     assert body["messages"] == [
@@ -100,7 +101,8 @@ def test_prompt_gen_payload_and_headers(mock):
             "schema": strict_json_schema(PromptGenOutput),
         },
     }
-    assert (body["temperature"], body["max_tokens"]) == (0.5, 900)
+    assert (body["temperature"], body["max_completion_tokens"]) == (0.5, 900)
+    assert "max_tokens" not in body
     assert body["reasoning"] == {"effort": "low"}
 
 

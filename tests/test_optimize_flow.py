@@ -204,9 +204,10 @@ def test_a_failure_mid_run_keeps_earlier_iterations(tmp_path: Path) -> None:
         client = app.test_client()
         sid = run_to_review(client)
         response = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 3})
-        failed = response.json
+        failed = response.json["details"]["session"]
         storage = app.extensions["sfumato_container"].settings.storage_dir
-    assert response.status_code == 200
+    # A synchronous run that ends failed answers with its error's status, the session in details.
+    assert response.status_code == 502 and response.json["code"] == "provider_auth"
     assert failed["status"] == "failed" and failed["run"]["stop_reason"] == "error"
     assert failed["error"]["code"] == "provider_auth"
     its = failed["iterations"]
@@ -333,16 +334,20 @@ def test_events_for_an_unknown_session_is_404(client: FlaskClient) -> None:
 def test_cancel_stops_after_the_step_in_flight(slow_client: FlaskClient) -> None:
     sid = run_to_review(slow_client)
     slow_client.post(
-        f"/api/sessions/{sid}/optimize/run", json={"wait": False, "iterations_count": 8}
+        f"/api/sessions/{sid}/optimize/run",
+        json={"wait": False, "iterations_count": 8, "plateau_rounds": 0},
     )
     wait_until(slow_client, sid, lambda s: len(s["iterations"]) >= 2)
-    cancelled = slow_client.post(f"/api/sessions/{sid}/optimize/cancel")
+    cancelled = slow_client.post(f"/api/sessions/{sid}/optimize/cancel", json={})
     assert cancelled.status_code == 202 and cancelled.json["run"]["cancel_requested"] is True
     wait_until(slow_client, sid, lambda s: s["status"] != "running")
     final = settled(slow_client, sid)
     assert final["status"] == "done" and final["run"]["stop_reason"] == "cancelled"
     assert 2 <= len(final["iterations"]) < 9
-    assert all(it["status"] == "ok" for it in final["iterations"])
+    # the offline reviser may run out of new wording (a `no_change` candidate); nothing else fails
+    assert all(
+        it["status"] == "ok" or it["error"]["code"] == "no_change" for it in final["iterations"]
+    )
     assert final["best_index"] is not None and final["recommendations"]
 
 
@@ -357,7 +362,7 @@ def test_one_run_per_session(slow_client: FlaskClient) -> None:
     assert (
         slow_client.put(f"/api/sessions/{sid}/feedback", json={"feedback": "x"}).status_code == 409
     )
-    slow_client.post(f"/api/sessions/{sid}/optimize/cancel")
+    slow_client.post(f"/api/sessions/{sid}/optimize/cancel", json={})
     wait_until(slow_client, sid, lambda s: s["status"] != "running")
 
 
@@ -375,7 +380,7 @@ def test_concurrent_starts_only_one_wins(slow_client: FlaskClient) -> None:
     for thread in threads:
         thread.join()
     assert sorted(codes) == [202, 409, 409, 409]
-    slow_client.post(f"/api/sessions/{sid}/optimize/cancel")
+    slow_client.post(f"/api/sessions/{sid}/optimize/cancel", json={})
     wait_until(slow_client, sid, lambda s: s["status"] != "running")
 
 
@@ -423,7 +428,7 @@ def test_a_failed_session_can_run_again(tmp_path: Path) -> None:
         client = app.test_client()
         sid = run_to_review(client)
         failed = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1}).json
-        assert failed["status"] == "failed"
+        assert failed["details"]["session"]["status"] == "failed"
         again = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1}).json
     assert again["status"] == "done" and again["error"] is None
     assert [it["status"] for it in again["iterations"]] == ["ok", "failed", "ok"]

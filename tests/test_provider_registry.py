@@ -25,9 +25,12 @@ def test_registry_holds_every_provider_and_its_capabilities(settings: Settings) 
     for name, caps in registry.capabilities.items():
         assert caps.name == name
         assert set(caps.defaults) <= set(allowed_params(caps)), name
-        assert normalize_params(caps, {}) == {
-            k: caps.defaults[k] for k in allowed_params(caps) if k in caps.defaults
-        }
+        expected = {k: caps.defaults[k] for k in allowed_params(caps) if k in caps.defaults}
+        if caps.free_sizes:  # the default ratio and tier become a concrete size
+            expected["size"] = caps.free_sizes.sizes[expected["aspect_ratio"]][
+                expected["resolution"]
+            ]
+        assert normalize_params(caps, {}) == expected
 
 
 def test_only_demo_is_available_without_keys(settings: Settings) -> None:
@@ -59,13 +62,14 @@ def test_unknown_provider_lists_valid_names(settings: Settings) -> None:
     assert caught.value.details["allowed"] == ["demo", "openai", "grok", "nano_banana"]
 
 
-def test_openai_maps_only_its_three_aspect_ratios(settings: Settings) -> None:
+def test_openai_fixed_size_models_keep_their_three_aspect_ratios(settings: Settings) -> None:
     caps = ProviderRegistry(settings).capabilities["openai"]
-    assert set(caps.supported_aspect_ratios) == {"1:1", "3:2", "2:3"}
+    fixed = caps.for_model("gpt-image-1.5")
+    assert set(fixed.supported_aspect_ratios) == {"1:1", "3:2", "2:3"}
     assert not caps.supports_seed and not caps.supports_negative_prompt
     with pytest.raises(UnsupportedParam) as caught:
-        normalize_params(caps, {"aspect_ratio": "16:9"})
-    assert caught.value.details["allowed"] == caps.supported_aspect_ratios
+        normalize_params(caps, {"model": "gpt-image-1.5", "aspect_ratio": "16:9"})
+    assert caught.value.details["allowed"] == fixed.supported_aspect_ratios
     with pytest.raises(UnsupportedParam):
         normalize_params(caps, {"seed": 3})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from app.utils.time_utils import utc_now
 
@@ -166,6 +166,14 @@ class Iteration(BaseModel):
     timings: StepTimings = Field(default_factory=StepTimings)
     cost: IterationCost = Field(default_factory=IterationCost)
     created_at: datetime = Field(default_factory=utc_now)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def thumbnail_url(self) -> str | None:
+        """A small JPEG of the image (<= 320 px), written on save or made when first asked for."""
+        if not self.image_url or "/" not in self.image_url:
+            return None
+        return f"{self.image_url.rsplit('/', 1)[0]}/thumb_{self.index}.jpg"
 
 
 class CurrentStep(BaseModel):

@@ -9,10 +9,111 @@ from pydantic import BaseModel, Field
 from app.models.domain_models import Usage
 
 
+class FreeSizes(BaseModel):
+    """Arbitrary `WIDTHxHEIGHT` sizes (GPT Image 2 and the 2.5 family), from an aspect ratio and a tier.
+
+    A tier names the short edge; the long edge follows the ratio. Both sides are rounded to `multiple`,
+    the long edge is capped (the short edge then follows it), and the result must keep the ratio within
+    1:max_ratio..max_ratio:1 and the pixel count within the limits. `sizes` is the resulting table
+    (ratio -> tier -> size) for the UI to show the size that will be sent.
+    """
+
+    multiple: int = 16
+    max_ratio: float = 3.0
+    max_long_edge: int = 3840
+    max_short_edge: int = 2160
+    min_pixels: int = 655_360
+    max_pixels: int = 3840 * 2160
+    experimental_above_pixels: int = 2560 * 1440
+    tiers: dict[str, int] = Field(default_factory=dict)  # tier -> short edge in px
+    sizes: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def size_for(self, aspect_ratio: str, tier: str) -> str:
+        """The size sent for a ratio such as "16:9" and a tier such as "2K" (ValueError if unknown)."""
+        ratio = parse_ratio(aspect_ratio)
+        short = self.tiers[tier]
+        wide = max(ratio, 1 / ratio)
+        long = self._round(short * wide)
+        if long > self.max_long_edge:
+            long = self.max_long_edge - self.max_long_edge % self.multiple
+            short = self._round(long / wide)
+        short = min(short, self.max_short_edge)
+        width, height = (long, short) if ratio >= 1 else (short, long)
+        return f"{width}x{height}"
+
+    def problem(self, size: str) -> str | None:
+        """Why a `WIDTHxHEIGHT` size is not allowed, or None when it is."""
+        try:
+            width, height = (int(part) for part in size.lower().split("x"))
+        except ValueError:
+            return "a size is WIDTHxHEIGHT in pixels, such as 1536x864"
+        long, short = max(width, height), min(width, height)
+        if short <= 0:
+            return "both sides must be positive"
+        if width % self.multiple or height % self.multiple:
+            return f"both sides must be multiples of {self.multiple}"
+        if long / short > self.max_ratio:
+            return f"the ratio must be between 1:{self.max_ratio:g} and {self.max_ratio:g}:1"
+        if long > self.max_long_edge or short > self.max_short_edge:
+            return f"the largest size is {self.max_long_edge}x{self.max_short_edge}"
+        if not self.min_pixels <= width * height <= self.max_pixels:
+            return f"the picture must have {self.min_pixels:,} to {self.max_pixels:,} pixels"
+        return None
+
+    def experimental(self, size: str) -> bool:
+        width, height = (int(part) for part in size.lower().split("x"))
+        return width * height > self.experimental_above_pixels
+
+    def with_table(self, aspect_ratios: list[str]) -> FreeSizes:
+        table = {r: {t: self.size_for(r, t) for t in self.tiers} for r in aspect_ratios}
+        return self.model_copy(update={"sizes": table})
+
+    def _round(self, value: float) -> int:
+        return max(self.multiple, round(value / self.multiple) * self.multiple)
+
+
+def parse_ratio(aspect_ratio: str) -> float:
+    """ "16:9" -> 1.777...; ValueError for anything else."""
+    left, _, right = str(aspect_ratio).partition(":")
+    width, height = float(left), float(right)
+    if width <= 0 or height <= 0:
+        raise ValueError(f"not an aspect ratio: {aspect_ratio}")
+    return width / height
+
+
+class ModelCapabilities(BaseModel):
+    """What one model of a provider accepts. Empty lists: the setting is not adjustable for it."""
+
+    id: str
+    description: str = ""
+    supported_aspect_ratios: list[str] = Field(default_factory=list)
+    supported_sizes: list[str] = Field(default_factory=list)
+    supported_resolutions: list[str] = Field(default_factory=list)
+    supported_qualities: list[str] = Field(default_factory=list)
+    supported_output_formats: list[str] = Field(default_factory=list)
+    supported_backgrounds: list[str] = Field(default_factory=list)
+    free_sizes: FreeSizes | None = None
+    defaults: dict[str, Any] = Field(default_factory=dict)
+
+
+# The per-model fields a ModelCapabilities overlays on its provider's capabilities.
+MODEL_FIELDS = (
+    "supported_aspect_ratios",
+    "supported_sizes",
+    "supported_resolutions",
+    "supported_qualities",
+    "supported_output_formats",
+    "supported_backgrounds",
+    "free_sizes",
+)
+
+
 class ProviderCapabilities(BaseModel):
     """What an image provider accepts; the UI shows only these settings, the API validates against them.
 
     Empty lists mean "not adjustable". `defaults` holds the value used when a setting is left out.
+    The top-level lists are those of the default model; `model_capabilities` holds each model's own
+    (its sizes or ratios, resolutions, qualities, backgrounds, formats), and `for_model` applies one.
     """
 
     name: str
@@ -36,6 +137,36 @@ class ProviderCapabilities(BaseModel):
     # How the rendered prompt joins its blocks: "lines" (one labelled line each) or "prose".
     prompt_layout: str = "lines"
     guide: str | None = None  # file name under app/prompts/providers/
+    free_sizes: FreeSizes | None = None
+    model_capabilities: list[ModelCapabilities] = Field(default_factory=list)
+
+    @classmethod
+    def with_models(cls, models: list[ModelCapabilities], **fields: Any) -> ProviderCapabilities:
+        """Capabilities whose top level is the first model's (the default) and that list every model."""
+        tables = [
+            (
+                m.model_copy(
+                    update={"free_sizes": m.free_sizes.with_table(m.supported_aspect_ratios)}
+                )
+                if m.free_sizes
+                else m
+            )
+            for m in models
+        ]
+        caps = cls(models=[m.id for m in tables], model_capabilities=tables, **fields)
+        return caps.for_model(tables[0].id)
+
+    def model(self, model_id: str | None) -> ModelCapabilities | None:
+        return next((m for m in self.model_capabilities if m.id == model_id), None)
+
+    def for_model(self, model_id: str | None) -> ProviderCapabilities:
+        """These capabilities with one model's settings and defaults (unchanged for unknown ids)."""
+        chosen = self.model(model_id)
+        if chosen is None:
+            return self
+        update: dict[str, Any] = {name: getattr(chosen, name) for name in MODEL_FIELDS}
+        update["defaults"] = {"model": chosen.id, **chosen.defaults}
+        return self.model_copy(update=update)
 
 
 class RenderedPrompt(BaseModel):

@@ -23,7 +23,8 @@ def _bounded_text(value: str, info: ValidationInfo, limit_name: str, allow_empty
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # Strict: a body is what the OpenAPI description says (no "3" for 3, no "true" for true).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
 
 
 class CreateSessionRequest(_Body):
@@ -61,6 +62,10 @@ class UpdatePromptRequest(_Body):
 
 class GenerateRequest(_Body):
     wait: bool = True
+
+
+class CancelRequest(_Body):
+    """`optimize/cancel` takes no fields; its body is `{}` (or empty)."""
 
 
 class FeedbackRequest(_Body):
@@ -112,3 +117,20 @@ def _check_iterations(value: int | None, info: ValidationInfo) -> int | None:
     if value is not None and limit is not None and value > limit:
         raise ValueError(f"must be at most {limit} (MAX_ITERATIONS)")
     return value
+
+
+class ListSessionsQuery(BaseModel):
+    """`GET /api/sessions` query string: one page, newest first, optionally filtered."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=200)
+    status: Literal["draft", "running", "done", "failed"] | None = None
+    provider: str | None = Field(None, max_length=64)
+    q: str | None = Field(None, max_length=200)
+
+    @field_validator("cursor", "provider", "q", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value

@@ -10,6 +10,14 @@ from pydantic import BaseModel
 from app.models.domain_models import Session
 
 
+class ErrorBody(BaseModel):
+    """Every error the API answers with, on every route."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
 class CreateSessionResponse(BaseModel):
     session_id: str
     first_prompt_text: str
@@ -27,10 +35,12 @@ class SessionSummary(BaseModel):
     iterations: int
     best_score: int | None
     best_image_url: str | None
+    thumbnail_url: str | None = None
 
 
 class SessionList(BaseModel):
     sessions: list[SessionSummary]
+    next_cursor: str | None = None
 
 
 class ProviderInfo(BaseModel):

@@ -14,15 +14,11 @@ from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, Session
 from app.models.llm_models import ChecklistOutput
 from app.models.provider_models import LLMRequest, LLMResult, TextModel
 from app.services.cost_service import charge_text
+from app.services.image_service import wants_transparent_background as wants_transparency
 from app.services.session_service import SessionService, ensure_idle
 from app.tools.template_tool import TemplateTool
 
 MAX_ITEMS = 16  # the person may add beyond the 12 Grok writes, within reason
-
-
-def wants_transparency(params: dict[str, Any]) -> bool:
-    """Whether the image is meant to have a transparent background (the judge is told)."""
-    return str(params.get("background", "")).lower() == "transparent"
 
 
 class ChecklistService:

@@ -16,14 +16,16 @@ from app.models.domain_models import RoleSpend, Session, Usage
 from app.models.price_models import PriceTable
 from app.settings import Settings
 
-# Typical tokens (in, out) of one call per role with the shipped prompts; a vision call adds the
-# image's tokens to its input (about 1,100 for a 1024 px image on Grok).
+# Typical tokens (in, out) of one call per role with the shipped prompts (the revise and
+# prompt_gen inputs carry the provider's guide). Vision calls include their images: about 1,100
+# tokens for the judge's 1024 px copy, so one for the judge and two for a pairwise call.
+IMAGE_TOKENS = 1100
 TYPICAL_TOKENS: dict[str, tuple[int, int]] = {
     "prompt_gen": (1500, 500),
     "checklist": (700, 450),
     "revise": (2600, 700),
-    "judge": (2300, 600),
-    "pairwise": (3300, 120),
+    "judge": (2300 + IMAGE_TOKENS, 600),
+    "pairwise": (1200 + 2 * IMAGE_TOKENS, 120),
     "recommend": (1500, 400),
 }
 RETRY_MARGIN = 0.25  # the high estimate allows a quarter more for retries and long answers
@@ -38,14 +40,14 @@ def charge_text(session: Session, role: str, usage: Usage) -> None:
         spend.calls_with_cost += 1
         spend.usd = round(spend.usd + usage.cost_usd, 6)
         session.cost_usd = round(session.cost_usd + usage.cost_usd, 6)
-    if session.run:
+    if session.run and session.status == "running":
         session.run.spent_usd = round(session.run.spent_usd + (usage.cost_usd or 0.0), 6)
 
 
 def charge_image(session: Session, usd: float | None) -> None:
     if usd:
         session.cost_usd = round(session.cost_usd + usd, 6)
-        if session.run:
+        if session.run and session.status == "running":
             session.run.spent_usd = round(session.run.spent_usd + usd, 6)
 
 

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import re
+import reprlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from app.errors import UnsupportedParam
-from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.models.provider_models import (
+    GeneratedImage,
+    ImageInput,
+    ProviderCapabilities,
+    RenderedPrompt,
+    parse_ratio,
+)
+from app.tools import image_codec_tool
 from app.tools.concurrency_tool import Slots
+from app.tools.image_check_tool import accept_decoded
+from app.tools.log_tool import get_logger
 from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import StorageTool
+
+log = get_logger("images")
+JUDGE_CACHE_SIZE = 32  # judge copies kept in memory (~0.2 MB each): every running session's latest
 
 # Parameter -> the capabilities list of its allowed values.
 CHOICE_PARAMS = {
@@ -22,43 +41,140 @@ CHOICE_PARAMS = {
     "style_preset": "style_presets",
 }
 MAX_SEED = 2**31 - 1
+_SEED = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²" and "٣" pass str.isdigit(), not int()
+
+
+TRANSPARENT_FORMATS = ("png", "webp")
 
 
 def allowed_params(caps: ProviderCapabilities) -> list[str]:
     names = [name for name, attr in CHOICE_PARAMS.items() if getattr(caps, attr)]
+    if caps.free_sizes and "size" not in names:
+        names.append("size")
     return [*names, "seed"] if caps.supports_seed else names
 
 
+def wants_transparent_background(params: dict[str, Any]) -> bool:
+    """Whether a session's image params ask for a transparent background (the judge should know)."""
+    return str(params.get("background", "")).lower() == "transparent"
+
+
 def normalize_params(caps: ProviderCapabilities, params: dict[str, Any]) -> dict[str, Any]:
-    """Only settings the provider has, each an allowed value, defaults filled in; else a 422."""
-    allowed = allowed_params(caps)
+    """Only settings the chosen model has, each an allowed value, defaults filled in; else a 422.
+
+    The model is settled first (a provider's models differ in sizes, qualities and backgrounds); for
+    models with free sizes the aspect ratio and resolution tier become a concrete `size`.
+    """
     given = {k: v for k, v in params.items() if v is not None and v != ""}
+    if "model" in given and caps.models:
+        given["model"] = _choice(caps, "model", given["model"])
+    caps = caps.for_model(given.get("model") or caps.defaults.get("model"))
+    allowed = allowed_params(caps)
     for name in given:
         if name not in allowed:
             raise UnsupportedParam(
-                f"'{caps.label}' has no setting '{name}'. It accepts: {', '.join(allowed) or 'none'}.",
+                f"'{caps.label}' ({caps.defaults.get('model', 'its model')}) has no setting "
+                f"'{name[:64]}'. It accepts: {', '.join(allowed) or 'none'}.",
                 details={
-                    "param": name,
-                    "value": str(given[name])[:64],
+                    "param": name[:64],
+                    "value": _shown(given[name]),
                     "provider": caps.name,
                     "allowed": allowed,
                 },
             )
     normalized = {k: v for k, v in caps.defaults.items() if k in allowed}
     for name, value in given.items():
-        normalized[name] = _seed(caps, value) if name == "seed" else _choice(caps, name, value)
+        if name == "seed":
+            normalized[name] = _seed(caps, value)
+        elif name == "size" and caps.free_sizes:
+            normalized[name] = _free_size(caps, value)
+        elif name == "aspect_ratio" and caps.free_sizes:
+            normalized[name] = _free_ratio(caps, value)
+        else:
+            normalized[name] = _choice(caps, name, value)
+    if caps.free_sizes and "size" not in given:
+        normalized["size"] = caps.free_sizes.size_for(
+            normalized["aspect_ratio"], normalized["resolution"]
+        )
+    _check_transparency(caps, normalized)
     return normalized
+
+
+def _free_ratio(caps: ProviderCapabilities, value: Any) -> str:
+    """A listed ratio; a ratio past the model's limit is named as such, with the allowed values."""
+    free = caps.free_sizes
+    assert free is not None
+    options = caps.supported_aspect_ratios
+    match = next((o for o in options if str(value).strip() == o), None)
+    if match is not None:
+        return match
+    try:
+        ratio = parse_ratio(str(value))
+        too_wide = max(ratio, 1 / ratio) > free.max_ratio
+    except ValueError:
+        too_wide = False
+    reason = (
+        f"is beyond {free.max_ratio:g}:1, the widest {caps.defaults.get('model')} can draw"
+        if too_wide
+        else f"is not available for '{caps.label}'"
+    )
+    raise UnsupportedParam(
+        f"aspect_ratio '{value}' {reason}. Choose one of: {', '.join(options)}.",
+        details={
+            "param": "aspect_ratio",
+            "value": str(value)[:64],
+            "provider": caps.name,
+            "allowed": options,
+        },
+    )
+
+
+def _free_size(caps: ProviderCapabilities, value: Any) -> str:
+    """`auto` or a WIDTHxHEIGHT inside the model's documented limits."""
+    free = caps.free_sizes
+    assert free is not None
+    size = str(value).strip().lower()
+    problem = None if size == "auto" else free.problem(size)
+    if problem:
+        raise UnsupportedParam(
+            f"size '{value}' is not possible for {caps.defaults.get('model')}: {problem}. Or pick "
+            f"an aspect ratio ({', '.join(caps.supported_aspect_ratios)}) and a resolution "
+            f"({', '.join(caps.supported_resolutions)}).",
+            details={
+                "param": "size",
+                "value": str(value)[:64],
+                "provider": caps.name,
+                "allowed": caps.supported_aspect_ratios,
+            },
+        )
+    return size
+
+
+def _check_transparency(caps: ProviderCapabilities, params: dict[str, Any]) -> None:
+    """A transparent background needs a format with an alpha channel."""
+    fmt = params.get("output_format")
+    if wants_transparent_background(params) and fmt and fmt not in TRANSPARENT_FORMATS:
+        raise UnsupportedParam(
+            f"A transparent background needs output_format png or webp, not {fmt}.",
+            details={
+                "param": "output_format",
+                "value": str(fmt),
+                "provider": caps.name,
+                "allowed": [f for f in TRANSPARENT_FORMATS if f in caps.supported_output_formats],
+            },
+        )
 
 
 def _choice(caps: ProviderCapabilities, name: str, value: Any) -> str:
     options: list[str] = getattr(caps, CHOICE_PARAMS[name])
-    match = next((o for o in options if str(value).strip().lower() == o.lower()), None)
+    text = str(value).strip().lower() if isinstance(value, str | int | float) else None
+    match = next((o for o in options if text == o.lower()), None)
     if match is None:
         raise UnsupportedParam(
-            f"{name} '{value}' is not available for '{caps.label}'. Choose one of: {', '.join(options)}.",
+            f"{name} '{_shown(value)}' is not available for '{caps.label}'. Choose one of: {', '.join(options)}.",
             details={
                 "param": name,
-                "value": str(value)[:64],
+                "value": _shown(value),
                 "provider": caps.name,
                 "allowed": options,
             },
@@ -67,12 +183,13 @@ def _choice(caps: ProviderCapabilities, name: str, value: Any) -> str:
 
 
 def _seed(caps: ProviderCapabilities, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    if isinstance(value, bool) or not _SEED.fullmatch(text):
         raise UnsupportedParam(
             "seed must be a whole number from 0 to 2147483647.",
-            details={"param": "seed", "value": str(value)[:64], "provider": caps.name},
+            details={"param": "seed", "value": _shown(value), "provider": caps.name},
         )
-    seed = int(value)
+    seed = int(text)
     if seed > MAX_SEED:
         raise UnsupportedParam(
             "seed must be a whole number from 0 to 2147483647.",
@@ -81,16 +198,33 @@ def _seed(caps: ProviderCapabilities, value: Any) -> int:
     return seed
 
 
+_REPR = reprlib.Repr()  # Python 3.11 takes no arguments here
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 64, 64
+
+
+def _shown(value: Any) -> str:
+    """A submitted value as error text: short, and safe however deeply it is nested."""
+    if isinstance(value, str):
+        return value[:64]
+    if isinstance(value, bool | int | float) or value is None:
+        return str(value)[:64]
+    return _REPR.repr(value)[:64]
+
+
 class ImageService:
     def __init__(
         self,
         registry: ProviderRegistry,
         storage: StorageTool,
+        judge_max_px: int = 1024,
         concurrency: dict[str, int] | None = None,
     ) -> None:
         self.registry = registry
         self.storage = storage
         self.slots = Slots(concurrency or {})
+        self.judge_max_px = judge_max_px
+        self._judge_copies: OrderedDict[tuple[str, str], ImageInput] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def capabilities(self, provider: str) -> ProviderCapabilities:
         self.registry.missing_key(
@@ -106,9 +240,66 @@ class ImageService:
         prompt: RenderedPrompt,
         params: dict[str, Any],
     ) -> tuple[GeneratedImage, str]:
-        """Generates one image and stores it as `iter_<index>.<ext>`; returns it and the file name."""
+        """Generates one image, checks it in full (size, decode, format) and stores it as
+        `iter_<index>.<ext>`; returns it and the file name. A bad image is never stored."""
         client = self.registry.get(provider)
         with self.slots.hold(provider):  # at most the provider's setting in flight, process-wide
             image = client.generate(prompt, params)
+        image, picture = accept_decoded(provider, image, self.registry.settings.max_image_bytes)
         name = self.storage.save_image(session_id, index, image.data, image.ext)
+        self._derive(session_id, index, name, image.data, image.mime, picture)
         return image, name
+
+    def judge_input(self, session_id: str, name: str) -> ImageInput:
+        """The copy of a stored image the judge sees: made once per image (when it is saved).
+
+        At most `judge_max_px` on its longer side, JPEG (PNG if transparent); an image that is
+        already that small and PNG/JPEG is passed as it is.
+        """
+        with self._cache_lock:
+            cached = self._judge_copies.get((session_id, name))
+        if cached is not None:
+            return cached
+        data = self.storage.read_image(session_id, name) or b""
+        index = int(name.split("_", 1)[1].split(".", 1)[0])
+        mime = "image/" + name.rsplit(".", 1)[1].replace("jpg", "jpeg")
+        return self._derive(session_id, index, name, data, mime)
+
+    def thumbnail_path(self, session_id: str, name: str) -> Path | None:
+        """A stored thumbnail, made now from its image for sessions older than thumbnails."""
+        path, source = self.storage.thumbnail_source(session_id, name)
+        if path is not None or source is None:
+            return path
+        index = int(source.split("_", 1)[1].split(".", 1)[0])
+        data = self.storage.read_image(session_id, source) or b""
+        mime = "image/" + source.rsplit(".", 1)[1].replace("jpg", "jpeg")
+        self._derive(session_id, index, source, data, mime)
+        return self.storage.thumbnail_source(session_id, name)[0]
+
+    def _derive(
+        self,
+        session_id: str,
+        index: int,
+        name: str,
+        data: bytes,
+        mime: str,
+        picture: Image.Image | None = None,
+    ) -> ImageInput:
+        """Writes the thumbnail and caches the judge's copy, from one decode of the image.
+
+        An image that does not decode gets no thumbnail, and the judge gets the original bytes
+        (the text model then reports it clearly).
+        """
+        try:
+            derived = image_codec_tool.derive(data, mime, self.judge_max_px, picture)
+        except image_codec_tool.UnreadableImage:
+            log.warning("image does not decode; no thumbnail", extra={"image": name})
+            return ImageInput(data=data, mime=mime)
+        self.storage.save_thumbnail(session_id, index, derived.thumbnail)
+        copy = ImageInput(data=derived.judge_data, mime=derived.judge_mime)
+        with self._cache_lock:
+            self._judge_copies[(session_id, name)] = copy
+            self._judge_copies.move_to_end((session_id, name))
+            while len(self._judge_copies) > JUDGE_CACHE_SIZE:
+                self._judge_copies.popitem(last=False)
+        return copy

@@ -22,7 +22,7 @@ from app.models.domain_models import (
 )
 from app.models.llm_models import PairwiseOutput, judge_output_for
 from app.models.provider_models import ImageInput, LLMRequest, LLMResult, TextModel
-from app.services.checklist_service import wants_transparency
+from app.services.image_service import wants_transparent_background as wants_transparency
 from app.tools.template_tool import TemplateTool
 
 # What an "unsure" is worth in `checklist_pass`: the judge could not tell, so half.

@@ -42,7 +42,7 @@ from app.services.judge_service import JudgeService, Verdict
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunControl, RunService
-from app.services.session_service import SessionService
+from app.services.session_service import INTERRUPTED, SessionService
 from app.tools.log_tool import get_logger, log_context
 from app.utils.time_utils import Stopwatch, utc_now
 
@@ -51,11 +51,6 @@ T = TypeVar("T")
 # Failures worth moving past: the next revision may avoid what the provider refused, and a
 # candidate that changed nothing cost no image.
 RECOVERABLE_CODES = {"content_blocked", "no_change"}
-INTERRUPTED = ErrorInfo(
-    code="interrupted",
-    message="The server stopped while this run was in progress. Finished iterations were kept; "
-    "start the run again to continue.",
-)
 
 
 @dataclass
@@ -320,6 +315,7 @@ class OptimizeService:
             if it is not None:
                 it.pairwise = comparison.pairwise
                 it.cost.text = it.cost.text.plus(comparison.usage)
+                it.timings.pairwise_ms = strongest.timings.pairwise_ms
             charge_text(s, "pairwise", comparison.usage)
             if won:
                 _set_best(s, strongest.index)
@@ -443,7 +439,7 @@ class OptimizeService:
                 ctl,
                 it,
                 "judge",
-                lambda: self._evaluate(session, it.prompt_text, rendered.text, image),
+                lambda: self._evaluate(session, rendered.text, it),
             )
             _record_verdict(it, verdict, self.sessions.get(ctl.session_id).checklist_version)
             self.sessions.update(
@@ -455,33 +451,34 @@ class OptimizeService:
         self._save(ctl, it)
         return it
 
-    def _evaluate(
-        self, session: Session, prompt_text: str, rendered: str, image: ImageInput | GeneratedImage
-    ) -> Verdict:
+    def _evaluate(self, session: Session, rendered: str, it: Iteration) -> Verdict:
+        """Judges a stored image (its once-made judge copy) under the session's current checklist."""
         current = self.sessions.get(session.session_id)
         return self.judge.evaluate(
             current.user_goal,
             rendered,
-            flex_service.parse(prompt_text).blocks,
-            ImageInput(data=image.data, mime=image.mime),
+            flex_service.parse(it.prompt_text).blocks,
+            self._judge_image(session.session_id, it),
             current.checklist,
             current.image_params,
         )
 
-    def _judge_view(
-        self, session_id: str, it: Iteration, caps: ProviderCapabilities
-    ) -> tuple[ImageInput, str, dict[str, str]]:
-        """An iteration as the pairwise judge sees it: its image, rendered prompt and blocks."""
-        data = self.images.storage.read_image(session_id, it.image_path or "")
-        if not data:
+    def _judge_image(self, session_id: str, it: Iteration) -> ImageInput:
+        if not it.image_path or self.images.storage.media_path(session_id, it.image_path) is None:
             raise Conflict(
                 f"The image of iteration {it.index} is missing from storage.",
                 code="image_missing",
                 details={"iteration": it.index},
             )
+        return self.images.judge_input(session_id, it.image_path)
+
+    def _judge_view(
+        self, session_id: str, it: Iteration, caps: ProviderCapabilities
+    ) -> tuple[ImageInput, str, dict[str, str]]:
+        """An iteration as the pairwise judge sees it: its image, rendered prompt and blocks."""
         rendered = self.prompts.render(it.prompt_text, caps).text
         blocks = flex_service.parse(it.prompt_text).blocks
-        return ImageInput(data=data, mime=it.image_mime or "image/png"), rendered, blocks
+        return self._judge_image(session_id, it), rendered, blocks
 
     def _current_checklist(self, ctl: RunControl, session: Session) -> None:
         """Writes the checklist again first when the feedback changed since it was written."""
@@ -515,18 +512,8 @@ class OptimizeService:
             return True
         if not budget.reserve(prices.of("judge")):
             return False
-        data = self.images.storage.read_image(ctl.session_id, best.image_path or "")
-        if not data:
-            raise Conflict(
-                f"The image of iteration {best.index} is missing from storage.",
-                code="image_missing",
-                details={"iteration": best.index},
-            )
         rendered = self.prompts.render(best.prompt_text, caps).text
-        image = ImageInput(data=data, mime=best.image_mime or "image/png")
-        verdict = self._step(
-            ctl, best, "rejudge", lambda: self._evaluate(session, best.prompt_text, rendered, image)
-        )
+        verdict = self._step(ctl, best, "rejudge", lambda: self._evaluate(session, rendered, best))
         budget.settle(prices.of("judge"), verdict.result.usage.cost_usd or prices.of("judge"))
 
         def change(s: Session) -> None:
@@ -550,8 +537,19 @@ class OptimizeService:
         return True
 
     def _spent_in_round(self, session_id: str, number: int, prices: Prices) -> float:
-        session = self.sessions.get(session_id)
-        return sum(it.cost.usd() for it in session.iterations if it.round == number)
+        """What a round cost: reported figures, and the estimates where a call reported none."""
+        total = 0.0
+        for it in self.sessions.get(session_id).iterations:
+            if it.round != number:
+                continue
+            text = it.cost.text.cost_usd
+            if text is None:
+                text = prices.of("revise") + (
+                    prices.of("judge") if it.judge_score is not None else 0
+                )
+                text += 2 * prices.of("pairwise") if it.pairwise else 0.0
+            total += text + (it.cost.image_cost_usd or 0.0)
+        return total
 
     def _step(self, ctl: RunControl, it: Iteration, step: str, work: Callable[[], T]) -> T:
         """Runs one step with the session's current step set and start/end events published."""
@@ -600,6 +598,10 @@ class OptimizeService:
         status_ok: str = "done",
     ) -> None:
         """Records how the run ended; recommendations follow off the critical path."""
+        if ctl.cancelled and (error is None or error.code in ("cancelled", "interrupted")):
+            # A call stopped by a cancel or a shutdown ends the run as such, not as an error.
+            reason, error = ctl.reason, INTERRUPTED if ctl.reason == "interrupted" else None
+            recommend = recommend and ctl.reason != "interrupted"
         recommend = recommend and error is None
 
         def finish(s: Session) -> None:

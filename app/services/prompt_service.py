@@ -27,8 +27,8 @@ STRATEGIES: tuple[tuple[str, str], ...] = (
     ),
     (
         "emphasis",
-        "put what failed first: restate the failed checklist items as the opening words of the "
-        "subject, with explicit counts, positions and exact text; move secondary detail later.",
+        "put what failed first: restate the failed checklist items early and explicitly in the "
+        "blocks you may change, with counts, positions and exact text; move secondary detail later.",
     ),
     (
         "simplify",
@@ -162,11 +162,12 @@ def history_rows(iterations: list[Iteration]) -> list[dict[str, Any]]:
             "index": it.index,
             "round": it.round,
             "candidate": it.candidate,
+            "based_on": it.based_on,
             "status": it.status,
             "score": it.judge_score,
             "checklist_pass": it.checklist_pass,
             "changed": it.changed_blocks,
-            "diff": it.prompt_diff or "baseline",
+            "diff": it.prompt_diff,
             "notes": it.judge_notes,
             "error": it.error.message if it.error else "",
             "pairwise": it.pairwise.result if it.pairwise else "",

@@ -3,35 +3,50 @@
 A run is a callable executed in a worker thread with a `RunControl` it uses to report steps and to
 check for cancellation. Listeners get every event published for their session through a queue; the
 stream endpoint turns them into Server-Sent Events.
+
+While a job runs, its `RunControl` is bound as the thread's stop signal (`app.utils.cancellation`):
+a cancel or a shutdown interrupts the outside call in flight (closing it), and after a shutdown no
+new outside call starts. `RunControl.reason` says which: `cancelled` (the person asked) or
+`interrupted` (the server is stopping: SIGTERM, Ctrl+C).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from app.errors import Conflict
+from app.errors import AppError, Conflict
 from app.models.domain_models import Session
 from app.tools.log_tool import bind_context, current_context, get_logger, unbind_context
+from app.utils.cancellation import bind_stop, unbind_stop
 
 log = get_logger("runs")
 Event = tuple[str, Any]
+StopReason = Literal["cancelled", "interrupted"]
 
 
 @dataclass
 class RunControl:
-    """Handed to a running job: publish events, and see whether a cancel was asked for."""
+    """Handed to a running job: publish events, and see whether (and why) it must stop."""
 
     session_id: str
     publish: Callable[[str, Any], None]
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    reason: StopReason = "cancelled"
 
     @property
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
+
+    def stop(self, reason: StopReason = "cancelled") -> None:
+        """Asks the run to stop; an interruption (shutdown) wins over a plain cancel."""
+        if reason == "interrupted" or not self.cancel_event.is_set():
+            self.reason = reason
+        self.cancel_event.set()
 
 
 class RunService:
@@ -42,6 +57,7 @@ class RunService:
         self._runs: dict[str, tuple[threading.Thread, RunControl]] = {}
         self._listeners: dict[str, list[queue.Queue[Event]]] = {}
         self._followups: dict[str, threading.Thread] = {}
+        self._closing = False
 
     def start(
         self,
@@ -64,6 +80,12 @@ class RunService:
             daemon=True,
         )
         with self._lock:
+            if self._closing:
+                raise AppError(
+                    "The server is stopping; start the run again once it is back.",
+                    code="server_stopping",
+                    status=503,
+                )
             if session_id in self._runs:
                 raise Conflict(
                     "A run is already in progress for this session.", code="run_in_progress"
@@ -82,11 +104,13 @@ class RunService:
 
     def _work(self, job: Callable[[RunControl], None], control: RunControl, context: dict) -> None:
         token = bind_context(context)
+        stop_token = bind_stop(control)
         try:
             job(control)
         except Exception:  # the job records its own errors; this is the last line of defence
             log.exception("run crashed")
         finally:
+            unbind_stop(stop_token)
             with self._lock:
                 self._runs.pop(control.session_id, None)
             self.publish(control.session_id, "done", None)
@@ -112,11 +136,11 @@ class RunService:
             return session_id in self._runs
 
     def cancel(self, session_id: str) -> bool:
-        """Asks a run to stop after the step in flight; False when nothing runs."""
+        """Asks a run to stop (the outside call in flight is interrupted); False when nothing runs."""
         with self._lock:
             entry = self._runs.get(session_id)
         if entry:
-            entry[1].cancel_event.set()
+            entry[1].stop("cancelled")
         return entry is not None
 
     def subscribe(self, session_id: str) -> queue.Queue[Event]:
@@ -146,15 +170,23 @@ class RunService:
         for listener in listeners:
             listener.put((kind, data))
 
-    def shutdown(self, timeout_s: float = 5.0) -> None:
-        """Cancels every run and waits a little for the workers to finish their step."""
+    def shutdown(self, timeout_s: float = 5.0) -> list[str]:
+        """Interrupts every run (server stopping) and waits for the workers to record how they ended.
+
+        Calls in flight are closed and no new outside call starts, so the jobs end within moments;
+        one still going after `timeout_s` is marked failed by the next start's recovery. Returns the
+        ids of the sessions that were running.
+        """
         with self._lock:
+            self._closing = True
             entries = list(self._runs.values())
         for _, control in entries:
-            control.cancel_event.set()
+            control.stop("interrupted")
+        deadline = time.monotonic() + timeout_s
         for thread, _ in entries:
-            thread.join(timeout_s)
+            thread.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
             followups = list(self._followups.values())
         for thread in followups:
-            thread.join(timeout_s)
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return [control.session_id for _, control in entries]

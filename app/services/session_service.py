@@ -1,22 +1,35 @@
-"""Sessions: an in-memory cache over the files on disk, with one lock per session.
+"""Sessions: precomputed summaries of all of them, and the full sessions in use, over the files.
 
-Every change goes through `update`, which saves `session.json` atomically and tells listeners, so the
-disk, the cache and the live stream never disagree.
+Every change goes through `update`, which saves `session.json` atomically, refreshes the session's
+summary and tells listeners, so the disk, the memory and the live stream never disagree.
+
+Start-up reads a small index (`index.json`: each session's summary and the mtime and size of the
+session.json it came from) instead of every session file. An entry is used only while its stamp
+still matches the file; a missing or stale entry is rebuilt from the file, so the index is never
+trusted over the files. Full sessions are loaded when asked for and kept in a small LRU cache;
+running ones stay in memory until they finish.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import bisect
 import io
+import math
 import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models.domain_models import ErrorInfo, Session
+from app.models.response_models import SessionSummary
 from app.services import flex_service
 from app.tools.log_tool import get_logger
-from app.tools.storage_tool import StorageTool, is_session_id
+from app.tools.storage_tool import Stamp, StorageTool, is_session_id
 from app.utils.string_utils import new_session_id
 from app.utils.time_utils import utc_now
 
@@ -26,58 +39,135 @@ INTERRUPTED = ErrorInfo(
     message="The server stopped while this run was in progress. Finished iterations were kept; "
     "start the run again to continue.",
 )
+INDEX_VERSION = 2
+# The index stores each summary as a list in this order (half the size of objects, faster to read).
+SUMMARY_FIELDS = tuple(SessionSummary.model_fields)
 
 
 class SessionService:
     def __init__(
-        self, storage: StorageTool, notify: Callable[[Session], None] | None = None
+        self,
+        storage: StorageTool,
+        notify: Callable[[Session], None] | None = None,
+        cache_size: int = 64,
     ) -> None:
         self.storage = storage
         self.notify = notify or (lambda session: None)
-        self._cache: dict[str, Session] = {}
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Session] = OrderedDict()  # least recently used first
+        self._summaries: dict[str, dict[str, Any]] = {}  # JSON-ready, one per stored session
+        self._stamps: dict[str, Stamp] = {}
+        self._order: list[tuple[float, str]] = []  # (created_at timestamp, id), oldest first
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
+        self._index_dirty = False
 
     def recover(self) -> int:
-        """Loads every session from disk; runs cut off by a restart are marked failed. Returns the count."""
-        for session in self.storage.load_all():
-            if session.status == "running":
-                _mark_interrupted(session)
-                self.storage.save_session(session)
-                log.warning(
-                    "marked interrupted run as failed", extra={"session_id": session.session_id}
-                )
-            self._cache[session.session_id] = session
-        return len(self._cache)
+        """Reads the index, checked against the files; runs cut off by a restart are marked failed.
+
+        Returns the number of sessions found.
+        """
+        saved = self.storage.read_index() or {}
+        current = saved.get("version") == INDEX_VERSION and saved.get("fields") == [*SUMMARY_FIELDS]
+        entries = saved.get("sessions") if current else None
+        entries = entries if isinstance(entries, dict) else {}
+        rebuilt = 0
+        for session_id, stamp in self.storage.session_stamps().items():
+            summary, created = _trusted(entries.get(session_id), stamp)
+            if summary is None:
+                session = self.storage.load_session(session_id)
+                if session is None:
+                    continue
+                if session.status == "running":
+                    _mark_interrupted(session)
+                    stamp = self.storage.save_session(session)
+                    log.warning(
+                        "marked interrupted run as failed", extra={"session_id": session_id}
+                    )
+                summary, rebuilt = _summary(session), rebuilt + 1
+                created = _timestamp(summary["created_at"])
+            self._remember(summary, stamp, created)
+        self._order.sort()
+        if rebuilt or len(entries) != len(self._summaries):
+            self._index_dirty = True
+            self.save_index()
+        return len(self._summaries)
+
+    def save_index(self) -> None:
+        """Writes the index when something changed since it was last written."""
+        with self._guard:
+            if not self._index_dirty:
+                return
+            data = {
+                "version": INDEX_VERSION,
+                "fields": SUMMARY_FIELDS,
+                "sessions": {
+                    sid: [*self._stamps[sid], [summary[f] for f in SUMMARY_FIELDS]]
+                    for sid, summary in self._summaries.items()
+                },
+            }
+            self._index_dirty = False
+        self.storage.write_index(data)
+
+    def close(self) -> None:
+        self.save_index()
 
     def create(self, **fields: Any) -> Session:
         session = Session(session_id=new_session_id(), **fields)
-        with self._guard:
-            self._cache[session.session_id] = session
-        self.storage.save_session(session)
+        stamp = self.storage.save_session(session)
+        self._keep(session)
+        self._remember(_summary(session), stamp)
         return session.model_copy(deep=True)
 
     def get(self, session_id: str) -> Session:
         with self._lock_for(session_id):
-            return self._cached(session_id).model_copy(deep=True)
+            return self._loaded(session_id).model_copy(deep=True)
 
     def update(self, session_id: str, change: Callable[[Session], Any]) -> Session:
         """Applies `change` to a copy, saves it atomically, then publishes it."""
         with self._lock_for(session_id):
-            session = self._cached(session_id).model_copy(deep=True)
+            session = self._loaded(session_id).model_copy(deep=True)
             change(session)
             session.updated_at = utc_now()
-            self.storage.save_session(session)
-            self._cache[session_id] = session
+            stamp = self.storage.save_session(session)
+            self._keep(session)
+            self._remember(_summary(session), stamp)
             snapshot = session.model_copy(deep=True)
         self.notify(snapshot)
         return snapshot
 
-    def list_summaries(self) -> list[dict[str, Any]]:
+    def list_page(
+        self,
+        limit: int = 50,
+        cursor: str | None = None,
+        status: str | None = None,
+        provider: str | None = None,
+        query: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` summaries, newest first, after `cursor`; and the next page's cursor.
+
+        `query` matches goals containing every one of its words (case-insensitive).
+        """
+        after = decode_cursor(cursor) if cursor else None
+        words = query.casefold().split() if query else []
+        page: list[dict[str, Any]] = []
+        more = False
         with self._guard:
-            sessions = list(self._cache.values())
-        sessions.sort(key=lambda s: s.created_at, reverse=True)
-        return [_summary(s) for s in sessions]
+            end = bisect.bisect_left(self._order, after) if after else len(self._order)
+            for position in range(end - 1, -1, -1):
+                summary = self._summaries[self._order[position][1]]
+                if not _matches(summary, status, provider, words):
+                    continue
+                if len(page) == limit:
+                    more = True
+                    break
+                page.append(summary)
+        next_cursor = encode_cursor(page[-1]) if more and page else None
+        return page, next_cursor
+
+    def summary_count(self) -> int:
+        with self._guard:
+            return len(self._summaries)
 
     def export_zip(self, session_id: str) -> bytes:
         """One archive: the session, every image, every prompt (FLEX and as sent), the final prompt in
@@ -137,19 +227,118 @@ class SessionService:
 
         return self.update(session_id, change)
 
-    def _cached(self, session_id: str) -> Session:
-        session = self._cache.get(session_id) if is_session_id(session_id) else None
+    def _loaded(self, session_id: str) -> Session:
+        """The full session (call with its lock held): from the cache, else from its file."""
+        with self._guard:
+            session = self._cache.get(session_id)
+            if session is not None:
+                self._cache.move_to_end(session_id)
+                return session
+        session = self.storage.load_session(session_id)
         if session is None:
-            raise NotFound(
-                f"No session '{session_id[:64]}'.", details={"session_id": session_id[:64]}
-            )
+            raise _not_found(session_id)
+        self._keep(session)
         return session
+
+    def _keep(self, session: Session) -> None:
+        """Caches a full session; the least recently used idle ones beyond the limit are dropped."""
+        with self._guard:
+            self._cache[session.session_id] = session
+            self._cache.move_to_end(session.session_id)
+            if len(self._cache) <= self.cache_size:
+                return
+            idle = [sid for sid, s in self._cache.items() if s.status != "running"]
+            for sid in idle[: len(self._cache) - self.cache_size]:
+                del self._cache[sid]
+
+    def _remember(
+        self, summary: dict[str, Any], stamp: Stamp, created: float | None = None
+    ) -> None:
+        """Stores a session's fresh summary.
+
+        `created` (its created_at timestamp) is given only by `recover`, which sorts afterwards.
+        """
+        session_id = summary["session_id"]
+        ordered = created is None
+        key = (_timestamp(summary["created_at"]) if created is None else created, session_id)
+        with self._guard:
+            known = self._summaries.get(session_id)
+            if known is None or known["created_at"] != summary["created_at"]:
+                if known is not None:
+                    self._order.remove((_timestamp(known["created_at"]), session_id))
+                if ordered:
+                    bisect.insort(self._order, key)
+                else:
+                    self._order.append(key)
+            self._summaries[session_id] = summary
+            self._stamps[session_id] = stamp
+            self._index_dirty = True
 
     def _lock_for(self, session_id: str) -> threading.RLock:
         """The session's lock; unknown ids are a 404 and never get one (no growth on bad input)."""
         with self._guard:
-            self._cached(session_id)
+            if not is_session_id(session_id) or session_id not in self._summaries:
+                raise _not_found(session_id)
             return self._locks.setdefault(session_id, threading.RLock())
+
+
+def _not_found(session_id: str) -> NotFound:
+    return NotFound(f"No session '{session_id[:64]}'.", details={"session_id": session_id[:64]})
+
+
+def _timestamp(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def _matches(
+    summary: dict[str, Any], status: str | None, provider: str | None, words: list[str]
+) -> bool:
+    if status and summary["status"] != status:
+        return False
+    if provider and summary["image_provider"] != provider:
+        return False
+    if words:
+        goal = summary["user_goal"].casefold()
+        return all(word in goal for word in words)
+    return True
+
+
+def encode_cursor(summary: dict[str, Any]) -> str:
+    """An opaque position: the created time and id of the last summary a page returned."""
+    raw = f"{_timestamp(summary['created_at'])!r}|{summary['session_id']}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, session_id = raw.split("|", 1)
+        key = (float(stamp), session_id)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        key = (math.nan, "")
+    if not math.isfinite(key[0]) or not is_session_id(key[1]):
+        raise ValidationFailed(
+            "The cursor is not one this server gave out; start again without it.",
+            details={"field": "cursor"},
+        )
+    return key
+
+
+def _trusted(entry: Any, stamp: Stamp) -> tuple[dict[str, Any] | None, float]:
+    """An index entry's summary and created time, if made from the file as it is now.
+
+    A session saved as running needs its file read anyway: its run was cut off by a restart.
+    """
+    try:
+        mtime_ns, size, values = entry
+        if (mtime_ns, size) != stamp or len(values) != len(SUMMARY_FIELDS):
+            return None, 0.0
+        summary = dict(zip(SUMMARY_FIELDS, values, strict=True))
+        if summary["status"] == "running":
+            return None, 0.0
+        return summary, _timestamp(summary["created_at"])
+    except (TypeError, ValueError, KeyError):
+        return None, 0.0
 
 
 def _checked_locks(locked: list[str], blocks: dict[str, str]) -> list[str]:
@@ -176,19 +365,21 @@ def _mark_interrupted(session: Session) -> None:
 
 
 def _summary(session: Session) -> dict[str, Any]:
+    """The list's view of a session, JSON-ready; made once per change, never per request."""
     best = session.best()
-    return {
-        "session_id": session.session_id,
-        "user_goal": session.user_goal,
-        "image_provider": session.image_provider,
-        "status": session.status,
-        "demo": session.demo,
-        "created_at": session.created_at,
-        "updated_at": session.updated_at,
-        "iterations": len(session.iterations),
-        "best_score": best.judge_score if best else None,
-        "best_image_url": best.image_url if best else None,
-    }
+    return SessionSummary(
+        session_id=session.session_id,
+        user_goal=session.user_goal,
+        image_provider=session.image_provider,
+        status=session.status,
+        demo=session.demo,
+        created_at=session.created_at,
+        updated_at=session.updated_at,
+        iterations=len(session.iterations),
+        best_score=best.judge_score if best else None,
+        best_image_url=best.image_url if best else None,
+        thumbnail_url=best.thumbnail_url if best else None,
+    ).model_dump(mode="json")
 
 
 def _summary_markdown(session: Session) -> str:

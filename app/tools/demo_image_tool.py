@@ -63,6 +63,7 @@ class DemoImageTool:
             supported_aspect_ratios=["1:1", "3:2", "2:3", "4:3", "3:4", "16:9", "9:16"],
             supported_resolutions=list(_LONG_SIDE),
             supported_output_formats=list(_MIME),
+            supported_backgrounds=["auto", "transparent"],
             supports_seed=True,
             supports_negative_prompt=True,
             supports_style_presets=True,
@@ -72,6 +73,7 @@ class DemoImageTool:
                 "aspect_ratio": "1:1",
                 "resolution": "small",
                 "output_format": "png",
+                "background": "auto",
                 "style_preset": "none",
             },
         )
@@ -101,7 +103,7 @@ class DemoImageTool:
         seed = int(params.get("seed") or int(hashlib.sha256(text.encode()).hexdigest()[:8], 16))
         image = self._gradient(width, height, *self._palette(look, text))
         self._scenery(image, text, seed)
-        self._subject(image, text, seed)
+        subject = self._subject(image, text, seed)
         self._key_light(image, _section(text, "Lighting").lower())
         image = self._finish(image, text, look, seed)
         avoid = (prompt.negative or "") + " " + _section(text, "Avoid")
@@ -113,6 +115,12 @@ class DemoImageTool:
             fill=(255, 255, 255),
             font=ImageFont.load_default(size=16),
         )
+        if params.get("background") == "transparent":
+            # Only the subject stays: everything around it becomes transparent (png/webp only).
+            alpha = subject.point(lambda v: min(255, v * 2))
+            ImageDraw.Draw(alpha).rectangle((image.width - 70, 6, image.width, 32), fill=255)
+            image = image.convert("RGBA")
+            image.putalpha(alpha)  # the DEMO label stays visible
         return image
 
     @staticmethod
@@ -148,8 +156,10 @@ class DemoImageTool:
         return column.resize((width, height), Image.Resampling.BICUBIC)
 
     @staticmethod
-    def _subject(image: Image.Image, text: str, seed: int) -> None:
-        """A soft glowing form whose place and size follow the composition and camera wording."""
+    def _subject(image: Image.Image, text: str, seed: int) -> Image.Image:
+        """A soft glowing form whose place and size follow the composition and camera wording.
+
+        Returns its mask, which is the alpha channel of a transparent-background picture."""
         layout = (_section(text, "Composition") + " " + _section(text, "Camera")).lower()
         width, height = image.size
         scale = 0.42
@@ -177,6 +187,7 @@ class DemoImageTool:
         glow = glow.filter(ImageFilter.GaussianBlur(radius * 0.35))
         light = Image.new("RGB", image.size, (255, 244, 225))
         image.paste(light, (0, 0), glow)
+        return glow
 
     @staticmethod
     def _scenery(image: Image.Image, text: str, seed: int) -> None:

@@ -12,18 +12,25 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.models.provider_models import (
+    GeneratedImage,
+    ModelCapabilities,
+    ProviderCapabilities,
+    RenderedPrompt,
+)
 from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
+    answer_shape,
     bad_response,
     decode_base64_image,
+    optional_text,
+    plain_usage,
     prompt_for_provider,
     sniff_image,
 )
 
-MODELS = ("grok-imagine-image", "grok-imagine-image-2.0")
 ASPECT_RATIOS = (
     "1:1",
     "3:2",
@@ -43,6 +50,47 @@ RESOLUTIONS = ("1k", "2k")
 QUALITIES = ("low", "medium")  # the price tiers of grok-imagine-image-2.0; others ignore it
 # Unsure: xAI documents no prompt limit; this is a conservative cap, the API's 400 still maps.
 MAX_PROMPT_CHARS = 8000
+
+
+def _model(model_id: str, description: str, qualities: tuple[str, ...] = ()) -> ModelCapabilities:
+    defaults: dict[str, Any] = {"aspect_ratio": "1:1", "resolution": "1k"}
+    if qualities:
+        defaults["quality"] = "medium"
+    return ModelCapabilities(
+        id=model_id,
+        description=description,
+        supported_aspect_ratios=list(ASPECT_RATIOS),
+        supported_resolutions=list(RESOLUTIONS),
+        supported_qualities=list(qualities),
+        defaults=defaults,
+    )
+
+
+# xAI's image API documents these four ids (the -beta ids and grok-2-image are retired aliases).
+MODEL_CAPABILITIES = (
+    _model("grok-imagine-image", "Grok Imagine: fast and the cheapest (about $0.02 an image)."),
+    _model(
+        "grok-imagine-image-2.0",
+        "Grok Imagine 2.0: better text and detail; quality low or medium picks its price tier.",
+        QUALITIES,
+    ),
+    _model(
+        "grok-imagine-image-quality",
+        "Grok Imagine Quality: finer textures and realism, about twice the standard price.",
+    ),
+    _model(
+        "grok-imagine-image-pro",
+        "Grok Imagine Pro: the highest fidelity and prompt control, the dearest (about $0.07).",
+    ),
+)
+MODELS = tuple(m.id for m in MODEL_CAPABILITIES)
+_BY_ID = {m.id: m for m in MODEL_CAPABILITIES}
+
+
+def model_list(default: str) -> list[ModelCapabilities]:
+    """The configured default first; an unknown configured id gets the standard model's settings."""
+    first = _BY_ID.get(default) or _model(default, "Set by GROK_IMAGE_MODEL.")
+    return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
 class GrokImageTool:
@@ -73,29 +121,21 @@ class GrokImageTool:
             settings,
             base_url=settings.grok_base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {key}"} if key else {},
+            deadline_s=settings.image_deadline_s,
             **common,
         )
         # A separate client for hosted images: the key must never travel to the image host.
-        self.downloads = HttpTool(settings, **common)
+        self.downloads = HttpTool(settings, deadline_s=settings.download_deadline_s, **common)
 
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities:
-        return ProviderCapabilities(
+        return ProviderCapabilities.with_models(
+            model_list(settings.grok_image_model),
             name=cls.name,
             label="xAI Grok Imagine",
             description="Fast, wide aspect-ratio menu; returns the prompt it actually drew from.",
             key_env=cls.key_env,
-            models=list(dict.fromkeys([settings.grok_image_model, *MODELS])),
-            supported_aspect_ratios=list(ASPECT_RATIOS),
-            supported_resolutions=list(RESOLUTIONS),
-            supported_qualities=list(QUALITIES),
             max_prompt_chars=MAX_PROMPT_CHARS,
-            defaults={
-                "model": settings.grok_image_model,
-                "aspect_ratio": "1:1",
-                "resolution": "1k",
-                "quality": "medium",
-            },
             prompt_layout="prose",
             guide="grok_prompting_guide.md",
         )
@@ -105,18 +145,18 @@ class GrokImageTool:
         text = prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS)
         payload = build_payload(model, text, params, self.response_format)
         body = self.http.post_json("images/generations", payload, model=model)
-        item = first_item(self.name, body)
-        data = self._image_bytes(item, model)
-        mime, ext = sniff_image(self.name, data)
-        usage = body.get("usage")
-        return GeneratedImage(
-            data=data,
-            mime=mime,
-            ext=ext,
-            model=model,
-            revised_prompt=item.get("revised_prompt") or None,
-            usage=usage if isinstance(usage, dict) else {},
-        )
+        with answer_shape(self.name):
+            item = first_item(self.name, body)
+            data = self._image_bytes(item, model)
+            mime, ext = sniff_image(self.name, data)
+            return GeneratedImage(
+                data=data,
+                mime=mime,
+                ext=ext,
+                model=model,
+                revised_prompt=optional_text(item.get("revised_prompt")),
+                usage=plain_usage(body.get("usage")),
+            )
 
     def close(self) -> None:
         self.http.close()

@@ -4,18 +4,33 @@ failure to `ProviderError` (nothing above the tools ever sees httpx).
 
 Retry rules follow the official OpenAI client: connection errors, timeouts, 408, 409, 429 and 5xx
 are retried; other 4xx never are, nor is a 429 that says the quota is exhausted.
+
+Besides the connect and read timeouts, every logical call (its attempts and the waits between them)
+has a total deadline, set per kind of call (text, image, download). The transfer runs in a helper
+thread while the calling thread watches the deadline and the run's stop signal
+(`app.utils.cancellation`): past the deadline the call is `provider_timeout`; on a cancel or a
+shutdown it is `RunStopped`; either way the connection is shut down at once, so a provider that
+trickles its answer or never answers cannot hold a run. After a shutdown (`interrupted`) no new call
+starts; a call started after a plain cancel (the run's closing recommendations) runs to its deadline.
+
+Every answer is scrubbed of the configured keys as it arrives (`app.utils.scrub`), and every
+message built from an answer is scrubbed again, so no key reaches an error, a log or a session.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
+import contextvars
 import itertools
 import json
+import math
 import random
 import re
+import socket
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -24,11 +39,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.errors import ProviderError, UnsupportedParam
+from app.errors import ProviderError, RunStopped, UnsupportedParam
 from app.models.provider_models import RenderedPrompt
 from app.settings import Settings
 from app.tools.log_tool import get_logger
-from app.utils.string_utils import scrub_base64, truncate
+from app.utils.cancellation import StopSignal, current_stop
+from app.utils.scrub import scrub_answer, scrub_text
+from app.utils.string_utils import truncate
 
 log = get_logger("http")
 
@@ -36,6 +53,8 @@ Sleep = Callable[[float], None]
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MESSAGE_LIMIT = 300
+# How often the calling thread looks at the deadline and the stop signal while a transfer runs.
+WATCH_INTERVAL_S = 0.05
 _QUOTA = re.compile(
     r"insufficient_quota|billing|out of credits|credit balance|quota exceeded", re.I
 )
@@ -74,11 +93,13 @@ class RetryPolicy:
 
 
 def scrub_message(text: str, secrets: Iterable[str] = ()) -> str:
-    """A provider's message made safe to show and log: no keys, no base64, not too long."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[REDACTED]")
-    text = _AUTH_WORDS.sub(lambda m: m.group(1) + "[REDACTED]", scrub_base64(text))
+    """A provider's message made safe to show and log: no keys, no base64, not too long.
+
+    The app's one scrubber knows every configured key; `secrets` may add more. Only the start of a
+    long body is looked at (a key cut at that edge lies far past what the message keeps).
+    """
+    text = text[:20_000]
+    text = _AUTH_WORDS.sub(lambda m: m.group(1) + "[REDACTED]", scrub_text(text, secrets))
     return truncate(" ".join(text.split()), MESSAGE_LIMIT)
 
 
@@ -135,8 +156,8 @@ def error_from_response(
 ) -> ProviderError:
     """The ProviderError an unsuccessful HTTP answer stands for, carrying the provider's message."""
     try:
-        body = response.json()
-    except ValueError:
+        body = scrub_answer(response.json())
+    except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     message, hint = error_parts(body)
     if not message:
@@ -156,13 +177,35 @@ def error_from_response(
 
 
 def bad_response(provider: str, message: str, **details: Any) -> ProviderError:
-    """A 2xx answer we cannot use (unparsable, empty, missing the image)."""
+    """A 2xx answer we cannot use (unparsable, empty, missing the image, malformed)."""
     return ProviderError(
         "provider_bad_response",
         f"{provider} sent an unusable answer: {scrub_message(message)}",
         provider=provider,
         details=details,
     )
+
+
+# Shapes a malformed answer makes the parsing code trip over (a list where an object was expected,
+# a string where a number was, a model that does not validate...). ValidationError is a ValueError.
+MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError)
+
+
+@contextmanager
+def answer_shape(provider: str, what: str = "answer") -> Iterator[None]:
+    """Turns a parsing failure on a malformed 2xx answer into `provider_bad_response`.
+
+    Every provider tool parses its answers inside this, so an answer of an unexpected shape is a
+    typed provider error, never an `internal_error`.
+    """
+    try:
+        yield
+    except ProviderError:
+        raise
+    except MALFORMED as exc:
+        raise bad_response(
+            provider, f"the {what} has an unexpected shape ({type(exc).__name__})"
+        ) from exc
 
 
 # Retry-After -----------------------------------------------------------------------------------
@@ -201,7 +244,11 @@ def build_client(
     read_timeout_s: float,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """One httpx client with explicit connect/read timeouts (write and pool follow read/connect)."""
+    """One httpx client with explicit connect/read timeouts (write and pool follow read/connect).
+
+    No keep-alive: every call has a connection of its own, so a cancel or a deadline can always shut
+    that call's socket (a handshake is nothing next to calls that take seconds to minutes).
+    """
     timeout = httpx.Timeout(
         connect=settings.http_connect_timeout_s,
         read=read_timeout_s,
@@ -209,7 +256,11 @@ def build_client(
         pool=settings.http_connect_timeout_s,
     )
     return httpx.Client(
-        base_url=base_url, headers=headers or {}, timeout=timeout, transport=transport
+        base_url=base_url,
+        headers=headers or {},
+        timeout=timeout,
+        transport=transport,
+        limits=httpx.Limits(max_keepalive_connections=0),
     )
 
 
@@ -224,6 +275,7 @@ class HttpTool:
         base_url: str = "",
         headers: dict[str, str] | None = None,
         read_timeout_s: float,
+        deadline_s: float | None = None,
         transport: httpx.BaseTransport | None = None,
         secrets: Iterable[str] = (),
         sleep: Sleep | None = None,
@@ -231,8 +283,10 @@ class HttpTool:
         self.provider = provider
         self.policy = RetryPolicy.from_settings(settings)
         self.max_body_bytes = settings.max_image_bytes * 2  # base64 inflates an image by 4/3
+        # The total time one logical call may take; the tools pass their kind's setting.
+        self.deadline_s = deadline_s or settings.image_deadline_s
         self.secrets = [s for s in secrets if s]
-        self.sleep: Sleep = sleep or time.sleep
+        self.sleep: Sleep | None = sleep  # tests pass a fake; None: an interruptible real wait
         self.client = build_client(
             settings,
             base_url=base_url,
@@ -242,7 +296,7 @@ class HttpTool:
         )
 
     def post_json(self, path: str, payload: dict[str, Any], *, model: str | None = None) -> Any:
-        """POST a JSON body and return the parsed JSON answer."""
+        """POST a JSON body and return the parsed JSON answer (scrubbed of every configured key)."""
         response = self.request("POST", path, json_body=payload, model=model)
         return parse_json(self.provider, response)
 
@@ -260,9 +314,13 @@ class HttpTool:
         model: str | None = None,
         max_bytes: int | None = None,
     ) -> httpx.Response:
-        """One logical call: up to `max_retries` more attempts on retryable failures."""
+        """One logical call: up to `max_retries` more attempts on retryable failures, all within
+        the call's deadline and stopped at once by a cancel or a shutdown."""
+        body = None if json_body is None else encode_json(json_body)  # once, not per attempt
+        call = CallWatch(self.provider, self.deadline_s, current_stop())
         for attempt in itertools.count(1):
-            sent = self._attempt(method, url, json_body, model, attempt, max_bytes)
+            call.check()
+            sent = self._attempt(call, method, url, body, model, attempt, max_bytes)
             response, failure, cause = sent
             if failure is None and response is not None:
                 return response
@@ -270,9 +328,11 @@ class HttpTool:
             wait = self._wait_before_retry(failure, response, attempt)
             if wait is None:
                 raise failure from cause
-            self.sleep(wait)
+            if wait >= call.remaining():
+                failure.details["deadline_s"] = self.deadline_s  # no time left for another try
+                raise failure from cause
+            self._pause(call, wait)
         raise AssertionError("unreachable: itertools.count never ends")
-        raise AssertionError("unreachable")  # itertools.count never ends
 
     def close(self) -> None:
         self.client.close()
@@ -281,42 +341,74 @@ class HttpTool:
 
     def _attempt(
         self,
+        call: CallWatch,
         method: str,
         url: str,
-        json_body: dict[str, Any] | None,
+        body: bytes | None,
         model: str | None,
         attempt: int,
         max_bytes: int | None,
     ) -> tuple[httpx.Response | None, ProviderError | None, Exception | None]:
         """Send once; (response, None, None) on success, else (response?, error, cause)."""
         started = time.perf_counter()
+        outcome, status = "ok", None
         try:
-            response = self._send(method, url, json_body, max_bytes or self.max_body_bytes)
-        except httpx.TimeoutException as exc:
-            self._log(method, url, model, attempt, started, status=None, outcome="timeout")
-            return None, self._transport_error("provider_timeout", "timed out", exc), exc
-        except httpx.TransportError as exc:
-            self._log(method, url, model, attempt, started, status=None, outcome="connect_error")
-            return None, self._transport_error("provider_unavailable", "is unreachable", exc), exc
-        except ProviderError as exc:  # body over the size cap
-            self._log(method, url, model, attempt, started, status=None, outcome="too_large")
+            response = call.run(
+                lambda transfer: self._send(
+                    transfer, method, url, body, max_bytes or self.max_body_bytes
+                )
+            )
+            status = response.status_code
+        except RunStopped:
+            outcome = "stopped"
+            raise
+        except ProviderError as exc:  # past the deadline, or the body over the size cap
+            outcome = "deadline" if exc.code == "provider_timeout" else "too_large"
             return None, exc, None
-        ok = response.is_success
-        self._log(method, url, model, attempt, started, status=response.status_code, outcome="ok")
-        if ok:
+        except httpx.TimeoutException as exc:
+            outcome = "timeout"
+            return None, self._transport_error("provider_timeout", "timed out", exc), exc
+        except httpx.DecodingError as exc:
+            outcome = "undecodable"
+            return None, bad_response(self.provider, f"the answer could not be decoded: {exc}"), exc
+        except httpx.InvalidURL as exc:
+            outcome = "bad_url"
+            return None, bad_response(self.provider, f"the answer pointed to a bad URL: {exc}"), exc
+        except httpx.HTTPError as exc:
+            outcome = "connect_error"
+            return None, self._transport_error("provider_unavailable", "is unreachable", exc), exc
+        finally:
+            self._log(method, url, model, attempt, started, status=status, outcome=outcome)
+        if response.is_success:
             return response, None, None
         return response, error_from_response(self.provider, response, self.secrets), None
 
     def _send(
-        self, method: str, url: str, json_body: dict[str, Any] | None, max_bytes: int
-    ) -> httpx.Response:
-        """Stream the answer so an oversized body is refused before it fills memory."""
-        with self.client.stream(method, url, json=json_body) as streamed:
+        self,
+        transfer: Transfer,
+        method: str,
+        url: str,
+        body: bytes | None,
+        max_bytes: int,
+    ) -> httpx.Response | None:
+        """Stream the answer so an oversized body is refused before it fills memory.
+
+        Runs in the transfer's helper thread; stops reading (closing the answer) once aborted.
+        The body was serialised once by `request`, whatever the number of attempts.
+        """
+        headers = JSON_HEADERS if body is not None else None
+        extensions = {"trace": transfer.trace}
+        with self.client.stream(
+            method, url, content=body, headers=headers, extensions=extensions
+        ) as streamed:
+            transfer.attach(streamed)
             declared = streamed.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise self._too_large(max_bytes)
             chunks, size = [], 0
             for chunk in streamed.iter_bytes():
+                if transfer.aborted:
+                    return None
                 size += len(chunk)
                 if size > max_bytes:
                     raise self._too_large(max_bytes)
@@ -327,6 +419,14 @@ class HttpTool:
             content=b"".join(chunks),
             request=streamed.request,
         )
+
+    def _pause(self, call: CallWatch, seconds: float) -> None:
+        """The wait before a retry: cut short by a cancel or a shutdown."""
+        if self.sleep is not None:
+            self.sleep(seconds)
+        else:
+            call.sleep(seconds)
+        call.check()
 
     def _wait_before_retry(
         self, failure: ProviderError, response: httpx.Response | None, attempt: int
@@ -369,14 +469,18 @@ class HttpTool:
         outcome: str,
     ) -> None:
         # Only host and path: query strings of signed download URLs can carry tokens.
-        target = urlsplit(str(self.client.base_url.join(url)))
+        try:
+            target = urlsplit(str(self.client.base_url.join(url)))
+            endpoint = f"{target.netloc}{target.path}"
+        except (httpx.InvalidURL, ValueError):
+            endpoint = "(invalid url)"
         log.info(
             "outside call",
             extra={
                 "provider": self.provider,
                 "model": model,
                 "method": method,
-                "endpoint": f"{target.netloc}{target.path}",
+                "endpoint": endpoint,
                 "status": status,
                 "outcome": outcome,
                 "attempt": attempt,
@@ -385,15 +489,148 @@ class HttpTool:
         )
 
 
+# Deadline and stop signal ----------------------------------------------------------------------
+
+
+class Transfer:
+    """One attempt's transfer, run in a helper thread; `abort` stops it and shuts its socket.
+
+    The socket is known from httpcore's trace as soon as the call's connection is made (clients keep
+    no idle connections, so every call makes its own), and from the answer's `network_stream` once
+    its headers arrive; shutting it down wakes a read blocked in the helper thread, so the connection
+    is closed at once and the helper thread ends with it.
+    """
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.aborted = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._stream: Any = None
+        self._lock = threading.Lock()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self._remember(info.get("return_value"))
+
+    def attach(self, response: httpx.Response) -> None:
+        self._remember(response.extensions.get("network_stream"))
+        if self.aborted:  # aborted while the headers were on their way
+            self._shutdown()
+
+    def abort(self) -> None:
+        self.aborted = True
+        self._shutdown()
+
+    def _remember(self, stream: Any) -> None:
+        if stream is not None:
+            with self._lock:
+                self._stream = stream
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            stream = self._stream
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        # The plain socket's shutdown, also for TLS sockets (it leaves their TLS state alone).
+        with suppress(OSError, TypeError, ValueError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class CallWatch:
+    """The deadline and the stop signal of one logical call."""
+
+    def __init__(self, provider: str, deadline_s: float, stop: StopSignal | None) -> None:
+        self.provider = provider
+        self.deadline_s = deadline_s
+        self.ends_at = time.monotonic() + deadline_s
+        self.stop = stop
+        if stop is not None and stop.cancel_event.is_set() and stop.reason == "interrupted":
+            raise RunStopped("interrupted")  # the server is stopping: no new outside call
+        # A call started after a plain cancel is the run's deliberate closing call: only a
+        # cancel that arrives while a call is in flight interrupts it.
+        self.watch_stop = stop is not None and not stop.cancel_event.is_set()
+
+    def remaining(self) -> float:
+        return self.ends_at - time.monotonic()
+
+    def stopped(self) -> bool:
+        stop = self.stop
+        if stop is None or not stop.cancel_event.is_set():
+            return False
+        return self.watch_stop or stop.reason == "interrupted"
+
+    def check(self) -> None:
+        if self.stopped():
+            assert self.stop is not None
+            raise RunStopped(self.stop.reason)
+        if self.remaining() <= 0:
+            raise self.timeout_error()
+
+    def timeout_error(self) -> ProviderError:
+        return ProviderError(
+            "provider_timeout",
+            f"{self.provider} timed out: no complete answer within {self.deadline_s:g} s "
+            "(the call's deadline)",
+            provider=self.provider,
+            details={"deadline_s": self.deadline_s},
+        )
+
+    def sleep(self, seconds: float) -> None:
+        """Waits `seconds`, waking early when the run is stopped."""
+        if self.stop is not None and (self.watch_stop or self.stop.reason == "interrupted"):
+            self.stop.cancel_event.wait(seconds)
+        else:
+            time.sleep(seconds)
+
+    def run(self, work: Callable[[Transfer], httpx.Response | None]) -> httpx.Response:
+        """Runs one transfer in a helper thread and waits for it, watching deadline and stop."""
+        transfer = Transfer()
+
+        def target() -> None:
+            try:
+                transfer.result = work(transfer)
+            except BaseException as exc:  # handed to the caller below
+                transfer.error = exc
+            finally:
+                transfer.done.set()
+
+        context = contextvars.copy_context()
+        helper = threading.Thread(
+            target=context.run, args=(target,), name=f"call-{self.provider}", daemon=True
+        )
+        helper.start()
+        while not transfer.done.wait(max(0.0, min(WATCH_INTERVAL_S, self.remaining()))):
+            if self.stopped() or self.remaining() <= 0:
+                transfer.abort()
+                self.check()
+        if transfer.error is not None:
+            raise transfer.error
+        if transfer.result is None:  # aborted by a stop that arrived as the transfer ended
+            self.check()
+            raise self.timeout_error()
+        return transfer.result
+
+
 # Parsing helpers shared by the provider tools ----------------------------------------------------
 
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def encode_json(payload: Any) -> bytes:
+    """A request body as httpx would write it (compact UTF-8 JSON), made once per call."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 def parse_json(provider: str, response: httpx.Response) -> Any:
-    """The JSON body of a 2xx answer, or provider_bad_response."""
+    """The JSON body of a 2xx answer with every configured key removed, or provider_bad_response."""
     try:
-        return response.json()
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise bad_response(provider, f"not JSON: {response.text[:200]}") from exc
+    return scrub_answer(body)
 
 
 _MAGIC: tuple[tuple[bytes, str, str], ...] = (
@@ -415,13 +652,51 @@ def sniff_image(provider: str, data: bytes) -> tuple[str, str]:
 
 
 def decode_base64_image(provider: str, encoded: str) -> bytes:
-    """Decode a base64 (or data: URL) image payload."""
+    """Decode a base64 (or data: URL) image payload, in one strict pass (no separate check)."""
     if encoded.startswith("data:") and "," in encoded:
         encoded = encoded.split(",", 1)[1]
     try:
-        return base64.b64decode(encoded, validate=True)
+        return binascii.a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise bad_response(provider, "the image is not valid base64") from exc
+
+
+def count_or_zero(value: Any) -> int:
+    """A token count from an answer; anything that is not a whole number >= 0 counts as 0."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(0, value)
+    if isinstance(value, float) and value.is_integer() and 0 <= value < 1e15:
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,15}", value.strip()):
+        return int(value.strip())
+    return 0
+
+
+def optional_text(value: Any, limit: int = 8000) -> str | None:
+    """An optional text field of an answer (a revised prompt): kept when it is text, else dropped,
+    so a malformed extra never costs the image it came with."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value[:limit]
+
+
+def plain_usage(value: Any) -> dict[str, Any]:
+    """A provider's usage figures, kept to plain numbers and short strings two levels deep."""
+    if not isinstance(value, dict):
+        return {}
+
+    def plain(item: Any, depth: int) -> Any:
+        if isinstance(item, bool | int | float) or item is None:
+            return item if not isinstance(item, float) or math.isfinite(item) else None
+        if isinstance(item, str):
+            return item[:200]
+        if isinstance(item, dict) and depth < 2:
+            return {str(k)[:100]: plain(v, depth + 1) for k, v in list(item.items())[:50]}
+        return None
+
+    return {str(k)[:100]: plain(v, 1) for k, v in list(value.items())[:50]}
 
 
 def compact_json(value: Any, limit: int = 300) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -12,12 +11,11 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-from app.utils.string_utils import scrub_base64
+from app.utils.scrub import register_secrets, scrub_text
 
 _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "log_context", default=None
 )
-_BEARER = re.compile(r"(?i)(bearer\s+|x-goog-api-key[\"':=\s]+|api[_-]?key[\"':=\s]+)[^\s\"',;]+")
 _ROOT = "sfumato"
 
 
@@ -55,20 +53,20 @@ def unbind_context(token: contextvars.Token) -> None:
 
 
 class RedactingFilter(logging.Filter):
-    """Adds the context fields and scrubs secrets, auth headers and base64 runs from every record."""
+    """Adds the context fields and scrubs secrets, auth headers and base64 runs from every record.
+
+    It uses the app's one scrubber (`app.utils.scrub`), which knows every configured key.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets: list[str] = []
         self.set_secrets(secrets)
 
     def set_secrets(self, secrets: Iterable[str]) -> None:
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        register_secrets(secrets)
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "[REDACTED]")
-        return scrub_base64(_BEARER.sub(lambda m: m.group(1) + "[REDACTED]", text))
+        return scrub_text(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         for key, value in current_context().items():

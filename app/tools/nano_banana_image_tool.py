@@ -13,21 +13,28 @@ from urllib.parse import quote
 import httpx
 
 from app.errors import ProviderError
-from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.models.provider_models import (
+    GeneratedImage,
+    ModelCapabilities,
+    ProviderCapabilities,
+    RenderedPrompt,
+)
 from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
+    answer_shape,
     bad_response,
     decode_base64_image,
+    plain_usage,
     prompt_for_provider,
     scrub_message,
     sniff_image,
 )
 
-MODELS = ("gemini-nano-banana-2.1", "gemini-3-pro-image", "gemini-3.1-flash-lite-image")
-# The ratios every current Nano Banana model accepts (2.1 adds 1:4, 4:1, 1:8, 8:1).
+# The ratios every current Nano Banana model accepts; 2.1 and Flash-Lite add 1:4, 4:1, 1:8, 8:1.
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+EXTREME_RATIOS = ("1:4", "4:1", "1:8", "8:1")
 IMAGE_SIZES = ("1K", "2K", "4K")
 MAX_PROMPT_CHARS = 20000
 # Stopped for what the content is, not because the model failed: reported as content_blocked.
@@ -48,6 +55,49 @@ _BLOCKING_FINISH = frozenset(
 def accepts_image_size(model: str) -> bool:
     """imageSize is for Pro and the newer models; 2.5 Flash Image and Flash-Lite are fixed at 1K."""
     return not ("2.5-flash-image" in model or "lite" in model)
+
+
+def _model(model_id: str, description: str, ratios: tuple[str, ...]) -> ModelCapabilities:
+    sized = accepts_image_size(model_id)
+    defaults: dict[str, Any] = {"aspect_ratio": "1:1"}
+    if sized:
+        defaults["resolution"] = "1K"
+    return ModelCapabilities(
+        id=model_id,
+        description=description,
+        supported_aspect_ratios=list(ratios),
+        supported_resolutions=list(IMAGE_SIZES) if sized else [],
+        defaults=defaults,
+    )
+
+
+# Current Gemini image models (gemini-2.5-flash-image shut down 2026-10-02, gemini-3.1-flash-image
+# 2026-10-29).
+MODEL_CAPABILITIES = (
+    _model(
+        "gemini-nano-banana-2.1",
+        "Nano Banana 2.1: Google's default image model, 1K to 4K, about $0.034 at 1K.",
+        ASPECT_RATIOS + EXTREME_RATIOS,
+    ),
+    _model(
+        "gemini-3-pro-image",
+        "Nano Banana Pro: slower and about four times dearer; best for dense text and layouts.",
+        ASPECT_RATIOS,
+    ),
+    _model(
+        "gemini-3.1-flash-lite-image",
+        "Nano Banana 2 Lite: the fastest, fixed at 1K; not for multi-reference editing.",
+        ASPECT_RATIOS + EXTREME_RATIOS,
+    ),
+)
+MODELS = tuple(m.id for m in MODEL_CAPABILITIES)
+_BY_ID = {m.id: m for m in MODEL_CAPABILITIES}
+
+
+def model_list(default: str) -> list[ModelCapabilities]:
+    """The configured default first; an unknown configured id gets the common ratios and 1K-4K."""
+    first = _BY_ID.get(default) or _model(default, "Set by NANO_BANANA_MODEL.", ASPECT_RATIOS)
+    return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
 class NanoBananaImageTool:
@@ -71,6 +121,7 @@ class NanoBananaImageTool:
             base_url=settings.nano_banana_base_url.rstrip("/") + "/",
             headers={"x-goog-api-key": key} if key else {},
             read_timeout_s=settings.image_read_timeout_s,
+            deadline_s=settings.image_deadline_s,
             transport=transport,
             secrets=[key],
             sleep=sleep,
@@ -78,20 +129,13 @@ class NanoBananaImageTool:
 
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities:
-        return ProviderCapabilities(
+        return ProviderCapabilities.with_models(
+            model_list(settings.nano_banana_model),
             name=cls.name,
             label="Google Nano Banana",
             description="Gemini's native image model: natural-language prompts, up to 4K.",
             key_env=cls.key_env,
-            models=list(dict.fromkeys([settings.nano_banana_model, *MODELS])),
-            supported_aspect_ratios=list(ASPECT_RATIOS),
-            supported_resolutions=list(IMAGE_SIZES),
             max_prompt_chars=MAX_PROMPT_CHARS,
-            defaults={
-                "model": settings.nano_banana_model,
-                "aspect_ratio": "1:1",
-                "resolution": "1K",
-            },
             prompt_layout="prose",
             guide="gemini_prompting_guide.md",
         )
@@ -103,7 +147,8 @@ class NanoBananaImageTool:
         )
         path = f"models/{quote(model, safe='.-_')}:generateContent"
         body = self.http.post_json(path, payload, model=model)
-        return parse_image(self.name, body, model)
+        with answer_shape(self.name):
+            return parse_image(self.name, body, model)
 
     def close(self) -> None:
         self.http.close()
@@ -135,9 +180,8 @@ def parse_image(provider: str, body: Any, model: str) -> GeneratedImage:
         raise no_image_error(provider, body, candidate, parts)
     data = decode_base64_image(provider, str(inline["data"]))
     mime, ext = sniff_image(provider, data)
-    usage = body.get("usageMetadata")
     return GeneratedImage(
-        data=data, mime=mime, ext=ext, model=model, usage=usage if isinstance(usage, dict) else {}
+        data=data, mime=mime, ext=ext, model=model, usage=plain_usage(body.get("usageMetadata"))
     )
 
 

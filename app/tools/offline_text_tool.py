@@ -12,7 +12,6 @@ the judge and the person flagged, so a revision raises the score for a reason yo
 from __future__ import annotations
 
 import io
-import itertools
 import re
 import time
 from collections.abc import Callable
@@ -412,19 +411,37 @@ class OfflineTextTool:
     def _recommend(self, ctx: dict[str, Any], _: LLMRequest) -> RecommendOutput:
         history: list[dict[str, Any]] = ctx.get("history", [])
         scored = [h for h in history if h.get("status") == "ok" and h.get("score") is not None]
-        tips: list[str] = []
-        for prev, cur in itertools.pairwise(scored):
-            delta = cur["score"] - prev["score"]
+        by_index = {h["index"]: h for h in scored}
+        wins: list[str] = []
+        losses: list[str] = []
+        raised: list[str] = []
+        for cur in scored:
+            base = by_index.get(cur.get("based_on"))
+            if base is None:
+                continue
             changed = ", ".join(cur.get("changed") or []) or "the prompt"
-            if delta > 0:
-                tips.append(
-                    f"Changing {changed} in iteration {cur['index']} raised the score by {delta} (to {cur['score']}): keep that wording."
+            delta = cur["score"] - base["score"]
+            outcome = cur.get("pairwise")
+            if outcome == "win":
+                wins.append(
+                    f"Changing {changed} in iteration {cur['index']} won the side-by-side "
+                    f"comparison with iteration {base['index']} (score {base['score']} -> "
+                    f"{cur['score']}): keep that wording."
                 )
-            elif delta < 0:
-                tips.append(
-                    f"Changing {changed} in iteration {cur['index']} lowered the score by {-delta}: avoid that direction."
+            elif outcome == "loss" or (not outcome and delta < 0):
+                losses.append(
+                    f"Changing {changed} in iteration {cur['index']} made it worse than iteration "
+                    f"{base['index']} (score {base['score']} -> {cur['score']}): avoid that direction."
                 )
-        best = max(scored, key=lambda h: h["score"], default=None)
+            elif delta > 0 and not outcome:
+                raised.append(
+                    f"Changing {changed} in iteration {cur['index']} raised the score by {delta} "
+                    f"(to {cur['score']})."
+                )
+        tips = wins + losses[:2] + raised[:1]
+        best = by_index.get(ctx.get("best_index")) or max(
+            scored, key=lambda h: h["score"], default=None
+        )
         if best:
             tips.append(
                 f"Start from iteration {best['index']}'s prompt (score {best['score']}): it is the best one found."

@@ -1,8 +1,11 @@
 """OpenAI Images (GPT Image models): `POST /images/generations`, always base64 back.
 
-GPT Image models take a fixed set of sizes, so the three aspect ratios the UI offers map to sizes
-here; an explicit concrete size wins, and `size: auto` yields to a requested aspect ratio. No seed,
-no negative prompt, no style presets: negative wording travels in the prompt as "Avoid ...".
+Capabilities are per model (the official SDK's `ImageGenerateParams` documents them). GPT Image 2
+and the 2.5 family take any `WIDTHxHEIGHT` (sides multiples of 16, ratio 1:3..3:1, up to
+3840x2160), so an aspect ratio and a resolution tier become a concrete size here; the other models
+keep the three fixed sizes. An explicit concrete size wins, and `size: auto` yields to a requested
+aspect ratio. No seed, no negative prompt, no style presets: negative wording travels in the prompt
+as "Avoid ...".
 """
 
 from __future__ import annotations
@@ -12,26 +15,149 @@ from typing import Any, ClassVar
 import httpx
 
 from app.errors import UnsupportedParam
-from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.models.provider_models import (
+    FreeSizes,
+    GeneratedImage,
+    ModelCapabilities,
+    ProviderCapabilities,
+    RenderedPrompt,
+)
 from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
+    answer_shape,
     bad_response,
     decode_base64_image,
+    optional_text,
+    plain_usage,
     prompt_for_provider,
     sniff_image,
 )
 
-MODELS = ("gpt-image-2", "gpt-image-1.5", "gpt-image-1-mini")
 SIZE_BY_ASPECT = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
 SIZES = (*SIZE_BY_ASPECT.values(), "auto")
 QUALITIES = ("low", "medium", "high", "auto")
+QUALITIES_25 = ("low", "medium", "high", "xhigh", "max", "auto")
 OUTPUT_FORMATS = ("png", "jpeg", "webp")
 BACKGROUNDS = ("auto", "opaque", "transparent")
+OPAQUE_ONLY = ("auto", "opaque")
+TRANSPARENT_FORMATS = ("png", "webp")
 MAX_PROMPT_CHARS = 32000
-# gpt-image-2 refuses transparent backgrounds (gpt-image-1.5 and 1-mini accept them).
-NO_TRANSPARENCY = ("gpt-image-2",)
+# Free sizes: the common ratios (all within 1:3..3:1) and a tier naming the short edge. At 1K the
+# three classic ratios give the classic sizes (1024x1024, 1536x1024, 1024x1536).
+FREE_RATIOS = ("1:1", "3:2", "2:3", "4:3", "3:4", "16:9", "9:16", "21:9", "9:21")
+FREE_SIZES = FreeSizes(tiers={"1K": 1024, "2K": 1440, "4K": 2160})
+
+
+def _free(model_id: str, description: str, qualities: tuple[str, ...]) -> ModelCapabilities:
+    return ModelCapabilities(
+        id=model_id,
+        description=description,
+        supported_aspect_ratios=list(FREE_RATIOS),
+        supported_resolutions=list(FREE_SIZES.tiers),
+        supported_qualities=list(qualities),
+        supported_output_formats=list(OUTPUT_FORMATS),
+        supported_backgrounds=list(BACKGROUNDS),
+        free_sizes=FREE_SIZES,
+        defaults={
+            "aspect_ratio": "1:1",
+            "resolution": "1K",
+            "quality": "medium",
+            "output_format": "png",
+            "background": "auto",
+        },
+    )
+
+
+def _fixed(model_id: str, description: str, backgrounds: tuple[str, ...]) -> ModelCapabilities:
+    return ModelCapabilities(
+        id=model_id,
+        description=description,
+        supported_aspect_ratios=list(SIZE_BY_ASPECT),
+        supported_sizes=list(SIZES),
+        supported_qualities=list(QUALITIES),
+        supported_output_formats=list(OUTPUT_FORMATS),
+        supported_backgrounds=list(backgrounds),
+        defaults={
+            "aspect_ratio": "1:1",
+            "size": "auto",
+            "quality": "medium",
+            "output_format": "png",
+            "background": "auto",
+        },
+    )
+
+
+# The models the official SDK's `ImageModel` lists today, minus the shut-down ones (gpt-image-1 on
+# 2026-10-23, dall-e-2/3 on 2026-05-12). Order: the picker's order after the configured default.
+MODEL_CAPABILITIES = (
+    _free(
+        "gpt-image-2.5-flare",
+        "GPT Image 2.5, speed-first: better than gpt-image-2 at the same token price, faster.",
+        QUALITIES_25,
+    ),
+    _free(
+        "gpt-image-2.5-sunburst",
+        "GPT Image 2.5, precision-first: OpenAI's most careful renderer; slower than Flare.",
+        QUALITIES_25,
+    ),
+    _free(
+        "gpt-image-2",
+        "GPT Image 2: free sizes up to 3840x2160; transparent backgrounds in preview.",
+        QUALITIES,
+    ),
+    _fixed(
+        "gpt-image-2.6-flare",
+        "GPT Image 2.6 Flare: newest line; the SDK documents only the standard sizes for it.",
+        OPAQUE_ONLY,
+    ),
+    _fixed(
+        "gpt-image-2.6-sunburst",
+        "GPT Image 2.6 Sunburst: newest line; standard sizes only, as the SDK documents it.",
+        OPAQUE_ONLY,
+    ),
+    _fixed(
+        "gpt-image-1.5",
+        "GPT Image 1.5: the previous generation; three fixed sizes, transparent backgrounds.",
+        BACKGROUNDS,
+    ),
+    _fixed(
+        "gpt-image-1-mini",
+        "GPT Image 1 mini: the cheapest GPT Image model; three fixed sizes.",
+        BACKGROUNDS,
+    ),
+    _fixed(
+        "chatgpt-image-latest",
+        "The image model ChatGPT uses now (moves without notice); three fixed sizes.",
+        OPAQUE_ONLY,
+    ),
+    _free(
+        "gpt-image-2.5-flare-2026-09-08",
+        "Pinned snapshot of gpt-image-2.5-flare.",
+        QUALITIES_25,
+    ),
+    _free(
+        "gpt-image-2.5-sunburst-2026-09-08",
+        "Pinned snapshot of gpt-image-2.5-sunburst.",
+        QUALITIES_25,
+    ),
+    _free(
+        "gpt-image-2-2026-04-21",
+        "Pinned snapshot of gpt-image-2.",
+        QUALITIES,
+    ),
+)
+MODELS = tuple(m.id for m in MODEL_CAPABILITIES)
+_BY_ID = {m.id: m for m in MODEL_CAPABILITIES}
+
+
+def model_list(default: str) -> list[ModelCapabilities]:
+    """The configured default first; an unknown configured id gets the conservative fixed sizes."""
+    first = _BY_ID.get(default) or _fixed(
+        default, "Set by OPENAI_IMAGE_MODEL; treated as a fixed-size model.", OPAQUE_ONLY
+    )
+    return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
 class OpenAIImageTool:
@@ -55,6 +181,7 @@ class OpenAIImageTool:
             base_url=settings.openai_image_base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {key}"} if key else {},
             read_timeout_s=settings.image_read_timeout_s,
+            deadline_s=settings.image_deadline_s,
             transport=transport,
             secrets=[key],
             sleep=sleep,
@@ -62,26 +189,13 @@ class OpenAIImageTool:
 
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities:
-        return ProviderCapabilities(
+        return ProviderCapabilities.with_models(
+            model_list(settings.openai_image_model),
             name=cls.name,
             label="OpenAI GPT Image",
-            description="Strong prompt following and legible text; sizes 1024 to 1536 px.",
+            description="Strong prompt following and legible text; free sizes up to 3840x2160.",
             key_env=cls.key_env,
-            models=list(dict.fromkeys([settings.openai_image_model, *MODELS])),
-            supported_aspect_ratios=list(SIZE_BY_ASPECT),
-            supported_sizes=list(SIZES),
-            supported_qualities=list(QUALITIES),
-            supported_output_formats=list(OUTPUT_FORMATS),
-            supported_backgrounds=list(BACKGROUNDS),
             max_prompt_chars=MAX_PROMPT_CHARS,
-            defaults={
-                "model": settings.openai_image_model,
-                "aspect_ratio": "1:1",
-                "size": "auto",
-                "quality": "medium",
-                "output_format": "png",
-                "background": "auto",
-            },
             prompt_layout="lines",
             guide="openai_prompting_guide.md",
         )
@@ -92,44 +206,63 @@ class OpenAIImageTool:
             model, prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS), params
         )
         body = self.http.post_json("images/generations", payload, model=model)
-        return parse_image(self.name, body, model)
+        with answer_shape(self.name):
+            return parse_image(self.name, body, model)
 
     def close(self) -> None:
         self.http.close()
 
 
-def size_for(params: dict[str, Any]) -> str:
-    """A concrete size wins; otherwise the aspect ratio's size; otherwise `auto`."""
+def size_for(params: dict[str, Any], model: str | None = None) -> str:
+    """A concrete size wins; then the ratio and tier's free size (where the model has free sizes),
+    or the ratio's fixed size; otherwise `auto`."""
     size = params.get("size")
     if size and size != "auto":
         return str(size)
-    return SIZE_BY_ASPECT.get(str(params.get("aspect_ratio", "")), "auto")
+    aspect = str(params.get("aspect_ratio", ""))
+    free = _BY_ID[model].free_sizes if model in _BY_ID else None
+    if free and aspect in FREE_RATIOS:
+        return free.size_for(aspect, str(params.get("resolution") or "1K").upper())
+    return SIZE_BY_ASPECT.get(aspect, "auto")
 
 
 def build_payload(model: str, prompt: str, params: dict[str, Any]) -> dict[str, Any]:
     """The request body; only fields GPT Image models accept (no response_format, no seed)."""
     check_background(model, params)
-    payload: dict[str, Any] = {"model": model, "prompt": prompt, "n": 1, "size": size_for(params)}
+    payload: dict[str, Any] = {
+        "model": model,
+        "prompt": prompt,
+        "n": 1,
+        "size": size_for(params, model),
+    }
     for field in ("quality", "background", "output_format"):
         if params.get(field):
             payload[field] = params[field]
     return payload
 
 
+def supports_transparency(model: str) -> bool:
+    """gpt-image-2 (preview), the 2.5 family, 1.5 and 1-mini; unknown ids are not assumed to."""
+    known = _BY_ID.get(model)
+    return known is not None and "transparent" in known.supported_backgrounds
+
+
 def check_background(model: str, params: dict[str, Any]) -> None:
     """Refuse, before paying for a call, the transparent combinations the API rejects."""
     if params.get("background") != "transparent":
         return
-    if params.get("output_format") == "jpeg":
+    if params.get("output_format", "png") not in TRANSPARENT_FORMATS:
         raise UnsupportedParam(
-            "A transparent background needs output_format png or webp, not jpeg.",
-            details={"provider": "openai", "field": "background"},
+            f"A transparent background needs output_format png or webp, not "
+            f"{params.get('output_format')}.",
+            details={"provider": "openai", "field": "background", "allowed": ["png", "webp"]},
         )
-    if model.startswith(NO_TRANSPARENCY):
+    if not supports_transparency(model):
+        able = [m.id for m in MODEL_CAPABILITIES if supports_transparency(m.id)]
         raise UnsupportedParam(
-            f"{model} cannot make transparent backgrounds; choose gpt-image-1.5 or another "
-            "background.",
-            details={"provider": "openai", "field": "background", "model": model},
+            f"{model} cannot make transparent backgrounds; choose one of {', '.join(able)} "
+            "or another background.",
+            details={"provider": "openai", "field": "background", "model": model, "allowed": able},
         )
 
 
@@ -142,12 +275,11 @@ def parse_image(provider: str, body: Any, model: str) -> GeneratedImage:
         raise bad_response(provider, "no data[0].b64_json in the answer")
     data = decode_base64_image(provider, encoded)
     mime, ext = sniff_image(provider, data)
-    usage = body.get("usage")
     return GeneratedImage(
         data=data,
         mime=mime,
         ext=ext,
         model=model,
-        revised_prompt=first.get("revised_prompt") or None,
-        usage=usage if isinstance(usage, dict) else {},
+        revised_prompt=optional_text(first.get("revised_prompt")),
+        usage=plain_usage(body.get("usage")),
     )

@@ -22,7 +22,14 @@ from app.models.domain_models import Usage
 from app.models.llm_models import strict_json_schema
 from app.models.provider_models import ImageInput, LLMRequest, LLMResult
 from app.settings import Settings
-from app.tools.http_tool import HttpTool, Sleep, compact_json, scrub_message
+from app.tools.http_tool import (
+    HttpTool,
+    Sleep,
+    answer_shape,
+    compact_json,
+    count_or_zero,
+    scrub_message,
+)
 
 KEY_ENV = "OPENROUTER_API_KEY"
 _RAW_ANSWER_LIMIT = 4000  # how much of a bad answer is echoed back in the corrective turn
@@ -68,6 +75,7 @@ class OpenRouterTool:
             base_url=settings.openrouter_base_url.rstrip("/") + "/",
             headers=self._headers(),
             read_timeout_s=settings.text_read_timeout_s,
+            deadline_s=settings.text_deadline_s,
             transport=transport,
             secrets=[self.key or ""],
             sleep=sleep,
@@ -76,7 +84,7 @@ class OpenRouterTool:
     def _headers(self) -> dict[str, str]:
         headers = {
             "HTTP-Referer": self.settings.openrouter_app_url,
-            "X-Title": self.settings.openrouter_app_title,
+            "X-OpenRouter-Title": self.settings.openrouter_app_title,
         }
         if self.key:
             headers["Authorization"] = f"Bearer {self.key}"
@@ -114,13 +122,15 @@ class OpenRouterTool:
         body = self._post(payload)
         usage = usage_of(body)
         try:
-            return parse_answer(body, request.output), usage, model_of(body, payload)
+            with answer_shape(self.name):
+                return parse_answer(body, request.output), usage, model_of(body, payload)
         except AnswerDoesNotFit as first:
             retry_payload = with_correction(payload, first)
         body = self._post(retry_payload)
         usage = usage.plus(usage_of(body))
         try:
-            return parse_answer(body, request.output), usage, model_of(body, payload)
+            with answer_shape(self.name):
+                return parse_answer(body, request.output), usage, model_of(body, payload)
         except AnswerDoesNotFit as second:
             raise ProviderError(
                 "provider_bad_response",
@@ -208,7 +218,8 @@ def build_payload(model: str, request: LLMRequest, reasoning_effort: str | None)
             },
         },
         "temperature": request.temperature,
-        "max_tokens": request.max_tokens,
+        "max_completion_tokens": request.max_tokens,
+        "stream": False,
     }
     if reasoning_effort:
         payload["reasoning"] = {"effort": reasoning_effort}
@@ -294,15 +305,20 @@ def summarize(exc: ValidationError, limit: int = 3) -> str:
 
 
 def usage_of(body: dict[str, Any]) -> Usage:
-    """Token counts and OpenRouter's cost in USD credits (cost may be absent on gateways)."""
+    """Token counts and OpenRouter's cost in USD credits (cost may be absent on gateways).
+
+    Usage is bookkeeping: a malformed figure (a string, a negative, NaN) counts as unknown rather
+    than throwing away an answer that was paid for.
+    """
     usage = body.get("usage") if isinstance(body, dict) else None
     if not isinstance(usage, dict):
         return Usage()
     cost = usage.get("cost")
+    known_cost = isinstance(cost, int | float) and not isinstance(cost, bool)
     return Usage(
-        prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        completion_tokens=int(usage.get("completion_tokens") or 0),
-        cost_usd=float(cost) if isinstance(cost, int | float) else None,
+        prompt_tokens=count_or_zero(usage.get("prompt_tokens")),
+        completion_tokens=count_or_zero(usage.get("completion_tokens")),
+        cost_usd=float(cost) if known_cost and 0 <= cost < 1e9 else None,
     )
 
 

@@ -1,7 +1,5 @@
 // Cancelling an optimize run mid-way keeps what was finished and says so.
-import { expect, test } from '@playwright/test'
-
-import { describeGoal, sessionIdOf, shot } from './helpers'
+import { describeGoal, expect, sessionIdOf, shot, test } from './helpers'
 
 test('cancel mid-run', async ({ page, request }) => {
   await describeGoal(page, 'A paper boat on a rainy street')

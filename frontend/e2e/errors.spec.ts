@@ -1,7 +1,5 @@
 // API errors reach the person as readable messages with a next step.
-import { expect, test } from '@playwright/test'
-
-import { shot } from './helpers'
+import { expect, shot, test } from './helpers'
 
 test('an over-long goal disables the action with the reason beside the field', async ({ page, request }) => {
   const limits = (

@@ -1,8 +1,6 @@
 // The whole flow a person goes through: goal -> prompt edit -> generate -> feedback -> optimize ->
 // result -> download, in demo mode against the real backend.
-import { expect, test } from '@playwright/test'
-
-import { describeGoal, sessionIdOf, shot } from './helpers'
+import { describeGoal, expect, sessionIdOf, shot, test } from './helpers'
 
 test('goal to downloaded result, with live progress', async ({ page, request }) => {
   // Step 1: describe.

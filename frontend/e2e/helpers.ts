@@ -1,9 +1,33 @@
-// Shared steps for the browser tests.
-import { type APIRequestContext, expect, type Page, test } from '@playwright/test'
+// Shared steps for the browser tests, and the `test` every spec uses.
+import { type APIRequestContext, test as base, expect, type Page } from '@playwright/test'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
+
+/**
+ * Playwright's `test`, plus a guard on every page: the server's Content-Security-Policy must not
+ * block anything the app does (a blocked script, style, image or request fails the test).
+ */
+export const test = base.extend<{ cspGuard: void }>({
+  cspGuard: [
+    async ({ page }, use) => {
+      const blocked: string[] = []
+      page.on('console', (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) blocked.push(message.text())
+      })
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (event) => {
+          console.error(`Refused to load: CSP ${event.violatedDirective} blocked ${event.blockedURI}`)
+        })
+      })
+      await use()
+      expect(blocked, 'the Content-Security-Policy blocked part of the app').toEqual([])
+    },
+    { auto: true },
+  ],
+})
+export { expect }
 
 /**
  * Save a full-page screenshot to e2e/screenshots/<name>.png (gitignored), and with `first` the

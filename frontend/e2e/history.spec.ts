@@ -1,7 +1,5 @@
 // Reopening sessions from History: a finished one, a running one (attaches to the live stream).
-import { expect, test } from '@playwright/test'
-
-import { apiSessionWithImage, shot } from './helpers'
+import { apiSessionWithImage, expect, shot, test } from './helpers'
 
 test('reopen a session from history and follow a running one live', async ({ page, request }) => {
   const reviewed = await apiSessionWithImage(request, 'A bowl of ramen, steam rising')

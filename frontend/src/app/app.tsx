@@ -5,14 +5,15 @@ import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { Stepper } from '@/components/stepper'
+import { useBatchRoute } from '@/features/batch/use-batch-route'
 import { SessionOverview } from '@/features/describe/session-overview'
 import { useRoute } from '@/hooks/use-route'
-import { onAnnounce, useSession } from '@/hooks/use-session'
+import { useSession } from '@/hooks/use-session'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys } from '@/lib/drafts'
 import { type Stage, stageIndex, stageOf } from '@/lib/flow'
 import { currentStep } from '@/lib/session-events'
-import type { Limits, ProvidersResponse, SessionSummary } from '@/lib/types'
+import type { Limits, ProvidersResponse } from '@/lib/types'
 
 // The first chunk is the shell; every step loads on demand (main.tsx starts the likely one at once).
 const DescribeStep = lazy(() => import('@/features/describe/describe-step'))
@@ -20,6 +21,7 @@ const PromptStep = lazy(() => import('@/features/prompt/prompt-step'))
 const ReviewStep = lazy(() => import('@/features/review/review-step'))
 const ResultStep = lazy(() => import('@/features/result/result-step'))
 const HistoryList = lazy(() => import('@/features/history/history-list'))
+const BatchPage = lazy(() => import('@/features/batch/batch-page'))
 
 const FALLBACK_LIMITS: Limits = {
   max_iterations: 10,
@@ -58,21 +60,6 @@ function useCatalog() {
     return () => ctl.abort()
   }, [attempt])
   return { catalog, error, retry: () => setAttempt((n) => n + 1) }
-}
-
-function useHistory() {
-  const [sessions, setSessions] = useState<SessionSummary[] | null>(null)
-  const [error, setError] = useState<ReadableError | null>(null)
-  const refresh = useCallback((signal?: AbortSignal) => {
-    api.sessions(signal).then(
-      (r) => {
-        setSessions(r.sessions)
-        setError(null)
-      },
-      (e: unknown) => !signal?.aborted && setError(describeError(e)),
-    )
-  }, [])
-  return { sessions, error, refresh }
 }
 
 const BANNER_KEY = 'sfumato.offline-banner'
@@ -127,31 +114,14 @@ function OfflineBanner({ missingKey }: { missingKey: string }) {
 
 export function App() {
   const [route, navigate] = useRoute()
+  const batchOpen = useBatchRoute()
   const { catalog, error: catalogError, retry } = useCatalog()
-  const history = useHistory()
   const sessionId = route.name === 'session' ? route.id : null
   const { session, steps, state, loadError, apply } = useSession(sessionId)
   const limits = catalog?.limits ? { ...FALLBACK_LIMITS, ...catalog.limits } : FALLBACK_LIMITS
 
-  // Providers, history and the open session load in parallel on start (no waterfall). The history
-  // follows changes made in any tab, and looks again every few seconds while a session runs.
-  const { refresh: refreshHistory } = history
-  const onHistory = route.name === 'history'
-  useEffect(() => {
-    const ctl = new AbortController()
-    refreshHistory(ctl.signal)
-    return () => ctl.abort()
-  }, [refreshHistory, onHistory])
-  useEffect(
-    () => (onHistory ? onAnnounce(null, () => refreshHistory()) : undefined),
-    [onHistory, refreshHistory],
-  )
-  const anyRunning = !!history.sessions?.some((s) => s.status === 'running')
-  useEffect(() => {
-    if (!onHistory || !anyRunning) return
-    const t = setInterval(() => refreshHistory(), 3000)
-    return () => clearInterval(t)
-  }, [onHistory, anyRunning, refreshHistory])
+  // Providers and the open session load in parallel on start (no waterfall); the history loads its
+  // first page only when it is shown, and further pages as the person scrolls.
 
   const reached: Stage = stageOf(session)
   const requested = route.name === 'session' ? route.stage : undefined
@@ -203,6 +173,12 @@ export function App() {
 
   const heading = route.name === 'history' ? HEADINGS.history : HEADINGS[viewed ?? 'describe']
 
+  if (batchOpen)
+    return (
+      <Suspense fallback={<PulsingLogo label="Loading…" />}>
+        <BatchPage catalog={catalog} />
+      </Suspense>
+    )
   return (
     <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-4 px-3 py-3 sm:px-6 sm:py-5">
       <header className="flex flex-wrap items-center justify-between gap-2">
@@ -225,6 +201,9 @@ export function App() {
           >
             History
           </Button>
+          <a className="rounded-lg px-3 py-1.5 text-sm text-zinc-300 hover:bg-zinc-800" href="#/batch">
+            Batch
+          </a>
         </nav>
       </header>
 
@@ -240,15 +219,7 @@ export function App() {
 
       <main className="flex-1">
         <Suspense fallback={<PulsingLogo label="Loading…" />}>
-          {route.name === 'history' && (
-            <HistoryList
-              sessions={history.sessions}
-              error={history.error}
-              onOpen={openSession}
-              onRefresh={() => history.refresh()}
-              onNew={startNew}
-            />
-          )}
+          {route.name === 'history' && <HistoryList onOpen={openSession} onNew={startNew} />}
           {route.name === 'new' &&
             (catalog ? (
               <DescribeStep

@@ -5,22 +5,33 @@ interface Props {
   iteration: Iteration
   className?: string
   large?: boolean
+  /** Show the small thumbnail (<= 320 px), linked to the full image. */
+  thumb?: boolean
 }
 
 /** An iteration's picture, or an honest placeholder when it failed or has no image. */
-export function IterationImage({ iteration, className, large }: Props) {
+export function IterationImage({ iteration, className, large, thumb }: Props) {
   if (iteration.image_url) {
-    return (
+    const small = thumb && iteration.thumbnail_url
+    const picture = (
       <img
-        src={iteration.image_url}
+        src={small ? iteration.thumbnail_url! : iteration.image_url}
         alt={`Iteration ${iteration.index}`}
         loading={large ? 'eager' : 'lazy'}
+        decoding="async"
         className={cn(
           'w-full rounded-xl border border-zinc-800 bg-zinc-950 object-contain',
           large ? 'max-h-[70vh]' : 'h-auto max-h-80',
           className,
         )}
       />
+    )
+    return small ? (
+      <a href={iteration.image_url} target="_blank" rel="noreferrer" title="Open the full image">
+        {picture}
+      </a>
+    ) : (
+      picture
     )
   }
   return (

@@ -101,18 +101,23 @@ export function useSession(id: string | null) {
   }, [id])
 
   // Follow the stream; `wake` reopens it (the server closes it after `done` when nothing runs).
+  // Recommendations are written after the run is done: the stream stays open until they arrive,
+  // and a change of either reopens it.
   const [wake, setWake] = useState(0)
-  const running = state.session?.session_id === id && state.session?.status === 'running'
-  const updatedAt = state.session?.session_id === id ? state.session.updated_at : null
+  const current = state.session?.session_id === id ? state.session : null
+  const running = current?.status === 'running'
+  const live = running || current?.recommendations_status === 'pending'
+  const updatedAt = current ? current.updated_at : null
   useEffect(() => {
     if (!id) return
     return followEvents(id, dispatch)
-  }, [id, running, wake])
+  }, [id, live, wake])
   useEffect(() => {
     if (!id) return
     return onAnnounce(id, () => setWake((n) => n + 1))
   }, [id])
-  // While idle, look for changes made elsewhere (another browser, a script).
+  // While idle, look for changes made elsewhere (another browser, a script), and for
+  // recommendations that outlasted the stream's wait for them.
   useEffect(() => {
     if (!id || running) return
     const timer = setInterval(() => {

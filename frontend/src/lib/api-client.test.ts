@@ -20,6 +20,24 @@ describe('api client', () => {
     expect(JSON.parse(String(init.body))).toEqual({ goal: 'fox', provider: 'demo' })
   })
 
+  it('sends every state-changing request as JSON, even an empty one', async () => {
+    const fetchMock = answer(200, {})
+    vi.stubGlobal('fetch', fetchMock)
+    await api.createSession({ goal: 'fox', provider: 'demo' })
+    await api.savePrompt('s1', 'p', [])
+    await api.generate('s1')
+    await api.feedback('s1', 'warmer', false)
+    await api.optimize('s1', 2)
+    await api.cancel('s1')
+    for (const call of fetchMock.mock.calls as unknown as [string, RequestInit][]) {
+      const [, init] = call
+      expect(init.method).toMatch(/POST|PUT/)
+      expect((init.headers as Record<string, string>)['Content-Type']).toBe('application/json')
+      expect(typeof JSON.parse(String(init.body))).toBe('object')
+    }
+    expect(fetchMock).toHaveBeenCalledTimes(6)
+  })
+
   it('turns the API error shape into an ApiError with a hint', async () => {
     vi.stubGlobal(
       'fetch',
@@ -49,6 +67,8 @@ describe('api client', () => {
     ['content_blocked', {}, /Rephrase/],
     ['payload_too_large', {}, /Shorten/],
     ['invalid_prompt', { line: 4 }, /line 4/],
+    ['cancelled', {}, /cancelled/],
+    ['interrupted', {}, /start the run again/],
   ])('maps %s to a readable next step', (code, details, hint) => {
     expect(describeError(new ApiError(400, code, 'msg', details)).hint).toMatch(hint)
   })

@@ -9,7 +9,8 @@ import type {
   OptimizeBody,
   ProvidersResponse,
   Session,
-  SessionSummary,
+  SessionPage,
+  SessionQuery,
 } from './types'
 
 export class ApiError extends Error {
@@ -122,6 +123,32 @@ const HINTS: Record<string, { title: string; hint: string | HintFn }> = {
     title: 'The provider took too long',
     hint: 'Try again; smaller sizes or lower quality are faster.',
   },
+  cancelled: {
+    title: 'Stopped',
+    hint: 'The run was cancelled while this step was in flight; finished iterations are kept.',
+  },
+  interrupted: {
+    title: 'Interrupted by a server stop',
+    hint: 'The server stopped during this run. Finished iterations are kept; start the run again to continue.',
+  },
+  server_stopping: {
+    title: 'The server is stopping',
+    hint: 'Wait for it to come back, then try again.',
+  },
+  server_busy: { title: 'The server is busy', hint: 'Try again in a moment.' },
+  request_timeout: {
+    title: 'The request took too long to send',
+    hint: 'Check your connection and try again.',
+  },
+  unsupported_media_type: { title: 'The request was malformed', hint: 'Reload the page and try again.' },
+  host_not_allowed: {
+    title: 'Opened under an unknown address',
+    hint: 'Open the app at http://127.0.0.1 on its port, or add this host name to ALLOWED_HOSTS.',
+  },
+  origin_not_allowed: {
+    title: 'Request from another page refused',
+    hint: 'Use the app from its own address; other pages may not call it.',
+  },
   network_error: {
     title: 'Cannot reach the SFUMATO server',
     hint: 'Check that the server is running (python -m app.main) and your connection, then try again.',
@@ -197,13 +224,23 @@ export async function request<T>(
   return parsed as T
 }
 
+/** `?limit=..&q=..` from the set fields of a query ('' when none is set). */
+export function queryString(query: object): string {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value))
+  }
+  const text = params.toString()
+  return text ? `?${text}` : ''
+}
+
 const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`
 
 export const api = {
   providers: (signal?: AbortSignal) =>
     request<ProvidersResponse>('GET', '/api/providers', undefined, { signal }),
-  sessions: (signal?: AbortSignal) =>
-    request<{ sessions: SessionSummary[] }>('GET', '/api/sessions', undefined, { signal }),
+  sessions: (query: SessionQuery = {}, signal?: AbortSignal) =>
+    request<SessionPage>('GET', `/api/sessions${queryString(query)}`, undefined, { signal }),
   createSession: (body: CreateSessionBody) => request<CreateSessionResponse>('POST', '/api/sessions', body),
   session: (id: string, signal?: AbortSignal) =>
     request<Session>('GET', sessionPath(id), undefined, { signal }),
@@ -218,7 +255,8 @@ export const api = {
     request<Estimate>('POST', `${sessionPath(id)}/optimize/estimate`, body, { signal }),
   saveChecklist: (id: string, checklist: Partial<ChecklistItem>[]) =>
     request<Session>('PUT', `${sessionPath(id)}/checklist`, { checklist }),
-  cancel: (id: string) => request<Session>('POST', `${sessionPath(id)}/optimize/cancel`),
+  // Every state-changing request is JSON (the server refuses others with 415), even an empty one.
+  cancel: (id: string) => request<Session>('POST', `${sessionPath(id)}/optimize/cancel`, {}),
   eventsUrl: (id: string) => `${sessionPath(id)}/events`,
   downloadUrl: (id: string) => `${sessionPath(id)}/download`,
 }

@@ -34,6 +34,28 @@ export interface Capabilities {
   max_prompt_chars: number
   defaults: Record<string, unknown>
   prompt_layout?: string
+  free_sizes?: FreeSizes | null
+  model_capabilities?: ModelCapabilities[]
+}
+
+/** Free WIDTHxHEIGHT sizes: `sizes[aspect_ratio][resolution]` is the size that will be sent. */
+export interface FreeSizes {
+  experimental_above_pixels: number
+  sizes: Record<string, Record<string, string>>
+}
+
+/** One model's own settings; they replace the provider's lists when that model is chosen. */
+export interface ModelCapabilities {
+  id: string
+  description: string
+  supported_aspect_ratios: string[]
+  supported_sizes: string[]
+  supported_resolutions: string[]
+  supported_qualities: string[]
+  supported_output_formats: string[]
+  supported_backgrounds: string[]
+  free_sizes: FreeSizes | null
+  defaults: Record<string, unknown>
 }
 
 export interface ProviderInfo {
@@ -128,6 +150,8 @@ export interface Iteration {
   based_on: number | null
   image_path: string | null
   image_url: string | null
+  /** A small JPEG (<= 320 px) of the image, made by the server on first request for older sessions. */
+  thumbnail_url?: string | null
   image_mime?: string | null
   revised_prompt?: string | null
   judge_score: number | null
@@ -152,8 +176,6 @@ export interface Iteration {
     pairwise_ms?: number | null
   }
   cost?: IterationCost
-  /** Small image for lists (added by the compression work); falls back to image_url. */
-  thumbnail_url?: string | null
   created_at?: string
 }
 
@@ -226,7 +248,22 @@ export interface SessionSummary {
   iterations: number
   best_score: number | null
   best_image_url: string | null
+  /** A small JPEG (<= 320 px) of the best image. */
   thumbnail_url?: string | null
+}
+
+/** One page of `GET /api/sessions`, newest first; `next_cursor` is null on the last page. */
+export interface SessionPage {
+  sessions: SessionSummary[]
+  next_cursor: string | null
+}
+
+export interface SessionQuery {
+  limit?: number
+  cursor?: string | null
+  status?: SessionStatus | null
+  provider?: string | null
+  q?: string | null
 }
 
 export interface CreateSessionBody {

@@ -36,7 +36,7 @@ const OPENAI_LIKE = makeCaps({
   supported_sizes: ['1024x1024', '1536x1024', '1024x1536', 'auto'],
   supported_resolutions: [],
   supported_qualities: ['low', 'medium', 'high'],
-  supported_output_formats: ['png', 'webp'],
+  supported_output_formats: ['png', 'jpeg', 'webp'],
   supported_backgrounds: ['auto', 'opaque', 'transparent'],
   supports_seed: false,
   supports_style_presets: false,
@@ -131,6 +131,18 @@ describe('SettingsForm', () => {
     })
   })
 
+  it('keeps a transparent background on png or webp', async () => {
+    const user = userEvent.setup()
+    render(<Harness caps={OPENAI_LIKE} />)
+    await user.click(screen.getByRole('radio', { name: 'webp' }))
+    await user.click(screen.getByRole('radio', { name: 'transparent' }))
+    expect(params()).toMatchObject({ background: 'transparent', output_format: 'webp' })
+    await user.click(screen.getByRole('radio', { name: 'jpeg' }))
+    expect(params()).toMatchObject({ background: 'auto', output_format: 'jpeg' })
+    await user.click(screen.getByRole('radio', { name: 'transparent' }))
+    expect(params()).toMatchObject({ background: 'transparent', output_format: 'png' })
+  })
+
   it('says so when a provider has nothing to adjust', () => {
     const bare = makeCaps({
       supported_aspect_ratios: [],
@@ -142,4 +154,76 @@ describe('SettingsForm', () => {
     render(<Harness caps={bare} />)
     expect(screen.getByText(/no adjustable settings/)).toBeInTheDocument()
   })
+
+  it('follows the chosen model: ratios and a tier with the size sent, or the fixed sizes', async () => {
+    const user = userEvent.setup()
+    render(<Harness caps={PER_MODEL} />)
+    expect(screen.getByTestId('model-description')).toHaveTextContent('free sizes')
+    const ratios = screen.getByRole('radiogroup', { name: 'Aspect ratio' })
+    expect(ratios).toHaveTextContent('16:9')
+    expect(ratios).toHaveTextContent('9:16')
+    expect(screen.getByTestId('planned-size')).toHaveTextContent('1024 × 1024')
+    await user.click(screen.getByRole('radio', { name: '16:9' }))
+    await user.click(screen.getByRole('radio', { name: '2K' }))
+    expect(screen.getByTestId('planned-size')).toHaveTextContent('2560 × 1440')
+    expect(params()).toEqual({
+      model: 'gpt-image-2',
+      aspect_ratio: '16:9',
+      resolution: '2K',
+      quality: 'medium',
+    })
+    await user.click(screen.getByRole('radio', { name: '9:16' }))
+    expect(screen.getByTestId('planned-size')).toHaveTextContent('1440 × 2560')
+
+    await user.selectOptions(screen.getByLabelText('Model'), 'gpt-image-1.5')
+    expect(screen.queryByTestId('planned-size')).not.toBeInTheDocument()
+    expect(screen.queryByRole('radiogroup', { name: 'Resolution' })).not.toBeInTheDocument()
+    expect(screen.getByRole('radiogroup', { name: 'Size' })).toBeInTheDocument()
+    expect(params()).toEqual({ model: 'gpt-image-1.5', aspect_ratio: '1:1', size: 'auto', quality: 'medium' })
+  })
+})
+
+const FREE_SIZES = {
+  experimental_above_pixels: 2560 * 1440,
+  sizes: {
+    '1:1': { '1K': '1024x1024', '2K': '1440x1440' },
+    '16:9': { '1K': '1824x1024', '2K': '2560x1440' },
+    '9:16': { '1K': '1024x1824', '2K': '1440x2560' },
+  },
+}
+
+const PER_MODEL = makeCaps({
+  name: 'openai',
+  is_demo: false,
+  models: ['gpt-image-2', 'gpt-image-1.5'],
+  supports_seed: false,
+  supports_style_presets: false,
+  style_presets: [],
+  defaults: { model: 'gpt-image-2' },
+  model_capabilities: [
+    {
+      id: 'gpt-image-2',
+      description: 'GPT Image 2: free sizes up to 3840x2160.',
+      supported_aspect_ratios: ['1:1', '16:9', '9:16'],
+      supported_sizes: [],
+      supported_resolutions: ['1K', '2K'],
+      supported_qualities: ['low', 'medium'],
+      supported_output_formats: [],
+      supported_backgrounds: [],
+      free_sizes: FREE_SIZES,
+      defaults: { aspect_ratio: '1:1', resolution: '1K', quality: 'medium' },
+    },
+    {
+      id: 'gpt-image-1.5',
+      description: 'Three fixed sizes.',
+      supported_aspect_ratios: ['1:1', '3:2', '2:3'],
+      supported_sizes: ['1024x1024', 'auto'],
+      supported_resolutions: [],
+      supported_qualities: ['low', 'medium'],
+      supported_output_formats: [],
+      supported_backgrounds: [],
+      free_sizes: null,
+      defaults: { aspect_ratio: '1:1', size: 'auto', quality: 'medium' },
+    },
+  ],
 })

@@ -2,7 +2,15 @@ import { Chip } from '@/components/chip'
 import { FieldLabel } from '@/components/field'
 import type { Capabilities } from '@/lib/types'
 
-import { seedError, settingFields, type SettingValues } from './settings'
+import {
+  changeModel,
+  modelDescription,
+  plannedSize,
+  seedError,
+  settingFields,
+  type SettingValues,
+  withSetting,
+} from './settings'
 
 interface Props {
   capabilities: Capabilities
@@ -10,10 +18,13 @@ interface Props {
   onChange: (values: SettingValues) => void
 }
 
-/** Only the settings this provider's capabilities allow. */
+/** Only the settings the chosen model allows; a free-size model shows the size it will send. */
 export function SettingsForm({ capabilities, values, onChange }: Props) {
-  const fields = settingFields(capabilities)
-  const set = (key: string, value: string) => onChange({ ...values, [key]: value })
+  const fields = settingFields(capabilities, values.model)
+  const set = (key: string, value: string) =>
+    onChange(key === 'model' ? changeModel(capabilities, values, value) : withSetting(values, key, value))
+  const planned = plannedSize(capabilities, values)
+  const about = modelDescription(capabilities, values.model)
   if (fields.length === 0) {
     return <p className="text-sm text-zinc-400">This provider has no adjustable settings.</p>
   }
@@ -51,6 +62,11 @@ export function SettingsForm({ capabilities, values, onChange }: Props) {
                   </option>
                 ))}
               </select>
+              {field.key === 'model' && about && (
+                <p className="mt-1 text-xs text-zinc-400" data-testid="model-description">
+                  {about}
+                </p>
+              )}
             </div>
           )
         }
@@ -73,6 +89,14 @@ export function SettingsForm({ capabilities, values, onChange }: Props) {
           </div>
         )
       })}
+      {planned && (
+        <p className="text-sm text-zinc-300 sm:col-span-2" data-testid="planned-size">
+          Size sent: <span className="font-mono text-violet-300">{planned.size.replace('x', ' × ')}</span> px
+          {planned.experimental && (
+            <span className="ml-2 text-xs text-amber-300">experimental above 2560 × 1440</span>
+          )}
+        </p>
+      )}
     </div>
   )
 }

@@ -1,6 +1,53 @@
 // Which image settings a provider allows, derived from its capabilities object alone
-// (docs/API.md "Image parameters"), so a new provider needs no UI change.
+// (docs/API.md "Image parameters"), so a new provider needs no UI change. The settings follow the
+// chosen model: each model's own lists replace the provider's (`model_capabilities`).
 import type { Capabilities } from '@/lib/types'
+
+/** The provider's capabilities with the chosen model's settings and defaults applied. */
+export function forModel(caps: Capabilities, model?: string): Capabilities {
+  const chosen = caps.model_capabilities?.find((m) => m.id === (model ?? caps.defaults?.model))
+  if (!chosen) return caps
+  return {
+    ...caps,
+    supported_aspect_ratios: chosen.supported_aspect_ratios,
+    supported_sizes: chosen.supported_sizes,
+    supported_resolutions: chosen.supported_resolutions,
+    supported_qualities: chosen.supported_qualities,
+    supported_output_formats: chosen.supported_output_formats,
+    supported_backgrounds: chosen.supported_backgrounds,
+    free_sizes: chosen.free_sizes,
+    defaults: { ...chosen.defaults, model: chosen.id },
+  }
+}
+
+/** The one-line description of a model, when the provider gives one. */
+export function modelDescription(caps: Capabilities, model?: string): string | null {
+  return caps.model_capabilities?.find((m) => m.id === model)?.description || null
+}
+
+/** The WIDTHxHEIGHT a free-size model will be sent for the chosen ratio and resolution. */
+export function plannedSize(
+  caps: Capabilities,
+  values: SettingValues,
+): { size: string; experimental: boolean } | null {
+  const effective = forModel(caps, values.model)
+  const free = effective.free_sizes
+  const size = free?.sizes?.[values.aspect_ratio ?? '']?.[values.resolution ?? '']
+  if (!free || !size) return null
+  const [w, h] = size.split('x').map(Number)
+  return { size, experimental: w * h > free.experimental_above_pixels }
+}
+
+/** New values after picking another model: keep what the new model allows, else its default. */
+export function changeModel(caps: Capabilities, values: SettingValues, model: string): SettingValues {
+  const next: SettingValues = { ...initialValues(caps, model), model }
+  for (const field of settingFields(caps, model)) {
+    const kept = values[field.key]
+    if (field.key !== 'model' && kept != null && (field.kind === 'seed' || field.options.includes(kept)))
+      next[field.key] = kept
+  }
+  return next
+}
 
 export type FieldKind = 'chips' | 'select' | 'seed'
 
@@ -33,9 +80,10 @@ const LIST_FIELDS: { key: string; label: string; list: ListKey; when?: 'supports
   { key: 'style_preset', label: 'Style preset', list: 'style_presets', when: 'supports_style_presets' },
 ]
 
-const CHIP_LIMIT = 8
+const CHIP_LIMIT = 10 // ten ratios still fit as chips; longer lists (Grok, Gemini) become a select
 
-export function settingFields(caps: Capabilities): SettingField[] {
+export function settingFields(provider: Capabilities, model?: string): SettingField[] {
+  const caps = forModel(provider, model)
   const fields: SettingField[] = []
   for (const f of LIST_FIELDS) {
     const options = caps[f.list] ?? []
@@ -55,10 +103,11 @@ export function settingFields(caps: Capabilities): SettingField[] {
 
 export type SettingValues = Record<string, string>
 
-/** Start from the provider's defaults, for the fields it shows. */
-export function initialValues(caps: Capabilities): SettingValues {
+/** Start from the (chosen model's) defaults, for the fields it shows. */
+export function initialValues(provider: Capabilities, model?: string): SettingValues {
+  const caps = forModel(provider, model)
   const values: SettingValues = {}
-  for (const field of settingFields(caps)) {
+  for (const field of settingFields(caps, model)) {
     const d = caps.defaults?.[field.key]
     if (d != null && (field.kind === 'seed' || field.options.includes(String(d))))
       values[field.key] = String(d)
@@ -79,7 +128,7 @@ export function seedError(raw: string | undefined): string | null {
 /** The `image_params` body: only keys the provider supports; an empty seed is left out. */
 export function buildImageParams(caps: Capabilities, values: SettingValues): Record<string, unknown> {
   const params: Record<string, unknown> = {}
-  for (const field of settingFields(caps)) {
+  for (const field of settingFields(caps, values.model)) {
     const raw = values[field.key]
     if (raw == null || raw === '') continue
     if (field.kind === 'seed') {
@@ -89,4 +138,14 @@ export function buildImageParams(caps: Capabilities, values: SettingValues): Rec
     }
   }
   return params
+}
+
+/** A transparent background needs png or webp: choosing one side adjusts the other. */
+export function withSetting(values: SettingValues, key: string, value: string): SettingValues {
+  const next = { ...values, [key]: value }
+  if (key === 'background' && value === 'transparent' && next.output_format === 'jpeg')
+    next.output_format = 'png'
+  if (key === 'output_format' && value === 'jpeg' && next.background === 'transparent')
+    next.background = 'auto'
+  return next
 }

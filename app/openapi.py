@@ -1,0 +1,179 @@
+"""The OpenAPI 3.1 description, built from the request and response models by one table.
+
+`ROUTES` has one line per route: method, path, summary, request model, answers (status -> model, or a
+media type for non-JSON answers) and the error statuses the route can answer with. Adding an
+endpoint is one line here; `tests/test_openapi.py` checks that the table and Flask's routes agree, and
+the schemathesis run (`tests/test_fuzz.py`) checks the server against the description.
+
+Errors every route can give are added for you: 403 (host or origin refused) everywhere; 404 for
+routes with a session id; 400, 408, 413 and 415 for routes that take a body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from app import __version__
+from app.models.batch_models import BatchEstimate, BatchList, BatchRequest, BatchState
+from app.models.domain_models import Session
+from app.models.request_models import (
+    CancelRequest,
+    ChecklistRequest,
+    CreateSessionRequest,
+    FeedbackRequest,
+    GenerateRequest,
+    OptimizeRequest,
+    UpdatePromptRequest,
+)
+from app.models.response_models import (
+    CostEstimate,
+    CreateSessionResponse,
+    ErrorBody,
+    HealthResponse,
+    ProvidersResponse,
+    SessionList,
+)
+from app.settings import Settings
+
+# The statuses a run (generate, optimize) answers with when it ends failed and `wait` was true.
+RUN_FAILURES = (409, 422, 500, 502, 503, 504)
+PROVIDER_FAILURES = (422, 502, 503, 504)
+Answer = type[BaseModel] | str  # a model (JSON), or a media type such as "application/zip"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # Flask's spelling: /api/sessions/<session_id>
+    summary: str
+    request: type[BaseModel] | None = None
+    answers: dict[int, Answer] = field(default_factory=dict)
+    errors: tuple[int, ...] = ()
+
+
+S = "/api/sessions/<session_id>"
+B = "/api/batches/<batch_id>"
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/api/health", "Liveness and the text model mode", None, {200: HealthResponse}),
+    Route("GET", "/api/providers", "Image providers, text model, limits", None, {200: ProvidersResponse}),
+    Route("GET", "/api/openapi.json", "This description", None, {200: "application/json"}),
+    Route("POST", "/api/sessions", "Start a session (writes the starting prompt)", CreateSessionRequest, {201: CreateSessionResponse}, PROVIDER_FAILURES),
+    Route("GET", "/api/sessions", "Past sessions, newest first", None, {200: SessionList}),
+    Route("GET", S, "A session with all its iterations", None, {200: Session}),
+    Route("PUT", f"{S}/prompt", "Edit the starting prompt and block locks", UpdatePromptRequest, {200: Session}, (409,)),
+    Route("POST", f"{S}/generate", "Generate and judge iteration 0", GenerateRequest, {200: Session, 202: Session}, RUN_FAILURES),
+    Route("PUT", f"{S}/feedback", "Feedback on the latest image; accepted: true finishes", FeedbackRequest, {200: Session}, (409, 503)),
+    Route("PUT", f"{S}/checklist", "Edit the checklist every image is judged against", ChecklistRequest, {200: Session}, (409,)),
+    Route("POST", f"{S}/optimize/estimate", "What an optimize run would cost", OptimizeRequest, {200: CostEstimate}, (409,)),
+    Route("POST", f"{S}/optimize/run", "Run the revise -> generate -> judge loop", OptimizeRequest, {200: Session, 202: Session}, RUN_FAILURES),
+    Route("POST", f"{S}/optimize/cancel", "Stop the run (the call in flight is closed)", CancelRequest, {202: Session}, (409,)),
+    Route("GET", f"{S}/events", "Server-Sent Events of the session's run", None, {200: "text/event-stream"}),
+    Route("GET", f"{S}/download", "The whole session as a zip", None, {200: "application/zip"}),
+    Route("GET", "/media/<session_id>/<name>", "A stored image", None, {200: "image/*"}, (404,)),
+    Route("POST", "/api/batches", "Start a batch over a goals file", BatchRequest, {202: BatchState}, (422,)),
+    Route("POST", "/api/batches/estimate", "What a batch would cost", BatchRequest, {200: BatchEstimate}, (422,)),
+    Route("GET", "/api/batches", "Batches since the server started", None, {200: BatchList}),
+    Route("GET", f"{B}", "A batch's report so far", None, {200: BatchState}, (404,)),
+    Route("POST", f"{B}/cancel", "Stop a batch, keeping finished goals", CancelRequest, {202: BatchState}, (404,)),
+    Route("GET", f"{B}/files/<path:name>", "A report file or image", None, {200: "*/*"}, (404,)),
+    Route("GET", f"{B}/download", "The report folder as a zip", None, {200: "application/zip"}, (404,)),
+    Route("GET", "/", "The web app", None, {200: "text/html"}),
+    Route("GET", "/assets/<path:name>", "The web app's build files", None, {200: "*/*"}, (404,)),
+    Route("GET", "/favicon.ico", "The web app's icon", None, {200: "image/*"}, (404,)),
+    Route("GET", "/favicon-32.png", "The web app's icon, 32 px", None, {200: "image/*"}, (404,)),
+    Route("GET", "/apple-touch-icon.png", "The home screen icon, 180 px", None, {200: "image/*"}, (404,)),
+    Route("GET", "/icon-192.png", "The web app's icon, 192 px", None, {200: "image/*"}, (404,)),
+)  # fmt: skip
+
+# One Server-Sent Event: its name and its JSON data (a Session, a step or an Iteration).
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["state", "step", "iteration", "done"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["event", "data"],
+}
+_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_BODY_ERRORS = (400, 408, 413, 415)
+_REF = "#/components/schemas/{model}"
+
+
+def openapi_path(flask_path: str) -> str:
+    return _PARAM.sub(r"{\1}", flask_path)
+
+
+def build_spec(settings: Settings) -> dict[str, Any]:
+    """The whole description; limits that come from settings are written into the text."""
+    models: list[tuple[type[BaseModel], Any]] = [(ErrorBody, "serialization")]
+    for route in ROUTES:
+        if route.request is not None:
+            models.append((route.request, "validation"))
+        models += [(m, "serialization") for m in route.answers.values() if not isinstance(m, str)]
+    refs, defs = models_json_schema(list(dict.fromkeys(models)), ref_template=_REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(openapi_path(route.path), {})[route.method.lower()] = _operation(
+            route, refs
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SFUMATO",
+            "version": __version__,
+            "description": (
+                "Iterative image-prompt improvement. Every error has the shape of `ErrorBody`. "
+                "State-changing requests must send `Content-Type: application/json`. Limits: goal "
+                f"{settings.max_goal_chars}, prompt {settings.max_prompt_chars}, feedback "
+                f"{settings.max_feedback_chars} characters; at most {settings.max_iterations} "
+                f"iterations per run; bodies up to {settings.max_request_bytes} bytes."
+            ),
+        },
+        "paths": paths,
+        "components": {"schemas": defs.get("$defs", {})},
+    }
+
+
+def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
+    names = _PARAM.findall(route.path)
+    errors = {403, *route.errors}
+    if "session_id" in names:
+        errors.add(404)
+    operation: dict[str, Any] = {
+        "operationId": f"{route.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', route.path.lower()).strip('_') or 'index'}",
+        "summary": route.summary,
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in names
+        ],
+        "responses": {},
+    }
+    if route.request is not None:
+        errors.update(_BODY_ERRORS)
+        operation["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": refs[(route.request, "validation")]}},
+        }
+    for status, answer in route.answers.items():
+        operation["responses"][str(status)] = _answer(answer, refs)
+    error = {"description": "An error", "content": {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}}  # fmt: skip
+    for status in sorted(errors - set(route.answers)):
+        operation["responses"][str(status)] = error
+    return operation
+
+
+def _answer(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
+    if not isinstance(answer, str):
+        schema = refs[(answer, "serialization")]
+        return {"description": answer.__name__, "content": {"application/json": {"schema": schema}}}
+    if answer == "application/json":
+        return {"description": "JSON", "content": {answer: {"schema": {"type": "object"}}}}
+    if answer == "text/event-stream":
+        return {"description": "Event stream", "content": {answer: {"schema": SSE_EVENT}}}
+    binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
+    return {"description": "File", "content": {answer: binary}}

@@ -1,0 +1,603 @@
+"""Headless runs and batch runs, through the same services the web app's controller calls.
+
+`run_goal` takes one goal end to end with no browser: it creates the session (prompt and checklist,
+as `POST /api/sessions` does), applies a recipe's prompt, locks, checklist and feedback, generates
+and judges the baseline (`start_generate`), runs the optimize loop (`start_optimize`), waits for the
+recommendations, and finally asks the judge for a fresh order-swapped pairwise comparison of the
+best image against the first (`JudgeService.compare`). `sfumato run` is one such goal; a batch runs
+many, at most J at a time, writes the report after each finished goal (so a stopped batch keeps
+what finished) and skips the goals already done when it is started again on the same folder.
+Provider calls stay bounded process-wide by the image service's and text model's own slots.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from app import __version__
+from app.errors import AppError, Conflict, NotFound, ValidationFailed
+from app.models.batch_models import (
+    BatchOptions,
+    BatchReport,
+    BatchStatus,
+    GoalError,
+    GoalResult,
+    GoalSpec,
+)
+from app.models.domain_models import Iteration, Session
+from app.models.provider_models import ImageInput
+from app.services import flex_service
+from app.services.image_service import normalize_params
+from app.services.optimize_service import RunPlan
+from app.tools import report_tool
+from app.tools.log_tool import get_logger, log_context
+from app.utils.string_utils import new_session_id
+from app.utils.time_utils import utc_now
+
+if TYPE_CHECKING:
+    from app.container import Container
+
+log = get_logger("batch")
+EventSink = Callable[[str, Any], None]
+RECIPE_VERSION = 1
+MAX_GOALS = 1000
+
+
+# Goals files ----------------------------------------------------------------------------------
+
+
+def parse_goals(text: str, max_goal_chars: int = 2000) -> list[GoalSpec]:
+    """Goals from a text file (one per line) or JSON Lines (`goal` and optional fields).
+
+    Blank lines and lines starting with `#` are skipped. A goal without an `id` gets `gNNN` from its
+    position, so the same file keeps the same ids (and a batch can resume on them).
+    """
+    specs: list[GoalSpec] = []
+    problems: list[dict[str, Any]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fallback = f"g{len(specs) + 1:03d}"
+        try:
+            data: Any = json.loads(line) if line.startswith("{") else {"goal": line}
+            if not isinstance(data, dict):
+                raise ValueError("a JSON line must be an object")
+            data = {**data, "id": str(data.get("id") or fallback)}
+            if len(str(data.get("goal", ""))) > max_goal_chars:
+                raise ValueError(f"the goal is longer than {max_goal_chars} characters")
+            specs.append(GoalSpec.model_validate(data))
+        except (ValueError, ValidationError) as exc:
+            message = (
+                "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}"
+                    for e in exc.errors(include_url=False, include_input=False)
+                )
+                if isinstance(exc, ValidationError)
+                else str(exc)
+            )
+            problems.append({"line": number, "message": message[:300]})
+    if problems:
+        first = problems[0]
+        raise ValidationFailed(
+            f"Goals line {first['line']}: {first['message']}", details={"errors": problems[:20]}
+        )
+    ids = [s.id for s in specs]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValidationFailed(
+            f"Goal ids must be unique; repeated: {', '.join(duplicates[:5])}.",
+            details={"duplicates": duplicates},
+        )
+    if not specs:
+        raise ValidationFailed("The goals file has no goals.", details={"errors": []})
+    if len(specs) > MAX_GOALS:
+        raise ValidationFailed(f"A batch holds at most {MAX_GOALS} goals.", details={})
+    return specs
+
+
+# Batches --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """A batch in progress (or finished): its report, kept current under `lock`."""
+
+    batch_id: str
+    out_dir: Path
+    options: BatchOptions
+    specs: list[GoalSpec]
+    report: BatchReport
+    status: BatchStatus = "running"
+    stop: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    earlier_seconds: float = 0.0
+    skipped: int = 0
+    thread: threading.Thread | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            data = self.report.model_dump(mode="json")
+        return {"batch_id": self.batch_id, "status": self.status, "skipped": self.skipped, **data}
+
+
+class BatchService:
+    def __init__(self, container: Container, batches_dir: Path) -> None:
+        self.c = container
+        self.batches_dir = Path(batches_dir)
+        self._batches: dict[str, Batch] = {}
+        self._guard = threading.Lock()
+
+    # One goal -----------------------------------------------------------------------------------
+
+    def run_goal(
+        self,
+        spec: GoalSpec,
+        options: BatchOptions,
+        on_event: EventSink | None = None,
+        stop: threading.Event | None = None,
+    ) -> GoalResult:
+        """One goal end to end; never raises for a failure of the goal itself (see `status`)."""
+        stop = stop or threading.Event()
+        started = time.perf_counter()
+        result = GoalResult(
+            id=spec.id,
+            goal=spec.goal,
+            category=spec.category,
+            provider=spec.provider or options.provider,
+            status="running",
+        )
+        try:
+            with log_context(goal_id=spec.id):
+                session = self._prepare(spec, options)
+                result.session_id = session.session_id
+                if on_event:
+                    on_event("session", {"session_id": session.session_id})
+                self._follow(
+                    session.session_id,
+                    lambda: self.c.optimize.start_generate(session.session_id, wait=False),
+                    stop,
+                    on_event,
+                )
+                session = self.c.sessions.get(session.session_id)
+                if session.status != "failed" and not stop.is_set() and options.iterations > 0:
+                    plan = self.plan(session, options)
+                    self._follow(
+                        session.session_id,
+                        lambda: self.c.optimize.start_optimize(session.session_id, plan, False),
+                        stop,
+                        on_event,
+                    )
+                    self.c.runs.wait_followup(session.session_id)
+                session = self.c.sessions.get(session.session_id)
+                self._conclude(result, session, stop, on_event)
+        except AppError as exc:
+            result.status, result.error = "failed", GoalError(code=exc.code, message=exc.message)
+        except Exception as exc:  # a bug must not take the other goals of a batch down
+            log.exception("goal crashed")
+            result.status = "failed"
+            result.error = GoalError(code="internal_error", message=type(exc).__name__)
+        result.seconds = round(time.perf_counter() - started, 3)
+        return result
+
+    def plan(self, session: Session, options: BatchOptions) -> RunPlan:
+        """The optimize plan the controller would build; the budget covers the whole session."""
+        s = self.c.settings
+        budget = options.budget_usd if options.budget_usd is not None else s.budget_usd_default
+        if budget is not None:
+            budget = max(0.0, round(budget - session.cost_usd, 6))
+        return RunPlan(
+            rounds=options.iterations or session.iterations_count,
+            target=options.target_score or session.target_score,
+            candidates=options.candidates or s.candidates_default,
+            plateau_rounds=(
+                s.plateau_rounds_default
+                if options.plateau_rounds is None
+                else options.plateau_rounds
+            ),
+            budget_usd=budget,
+        )
+
+    def _prepare(self, spec: GoalSpec, options: BatchOptions) -> Session:
+        """Creates the session as `POST /api/sessions` does, then applies the recipe's parts."""
+        s = self.c.settings
+        provider = spec.provider or options.provider
+        if len(spec.goal) > s.max_goal_chars:
+            raise ValidationFailed(f"The goal is longer than {s.max_goal_chars} characters.")
+        caps = self.c.images.capabilities(provider)
+        self.c.registry.get(provider)  # a missing key fails this goal now, not mid-run
+        params = normalize_params(caps, spec.image_params)
+        session = self.c.starts.create(
+            spec.goal.strip(),
+            caps,
+            params,
+            iterations_count=max(1, options.iterations),
+            target_score=options.target_score or s.target_score_default,
+            text_mode=s.text_mode,
+            demo=caps.is_demo or s.text_mode == "offline",
+        )
+        sid = session.session_id
+        if spec.prompt_text or spec.locked_blocks:
+            session = self.c.sessions.edit_prompt(
+                sid, spec.prompt_text or session.prompt_text, spec.locked_blocks
+            )
+        if spec.feedback:
+            session = self.c.sessions.set_feedback(sid, spec.feedback)
+            if spec.checklist is None:
+                session = self.c.checklists.refresh_for_feedback(sid)
+        if spec.checklist is not None:
+            self.c.checklists.replace(sid, spec.checklist)
+            # The recipe's checklist already answers its feedback: do not write it again.
+            session = self.c.sessions.update(sid, _checklist_matches_feedback)
+        return session
+
+    def _follow(
+        self,
+        session_id: str,
+        start: Callable[[], Any],
+        stop: threading.Event,
+        on_event: EventSink | None,
+    ) -> None:
+        """Starts a background run and relays its events until it is done; `stop` cancels it."""
+        listener = self.c.runs.subscribe(session_id)
+        cancelled = False
+        try:
+            start()
+            while True:
+                if stop.is_set() and not cancelled:
+                    cancelled = True
+                    with contextlib.suppress(Conflict):  # finished meanwhile
+                        self.c.optimize.cancel(session_id)
+                try:
+                    kind, data = listener.get(timeout=0.1)
+                except queue.Empty:
+                    if not self.c.runs.is_running(session_id):
+                        return
+                    continue
+                if kind == "done":
+                    return
+                if on_event:
+                    on_event(kind, data)
+        finally:
+            self.c.runs.unsubscribe(session_id, listener)
+
+    def _conclude(
+        self,
+        result: GoalResult,
+        session: Session,
+        stop: threading.Event,
+        on_event: EventSink | None,
+    ) -> None:
+        first, best = session.iteration(0), session.best()
+        reason = session.run.stop_reason if session.run else None
+        result.stop_reason = reason
+        result.cost_usd = round(session.cost_usd, 6)
+        result.checklist = [i.model_dump() for i in session.checklist]
+        if first is not None:
+            result.first_score, result.first_checklist_pass = (
+                first.judge_score,
+                first.checklist_pass,
+            )
+            result.first_image = self._image_path(session, first)
+        if best is not None:
+            result.best_index, result.best_score = best.index, best.judge_score
+            result.best_checklist_pass = best.checklist_pass
+            result.best_image = self._image_path(session, best)
+            result.best_prompt = session.final_prompt_rendered or best.rendered_prompt
+        if stop.is_set() or reason in ("cancelled", "interrupted"):
+            result.status = "interrupted"
+            return
+        if session.status == "failed" or best is None or first is None:
+            error = session.error or (first.error if first else None)
+            result.status = "failed"
+            result.error = GoalError(
+                code=error.code if error else "no_image",
+                message=error.message if error else "No judged image was produced.",
+            )
+            return
+        if on_event:
+            on_event("step", {"step": "best_vs_first", "phase": "start"})
+        result.best_vs_first, usd = self.best_vs_first(session, first, best)
+        result.cost_usd = round(result.cost_usd + usd, 6)
+        result.status = "done"
+
+    def best_vs_first(
+        self, session: Session, first: Iteration, best: Iteration
+    ) -> tuple[str, float]:
+        """A fresh order-swapped pairwise judgement of the best image against the first.
+
+        When the best is the first image there is nothing to compare: a tie, at no cost.
+        """
+        if best.index == first.index:
+            return "tie", 0.0
+        caps = self.c.images.capabilities(session.image_provider)
+        comparison = self.c.optimize.judge.compare(
+            session.user_goal,
+            session.checklist,
+            session.image_params,
+            self._view(session, best, caps),
+            self._view(session, first, caps),
+            first.index,
+        )
+        return comparison.pairwise.result, comparison.usage.cost_usd or 0.0
+
+    def _view(self, session: Session, it: Iteration, caps: Any) -> tuple[ImageInput, str, dict]:
+        data = self.c.storage.read_image(session.session_id, it.image_path or "")
+        if not data:
+            raise Conflict(
+                f"The image of iteration {it.index} is missing from storage.", code="image_missing"
+            )
+        rendered = it.rendered_prompt or self.c.prompts.render(it.prompt_text, caps).text
+        blocks = flex_service.parse(it.prompt_text).blocks
+        return ImageInput(data=data, mime=it.image_mime or "image/png"), rendered, blocks
+
+    def _image_path(self, session: Session, it: Iteration) -> str | None:
+        path = self.c.storage.media_path(session.session_id, it.image_path or "")
+        return str(path) if path else None
+
+    # Recipes ------------------------------------------------------------------------------------
+
+    def recipe(self, session_id: str) -> dict[str, Any]:
+        """What it takes to run a session again: goal, provider, model, params, locks, checklist,
+        feedback, the final prompt (FLEX text and as the provider received it), the version."""
+        s = self.c.sessions.get(session_id)
+        caps = self.c.images.capabilities(s.image_provider)
+        best = s.best()
+        return {
+            "sfumato_version": __version__,
+            "recipe_version": RECIPE_VERSION,
+            "source_session_id": s.session_id,
+            "goal": s.user_goal,
+            "provider": s.image_provider,
+            "model": (best.image_model if best else None)
+            or self.c.optimize.costs.image_model(s, caps.defaults, caps.models),
+            "text_models": dict(self.c.text_model.models),
+            "image_params": s.image_params,
+            "locked_blocks": s.locked_blocks,
+            "checklist": [i.model_dump() for i in s.checklist],
+            "feedback": s.user_feedback,
+            "final_prompt": s.final_prompt_text or s.prompt_text,
+            "final_prompt_rendered": s.final_prompt_rendered,
+            "iterations": s.run.requested_iterations if s.run else s.iterations_count,
+            "candidates": s.run.candidates if s.run else None,
+            "target_score": s.target_score,
+            "best_score": best.judge_score if best else None,
+        }
+
+    @staticmethod
+    def spec_from_recipe(recipe: dict[str, Any]) -> GoalSpec:
+        if not isinstance(recipe, dict) or not recipe.get("goal") or not recipe.get("provider"):
+            raise ValidationFailed("A recipe needs at least `goal` and `provider`.")
+        params = dict(recipe.get("image_params") or {})
+        return GoalSpec(
+            id="recipe",
+            goal=str(recipe["goal"]),
+            provider=str(recipe["provider"]),
+            image_params=params,
+            feedback=recipe.get("feedback") or None,
+            prompt_text=recipe.get("final_prompt") or None,
+            locked_blocks=list(recipe.get("locked_blocks") or []),
+            checklist=recipe.get("checklist"),
+        )
+
+    # Batches ------------------------------------------------------------------------------------
+
+    def start(
+        self,
+        specs: list[GoalSpec],
+        options: BatchOptions,
+        out_dir: Path | None = None,
+        on_goal: Callable[[GoalResult], None] | None = None,
+    ) -> Batch:
+        """Starts a batch in a background thread; goals already done in `out_dir` are skipped."""
+        batch_id = new_session_id()
+        out = Path(out_dir) if out_dir else self.batches_dir / batch_id
+        out.mkdir(parents=True, exist_ok=True)
+        earlier = report_tool.load_report(out)
+        done = {
+            g.id: g
+            for g in (earlier.goals if earlier else [])
+            if g.status == "done" and any(s.id == g.id and s.goal == g.goal for s in specs)
+        }
+        rows = [
+            done.get(spec.id)
+            or GoalResult(
+                id=spec.id,
+                goal=spec.goal,
+                category=spec.category,
+                provider=spec.provider or options.provider,
+            )
+            for spec in specs
+        ]
+        report = BatchReport(
+            provider=options.provider,
+            models=self._models(options.provider),
+            settings=self._settings(options),
+            started_at=earlier.started_at if earlier and done else utc_now(),
+            goals=rows,
+        )
+        batch = Batch(batch_id, out, options, specs, report, skipped=len(done))
+        batch.earlier_seconds = earlier.summary.seconds if earlier and done else 0.0
+        todo = [spec for spec in specs if spec.id not in done]
+        with self._guard:
+            self._batches[batch_id] = batch
+        report.summary = report_tool.summarize(rows, batch.earlier_seconds)
+        report_tool.write_reports(out, report)
+        batch.thread = threading.Thread(
+            target=copy_context().run,
+            args=(self._run_batch, batch, todo, on_goal),
+            name=f"batch-{batch_id[:8]}",
+            daemon=True,
+        )
+        batch.thread.start()
+        return batch
+
+    def _run_batch(
+        self, batch: Batch, todo: list[GoalSpec], on_goal: Callable[[GoalResult], None] | None
+    ) -> None:
+        started = time.perf_counter()
+
+        def one(spec: GoalSpec) -> None:
+            if batch.stop.is_set():
+                return
+            self._put(batch, lambda rep: _set_row(rep, spec.id, status="running"), started)
+            result = self.run_goal(spec, batch.options, stop=batch.stop)
+            try:
+                report_tool.copy_images(batch.out_dir, result)
+            except OSError as exc:
+                log.warning("report images not copied", extra={"error": str(exc)[:200]})
+            self._put(batch, lambda rep: _set_row(rep, spec.id, result=result), started)
+            if on_goal:
+                on_goal(result)
+
+        try:
+            with ThreadPoolExecutor(
+                max_workers=batch.options.jobs, thread_name_prefix="goal"
+            ) as pool:
+                for future in [pool.submit(copy_context().run, one, spec) for spec in todo]:
+                    future.result()
+            status: BatchStatus = "cancelled" if batch.stop.is_set() else "done"
+        except Exception:
+            log.exception("batch crashed")
+            status = "failed"
+
+        self._put(batch, lambda rep: setattr(rep, "finished_at", utc_now()), started)
+        batch.status = status
+        batch.finished.set()
+
+    def _put(self, batch: Batch, change: Callable[[BatchReport], None], started: float) -> None:
+        """Changes the report and writes the report files, under the batch's lock."""
+        with batch.lock:
+            change(batch.report)
+            seconds = batch.earlier_seconds + (time.perf_counter() - started)
+            batch.report.summary = report_tool.summarize(batch.report.goals, seconds)
+            report_tool.write_reports(batch.out_dir, batch.report)
+
+    def cancel(self, batch_id: str) -> Batch:
+        batch = self.get(batch_id)
+        batch.stop.set()
+        return batch
+
+    def get(self, batch_id: str) -> Batch:
+        with self._guard:
+            batch = self._batches.get(batch_id)
+        if batch is None:
+            raise NotFound(f"No batch '{batch_id[:64]}'.", details={"batch_id": batch_id[:64]})
+        return batch
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._guard:
+            batches = list(self._batches.values())
+        rows = []
+        for b in sorted(batches, key=lambda b: b.report.started_at, reverse=True):
+            with b.lock:
+                rows.append(
+                    {
+                        "batch_id": b.batch_id,
+                        "status": b.status,
+                        "provider": b.report.provider,
+                        "started_at": b.report.started_at.isoformat(),
+                        "summary": b.report.summary.model_dump(mode="json"),
+                    }
+                )
+        return rows
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        with self._guard:
+            batches = list(self._batches.values())
+        for b in batches:
+            b.stop.set()
+        for b in batches:
+            if b.thread is not None:
+                b.thread.join(timeout_s)
+
+    # Cost ---------------------------------------------------------------------------------------
+
+    def estimate(self, specs: list[GoalSpec], options: BatchOptions) -> dict[str, Any]:
+        """What the batch would cost by the price table: per goal, the start (prompt and
+        checklist), the baseline (image and judge), the optimize run and the best-vs-first call."""
+        total = {"usd": 0.0, "low": 0.0, "high": 0.0}
+        basis: dict[str, Any] = {}
+        for spec in specs:
+            provider = spec.provider or options.provider
+            caps = self.c.images.capabilities(provider)
+            params = normalize_params(caps, spec.image_params)
+            blank = Session(session_id="estimate", user_goal=spec.goal, image_provider=provider)
+            blank.image_params = params
+            costs = self.c.optimize.costs
+            model = costs.image_model(blank, caps.defaults, caps.models)
+            prices = costs.prices(blank, model)
+            p = prices.per_call
+            fixed = p["prompt_gen"] + p["checklist"] + prices.per_image + p["judge"]
+            fixed += 2 * p["pairwise"]  # best vs first
+            rounds = options.iterations
+            candidates = options.candidates or self.c.settings.candidates_default
+            run = (
+                costs.estimate(blank, model, rounds, candidates, None, rejudge=False)
+                if rounds
+                else {"usd": 0.0, "low": 0.0, "high": 0.0}
+            )
+            for key in total:
+                usd = fixed + run[key]
+                if options.budget_usd is not None:
+                    usd = min(usd, options.budget_usd)
+                total[key] += usd
+            basis[provider] = prices.basis
+        return {
+            **{k: round(v, 4) for k, v in total.items()},
+            "goals": len(specs),
+            "basis": basis,
+        }
+
+    def _models(self, provider: str) -> dict[str, Any]:
+        try:
+            caps = self.c.images.capabilities(provider)
+            image = caps.defaults.get("model") or (caps.models[0] if caps.models else None)
+        except AppError:
+            image = None
+        return {"image": image, "text": dict(self.c.text_model.models)}
+
+    def _settings(self, options: BatchOptions) -> dict[str, Any]:
+        s = self.c.settings
+        return {
+            "iterations": options.iterations,
+            "candidates": options.candidates or s.candidates_default,
+            "budget_usd": options.budget_usd,
+            "target_score": options.target_score or s.target_score_default,
+            "plateau_rounds": (
+                s.plateau_rounds_default
+                if options.plateau_rounds is None
+                else options.plateau_rounds
+            ),
+            "jobs": options.jobs,
+            "text_mode": s.text_mode,
+            "sfumato_version": __version__,
+        }
+
+
+def _checklist_matches_feedback(session: Session) -> None:
+    session.checklist_feedback = session.user_feedback
+
+
+def _set_row(
+    report: BatchReport, goal_id: str, result: GoalResult | None = None, status: str | None = None
+) -> None:
+    for n, row in enumerate(report.goals):
+        if row.id == goal_id:
+            if result is not None:
+                report.goals[n] = result
+            elif status is not None:
+                report.goals[n] = row.model_copy(update={"status": status})

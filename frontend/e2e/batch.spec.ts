@@ -1,0 +1,62 @@
+// The batch page: paste goals, start, watch the table fill in, open the report; desktop and phone.
+import { expect, test } from '@playwright/test'
+
+import { shot } from './helpers'
+
+test('run a batch from the web app and open its report', async ({ page, request }) => {
+  await page.goto('/')
+  await page.getByRole('link', { name: 'Batch' }).click()
+  await expect(page).toHaveURL(/#\/batch$/)
+  await expect(page.getByRole('heading', { name: 'Batch run' })).toBeVisible()
+
+  await page
+    .getByLabel('Goals: one per line, or JSON Lines')
+    .fill(
+      [
+        'exactly three red apples on a blue plate',
+        '{"id": "sign", "goal": "a shop sign that reads OPEN"}',
+      ].join('\n'),
+    )
+  await page.getByLabel('Rounds').fill('1')
+  await expect(page.getByTestId('batch-estimate')).toContainText('$0.00')
+  await page.getByRole('button', { name: 'Start batch' }).click()
+
+  const table = page.getByTestId('batch-table')
+  await expect(table.locator('tbody tr')).toHaveCount(2)
+  await shot(page, '20-batch-running')
+  await expect(table.locator('tbody tr[data-status="done"]')).toHaveCount(2, { timeout: 60_000 })
+  await expect(page.getByTestId('batch-status')).toHaveText('(done)')
+  await expect(page.getByTestId('batch-summary')).toContainText('Done 2, failed 0')
+  await expect(page.getByRole('img', { name: 'Best image of sign' })).toBeVisible()
+  await shot(page, '21-batch-done')
+
+  const report = page.getByRole('link', { name: 'Open report' })
+  const reportUrl = await report.getAttribute('href')
+  expect(reportUrl).toMatch(/\/api\/batches\/[0-9a-f]+\/files\/report\.html$/)
+  const html = await request.get(reportUrl!)
+  expect(html.status()).toBe(200)
+  expect(await html.text()).toContain('id="goal-sign"')
+
+  // A session of the batch opens in the ordinary session view.
+  await table.locator('tbody tr[data-goal="sign"] a', { hasText: 'done' }).click()
+  await expect(page).toHaveURL(/#\/s\/[0-9a-f]+$/)
+  await page.goBack()
+  await expect(page.getByRole('heading', { name: 'Batch run' })).toBeVisible()
+  await expect(table.locator('tbody tr[data-status="done"]')).toHaveCount(2) // still shown
+
+  // Phone width: the page itself never scrolls sideways (the table scrolls in its own box).
+  await page.setViewportSize({ width: 390, height: 844 })
+  await page.getByRole('button', { name: 'Start batch' }).scrollIntoViewIfNeeded()
+  expect(
+    await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+  ).toBeLessThanOrEqual(0)
+  await shot(page, '22-batch-phone')
+  await page.setViewportSize({ width: 1280, height: 900 })
+})
+
+test('a broken goals line is explained on the batch page', async ({ page }) => {
+  await page.goto('/#/batch')
+  await page.getByLabel('Goals: one per line, or JSON Lines').fill('a fox\n{"goal": ')
+  await page.getByRole('button', { name: 'Start batch' }).click()
+  await expect(page.getByRole('alert')).toContainText('Goals line 2')
+})

@@ -1,0 +1,227 @@
+"""Fewer and smaller image copies: thumbnails written on save (or made when first asked for), the
+judge's downscaled copy made once per image, and request bodies serialised once."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from PIL import Image
+
+from app.main import create_app
+from app.tools import http_tool, image_codec_tool
+from app.tools.http_tool import HttpTool
+from tests.conftest import start_session
+from tests.provider_fakes import (
+    OPENAI_URL,
+    OPENROUTER_URL,
+    FakeSleep,
+    chat_completion,
+    make_settings,
+    openai_image_answer,
+    router,
+    transport_for,
+)
+from tests.test_provider_flows import ANSWERS
+
+
+def picture(size: tuple[int, int], mode: str = "RGB", fmt: str = "PNG") -> bytes:
+    color: Any = (200, 120, 40, 0) if mode == "RGBA" else (200, 120, 40)
+    image = Image.new(mode, size, color)
+    if mode == "RGBA":  # a see-through frame around an opaque middle
+        image.paste((20, 90, 200, 255), (size[0] // 4, size[1] // 4, size[0] // 2, size[1] // 2))
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def opened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+# Thumbnails --------------------------------------------------------------------------------------
+
+
+def test_each_saved_image_gets_a_small_thumbnail(client: Any, settings: Any) -> None:
+    sid = start_session(client)["session_id"]
+    session = client.post(f"/api/sessions/{sid}/generate", json={}).json
+    it = session["iterations"][0]
+    assert it["thumbnail_url"] == f"/media/{sid}/thumb_0.jpg"
+    stored = Path(settings.storage_dir) / sid / "thumb_0.jpg"
+    assert stored.is_file()  # written when the image was saved, before anyone asked
+    response = client.get(it["thumbnail_url"])
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    thumb = opened(response.data)
+    full = opened(client.get(it["image_url"]).data)
+    assert thumb.format == "JPEG" and max(thumb.size) <= 320
+    assert thumb.size[0] / thumb.size[1] == pytest.approx(full.size[0] / full.size[1], rel=0.02)
+    assert len(response.data) < len(client.get(it["image_url"]).data)
+
+
+def test_older_sessions_get_thumbnails_made_on_demand(client: Any, settings: Any) -> None:
+    sid = start_session(client)["session_id"]
+    client.post(f"/api/sessions/{sid}/generate", json={})
+    stored = Path(settings.storage_dir) / sid / "thumb_0.jpg"
+    stored.unlink()  # as if the session was saved before thumbnails existed
+    response = client.get(f"/media/{sid}/thumb_0.jpg")
+    assert response.status_code == 200 and max(opened(response.data).size) <= 320
+    assert stored.is_file()
+
+
+@pytest.mark.parametrize("name", ["thumb_1.jpg", "thumb_0.png", "thumb_x.jpg", "thumb_.jpg"])
+def test_thumbnails_without_an_image_are_404(client: Any, name: str) -> None:
+    sid = start_session(client)["session_id"]
+    client.post(f"/api/sessions/{sid}/generate", json={})
+    response = client.get(f"/media/{sid}/{name}")
+    assert response.status_code == 404 and response.json["code"] == "not_found"
+
+
+def test_transparent_thumbnails_show_the_dark_background() -> None:
+    derived = image_codec_tool.derive(picture((900, 600), "RGBA"), "image/png", 1024)
+    thumb = opened(derived.thumbnail).convert("RGB")
+    assert thumb.getpixel((2, 2)) == pytest.approx(image_codec_tool.THUMBNAIL_BACKGROUND, abs=6)
+
+
+# The judge's copy --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "mode", "fmt", "mime", "kept", "out_mime", "longest"),
+    [
+        ((800, 600), "RGB", "PNG", "image/png", True, "image/png", 800),
+        ((900, 700), "RGB", "JPEG", "image/jpeg", True, "image/jpeg", 900),
+        ((2048, 1024), "RGB", "PNG", "image/png", False, "image/jpeg", 1024),
+        ((2048, 2048), "RGBA", "PNG", "image/png", False, "image/png", 1024),
+        ((600, 400), "RGB", "WEBP", "image/webp", False, "image/jpeg", 600),
+    ],
+)
+def test_judge_copy_is_small_and_png_or_jpeg(
+    size: tuple[int, int],
+    mode: str,
+    fmt: str,
+    mime: str,
+    kept: bool,
+    out_mime: str,
+    longest: int,
+) -> None:
+    data = picture(size, mode, fmt)
+    derived = image_codec_tool.derive(data, mime, 1024)
+    assert (derived.judge_data is data) is kept
+    assert derived.judge_mime == out_mime
+    judged = opened(derived.judge_data)
+    assert max(judged.size) == longest
+    assert judged.format == out_mime.split("/")[1].upper()
+    if mode == "RGBA":  # transparency survives for the judge
+        assert judged.getchannel("A").getextrema()[0] == 0
+
+
+def test_an_opaque_rgba_render_is_judged_as_a_jpeg() -> None:
+    data = picture((2048, 1536), "RGBA")
+    flat = Image.open(io.BytesIO(data)).convert("RGB").convert("RGBA")
+    buffer = io.BytesIO()
+    flat.save(buffer, format="PNG")
+    assert image_codec_tool.downscale(buffer.getvalue(), 1024)[1] == "image/jpeg"
+
+
+def test_unreadable_bytes_are_a_typed_error() -> None:
+    with pytest.raises(image_codec_tool.UnreadableImage):
+        image_codec_tool.derive(b"\x89PNG\r\n\x1a\nnot really", "image/png", 1024)
+
+
+def wire_app(tmp_path: Path, image: bytes, **overrides: Any) -> tuple[Any, respx.Route]:
+    mock = router()
+
+    def text(request: httpx.Request) -> httpx.Response:
+        role = json.loads(request.content)["response_format"]["json_schema"]["name"]
+        return httpx.Response(200, json=chat_completion(json.dumps(ANSWERS[role])))
+
+    chat = mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=text)
+    mock.post(f"{OPENAI_URL}/images/generations").mock(
+        return_value=httpx.Response(200, json=openai_image_answer(image))
+    )
+    settings = make_settings(storage_dir=tmp_path / "sessions", **overrides)
+    return create_app(settings, transport=transport_for(mock)), chat
+
+
+def judged_images(chat: respx.Route) -> list[Image.Image]:
+    found = []
+    for call in chat.calls:
+        body = json.loads(call.request.content)
+        if body["response_format"]["json_schema"]["name"] != "judge":
+            continue
+        url = body["messages"][1]["content"][1]["image_url"]["url"]
+        mime, encoded = re.match(r"data:(image/\w+);base64,(.*)", url).groups()
+        found.append((mime, opened(base64.b64decode(encoded))))
+    return found
+
+
+@pytest.mark.parametrize(("setting", "longest"), [({}, 1024), ({"judge_image_max_px": 512}, 512)])
+def test_the_judge_receives_a_downscaled_jpeg(
+    tmp_path: Path, setting: dict[str, int], longest: int
+) -> None:
+    app, chat = wire_app(tmp_path, picture((2048, 1536)), **setting)
+    client = app.test_client()
+    body = {"goal": "a red fox asleep in fresh snow", "provider": "openai"}
+    sid = client.post("/api/sessions", json=body).json["session_id"]
+    done = client.post(f"/api/sessions/{sid}/generate", json={}).json
+    assert done["iterations"][0]["judge_score"] == ANSWERS["judge"]["score"]
+    [(mime, image)] = judged_images(chat)
+    assert mime == "image/jpeg" and image.size == (longest, longest * 3 // 4)
+    stored = opened(client.get(done["iterations"][0]["image_url"]).data)
+    assert stored.size == (2048, 1536)  # the stored original is untouched
+    app.extensions["sfumato_container"].close()
+
+
+def test_the_judge_copy_is_made_once_per_image(tmp_path: Path, monkeypatch: Any) -> None:
+    app, _ = wire_app(tmp_path, picture((2048, 1536)))
+    client = app.test_client()
+    calls = []
+    real = image_codec_tool.derive
+    monkeypatch.setattr(
+        image_codec_tool, "derive", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
+        "session_id"
+    ]
+    client.post(f"/api/sessions/{sid}/generate", json={})
+    images = app.extensions["sfumato_container"].images
+    first = images.judge_input(sid, "iter_0.png")
+    assert images.judge_input(sid, "iter_0.png") is first
+    assert len(calls) == 1  # one decode made the thumbnail and the judge's copy
+    app.extensions["sfumato_container"].close()
+
+
+# Request bodies ----------------------------------------------------------------------------------
+
+
+def test_a_retried_request_body_is_serialised_once(monkeypatch: Any) -> None:
+    mock = router()
+    route = mock.post("https://fake.test/v1/things").mock(
+        side_effect=[httpx.Response(503), httpx.Response(503), httpx.Response(200, json={})]
+    )
+    encodes = []
+    real = http_tool.encode_json
+    monkeypatch.setattr(http_tool, "encode_json", lambda p: encodes.append(1) or real(p))
+    tool = HttpTool(
+        make_settings(),
+        provider="fakeprov",
+        base_url="https://fake.test/v1/",
+        read_timeout_s=5.0,
+        transport=transport_for(mock),
+        sleep=FakeSleep(),
+    )
+    payload = {"prompt": "a fox ü", "n": 1}
+    assert tool.post_json("things", payload) == {}
+    assert len(encodes) == 1 and route.call_count == 3
+    bodies = {call.request.content for call in route.calls}
+    assert len(bodies) == 1 and json.loads(bodies.pop()) == payload
+    assert route.calls[0].request.headers["content-type"] == "application/json"

@@ -1,0 +1,227 @@
+"""Prompts are code: the rendered text of every LLM role, for every provider, against golden files.
+
+Each prompt is built by the real service from a fixed session (the same code path a run takes) and
+recorded on its way to the offline text model. A change to a template, a guide or the context a
+service builds shows up here as a diff to read. After reading it, refresh the files with:
+
+    UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_prompt_golden.py
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from app.models.domain_models import (
+    ChecklistItem,
+    ChecklistResult,
+    ErrorInfo,
+    Iteration,
+    Pairwise,
+    Session,
+)
+from app.models.provider_models import ImageInput, LLMRequest, LLMResult
+from app.services import flex_service
+from app.services.checklist_service import ChecklistService
+from app.services.judge_service import JudgeService
+from app.services.prompt_service import PromptService
+from app.services.recommendation_service import RecommendationService
+from app.settings import Settings
+from app.tools.offline_text_tool import OfflineTextTool
+from app.tools.provider_registry_tool import ProviderRegistry
+from app.tools.template_tool import TemplateTool
+
+GOLDEN = Path(__file__).parent / "golden"
+PROVIDERS = ["demo", "openai", "grok", "nano_banana"]
+GOAL = 'Two red foxes asleep in fresh snow under a pine, the sign "NORTH" in the corner, no people'
+FEEDBACK = "warmer light, and the sign must be readable"
+
+
+class Recorder:
+    """The offline model, recording every request it is asked to answer."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.inner = OfflineTextTool(settings)
+        self.models = self.inner.models
+        self.name = self.inner.name
+        self.requests: list[LLMRequest] = []
+
+    def complete(self, request: LLMRequest) -> LLMResult:
+        self.requests.append(request)
+        return self.inner.complete(request)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def png(size: tuple[int, int] = (32, 24)) -> ImageInput:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (40, 60, 90)).save(buffer, format="PNG")
+    return ImageInput(data=buffer.getvalue(), mime="image/png")
+
+
+def session(provider: str) -> Session:
+    """A session in the middle of a run: a baseline, a lost round and a won one."""
+    blocks = {
+        "subject": "two red foxes curled up asleep in fresh snow under a pine tree",
+        "style": "wildlife photograph, natural colour grading",
+        "composition": 'the foxes centred, a small wooden sign reading "NORTH" in the lower right',
+        "lighting": "soft overcast daylight",
+        "camera": "eye-level, 85mm lens, shallow depth of field",
+        "constraints": "exactly two foxes, the sign text spelled NORTH",
+        "negative_constraints": "people, watermark, blur",
+    }
+    prompt = flex_service.build(blocks)
+    checklist = [
+        ChecklistItem(id="q1", question="Are there exactly two red foxes?"),
+        ChecklistItem(id="q2", question="Are the foxes asleep in snow?"),
+        ChecklistItem(id="q3", question='Does a sign read "NORTH"?'),
+        ChecklistItem(id="q4", question="Is the image free of people?"),
+        ChecklistItem(id="q5", question="Is the light warm?", source="feedback"),
+    ]
+    results = [
+        ChecklistResult(id="q1", answer="yes", note="two foxes"),
+        ChecklistResult(id="q2", answer="yes", note="curled up in snow"),
+        ChecklistResult(id="q3", answer="unsure", note="sign too small to read"),
+        ChecklistResult(id="q4", answer="yes", note="no people"),
+        ChecklistResult(id="q5", answer="no", note="cold blue light"),
+    ]
+    base = Iteration(
+        index=0,
+        prompt_text=prompt,
+        judge_score=64,
+        judge_notes="Foxes right; the sign is unreadable and the light is cold.",
+        judge_strengths=["subject: both foxes clear and asleep", "style: natural colours"],
+        judge_weaknesses=["composition: the sign is too small", "lighting: cold and flat"],
+        checklist_results=results,
+        checklist_pass=0.7,
+        revised_prompt="Two red foxes sleeping in snow beneath a pine; a sign says NORTH.",
+    )
+    lost = Iteration(
+        index=1,
+        round=1,
+        prompt_text=prompt,
+        changed_blocks=["lighting"],
+        prompt_diff="warm low sun from the left",
+        based_on=0,
+        judge_score=61,
+        judge_notes="Warmer, but the sign is gone.",
+        checklist_pass=0.6,
+        pairwise=Pairwise(against=0, verdicts=["incumbent", "tie"], result="tie"),
+    )
+    failed = Iteration(
+        index=2,
+        round=2,
+        candidate=1,
+        prompt_text=prompt,
+        status="failed",
+        error=ErrorInfo(code="content_blocked", message="The provider refused the prompt."),
+    )
+    return Session(
+        session_id="0" * 32,
+        user_goal=GOAL,
+        image_provider=provider,
+        image_params={"aspect_ratio": "3:2"},
+        prompt_text=prompt,
+        locked_blocks=["subject"],
+        user_feedback=FEEDBACK,
+        checklist=checklist,
+        iterations=[base, lost, failed],
+        best_index=0,
+    )
+
+
+@pytest.fixture
+def recorded(settings: Settings):
+    recorder = Recorder(settings)
+    templates = TemplateTool()
+    registry = ProviderRegistry(settings)
+    return recorder, templates, registry
+
+
+def check(name: str, requests: list[LLMRequest]) -> None:
+    text = "\n\n".join(
+        f"=== {r.role}: system ===\n{r.system}\n\n=== {r.role}: user ===\n{r.user}\n"
+        f"=== {r.role}: images attached: {len(r.images)} ==="
+        for r in requests
+    )
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    assert path.is_file(), f"no golden file {path.name}: run with UPDATE_GOLDEN=1 and read it"
+    assert text + "\n" == path.read_text(encoding="utf-8"), f"{path.name} changed: read the diff"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_prompt_gen(recorded, provider: str) -> None:
+    recorder, templates, registry = recorded
+    caps = registry.capabilities[provider]
+    PromptService(recorder, templates).generate_initial(GOAL, caps, {"aspect_ratio": "3:2"})
+    check(f"prompt_gen_{provider}", recorder.requests)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("retry", [False, True])
+def test_revise(recorded, provider: str, retry: bool) -> None:
+    recorder, templates, registry = recorded
+    s = session(provider)
+    note = (
+        "after the merge it changed nothing; change at least one unlocked block." if retry else None
+    )
+    PromptService(recorder, templates).revise(
+        s, s.iterations[0], registry.capabilities[provider], strategy_number=1, retry_note=note
+    )
+    check(f"revise_{provider}{'_retry' if retry else ''}", recorder.requests)
+
+
+@pytest.mark.parametrize("feedback", [None, FEEDBACK])
+def test_checklist(recorded, feedback: str | None) -> None:
+    recorder, templates, _ = recorded
+    s = session("demo")
+    current = s.checklist if feedback else []
+    ChecklistService(recorder, templates, sessions=None).write(  # type: ignore[arg-type]
+        GOAL, feedback, current, {"background": "transparent"} if feedback else {}
+    )
+    check(f"checklist_{'feedback' if feedback else 'goal'}", recorder.requests)
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_judge(recorded, transparent: bool) -> None:
+    recorder, templates, registry = recorded
+    s = session("openai")
+    rendered = PromptService(recorder, templates).render(
+        s.prompt_text, registry.capabilities["openai"]
+    )
+    params = {"aspect_ratio": "3:2", **({"background": "transparent"} if transparent else {})}
+    JudgeService(recorder, templates).evaluate(
+        GOAL, rendered.text, flex_service.parse(s.prompt_text).blocks, png(), s.checklist, params
+    )
+    check(f"judge{'_transparent' if transparent else ''}", recorder.requests)
+
+
+def test_pairwise(recorded) -> None:
+    recorder, templates, _ = recorded
+    s = session("grok")
+    blocks = flex_service.parse(s.prompt_text).blocks
+    JudgeService(recorder, templates).compare(
+        GOAL,
+        s.checklist,
+        {},
+        (png((32, 24)), "candidate", blocks),
+        (png((24, 32)), "best", blocks),
+        0,
+    )
+    # the two orders run concurrently: sort them so the file is stable (their texts are equal)
+    assert len(recorder.requests) == 2 and recorder.requests[0].user == recorder.requests[1].user
+    check("pairwise", recorder.requests[:1])
+
+
+def test_recommend(recorded) -> None:
+    recorder, templates, _ = recorded
+    RecommendationService(recorder, templates).build_summary(session("nano_banana"))
+    check("recommend", recorder.requests)
