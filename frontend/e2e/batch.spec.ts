@@ -1,7 +1,5 @@
 // The batch page: paste goals, start, watch the table fill in, open the report; desktop and phone.
-import { expect, test } from '@playwright/test'
-
-import { shot } from './helpers'
+import { expect, shot, test } from './helpers'
 
 test('run a batch from the web app and open its report', async ({ page, request }) => {
   await page.goto('/')

@@ -1,8 +1,6 @@
 // The settings follow the chosen model: GPT Image 2 offers 16:9 and 9:16 with a resolution tier
 // and shows the size it will send; a fixed-size model shows its fixed sizes instead.
-import { expect, test } from '@playwright/test'
-
-import { shot } from './helpers'
+import { expect, shot, test } from './helpers'
 
 test('OpenAI model picker, free sizes and the size shown before generating', async ({ page }) => {
   await page.goto('/')

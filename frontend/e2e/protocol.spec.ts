@@ -1,9 +1,7 @@
 // Issue 7 in the web app: the checklist before a run, the estimate, candidates per round, live
 // slots and cost meter, pairwise outcomes and checklist ticks per candidate, the stop reason.
 // Runs on a desktop and on a phone.
-import { expect, test } from '@playwright/test'
-
-import { apiSessionWithImage, getSession, shot } from './helpers'
+import { apiSessionWithImage, expect, getSession, shot, test } from './helpers'
 
 test('checklist, estimate and candidates before the run; slots and cost during it; pairwise after', async ({
   page,

@@ -1,8 +1,6 @@
 // The read path: the history pages in as you scroll and searches goals on the server; thumbnails,
 // compressed JSON and precompressed scripts reach the browser.
-import { expect, test } from '@playwright/test'
-
-import { apiSessionWithImage, shot } from './helpers'
+import { apiSessionWithImage, expect, shot, test } from './helpers'
 
 test('history loads more sessions as you scroll and finds goals by words', async ({ page, request }) => {
   const tag = `scrolltest${Date.now()}`

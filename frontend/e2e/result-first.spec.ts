@@ -1,14 +1,14 @@
 // Issue 9: the result first, the two forms of the prompt, the lightbox, branching, nothing lost,
 // tabs in sync, phone and keyboard. Runs on a desktop (1440x900) and a phone (390x844).
-import { expect, test } from '@playwright/test'
-
 import {
   apiOptimizedSession,
   apiSessionWithImage,
   describeGoal,
+  expect,
   getSession,
   sessionIdOf,
   shot,
+  test,
 } from './helpers'
 
 test('the first screen of the result is the answer; Copy gives the rendered prompt', async ({
