@@ -27,7 +27,9 @@ describe('api client', () => {
     await api.savePrompt('s1', 'p', [])
     await api.generate('s1')
     await api.feedback('s1', 'warmer', false)
-    await api.optimize('s1', 2)
+    await api.optimize('s1', { iterations_count: 2, candidates: 2 })
+    await api.estimate('s1', { iterations_count: 2 })
+    await api.saveChecklist('s1', [{ question: 'Is it a fox?' }])
     await api.cancel('s1')
     for (const call of fetchMock.mock.calls as unknown as [string, RequestInit][]) {
       const [, init] = call
@@ -35,7 +37,7 @@ describe('api client', () => {
       expect((init.headers as Record<string, string>)['Content-Type']).toBe('application/json')
       expect(typeof JSON.parse(String(init.body))).toBe('object')
     }
-    expect(fetchMock).toHaveBeenCalledTimes(6)
+    expect(fetchMock).toHaveBeenCalledTimes(8)
   })
 
   it('turns the API error shape into an ApiError with a hint', async () => {
