@@ -2,9 +2,11 @@ import { act, render, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
+import { announce } from '@/hooks/use-session'
 import type { SessionSummary } from '@/lib/types'
 
 import HistoryList from './history-list'
+import { RUNNING_CHECK_MS } from './use-history-pages'
 
 function summary(n: number, extra: Partial<SessionSummary> = {}): SessionSummary {
   const id = n.toString(16).padStart(32, '0')
@@ -99,5 +101,43 @@ describe('HistoryList', () => {
     act(() => observed.at(-1)?.([{ isIntersecting: true }]))
     await waitFor(() => expect(screen.getByText('goal number 3')).toBeInTheDocument())
     expect(urls(mock)).toEqual(['/api/sessions?limit=30', '/api/sessions?limit=30&cursor=2'])
+  })
+
+  it('follows a status change announced by another tab, keeping every page loaded', async () => {
+    const all = [summary(5), summary(4), summary(3)]
+    const mock = backend(all)
+    render(<HistoryList onOpen={() => undefined} onNew={() => undefined} />)
+    const list = await screen.findByTestId('history-list')
+    await userEvent.click(screen.getByRole('button', { name: 'Load more' }))
+    await waitFor(() => expect(within(list).getAllByRole('button')).toHaveLength(3))
+    const before = mock.mock.calls.length
+
+    all[2] = summary(3, { status: 'running' })
+    announce(all[2].session_id)
+    await waitFor(() => expect(within(list).getByText('running')).toBeInTheDocument())
+    expect(within(list).getAllByRole('button')).toHaveLength(3)
+    // The loaded sessions were fetched again from the first page, as many as were shown.
+    expect(urls(mock).slice(before)).toEqual(['/api/sessions?limit=30', '/api/sessions?limit=28&cursor=2'])
+  })
+
+  it('looks again every few seconds while a shown session runs, and stops when none does', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    try {
+      const all = [summary(2, { status: 'running' }), summary(1)]
+      const mock = backend(all)
+      render(<HistoryList onOpen={() => undefined} onNew={() => undefined} />)
+      const list = await screen.findByTestId('history-list')
+      expect(within(list).getByText('running')).toBeInTheDocument()
+
+      all[0] = summary(2, { status: 'done' })
+      await act(() => vi.advanceTimersByTimeAsync(RUNNING_CHECK_MS))
+      await waitFor(() => expect(within(list).queryByText('running')).not.toBeInTheDocument())
+      const calls = mock.mock.calls.length
+      expect(calls).toBe(2)
+      await act(() => vi.advanceTimersByTimeAsync(RUNNING_CHECK_MS * 3))
+      expect(mock.mock.calls.length).toBe(calls)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
