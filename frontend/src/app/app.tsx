@@ -201,7 +201,10 @@ export function App() {
           >
             History
           </Button>
-          <a className="rounded-lg px-3 py-1.5 text-sm text-zinc-300 hover:bg-zinc-800" href="#/batch">
+          <a
+            className="inline-flex h-11 items-center rounded-lg px-3 text-sm text-zinc-300 hover:bg-zinc-800 sm:h-8"
+            href="#/batch"
+          >
             Batch
           </a>
         </nav>
