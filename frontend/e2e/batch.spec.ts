@@ -37,7 +37,7 @@ test('run a batch from the web app and open its report', async ({ page, request 
 
   // A session of the batch opens in the ordinary session view.
   await table.locator('tbody tr[data-goal="sign"] a', { hasText: 'done' }).click()
-  await expect(page).toHaveURL(/#\/s\/[0-9a-f]+$/)
+  await expect(page).toHaveURL(/#\/s\/[0-9a-f]+(\/[a-z]+)?$/) // the step is added to the address
   await page.goBack()
   await expect(page.getByRole('heading', { name: 'Batch run' })).toBeVisible()
   await expect(table.locator('tbody tr[data-status="done"]')).toHaveCount(2) // still shown
