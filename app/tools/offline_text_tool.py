@@ -196,8 +196,11 @@ class OfflineTextTool:
         offset = int(ctx.get("strategy_number", 0)) + (1 if ctx.get("retry_note") else 0)
         weak = self._weak_blocks(ctx, blocks, free)
         weak = weak[offset % len(weak) :] + weak[: offset % len(weak)] if weak else weak
+        # Up to three changes; a strategy other than the first always makes one of its own, so the
+        # candidates of a round (and a retry) never come out the same.
+        own = 1 if offset else 0
         for name in weak:
-            if len(changes) >= 3:
+            if len(changes) >= 3 and own == 0:
                 break
             phrase = _next_phrase(name, blocks[name], attempt=len(ctx.get("history", [])) + offset)
             if phrase and name not in changes:
@@ -205,6 +208,7 @@ class OfflineTextTool:
                     _append(blocks[name], phrase, name),
                     f"made {name} more specific: {phrase}",
                 )
+                own = 0
         if not changes:
             return self._fallback_change(blocks, free)
         return ReviseOutput(
@@ -261,11 +265,32 @@ class OfflineTextTool:
     def _fix_failed_checks(
         ctx: dict, blocks: dict[str, str], free: list[str], changes: dict
     ) -> None:
-        """Brings the words of failed checklist questions into the subject (or the first free block)."""
+        """Acts on failed checklist questions: what must be absent goes to the negative
+        constraints; what must be shown, in words the person used (goal or feedback), goes into the
+        subject (or the first free block). Generic quality questions give no words to add."""
         prompt_words = set(keywords(" ".join(blocks.values())))
+        asked = set(keywords(f"{ctx.get('goal', '')} {ctx.get('feedback', '')}"))
+        avoided = set(keywords(blocks.get("negative_constraints", "")))
         words: list[str] = []
+        absent: list[str] = []
         for item in ctx.get("failed_checks", []):
-            words += [w for w in _question_words(item["question"]) if w not in prompt_words]
+            question = item["question"]
+            if question in _GENERIC_CHECKS:
+                continue
+            found = [w for w in _question_words(question) if w in asked]
+            if "free of" in question.lower():
+                absent += [w for w in found if w not in avoided]
+            else:
+                words += [w for w in found if w not in prompt_words]
+        absent = list(dict.fromkeys(absent))[:4]
+        if absent and "negative_constraints" in free and "negative_constraints" not in changes:
+            text = _append(
+                blocks["negative_constraints"], ", ".join(absent), "negative_constraints"
+            )
+            changes["negative_constraints"] = (
+                text,
+                f"kept out what must be absent: {', '.join(absent)}",
+            )
         words = list(dict.fromkeys(words))[:4]
         target = next(
             (b for b in ("subject", *free) if b in free and b != "negative_constraints"), None
@@ -450,7 +475,10 @@ class OfflineTextTool:
             tips.append(
                 f"Locked blocks ({', '.join(ctx['locked'])}) stayed fixed: lock what already works to focus revisions."
             )
-        if any(h.get("status") == "failed" for h in history):
+        if any(
+            h.get("status") == "failed" and "changed nothing" not in str(h.get("error"))
+            for h in history
+        ):
             tips.append(
                 "Some iterations failed at the provider: check their errors before rerunning."
             )
@@ -590,8 +618,10 @@ def _answer(
     passes when the negative constraints name it, and is unsure otherwise.
     """
     words = _question_words(item["question"])
-    if not words:
-        return ChecklistAnswerItem(id=item["id"], answer="unsure", note="nothing checkable")
+    if not words or item["question"] in _GENERIC_CHECKS:
+        return ChecklistAnswerItem(
+            id=item["id"], answer="unsure", note="the offline judge cannot see this"
+        )
     if "free of" in item["question"].lower():
         avoided = set(keywords(blocks.get("negative_constraints", "")))
         if all(w in avoided for w in words):
