@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from app.models.domain_models import ChecklistItem, Iteration, Pairwise, Session
+from app.models.domain_models import ChecklistItem, ChecklistResult, Iteration, Pairwise, Session
 from app.models.llm_models import JudgeOutput
 from app.models.provider_models import ImageInput
 from app.services import flex_service
@@ -197,3 +197,31 @@ def test_revisions_never_repeat_wording_the_block_has(tools) -> None:
     for name, block in flex_service.parse(text).blocks.items():
         parts = [p.strip().lower() for p in block.split(",")]
         assert len(parts) == len(set(parts)), (name, block)
+
+
+def test_failed_checks_route_absent_things_to_avoid_and_skip_generic_ones(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {})
+    session = session_with(text, 70, [], [], feedback="no fence")
+    session.checklist = [
+        ChecklistItem(id="q1", question="Is the image free of fence?", source="feedback"),
+        ChecklistItem(id="q2", question="Is the main subject clearly readable at first glance?"),
+    ]
+    session.iterations[0].checklist_results = [
+        ChecklistResult(id="q1", answer="unsure", note="not ruled out"),
+        ChecklistResult(id="q2", answer="unsure", note="cannot see"),
+    ]
+    revision = prompts.revise(session, session.iterations[0], caps)
+    blocks = flex_service.parse(revision.prompt_text).blocks
+    assert "fence" in blocks["negative_constraints"]
+    assert "showing" not in blocks["subject"] and "glance" not in blocks["subject"]
+
+
+def test_every_strategy_writes_a_different_revision(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {})
+    session = session_with(text, 70, [], [], feedback="warmer light, no boats")
+    revisions = {
+        prompts.revise(session, session.iterations[0], caps, n).prompt_text for n in range(4)
+    }
+    assert len(revisions) == 4
