@@ -248,7 +248,8 @@ class OfflineTextTool:
         ctx: dict, blocks: dict[str, str], free: list[str], changes: dict
     ) -> None:
         prompt_words = set(keywords(" ".join(blocks.values())))
-        missing = [w for w in keywords(str(ctx["goal"])) if w not in prompt_words][:4]
+        wanted = _NEGATION.sub("", str(ctx["goal"]).lower())  # "no people" is not a detail to add
+        missing = [w for w in keywords(wanted) if w not in prompt_words][:4]
         target = (
             "subject"
             if "subject" in free
