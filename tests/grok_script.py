@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import respx
+from flask import Flask
 
-from tests.provider_fakes import chat_completion
+from app.main import create_app
+from app.models.domain_models import FLEX_BLOCKS
+from tests.conftest import demo_settings
+from tests.provider_fakes import OPENROUTER_URL, chat_completion
 
 DEFAULT_CHECKLIST = [
     {"question": "Is there a lighthouse?", "source": "goal"},
@@ -165,20 +172,7 @@ def any_answer(body: dict[str, Any], judge_score: int = 60, salt: int = 0) -> di
     """The content of a plain, valid answer to a chat-completions request body."""
     role = body["response_format"]["json_schema"]["name"]
     answers: dict[str, Any] = {
-        "prompt_gen": {
-            "blocks": {
-                n: f"{n} words"
-                for n in (
-                    "subject",
-                    "style",
-                    "composition",
-                    "lighting",
-                    "camera",
-                    "constraints",
-                    "negative_constraints",
-                )
-            }
-        },
+        "prompt_gen": {"blocks": {n: f"{n} words" for n in FLEX_BLOCKS}},
         "checklist": {"questions": DEFAULT_CHECKLIST},
         "judge": {
             "checklist": [{"id": i, "answer": "yes", "note": "seen"} for i in checklist_ids(body)],
@@ -195,3 +189,24 @@ def any_answer(body: dict[str, Any], judge_score: int = 60, salt: int = 0) -> di
         "recommend": {"recommendations": ["a", "b", "c"]},
     }
     return answers[role]
+
+
+def scripted_app(tmp_path: Path, grok: Any, **overrides: Any) -> Iterator[Flask]:
+    """The real app with OpenRouter answered by `grok` at the transport level (demo images).
+
+    `app.config["mock"]` is the respx router, for tests that fake an image provider too.
+    """
+    mock = respx.MockRouter(assert_all_called=False)
+    mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=grok)
+    settings = demo_settings(
+        tmp_path,
+        openrouter_api_key="sk-test-openrouter-123456",
+        openrouter_base_url=OPENROUTER_URL,
+        http_backoff_base_s=0.0,
+        http_backoff_cap_s=0.0,
+        **overrides,
+    )
+    app = create_app(settings, transport=httpx.MockTransport(mock.handler))
+    app.config["mock"] = mock
+    yield app
+    app.extensions["sfumato_container"].close()

@@ -5,37 +5,17 @@ rounds, plateau and budget stops, `no_change` revisions, the cost estimate."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import respx
-from flask import Flask
 from flask.testing import FlaskClient
 
 from app.main import create_app
 from tests.conftest import demo_settings, settled, start_session
-from tests.grok_script import ScriptedGrok
-from tests.provider_fakes import OPENAI_URL, OPENROUTER_URL, image_bytes, openai_image_answer
-
-
-def scripted(tmp_path: Path, grok: ScriptedGrok, **overrides: Any) -> Iterator[Flask]:
-    mock = respx.MockRouter(assert_all_called=False)
-    mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=grok)
-    settings = demo_settings(
-        tmp_path,
-        openrouter_api_key="sk-test-openrouter-123456",
-        openrouter_base_url=OPENROUTER_URL,
-        http_backoff_base_s=0.0,
-        http_backoff_cap_s=0.0,
-        **overrides,
-    )
-    app = create_app(settings, transport=httpx.MockTransport(mock.handler))
-    app.config["mock"] = mock
-    yield app
-    app.extensions["sfumato_container"].close()
+from tests.grok_script import ScriptedGrok, scripted_app
+from tests.provider_fakes import OPENAI_URL, image_bytes, openai_image_answer
 
 
 def to_review(client: FlaskClient, **extra: Any) -> str:
@@ -56,7 +36,7 @@ def optimize(client: FlaskClient, sid: str, **body: Any) -> dict[str, Any]:
 
 def test_session_starts_with_a_checklist_the_person_can_edit(tmp_path: Path) -> None:
     grok = ScriptedGrok(scores=[60])
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         created = start_session(client)["session"]
         sid = created["session_id"]
@@ -116,7 +96,7 @@ def test_new_feedback_rewrites_the_checklist_and_the_incumbent_is_judged_again(
     tmp_path: Path,
 ) -> None:
     grok = ScriptedGrok(scores=[80, 55, 70])
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         before = client.get(f"/api/sessions/{sid}").json
@@ -145,7 +125,7 @@ def test_the_incumbent_is_not_judged_again_when_the_checklist_is_unchanged(
     tmp_path: Path,
 ) -> None:
     grok = ScriptedGrok(scores=[60, 70])
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         done = optimize(client, sid, iterations_count=1)
@@ -158,7 +138,7 @@ def test_the_incumbent_is_not_judged_again_when_the_checklist_is_unchanged(
 
 def test_every_image_is_judged_against_the_checklist(tmp_path: Path) -> None:
     grok = ScriptedGrok(scores=[60], answers=["yes", "no", "unsure", "yes"])
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         base = client.get(f"/api/sessions/{sid}").json["iterations"][0]
@@ -172,7 +152,7 @@ def test_every_image_is_judged_against_the_checklist(tmp_path: Path) -> None:
 
 def test_pairwise_asks_twice_with_the_same_two_images_swapped(tmp_path: Path) -> None:
     grok = ScriptedGrok(scores=[60, 70])
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         done = optimize(client, sid, iterations_count=1)
@@ -206,7 +186,7 @@ def test_only_two_agreeing_orders_decide(
     tmp_path: Path, answers: list[str], verdicts: list[str], result: str
 ) -> None:
     grok = ScriptedGrok(scores=[60, 90], pairwise=answers)
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         done = optimize(client, sid, iterations_count=1, target_score=100)
@@ -224,7 +204,7 @@ def test_the_best_changes_only_on_a_win_across_rounds(tmp_path: Path) -> None:
         scores=[50, 60, 95, 70],
         pairwise=["first", "second", "first", "first", "first", "second"],
     )
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         done = optimize(client, sid, iterations_count=3, target_score=100, plateau_rounds=0)
@@ -259,7 +239,7 @@ def test_k_candidates_are_written_generated_and_judged_concurrently(tmp_path: Pa
             for b in ("lighting", "camera", "style", "composition")
         ],
     )
-    for app in scripted(
+    for app in scripted_app(
         tmp_path,
         grok,
         openai_image_api_key="sk-test-openai-image-123456",
@@ -296,7 +276,7 @@ def test_provider_concurrency_is_bounded_by_its_setting(tmp_path: Path) -> None:
         return httpx.Response(200, json=openai_image_answer(image_bytes(size=(8, 6 + peak["max"]))))
 
     grok = ScriptedGrok(scores=[50, 60, 61, 62, 63])
-    for app in scripted(
+    for app in scripted_app(
         tmp_path,
         grok,
         openai_image_api_key="sk-test-openai-image-123456",
@@ -315,7 +295,7 @@ def test_provider_concurrency_is_bounded_by_its_setting(tmp_path: Path) -> None:
 
 def test_plateau_stops_after_rounds_without_a_win(tmp_path: Path) -> None:
     grok = ScriptedGrok(scores=[70, 60, 65, 90], pairwise=["second", "first"] * 2)
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         done = optimize(client, sid, iterations_count=5, plateau_rounds=2)
@@ -326,7 +306,7 @@ def test_plateau_stops_after_rounds_without_a_win(tmp_path: Path) -> None:
 
 def test_plateau_zero_turns_it_off(tmp_path: Path) -> None:
     grok = ScriptedGrok(scores=[70, 60, 65, 64], pairwise=["second", "first"] * 3)
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         done = optimize(client, sid, iterations_count=3, plateau_rounds=0)
@@ -339,7 +319,7 @@ def test_budget_stops_before_a_round_it_cannot_pay_for(tmp_path: Path) -> None:
     # $0.056, a round adds 2 pairwise calls: $0.058. $0.10 pays for one round, not two.
     grok = ScriptedGrok(scores=[50, 60, 70, 80], usage_cost=0.001)
     counter = {"n": 0}
-    for app in scripted(
+    for app in scripted_app(
         tmp_path,
         grok,
         openai_image_api_key="sk-test-openai-image-123456",
@@ -374,7 +354,7 @@ def test_a_revision_that_changes_nothing_is_asked_again_then_skipped(tmp_path: P
         "summary": "s",
     }
     grok = ScriptedGrok(scores=[60, 70], revisions=[same, same, None])
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         images_before = len(
@@ -397,7 +377,7 @@ def test_a_revision_that_changes_nothing_is_asked_again_then_skipped(tmp_path: P
 
 def test_the_reviser_may_only_name_unlocked_blocks(tmp_path: Path) -> None:
     grok = ScriptedGrok(scores=[60, 70])
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = start_session(client)["session_id"]
         prompt = client.get(f"/api/sessions/{sid}").json["prompt_text"]
@@ -416,7 +396,7 @@ def test_the_reviser_may_only_name_unlocked_blocks(tmp_path: Path) -> None:
 
 def test_the_reviser_sees_what_to_keep_fix_and_the_outcomes(tmp_path: Path) -> None:
     grok = ScriptedGrok(scores=[60, 50, 70], answers=["yes", "no", "yes", "yes"])
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         client.put(f"/api/sessions/{sid}/feedback", json={"feedback": ""})
@@ -456,7 +436,7 @@ def test_demo_mode_shows_the_whole_protocol(client: FlaskClient) -> None:
 
 def test_estimate_reads_the_price_table_and_recorded_costs(tmp_path: Path) -> None:
     grok = ScriptedGrok(scores=[60], usage_cost=0.002)
-    for app in scripted(
+    for app in scripted_app(
         tmp_path,
         grok,
         openai_image_api_key="sk-test-openai-image-123456",
@@ -508,7 +488,7 @@ def test_recommendations_are_written_after_the_run_is_done(tmp_path: Path) -> No
         return original(body)
 
     grok.recommend = slow_recommend  # type: ignore[method-assign]
-    for app in scripted(tmp_path, grok):
+    for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
         run = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1}).json

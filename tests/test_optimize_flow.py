@@ -12,17 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
-import respx
-from flask import Flask
 from flask.testing import FlaskClient
 
 from app.main import create_app
 from app.services import flex_service
 from tests.conftest import demo_settings, settled, sse_events, start_session
-from tests.grok_script import ScriptedGrok
+from tests.grok_script import ScriptedGrok, scripted_app
 from tests.provider_fakes import (
     OPENAI_URL,
-    OPENROUTER_URL,
     image_bytes,
     openai_error,
     openai_image_answer,
@@ -148,23 +145,6 @@ def test_everything_locked_means_nothing_to_optimize(client: FlaskClient) -> Non
 
 
 # Loop semantics with a scripted judge (OpenRouter faked at the transport level) ---------------
-
-
-def scripted_app(tmp_path: Path, grok: ScriptedGrok, **overrides: Any) -> Iterator[Flask]:
-    mock = respx.MockRouter(assert_all_called=False)
-    mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=grok)
-    settings = demo_settings(
-        tmp_path,
-        openrouter_api_key="sk-test-openrouter-123456",
-        openrouter_base_url=OPENROUTER_URL,
-        http_backoff_base_s=0.0,
-        http_backoff_cap_s=0.0,
-        **overrides,
-    )
-    app = create_app(settings, transport=httpx.MockTransport(mock.handler))
-    app.config["mock"] = mock
-    yield app
-    app.extensions["sfumato_container"].close()
 
 
 def test_revisions_start_from_the_best_iteration_and_see_the_history(tmp_path: Path) -> None:
