@@ -437,3 +437,24 @@ def test_optimizing_after_accepting_reopens_the_session(client: FlaskClient) -> 
     again = settled(client, sid)
     assert again["accepted"] is False and again["run"]["stop_reason"] != "accepted"
     assert len(again["iterations"]) == 2 and again["recommendations"]
+
+
+def test_a_restart_during_the_recommendations_says_they_were_not_written(tmp_path: Path) -> None:
+    settings = demo_settings(tmp_path)
+    first = create_app(settings)
+    client = first.test_client()
+    sid = run_to_review(client)
+    client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1})
+    settled(client, sid)
+    first.extensions["sfumato_container"].close()
+    path = settings.storage_dir / sid / "session.json"
+    stored = json.loads(path.read_text())
+    stored["recommendations"], stored["recommendations_status"] = [], "pending"  # killed mid-way
+    path.write_text(json.dumps(stored))
+
+    second = create_app(settings)
+    session = second.test_client().get(f"/api/sessions/{sid}").json
+    second.extensions["sfumato_container"].close()
+    assert session["status"] == "done" and session["recommendations_status"] == "failed"
+    assert session["error"]["code"] == "interrupted"
+    assert len(session["iterations"]) == 2

@@ -84,6 +84,11 @@ class SessionService:
                     log.warning(
                         "marked interrupted run as failed", extra={"session_id": session_id}
                     )
+                elif session.recommendations_status == "pending":
+                    # Written after the run, in a thread the restart ended: say so, don't wait.
+                    session.recommendations_status = "failed"
+                    session.error = RECOMMENDATIONS_INTERRUPTED
+                    stamp = self.storage.save_session(session)
                 summary, rebuilt = _summary(session), rebuilt + 1
                 created = _timestamp(summary["created_at"])
             self._remember(summary, stamp, created)
@@ -349,6 +354,13 @@ def _checked_locks(locked: list[str], blocks: dict[str, str]) -> list[str]:
             details={"field": "locked_blocks", "unknown": unknown, "blocks": list(blocks)},
         )
     return list(dict.fromkeys(locked))
+
+
+RECOMMENDATIONS_INTERRUPTED = ErrorInfo(
+    code="interrupted",
+    message="The server stopped before the recommendations were written. Every iteration was "
+    "kept; accept the result or run again to write them.",
+)
 
 
 def _mark_interrupted(session: Session) -> None:
