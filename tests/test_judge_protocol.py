@@ -497,3 +497,17 @@ def test_recommendations_are_written_after_the_run_is_done(tmp_path: Path) -> No
         gate.set()
         done = settled(client, sid)
     assert done["recommendations_status"] == "ready" and done["recommendations"]
+
+
+def test_a_run_writes_a_stale_checklist_again_before_its_first_round(tmp_path: Path) -> None:
+    grok = ScriptedGrok(scores=[80, 55, 70])
+    for app in scripted_app(tmp_path, grok):
+        client = app.test_client()
+        sid = to_review(client)
+        sessions = app.extensions["sfumato_container"].sessions
+        # feedback stored without the PUT's rewrite (as a failed rewrite would leave it)
+        sessions.update(sid, lambda s: setattr(s, "user_feedback", "warmer light"))
+        done = optimize(client, sid, iterations_count=1)
+    assert grok.calls.count("checklist") == 2 and "warmer light" in grok.checklist_calls[-1]
+    assert done["checklist_version"] == 2 and done["checklist_feedback"] == "warmer light"
+    assert done["iterations"][0]["checklist_version"] == 2  # the incumbent judged again

@@ -64,21 +64,26 @@ class ChecklistService:
         ]
         return items, result
 
+    def is_stale(self, session: Session) -> bool:
+        """Whether the feedback changed since the checklist was written."""
+        return (session.user_feedback or None) != (session.checklist_feedback or None)
+
+    def rewrite(self, session: Session) -> tuple[list[ChecklistItem], LLMResult]:
+        """A checklist for the session's goal and current feedback (its goal items offered to keep)."""
+        return self.write(
+            session.user_goal, session.user_feedback, session.checklist, session.image_params
+        )
+
     def refresh_for_feedback(self, session_id: str) -> Session:
         """Writes the checklist again when the feedback changed since it was written."""
         session = self.sessions.get(session_id)
-        if (session.user_feedback or None) == (session.checklist_feedback or None):
+        if not self.is_stale(session):
             return session
-        items, result = self.write(
-            session.user_goal, session.user_feedback, session.checklist, session.image_params
-        )
-        feedback = session.user_feedback
+        items, result = self.rewrite(session)
 
         def change(s: Session) -> None:
             ensure_idle(s)
-            _replace(s, items)
-            s.checklist_feedback = feedback
-            charge_text(s, "checklist", result.usage)
+            apply_rewrite(s, items, result, session.user_feedback)
 
         return self.sessions.update(session_id, change)
 
@@ -116,6 +121,16 @@ def _numbered(items: list[dict[str, Any]]) -> list[ChecklistItem]:
 
 
 def _replace(session: Session, items: list[ChecklistItem]) -> None:
-    if [i.model_dump() for i in items] != [i.model_dump() for i in session.checklist]:
+    """A new checklist bumps the version (a new rubric); the same one changes nothing."""
+    if items != session.checklist:
         session.checklist = items
         session.checklist_version += 1
+
+
+def apply_rewrite(
+    session: Session, items: list[ChecklistItem], result: LLMResult, feedback: str | None
+) -> None:
+    """Stores a rewritten checklist, the feedback it was written for, and what the call cost."""
+    _replace(session, items)
+    session.checklist_feedback = feedback
+    charge_text(session, "checklist", result.usage)

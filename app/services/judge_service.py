@@ -34,6 +34,7 @@ class Verdict:
     result: LLMResult
     checklist_results: list[ChecklistResult]
     checklist_pass: float | None
+    checklist_version: int = 0  # set by the caller, which knows the session's rubric
 
 
 @dataclass

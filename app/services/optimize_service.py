@@ -35,7 +35,7 @@ from app.models.domain_models import (
 )
 from app.models.provider_models import GeneratedImage, ImageInput, ProviderCapabilities
 from app.services import flex_service
-from app.services.checklist_service import ChecklistService
+from app.services.checklist_service import ChecklistService, apply_rewrite
 from app.services.cost_service import Budget, CostService, Prices, charge_image, charge_text
 from app.services.image_service import ImageService
 from app.services.judge_service import JudgeService, Verdict
@@ -441,7 +441,7 @@ class OptimizeService:
                 "judge",
                 lambda: self._evaluate(session, rendered.text, it),
             )
-            _record_verdict(it, verdict, self.sessions.get(ctl.session_id).checklist_version)
+            _record_verdict(it, verdict)
             self.sessions.update(
                 ctl.session_id, lambda s: charge_text(s, "judge", verdict.result.usage)
             )
@@ -454,7 +454,7 @@ class OptimizeService:
     def _evaluate(self, session: Session, rendered: str, it: Iteration) -> Verdict:
         """Judges a stored image (its once-made judge copy) under the session's current checklist."""
         current = self.sessions.get(session.session_id)
-        return self.judge.evaluate(
+        verdict = self.judge.evaluate(
             current.user_goal,
             rendered,
             flex_service.parse(it.prompt_text).blocks,
@@ -462,6 +462,8 @@ class OptimizeService:
             current.checklist,
             current.image_params,
         )
+        verdict.checklist_version = current.checklist_version  # the rubric it was judged with
+        return verdict
 
     def _judge_image(self, session_id: str, it: Iteration) -> ImageInput:
         if not it.image_path or self.images.storage.media_path(session_id, it.image_path) is None:
@@ -482,25 +484,15 @@ class OptimizeService:
 
     def _current_checklist(self, ctl: RunControl, session: Session) -> None:
         """Writes the checklist again first when the feedback changed since it was written."""
-        if (session.user_feedback or None) == (session.checklist_feedback or None):
+        if not self.checklists.is_stale(session):
             return
         marker = Iteration(index=max(it.index for it in session.iterations) + 1, prompt_text="")
         items, result = self._step(
-            ctl,
-            marker,
-            "checklist",
-            lambda: self.checklists.write(
-                session.user_goal, session.user_feedback, session.checklist, session.image_params
-            ),
+            ctl, marker, "checklist", lambda: self.checklists.rewrite(session)
         )
-
-        def change(s: Session) -> None:
-            if [i.model_dump() for i in items] != [i.model_dump() for i in s.checklist]:
-                s.checklist, s.checklist_version = items, s.checklist_version + 1
-            s.checklist_feedback = s.user_feedback
-            charge_text(s, "checklist", result.usage)
-
-        self.sessions.update(ctl.session_id, change)
+        self.sessions.update(
+            ctl.session_id, lambda s: apply_rewrite(s, items, result, session.user_feedback)
+        )
 
     def _rejudge_incumbent(
         self, ctl: RunControl, caps: ProviderCapabilities, prices: Prices, budget: Budget
@@ -527,7 +519,7 @@ class OptimizeService:
                     checklist_version=it.checklist_version,
                 )
             )
-            _record_verdict(it, verdict, s.checklist_version)
+            _record_verdict(it, verdict)
             charge_text(s, "judge", verdict.result.usage)
 
         updated = self.sessions.update(ctl.session_id, change)
@@ -745,14 +737,14 @@ def _record_image(
         it.cost.image_cost_usd, it.cost.image_cost_estimated = prices.of("generate"), True
 
 
-def _record_verdict(it: Iteration, verdict: Verdict, checklist_version: int) -> None:
+def _record_verdict(it: Iteration, verdict: Verdict) -> None:
     data = verdict.result.data
     it.status, it.error = "ok", None
     it.judge_score, it.judge_notes = data.score, data.notes
     it.judge_strengths, it.judge_weaknesses = list(data.strengths), list(data.weaknesses)
     it.checklist_results = verdict.checklist_results
     it.checklist_pass = verdict.checklist_pass
-    it.checklist_version = checklist_version
+    it.checklist_version = verdict.checklist_version
     it.cost.text = it.cost.text.plus(verdict.result.usage)
     it.text_model = it.text_model or verdict.result.model
 
