@@ -135,10 +135,10 @@ export default function HistoryList({ onOpen, onNew }: Props) {
                   )}
                   <div className="min-w-0 flex-1">
                     <p className="truncate text-sm text-zinc-100">{s.user_goal}</p>
-                    <p className="mt-0.5 text-xs text-zinc-500">
+                    <p className="mt-0.5 text-xs text-zinc-400">
                       {s.image_provider}
-                      {s.demo && ' (demo)'} · {s.iterations} image{s.iterations === 1 ? '' : 's'} ·{' '}
-                      {when(s.updated_at)}
+                      {s.demo && s.image_provider !== 'demo' && ' (demo)'} · {s.iterations} image
+                      {s.iterations === 1 ? '' : 's'} · {when(s.updated_at)}
                     </p>
                   </div>
                   <div className="flex shrink-0 flex-col items-end gap-1 sm:flex-row sm:items-center sm:gap-2">
