@@ -9,7 +9,7 @@ FRONTEND := frontend
 PY_SOURCES := app tests scripts
 
 .PHONY: help install install-backend install-frontend build run dev test lint format \
-        test-backend test-frontend test-e2e smoke bench bench-batch eval clean
+        test-backend test-frontend test-e2e smoke bench bench-batch eval clean types types-check
 
 help:
 	@echo "make run    - install everything, build the web app, serve on http://127.0.0.1:8000"
@@ -17,6 +17,7 @@ help:
 	@echo "make eval   - run the benchmark goals (benchmarks/goals.jsonl) as a batch, print the uplift"
 	@echo "make smoke  - one short real session per configured provider (needs keys in .env)"
 	@echo "make bench  - measure SFUMATO's own overhead per iteration, K=4 vs K=1 rounds, and how it scales with history"
+	@echo "make types - regenerate frontend/src/lib/api.gen.ts from the API's OpenAPI description"
 
 $(POETRY):
 	$(PYTHON) -m venv .tools
@@ -48,10 +49,27 @@ dev: install-backend
 	CORS_ORIGINS='["http://127.0.0.1:5173","http://localhost:5173"]' \
 	ALLOWED_HOSTS='["127.0.0.1:5173","localhost:5173"]' $(POETRY) run python -m app.main
 
-lint: install
+lint: install types-check
 	$(POETRY) run ruff check $(PY_SOURCES)
 	$(POETRY) run black --check --quiet $(PY_SOURCES)
 	cd $(FRONTEND) && npm run lint --silent && npm run format:check --silent
+
+# The web app's API types are generated from the server's OpenAPI description (one contract).
+TYPES := $(FRONTEND)/src/lib/api.gen.ts
+GEN_TYPES = cd $(FRONTEND) && npx openapi-typescript --default-non-nullable=false
+
+types: install
+	$(POETRY) run python scripts/openapi_dump.py > $(FRONTEND)/openapi.json
+	$(GEN_TYPES) openapi.json -o src/lib/api.gen.ts
+	rm -f $(FRONTEND)/openapi.json
+
+types-check: install
+	$(POETRY) run python scripts/openapi_dump.py > $(FRONTEND)/openapi.json
+	$(GEN_TYPES) openapi.json -o openapi.gen.ts >/dev/null
+	@if ! diff -u $(TYPES) $(FRONTEND)/openapi.gen.ts; then \
+	  rm -f $(FRONTEND)/openapi.json $(FRONTEND)/openapi.gen.ts; \
+	  echo "$(TYPES) is not what the API describes: run 'make types' and commit it." >&2; exit 1; fi
+	rm -f $(FRONTEND)/openapi.json $(FRONTEND)/openapi.gen.ts
 
 format: install
 	$(POETRY) run ruff check --fix $(PY_SOURCES)

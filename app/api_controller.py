@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import queue
@@ -200,7 +201,11 @@ class ApiController:
     # Live events --------------------------------------------------------------------------------
 
     def events(self, session_id: str) -> Iterator[str]:
-        """SSE: the current state first, then each event of the run, then `done`."""
+        """SSE: `state` snapshots of the session (the current one first), then `done` with the last.
+
+        Only whole snapshots are sent, so a client shows the latest one and needs no reconciling.
+        When snapshots pile up (a slow client), only the newest of them is sent.
+        """
         self.c.sessions.get(session_id)  # 404 before the stream starts
         listener = self.c.runs.subscribe(session_id)
         return self._stream(session_id, listener)
@@ -208,21 +213,19 @@ class ApiController:
     def _stream(self, session_id: str, listener: queue.Queue) -> Iterator[str]:
         try:
             yield _sse("state", self.get_session(session_id))
-            if not self.c.runs.is_running(session_id):
-                yield from self._until_recommended(session_id, listener)
-                yield _sse("done", self.get_session(session_id))
-                return
-            while True:
-                try:
-                    kind, data = listener.get(timeout=HEARTBEAT_S)
-                except queue.Empty:
-                    yield ": ping\n\n"
-                    continue
-                if kind == "done":
-                    yield from self._until_recommended(session_id, listener)
-                    yield _sse("done", self.get_session(session_id))
-                    return
-                yield _sse(kind, data)
+            if self.c.runs.is_running(session_id):
+                while True:
+                    try:
+                        kinds = _newest(listener, HEARTBEAT_S)
+                    except queue.Empty:
+                        yield ": ping\n\n"
+                        continue
+                    if "state" in kinds:
+                        yield _sse("state", kinds["state"])
+                    if "done" in kinds:
+                        break
+            yield from self._until_recommended(session_id, listener)
+            yield _sse("done", self.get_session(session_id))
         finally:
             self.c.runs.unsubscribe(session_id, listener)
 
@@ -230,20 +233,29 @@ class ApiController:
         """After a run, the stream stays open until its recommendations are written.
 
         The run itself is done when its last iteration is saved; recommendations follow off the
-        critical path and reach the client here, as state snapshots.
+        critical path and reach the client in the final snapshot.
         """
         waited = 0.0
         while self.c.sessions.get(session_id).recommendations_status == "pending":
             if waited >= RECOMMEND_WAIT_S:
                 return
             try:
-                kind, data = listener.get(timeout=1.0)
+                _newest(listener, 1.0)
             except queue.Empty:
                 waited += 1.0
                 yield ": ping\n\n"
-                continue
-            if kind != "done":
-                yield _sse(kind, data)
+
+
+def _newest(listener: queue.Queue, timeout_s: float) -> dict[str, Any]:
+    """Waits for the next event, then takes every event already queued: the newest of each kind.
+
+    Raises `queue.Empty` after `timeout_s` with nothing.
+    """
+    events = [listener.get(timeout=timeout_s)]
+    with contextlib.suppress(queue.Empty):
+        while True:
+            events.append(listener.get_nowait())
+    return {kind: data for kind, data in events}
 
 
 def run_answer(session: Session, wait: bool) -> tuple[dict[str, Any], int]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from app import __version__
 from app.models.batch_models import BatchEstimate, BatchList, BatchRequest, BatchState
@@ -90,11 +90,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/icon-192.png", "The web app's icon, 192 px", None, {200: "image/*"}, (404,)),
 )  # fmt: skip
 
-# One Server-Sent Event: its name and its JSON data (a Session, a step or an Iteration).
+# One Server-Sent Event: its name and its JSON data, always a whole Session (`done` is the last one).
 SSE_EVENT = {
     "type": "object",
     "properties": {
-        "event": {"type": "string", "enum": ["state", "step", "iteration", "done"]},
+        "event": {"type": "string", "enum": ["state", "done"]},
         "data": {"type": "string", "contentMediaType": "application/json"},
     },
     "required": ["event", "data"],
@@ -102,6 +102,16 @@ SSE_EVENT = {
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 _BODY_ERRORS = (400, 408, 413, 415)
 _REF = "#/components/schemas/{model}"
+
+
+class _Schemas(GenerateJsonSchema):
+    """JSON Schema where an answer's every field is required: the server always sends it (with its
+    default when unset), so the generated TypeScript types need no `?` on answers."""
+
+    def field_is_required(self, field: Any, total: bool) -> bool:
+        if self.mode == "serialization":
+            return not field.get("serialization_exclude")
+        return super().field_is_required(field, total)
 
 
 def openapi_path(flask_path: str) -> str:
@@ -115,7 +125,9 @@ def build_spec(settings: Settings) -> dict[str, Any]:
         if route.request is not None:
             models.append((route.request, "validation"))
         models += [(m, "serialization") for m in route.answers.values() if not isinstance(m, str)]
-    refs, defs = models_json_schema(list(dict.fromkeys(models)), ref_template=_REF)
+    refs, defs = models_json_schema(
+        list(dict.fromkeys(models)), ref_template=_REF, schema_generator=_Schemas
+    )
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(openapi_path(route.path), {})[route.method.lower()] = _operation(

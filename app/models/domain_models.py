@@ -231,7 +231,9 @@ class Session(BaseModel):
     final_prompt_rendered: str | None = None
     recommendations: list[str] = Field(default_factory=list)
     recommendations_status: RecommendationsStatus = "none"
+    # The step most recently started, and every step in flight (one per candidate running at once).
     current_step: CurrentStep | None = None
+    in_flight: list[CurrentStep] = Field(default_factory=list)
     run: RunInfo | None = None
     error: ErrorInfo | None = None
     text_mode: str = "offline"

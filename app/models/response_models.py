@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.models.domain_models import Session
+from app.models.domain_models import Session, SessionStatus
+from app.models.provider_models import ProviderCapabilities
 
 
 class ErrorBody(BaseModel):
@@ -28,7 +29,7 @@ class SessionSummary(BaseModel):
     session_id: str
     user_goal: str
     image_provider: str
-    status: str
+    status: SessionStatus
     demo: bool
     created_at: datetime
     updated_at: datetime
@@ -50,7 +51,7 @@ class ProviderInfo(BaseModel):
     is_demo: bool
     available: bool
     missing_key: str | None
-    capabilities: dict[str, Any]
+    capabilities: ProviderCapabilities
 
 
 class TextModelInfo(BaseModel):
@@ -61,10 +62,25 @@ class TextModelInfo(BaseModel):
     notice: str | None = None
 
 
+class Limits(BaseModel):
+    """The server's input limits, which the web app mirrors beside its fields."""
+
+    max_iterations: int
+    max_iterations_default: int
+    target_score_default: int
+    max_goal_chars: int
+    max_prompt_chars: int
+    max_feedback_chars: int
+    max_candidates: int
+    candidates_default: int
+    plateau_rounds_default: int
+    max_checklist_items: int
+
+
 class ProvidersResponse(BaseModel):
     providers: list[ProviderInfo]
     text: TextModelInfo
-    limits: dict[str, int]
+    limits: Limits
 
 
 class HealthResponse(BaseModel):

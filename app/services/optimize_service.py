@@ -321,10 +321,7 @@ class OptimizeService:
                 _set_best(s, strongest.index)
             _count_round(s, won)
 
-        session = self.sessions.update(ctl.session_id, record)
-        updated = session.iteration(strongest.index)
-        if updated is not None:
-            ctl.publish("iteration", updated.model_dump(mode="json"))
+        self.sessions.update(ctl.session_id, record)
         log.info(
             "round compared",
             extra={
@@ -522,10 +519,7 @@ class OptimizeService:
             _record_verdict(it, verdict)
             charge_text(s, "judge", verdict.result.usage)
 
-        updated = self.sessions.update(ctl.session_id, change)
-        again = updated.iteration(best.index)
-        if again is not None:
-            ctl.publish("iteration", again.model_dump(mode="json"))
+        self.sessions.update(ctl.session_id, change)
         return True
 
     def _spent_in_round(self, session_id: str, number: int, prices: Prices) -> float:
@@ -544,7 +538,11 @@ class OptimizeService:
         return total
 
     def _step(self, ctl: RunControl, it: Iteration, step: str, work: Callable[[], T]) -> T:
-        """Runs one step with the session's current step set and start/end events published."""
+        """Runs one step with the session's steps in flight updated (listeners get the snapshot).
+
+        The `step` start/end events are for in-process followers (the CLI's progress bar); the
+        web app's stream carries session snapshots only.
+        """
         where = {"iteration": it.index, "round": it.round, "candidate": it.candidate}
         self.sessions.update(ctl.session_id, lambda s: _set_step(s, it, step))
         ctl.publish("step", {**where, "step": step, "phase": "start"})
@@ -566,9 +564,8 @@ class OptimizeService:
             )
 
     def _save(self, ctl: RunControl, it: Iteration) -> None:
-        """Stores the iteration (replacing one with the same index) and announces it."""
+        """Stores the iteration (replacing one with the same index); listeners get the snapshot."""
         self.sessions.update(ctl.session_id, lambda s: _put_iteration(s, it))
-        ctl.publish("iteration", it.model_dump(mode="json"))
 
     # Endings ------------------------------------------------------------------------------------
 
@@ -599,7 +596,7 @@ class OptimizeService:
         def finish(s: Session) -> None:
             s.status = "failed" if error else status_ok  # type: ignore[assignment]
             s.error = error
-            s.current_step = None
+            s.current_step, s.in_flight = None, []
             s.run = s.run or RunInfo(kind="optimize")
             s.run.finished_at, s.run.stop_reason = utc_now(), reason
             _refresh_final(s)
@@ -650,7 +647,6 @@ class OptimizeService:
                 s.error = error
 
         self.sessions.update(ctl.session_id, store)
-        ctl.publish("recommendations", {"status": "failed" if error else "ready"})
 
 
 # Session changes (applied under the session's lock by SessionService.update) ------------------
@@ -676,9 +672,11 @@ def _mark_accepted(session: Session) -> None:
 
 
 def _set_step(session: Session, it: Iteration, step: str) -> None:
-    session.current_step = CurrentStep(
+    now = CurrentStep(
         iteration=it.index, step=step, round=it.round, candidate=it.candidate  # type: ignore[arg-type]
     )
+    session.current_step = now
+    session.in_flight = [s for s in session.in_flight if s.iteration != it.index] + [now]
 
 
 def _set_best(session: Session, index: int | None) -> None:
@@ -693,6 +691,7 @@ def _count_round(session: Session, won: bool) -> None:
 
 
 def _put_iteration(session: Session, it: Iteration) -> None:
+    session.in_flight = [s for s in session.in_flight if s.iteration != it.index]
     session.iterations = [x for x in session.iterations if x.index != it.index] + [
         it.model_copy(deep=True)
     ]

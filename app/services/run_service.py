@@ -26,6 +26,7 @@ from app.utils.cancellation import bind_stop, unbind_stop
 
 log = get_logger("runs")
 Event = tuple[str, Any]
+ENDING_GRACE_S = 1.0
 StopReason = Literal["cancelled", "interrupted"]
 
 
@@ -86,6 +87,12 @@ class RunService:
                     code="server_stopping",
                     status=503,
                 )
+            ending = self._runs.get(session_id)
+        if ending is not None:
+            # A job saves how it ended just before its worker lets go of the session: a client that
+            # saw the run end and starts another at once waits those moments, not a 409.
+            ending[0].join(ENDING_GRACE_S)
+        with self._lock:
             if session_id in self._runs:
                 raise Conflict(
                     "A run is already in progress for this session.", code="run_in_progress"

@@ -369,7 +369,7 @@ def _mark_interrupted(session: Session) -> None:
             it.status, it.error = "failed", INTERRUPTED
     session.status = "failed"
     session.error = INTERRUPTED
-    session.current_step = None
+    session.current_step, session.in_flight = None, []
     if session.run:
         session.run.finished_at = utc_now()
         session.run.stop_reason = "interrupted"

@@ -12,7 +12,6 @@ import { useSession } from '@/hooks/use-session'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys } from '@/lib/drafts'
 import { type Stage, stageIndex, stageOf } from '@/lib/flow'
-import { currentStep } from '@/lib/session-events'
 import type { Limits, ProvidersResponse } from '@/lib/types'
 
 // The first chunk is the shell; every step loads on demand (main.tsx starts the likely one at once).
@@ -117,7 +116,7 @@ export function App() {
   const batchOpen = useBatchRoute()
   const { catalog, error: catalogError, retry } = useCatalog()
   const sessionId = route.name === 'session' ? route.id : null
-  const { session, steps, state, loadError, apply } = useSession(sessionId)
+  const { session, loadError, apply } = useSession(sessionId)
   const limits = catalog?.limits ? { ...FALLBACK_LIMITS, ...catalog.limits } : FALLBACK_LIMITS
 
   // Providers and the open session load in parallel on start (no waterfall); the history loads its
@@ -271,8 +270,6 @@ export function App() {
                 <ReviewStep
                   key={session.session_id}
                   session={session}
-                  steps={steps}
-                  current={currentStep(state)}
                   limits={limits}
                   onSession={apply}
                   onBackToPrompt={() => view('prompt')}
@@ -284,8 +281,6 @@ export function App() {
                 <ResultStep
                   key={session.session_id}
                   session={session}
-                  steps={steps}
-                  current={currentStep(state)}
                   limits={limits}
                   onSession={apply}
                   onBranch={onBranch}

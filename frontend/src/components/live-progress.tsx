@@ -4,13 +4,11 @@ import { Button } from '@/components/button'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { cn } from '@/lib/cn'
 import { formatUsd, STEP_LABELS } from '@/lib/flow'
-import type { InFlight, LiveStep } from '@/lib/session-events'
-import type { Iteration, Session } from '@/lib/types'
+import { currentStep, stepOf } from '@/lib/session-events'
+import type { CurrentStep, Iteration, Session } from '@/lib/types'
 
 interface Props {
   session: Session
-  steps: LiveStep[]
-  current: InFlight | null
   onCancel?: () => void
   cancelBusy?: boolean
 }
@@ -34,26 +32,21 @@ function before(session: Session): Iteration[] {
 }
 
 /** The planned slots of the run in flight: rounds x candidates, filled as iterations arrive. */
-function planSlots(session: Session, steps: LiveStep[], current: InFlight | null): Slot[] {
+function planSlots(session: Session): Slot[] {
   const run = session.run
   const earlier = before(session)
   const mine = session.iterations.filter((it) => !earlier.includes(it))
-  const stepOf = (index: number) => {
-    for (let i = steps.length - 1; i >= 0; i--) {
-      if (steps[i].iteration === index && steps[i].status === 'running') return steps[i].step
-    }
-    return current?.iteration === index ? current.step : null
-  }
-  const stateOf = (it: Iteration | null, index: number | null): SlotState => {
+  const stateOf = (it: Iteration | null, step: CurrentStep | null): SlotState => {
     if (it?.status === 'failed') return 'failed'
     if (it && it.judge_score != null) return 'done'
     if (it) return 'judging'
-    if (index != null && stepOf(index)) return 'current'
+    if (step) return 'current'
     return 'pending'
   }
   if (!run || run.kind !== 'optimize') {
     const it = session.iterations.find((x) => x.index === 0) ?? null
-    return [{ round: 0, candidate: 0, iteration: it, state: stateOf(it, 0), step: stepOf(0) }]
+    const step = stepOf(session, 0)
+    return [{ round: 0, candidate: 0, iteration: it, state: stateOf(it, step), step: step?.step ?? null }]
   }
   const baseRound = Math.max(0, ...earlier.map((it) => it.round ?? it.index))
   const rounds = run.requested_iterations || session.iterations_count
@@ -62,26 +55,21 @@ function planSlots(session: Session, steps: LiveStep[], current: InFlight | null
   for (let r = 1; r <= rounds; r++) {
     for (let c = 0; c < k; c++) {
       const it = mine.find((x) => (x.round ?? x.index) === baseRound + r && (x.candidate ?? 0) === c) ?? null
-      // A slot not saved yet: the step events name its round and candidate (candidates run together).
-      let index = it?.index ?? null
-      if (index == null) {
-        const running = [...steps]
-          .reverse()
-          .find((s) => s.status === 'running' && s.round === baseRound + r && s.candidate === c)
-        index =
-          running?.iteration ??
-          (current?.round === baseRound + r && current.candidate === c ? current.iteration : null)
-      }
+      // A slot not saved yet: the steps in flight name its round and candidate (candidates run together).
+      const step =
+        (it ? stepOf(session, it.index) : null) ??
+        session.in_flight.find((s) => s.round === baseRound + r && s.candidate === c) ??
+        null
       slots.push({
         round: r,
         candidate: c,
         iteration: it,
-        state: stateOf(it, index ?? -1),
-        step: index != null ? stepOf(index) : null,
+        state: stateOf(it, step),
+        step: step?.step ?? null,
       })
     }
   }
-  // No step event yet for the slot in flight (a page that joined late): the first open slot is current.
+  // Nothing in flight yet (between steps): the first open slot is current.
   if (!slots.some((s) => s.state === 'current' || s.state === 'judging')) {
     const open = slots.find((s) => s.state === 'pending')
     if (open) open.state = 'current'
@@ -105,11 +93,12 @@ const seconds = (ms: number) => {
 }
 
 /** Live view of a run: planned slots, the one in flight, overall progress, time, cost and Cancel. */
-export function LiveProgress({ session, steps, current, onCancel, cancelBusy }: Props) {
+export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
+  const current = currentStep(session)
   const run = session.run
   const kind = run?.kind ?? 'optimize'
   const now = useNow(session.status === 'running')
-  const slots = planSlots(session, steps, current)
+  const slots = planSlots(session)
   const finished = slots.filter((s) => s.state === 'done' || s.state === 'failed').length
   const total = slots.length
   const elapsed = now - (time(run?.started_at) || now)

@@ -2,7 +2,7 @@ import { act, renderHook, waitFor } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { currentStep } from '@/lib/session-events'
-import { makeIteration, makeSession } from '@/test/fixtures'
+import { makeIteration, makeRun, makeSession, makeStep } from '@/test/fixtures'
 
 import { announce, useSession } from './use-session'
 
@@ -29,15 +29,7 @@ class FakeEventSource {
   }
 }
 
-const run = {
-  kind: 'optimize' as const,
-  requested_iterations: 1,
-  target_score: 90,
-  started_at: '2026-01-01T00:00:10Z',
-  finished_at: null,
-  stop_reason: null,
-  cancel_requested: false,
-}
+const run = makeRun({ started_at: '2026-01-01T00:00:10Z' })
 const running = makeSession({
   status: 'running',
   iterations: [makeIteration(0)],
@@ -62,11 +54,28 @@ describe('useSession', () => {
     const source = FakeEventSource.instances.at(-1)!
     expect(source.url).toBe('/api/sessions/s1/events')
 
-    act(() => source.emit('step', { iteration: 1, step: 'revise', phase: 'start' }))
-    expect(currentStep(result.current.state)).toEqual({ iteration: 1, step: 'revise' })
-
-    act(() => source.emit('iteration', makeIteration(1)))
+    // Each event is a whole snapshot: the view shows it as it is.
+    const revising = makeStep(1, 'revise')
+    act(() =>
+      source.emit('state', {
+        ...running,
+        current_step: revising,
+        in_flight: [revising],
+        updated_at: '2026-01-01T00:00:11Z',
+      }),
+    )
+    expect(currentStep(result.current.session)).toEqual(revising)
+    act(() =>
+      source.emit('state', {
+        ...running,
+        iterations: [makeIteration(0), makeIteration(1, { judge_score: null })],
+        updated_at: '2026-01-01T00:00:12Z',
+      }),
+    )
     expect(result.current.session?.iterations.map((it) => it.index)).toEqual([0, 1])
+    // A snapshot older than the one shown (a slow REST answer) is dropped.
+    act(() => source.emit('state', running))
+    expect(result.current.session?.iterations).toHaveLength(2)
 
     const done = {
       ...running,

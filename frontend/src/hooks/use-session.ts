@@ -5,7 +5,7 @@ import { useCallback, useEffect, useReducer, useState } from 'react'
 
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { initialSessionState, type SessionAction, sessionReducer } from '@/lib/session-events'
-import type { Iteration, Session, StepEvent } from '@/lib/types'
+import type { Session } from '@/lib/types'
 
 const POLL_MS = 1500
 const IDLE_CHECK_MS = 4000
@@ -49,8 +49,6 @@ function followEvents(id: string, dispatch: (a: SessionAction) => void): () => v
     })
   source.onopen = () => dispatch({ type: 'stream', status: 'open' })
   on<Session>('state', (session) => dispatch({ type: 'state', session }))
-  on<StepEvent>('step', (step) => dispatch({ type: 'step', step }))
-  on<Iteration>('iteration', (iteration) => dispatch({ type: 'iteration', iteration }))
   on<Session>('done', (session) => {
     closed = true
     source.close()
@@ -139,8 +137,6 @@ export function useSession(id: string | null) {
   const session = id && state.session?.session_id === id ? state.session : null
   return {
     session,
-    steps: session ? state.steps : [],
-    state,
     stream: state.stream,
     loadError: loadError && loadError.id === id ? loadError.error : null,
     apply,

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest'
 
-import { makeIteration, makeSession } from '@/test/fixtures'
+import { makeIteration, makeSession, makeRun } from '@/test/fixtures'
 
 import { canEditPrompt, stageOf } from './flow'
 import { parseRoute, routeHash } from './route'
 
-const run = (kind: 'generate' | 'optimize' | 'accept') => ({
-  kind,
-  requested_iterations: 3,
-  target_score: 90,
-  started_at: '2026-01-01T00:00:00Z',
-  finished_at: null,
-  stop_reason: null,
-  cancel_requested: false,
-})
+const run = (kind: 'generate' | 'optimize' | 'accept') => makeRun({ kind })
 
 describe('stageOf', () => {
   it('follows a session through the four steps', () => {

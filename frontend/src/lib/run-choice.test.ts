@@ -3,18 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { formatUsd, stopReasonText } from './flow'
 import { choiceProblem, optimizeBody } from './run-choice'
 import type { Limits, RunInfo } from './types'
+import { makeRun } from '@/test/fixtures'
 
 const limits = { max_iterations: 10, max_candidates: 4 } as Limits
-const run = (extra: Partial<RunInfo>): RunInfo => ({
-  kind: 'optimize',
-  requested_iterations: 3,
-  target_score: 90,
-  started_at: '2026-01-01T00:00:00Z',
-  finished_at: '2026-01-01T00:01:00Z',
-  stop_reason: null,
-  cancel_requested: false,
-  ...extra,
-})
+const run = (extra: Partial<RunInfo>): RunInfo =>
+  makeRun({ requested_iterations: 3, finished_at: '2026-01-01T00:01:00Z', ...extra })
 
 describe('the run choice mirrors the server limits', () => {
   it('names the problem, or builds the body', () => {

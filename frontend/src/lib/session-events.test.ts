@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { makeIteration, makeSession } from '@/test/fixtures'
+import { makeIteration, makeRun, makeSession, makeStep } from '@/test/fixtures'
 
 import {
   currentStep,
@@ -8,89 +8,61 @@ import {
   type SessionAction,
   sessionReducer,
   type SessionState,
+  stepOf,
 } from './session-events'
-
-const run = (started: string) =>
-  ({
-    kind: 'optimize',
-    requested_iterations: 2,
-    target_score: 90,
-    started_at: started,
-    finished_at: null,
-    stop_reason: null,
-    cancel_requested: false,
-  }) as const
 
 const reduce = (actions: SessionAction[], from: SessionState = initialSessionState) =>
   actions.reduce(sessionReducer, from)
 
-describe('sessionReducer', () => {
+describe('sessionReducer (the stream carries whole snapshots)', () => {
   const base = makeSession({ iterations: [makeIteration(0)], updated_at: '2026-01-01T00:00:01Z' })
   const running = makeSession({
     status: 'running',
     iterations: [makeIteration(0)],
-    run: run('2026-01-01T00:00:02Z'),
+    run: makeRun({ started_at: '2026-01-01T00:00:02Z' }),
     updated_at: '2026-01-01T00:00:02Z',
   })
 
-  it('follows a whole optimize run: state, steps, iterations, done', () => {
+  it('shows each snapshot of a run as it is, and closes on done', () => {
+    const revise = makeStep(1, 'revise')
     let s = reduce([
       { type: 'load', session: base },
       { type: 'state', session: running },
+      {
+        type: 'state',
+        session: {
+          ...running,
+          current_step: revise,
+          in_flight: [revise],
+          updated_at: '2026-01-01T00:00:03Z',
+        },
+      },
     ])
-    expect(s.session?.status).toBe('running')
-    s = reduce([{ type: 'step', step: { iteration: 1, step: 'revise', phase: 'start' } }], s)
-    expect(currentStep(s)).toEqual({ iteration: 1, step: 'revise' })
-    s = reduce(
-      [
-        { type: 'step', step: { iteration: 1, step: 'revise', phase: 'end', ok: true, duration_ms: 12 } },
-        { type: 'step', step: { iteration: 1, step: 'generate', phase: 'start' } },
-      ],
-      s,
-    )
-    expect(currentStep(s)).toEqual({ iteration: 1, step: 'generate' })
-    expect(s.steps).toEqual([
-      { iteration: 1, step: 'revise', status: 'ok', durationMs: 12 },
-      { iteration: 1, step: 'generate', status: 'running' },
-    ])
-    // The image shows up as soon as its iteration event arrives, before the next snapshot.
-    s = reduce([{ type: 'iteration', iteration: makeIteration(1) }], s)
-    expect(s.session?.iterations.map((it) => it.index)).toEqual([0, 1])
-
+    expect(currentStep(s.session)).toEqual(revise)
+    const generate = makeStep(1, 'generate')
+    const withImage = {
+      ...running,
+      iterations: [makeIteration(0), makeIteration(1, { judge_score: null })],
+      current_step: generate,
+      in_flight: [],
+      updated_at: '2026-01-01T00:00:04Z',
+    }
+    s = reduce([{ type: 'state', session: withImage }], s)
+    expect(s.session).toBe(withImage)
     const done = makeSession({
       status: 'done',
       iterations: [makeIteration(0), makeIteration(1)],
       best_index: 1,
-      run: { ...run('2026-01-01T00:00:02Z'), stop_reason: 'completed', finished_at: '2026-01-01T00:00:09Z' },
+      run: makeRun({ stop_reason: 'completed', finished_at: '2026-01-01T00:00:09Z' }),
       updated_at: '2026-01-01T00:00:09Z',
     })
     s = reduce([{ type: 'done', session: done }], s)
-    expect(s.session?.status).toBe('done')
-    expect(s.session?.best_index).toBe(1)
+    expect(s.session).toBe(done)
     expect(s.stream).toBe('closed')
-    expect(currentStep(s)).toBeNull()
-    expect(s.steps.every((st) => st.status !== 'running')).toBe(true)
+    expect(currentStep(s.session)).toBeNull()
   })
 
-  it('keeps an iteration received by event when a snapshot without it arrives in the same run', () => {
-    let s = reduce([
-      { type: 'load', session: running },
-      { type: 'iteration', iteration: makeIteration(1) },
-    ])
-    s = reduce([{ type: 'state', session: { ...running, updated_at: '2026-01-01T00:00:03Z' } }], s)
-    expect(s.session?.iterations.map((it) => it.index)).toEqual([0, 1])
-  })
-
-  it('replaces an iteration with the same index (e.g. a regenerated first image)', () => {
-    const s = reduce([
-      { type: 'load', session: base },
-      { type: 'iteration', iteration: makeIteration(0, { judge_score: 99 }) },
-    ])
-    expect(s.session?.iterations).toHaveLength(1)
-    expect(s.session?.iterations[0].judge_score).toBe(99)
-  })
-
-  it('ignores a snapshot older than the one shown', () => {
+  it('ignores a snapshot older than the one shown (a slow REST answer)', () => {
     const newer = { ...base, updated_at: '2026-01-01T00:00:05Z', user_feedback: 'new' }
     const older = { ...base, updated_at: '2026-01-01T00:00:04Z', user_feedback: 'old' }
     const s = reduce([
@@ -98,31 +70,29 @@ describe('sessionReducer', () => {
       { type: 'state', session: older },
     ])
     expect(s.session?.user_feedback).toBe('new')
+    // ...but a `done` still closes the stream
+    expect(reduce([{ type: 'done', session: older }], s).stream).toBe('closed')
   })
 
-  it('starts a fresh step log when a new run begins', () => {
-    let s = reduce([
+  it('shows another session at once, whatever its time', () => {
+    const other = { ...base, session_id: 's2', updated_at: '2025-01-01T00:00:00Z' }
+    const s = reduce([
       { type: 'load', session: running },
-      { type: 'step', step: { iteration: 1, step: 'revise', phase: 'end', ok: true } },
+      { type: 'load', session: other },
     ])
-    expect(s.steps).toHaveLength(1)
-    s = reduce(
-      [
-        {
-          type: 'state',
-          session: { ...running, run: run('2026-01-01T00:01:00Z'), updated_at: '2026-01-01T00:01:00Z' },
-        },
-      ],
-      s,
-    )
-    expect(s.steps).toEqual([])
+    expect(s.session?.session_id).toBe('s2')
   })
 
-  it('records failed steps and falls back to current_step when no step events came', () => {
-    let s = reduce([{ type: 'load', session: { ...running, current_step: { iteration: 2, step: 'judge' } } }])
-    expect(currentStep(s)).toEqual({ iteration: 2, step: 'judge' })
-    s = reduce([{ type: 'step', step: { iteration: 2, step: 'judge', phase: 'end', ok: false } }], s)
-    expect(s.steps[0].status).toBe('failed')
+  it('names the step of each candidate in flight', () => {
+    const a = makeStep(3, 'generate', { round: 1, candidate: 0 })
+    const b = makeStep(4, 'judge', { round: 1, candidate: 1 })
+    const session = { ...running, current_step: b, in_flight: [a, b] }
+    expect(stepOf(session, 3)).toEqual(a)
+    expect(stepOf(session, 4)).toEqual(b)
+    expect(stepOf(session, 5)).toBeNull()
+    expect(currentStep(session)).toEqual(b)
+    expect(currentStep({ ...session, current_step: null })).toEqual(b)
+    expect(stepOf({ ...session, status: 'done' }, 3)).toBeNull()
   })
 
   it('tracks the stream status and clears', () => {

@@ -184,6 +184,13 @@ describe('SettingsForm', () => {
 })
 
 const FREE_SIZES = {
+  multiple: 16,
+  max_ratio: 3,
+  max_long_edge: 3840,
+  max_short_edge: 2160,
+  min_pixels: 655_360,
+  max_pixels: 3840 * 2160,
+  tiers: { '1K': 1024, '2K': 1440 },
   experimental_above_pixels: 2560 * 1440,
   sizes: {
     '1:1': { '1K': '1024x1024', '2K': '1440x1440' },

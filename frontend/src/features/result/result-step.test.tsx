@@ -2,7 +2,7 @@ import { render, screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 
 import type { Limits, RunInfo } from '@/lib/types'
-import { makeIteration, makeSession } from '@/test/fixtures'
+import { makeIteration, makeSession, makeRun, makeStep } from '@/test/fixtures'
 
 import ResultStep from './result-step'
 
@@ -20,17 +20,9 @@ const limits: Limits = {
   plateau_rounds_default: 2,
   max_checklist_items: 16,
 }
-const run = (extra: Partial<RunInfo> = {}): RunInfo => ({
-  kind: 'optimize',
-  requested_iterations: 2,
-  target_score: 90,
-  started_at: '2026-01-01T00:00:30Z',
-  finished_at: null,
-  stop_reason: null,
-  cancel_requested: false,
-  ...extra,
-})
-const props = { steps: [], current: null, limits, onSession: noop, onBranch: branch }
+const run = (extra: Partial<RunInfo> = {}): RunInfo =>
+  makeRun({ started_at: '2026-01-01T00:00:30Z', ...extra })
+const props = { limits, onSession: noop, onBranch: branch }
 
 describe('ResultStep', () => {
   it('shows every iteration by round, marks the best, and shows failures with their error', () => {
@@ -40,7 +32,7 @@ describe('ResultStep', () => {
       status: 'failed',
       image_url: null,
       judge_score: null,
-      error: { code: 'provider_timeout', message: 'The image provider did not answer in 60 s' },
+      error: { code: 'provider_timeout', message: 'The image provider did not answer in 60 s', details: {} },
     })
     const session = makeSession({
       status: 'done',
@@ -100,7 +92,7 @@ describe('ResultStep', () => {
           round: 1,
           checklist_pass: 1,
           checklist_results: [{ id: 'q1', answer: 'yes', note: 'one fox, centred' }],
-          pairwise: { against: 0, verdicts: ['candidate', 'incumbent'], result: 'tie' },
+          pairwise: { against: 0, verdicts: ['candidate', 'incumbent'], reasons: [], result: 'tie' },
         }),
       ],
       best_index: 0,
@@ -122,20 +114,14 @@ describe('ResultStep', () => {
     const session = makeSession({
       status: 'running',
       iterations: [makeIteration(0, { created_at: '2026-01-01T00:00:00Z' })],
-      current_step: { iteration: 1, round: 1, candidate: 0, step: 'generate' },
+      current_step: makeStep(1, 'generate', { round: 1, candidate: 0 }),
+      in_flight: [
+        makeStep(1, 'generate', { round: 1, candidate: 0 }),
+        makeStep(2, 'revise', { round: 1, candidate: 1 }),
+      ],
       run: run({ requested_iterations: 3, candidates: 2 }),
     })
-    render(
-      <ResultStep
-        session={session}
-        {...props}
-        steps={[
-          { iteration: 1, round: 1, candidate: 0, step: 'generate', status: 'running' },
-          { iteration: 2, round: 1, candidate: 1, step: 'revise', status: 'running' },
-        ]}
-        current={{ iteration: 1, round: 1, candidate: 0, step: 'generate' }}
-      />,
-    )
+    render(<ResultStep session={session} {...props} />)
     const progress = screen.getByTestId('live-progress')
     expect(progress).toHaveTextContent('Round 1 of 3 · candidate 1 of 2 · Generating the image')
     expect(within(progress).getByRole('button', { name: 'Cancel' })).toBeEnabled()
@@ -155,10 +141,11 @@ describe('an image that is not judged yet', () => {
     const session = makeSession({
       status: 'running',
       iterations: [makeIteration(0), makeIteration(1, { judge_score: null, judge_notes: '' })],
-      current_step: { iteration: 1, step: 'judge' },
+      current_step: makeStep(1, 'judge'),
+      in_flight: [makeStep(1, 'judge')],
       run: run({ requested_iterations: 1, started_at: '2026-01-01T00:00:00Z' }),
     })
-    render(<ResultStep session={session} {...props} current={{ iteration: 1, step: 'judge' }} />)
+    render(<ResultStep session={session} {...props} />)
     const card = screen.getByTestId('timeline').querySelector('[data-index="1"]') as HTMLElement
     expect(card).toHaveTextContent('Judging…')
     expect(within(card).getByRole('img', { name: 'Iteration 1' })).toBeInTheDocument()

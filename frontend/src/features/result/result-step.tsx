@@ -8,7 +8,7 @@ import { PulsingLogo } from '@/components/pulsing-logo'
 import type { BranchFn } from '@/features/run/branch-button'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { bestIteration, firstIteration, stopReasonText } from '@/lib/flow'
-import type { InFlight, LiveStep } from '@/lib/session-events'
+import { currentStep } from '@/lib/session-events'
 import type { Limits, Session } from '@/lib/types'
 
 import { Compare } from './compare'
@@ -19,8 +19,6 @@ import { Timeline } from './timeline'
 
 interface Props {
   session: Session
-  steps: LiveStep[]
-  current: InFlight | null
   limits: Limits
   onSession: (session: Session) => void
   onBranch: BranchFn
@@ -60,7 +58,8 @@ function Recommendations({ session }: { session: Session }) {
 }
 
 /** Step 4: the answer first (before/after, prompt, download, cost), then how it got there. */
-export default function ResultStep({ session, steps, current, limits, onSession, onBranch }: Props) {
+export default function ResultStep({ session, limits, onSession, onBranch }: Props) {
+  const current = currentStep(session)
   const [cancelBusy, setCancelBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
   const [open, setOpen] = useState<number | null>(null)
@@ -106,15 +105,7 @@ export default function ResultStep({ session, steps, current, limits, onSession,
           )}
         </p>
       )}
-      {running && (
-        <LiveProgress
-          session={session}
-          steps={steps}
-          current={current}
-          onCancel={() => void cancel()}
-          cancelBusy={cancelBusy}
-        />
-      )}
+      {running && <LiveProgress session={session} onCancel={() => void cancel()} cancelBusy={cancelBusy} />}
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       {session.status === 'failed' && session.error && (
         <div className="space-y-2">

@@ -10,7 +10,7 @@ import { describeError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { blockLabel } from '@/lib/flex'
 import { byRound, percent, STEP_LABELS } from '@/lib/flow'
-import type { InFlight } from '@/lib/session-events'
+import type { CurrentStep } from '@/lib/types'
 import type { ChecklistItem, Iteration } from '@/lib/types'
 
 interface Props {
@@ -19,7 +19,7 @@ interface Props {
   checklist: ChecklistItem[]
   checklistVersion?: number
   /** The iteration being made right now, shown as a placeholder until its image arrives. */
-  pending?: InFlight | null
+  pending?: CurrentStep | null
   onOpen: (index: number) => void
   onBranch: BranchFn
 }

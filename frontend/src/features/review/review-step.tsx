@@ -18,13 +18,10 @@ import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
 import { firstIteration, hasOptimized, latestIteration } from '@/lib/flow'
-import type { InFlight, LiveStep } from '@/lib/session-events'
 import type { Limits, Session } from '@/lib/types'
 
 interface Props {
   session: Session
-  steps: LiveStep[]
-  current: InFlight | null
   limits: Limits
   onSession: (session: Session) => void
   onBackToPrompt: () => void
@@ -34,16 +31,14 @@ interface Props {
 
 /** Step 3: the first image large with its score, notes and checklist; accept it or ask for improvements. */
 export default function ReviewStep(props: Props) {
-  const { session, steps, current, onBackToPrompt } = props
+  const { session, onBackToPrompt } = props
   const running = session.status === 'running'
   const optimized = hasOptimized(session) && !(running && session.run?.kind === 'generate')
   const it = optimized ? firstIteration(session) : latestIteration(session)
 
   return (
     <div className="space-y-5">
-      {running && session.run?.kind === 'generate' && (
-        <LiveProgress session={session} steps={steps} current={current} />
-      )}
+      {running && session.run?.kind === 'generate' && <LiveProgress session={session} />}
       {session.status === 'failed' && session.error && !it && (
         <ErrorAlert error={describeError(session.error)} />
       )}

@@ -2,11 +2,12 @@ import { render, screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
+import type { ChecklistItem } from '@/lib/types'
 import { makeSession } from '@/test/fixtures'
 
 import { ChecklistEditor } from './checklist-editor'
 
-const checklist = [
+const checklist: ChecklistItem[] = [
   { id: 'q1', question: 'Is there one fox?', source: 'goal' },
   { id: 'q2', question: 'Is it snowing?', source: 'goal' },
   { id: 'q3', question: 'Is the light warmer?', source: 'feedback' },

@@ -17,7 +17,7 @@ interface Props {
   onDirtyChange?: (dirty: boolean) => void
 }
 
-type Draft = { id?: string; question: string; source: string }
+type Draft = { id?: string; question: string; source: ChecklistItem['source'] }
 
 const toDraft = (items: ChecklistItem[]): Draft[] => items.map((q) => ({ ...q }))
 
