@@ -6,7 +6,16 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'test-results', 'playwright-report', 'e2e/screenshots', '../app/web/dist', 'src/lib/api.gen.ts'] },
+  {
+    ignores: [
+      'node_modules',
+      'test-results',
+      'playwright-report',
+      'e2e/screenshots',
+      '../app/web/dist',
+      'src/lib/api.gen.ts',
+    ],
+  },
   {
     files: ['**/*.{ts,tsx,js,mjs}'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],

@@ -56,3 +56,26 @@ test('JSON is gzipped and scripts come precompressed', async ({ page, request })
   expect(scripts.length).toBeGreaterThan(0)
   expect(scripts[0]['content-encoding']).toBe('br')
 })
+
+test('the first screen loads at most 90 KB of compressed script', async ({ page }) => {
+  // What the browser actually fetched for the first screen (the goal form), as sent on the wire.
+  await page.goto('/')
+  await expect(page.getByLabel('What do you want to see?')).toBeVisible()
+  const sizes = await page.evaluate(() =>
+    (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((r) => ({
+      name: r.name,
+      encoded: r.encodedBodySize,
+      decoded: r.decodedBodySize,
+    })),
+  )
+  const scripts = sizes.filter((s) => s.name.endsWith('.js'))
+  const wire = scripts.reduce((n, s) => n + s.encoded, 0)
+  const raw = scripts.reduce((n, s) => n + s.decoded, 0)
+  const all = sizes.reduce((n, s) => n + s.encoded, 0)
+  console.log(
+    `[measure] first screen: ${scripts.length} scripts, ${(wire / 1024).toFixed(1)} KB on the wire ` +
+      `(${(raw / 1024).toFixed(1)} KB raw); every resource ${(all / 1024).toFixed(1)} KB`,
+  )
+  expect(wire).toBeGreaterThan(0)
+  expect(wire).toBeLessThanOrEqual(90 * 1024)
+})

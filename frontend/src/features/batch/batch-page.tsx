@@ -34,7 +34,7 @@ const STATUS_STYLE: Record<string, string> = {
   failed: 'text-rose-300',
   running: 'text-violet-300',
   interrupted: 'text-amber-300',
-  pending: 'text-zinc-500',
+  pending: 'text-zinc-400',
 }
 
 function NumberField(props: {
@@ -131,7 +131,7 @@ function GoalRow({ batchId, g }: { batchId: string; g: BatchGoal }) {
         )}
       </td>
       <td className="max-w-[16rem] py-2 pr-3">
-        <div className="font-mono text-xs text-zinc-500">{g.id}</div>
+        <div className="font-mono text-xs text-zinc-400">{g.id}</div>
         <div className="line-clamp-2 text-zinc-200">{g.goal}</div>
         {g.error && <div className="mt-1 text-xs text-rose-300">{`${g.error.code}: ${g.error.message}`}</div>}
       </td>
@@ -193,7 +193,7 @@ function Progress({ state, onCancel }: { state: BatchState; onCancel: () => void
       </p>
       <div className="overflow-x-auto">
         <table className="w-full min-w-[44rem] text-left text-sm" data-testid="batch-table">
-          <thead className="text-xs text-zinc-500 uppercase">
+          <thead className="text-xs text-zinc-400 uppercase">
             <tr>
               <th className="py-2 pr-3 font-medium">Best</th>
               <th className="py-2 pr-3 font-medium">Goal</th>

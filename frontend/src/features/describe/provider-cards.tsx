@@ -58,8 +58,7 @@ export function ProviderCards({ providers, selected, onSelect }: Props) {
             {p.description && <span className="text-xs text-zinc-400">{p.description}</span>}
             {p.is_demo && (
               <span className="text-xs text-amber-200/80">
-                Draws a local placeholder picture, no API key needed. For real images, set a provider key in
-                .env and restart the server.
+                For real images, set a provider key in .env and restart the server.
               </span>
             )}
             {!p.available && p.missing_key && (

@@ -65,7 +65,9 @@ export default function HistoryList({ onOpen, onNew }: Props) {
   return (
     <Card className="space-y-4">
       <div className="flex flex-wrap items-center justify-between gap-3">
-        <h2 className="text-base font-semibold text-zinc-100">History</h2>
+        <p className="text-sm text-zinc-300">
+          Every session you started, newest first. Open one to see its images and prompt.
+        </p>
         <Button size="sm" variant="ghost" onClick={refresh}>
           Refresh
         </Button>
@@ -77,7 +79,7 @@ export default function HistoryList({ onOpen, onNew }: Props) {
           onChange={(e) => setText(e.target.value)}
           placeholder="Search goals"
           aria-label="Search goals"
-          className="min-w-0 flex-1 rounded-lg border border-zinc-700 bg-zinc-950 px-3 py-2 text-sm text-zinc-100 placeholder:text-zinc-500 focus:border-violet-500 focus:outline-none"
+          className="min-w-0 flex-1 rounded-lg border border-zinc-700 bg-zinc-950 px-3 py-2 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-500 focus:outline-none"
         />
         <select
           value={status}

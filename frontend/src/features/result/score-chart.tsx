@@ -12,6 +12,7 @@ interface Props {
 
 const H = 200
 const PAD = { left: 32, right: 14, top: 16, bottom: 28 }
+const INSET = 18
 
 /** The width of an element, followed as it changes (the chart is drawn at its real size). */
 function useWidth() {
@@ -41,12 +42,14 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
   const maxRound = Math.max(plannedRounds ?? 0, ...iterations.map(roundOf), 1)
   const perRound = new Map<number, Iteration[]>()
   for (const it of iterations) perRound.set(roundOf(it), [...(perRound.get(roundOf(it)) ?? []), it])
+  // Rounds sit inside the axes (INSET from each side), so a label over the first point never meets
+  // the score ticks.
+  const xr = (r: number) => PAD.left + INSET + (r / maxRound) * (W - PAD.left - PAD.right - 2 * INSET)
   const x = (it: Iteration) => {
     const siblings = perRound.get(roundOf(it)) ?? [it]
     const offset = siblings.length > 1 ? (siblings.indexOf(it) - (siblings.length - 1) / 2) * 8 : 0
-    return PAD.left + (roundOf(it) / maxRound) * (W - PAD.left - PAD.right) + offset
+    return xr(roundOf(it)) + offset
   }
-  const xr = (r: number) => PAD.left + (r / maxRound) * (W - PAD.left - PAD.right)
   const y = (score: number) => PAD.top + (1 - score / 100) * (H - PAD.top - PAD.bottom)
   const scored = iterations.filter((it) => it.status === 'ok' && it.judge_score != null)
   const tops = [...perRound.entries()]
@@ -58,7 +61,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
     .filter(Boolean)
     .join(' ')
   const summary = scored.map((it) => `#${it.index}: ${it.judge_score}`).join(', ')
-  const tick = Math.max(1, Math.ceil(maxRound / Math.floor((W - PAD.left) / 40)))
+  const tick = Math.max(1, Math.ceil(maxRound / Math.floor((W - PAD.left - 2 * INSET) / 40)))
 
   return (
     <figure ref={ref} className="w-full">
