@@ -27,6 +27,7 @@ from app.models.batch_models import (
 )
 from app.models.domain_models import Session
 from app.models.request_models import (
+    BranchRequest,
     CancelRequest,
     ChecklistRequest,
     CreateSessionRequest,
@@ -126,6 +127,13 @@ class ApiController:
             text_mode=self.c.settings.text_mode,
             demo=caps.is_demo or self.c.settings.text_mode == "offline",
         )
+        return CreateSessionResponse(
+            session_id=session.session_id, first_prompt_text=session.prompt_text, session=session
+        ).model_dump(mode="json")
+
+    def branch_session(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        req = self.parse(BranchRequest, payload)
+        session = self.c.starts.branch(session_id, req.iteration)
         return CreateSessionResponse(
             session_id=session.session_id, first_prompt_text=session.prompt_text, session=session
         ).model_dump(mode="json")

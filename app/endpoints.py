@@ -127,6 +127,12 @@ def get_session(session_id: str) -> Any:
     return controller().get_session(session_id)
 
 
+@api.post("/sessions/<session_id>/branch")
+def branch_session(session_id: str) -> Any:
+    """A new session (same goal and settings) starting from one of this session's prompts."""
+    return controller().branch_session(session_id, body()), 201
+
+
 @api.put("/sessions/<session_id>/prompt")
 def update_prompt(session_id: str) -> Any:
     """The person's edit of the starting prompt (and block locks)."""

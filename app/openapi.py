@@ -22,6 +22,7 @@ from app import __version__
 from app.models.batch_models import BatchEstimate, BatchList, BatchRequest, BatchState
 from app.models.domain_models import Session
 from app.models.request_models import (
+    BranchRequest,
     CancelRequest,
     ChecklistRequest,
     CreateSessionRequest,
@@ -65,6 +66,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/sessions", "Start a session (writes the starting prompt)", CreateSessionRequest, {201: CreateSessionResponse}, PROVIDER_FAILURES),
     Route("GET", "/api/sessions", "Past sessions, newest first", None, {200: SessionList}),
     Route("GET", S, "A session with all its iterations", None, {200: Session}),
+    Route("POST", f"{S}/branch", "A new session from one of this session's prompts (no model call)", BranchRequest, {201: CreateSessionResponse}),
     Route("PUT", f"{S}/prompt", "Edit the starting prompt and block locks", UpdatePromptRequest, {200: Session}, (409,)),
     Route("POST", f"{S}/generate", "Generate and judge iteration 0", GenerateRequest, {200: Session, 202: Session}, RUN_FAILURES),
     Route("PUT", f"{S}/feedback", "Feedback on the latest image; accepted: true finishes", FeedbackRequest, {200: Session}, (409, 503)),

@@ -205,6 +205,13 @@ class RunInfo(BaseModel):
     cancel_requested: bool = False
 
 
+class BranchOrigin(BaseModel):
+    """Where a branched session's starting prompt came from."""
+
+    session_id: str
+    iteration: int | None = None
+
+
 class Session(BaseModel):
     """A person's goal, the chosen provider and every iteration so far."""
 
@@ -238,6 +245,7 @@ class Session(BaseModel):
     error: ErrorInfo | None = None
     text_mode: str = "offline"
     demo: bool = False
+    branched_from: BranchOrigin | None = None
     # Text LLM usage of every call of the session (prompt writing, checklist, revisions, judging,
     # pairwise comparisons, recommendations); images are counted on their iterations.
     total_cost: Usage = Field(default_factory=Usage)

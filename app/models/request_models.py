@@ -64,6 +64,13 @@ class GenerateRequest(_Body):
     wait: bool = True
 
 
+class BranchRequest(_Body):
+    """`iteration`: the iteration whose prompt the new session starts from; null: the session's own
+    working prompt."""
+
+    iteration: int | None = Field(None, ge=0)
+
+
 class CancelRequest(_Body):
     """`optimize/cancel` takes no fields; its body is `{}` (or empty)."""
 

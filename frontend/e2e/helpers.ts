@@ -3,6 +3,8 @@ import { type APIRequestContext, test as base, expect, type Page } from '@playwr
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
+import type { Session } from '../src/lib/types'
+
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
 
 /**
@@ -81,17 +83,8 @@ export async function apiOptimizedSession(
   return id
 }
 
-export interface ApiSession {
-  session_id: string
-  status: string
-  prompt_text: string
-  final_prompt_text: string | null
-  final_prompt_rendered: string | null
-  best_index: number | null
-  checklist: { id: string; question: string; source: string }[]
-  iterations: { index: number; round: number; candidate: number; prompt_text: string; pairwise: unknown }[]
-  run: { stop_reason: string | null; candidates: number } | null
-}
+/** A session as the API answers it (the generated contract types). */
+export type ApiSession = Session
 
 export async function getSession(request: APIRequestContext, id: string): Promise<ApiSession> {
   return (await (await request.get(`/api/sessions/${id}`)).json()) as ApiSession

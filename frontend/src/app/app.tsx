@@ -160,10 +160,10 @@ export function App() {
   }
   const view = (stage: Stage) => session && navigate({ name: 'session', id: session.session_id, stage })
   const onBranch = useCallback(
-    async (promptText: string) => {
+    async (iteration: number | null) => {
       if (!session) return
-      const { branchSession } = await import('@/lib/branch')
-      const branched = await branchSession(session, promptText)
+      // One call, no model call: same goal and settings, that prompt, the goal's checklist.
+      const branched = (await api.branch(session.session_id, iteration)).session
       apply(branched)
       navigate({ name: 'session', id: branched.session_id, stage: 'prompt' })
     },

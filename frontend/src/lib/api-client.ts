@@ -242,6 +242,9 @@ export const api = {
   sessions: (query: SessionQuery = {}, signal?: AbortSignal) =>
     request<SessionPage>('GET', `/api/sessions${queryString(query)}`, undefined, { signal }),
   createSession: (body: CreateSessionBody) => request<CreateSessionResponse>('POST', '/api/sessions', body),
+  /** A new session from one of this session's prompts (an iteration's, or null: its working one). */
+  branch: (id: string, iteration: number | null) =>
+    request<CreateSessionResponse>('POST', `${sessionPath(id)}/branch`, { iteration }),
   session: (id: string, signal?: AbortSignal) =>
     request<Session>('GET', sessionPath(id), undefined, { signal }),
   savePrompt: (id: string, prompt_text: string, locked_blocks: string[]) =>

@@ -210,6 +210,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sessions/{session_id}/branch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new session from one of this session's prompts (no model call) */
+        post: operations["post_api_sessions_session_id_branch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions/{session_id}/checklist": {
         parameters: {
             query?: never;
@@ -646,6 +663,31 @@ export interface components {
              * @default null
              */
             win_rate: number | null;
+        };
+        /**
+         * BranchOrigin
+         * @description Where a branched session's starting prompt came from.
+         */
+        BranchOrigin: {
+            /**
+             * Iteration
+             * @default null
+             */
+            iteration: number | null;
+            /** Session Id */
+            session_id: string;
+        };
+        /**
+         * BranchRequest
+         * @description `iteration`: the iteration whose prompt the new session starts from; null: the session's own
+         *     working prompt.
+         */
+        BranchRequest: {
+            /**
+             * Iteration
+             * @default null
+             */
+            iteration?: number | null;
         };
         /**
          * CancelRequest
@@ -1514,6 +1556,8 @@ export interface components {
              * @default null
              */
             best_index: number | null;
+            /** @default null */
+            branched_from: components["schemas"]["BranchOrigin"] | null;
             /** Checklist */
             checklist: components["schemas"]["ChecklistItem"][];
             /**
@@ -2421,6 +2465,86 @@ export interface operations {
             };
             /** @description An error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_sessions_session_id_branch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["BranchRequest"];
+            };
+        };
+        responses: {
+            /** @description CreateSessionResponse */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateSessionResponse"];
+                };
+            };
+            /** @description An error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -85,6 +85,7 @@ export function makeSession(extra: Partial<Session> = {}): Session {
     error: null,
     text_mode: 'offline',
     demo: true,
+    branched_from: null,
     total_cost: { prompt_tokens: 0, completion_tokens: 0, cost_usd: null },
     cost_usd: 0,
     llm_spend: {},

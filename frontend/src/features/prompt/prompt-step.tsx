@@ -10,6 +10,7 @@ import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
 import { canEditPrompt, hasOptimized } from '@/lib/flow'
 import { normalizeLocks } from '@/lib/flex'
+import { routeHash } from '@/lib/route'
 import type { Session } from '@/lib/types'
 
 import { BranchButton, type BranchFn } from '@/features/run/branch-button'
@@ -97,9 +98,23 @@ export default function PromptStep({ session, maxPromptChars, onSession, onBranc
                 : 'Read-only: this session has been optimized, so its starting prompt is history now.'}
             </p>
             {hasOptimized(session) && session.status !== 'running' && (
-              <BranchButton promptText={session.prompt_text} onBranch={onBranch} variant="primary" />
+              <BranchButton iteration={null} onBranch={onBranch} variant="primary" />
             )}
           </div>
+        )}
+        {session.branched_from && (
+          <p className="text-sm text-zinc-300" data-testid="branched-from">
+            Started from{' '}
+            <a
+              className="text-violet-300 underline underline-offset-2 hover:text-violet-200"
+              href={routeHash({ name: 'session', id: session.branched_from.session_id, stage: 'result' })}
+            >
+              {session.branched_from.iteration == null
+                ? 'an earlier session'
+                : `iteration #${session.branched_from.iteration} of an earlier session`}
+            </a>
+            , with its goal, settings and checklist.
+          </p>
         )}
         {editable && draft && (
           <p className="text-sm text-sky-200" data-testid="draft-restored">

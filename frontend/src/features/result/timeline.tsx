@@ -147,7 +147,7 @@ function Card({
         </details>
       )}
       <div className="flex flex-wrap gap-2">
-        <BranchButton promptText={it.prompt_text} onBranch={onBranch} variant="ghost" />
+        <BranchButton iteration={it.index} onBranch={onBranch} variant="ghost" />
       </div>
     </li>
   )

@@ -52,7 +52,7 @@ export default function ReviewStep(props: Props) {
             another direction, start a new prompt from this one.
           </p>
           <div className="flex flex-wrap gap-2">
-            {it && <BranchButton promptText={it.prompt_text} onBranch={props.onBranch} variant="primary" />}
+            {it && <BranchButton iteration={it.index} onBranch={props.onBranch} variant="primary" />}
             <Button size="sm" onClick={props.onShowResult}>
               See the result
             </Button>

@@ -4,22 +4,23 @@ import { Button, type ButtonProps } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
 import { describeError, type ReadableError } from '@/lib/api-client'
 
-export type BranchFn = (promptText: string) => Promise<void>
+/** Branch from an iteration's prompt, or (null) from the session's working prompt. */
+export type BranchFn = (iteration: number | null) => Promise<void>
 
 /** "Use this prompt": opens a new editable prompt step (same goal and settings) from this prompt. */
 export function BranchButton({
-  promptText,
+  iteration,
   onBranch,
   label = 'Use this prompt',
   ...props
-}: { promptText: string; onBranch: BranchFn; label?: string } & ButtonProps) {
+}: { iteration: number | null; onBranch: BranchFn; label?: string } & ButtonProps) {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
   const go = async () => {
     setBusy(true)
     setError(null)
     try {
-      await onBranch(promptText)
+      await onBranch(iteration)
     } catch (e) {
       setError(describeError(e))
       setBusy(false)
