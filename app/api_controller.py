@@ -308,14 +308,11 @@ class BatchController:
         assert self.c.batches is not None
         self.batches = self.c.batches
 
-    def _request(self, payload: dict[str, Any]) -> tuple[list[GoalSpec], BatchOptions]:
+    def _request(
+        self, payload: dict[str, Any], need_key: bool = True
+    ) -> tuple[list[GoalSpec], BatchOptions]:
         req = self.api.parse(BatchRequest, payload)
         s = self.c.settings
-        if req.iterations is not None and req.iterations > s.max_iterations:
-            raise ValidationFailed(
-                f"Invalid request: iterations: must be at most {s.max_iterations} (MAX_ITERATIONS)",
-                details={"errors": [{"field": "iterations", "message": "too many"}]},
-            )
         specs = parse_goals(req.goals, s.max_goal_chars)
         options = BatchOptions(
             provider=req.provider,
@@ -326,12 +323,7 @@ class BatchController:
             plateau_rounds=req.plateau_rounds,
             jobs=req.jobs,
         )
-        for provider in sorted({spec.provider or options.provider for spec in specs}):
-            caps = self.c.images.capabilities(provider)
-            self.c.registry.get(provider)
-            for spec in specs:
-                if (spec.provider or options.provider) == provider:
-                    normalize_params(caps, spec.image_params)
+        self.batches.check(specs, options, need_key)
         return specs, options
 
     def start(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -339,7 +331,7 @@ class BatchController:
         return _answer(BatchState, self.batches.start(specs, options).snapshot())
 
     def estimate(self, payload: dict[str, Any]) -> dict[str, Any]:
-        specs, options = self._request(payload)
+        specs, options = self._request(payload, need_key=False)
         return _answer(BatchEstimate, self.batches.estimate(specs, options))
 
     def list(self) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from app.container import Container, build_container
 from app.errors import AppError
 from app.models.batch_models import BatchOptions, GoalResult, GoalSpec
 from app.services.batch_service import Batch, BatchService, parse_goals
-from app.services.image_service import normalize_params
 from app.settings import Settings
 from app.tools.log_tool import configure_logging
 
@@ -201,7 +200,7 @@ def run(
         plateau_rounds=plateau,
     )
     service = rt.batches()
-    _precheck(rt.container(), spec, options)
+    _precheck(service, [spec], options)
     result = _run_with_progress(service, spec, options, quiet=as_json)
     code = _goal_exit(result)
     if as_json:
@@ -288,14 +287,12 @@ def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _precheck(c: Container, spec: GoalSpec, options: BatchOptions, need_key: bool = True) -> None:
+def _precheck(
+    service: BatchService, specs: list[GoalSpec], options: BatchOptions, need_key: bool = True
+) -> None:
     """Unknown provider, missing key, bad setting: bad usage (exit 2) before anything is paid."""
-    provider = spec.provider or options.provider
     try:
-        caps = c.images.capabilities(provider)
-        if need_key:
-            c.registry.get(provider)
-        normalize_params(caps, spec.image_params)
+        service.check(specs, options, need_key)
     except AppError as exc:
         raise click.UsageError(exc.message) from None
 
@@ -402,12 +399,8 @@ def batch(
         plateau_rounds=plateau,
         jobs=jobs,
     )
-    container = rt.container()
-    for provider_name in sorted({s.provider or options.provider for s in specs}):
-        # an estimate needs no key: it runs nothing
-        probe = GoalSpec(id="x", goal="x", provider=provider_name)
-        _precheck(container, probe, options, need_key=not estimate)
     service = rt.batches()
+    _precheck(service, specs, options, need_key=not estimate)  # an estimate runs nothing
     if estimate:
         figures = service.estimate(specs, options)
         if as_json:

@@ -131,6 +131,21 @@ def test_batch_estimate_through_the_api(client: FlaskClient) -> None:
     assert response.json["goals"] == 3 and response.json["usd"] == 0.0  # the demo is free
 
 
+def test_a_batch_estimate_needs_no_key_but_a_start_does(client: FlaskClient) -> None:
+    body = {"goals": "a\nb", "iterations": 2, "provider": "openai"}
+    estimate = client.post("/api/batches/estimate", json=body)
+    started = client.post("/api/batches", json=body)
+    too_many = client.post("/api/batches/estimate", json={**body, "iterations": 99})
+    assert estimate.status_code == 200, estimate.json
+    assert estimate.json["goals"] == 2 and estimate.json["usd"] > 0  # priced, nothing run
+    assert started.status_code == 400 and "OPENAI_IMAGE_API_KEY" in started.json["message"]
+    assert (
+        too_many.status_code == 400
+        and too_many.json["details"]["errors"][0]["field"] == "iterations"
+    )
+    assert client.get("/api/batches").json["batches"] == []
+
+
 def test_parse_goals_reads_text_and_json_lines() -> None:
     specs = parse_goals(
         "\n".join(

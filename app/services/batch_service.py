@@ -526,6 +526,24 @@ class BatchService:
 
     # Cost ---------------------------------------------------------------------------------------
 
+    def check(self, specs: list[GoalSpec], options: BatchOptions, need_key: bool = True) -> None:
+        """Refuses a batch before anything is paid: more rounds than allowed, an unknown provider,
+        a missing key (an estimate runs nothing, so it needs none), a setting a provider lacks."""
+        limit = self.c.settings.max_iterations
+        if options.iterations > limit:
+            raise ValidationFailed(
+                f"Invalid request: iterations: must be at most {limit} (MAX_ITERATIONS)",
+                details={"errors": [{"field": "iterations", "message": "too many"}]},
+            )
+        checked: set[str] = set()
+        for spec in specs:
+            provider = spec.provider or options.provider
+            caps = self.c.images.capabilities(provider)
+            if need_key and provider not in checked:
+                self.c.registry.get(provider)
+                checked.add(provider)
+            normalize_params(caps, spec.image_params)
+
     def estimate(self, specs: list[GoalSpec], options: BatchOptions) -> dict[str, Any]:
         """What the batch would cost by the price table: per goal, the start (prompt and
         checklist), the baseline (image and judge), the optimize run and the best-vs-first call."""
