@@ -50,7 +50,7 @@ describe('HistoryList', () => {
     const mock = backend([summary(5), summary(4), summary(3)])
     render(<HistoryList onOpen={() => undefined} onNew={() => undefined} />)
     const list = await screen.findByTestId('history-list')
-    expect(within(list).getAllByRole('button')).toHaveLength(2)
+    await waitFor(() => expect(within(list).getAllByRole('button')).toHaveLength(2))
     expect(urls(mock)).toEqual(['/api/sessions?limit=30'])
     const thumb = list.querySelector('img')
     expect(thumb).toHaveAttribute('src', `/media/${summary(5).session_id}/thumb_1.jpg`)
