@@ -1,66 +1,17 @@
 // Batch runs (docs/API.md "Batches"): start, follow, cancel, and the report files.
 import { request } from '@/lib/api-client'
+import type { components } from '@/lib/api.gen'
 
-export type GoalStatus = 'pending' | 'running' | 'done' | 'failed' | 'interrupted'
+type Schemas = components['schemas']
 
-export interface BatchGoal {
-  id: string
-  goal: string
-  category?: string | null
-  session_id: string | null
-  status: GoalStatus
-  first_score: number | null
-  best_score: number | null
-  best_index: number | null
-  first_checklist_pass: number | null
-  best_checklist_pass: number | null
-  best_vs_first: 'win' | 'loss' | 'tie' | null
-  cost_usd: number
-  seconds: number
-  error: { code: string; message: string } | null
-  stop_reason?: string | null
-  first_image?: string | null
-  best_image?: string | null
-}
-
-export interface BatchSummary {
-  goals: number
-  done: number
-  failed: number
-  win_rate: number | null
-  loss_rate: number | null
-  tie_rate: number | null
-  mean_score_uplift: number | null
-  mean_checklist_uplift: number | null
-  cost_usd: number
-  seconds: number
-}
-
-export interface BatchState {
-  batch_id: string
-  status: 'running' | 'done' | 'cancelled' | 'failed'
-  provider: string
-  started_at: string
-  finished_at: string | null
-  goals: BatchGoal[]
-  summary: BatchSummary
-}
-
-export interface BatchBody {
-  goals: string
-  provider: string
-  iterations: number
-  candidates: number
-  jobs: number
-  budget_usd?: number
-}
-
-export interface BatchEstimate {
-  usd: number
-  low: number
-  high: number
-  goals: number
-}
+// The shapes come from the generated contract (`make types`), like every other API type.
+export type BatchState = Schemas['BatchState']
+export type BatchGoal = Schemas['GoalResult']
+export type GoalStatus = BatchGoal['status']
+export type BatchSummary = Schemas['BatchSummary']
+export type BatchBody = Schemas['BatchRequest']
+export type BatchEstimate = Schemas['BatchEstimate']
+export type BatchRow = Schemas['BatchRow']
 
 const batchPath = (id: string) => `/api/batches/${encodeURIComponent(id)}`
 
@@ -68,6 +19,8 @@ export const batchApi = {
   start: (body: BatchBody) => request<BatchState>('POST', '/api/batches', body),
   estimate: (body: BatchBody, signal?: AbortSignal) =>
     request<BatchEstimate>('POST', '/api/batches/estimate', body, { signal }),
+  /** Batches since the server started, newest first. */
+  list: (signal?: AbortSignal) => request<Schemas['BatchList']>('GET', '/api/batches', undefined, { signal }),
   get: (id: string, signal?: AbortSignal) => request<BatchState>('GET', batchPath(id), undefined, { signal }),
   cancel: (id: string) => request<BatchState>('POST', `${batchPath(id)}/cancel`, {}),
   fileUrl: (id: string, name: string) => `${batchPath(id)}/files/${name}`,

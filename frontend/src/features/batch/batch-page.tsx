@@ -16,6 +16,7 @@ import {
   type BatchEstimate,
   type BatchGoal,
   batchApi,
+  type BatchRow,
   type BatchState,
   countGoals,
   pct,
@@ -33,6 +34,7 @@ const STATUS_STYLE: Record<string, string> = {
   done: 'text-emerald-300',
   failed: 'text-rose-300',
   running: 'text-violet-300',
+  cancelled: 'text-amber-300',
   interrupted: 'text-amber-300',
   pending: 'text-zinc-400',
 }
@@ -114,6 +116,55 @@ function useBatch(id: string | null, onGone: () => void) {
   return { state, error, setState }
 }
 
+/** Batches since the server started (any tab or the CLI's `serve`), refreshed while one runs. */
+function useRecentBatches(openId: string | null, openStatus: string | undefined) {
+  const [rows, setRows] = useState<BatchRow[]>([])
+  useEffect(() => {
+    const ctl = new AbortController()
+    batchApi.list(ctl.signal).then(
+      (list) => setRows(list.batches),
+      () => undefined,
+    )
+    return () => ctl.abort()
+  }, [openId, openStatus])
+  return rows
+}
+
+function RecentBatches({
+  rows,
+  openId,
+  onOpen,
+}: {
+  rows: BatchRow[]
+  openId: string | null
+  onOpen: (id: string) => void
+}) {
+  if (rows.length === 0) return null
+  return (
+    <Card className="space-y-3" data-testid="recent-batches">
+      <h2 className="text-base font-semibold text-zinc-100">Batches since the server started</h2>
+      <ul className="divide-y divide-zinc-800">
+        {rows.map((row) => (
+          <li key={row.batch_id} className="flex flex-wrap items-center justify-between gap-3 py-2 text-sm">
+            <span className="text-zinc-200">
+              {new Date(row.started_at).toLocaleString()} · {row.provider} ·{' '}
+              <span className={STATUS_STYLE[row.status] ?? 'text-zinc-300'}>{row.status}</span> ·{' '}
+              {row.summary.done} of {row.summary.goals} goal{row.summary.goals === 1 ? '' : 's'} done
+            </span>
+            {row.batch_id === openId ? (
+              <span className="text-xs text-zinc-400">shown below</span>
+            ) : (
+              <Button size="sm" variant="ghost" onClick={() => onOpen(row.batch_id)}>
+                Open report
+              </Button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </Card>
+  )
+}
+
 function GoalRow({ batchId, g }: { batchId: string; g: BatchGoal }) {
   return (
     <tr data-goal={g.id} data-status={g.status} className="border-t border-zinc-800 align-top">
@@ -191,7 +242,7 @@ function Progress({ state, onCancel }: { state: BatchState; onCancel: () => void
         {s.mean_checklist_uplift == null ? '–' : `${signed(s.mean_checklist_uplift * 100, 0)} pts`}. Cost $
         {s.cost_usd.toFixed(4)}, {s.seconds.toFixed(1)} s.
       </p>
-      <div className="overflow-x-auto">
+      <div className="overflow-x-auto" tabIndex={0} role="region" aria-label="Goals of the batch">
         <table className="w-full min-w-[44rem] text-left text-sm" data-testid="batch-table">
           <thead className="text-xs text-zinc-400 uppercase">
             <tr>
@@ -237,6 +288,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
     setBatchIdState(null)
   }, [])
   const batch = useBatch(batchId, forget)
+  const recent = useRecentBatches(batchId, batch.state?.status)
   const count = countGoals(goals)
 
   const body: BatchBody | null =
@@ -401,6 +453,14 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
       </Card>
 
       {batchId && batch.state && <Progress state={batch.state} onCancel={cancel} />}
+      <RecentBatches
+        rows={recent}
+        openId={batchId}
+        onOpen={(id) => {
+          batch.setState(null)
+          setBatchId(id)
+        }}
+      />
     </div>
   )
 }

@@ -139,7 +139,9 @@ export function Hero({ session, first, best, onOpen }: Props) {
             </div>
             <pre
               data-testid="final-prompt"
-              className="max-h-40 overflow-auto rounded-lg border border-zinc-800 bg-zinc-950 p-2 font-mono text-xs leading-relaxed whitespace-pre-wrap text-zinc-100 lg:max-h-56"
+              tabIndex={0}
+              aria-label="The final prompt"
+              className="max-h-40 overflow-auto rounded-lg border border-zinc-800 bg-zinc-950 p-2 font-mono text-xs leading-relaxed whitespace-pre-wrap text-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-400 lg:max-h-56"
             >
               {rendered ?? source}
             </pre>

@@ -128,7 +128,10 @@ function Card({
           </summary>
           <div className="mt-2 space-y-2">
             {it.rendered_prompt && (
-              <pre className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200">
+              <pre
+                tabIndex={0}
+                className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200 focus-visible:outline-2 focus-visible:outline-violet-400"
+              >
                 {it.rendered_prompt}
               </pre>
             )}
@@ -138,7 +141,10 @@ function Card({
             {it.revised_prompt && (
               <div>
                 <p className="text-xs text-zinc-400">The provider rewrote it as:</p>
-                <pre className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200">
+                <pre
+                  tabIndex={0}
+                  className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200 focus-visible:outline-2 focus-visible:outline-violet-400"
+                >
                   {it.revised_prompt}
                 </pre>
               </div>
