@@ -28,6 +28,7 @@ from app.models.request_models import (
     CreateSessionRequest,
     FeedbackRequest,
     GenerateRequest,
+    ListSessionsQuery,
     OptimizeRequest,
     UpdatePromptRequest,
 )
@@ -55,6 +56,7 @@ class Route:
     request: type[BaseModel] | None = None
     answers: dict[int, Answer] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
+    query: type[BaseModel] | None = None  # the query string's parameters, one per field
 
 
 S = "/api/sessions/<session_id>"
@@ -64,7 +66,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/providers", "Image providers, text model, limits", None, {200: ProvidersResponse}),
     Route("GET", "/api/openapi.json", "This description", None, {200: "application/json"}),
     Route("POST", "/api/sessions", "Start a session (writes the starting prompt)", CreateSessionRequest, {201: CreateSessionResponse}, PROVIDER_FAILURES),
-    Route("GET", "/api/sessions", "Past sessions, newest first", None, {200: SessionList}),
+    Route("GET", "/api/sessions", "Past sessions, newest first", None, {200: SessionList}, (400,), ListSessionsQuery),
     Route("GET", S, "A session with all its iterations", None, {200: Session}),
     Route("POST", f"{S}/branch", "A new session from one of this session's prompts (no model call)", BranchRequest, {201: CreateSessionResponse}),
     Route("PUT", f"{S}/prompt", "Edit the starting prompt and block locks", UpdatePromptRequest, {200: Session}, (409,)),
@@ -164,7 +166,8 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in names
-        ],
+        ]
+        + _query_parameters(route.query),
         "responses": {},
     }
     if route.request is not None:
@@ -179,6 +182,22 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     for status in sorted(errors - set(route.answers)):
         operation["responses"][str(status)] = error
     return operation
+
+
+def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
+    if model is None:
+        return []
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": {k: v for k, v in prop.items() if k != "title"},
+        }
+        for name, prop in schema["properties"].items()
+    ]
 
 
 def _answer(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 // Shapes of the SFUMATO HTTP API, named for the UI. Every one comes from `api.gen.ts`, which is
 // generated from the server's OpenAPI description (`make types`); `make lint` fails when it drifts.
-import type { components } from './api.gen'
+import type { components, operations } from './api.gen'
 
 type Schemas = components['schemas']
 
@@ -41,11 +41,5 @@ export type OptimizeBody = Schemas['OptimizeRequest']
 export type Estimate = Schemas['CostEstimate']
 export type ApiErrorBody = Schemas['ErrorBody']
 
-/** The query of `GET /api/sessions` (its parameters are described in the OpenAPI document). */
-export interface SessionQuery {
-  limit?: number
-  cursor?: string | null
-  status?: SessionStatus | null
-  provider?: string | null
-  q?: string | null
-}
+/** The query of `GET /api/sessions`: one page, newest first, optionally filtered. */
+export type SessionQuery = NonNullable<operations['get_api_sessions']['parameters']['query']>
