@@ -16,6 +16,8 @@ import respx
 from PIL import Image
 
 from app.main import create_app
+from app.models.provider_models import RenderedPrompt
+from app.services import image_service
 from app.tools import http_tool, image_codec_tool
 from app.tools.http_tool import HttpTool
 from tests.conftest import start_session
@@ -197,6 +199,48 @@ def test_the_judge_copy_is_made_once_per_image(tmp_path: Path, monkeypatch: Any)
     first = images.judge_input(sid, "iter_0.png")
     assert images.judge_input(sid, "iter_0.png") is first
     assert len(calls) == 1  # one decode made the thumbnail and the judge's copy
+    app.extensions["sfumato_container"].close()
+
+
+def many_images(app: Any, count: int) -> tuple[str, Any]:
+    """`count` images generated through the OpenAI fake into one session, as concurrent runs would
+    make them (each saved, with its judge copy made from the decode that checked it)."""
+    client = app.test_client()
+    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
+        "session_id"
+    ]
+    images = app.extensions["sfumato_container"].images
+    for index in range(count):
+        images.generate(sid, index, "openai", RenderedPrompt(text=f"a fox {index}"), {})
+    return sid, images
+
+
+def test_judge_copies_outlast_many_running_sessions(tmp_path: Path, monkeypatch: Any) -> None:
+    """40 images (20 runs' incumbents and candidates) are judged without decoding any again."""
+    app, _ = wire_app(tmp_path, picture((2048, 1536)))
+    derives = []
+    real = image_codec_tool.derive
+    monkeypatch.setattr(
+        image_codec_tool, "derive", lambda *a, **k: derives.append(1) or real(*a, **k)
+    )
+    sid, images = many_images(app, 40)
+    assert len(derives) == 40
+    for index in range(40):
+        copy = images.judge_input(sid, f"iter_{index}.png")
+        assert copy.mime == "image/jpeg" and max(opened(copy.data).size) == 1024
+    assert len(derives) == 40  # every judge copy came from the cache
+    app.extensions["sfumato_container"].close()
+
+
+def test_the_judge_copy_cache_is_bounded_by_size(tmp_path: Path, monkeypatch: Any) -> None:
+    app, _ = wire_app(tmp_path, picture((2048, 1536)))
+    one = len(image_codec_tool.derive(picture((2048, 1536)), "image/png", 1024).judge_data)
+    monkeypatch.setattr(image_service, "JUDGE_CACHE_BYTES", 3 * one)
+    sid, images = many_images(app, 5)
+    assert list(images._judge_copies) == [(sid, f"iter_{n}.png") for n in (2, 3, 4)]
+    again = images.judge_input(sid, "iter_0.png")  # dropped: made again from the stored image
+    assert again.mime == "image/jpeg" and max(opened(again.data).size) == 1024
+    assert len(images._judge_copies) == 3 and images._judge_bytes == 3 * one
     app.extensions["sfumato_container"].close()
 
 
