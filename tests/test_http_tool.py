@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -208,6 +209,32 @@ def test_connection_errors_map_to_unavailable(mock, sleep):
 
 def test_unparsable_success_body_is_bad_response(mock, sleep):
     mock.post(URL).respond(200, text="<html>gateway hiccup</html>")
+
+    assert failure_of(make_tool(mock, sleep)).code == "provider_bad_response"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"data": [{"b64_json": "iVBORw0KGgo="}], "n": 1.5, "big": 123456789012345678901234567890}',
+        b'\xef\xbb\xbf{"ok": true}',  # a byte-order mark
+        '{"text": "\u00e9t\u00e9"}'.encode("utf-16"),
+        b'{"text": "\\ud800 alone"}',  # a lone surrogate escape
+        b"[" * 300 + b"]" * 300,  # deeper than the fast parser goes
+        b'{"a": NaN, "b": -Infinity}',
+    ],
+)
+def test_success_bodies_parse_as_the_standard_json_module_reads_them(mock, sleep, raw):
+    mock.post(URL).respond(200, content=raw, headers={"content-type": "application/json"})
+
+    parsed = make_tool(mock, sleep).post_json("things", {"q": 1})
+    expected = json.loads(raw)
+    assert json.dumps(parsed) == json.dumps(expected)  # NaN-safe comparison
+
+
+@pytest.mark.parametrize("raw", [b"", b'{"a": 1} trailing', b'{"a": "\x01"}', b"\xff\xfe\xfd"])
+def test_bodies_the_json_module_refuses_are_bad_responses(mock, sleep, raw):
+    mock.post(URL).respond(200, content=raw)
 
     assert failure_of(make_tool(mock, sleep)).code == "provider_bad_response"
 

@@ -16,7 +16,9 @@ import respx
 from PIL import Image
 
 from app.main import create_app
-from app.tools import http_tool, image_codec_tool
+from app.models.provider_models import RenderedPrompt
+from app.services import image_service
+from app.tools import http_tool, image_codec_tool, openrouter_tool
 from app.tools.http_tool import HttpTool
 from tests.conftest import start_session
 from tests.provider_fakes import (
@@ -200,7 +202,94 @@ def test_the_judge_copy_is_made_once_per_image(tmp_path: Path, monkeypatch: Any)
     app.extensions["sfumato_container"].close()
 
 
+def many_images(app: Any, count: int) -> tuple[str, Any]:
+    """`count` images generated through the OpenAI fake into one session, as concurrent runs would
+    make them (each saved, with its judge copy made from the decode that checked it)."""
+    client = app.test_client()
+    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
+        "session_id"
+    ]
+    images = app.extensions["sfumato_container"].images
+    for index in range(count):
+        images.generate(sid, index, "openai", RenderedPrompt(text=f"a fox {index}"), {})
+    return sid, images
+
+
+def test_judge_copies_outlast_many_running_sessions(tmp_path: Path, monkeypatch: Any) -> None:
+    """40 images (20 runs' incumbents and candidates) are judged without decoding any again."""
+    app, _ = wire_app(tmp_path, picture((2048, 1536)))
+    derives = []
+    real = image_codec_tool.derive
+    monkeypatch.setattr(
+        image_codec_tool, "derive", lambda *a, **k: derives.append(1) or real(*a, **k)
+    )
+    sid, images = many_images(app, 40)
+    assert len(derives) == 40
+    for index in range(40):
+        copy = images.judge_input(sid, f"iter_{index}.png")
+        assert copy.mime == "image/jpeg" and max(opened(copy.data).size) == 1024
+    assert len(derives) == 40  # every judge copy came from the cache
+    app.extensions["sfumato_container"].close()
+
+
+def test_the_judge_copy_cache_is_bounded_by_size(tmp_path: Path, monkeypatch: Any) -> None:
+    app, _ = wire_app(tmp_path, picture((2048, 1536)))
+    one = len(image_codec_tool.derive(picture((2048, 1536)), "image/png", 1024).judge_data)
+    monkeypatch.setattr(image_service, "JUDGE_CACHE_BYTES", 3 * one)
+    sid, images = many_images(app, 5)
+    assert list(images._judge_copies) == [(sid, f"iter_{n}.png") for n in (2, 3, 4)]
+    again = images.judge_input(sid, "iter_0.png")  # dropped: made again from the stored image
+    assert again.mime == "image/jpeg" and max(opened(again.data).size) == 1024
+    assert len(images._judge_copies) == 3 and images._judge_bytes == 3 * one
+    app.extensions["sfumato_container"].close()
+
+
 # Request bodies ----------------------------------------------------------------------------------
+
+
+def test_each_image_is_base64_encoded_once_for_all_its_judge_calls(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    app, chat = wire_app(tmp_path, picture((2048, 1536)))
+    client = app.test_client()
+    encoded = []
+    real = openrouter_tool.judge_ready
+    monkeypatch.setattr(
+        openrouter_tool, "judge_ready", lambda image: encoded.append(1) or real(image)
+    )
+    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
+        "session_id"
+    ]
+    client.post(f"/api/sessions/{sid}/generate", json={})
+    done = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1}).json
+    assert done["status"] == "done" and len(done["iterations"]) == 2
+    urls = [
+        part["image_url"]["url"]
+        for call in chat.calls
+        for message in json.loads(call.request.content)["messages"]
+        if isinstance(message["content"], list)
+        for part in message["content"]
+        if part["type"] == "image_url"
+    ]
+    assert len(urls) == 6  # judge x2, then both images in each order of the pairwise call
+    assert len(encoded) == 2  # one data URL per image (both images are the same picture here)
+    assert all(mime == "image/jpeg" for mime, _ in judged_images(chat))
+    app.extensions["sfumato_container"].close()
+
+
+def test_verbatim_text_is_written_as_the_encoder_would_write_it() -> None:
+    url = "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff" * 100).decode()
+    payload = {
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": 'é "quoted" verbatim-x'}]},
+            {"content": [{"url": http_tool.Verbatim(url)}, {"url": http_tool.Verbatim(url)}]},
+        ],
+        "n": 1,
+        "t": (1.5, None, True),
+    }
+    plain = json.loads(json.dumps(payload))
+    assert http_tool.encode_json(payload) == http_tool.encode_json(plain)
+    assert json.loads(http_tool.encode_json(payload)) == plain
 
 
 def test_a_retried_request_body_is_serialised_once(monkeypatch: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from app.models.domain_models import Usage
 
@@ -203,6 +203,9 @@ class ImageInput(BaseModel):
 
     data: bytes = Field(repr=False)
     mime: str
+    # Its data URL, made on first use: the judge's copy of an image is one cached object, so its
+    # base64 is written once however many judge and pairwise calls send it.
+    _data_url: str | None = PrivateAttr(default=None)
 
 
 class LLMRequest(BaseModel):

@@ -27,7 +27,10 @@ from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import StorageTool
 
 log = get_logger("images")
-JUDGE_CACHE_SIZE = 32  # judge copies kept in memory (~0.2 MB each): every running session's latest
+# Judge copies kept in memory, by size (~0.3 MB each at 1024 px; a small PNG kept as it came can be
+# ~1.5 MB): room for the latest images of well over a hundred running sessions. A copy dropped from
+# here costs a full decode of its image again when it is judged, so the bound is generous.
+JUDGE_CACHE_BYTES = 96 * 1024 * 1024
 
 # Parameter -> the capabilities list of its allowed values.
 CHOICE_PARAMS = {
@@ -224,6 +227,7 @@ class ImageService:
         self.slots = Slots(concurrency or {})
         self.judge_max_px = judge_max_px
         self._judge_copies: OrderedDict[tuple[str, str], ImageInput] = OrderedDict()
+        self._judge_bytes = 0
         self._cache_lock = threading.Lock()
 
     def capabilities(self, provider: str) -> ProviderCapabilities:
@@ -258,6 +262,8 @@ class ImageService:
         """
         with self._cache_lock:
             cached = self._judge_copies.get((session_id, name))
+            if cached is not None:
+                self._judge_copies.move_to_end((session_id, name))
         if cached is not None:
             return cached
         data = self.storage.read_image(session_id, name) or b""
@@ -297,9 +303,18 @@ class ImageService:
             return ImageInput(data=data, mime=mime)
         self.storage.save_thumbnail(session_id, index, derived.thumbnail)
         copy = ImageInput(data=derived.judge_data, mime=derived.judge_mime)
-        with self._cache_lock:
-            self._judge_copies[(session_id, name)] = copy
-            self._judge_copies.move_to_end((session_id, name))
-            while len(self._judge_copies) > JUDGE_CACHE_SIZE:
-                self._judge_copies.popitem(last=False)
+        self._remember(session_id, name, copy)
         return copy
+
+    def _remember(self, session_id: str, name: str, copy: ImageInput) -> None:
+        """Caches a judge copy; the least recently used ones go once the cache is over its size."""
+        key = (session_id, name)
+        with self._cache_lock:
+            earlier = self._judge_copies.pop(key, None)
+            if earlier is not None:
+                self._judge_bytes -= len(earlier.data)
+            self._judge_copies[key] = copy
+            self._judge_bytes += len(copy.data)
+            while self._judge_bytes > JUDGE_CACHE_BYTES and len(self._judge_copies) > 1:
+                _, dropped = self._judge_copies.popitem(last=False)
+                self._judge_bytes -= len(dropped.data)

@@ -26,6 +26,7 @@ import json
 import math
 import random
 import re
+import secrets
 import socket
 import threading
 import time
@@ -38,6 +39,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pybase64
+import pydantic_core
 
 from app.errors import ProviderError, RunStopped, UnsupportedParam
 from app.models.provider_models import RenderedPrompt
@@ -619,18 +622,57 @@ class CallWatch:
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+class Verbatim(str):
+    """Text that needs no JSON escaping (a base64 data URL: ASCII letters, digits and `+/=:;,`),
+    written into a request body as it is. The JSON encoder would scan a 0.4-2 MB image character
+    by character, holding the interpreter lock for milliseconds on every judge call."""
+
+
 def encode_json(payload: Any) -> bytes:
-    """A request body as httpx would write it (compact UTF-8 JSON), made once per call."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """A request body as httpx would write it (compact UTF-8 JSON), made once per call.
+
+    `Verbatim` strings are encoded as short stand-ins, which are then replaced by their text.
+    """
+    verbatim: dict[bytes, bytes] = {}
+    token = secrets.token_hex(8)
+
+    def stand_in(node: Any) -> Any:
+        if isinstance(node, Verbatim):
+            mark = f"verbatim-{token}-{len(verbatim)}"
+            verbatim[f'"{mark}"'.encode()] = b'"' + node.encode("ascii") + b'"'
+            return mark
+        if isinstance(node, dict):
+            return {key: stand_in(value) for key, value in node.items()}
+        if isinstance(node, list | tuple):
+            return [stand_in(item) for item in node]
+        return node
+
+    body = json.dumps(
+        stand_in(payload), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode()
+    for mark, text in verbatim.items():
+        body = body.replace(mark, text, 1)
+    return body
 
 
 def parse_json(provider: str, response: httpx.Response) -> Any:
     """The JSON body of a 2xx answer with every configured key removed, or provider_bad_response."""
     try:
-        body = response.json()
+        body = load_json(response.content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise bad_response(provider, f"not JSON: {response.text[:200]}") from exc
     return scrub_answer(body)
+
+
+def load_json(raw: bytes) -> Any:
+    """A full parse of a JSON body: pydantic-core's parser first (5x faster than `json` on an image
+    answer's 8 MB base64 string, which the interpreter lock is held for), and the standard library's
+    for what that one refuses but `json` takes (a BOM, UTF-16, a lone surrogate, deep nesting), so
+    exactly the bodies `json.loads` accepts are accepted."""
+    try:
+        return pydantic_core.from_json(raw, cache_strings="keys")
+    except ValueError:
+        return json.loads(raw)
 
 
 _MAGIC: tuple[tuple[bytes, str, str], ...] = (
@@ -652,11 +694,17 @@ def sniff_image(provider: str, data: bytes) -> tuple[str, str]:
 
 
 def decode_base64_image(provider: str, encoded: str) -> bytes:
-    """Decode a base64 (or data: URL) image payload, in one strict pass (no separate check)."""
+    """Decode a base64 (or data: URL) image payload, in one strict pass (no separate check).
+
+    pybase64 (SIMD): 0.4-2 ms for a 2048 px PNG's 8.7 MB of base64, where the standard library's
+    `binascii` takes 17 ms, all of it under the interpreter lock. Just as strict: only the standard
+    alphabet, correct padding, no whitespace (it also refuses padding after a complete group,
+    which `binascii`'s strict mode lets through).
+    """
     if encoded.startswith("data:") and "," in encoded:
         encoded = encoded.split(",", 1)[1]
     try:
-        return binascii.a2b_base64(encoded, strict_mode=True)
+        return pybase64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise bad_response(provider, "the image is not valid base64") from exc
 

@@ -25,6 +25,7 @@ from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
+    Verbatim,
     answer_shape,
     compact_json,
     count_or_zero,
@@ -180,8 +181,13 @@ def judge_ready(image: ImageInput) -> ImageInput:
 
 
 def image_data_url(image: ImageInput) -> str:
-    ready = judge_ready(image)
-    return f"data:{ready.mime};base64,{base64.b64encode(ready.data).decode('ascii')}"
+    """The image as a data URL, made once per ImageInput (kept on it) and sent verbatim."""
+    url = image._data_url
+    if url is None:
+        ready = judge_ready(image)
+        encoded = base64.b64encode(ready.data).decode("ascii")
+        url = image._data_url = Verbatim(f"data:{ready.mime};base64,{encoded}")
+    return url
 
 
 def user_content(request: LLMRequest) -> str | list[dict[str, Any]]:
