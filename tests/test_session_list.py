@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 
 from app.main import create_app
-from app.models.domain_models import Iteration, Session
+from app.models.domain_models import CurrentStep, Iteration, Session
 from app.tools.storage_tool import INDEX_FILE, StorageTool
-from tests.conftest import demo_settings
+from tests.conftest import demo_settings, start_session
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -230,3 +230,35 @@ def test_index_is_saved_on_close_with_every_new_session(tmp_path: Path) -> None:
     stop(app)
     index = json.loads((tmp_path / "sessions" / INDEX_FILE).read_text())
     assert "a teapot" in index["sessions"][sid][2]
+
+
+def test_a_step_marker_is_published_but_not_written(tmp_path: Path) -> None:
+    """The step in flight is news only while a run goes on: listeners and readers get it at once,
+    the file gets it with the run's next saved change (one fsync'd write fewer per step)."""
+    app = create_app(demo_settings(tmp_path))
+    sessions = app.extensions["sfumato_container"].sessions
+    runs = app.extensions["sfumato_container"].runs
+    sid = start_session(app.test_client())["session_id"]
+    path = tmp_path / "sessions" / sid / "session.json"
+    if not path.exists():
+        path = next(tmp_path.rglob(f"{sid}/session.json"))
+    step = CurrentStep(iteration=1, step="generate", round=1)
+
+    def mark(s: Session) -> None:
+        s.current_step, s.in_flight = step, [step]
+
+    # not running: nothing keeps it in memory, so the change is written like any other
+    sessions.mark(sid, mark)
+    assert json.loads(path.read_text())["in_flight"][0]["step"] == "generate"
+    sessions.update(sid, lambda s: setattr(s, "in_flight", []) or setattr(s, "status", "running"))
+    on_disk = path.read_bytes()
+    listener = runs.subscribe(sid)
+    shown = sessions.mark(sid, mark)
+    assert path.read_bytes() == on_disk
+    assert sessions.get(sid).in_flight == [step] and shown.in_flight == [step]
+    kind, data = listener.get(timeout=1)
+    assert kind == "state" and data["in_flight"][0]["step"] == "generate"
+    assert data["updated_at"] > json.loads(on_disk)["updated_at"]
+    sessions.update(sid, lambda s: setattr(s, "status", "done"))
+    assert json.loads(path.read_text())["in_flight"][0]["step"] == "generate"  # written along
+    app.extensions["sfumato_container"].close()

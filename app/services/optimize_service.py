@@ -544,7 +544,7 @@ class OptimizeService:
         web app's stream carries session snapshots only.
         """
         where = {"iteration": it.index, "round": it.round, "candidate": it.candidate}
-        self.sessions.update(ctl.session_id, lambda s: _set_step(s, it, step))
+        self.sessions.mark(ctl.session_id, lambda s: _set_step(s, it, step))
         ctl.publish("step", {**where, "step": step, "phase": "start"})
         watch, ok = Stopwatch(), False
         try:

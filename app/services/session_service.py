@@ -141,6 +141,28 @@ class SessionService:
         self.notify(snapshot)
         return snapshot
 
+    def mark(self, session_id: str, change: Callable[[Session], Any]) -> Session:
+        """Applies a change that is only news while a run goes on (the step in flight) to the
+        running session in memory and publishes it, without writing the file: the run's next
+        saved change writes it along, and a session cut off mid-step is marked interrupted on the
+        next start whatever its file says. A session not in memory is updated in full instead."""
+        with self._lock_for(session_id):
+            with self._guard:
+                cached = self._cache.get(session_id)
+            if cached is None or cached.status != "running":
+                durable = True
+            else:
+                durable = False
+                session = cached.model_copy(deep=True)
+                change(session)
+                session.updated_at = utc_now()
+                self._keep(session)
+                snapshot = session.model_copy(deep=True)
+        if durable:
+            return self.update(session_id, change)
+        self.notify(snapshot)
+        return snapshot
+
     def list_page(
         self,
         limit: int = 50,
