@@ -28,8 +28,9 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_fakes import chat_completion, llm_answers, role_of
+
 from app.main import create_app
-from app.models.domain_models import FLEX_BLOCKS
 from app.settings import Settings
 
 REVISIONS = itertools.count()
@@ -45,55 +46,16 @@ def fake_png(size: int = 1024) -> bytes:
 def instant_providers() -> httpx.MockTransport:
     """OpenRouter and OpenAI Images answering at once, in their documented shapes."""
     image_b64 = base64.b64encode(fake_png()).decode()
-    blocks = {n: f"{n} wording with some concrete detail" for n in FLEX_BLOCKS}
-    answers = {
-        "prompt_gen": {"blocks": blocks},
-        "revise": {
-            "changes": [{"block": "lighting", "text": "moonlight, warm lamp", "reason": "r"}],
-            "summary": "lighting",
-        },
-        "checklist": {
-            "questions": [{"question": f"Is detail {n} there?", "source": "goal"} for n in range(4)]
-        },
-        "judge": {
-            "checklist": [{"id": f"q{n}", "answer": "yes", "note": "seen"} for n in range(1, 5)],
-            "score": 70,
-            "notes": "ok",
-            "strengths": ["a"],
-            "weaknesses": ["lighting: flat"],
-        },
-        "pairwise": {"preferred": "tie", "reason": "close"},
-        "recommend": {"recommendations": ["a", "b", "c"]},
-    }
+    answers = llm_answers()
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/images/generations"):
             return httpx.Response(200, json={"created": 1, "data": [{"b64_json": image_b64}]})
-        role = json.loads(request.content)["response_format"]["json_schema"]["name"]
+        role = role_of(request.content)
         answer = json.loads(json.dumps(answers[role]))
         if role == "revise":  # a new wording each time, as a real revision would be
             answer["changes"][0]["text"] += f" {next(REVISIONS)}"
-        content = json.dumps(answer)
-        return httpx.Response(
-            200,
-            json={
-                "id": "gen-1",
-                "model": "x-ai/grok",
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": content},
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": 500,
-                    "completion_tokens": 80,
-                    "total_tokens": 580,
-                    "cost": 0.001,
-                },
-            },
-        )
+        return httpx.Response(200, json=chat_completion(answer))
 
     return httpx.MockTransport(handle)
 

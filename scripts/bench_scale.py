@@ -23,7 +23,6 @@ import io
 import itertools
 import json
 import os
-import re
 import resource
 import shutil
 import socket
@@ -45,7 +44,6 @@ SUBJECTS = ("lighthouse", "fox", "teapot", "city street", "forest", "robot", "po
 IMAGE_LATENCY_S = 2.0
 TEXT_LATENCY_S = 0.5
 PARTS = ("list", "startup", "detail", "cpu", "parallel")
-_ROLE = re.compile(rb'"json_schema":\s*\{"name":\s*"(\w+)"')
 
 
 def use_root(root: Path) -> None:
@@ -73,49 +71,14 @@ def fake_png(size: int) -> bytes:
 def latency_providers(image_px: int) -> Any:
     """OpenRouter and OpenAI Images in their documented shapes, answering after a fixed delay."""
     import httpx
-
-    from app.models.domain_models import FLEX_BLOCKS
+    from bench_fakes import chat_completion, llm_answers, role_of  # after use_root: it imports app
 
     image_body = json.dumps(
         {"created": 1, "data": [{"b64_json": base64.b64encode(fake_png(image_px)).decode()}]}
     ).encode()
-    blocks = {n: f"{n} wording with some concrete detail" for n in FLEX_BLOCKS}
-    answers = {
-        "prompt_gen": {"blocks": blocks},
-        "revise": {
-            "changes": [{"block": "lighting", "text": "moonlight, warm lamp", "reason": "r"}],
-            "summary": "lighting",
-        },
-        "checklist": {
-            "questions": [{"question": f"Is detail {n} there?", "source": "goal"} for n in range(4)]
-        },
-        "judge": {
-            "checklist": [{"id": f"q{n}", "answer": "yes", "note": "seen"} for n in range(1, 5)],
-            "score": 70,
-            "notes": "ok",
-            "strengths": ["a"],
-            "weaknesses": ["lighting: flat"],
-        },
-        "pairwise": {"preferred": "tie", "reason": "close"},
-        "recommend": {"recommendations": ["a", "b", "c"]},
-    }
     revisions = itertools.count()
     bodies = {
-        role: json.dumps(
-            {
-                "id": "gen-1",
-                "model": "x-ai/grok",
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": json.dumps(answer)},
-                    }
-                ],
-                "usage": {"prompt_tokens": 500, "completion_tokens": 80, "cost": 0.001},
-            }
-        ).encode()
-        for role, answer in answers.items()
+        role: json.dumps(chat_completion(answer)).encode() for role, answer in llm_answers().items()
     }
     json_headers = {"content-type": "application/json"}
 
@@ -124,8 +87,7 @@ def latency_providers(image_px: int) -> Any:
             time.sleep(IMAGE_LATENCY_S)
             return httpx.Response(200, content=image_body, headers=json_headers)
         time.sleep(TEXT_LATENCY_S)
-        found = _ROLE.search(request.content)
-        role = found.group(1).decode() if found else ""
+        role = role_of(request.content)
         body = bodies[role]
         if role == "revise":  # a new wording each time, as a real revision would be
             body = body.replace(b"warm lamp", f"warm lamp {next(revisions)}".encode())
