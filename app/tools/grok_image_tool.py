@@ -110,22 +110,19 @@ class GrokImageTool:
         self.default_model = settings.grok_image_model
         self.response_format = settings.grok_response_format
         self.max_image_bytes = settings.max_image_bytes
-        common = {
-            "provider": self.name,
-            "read_timeout_s": settings.image_read_timeout_s,
-            "transport": transport,
-            "secrets": [key],
-            "sleep": sleep,
-        }
-        self.http = HttpTool(
+        self.http = HttpTool.for_images(
             settings,
-            base_url=settings.grok_base_url.rstrip("/") + "/",
-            headers={"Authorization": f"Bearer {key}"} if key else {},
-            deadline_s=settings.image_deadline_s,
-            **common,
+            self.name,
+            settings.grok_base_url,
+            {"Authorization": f"Bearer {key}"},
+            key,
+            transport,
+            sleep,
         )
         # A separate client for hosted images: the key must never travel to the image host.
-        self.downloads = HttpTool(settings, deadline_s=settings.download_deadline_s, **common)
+        self.downloads = HttpTool.for_images(
+            settings, self.name, "", {}, key, transport, sleep, settings.download_deadline_s
+        )
 
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities:

@@ -298,6 +298,32 @@ class HttpTool:
             transport=transport,
         )
 
+    @classmethod
+    def for_images(
+        cls,
+        settings: Settings,
+        provider: str,
+        base_url: str,
+        headers: dict[str, str],
+        key: str,
+        transport: httpx.BaseTransport | None,
+        sleep: Sleep | None,
+        deadline_s: float | None = None,
+    ) -> HttpTool:
+        """An image provider's client: its key sent only in `headers` and scrubbed from everything
+        built from its answers, the image read timeout, and the image deadline (or `deadline_s`)."""
+        return cls(
+            settings,
+            provider=provider,
+            base_url=base_url.rstrip("/") + "/" if base_url else "",
+            headers=headers if key else {},
+            read_timeout_s=settings.image_read_timeout_s,
+            deadline_s=deadline_s or settings.image_deadline_s,
+            transport=transport,
+            secrets=[key],
+            sleep=sleep,
+        )
+
     def post_json(self, path: str, payload: dict[str, Any], *, model: str | None = None) -> Any:
         """POST a JSON body and return the parsed JSON answer (scrubbed of every configured key)."""
         response = self.request("POST", path, json_body=payload, model=model)

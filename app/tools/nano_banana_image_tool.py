@@ -115,16 +115,14 @@ class NanoBananaImageTool:
     ) -> None:
         key = settings.key_for(self.key_env) or ""
         self.default_model = settings.nano_banana_model
-        self.http = HttpTool(
+        self.http = HttpTool.for_images(
             settings,
-            provider=self.name,
-            base_url=settings.nano_banana_base_url.rstrip("/") + "/",
-            headers={"x-goog-api-key": key} if key else {},
-            read_timeout_s=settings.image_read_timeout_s,
-            deadline_s=settings.image_deadline_s,
-            transport=transport,
-            secrets=[key],
-            sleep=sleep,
+            self.name,
+            settings.nano_banana_base_url,
+            {"x-goog-api-key": key},
+            key,
+            transport,
+            sleep,
         )
 
     @classmethod

@@ -175,16 +175,14 @@ class OpenAIImageTool:
     ) -> None:
         key = settings.key_for(self.key_env) or ""
         self.default_model = settings.openai_image_model
-        self.http = HttpTool(
+        self.http = HttpTool.for_images(
             settings,
-            provider=self.name,
-            base_url=settings.openai_image_base_url.rstrip("/") + "/",
-            headers={"Authorization": f"Bearer {key}"} if key else {},
-            read_timeout_s=settings.image_read_timeout_s,
-            deadline_s=settings.image_deadline_s,
-            transport=transport,
-            secrets=[key],
-            sleep=sleep,
+            self.name,
+            settings.openai_image_base_url,
+            {"Authorization": f"Bearer {key}"},
+            key,
+            transport,
+            sleep,
         )
 
     @classmethod
