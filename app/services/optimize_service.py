@@ -618,8 +618,7 @@ class OptimizeService:
             name=f"recommend-{ctl.session_id[:8]}",
             daemon=True,
         )
-        self.runs.track_followup(ctl.session_id, thread)
-        thread.start()
+        self.runs.start_followup(ctl.session_id, thread)
 
     def _recommend(self, ctl: RunControl, run_started: datetime) -> None:
         session = self.sessions.get(ctl.session_id)

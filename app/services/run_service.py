@@ -123,10 +123,12 @@ class RunService:
             self.publish(control.session_id, "done", None)
             unbind_context(token)
 
-    def track_followup(self, session_id: str, thread: threading.Thread) -> None:
-        """Remembers work that goes on after a run (its recommendations), for `wait_followup`."""
+    def start_followup(self, session_id: str, thread: threading.Thread) -> None:
+        """Starts work that goes on after a run (its recommendations) and remembers it for
+        `wait_followup`; both under the lock, so a waiter never sees a thread not started yet."""
         with self._lock:
             self._followups[session_id] = thread
+            thread.start()
 
     def wait_followup(self, session_id: str, timeout_s: float = 30.0) -> None:
         """Waits for a session's after-run work to finish (tests, the CLI, shutdown)."""
