@@ -7,6 +7,8 @@ import base64
 import io
 import json
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +316,46 @@ def test_a_retried_request_body_is_serialised_once(monkeypatch: Any) -> None:
     bodies = {call.request.content for call in route.calls}
     assert len(bodies) == 1 and json.loads(bodies.pop()) == payload
     assert route.calls[0].request.headers["content-type"] == "application/json"
+
+
+def test_pixel_work_runs_one_per_core_at_most(tmp_path: Path, monkeypatch: Any) -> None:
+    """Eight images arriving together are decoded and scaled at most two at a time on two cores
+    (in turn, most finish early; shared fairly, all would finish at the end of the burst)."""
+    monkeypatch.setattr(image_service.os, "cpu_count", lambda: 2)
+    app, _ = wire_app(tmp_path, picture((1536, 1024)))
+    client = app.test_client()
+    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
+        "session_id"
+    ]
+    busy, most, guard = [0], [0], threading.Lock()
+
+    def counted(real: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with guard:
+                busy[0] += 1
+                most[0] = max(most[0], busy[0])
+            try:
+                time.sleep(0.02)  # long enough for the others to pile up
+                return real(*args, **kwargs)
+            finally:
+                with guard:
+                    busy[0] -= 1
+
+        return run
+
+    monkeypatch.setattr(image_service, "accept_decoded", counted(image_service.accept_decoded))
+    monkeypatch.setattr(image_codec_tool, "derive", counted(image_codec_tool.derive))
+    images = app.extensions["sfumato_container"].images
+    threads = [
+        threading.Thread(
+            target=images.generate, args=(sid, n, "openai", RenderedPrompt(text=f"fox {n}"), {})
+        )
+        for n in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    app.extensions["sfumato_container"].close()
+    assert most[0] == 2
+    assert all((tmp_path / "sessions" / sid / f"thumb_{n}.jpg").is_file() for n in range(8))

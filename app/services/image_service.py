@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import reprlib
 import threading
@@ -229,6 +230,10 @@ class ImageService:
         self._judge_copies: OrderedDict[tuple[str, str], ImageInput] = OrderedDict()
         self._judge_bytes = 0
         self._cache_lock = threading.Lock()
+        # Decoding and scaling a large image is pure CPU: as many at once as there are cores, the
+        # rest wait their turn. Shared fairly, twenty 2048 px decodes would all end together, at
+        # the end of the burst, and keep the runs in lockstep; in turn, most end much sooner.
+        self._pixel_work = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
     def capabilities(self, provider: str) -> ProviderCapabilities:
         self.registry.missing_key(
@@ -249,7 +254,8 @@ class ImageService:
         client = self.registry.get(provider)
         with self.slots.hold(provider):  # at most the provider's setting in flight, process-wide
             image = client.generate(prompt, params)
-        image, picture = accept_decoded(provider, image, self.registry.settings.max_image_bytes)
+        with self._pixel_work:
+            image, picture = accept_decoded(provider, image, self.registry.settings.max_image_bytes)
         name = self.storage.save_image(session_id, index, image.data, image.ext)
         self._derive(session_id, index, name, image.data, image.mime, picture)
         return image, name
@@ -297,7 +303,8 @@ class ImageService:
         (the text model then reports it clearly).
         """
         try:
-            derived = image_codec_tool.derive(data, mime, self.judge_max_px, picture)
+            with self._pixel_work:
+                derived = image_codec_tool.derive(data, mime, self.judge_max_px, picture)
         except image_codec_tool.UnreadableImage:
             log.warning("image does not decode; no thumbnail", extra={"image": name})
             return ImageInput(data=data, mime=mime)
