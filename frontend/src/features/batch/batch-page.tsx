@@ -152,7 +152,7 @@ function RecentBatches({
               {row.summary.done} of {row.summary.goals} goal{row.summary.goals === 1 ? '' : 's'} done
             </span>
             {row.batch_id === openId ? (
-              <span className="text-xs text-zinc-400">shown below</span>
+              <span className="text-xs text-zinc-400">shown above</span>
             ) : (
               <Button size="sm" variant="ghost" onClick={() => onOpen(row.batch_id)}>
                 Open report
