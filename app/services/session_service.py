@@ -150,16 +150,12 @@ class SessionService:
             with self._guard:
                 cached = self._cache.get(session_id)
             if cached is None or cached.status != "running":
-                durable = True
-            else:
-                durable = False
-                session = cached.model_copy(deep=True)
-                change(session)
-                session.updated_at = utc_now()
-                self._keep(session)
-                snapshot = session.model_copy(deep=True)
-        if durable:
-            return self.update(session_id, change)
+                return self.update(session_id, change)  # the lock is re-entrant
+            session = cached.model_copy(deep=True)
+            change(session)
+            session.updated_at = utc_now()
+            self._keep(session)
+            snapshot = session.model_copy(deep=True)
         self.notify(snapshot)
         return snapshot
 
