@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -18,10 +17,7 @@ from app.settings import Settings
 
 
 def main() -> None:
-    # Defaults only: neither .env nor the environment changes the description that types come from.
-    for name in [n for n in os.environ if n.isupper()]:
-        if name in Settings.model_fields or name.lower() in Settings.model_fields:
-            os.environ.pop(name)
+    # The types come from the schemas, which no setting changes; .env is left out all the same.
     spec = build_spec(Settings(_env_file=None))  # type: ignore[call-arg]
     json.dump(spec, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")

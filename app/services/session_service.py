@@ -117,8 +117,9 @@ class SessionService:
     def close(self) -> None:
         self.save_index()
 
-    def create(self, **fields: Any) -> Session:
-        session = Session(session_id=new_session_id(), **fields)
+    def create(self, draft: Session) -> Session:
+        """Stores a new session made from `draft`, under a fresh id."""
+        session = draft.model_copy(update={"session_id": new_session_id()})
         stamp = self.storage.save_session(session)
         self._keep(session)
         self._remember(_summary(session), stamp)

@@ -39,7 +39,7 @@ class StartService:
             prompt_text, prompt_result = prompt_job.result()
             checklist, checklist_result = checklist_job.result()
         session = Session(
-            session_id="pending",
+            session_id="",  # SessionService.create gives it its id
             user_goal=goal,
             image_provider=caps.name,
             image_params=params,
@@ -50,7 +50,7 @@ class StartService:
         )
         charge_text(session, "prompt_gen", prompt_result.usage)
         charge_text(session, "checklist", checklist_result.usage)
-        return self._save(session)
+        return self.sessions.create(session)
 
     def branch(self, source_id: str, iteration: int | None) -> Session:
         """A new session with the source's goal, provider and settings, whose editable prompt is
@@ -70,7 +70,7 @@ class StartService:
             prompt_text = it.prompt_text
         names = flex_service.parse(prompt_text).blocks
         session = Session(
-            session_id="pending",
+            session_id="",
             user_goal=source.user_goal,
             image_provider=source.image_provider,
             image_params=source.image_params,
@@ -84,8 +84,4 @@ class StartService:
             demo=source.demo,
             branched_from=BranchOrigin(session_id=source_id, iteration=iteration),
         )
-        return self._save(session)
-
-    def _save(self, session: Session) -> Session:
-        values = session.model_dump(exclude={"session_id"})
-        return self.sessions.create(**{k: getattr(session, k) for k in values})
+        return self.sessions.create(session)
