@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from app.models.domain_models import RoleSpend, Session, Usage
+from app.models.domain_models import Iteration, RoleSpend, Session, Usage
 from app.models.price_models import PriceTable
 from app.settings import Settings
 
@@ -62,12 +62,28 @@ class Prices:
     def of(self, step: str) -> float:
         return self.per_image if step == "generate" else self.per_call.get(step, 0.0)
 
+    def candidate(self) -> float:
+        """At most what one candidate costs: a revision asked twice, its image, its judgement."""
+        return self.of("revise") * 2 + self.of("generate") + self.of("judge")
+
+    def round(self, candidates: int) -> float:
+        """At most what a round costs: its candidates and the two-order pairwise comparison."""
+        return candidates * self.candidate() + 2 * self.of("pairwise")
+
+    def spent_on(self, it: Iteration) -> float:
+        """What an iteration cost: the reported figures, and these prices where a call reported none."""
+        text = it.cost.text.cost_usd
+        if text is None:
+            text = self.of("revise") + (self.of("judge") if it.judge_score is not None else 0.0)
+            text += 2 * self.of("pairwise") if it.pairwise else 0.0
+        return text + (it.cost.image_cost_usd or 0.0)
+
 
 class Budget:
     """A run's spending cap, shared by its concurrent candidates.
 
-    Each step reserves its estimated price before it starts and settles at the real figure after;
-    a step whose reservation would pass the cap does not start.
+    Each round reserves its estimated price before it starts and settles at the real figure
+    after; a round that would pass the cap runs with fewer candidates, or not at all.
     """
 
     def __init__(self, limit_usd: float | None) -> None:
@@ -89,6 +105,16 @@ class Budget:
         with self._lock:
             self.reserved = max(0.0, self.reserved - reserved)
             self.spent += actual
+
+    def affordable(self, prices: Prices, k: int) -> int:
+        """How many candidates (with the round's pairwise calls) the budget still pays for."""
+        if self.limit is None:
+            return k
+        left = self.limit - self.spent - self.reserved - 2 * prices.of("pairwise")
+        each = prices.candidate()
+        if each <= 0:
+            return k if left >= -1e-9 else 0
+        return max(0, min(k, int((left + 1e-9) // each)))
 
 
 class CostService:

@@ -238,17 +238,20 @@ class OptimizeService:
             incumbent = session.best()
             if incumbent is None:  # the re-judgement failed: nothing to compare with
                 return self._finish(ctl, "error", session.error)
-            k = _affordable(budget, prices, plan.candidates)
+            k = budget.affordable(prices, plan.candidates)
             if k == 0:
                 return self._finish(ctl, "budget", None)
             rnd = _Round(session.next_round(), incumbent, session, caps, prices)
             rnd.claimed.update(it.prompt_text for it in session.iterations)
-            reserved = k * _candidate_price(prices) + 2 * prices.of("pairwise")
+            reserved = prices.round(k)
             budget.reserve(reserved)
             try:
                 outcome = self._round(ctl, rnd, k)
             finally:
-                budget.settle(reserved, self._spent_in_round(ctl.session_id, rnd.number, prices))
+                made = self.sessions.get(ctl.session_id).iterations
+                budget.settle(
+                    reserved, sum(prices.spent_on(it) for it in made if it.round == rnd.number)
+                )
             if outcome is not None:
                 return self._finish(ctl, *outcome)
             session = self.sessions.get(ctl.session_id)
@@ -522,21 +525,6 @@ class OptimizeService:
         self.sessions.update(ctl.session_id, change)
         return True
 
-    def _spent_in_round(self, session_id: str, number: int, prices: Prices) -> float:
-        """What a round cost: reported figures, and the estimates where a call reported none."""
-        total = 0.0
-        for it in self.sessions.get(session_id).iterations:
-            if it.round != number:
-                continue
-            text = it.cost.text.cost_usd
-            if text is None:
-                text = prices.of("revise") + (
-                    prices.of("judge") if it.judge_score is not None else 0
-                )
-                text += 2 * prices.of("pairwise") if it.pairwise else 0.0
-            total += text + (it.cost.image_cost_usd or 0.0)
-        return total
-
     def _step(self, ctl: RunControl, it: Iteration, step: str, work: Callable[[], T]) -> T:
         """Runs one step with the session's steps in flight updated (listeners get the snapshot).
 
@@ -705,21 +693,6 @@ def _refresh_final(session: Session) -> None:
 
 def _judged(it: Iteration) -> bool:
     return it.status == "ok" and it.judge_score is not None
-
-
-def _candidate_price(prices: Prices) -> float:
-    return prices.of("revise") * 2 + prices.of("generate") + prices.of("judge")
-
-
-def _affordable(budget: Budget, prices: Prices, k: int) -> int:
-    """How many candidates (with the round's pairwise calls) the budget still pays for."""
-    if budget.limit is None:
-        return k
-    left = budget.limit - budget.spent - budget.reserved - 2 * prices.of("pairwise")
-    each = _candidate_price(prices)
-    if each <= 0:
-        return k if left >= -1e-9 else 0
-    return max(0, min(k, int((left + 1e-9) // each)))
 
 
 def _record_image(
