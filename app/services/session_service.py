@@ -189,10 +189,6 @@ class SessionService:
         next_cursor = encode_cursor(page[-1]) if more and page else None
         return page, next_cursor
 
-    def summary_count(self) -> int:
-        with self._guard:
-            return len(self._summaries)
-
     def export_zip(self, session_id: str) -> bytes:
         """One archive: the session, every image, every prompt (FLEX and as sent), the final prompt in
         both forms and a summary."""

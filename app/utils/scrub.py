@@ -37,10 +37,6 @@ def register_secrets(values: Iterable[str | None]) -> None:
         _secrets = tuple(sorted(set(_secrets) | fresh, key=len, reverse=True))
 
 
-def known_secrets() -> tuple[str, ...]:
-    return _secrets
-
-
 def redact_keys(text: str) -> str:
     """Only the configured keys replaced; nothing else touched (safe on base64 image data)."""
     for secret in _secrets:
