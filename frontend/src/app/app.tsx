@@ -12,7 +12,8 @@ import { useSession } from '@/hooks/use-session'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys } from '@/lib/drafts'
 import { type Stage, stageIndex, stageOf } from '@/lib/flow'
-import type { Limits, ProvidersResponse } from '@/lib/types'
+import { FALLBACK_LIMITS } from '@/lib/limits'
+import type { ProvidersResponse } from '@/lib/types'
 
 // The first chunk is the shell; every step loads on demand (main.tsx starts the likely one at once).
 const DescribeStep = lazy(() => import('@/features/describe/describe-step'))
@@ -21,19 +22,6 @@ const ReviewStep = lazy(() => import('@/features/review/review-step'))
 const ResultStep = lazy(() => import('@/features/result/result-step'))
 const HistoryList = lazy(() => import('@/features/history/history-list'))
 const BatchPage = lazy(() => import('@/features/batch/batch-page'))
-
-const FALLBACK_LIMITS: Limits = {
-  max_iterations: 10,
-  max_iterations_default: 3,
-  target_score_default: 90,
-  max_goal_chars: 2000,
-  max_prompt_chars: 8000,
-  max_feedback_chars: 2000,
-  max_candidates: 4,
-  candidates_default: 1,
-  plateau_rounds_default: 2,
-  max_checklist_items: 16,
-}
 
 const HEADINGS: Record<Stage | 'history', string> = {
   describe: 'Describe the image you want',

@@ -1,9 +1,9 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 
 import { Button } from '@/components/button'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { cn } from '@/lib/cn'
-import { formatUsd, STEP_LABELS } from '@/lib/flow'
+import { formatUsd, iterationsBeforeRun, roundBeforeRun, STEP_LABELS } from '@/lib/flow'
 import { currentStep, stepOf } from '@/lib/session-events'
 import type { CurrentStep, Iteration, Session } from '@/lib/types'
 
@@ -20,22 +20,17 @@ interface Slot {
   candidate: number
   iteration: Iteration | null
   state: SlotState
-  step: string | null
+  step: CurrentStep['step'] | null
 }
 
 const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) : NaN)
 
-/** Iterations saved before this run started. */
-function before(session: Session): Iteration[] {
-  const started = time(session.run?.started_at)
-  return session.iterations.filter((it) => it.created_at && time(it.created_at) < started)
-}
-
-/** The planned slots of the run in flight: rounds x candidates, filled as iterations arrive. */
-function planSlots(session: Session): Slot[] {
+/** The run in flight: its planned slots (rounds x candidates, filled as iterations arrive) and newest image. */
+function planSlots(session: Session): { slots: Slot[]; newest: Iteration | undefined } {
   const run = session.run
-  const earlier = before(session)
+  const earlier = iterationsBeforeRun(session)
   const mine = session.iterations.filter((it) => !earlier.includes(it))
+  const newest = [...mine].reverse().find((it) => it.image_url)
   const stateOf = (it: Iteration | null, step: CurrentStep | null): SlotState => {
     if (it?.status === 'failed') return 'failed'
     if (it && it.judge_score != null) return 'done'
@@ -46,9 +41,12 @@ function planSlots(session: Session): Slot[] {
   if (!run || run.kind !== 'optimize') {
     const it = session.iterations.find((x) => x.index === 0) ?? null
     const step = stepOf(session, 0)
-    return [{ round: 0, candidate: 0, iteration: it, state: stateOf(it, step), step: step?.step ?? null }]
+    const slots = [
+      { round: 0, candidate: 0, iteration: it, state: stateOf(it, step), step: step?.step ?? null },
+    ]
+    return { slots, newest }
   }
-  const baseRound = Math.max(0, ...earlier.map((it) => it.round ?? it.index))
+  const baseRound = roundBeforeRun(session)
   const rounds = run.requested_iterations || session.iterations_count
   const k = run.candidates ?? 1
   const slots: Slot[] = []
@@ -74,14 +72,15 @@ function planSlots(session: Session): Slot[] {
     const open = slots.find((s) => s.state === 'pending')
     if (open) open.state = 'current'
   }
-  return slots
+  return { slots, newest }
 }
 
+/** The clock, ticking each second while `active` (a hidden tab skips the ticks: nothing to redraw). */
 function useNow(active: boolean) {
   const [now, setNow] = useState(() => Date.now())
   useEffect(() => {
     if (!active) return
-    const t = setInterval(() => setNow(Date.now()), 1000)
+    const t = setInterval(() => document.visibilityState !== 'hidden' && setNow(Date.now()), 1000)
     return () => clearInterval(t)
   }, [active])
   return now
@@ -98,7 +97,8 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
   const run = session.run
   const kind = run?.kind ?? 'optimize'
   const now = useNow(session.status === 'running')
-  const slots = planSlots(session)
+  // Planned once per snapshot, not on every tick of the clock.
+  const { slots, newest } = useMemo(() => planSlots(session), [session])
   const finished = slots.filter((s) => s.state === 'done' || s.state === 'failed').length
   const total = slots.length
   const elapsed = now - (time(run?.started_at) || now)
@@ -106,13 +106,8 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
   const active = slots.find((s) => s.state === 'current' || s.state === 'judging')
   const rounds = run?.requested_iterations || session.iterations_count
   const k = run?.candidates ?? 1
-  const stepLabel = current
-    ? STEP_LABELS[current.step]
-    : active?.step
-      ? STEP_LABELS[active.step as keyof typeof STEP_LABELS]
-      : 'Working…'
+  const stepLabel = current ? STEP_LABELS[current.step] : active?.step ? STEP_LABELS[active.step] : 'Working…'
   const cancelling = run?.cancel_requested
-  const newest = [...session.iterations].reverse().find((it) => it.image_url && !before(session).includes(it))
   const spent = session.cost_usd ?? run?.spent_usd ?? 0
   const headline =
     kind === 'optimize' && active

@@ -129,9 +129,20 @@ export function byRound(iterations: Iteration[]): { round: number; items: Iterat
     }))
 }
 
-/** The prompt to copy: what the provider received, else the FLEX source. */
+/** The prompt as the provider received it (the final one, else the best iteration's), or null. */
 export function renderedPromptOf(s: Session, best: Iteration | null): string | null {
   return s.final_prompt_rendered ?? best?.rendered_prompt ?? null
+}
+
+/** Iterations saved before the session's current run started (none when no run is recorded). */
+export function iterationsBeforeRun(s: Session): Iteration[] {
+  const started = s.run?.started_at ? Date.parse(s.run.started_at) : NaN
+  return s.iterations.filter((it) => it.created_at && Date.parse(it.created_at) < started)
+}
+
+/** The last round reached before the current run: the run's rounds are numbered after it. */
+export function roundBeforeRun(s: Session): number {
+  return Math.max(0, ...iterationsBeforeRun(s).map((it) => it.round ?? it.index))
 }
 
 export const percent = (x: number | null | undefined) => (x == null ? '—' : `${Math.round(x * 100)}%`)

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 
 import { formatUsd, stopReasonText } from './flow'
 import { choiceProblem, optimizeBody } from './run-choice'
-import type { Limits, RunInfo } from './types'
+import { FALLBACK_LIMITS as limits } from './limits'
+import type { RunInfo } from './types'
 import { makeRun } from '@/test/fixtures'
 
-const limits = { max_iterations: 10, max_candidates: 4 } as Limits
 const run = (extra: Partial<RunInfo>): RunInfo =>
   makeRun({ requested_iterations: 3, finished_at: '2026-01-01T00:01:00Z', ...extra })
 

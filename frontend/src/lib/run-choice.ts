@@ -14,7 +14,7 @@ export function initialChoice(session: Session, limits: Limits): RunChoice {
       limits.max_iterations,
       Math.max(1, session.iterations_count || limits.max_iterations_default),
     ),
-    candidates: Math.min(limits.max_candidates ?? 4, Math.max(1, limits.candidates_default ?? 1)),
+    candidates: Math.min(limits.max_candidates, Math.max(1, limits.candidates_default)),
     budget: '',
   }
 }
@@ -23,7 +23,7 @@ export function initialChoice(session: Session, limits: Limits): RunChoice {
 export function choiceProblem(choice: RunChoice, limits: Limits): string | null {
   if (choice.rounds < 1 || choice.rounds > limits.max_iterations)
     return `Rounds: 1 to ${limits.max_iterations}.`
-  const maxK = limits.max_candidates ?? 4
+  const maxK = limits.max_candidates
   if (choice.candidates < 1 || choice.candidates > maxK) return `Candidates: 1 to ${maxK}.`
   if (choice.budget.trim() !== '') {
     const usd = Number(choice.budget)

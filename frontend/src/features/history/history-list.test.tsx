@@ -140,4 +140,19 @@ describe('HistoryList', () => {
       vi.useRealTimers()
     }
   })
+
+  it('does not look again while the tab is hidden', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    const hidden = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('hidden')
+    try {
+      const mock = backend([summary(2, { status: 'running' }), summary(1)])
+      render(<HistoryList onOpen={() => undefined} onNew={() => undefined} />)
+      await screen.findByTestId('history-list')
+      await act(() => vi.advanceTimersByTimeAsync(RUNNING_CHECK_MS * 3))
+      expect(mock).toHaveBeenCalledTimes(1)
+    } finally {
+      hidden.mockRestore()
+      vi.useRealTimers()
+    }
+  })
 })

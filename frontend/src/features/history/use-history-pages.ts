@@ -135,7 +135,11 @@ export function useHistoryPages(filters: HistoryFilters) {
   const anyRunning = !!current?.sessions.some((s) => s.status === 'running')
   useEffect(() => {
     if (!anyRunning) return
-    const timer = setInterval(requestRefresh, RUNNING_CHECK_MS)
+    // A hidden tab skips the look-again; the first tick after it is shown again does it.
+    const timer = setInterval(
+      () => document.visibilityState !== 'hidden' && requestRefresh(),
+      RUNNING_CHECK_MS,
+    )
     return () => clearInterval(timer)
   }, [anyRunning, requestRefresh])
 

@@ -1,7 +1,7 @@
 import { CopyButton } from '@/components/copy-button'
 import { ScoreBadge } from '@/components/status-badge'
 import { api } from '@/lib/api-client'
-import { formatUsd, percent } from '@/lib/flow'
+import { formatUsd, percent, renderedPromptOf } from '@/lib/flow'
 import type { Iteration, Session } from '@/lib/types'
 
 interface Props {
@@ -56,7 +56,7 @@ const signed = (n: number) => (n > 0 ? `+${n}` : String(n))
 export function Hero({ session, first, best, onOpen }: Props) {
   const running = session.status === 'running'
   const same = !best || !first || best.index === first.index
-  const rendered = session.final_prompt_rendered ?? best?.rendered_prompt ?? null
+  const rendered = renderedPromptOf(session, best)
   const source = session.final_prompt_text ?? best?.prompt_text ?? null
   const scoreUp =
     first?.judge_score != null && best?.judge_score != null ? best.judge_score - first.judge_score : null

@@ -54,7 +54,7 @@ export function KeepImproving({ session, limits, onSession }: Props) {
     <section className="space-y-5 rounded-2xl border border-zinc-800 p-4" aria-label="Keep improving">
       <ChecklistEditor
         session={session}
-        maxItems={limits.max_checklist_items ?? 16}
+        maxItems={limits.max_checklist_items}
         onSession={onSession}
         onDirtyChange={setChecklistDirty}
       />

@@ -1,25 +1,14 @@
 import { render, screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 
-import type { Limits, RunInfo } from '@/lib/types'
+import { FALLBACK_LIMITS as limits } from '@/lib/limits'
+import type { RunInfo } from '@/lib/types'
 import { makeIteration, makeSession, makeRun, makeStep } from '@/test/fixtures'
 
 import ResultStep from './result-step'
 
 const noop = () => undefined
 const branch = async () => undefined
-const limits: Limits = {
-  max_iterations: 10,
-  max_iterations_default: 3,
-  target_score_default: 90,
-  max_goal_chars: 2000,
-  max_prompt_chars: 8000,
-  max_feedback_chars: 2000,
-  max_candidates: 4,
-  candidates_default: 1,
-  plateau_rounds_default: 2,
-  max_checklist_items: 16,
-}
 const run = (extra: Partial<RunInfo> = {}): RunInfo =>
   makeRun({ started_at: '2026-01-01T00:00:30Z', ...extra })
 const props = { limits, onSession: noop, onBranch: branch }
@@ -78,7 +67,9 @@ describe('ResultStep', () => {
     })
     render(<ResultStep session={session} {...props} />)
     expect(screen.getByTestId('stop-reason')).toHaveTextContent('Stopped: no improvement in 2 rounds.')
-    expect(screen.getAllByText('Writing recommendations…').length).toBeGreaterThan(0)
+    // Said twice: beside the stop reason, and in the "What worked" section they will fill.
+    expect(screen.getByTestId('recommendations-pending')).toHaveTextContent('Writing recommendations…')
+    expect(screen.getByRole('region', { name: 'What worked' })).toHaveTextContent('Writing recommendations…')
     expect(screen.getByTestId('hero-best')).toHaveTextContent('First image, still the best')
   })
 
@@ -133,6 +124,26 @@ describe('ResultStep', () => {
     expect(slots[2]).toHaveAttribute('data-state', 'pending')
     expect(within(progress).getByRole('progressbar')).toHaveAttribute('aria-valuemax', '6')
     expect(screen.queryByRole('link', { name: /Download session/ })).not.toBeInTheDocument()
+  })
+})
+
+describe('a further run on a session', () => {
+  it('numbers its rounds after the earlier ones, in the slots and on the chart', () => {
+    const session = makeSession({
+      status: 'running',
+      iterations: [
+        makeIteration(0, { round: 0 }),
+        makeIteration(1, { round: 1 }),
+        makeIteration(2, { round: 2, created_at: '2026-01-01T00:00:40Z' }),
+      ],
+      run: run({ requested_iterations: 2 }),
+    })
+    render(<ResultStep session={session} {...props} />)
+    const slots = screen.getByTestId('live-progress').querySelectorAll('[data-testid="slots"] > li')
+    expect([...slots].map((li) => li.getAttribute('data-state'))).toEqual(['done', 'current'])
+    expect(slots[0]).toHaveTextContent('70/100')
+    // The x-axis already reaches the last planned round (1 earlier + 2 now).
+    expect(screen.getByTestId('score-chart')).toHaveTextContent('R3')
   })
 })
 

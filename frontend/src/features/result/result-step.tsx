@@ -7,7 +7,7 @@ import { LiveProgress } from '@/components/live-progress'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import type { BranchFn } from '@/features/run/branch-button'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
-import { bestIteration, firstIteration, stopReasonText } from '@/lib/flow'
+import { bestIteration, firstIteration, roundBeforeRun, stopReasonText } from '@/lib/flow'
 import { currentStep } from '@/lib/session-events'
 import type { Limits, Session } from '@/lib/types'
 
@@ -70,13 +70,9 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
   const failedCount = session.iterations.filter((it) => it.status === 'failed').length
   const stop = running ? null : stopReasonText(session.run)
   // While a run goes on, the chart's x-axis shows every planned round from the start.
-  const started = session.run?.started_at ? Date.parse(session.run.started_at) : NaN
-  const earlierRounds = session.iterations
-    .filter((it) => it.created_at && Date.parse(it.created_at) < started)
-    .map((it) => it.round ?? it.index)
   const plannedRounds =
     running && session.run?.kind === 'optimize'
-      ? Math.max(0, ...earlierRounds) + session.run.requested_iterations
+      ? roundBeforeRun(session) + session.run.requested_iterations
       : undefined
 
   const cancel = async () => {

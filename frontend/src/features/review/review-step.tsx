@@ -141,7 +141,7 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
       <Card>
         <ChecklistEditor
           session={session}
-          maxItems={limits.max_checklist_items ?? 16}
+          maxItems={limits.max_checklist_items}
           onSession={onSession}
           onDirtyChange={setChecklistDirty}
         />

@@ -46,7 +46,7 @@ export function RunOptions({
 }) {
   const problem = choiceProblem(choice, limits)
   const estimate = useEstimate(session, choice, problem === null)
-  const maxK = limits.max_candidates ?? 4
+  const maxK = limits.max_candidates
   const images = choice.rounds * choice.candidates
   return (
     <div className="grid gap-5 md:grid-cols-2" data-testid="run-options">
@@ -113,8 +113,7 @@ export function RunOptions({
           Up to {choice.rounds} round{choice.rounds === 1 ? '' : 's'} × {choice.candidates} candidate
           {choice.candidates === 1 ? '' : 's'} = {images} image{images === 1 ? '' : 's'}
           {estimate?.estimate && `, ${estimate.estimate.llm_calls} text-model calls`}. It may stop earlier:
-          target score {session.target_score}, or {limits.plateau_rounds_default ?? 2} rounds without
-          improvement
+          target score {session.target_score}, or {limits.plateau_rounds_default} rounds without improvement
           {choice.budget.trim() && !problem ? `, or the budget of ${formatUsd(Number(choice.budget))}` : ''}.
         </p>
       </div>
