@@ -23,6 +23,7 @@ from app.main import create_app
 from app.services.run_service import RunControl
 from app.tools.http_tool import HttpTool
 from app.utils.cancellation import bind_stop, unbind_stop
+from tests.conftest import start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
     OPENAI_URL,
@@ -223,9 +224,7 @@ def test_cancel_ends_a_run_stuck_in_a_provider_call_within_moments(tmp_path: Pat
     )
     client = app.test_client()
     try:
-        sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-            "session_id"
-        ]
+        sid = start_session(client, goal="a fox", provider="openai")["session_id"]
         client.post(f"/api/sessions/{sid}/generate", json={})
         started = client.post(f"/api/sessions/{sid}/optimize/run", json={"wait": False})
         assert started.status_code == 202
@@ -266,9 +265,7 @@ def test_a_trickling_judge_holds_a_run_no_longer_than_its_deadline(tmp_path: Pat
     settings = make_settings(storage_dir=tmp_path / "s", text_deadline_s=1.5)
     app = create_app(settings, transport=httpx.MockTransport(mock.handler))
     client = app.test_client()
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     started = time.monotonic()
     response = client.post(f"/api/sessions/{sid}/generate", json={})
     took = time.monotonic() - started

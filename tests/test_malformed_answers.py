@@ -32,6 +32,7 @@ from app.tools.grok_image_tool import GrokImageTool
 from app.tools.nano_banana_image_tool import NanoBananaImageTool
 from app.tools.openai_image_tool import OpenAIImageTool
 from app.tools.openrouter_tool import OpenRouterTool
+from tests.conftest import start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
     GEMINI_URL,
@@ -325,9 +326,7 @@ def test_a_malformed_judge_answer_fails_the_iteration_typed_and_keeps_the_image(
     images = lambda r: httpx.Response(200, json=openai_image_answer(PNG))  # noqa: E731
     app = api(tmp_path, text, images)
     client = app.test_client()
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     response = client.post(f"/api/sessions/{sid}/generate", json={})
     app.extensions["sfumato_container"].close()
     assert response.status_code == 502 and response.json["code"] == "provider_bad_response"
@@ -351,9 +350,7 @@ def generate_with(tmp_path: Path, data: bytes, **overrides: Any) -> tuple[Any, s
     images = lambda r: httpx.Response(200, json=openai_image_answer(data))  # noqa: E731
     app = api(tmp_path, good_text, images, **overrides)
     client = app.test_client()
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     response = client.post(f"/api/sessions/{sid}/generate", json={})
     extra = {
         "media": client.get(response.json.get("iterations", [{}])[0].get("image_url") or "/none"),
