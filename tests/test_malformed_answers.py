@@ -35,8 +35,7 @@ from app.tools.openrouter_tool import OpenRouterTool
 from tests.conftest import start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
-    GEMINI_URL,
-    GROK_URL,
+    IMAGE_ROUTES,
     OPENAI_URL,
     OPENROUTER_URL,
     FakeSleep,
@@ -52,11 +51,6 @@ from tests.provider_fakes import (
 PNG = image_bytes("PNG", (12, 10))
 PROMPT = RenderedPrompt(text="a red fox asleep in fresh snow")
 JUDGE = {"score": 70, "notes": "ok", "strengths": [], "weaknesses": []}
-IMAGE_ROUTES = {
-    "openai": ("POST", f"{OPENAI_URL}/images/generations"),
-    "grok": ("POST", f"{GROK_URL}/images/generations"),
-    "nano_banana": ("POST", f"{GEMINI_URL}/models/gemini-nano-banana-2.1:generateContent"),
-}
 IMAGE_TOOLS = {"openai": OpenAIImageTool, "grok": GrokImageTool, "nano_banana": NanoBananaImageTool}
 VALID_IMAGE_ANSWERS = {
     "openai": lambda: openai_image_answer(PNG),
