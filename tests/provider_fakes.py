@@ -27,6 +27,12 @@ OPENROUTER_URL = "https://openrouter.test/api/v1"
 OPENAI_URL = "https://openai.test/v1"
 GROK_URL = "https://xai.test/v1"
 GEMINI_URL = "https://gemini.test/v1beta"
+# (method, URL) of each image provider's generation call, as the tools make it with the defaults.
+IMAGE_ROUTES = {
+    "openai": ("POST", f"{OPENAI_URL}/images/generations"),
+    "grok": ("POST", f"{GROK_URL}/images/generations"),
+    "nano_banana": ("POST", f"{GEMINI_URL}/models/gemini-nano-banana-2.1:generateContent"),
+}
 
 
 def make_settings(**overrides: Any) -> Settings:

@@ -23,6 +23,7 @@ from app.main import create_app
 from app.services.run_service import RunControl
 from app.tools.http_tool import HttpTool
 from app.utils.cancellation import bind_stop, unbind_stop
+from tests.conftest import start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
     OPENAI_URL,
@@ -55,13 +56,31 @@ def control() -> RunControl:
     return RunControl("0" * 32, lambda kind, data: None)
 
 
-def timed(work: Any) -> tuple[float, BaseException | None]:
+def timed(work: Any) -> tuple[float, Any]:
+    """How long `work` took, and what it returned or the exception it raised."""
     started = time.monotonic()
     try:
-        work()
+        outcome = work()
     except BaseException as exc:
         return time.monotonic() - started, exc
-    return time.monotonic() - started, None
+    return time.monotonic() - started, outcome
+
+
+def timed_in_a_run(
+    work: Any, stop_after_s: float | None = None, stopped: str | None = None
+) -> tuple[float, Any]:
+    """`timed(work)` inside a run's control: one already stopped (`stopped` is the reason), or
+    one a cancel stops `stop_after_s` into the call."""
+    ctl = control()
+    if stopped is not None:
+        ctl.stop(stopped)
+    if stop_after_s is not None:
+        threading.Timer(stop_after_s, ctl.stop).start()
+    token = bind_stop(ctl)
+    try:
+        return timed(work)
+    finally:
+        unbind_stop(token)
 
 
 def hung_up_within(provider: SlowProvider, seconds: float) -> bool:
@@ -115,13 +134,7 @@ def test_a_trickle_through_a_mock_transport_is_cut_off_too() -> None:
 def test_a_cancel_closes_the_call_in_flight(provider: SlowProvider, mode: str) -> None:
     provider.mode = mode
     http = tool(provider.url, deadline_s=60)
-    ctl = control()
-    threading.Timer(0.3, ctl.stop).start()
-    token = bind_stop(ctl)
-    try:
-        took, error = timed(lambda: http.post_json("things", {}))
-    finally:
-        unbind_stop(token)
+    took, error = timed_in_a_run(lambda: http.post_json("things", {}), stop_after_s=0.3)
     http.close()
     assert isinstance(error, RunStopped) and error.code == "cancelled"
     assert took < 0.3 + 1.0
@@ -134,13 +147,7 @@ def test_a_cancel_closes_a_later_call_of_the_same_client_too(provider: SlowProvi
     http = tool(provider.url, deadline_s=60)
     assert http.post_json("things", {}) == {"ok": True}
     provider.mode = "stall"
-    ctl = control()
-    threading.Timer(0.3, ctl.stop).start()
-    token = bind_stop(ctl)
-    try:
-        _, error = timed(lambda: http.post_json("things", {}))
-    finally:
-        unbind_stop(token)
+    _, error = timed_in_a_run(lambda: http.post_json("things", {}), stop_after_s=0.3)
     http.close()
     assert isinstance(error, RunStopped)
     assert len(provider.connections) == 2
@@ -150,13 +157,7 @@ def test_a_cancel_closes_a_later_call_of_the_same_client_too(provider: SlowProvi
 def test_after_a_shutdown_no_new_call_starts(provider: SlowProvider) -> None:
     provider.mode = "ok"
     http = tool(provider.url)
-    ctl = control()
-    ctl.stop("interrupted")
-    token = bind_stop(ctl)
-    try:
-        _, error = timed(lambda: http.post_json("things", {}))
-    finally:
-        unbind_stop(token)
+    _, error = timed_in_a_run(lambda: http.post_json("things", {}), stopped="interrupted")
     http.close()
     assert isinstance(error, RunStopped) and error.code == "interrupted"
     assert provider.connections == []
@@ -166,13 +167,7 @@ def test_a_call_started_after_a_plain_cancel_still_runs(provider: SlowProvider) 
     """The run's closing call (its recommendations) is made after the cancel on purpose."""
     provider.mode = "ok"
     http = tool(provider.url)
-    ctl = control()
-    ctl.stop("cancelled")
-    token = bind_stop(ctl)
-    try:
-        answer = http.post_json("things", {})
-    finally:
-        unbind_stop(token)
+    _, answer = timed_in_a_run(lambda: http.post_json("things", {}), stopped="cancelled")
     http.close()
     assert answer == {"ok": True}
 
@@ -180,13 +175,7 @@ def test_a_call_started_after_a_plain_cancel_still_runs(provider: SlowProvider) 
 def test_a_cancel_cuts_a_retry_wait_short(provider: SlowProvider) -> None:
     provider.mode, provider.retry_after_s = "retry_after", 20
     http = tool(provider.url, deadline_s=60)
-    ctl = control()
-    threading.Timer(0.3, ctl.stop).start()
-    token = bind_stop(ctl)
-    try:
-        took, error = timed(lambda: http.post_json("things", {}))
-    finally:
-        unbind_stop(token)
+    took, error = timed_in_a_run(lambda: http.post_json("things", {}), stop_after_s=0.3)
     http.close()
     assert isinstance(error, RunStopped) and took < 1.3
     assert len(provider.connections) == 1
@@ -206,10 +195,6 @@ def test_a_retry_wait_longer_than_the_time_left_gives_up_at_once(provider: SlowP
 PNG = image_bytes("PNG", (16, 16))
 
 
-def text_answers(request: httpx.Request) -> httpx.Response:
-    return any_role(request)
-
-
 def wait_until(client: Any, sid: str, done: Any, timeout_s: float = 30) -> dict:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -221,31 +206,30 @@ def wait_until(client: Any, sid: str, done: Any, timeout_s: float = 30) -> dict:
 
 
 def test_cancel_ends_a_run_stuck_in_a_provider_call_within_moments(tmp_path: Path) -> None:
-    release = threading.Event()
+    release, in_flight = threading.Event(), threading.Event()
     calls = {"n": 0}
 
     def images(request: httpx.Request) -> httpx.Response:
         calls["n"] += 1
         if calls["n"] == 2:  # the optimize run's image: the provider never answers
+            in_flight.set()
             release.wait(60)
         return httpx.Response(200, json=openai_image_answer(PNG))
 
     mock = respx.MockRouter(assert_all_called=False)
-    mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=text_answers)
+    mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=any_role)
     mock.post(f"{OPENAI_URL}/images/generations").mock(side_effect=images)
     app = create_app(
         make_settings(storage_dir=tmp_path / "s"), transport=httpx.MockTransport(mock.handler)
     )
     client = app.test_client()
     try:
-        sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-            "session_id"
-        ]
+        sid = start_session(client, goal="a fox", provider="openai")["session_id"]
         client.post(f"/api/sessions/{sid}/generate", json={})
         started = client.post(f"/api/sessions/{sid}/optimize/run", json={"wait": False})
         assert started.status_code == 202
         wait_until(client, sid, lambda s: (s["current_step"] or {}).get("step") == "generate")
-        time.sleep(0.2)
+        assert in_flight.wait(10), "the run's image call never started"
         asked = time.monotonic()
         assert client.post(f"/api/sessions/{sid}/optimize/cancel", json={}).status_code == 202
         final = wait_until(client, sid, lambda s: s["status"] != "running", timeout_s=10)
@@ -273,7 +257,7 @@ def test_a_trickling_judge_holds_a_run_no_longer_than_its_deadline(tmp_path: Pat
         role = json.loads(request.content)["response_format"]["json_schema"]["name"]
         if role == "judge":
             return httpx.Response(200, stream=Trickle())
-        return text_answers(request)
+        return any_role(request)
 
     mock = respx.MockRouter(assert_all_called=False)
     mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=text)
@@ -281,9 +265,7 @@ def test_a_trickling_judge_holds_a_run_no_longer_than_its_deadline(tmp_path: Pat
     settings = make_settings(storage_dir=tmp_path / "s", text_deadline_s=1.5)
     app = create_app(settings, transport=httpx.MockTransport(mock.handler))
     client = app.test_client()
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     started = time.monotonic()
     response = client.post(f"/api/sessions/{sid}/generate", json={})
     took = time.monotonic() - started

@@ -78,12 +78,13 @@ def make_sessions(base: str) -> list[str]:
     ids = []
     with httpx.Client(base_url=base, timeout=30) as client:
         for step in range(3):
-            made = client.post("/api/sessions", json={"goal": f"a lighthouse {step}"}).json()
-            sid = made["session_id"]
+            made = client.post("/api/sessions", json={"goal": f"a lighthouse {step}"})
+            sid = made.raise_for_status().json()["session_id"]
             if step >= 1:
-                client.post(f"/api/sessions/{sid}/generate", json={})
+                client.post(f"/api/sessions/{sid}/generate", json={}).raise_for_status()
             if step == 2:
-                client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1})
+                run = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1})
+                assert run.raise_for_status().json()["status"] == "done"
             ids.append(sid)
     return ids
 

@@ -52,6 +52,19 @@ def opened(data: bytes) -> Image.Image:
     return image
 
 
+def calls_to(monkeypatch: Any, module: Any, name: str) -> list[int]:
+    """Counts the calls to `module.name` (each call appends 1) and lets each through."""
+    calls: list[int] = []
+    real = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
 # Thumbnails --------------------------------------------------------------------------------------
 
 
@@ -188,14 +201,8 @@ def test_the_judge_receives_a_downscaled_jpeg(
 def test_the_judge_copy_is_made_once_per_image(tmp_path: Path, monkeypatch: Any) -> None:
     app, _ = wire_app(tmp_path, picture((2048, 1536)))
     client = app.test_client()
-    calls = []
-    real = image_codec_tool.derive
-    monkeypatch.setattr(
-        image_codec_tool, "derive", lambda *a, **k: calls.append(1) or real(*a, **k)
-    )
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    calls = calls_to(monkeypatch, image_codec_tool, "derive")
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     client.post(f"/api/sessions/{sid}/generate", json={})
     images = app.extensions["sfumato_container"].images
     first = images.judge_input(sid, "iter_0.png")
@@ -208,9 +215,7 @@ def many_images(app: Any, count: int) -> tuple[str, Any]:
     """`count` images generated through the OpenAI fake into one session, as concurrent runs would
     make them (each saved, with its judge copy made from the decode that checked it)."""
     client = app.test_client()
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     images = app.extensions["sfumato_container"].images
     for index in range(count):
         images.generate(sid, index, "openai", RenderedPrompt(text=f"a fox {index}"), {})
@@ -220,11 +225,7 @@ def many_images(app: Any, count: int) -> tuple[str, Any]:
 def test_judge_copies_outlast_many_running_sessions(tmp_path: Path, monkeypatch: Any) -> None:
     """40 images (20 runs' incumbents and candidates) are judged without decoding any again."""
     app, _ = wire_app(tmp_path, picture((2048, 1536)))
-    derives = []
-    real = image_codec_tool.derive
-    monkeypatch.setattr(
-        image_codec_tool, "derive", lambda *a, **k: derives.append(1) or real(*a, **k)
-    )
+    derives = calls_to(monkeypatch, image_codec_tool, "derive")
     sid, images = many_images(app, 40)
     assert len(derives) == 40
     for index in range(40):
@@ -254,14 +255,8 @@ def test_each_image_is_base64_encoded_once_for_all_its_judge_calls(
 ) -> None:
     app, chat = wire_app(tmp_path, picture((2048, 1536)))
     client = app.test_client()
-    encoded = []
-    real = openrouter_tool.judge_ready
-    monkeypatch.setattr(
-        openrouter_tool, "judge_ready", lambda image: encoded.append(1) or real(image)
-    )
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    encoded = calls_to(monkeypatch, openrouter_tool, "judge_ready")
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     client.post(f"/api/sessions/{sid}/generate", json={})
     done = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1}).json
     assert done["status"] == "done" and len(done["iterations"]) == 2
@@ -275,7 +270,7 @@ def test_each_image_is_base64_encoded_once_for_all_its_judge_calls(
     ]
     assert len(urls) == 6  # judge x2, then both images in each order of the pairwise call
     assert len(encoded) == 2  # one data URL per image (both images are the same picture here)
-    assert all(mime == "image/jpeg" for mime, _ in judged_images(chat))
+    assert [mime for mime, _ in judged_images(chat)] == ["image/jpeg"] * 2  # both judge calls
     app.extensions["sfumato_container"].close()
 
 
@@ -299,9 +294,7 @@ def test_a_retried_request_body_is_serialised_once(monkeypatch: Any) -> None:
     route = mock.post("https://fake.test/v1/things").mock(
         side_effect=[httpx.Response(503), httpx.Response(503), httpx.Response(200, json={})]
     )
-    encodes = []
-    real = http_tool.encode_json
-    monkeypatch.setattr(http_tool, "encode_json", lambda p: encodes.append(1) or real(p))
+    encodes = calls_to(monkeypatch, http_tool, "encode_json")
     tool = HttpTool(
         make_settings(),
         provider="fakeprov",
@@ -324,9 +317,7 @@ def test_pixel_work_runs_one_per_core_at_most(tmp_path: Path, monkeypatch: Any) 
     monkeypatch.setattr(image_service.os, "cpu_count", lambda: 2)
     app, _ = wire_app(tmp_path, picture((1536, 1024)))
     client = app.test_client()
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     busy, most, guard = [0], [0], threading.Lock()
 
     def counted(real: Any) -> Any:

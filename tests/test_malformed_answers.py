@@ -32,10 +32,10 @@ from app.tools.grok_image_tool import GrokImageTool
 from app.tools.nano_banana_image_tool import NanoBananaImageTool
 from app.tools.openai_image_tool import OpenAIImageTool
 from app.tools.openrouter_tool import OpenRouterTool
+from tests.conftest import start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
-    GEMINI_URL,
-    GROK_URL,
+    IMAGE_ROUTES,
     OPENAI_URL,
     OPENROUTER_URL,
     FakeSleep,
@@ -51,11 +51,6 @@ from tests.provider_fakes import (
 PNG = image_bytes("PNG", (12, 10))
 PROMPT = RenderedPrompt(text="a red fox asleep in fresh snow")
 JUDGE = {"score": 70, "notes": "ok", "strengths": [], "weaknesses": []}
-IMAGE_ROUTES = {
-    "openai": ("POST", f"{OPENAI_URL}/images/generations"),
-    "grok": ("POST", f"{GROK_URL}/images/generations"),
-    "nano_banana": ("POST", f"{GEMINI_URL}/models/gemini-nano-banana-2.1:generateContent"),
-}
 IMAGE_TOOLS = {"openai": OpenAIImageTool, "grok": GrokImageTool, "nano_banana": NanoBananaImageTool}
 VALID_IMAGE_ANSWERS = {
     "openai": lambda: openai_image_answer(PNG),
@@ -325,9 +320,7 @@ def test_a_malformed_judge_answer_fails_the_iteration_typed_and_keeps_the_image(
     images = lambda r: httpx.Response(200, json=openai_image_answer(PNG))  # noqa: E731
     app = api(tmp_path, text, images)
     client = app.test_client()
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     response = client.post(f"/api/sessions/{sid}/generate", json={})
     app.extensions["sfumato_container"].close()
     assert response.status_code == 502 and response.json["code"] == "provider_bad_response"
@@ -351,9 +344,7 @@ def generate_with(tmp_path: Path, data: bytes, **overrides: Any) -> tuple[Any, s
     images = lambda r: httpx.Response(200, json=openai_image_answer(data))  # noqa: E731
     app = api(tmp_path, good_text, images, **overrides)
     client = app.test_client()
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     response = client.post(f"/api/sessions/{sid}/generate", json={})
     extra = {
         "media": client.get(response.json.get("iterations", [{}])[0].get("image_url") or "/none"),

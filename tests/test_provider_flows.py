@@ -16,11 +16,10 @@ from app.main import create_app
 from app.services import flex_service
 from tests.provider_fakes import (
     GEMINI_KEY,
-    GEMINI_URL,
     GROK_KEY,
     GROK_URL,
+    IMAGE_ROUTES,
     OPENAI_KEY,
-    OPENAI_URL,
     OPENROUTER_KEY,
     OPENROUTER_URL,
     chat_completion,
@@ -92,19 +91,16 @@ JPEG = image_bytes("JPEG", (48, 32))
 PNG = image_bytes("PNG", (32, 32))
 PROVIDERS: dict[str, dict[str, Any]] = {
     "openai": {
-        "route": ("POST", f"{OPENAI_URL}/images/generations"),
         "answer": lambda r: httpx.Response(200, json=openai_image_answer(PNG)),
         "ext": "png",
         "params": {"aspect_ratio": "3:2", "quality": "low"},
     },
     "grok": {
-        "route": ("POST", f"{GROK_URL}/images/generations"),
         "answer": lambda r: httpx.Response(200, json=xai_b64_answer(JPEG)),
         "ext": "jpeg",
         "params": {"aspect_ratio": "16:9"},
     },
     "nano_banana": {
-        "route": ("POST", f"{GEMINI_URL}/models/gemini-nano-banana-2.1:generateContent"),
         "answer": lambda r: httpx.Response(200, json=gemini_image_answer(PNG)),
         "ext": "png",
         "params": {"aspect_ratio": "4:3"},
@@ -122,7 +118,7 @@ def test_full_session_survives_one_transient_failure_per_service(
     text = mock.post(f"{OPENROUTER_URL}/chat/completions").mock(
         side_effect=flaky(grok_text, first_failure)
     )
-    method, url = spec["route"]
+    method, url = IMAGE_ROUTES[provider]
     images = mock.route(method=method, url=url).mock(
         side_effect=flaky(spec["answer"], first_failure)
     )

@@ -21,6 +21,7 @@ import pytest
 import respx
 
 from app.main import create_app
+from tests.conftest import start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
     ALL_KEYS,
@@ -192,9 +193,7 @@ def test_the_leak_reaches_the_scrubbed_places_at_all(tmp_path: Path) -> None:
         transport=httpx.MockTransport(mock.handler),
     )
     client = app.test_client()
-    sid = client.post("/api/sessions", json={"goal": "a fox", "provider": "openai"}).json[
-        "session_id"
-    ]
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     failed = client.post(f"/api/sessions/{sid}/generate", json={})
     app.extensions["sfumato_container"].close()
     assert failed.status_code == 502 and failed.json["code"] == "provider_auth"
