@@ -159,11 +159,10 @@ class ApiController:
 
     def feedback(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(FeedbackRequest, payload)
-        session = self.c.sessions.set_feedback(session_id, req.feedback)
-        if req.accepted:
-            session = self.c.optimize.accept(session_id)
+        if req.accepted:  # feedback and acceptance: one checked change, refused as a whole
+            session = self.c.optimize.accept(session_id, req.feedback)
         else:
-            session = self.c.checklists.refresh_for_feedback(session_id)
+            session = self.c.checklists.take_feedback(session_id, req.feedback)
         return session.model_dump(mode="json")
 
     def update_checklist(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:

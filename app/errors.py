@@ -6,6 +6,7 @@ provider can never travel on in an error (to an API body, a log, a session file 
 
 from __future__ import annotations
 
+import errno
 from typing import Any, ClassVar
 
 from app.utils.scrub import scrub_text, scrub_value
@@ -98,6 +99,31 @@ class ProviderError(AppError):
         self.retryable = retryable
 
 
+class StorageFailed(AppError):
+    """A write to the storage folder failed: `storage_full` (no space or quota left) or
+    `storage_error` (read-only, permissions, I/O). HTTP 507: the request was fine, the disk was not.
+    """
+
+    code, status = "storage_error", 507
+    FULL: ClassVar[frozenset[int]] = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, what: str) -> StorageFailed:
+        """The typed error for a failed write of `what` (a file name, never a full path)."""
+        name = errno.errorcode.get(exc.errno or 0, "EIO")
+        if exc.errno in cls.FULL:
+            return cls(
+                f"The storage folder is full ({name}) while writing {what}; free some space, then "
+                "try again (nothing needs a restart).",
+                code="storage_full",
+                details={"errno": name},
+            )
+        return cls(
+            f"The storage folder could not be written ({name}) while writing {what}.",
+            details={"errno": name},
+        )
+
+
 class RunStopped(AppError):
     """A provider call that was stopped because its run was cancelled or the server is stopping.
 
@@ -124,6 +150,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_found": 404,
     "invalid_state": 409,
     "run_in_progress": 409,
+    "storage_full": 507,
+    "storage_error": 507,
     **RunStopped.STATUS_BY_REASON,
     **ProviderError.STATUS_BY_CODE,
 }

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.errors import StorageFailed
 from app.models.domain_models import Session
 from app.tools.storage_tool import StorageTool
 
@@ -35,9 +36,10 @@ def test_a_crash_during_a_write_keeps_the_old_file(
         raise OSError("disk pulled out")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageFailed) as failed:
         storage.save_session(make("new goal"))
     monkeypatch.undo()
+    assert failed.value.code == "storage_error" and failed.value.status == 507
     assert storage.load_session(SID).user_goal == "old goal"
     assert [p.name for p in (tmp_path / SID).iterdir()] == ["session.json"]  # no temp file left
 

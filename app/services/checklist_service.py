@@ -16,7 +16,10 @@ from app.models.provider_models import LLMRequest, LLMResult, TextModel
 from app.services.cost_service import charge_text
 from app.services.image_service import wants_transparent_background as wants_transparency
 from app.services.session_service import SessionService, ensure_idle
+from app.tools.log_tool import get_logger
 from app.tools.template_tool import TemplateTool
+
+log = get_logger("checklist")
 
 MAX_ITEMS = 16  # the person may add beyond the 12 Grok writes, within reason
 
@@ -74,18 +77,35 @@ class ChecklistService:
             session.user_goal, session.user_feedback, session.checklist, session.image_params
         )
 
+    def take_feedback(self, session_id: str, feedback: str) -> Session:
+        """Stores the feedback (a checked change: refused while a run goes on), then writes the
+        checklist again for it."""
+        self.sessions.set_feedback(session_id, feedback)
+        return self.refresh_for_feedback(session_id)
+
     def refresh_for_feedback(self, session_id: str) -> Session:
-        """Writes the checklist again when the feedback changed since it was written."""
+        """Writes the checklist again when the feedback changed since it was written.
+
+        The rewrite (a text call) runs outside the session's lock and is stored only if nothing
+        moved meanwhile: a person's checklist edit, newer feedback or a run that started make it
+        stale, and a stale rewrite is dropped (the session is returned as it is), never stored
+        over the edit.
+        """
         session = self.sessions.get(session_id)
         if not self.is_stale(session):
             return session
         items, result = self.rewrite(session)
-
-        def change(s: Session) -> None:
-            ensure_idle(s)
-            apply_rewrite(s, items, result, session.user_feedback)
-
-        return self.sessions.update(session_id, change)
+        with self.sessions.locked(session_id):
+            current = self.sessions.get(session_id)
+            if _moved(current, session):
+                log.info(
+                    "stale checklist rewrite dropped",
+                    extra={"session_id": session_id, "version": current.checklist_version},
+                )
+                return current
+            return self.sessions.update(
+                session_id, lambda s: apply_rewrite(s, items, result, session.user_feedback)
+            )
 
     def replace(self, session_id: str, items: list[dict[str, Any]]) -> Session:
         """The person's edit: items keep their ids; new ones (no id) get the next free ids."""
@@ -93,8 +113,20 @@ class ChecklistService:
         def change(s: Session) -> None:
             ensure_idle(s)
             _replace(s, _numbered(items))
+            # The person's checklist stands for the feedback they saw: no rewrite replaces it
+            # (one already under way is dropped, and the next run does not start one).
+            s.checklist_feedback = s.user_feedback
 
         return self.sessions.update(session_id, change)
+
+
+def _moved(current: Session, started: Session) -> bool:
+    """Whether a rewrite begun from `started` would overwrite something newer in `current`."""
+    return (
+        current.status == "running"
+        or current.checklist_version != started.checklist_version
+        or current.user_feedback != started.user_feedback
+    )
 
 
 def _numbered(items: list[dict[str, Any]]) -> list[ChecklistItem]:

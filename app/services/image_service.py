@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.errors import UnsupportedParam
+from app.errors import StorageFailed, UnsupportedParam
 from app.models.provider_models import (
     GeneratedImage,
     ImageInput,
@@ -32,6 +32,7 @@ log = get_logger("images")
 # ~1.5 MB): room for the latest images of well over a hundred running sessions. A copy dropped from
 # here costs a full decode of its image again when it is judged, so the bound is generous.
 JUDGE_CACHE_BYTES = 96 * 1024 * 1024
+THUMBS_CHECKED_MAX = 4096  # remembered thumbnail stamps; forgotten all at once beyond this
 
 # Parameter -> the capabilities list of its allowed values.
 CHOICE_PARAMS = {
@@ -230,6 +231,7 @@ class ImageService:
         self._judge_copies: OrderedDict[tuple[str, str], ImageInput] = OrderedDict()
         self._judge_bytes = 0
         self._cache_lock = threading.Lock()
+        self._thumbs_checked: set[tuple[str, int, int]] = set()  # thumbnails known to decode
         # Decoding and scaling a large image is pure CPU: as many at once as there are cores, the
         # rest wait their turn. Shared fairly, twenty 2048 px decodes would all end together, at
         # the end of the burst, and keep the runs in lockstep; in turn, most end much sooner.
@@ -278,15 +280,42 @@ class ImageService:
         return self._derive(session_id, index, name, data, mime)
 
     def thumbnail_path(self, session_id: str, name: str) -> Path | None:
-        """A stored thumbnail, made now from its image for sessions older than thumbnails."""
+        """A stored thumbnail that decodes, made now from its image when it is missing (sessions
+        older than thumbnails) or unreadable (torn, corrupt). When it cannot be written (a full
+        disk), the image itself is served: reads keep working."""
         path, source = self.storage.thumbnail_source(session_id, name)
-        if path is not None or source is None:
+        if path is not None and self._thumbnail_ok(path):
             return path
+        if path is not None:
+            log.warning("unreadable thumbnail; making it again", extra={"image": name})
+            path.unlink(missing_ok=True)
+            source = self.storage.thumbnail_source(session_id, name)[1]
+        if source is None:
+            return None
         index = int(source.split("_", 1)[1].split(".", 1)[0])
         data = self.storage.read_image(session_id, source) or b""
         mime = "image/" + source.rsplit(".", 1)[1].replace("jpg", "jpeg")
         self._derive(session_id, index, source, data, mime)
-        return self.storage.thumbnail_source(session_id, name)[0]
+        made = self.storage.thumbnail_source(session_id, name)[0]
+        return made or self.storage.media_path(session_id, source)
+
+    def _thumbnail_ok(self, path: Path) -> bool:
+        """Whether a thumbnail file decodes; checked once per version of the file (its stamp)."""
+        try:
+            stat = path.stat()
+            key = (str(path), stat.st_mtime_ns, stat.st_size)
+            with self._cache_lock:
+                if key in self._thumbs_checked:
+                    return True
+            if not image_codec_tool.decodes(path.read_bytes()):
+                return False
+        except OSError:
+            return False
+        with self._cache_lock:
+            if len(self._thumbs_checked) >= THUMBS_CHECKED_MAX:
+                self._thumbs_checked.clear()
+            self._thumbs_checked.add(key)
+        return True
 
     def _derive(
         self,
@@ -308,7 +337,10 @@ class ImageService:
         except image_codec_tool.UnreadableImage:
             log.warning("image does not decode; no thumbnail", extra={"image": name})
             return ImageInput(data=data, mime=mime)
-        self.storage.save_thumbnail(session_id, index, derived.thumbnail)
+        try:
+            self.storage.save_thumbnail(session_id, index, derived.thumbnail)
+        except StorageFailed as exc:  # a thumbnail is made again when asked for; the image counts
+            log.warning("thumbnail not saved", extra={"image": name, "code": exc.code})
         copy = ImageInput(data=derived.judge_data, mime=derived.judge_mime)
         self._remember(session_id, name, copy)
         return copy

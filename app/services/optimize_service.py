@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from app.errors import AppError, Conflict, ValidationFailed
+from app.errors import AppError, Conflict, StorageFailed, ValidationFailed
 from app.models.domain_models import (
     CurrentStep,
     ErrorInfo,
@@ -42,7 +42,12 @@ from app.services.judge_service import JudgeService, Verdict
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunControl, RunService
-from app.services.session_service import INTERRUPTED, SessionService
+from app.services.session_service import (
+    INTERRUPTED,
+    SessionService,
+    apply_feedback,
+    ensure_idle,
+)
 from app.tools.log_tool import get_logger, log_context
 from app.utils.time_utils import Stopwatch, utc_now
 
@@ -109,13 +114,7 @@ class OptimizeService:
 
     def start_generate(self, session_id: str, wait: bool) -> Session:
         """Generates and judges iteration 0 from the current prompt (replacing an earlier baseline)."""
-        session = self.sessions.get(session_id)
-        if session.optimized():
-            raise Conflict(
-                "This session has been optimized already; the baseline can no longer be replaced.",
-                code="invalid_state",
-            )
-        self._start(session_id, RunInfo(kind="generate"), self._baseline, wait)
+        self._start(session_id, RunInfo(kind="generate"), self._baseline, wait, _not_optimized)
         return self.sessions.get(session_id)
 
     def check_optimizable(self, session: Session) -> Iteration:
@@ -157,44 +156,67 @@ class OptimizeService:
             budget_usd=plan.budget_usd,
             estimate_usd=self.estimate(session_id, plan)["usd"],
         )
-        self._start(session_id, run, lambda ctl: self._optimize(ctl, plan), wait)
+        self._start(
+            session_id, run, lambda ctl: self._optimize(ctl, plan), wait, self.check_optimizable
+        )
         return self.sessions.get(session_id)
 
-    def accept(self, session_id: str) -> Session:
-        """Accepts the best image so far: the session is done, with recommendations."""
-        if self.sessions.get(session_id).best() is None:
-            raise Conflict("There is no judged image to accept yet.", code="invalid_state")
-        self._start(session_id, RunInfo(kind="accept"), self._accept, wait=True)
+    def accept(self, session_id: str, feedback: str | None = None) -> Session:
+        """Accepts the best image so far: the session is done, with recommendations. `feedback`
+        (when given) is stored in the same checked change that starts the acceptance, so a refused
+        accept stores nothing."""
+
+        def check(session: Session) -> None:
+            if session.best() is None:
+                raise Conflict("There is no judged image to accept yet.", code="invalid_state")
+            if feedback is not None:
+                apply_feedback(session, feedback)
+
+        self._start(session_id, RunInfo(kind="accept"), self._accept, True, check)
         return self.sessions.get(session_id)
 
     def cancel(self, session_id: str) -> Session:
-        self.sessions.get(session_id)
-        if not self.runs.cancel(session_id):
-            raise Conflict("Nothing is running for this session.", code="not_running")
-        return self.sessions.update(session_id, _mark_cancel_requested)
+        """Stops the session's run; checked and applied under its lock, so a run that saved its
+        ending a moment ago is `not_running`, never cancelled after the fact."""
+        with self.sessions.locked(session_id):
+            if not self.runs.cancel(session_id):
+                raise Conflict("Nothing is running for this session.", code="not_running")
+            # Memory only: the run's next save (at the latest its ending) writes it along.
+            return self.sessions.mark(session_id, _mark_cancel_requested)
 
     def _start(
-        self, session_id: str, run: RunInfo, job: Callable[[RunControl], None], wait: bool
+        self,
+        session_id: str,
+        run: RunInfo,
+        job: Callable[[RunControl], None],
+        wait: bool,
+        check: Callable[[Session], Any] = lambda session: None,
     ) -> None:
+        """Checks the session, reserves it and marks it running in one step under its lock, then
+        starts the worker. Of two racing starts one runs and the other is a 409 that changed
+        nothing. `check` sees (and may change) the session copy that is marked running."""
         if run.kind != "accept":  # a key removed since the session began: say so now, not mid-run
             self.images.registry.get(self.sessions.get(session_id).image_provider)
-
-        def prepare() -> None:
-            self.sessions.update(session_id, lambda s: _mark_running(s, run))
-
-        self.runs.start(session_id, lambda ctl: self._guarded(ctl, job), wait, prepare)
+        with self.sessions.locked(session_id):
+            control = self.runs.reserve(session_id)
+            try:
+                self.sessions.update(session_id, lambda s: _checked_start(s, run, check))
+            except BaseException:
+                self.runs.release(control)
+                raise
+        self.runs.launch(control, lambda ctl: self._guarded(ctl, job), wait)
 
     def _guarded(self, ctl: RunControl, job: Callable[[RunControl], None]) -> None:
         """Runs a job; a bug inside it still leaves the session in an honest, failed state."""
         with log_context(session_id=ctl.session_id):
             try:
                 job(ctl)
+            except StorageFailed as exc:  # a full disk: the run ends failed with what it kept
+                log.warning("run stopped by storage", extra={"code": exc.code})
+                self._finish(ctl, "error", _error(exc), recommend=False)
             except Exception as exc:
                 log.exception("run failed unexpectedly")
-                error = ErrorInfo(
-                    code="internal_error", message=f"Unexpected error: {type(exc).__name__}"
-                )
-                self._finish(ctl, "error", error, recommend=False)
+                self._finish(ctl, "error", _unexpected(exc), recommend=False)
 
     def _image_model(self, session: Session) -> str | None:
         caps = self.images.capabilities(session.image_provider)
@@ -591,12 +613,34 @@ class OptimizeService:
             if recommend:
                 s.recommendations_status = "pending"
 
-        session = self.sessions.update(ctl.session_id, finish)
+        session = self._end(ctl, finish)
         log.info(
             "run finished", extra={"stop_reason": reason, "error": error.code if error else None}
         )
-        if recommend and session.run:
+        if recommend and session.run and session.status != "failed":
             self._recommend_later(ctl, session.run.started_at)
+
+    def _end(self, ctl: RunControl, finish: Callable[[Session], None]) -> Session:
+        """Saves the run's ending and lets go of the session in one step under its lock, so a
+        client that sees the ending may start again at once. When the save fails (a full disk), the
+        session still ends in memory, failed with the storage error, and is released: cancel and
+        feedback answer as for any failed run, and the next save writes the ending along."""
+        with self.sessions.locked(ctl.session_id):
+            try:
+                return self.sessions.update(ctl.session_id, finish)
+            except Exception as exc:
+                if not isinstance(exc, StorageFailed):
+                    log.exception("run ending not saved")
+                failure = _error(exc) if isinstance(exc, AppError) else _unexpected(exc)
+
+                def failed(s: Session) -> None:
+                    finish(s)
+                    s.status, s.error = "failed", failure
+                    s.recommendations_status = "none"
+
+                return self.sessions.keep_unsaved(ctl.session_id, failed)
+            finally:
+                self.runs.release(ctl)
 
     def _recommend_later(self, ctl: RunControl, run_started: datetime) -> None:
         """Writes the recommendations in their own thread; the run is already done."""
@@ -633,16 +677,42 @@ class OptimizeService:
             if error:
                 s.error = error
 
-        self.sessions.update(ctl.session_id, store)
+        try:
+            self.sessions.update(ctl.session_id, store)
+        except StorageFailed as exc:  # never leave "pending" behind, in memory at least
+            failure = _error(exc)
+
+            def unsaved(s: Session) -> None:
+                store(s)
+                if s.recommendations_status != "none" and s.status != "running":
+                    s.recommendations_status, s.error = "failed", failure
+
+            self.sessions.keep_unsaved(ctl.session_id, unsaved)
 
 
 # Session changes (applied under the session's lock by SessionService.update) ------------------
+
+
+def _checked_start(session: Session, run: RunInfo, check: Callable[[Session], Any]) -> None:
+    """A start's change: refused (changing nothing) unless the session is idle and `check` passes."""
+    ensure_idle(session)
+    check(session)
+    _mark_running(session, run)
+
+
+def _not_optimized(session: Session) -> None:
+    if session.optimized():
+        raise Conflict(
+            "This session has been optimized already; the baseline can no longer be replaced.",
+            code="invalid_state",
+        )
 
 
 def _mark_running(session: Session, run: RunInfo) -> None:
     session.status = "running"
     session.error = None
     session.run = run
+    run.started_at = utc_now()  # when it really starts, not when the request was read
     if run.kind != "accept":  # new images make an earlier acceptance and summary stale
         session.accepted = False
         session.recommendations = []
@@ -722,3 +792,7 @@ def _record_verdict(it: Iteration, verdict: Verdict) -> None:
 
 def _error(exc: AppError) -> ErrorInfo:
     return ErrorInfo(code=exc.code, message=exc.message, details=exc.details)
+
+
+def _unexpected(exc: BaseException) -> ErrorInfo:
+    return ErrorInfo(code="internal_error", message=f"Unexpected error: {type(exc).__name__}")

@@ -26,7 +26,6 @@ from app.utils.cancellation import bind_stop, unbind_stop
 
 log = get_logger("runs")
 Event = tuple[str, Any]
-ENDING_GRACE_S = 1.0
 StopReason = Literal["cancelled", "interrupted"]
 
 
@@ -38,6 +37,8 @@ class RunControl:
     publish: Callable[[str, Any], None]
     cancel_event: threading.Event = field(default_factory=threading.Event)
     reason: StopReason = "cancelled"
+    # Set once the run lets go of its session (its ending saved, or its worker gone).
+    released: threading.Event = field(default_factory=threading.Event)
 
     @property
     def cancelled(self) -> bool:
@@ -55,7 +56,7 @@ class RunService:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._runs: dict[str, tuple[threading.Thread, RunControl]] = {}
+        self._runs: dict[str, RunControl] = {}  # the run that holds each session
         self._listeners: dict[str, list[queue.Queue[Event]]] = {}
         self._followups: dict[str, threading.Thread] = {}
         self._closing = False
@@ -72,14 +73,22 @@ class RunService:
         `prepare` runs once the session is reserved and before the worker starts (to mark the session
         running); if it raises, the reservation is released and nothing runs.
         """
+        control = self.reserve(session_id)
+        try:
+            if prepare:
+                prepare()
+        except BaseException:
+            self.release(control)
+            raise
+        self.launch(control, job, wait)
+
+    def reserve(self, session_id: str) -> RunControl:
+        """Claims the session for one run: a second claim is a 409 until `release`.
+
+        Callers check the session and mark it running under the session's lock after this, so a
+        refused start changes nothing and two racing starts give one run and one 409.
+        """
         control = RunControl(session_id, lambda kind, data: self.publish(session_id, kind, data))
-        context = current_context()
-        thread = threading.Thread(
-            target=self._work,
-            args=(job, control, context),
-            name=f"run-{session_id[:8]}",
-            daemon=True,
-        )
         with self._lock:
             if self._closing:
                 raise AppError(
@@ -87,27 +96,44 @@ class RunService:
                     code="server_stopping",
                     status=503,
                 )
-            ending = self._runs.get(session_id)
-        if ending is not None:
-            # A job saves how it ended just before its worker lets go of the session: a client that
-            # saw the run end and starts another at once waits those moments, not a 409.
-            ending[0].join(ENDING_GRACE_S)
-        with self._lock:
             if session_id in self._runs:
                 raise Conflict(
                     "A run is already in progress for this session.", code="run_in_progress"
                 )
-            self._runs[session_id] = (thread, control)
+            self._runs[session_id] = control
+        return control
+
+    def launch(self, control: RunControl, job: Callable[[RunControl], None], wait: bool) -> None:
+        """Starts the reserved run's worker; with `wait`, returns when the worker is done."""
+        thread = threading.Thread(
+            target=self._work,
+            args=(job, control, current_context()),
+            name=f"run-{control.session_id[:8]}",
+            daemon=True,
+        )
         try:
-            if prepare:
-                prepare()
+            thread.start()
         except BaseException:
-            with self._lock:
-                self._runs.pop(session_id, None)
+            self.release(control)
             raise
-        thread.start()
         if wait:
             thread.join()
+
+    def release(self, control: RunControl) -> bool:
+        """Lets go of the session (a new run may start at once) and tells listeners it is done.
+
+        A job calls it in the same locked change that saves how it ended, so a client that sees the
+        ending can start again without a 409; the worker calls it again on its way out (a no-op).
+        Returns whether this call released it.
+        """
+        with self._lock:
+            if control.released.is_set():
+                return False
+            control.released.set()
+            if self._runs.get(control.session_id) is control:
+                del self._runs[control.session_id]
+        self.publish(control.session_id, "done", None)
+        return True
 
     def _work(self, job: Callable[[RunControl], None], control: RunControl, context: dict) -> None:
         token = bind_context(context)
@@ -118,9 +144,7 @@ class RunService:
             log.exception("run crashed")
         finally:
             unbind_stop(stop_token)
-            with self._lock:
-                self._runs.pop(control.session_id, None)
-            self.publish(control.session_id, "done", None)
+            self.release(control)
             unbind_context(token)
 
     def start_followup(self, session_id: str, thread: threading.Thread) -> None:
@@ -147,10 +171,10 @@ class RunService:
     def cancel(self, session_id: str) -> bool:
         """Asks a run to stop (the outside call in flight is interrupted); False when nothing runs."""
         with self._lock:
-            entry = self._runs.get(session_id)
-        if entry:
-            entry[1].stop("cancelled")
-        return entry is not None
+            control = self._runs.get(session_id)
+        if control:
+            control.stop("cancelled")
+        return control is not None
 
     def subscribe(self, session_id: str) -> queue.Queue[Event]:
         listener: queue.Queue[Event] = queue.Queue()
@@ -189,13 +213,13 @@ class RunService:
         with self._lock:
             self._closing = True
             entries = list(self._runs.values())
-        for _, control in entries:
+        for control in entries:
             control.stop("interrupted")
         deadline = time.monotonic() + timeout_s
-        for thread, _ in entries:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for control in entries:
+            control.released.wait(max(0.0, deadline - time.monotonic()))
         with self._lock:
             followups = list(self._followups.values())
         for thread in followups:
             thread.join(max(0.0, deadline - time.monotonic()))
-        return [control.session_id for _, control in entries]
+        return [control.session_id for control in entries]

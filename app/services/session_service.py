@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, StorageFailed, ValidationFailed
 from app.models.domain_models import ErrorInfo, Session
 from app.models.response_models import SessionSummary
 from app.services import flex_service
@@ -61,6 +61,7 @@ class SessionService:
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
         self._index_dirty = False
+        self._unsaved: set[str] = set()  # changed in memory only: their last save failed
 
     def recover(self) -> int:
         """Reads the index, checked against the files; runs cut off by a restart are marked failed.
@@ -112,9 +113,20 @@ class SessionService:
                 },
             }
             self._index_dirty = False
-        self.storage.write_index(data)
+        try:
+            self.storage.write_index(data)
+        except StorageFailed as exc:  # the index is a cache: the files are read next time
+            with self._guard:
+                self._index_dirty = True
+            log.warning("session index not saved", extra={"code": exc.code})
 
     def close(self) -> None:
+        """Writes what only memory holds (endings whose save failed), then the index."""
+        for session_id in sorted(self._unsaved):
+            try:
+                self.update(session_id, lambda session: None)
+            except StorageFailed as exc:
+                log.warning("session not saved", extra={"session_id": session_id, "code": exc.code})
         self.save_index()
 
     def create(self, draft: Session) -> Session:
@@ -129,13 +141,22 @@ class SessionService:
         with self._lock_for(session_id):
             return self._loaded(session_id).model_copy(deep=True)
 
+    def locked(self, session_id: str) -> threading.RLock:
+        """The session's lock, to check and change it in one step (`with sessions.locked(id):`);
+        `get` and `update` inside take it again (it is re-entrant)."""
+        return self._lock_for(session_id)
+
     def update(self, session_id: str, change: Callable[[Session], Any]) -> Session:
-        """Applies `change` to a copy, saves it atomically, then publishes it."""
+        """Applies `change` to a copy, saves it atomically, then publishes it.
+
+        A change that raises, or a save that fails (`StorageFailed`), changes nothing.
+        """
         with self._lock_for(session_id):
             session = self._loaded(session_id).model_copy(deep=True)
             change(session)
             session.updated_at = utc_now()
             stamp = self.storage.save_session(session)
+            self._unsaved.discard(session_id)
             self._keep(session)
             self._remember(_summary(session), stamp)
             snapshot = session.model_copy(deep=True)
@@ -156,6 +177,23 @@ class SessionService:
             change(session)
             session.updated_at = utc_now()
             self._keep(session)
+            snapshot = session.model_copy(deep=True)
+        self.notify(snapshot)
+        return snapshot
+
+    def keep_unsaved(self, session_id: str, change: Callable[[Session], Any]) -> Session:
+        """Applies a change in memory only, when saving it failed (a full disk): the session in
+        memory and the list stay honest (a run that could not save its ending is not `running`),
+        and the next successful save, or `close`, writes it along."""
+        with self._lock_for(session_id):
+            session = self._loaded(session_id).model_copy(deep=True)
+            change(session)
+            session.updated_at = utc_now()
+            self._unsaved.add(session_id)
+            self._keep(session)
+            with self._guard:
+                stamp = self._stamps[session_id]
+            self._remember(_summary(session), stamp)
             snapshot = session.model_copy(deep=True)
         self.notify(snapshot)
         return snapshot
@@ -241,9 +279,7 @@ class SessionService:
 
         def change(session: Session) -> None:
             ensure_idle(session)
-            session.user_feedback = feedback or None
-            if session.iterations:
-                session.iterations[-1].user_feedback = feedback or None
+            apply_feedback(session, feedback)
 
         return self.update(session_id, change)
 
@@ -267,7 +303,11 @@ class SessionService:
             self._cache.move_to_end(session.session_id)
             if len(self._cache) <= self.cache_size:
                 return
-            idle = [sid for sid, s in self._cache.items() if s.status != "running"]
+            idle = [
+                sid
+                for sid, s in self._cache.items()
+                if s.status != "running" and sid not in self._unsaved  # memory is all they have
+            ]
             for sid in idle[: len(self._cache) - self.cache_size]:
                 del self._cache[sid]
 
@@ -426,6 +466,13 @@ def _summary_markdown(session: Session) -> str:
         lines.append(f"- {it.index}: score {score}; {it.prompt_diff or 'baseline'}; {outcome}")
     lines += ["", "## Recommendations", *[f"- {r}" for r in session.recommendations]]
     return "\n".join(lines) + "\n"
+
+
+def apply_feedback(session: Session, feedback: str) -> None:
+    """The person's feedback, on the session and on the latest iteration."""
+    session.user_feedback = feedback or None
+    if session.iterations:
+        session.iterations[-1].user_feedback = feedback or None
 
 
 def ensure_idle(session: Session) -> None:

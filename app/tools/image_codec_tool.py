@@ -70,6 +70,15 @@ def thumbnail_jpeg(picture: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def decodes(data: bytes) -> bool:
+    """Whether `data` is an image Pillow can decode in full (a torn or corrupt file is not)."""
+    try:
+        _open(data)
+    except UnreadableImage:
+        return False
+    return True
+
+
 def _open(data: bytes) -> Image.Image:
     try:
         picture = Image.open(io.BytesIO(data))

@@ -1,7 +1,9 @@
 """Sessions and images on disk: `<storage>/<session_id>/session.json` and `iter_<n>.<ext>`.
 
 Every write goes to a temporary file in the same folder, is flushed to disk, then renamed over the
-target, so a crash leaves either the old file or the new one, never a torn one.
+target, so a crash leaves either the old file or the new one, never a torn one. A write that fails
+(a full disk, a read-only store) raises `StorageFailed` (`storage_full` / `storage_error`) and
+leaves nothing behind: no temporary file, and no folder for a session that could not be created.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.models.domain_models import Session
+from app.errors import StorageFailed
+from app.models.domain_models import ErrorInfo, Iteration, Session
 from app.tools.log_tool import get_logger
 
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -48,12 +51,18 @@ class StorageTool:
         return self.root / session_id
 
     def save_session(self, session: Session) -> Stamp:
-        """Writes session.json atomically; returns its stamp for the index."""
+        """Writes session.json atomically; returns its stamp for the index. A new session whose
+        first write fails leaves no folder behind."""
         folder = self.session_dir(session.session_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "session.json"
-        _atomic_write(path, session.model_dump_json(indent=2).encode())
-        return _stamp(path.stat())
+        path = folder / SESSION_FILE
+        created = _make_dir(folder)
+        try:
+            _atomic_write(path, session.model_dump_json(indent=2).encode())
+            return _stamp(path.stat())
+        except (StorageFailed, OSError):
+            if created:
+                _remove_empty(folder)
+            raise
 
     def load_session(self, session_id: str) -> Session | None:
         try:
@@ -101,7 +110,7 @@ class StorageTool:
     def save_image(self, session_id: str, index: int, data: bytes, ext: str) -> str:
         name = f"iter_{index}.{ext}"
         folder = self.session_dir(session_id)
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_dir(folder)
         for stale in [*folder.glob(f"iter_{index}.*"), folder / thumbnail_name(index)]:
             if stale.name != name:
                 stale.unlink(missing_ok=True)
@@ -140,58 +149,124 @@ class StorageTool:
         return None, source
 
     def sweep(self) -> dict[str, int]:
-        """Start-up clean-up after a kill: temporary files of interrupted writes are removed; an
-        image no `session.json` references is recorded on its iteration when that iteration exists
-        without an image, else deleted. Sessions that cannot be read are left untouched.
+        """Start-up clean-up after a kill: temporary files of interrupted writes are removed (in
+        the root and in session folders), and so are thumbnails whose image is gone. An image no
+        `session.json` references is recorded on its iteration when that iteration exists without
+        an image, or, when the session's run was cut off after the image was written, on a new
+        failed iteration (it was paid for); otherwise it is deleted with its thumbnail. Sessions
+        that cannot be read are left untouched.
 
         Only folders that can hold such leftovers are read in full: those with temporary files, or
         with an image written less than `SWEEP_WINDOW_S` before their `session.json` was last saved
         (or after it). Every other session costs one directory listing, so start-up stays flat.
         """
-        counts = {"temp_files": 0, "images_recorded": 0, "images_deleted": 0}
+        counts = dict.fromkeys(
+            ("temp_files", "images_recorded", "images_deleted", "thumbnails_deleted"), 0
+        )
+        for entry in os.scandir(self.root):
+            if _is_temp(entry.name) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+                counts["temp_files"] += 1
         for folder in (p for p in self.root.iterdir() if p.is_dir() and is_session_id(p.name)):
-            suspect = False
-            saved_ns, images_ns = 0, 0
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if entry.name.startswith(".") and entry.name.endswith(".tmp"):
-                        Path(entry.path).unlink(missing_ok=True)
-                        counts["temp_files"] += 1
-                        suspect = True
-                    elif entry.name == SESSION_FILE:
-                        saved_ns = entry.stat().st_mtime_ns
-                    elif _IMAGE_NAME.match(entry.name):
-                        images_ns = max(images_ns, entry.stat().st_mtime_ns)
-            if not suspect and images_ns < saved_ns - SWEEP_WINDOW_S * 1_000_000_000:
-                continue
-            session = self.load_session(folder.name)
-            if session is None:
-                continue
-            referenced = {it.image_path for it in session.iterations if it.image_path}
-            changed = False
-            for path in sorted(folder.glob("iter_*")):
-                if not _IMAGE_NAME.match(path.name) or path.name in referenced:
-                    continue
-                index = int(path.name.split("_", 1)[1].split(".", 1)[0])
-                owner = next(
-                    (it for it in session.iterations if it.index == index and not it.image_path),
-                    None,
-                )
-                if owner is None:
-                    path.unlink(missing_ok=True)
-                    counts["images_deleted"] += 1
-                    continue
-                ext = path.suffix.lstrip(".")
-                owner.image_path = path.name
-                owner.image_url = f"/media/{session.session_id}/{path.name}"
-                owner.image_mime = f"image/{'jpeg' if ext == 'jpg' else ext}"
-                counts["images_recorded"] += 1
-                changed = True
-            if changed:
-                self.save_session(session)
+            if self._scan(folder, counts):
+                self._adopt_images(folder, counts)
         if any(counts.values()):
             log.warning("start-up clean-up", extra=counts)
         return counts
+
+    def _scan(self, folder: Path, counts: dict[str, int]) -> bool:
+        """Removes a folder's temp files and orphan thumbnails; whether its images need a look."""
+        suspect = False
+        saved_ns, images_ns = 0, 0
+        images: set[int] = set()
+        thumbs: dict[int, str] = {}
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if _is_temp(entry.name):
+                    Path(entry.path).unlink(missing_ok=True)
+                    counts["temp_files"] += 1
+                    suspect = True
+                elif entry.name == SESSION_FILE:
+                    saved_ns = entry.stat().st_mtime_ns
+                elif _IMAGE_NAME.match(entry.name):
+                    images.add(_index_of(entry.name))
+                    images_ns = max(images_ns, entry.stat().st_mtime_ns)
+                elif match := _THUMBNAIL_NAME.match(entry.name):
+                    thumbs[int(match.group(1))] = entry.path
+        for index in thumbs.keys() - images:
+            Path(thumbs[index]).unlink(missing_ok=True)
+            counts["thumbnails_deleted"] += 1
+        return suspect or images_ns >= saved_ns - SWEEP_WINDOW_S * 1_000_000_000
+
+    def _adopt_images(self, folder: Path, counts: dict[str, int]) -> None:
+        """Records (or deletes) the images of `folder` its session.json does not reference."""
+        session = self.load_session(folder.name)
+        if session is None:
+            return
+        referenced = {it.image_path for it in session.iterations if it.image_path}
+        changed = False
+        for path in sorted(folder.glob("iter_*")):
+            if not _IMAGE_NAME.match(path.name) or path.name in referenced:
+                continue
+            index = _index_of(path.name)
+            owner = next((it for it in session.iterations if it.index == index), None)
+            if owner is None and _cut_off_after(session, path):
+                owner = _interrupted_iteration(session, index)
+            if owner is None or owner.image_path:
+                path.unlink(missing_ok=True)
+                (folder / thumbnail_name(index)).unlink(missing_ok=True)
+                counts["images_deleted"] += 1
+                continue
+            ext = path.suffix.lstrip(".")
+            owner.image_path = path.name
+            owner.image_url = f"/media/{session.session_id}/{path.name}"
+            owner.image_mime = f"image/{'jpeg' if ext == 'jpg' else ext}"
+            counts["images_recorded"] += 1
+            changed = True
+        if changed:
+            self.save_session(session)
+
+
+IMAGE_UNRECORDED = ErrorInfo(
+    code="interrupted",
+    message="The server stopped after this image was made and before it was judged; the image was "
+    "kept (it was paid for), its revised prompt was not recorded.",
+)
+
+
+def _cut_off_after(session: Session, image: Path) -> bool:
+    """Whether the session's run was cut off (still `running` on disk) after `image` was written:
+    then the image belongs to that run even when no step in flight was saved naming it."""
+    if session.status != "running" or session.run is None:
+        return False
+    return image.stat().st_mtime >= session.run.started_at.timestamp() - 1.0
+
+
+def _interrupted_iteration(session: Session, index: int) -> Iteration:
+    """A failed iteration for an image the cut-off run made but never recorded; its round and
+    candidate come from the steps in flight when one of them names it."""
+    steps = [*session.in_flight, *([session.current_step] if session.current_step else [])]
+    step = next((s for s in steps if s.iteration == index), None)
+    it = Iteration(
+        index=index,
+        round=step.round if step else 0,
+        candidate=step.candidate if step else 0,
+        prompt_text=session.prompt_text if index == 0 else "",
+        prompt_diff="interrupted before it was recorded",
+        provider=session.image_provider,
+        status="failed",
+        error=IMAGE_UNRECORDED,
+    )
+    session.iterations = sorted([*session.iterations, it], key=lambda x: x.index)
+    return it
+
+
+def _is_temp(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def _index_of(image_name: str) -> int:
+    return int(image_name.split("_", 1)[1].split(".", 1)[0])
 
 
 def thumbnail_name(index: int) -> str:
@@ -202,14 +277,45 @@ def _stamp(stat: os.stat_result) -> Stamp:
     return stat.st_mtime_ns, stat.st_size
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _make_dir(folder: Path) -> bool:
+    """Creates a session folder if needed; whether this call created it."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        folder.mkdir(parents=True)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise StorageFailed.from_os_error(exc, folder.name) from exc
+
+
+def _remove_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        log.warning("could not remove an empty session folder", extra={"folder": folder.name})
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Writes `data` to a temporary file beside `path`, syncs it, and renames it over `path`.
+
+    Any OSError (ENOSPC, EDQUOT, EROFS, EIO...) becomes a typed `StorageFailed`; the temporary file
+    is removed, so a failed write leaves the old file and nothing else.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise StorageFailed.from_os_error(exc, path.name) from exc
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise StorageFailed.from_os_error(exc, path.name) from exc
         raise
