@@ -89,6 +89,13 @@ test-e2e: install build
 # Backend tests last, so the run ends with pytest's summary line.
 test: lint test-frontend test-e2e test-backend
 
+# The concurrency tests (marked `race`), each run STRESS_TIMES times in one pytest process: a race
+# that loses one time in ten fails here.
+STRESS_TIMES ?= 50
+.PHONY: stress
+stress: install-backend
+	SFUMATO_REPEAT=$(STRESS_TIMES) $(POETRY) run python -m pytest -p tests.race_repeat -m race -q
+
 smoke: install-backend
 	$(POETRY) run python scripts/smoke.py
 

@@ -218,6 +218,7 @@ def test_the_best_changes_only_on_a_win_across_rounds(tmp_path: Path) -> None:
 # Best-of-K ----------------------------------------------------------------------------------
 
 
+@pytest.mark.race
 def test_k_candidates_are_written_generated_and_judged_concurrently(tmp_path: Path) -> None:
     k = 4
     arrived = threading.Barrier(k, timeout=10)  # passes only when all K are in flight at once

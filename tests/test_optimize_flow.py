@@ -355,6 +355,7 @@ def test_one_run_per_session(slow_client: FlaskClient) -> None:
     wait_until(slow_client, sid, lambda s: s["status"] != "running")
 
 
+@pytest.mark.race
 def test_concurrent_starts_only_one_wins(slow_client: FlaskClient) -> None:
     sid = run_to_review(slow_client)
     codes: list[int] = []
