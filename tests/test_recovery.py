@@ -1,10 +1,15 @@
-"""Start-up clean-up after a kill: stale temp files go, a paid image no session.json references is
-recorded on its iteration (or deleted when no iteration can own it)."""
+"""Start-up clean-up after a kill: stale temp files go (in session folders and the storage root), a
+paid image no session.json references is recorded on its iteration, or on a new one when the run
+that made it was cut off (else deleted, with its thumbnail); orphan and corrupt thumbnails never
+survive."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
+
+from PIL import Image
 
 from app.main import create_app
 from tests.conftest import demo_settings, start_session
@@ -68,3 +73,70 @@ def test_an_unreadable_session_folder_is_left_alone(tmp_path: Path) -> None:
     (folder / "iter_5.png").write_bytes(b"x")
     restart(tmp_path)
     assert (folder / "iter_5.png").exists() and (folder / "iter_0.png").exists()
+
+
+def test_a_thumbnail_goes_with_its_image_and_orphan_thumbnails_go_too(tmp_path: Path) -> None:
+    folder, _sid = run_to_review(tmp_path)
+    assert (folder / "thumb_0.jpg").is_file()
+    (folder / "iter_1.png").write_bytes((folder / "iter_0.png").read_bytes())  # no iteration 1
+    (folder / "thumb_1.jpg").write_bytes((folder / "thumb_0.jpg").read_bytes())
+    (folder / "thumb_7.jpg").write_bytes(b"a thumbnail whose image is gone")
+    restart(tmp_path)
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".json") == [
+        "iter_0.png",
+        "thumb_0.jpg",
+    ]
+
+
+def test_temp_files_in_the_storage_root_are_removed(tmp_path: Path) -> None:
+    folder, _sid = run_to_review(tmp_path)
+    root = folder.parent
+    (root / ".index.json.k2j3h4.tmp").write_text('{"version": ')
+    (root / "notes.txt").write_text("not ours to delete")
+    restart(tmp_path)
+    assert not list(root.glob(".*.tmp"))
+    assert (root / "notes.txt").exists() and (root / "index.json").exists()
+
+
+def test_a_corrupt_thumbnail_is_made_again_from_its_image(tmp_path: Path) -> None:
+    folder, sid = run_to_review(tmp_path)
+    (folder / "thumb_0.jpg").write_bytes(b"\xff\xd8\xff torn jpeg")
+    app = create_app(demo_settings(tmp_path))
+    try:
+        answer = app.test_client().get(f"/media/{sid}/thumb_0.jpg")
+    finally:
+        app.extensions["sfumato_container"].close()
+    assert answer.status_code == 200
+    with Image.open(io.BytesIO(answer.data)) as picture:
+        picture.load()
+        assert picture.format == "JPEG" and max(picture.size) <= 320
+    assert (folder / "thumb_0.jpg").read_bytes() == answer.data
+
+
+def test_an_image_a_killed_run_saved_but_never_recorded_is_kept_on_a_new_iteration(
+    tmp_path: Path,
+) -> None:
+    """Killed between saving candidate 1's image and saving its iteration: the image was paid
+    for, so it is kept and recorded (failed, interrupted) instead of deleted."""
+    folder, sid = run_to_review(tmp_path)
+    path = folder / "session.json"
+    stored = json.loads(path.read_text())
+    stored["status"] = "running"
+    stored["run"] = {
+        "kind": "optimize",
+        "requested_iterations": 2,
+        "started_at": stored["created_at"],
+    }
+    stored["in_flight"] = [{"iteration": 1, "step": "generate", "round": 1, "candidate": 0}]
+    path.write_text(json.dumps(stored))
+    (folder / "iter_1.png").write_bytes((folder / "iter_0.png").read_bytes())
+    sessions = restart(tmp_path)
+    session = sessions[sid]
+    assert [it["index"] for it in session["iterations"]] == [0, 1]
+    kept = session["iterations"][1]
+    assert kept["image_path"] == "iter_1.png" and kept["image_url"] == f"/media/{sid}/iter_1.png"
+    assert kept["status"] == "failed" and kept["error"]["code"] == "interrupted"
+    assert (kept["round"], kept["candidate"]) == (1, 0)
+    assert (folder / "iter_1.png").exists()
+    assert session["status"] == "failed" and session["error"]["code"] == "interrupted"
+    assert session["best_index"] == 0  # the unjudged image is never the best

@@ -86,3 +86,27 @@ def test_malformed_ids_never_touch_the_disk(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         storage.session_dir("../../etc")
     assert storage.load_session("../../etc") is None
+
+
+def test_a_replaced_image_takes_its_thumbnail_with_it(tmp_path: Path) -> None:
+    storage = StorageTool(tmp_path)
+    storage.save_image(SID, 0, b"png", "png")
+    storage.save_thumbnail(SID, 0, b"jpeg")
+    storage.save_image(SID, 0, b"webp", "webp")
+    assert sorted(p.name for p in (tmp_path / SID).iterdir()) == ["iter_0.webp"]
+
+
+def test_a_new_session_whose_first_write_fails_leaves_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = StorageTool(tmp_path)
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StorageFailed) as failed:
+        storage.save_session(make())
+    monkeypatch.undo()
+    assert failed.value.code == "storage_full" and failed.value.status == 507
+    assert list(tmp_path.iterdir()) == []
