@@ -94,7 +94,7 @@ test: lint test-frontend test-e2e test-backend
 STRESS_TIMES ?= 50
 .PHONY: stress
 stress: install-backend
-	SFUMATO_REPEAT=$(STRESS_TIMES) $(POETRY) run python -m pytest -p tests.race_repeat -m race -q
+	SFUMATO_REPEAT=$(STRESS_TIMES) $(POETRY) run python -m pytest -p tests.race_repeat -m race
 
 smoke: install-backend
 	$(POETRY) run python scripts/smoke.py
