@@ -140,3 +140,15 @@ def test_an_image_a_killed_run_saved_but_never_recorded_is_kept_on_a_new_iterati
     assert (folder / "iter_1.png").exists()
     assert session["status"] == "failed" and session["error"]["code"] == "interrupted"
     assert session["best_index"] == 0  # the unjudged image is never the best
+
+
+def test_a_thumbnail_whose_image_is_gone_is_not_served(tmp_path: Path) -> None:
+    folder, sid = run_to_review(tmp_path)
+    app = create_app(demo_settings(tmp_path))
+    try:
+        client = app.test_client()
+        assert client.get(f"/media/{sid}/thumb_0.jpg").status_code == 200
+        (folder / "iter_0.png").unlink()  # gone while the server runs
+        assert client.get(f"/media/{sid}/thumb_0.jpg").status_code == 404
+    finally:
+        app.extensions["sfumato_container"].close()

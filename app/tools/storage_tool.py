@@ -136,16 +136,19 @@ class StorageTool:
         return name
 
     def thumbnail_source(self, session_id: str, name: str) -> tuple[Path | None, str | None]:
-        """For a thumbnail name: (its path if it exists, the stored image it is made from)."""
+        """For a thumbnail name: (its path if it exists, else the stored image it is made from);
+        (None, None) when its image is gone, even if the thumbnail file is still there."""
         match = _THUMBNAIL_NAME.match(name)
         if not is_session_id(session_id) or not match:
             return None, None
         folder = self.root / session_id
-        thumb = folder / name
-        if thumb.is_file():
-            return thumb, None
         images = sorted(folder.glob(f"iter_{int(match.group(1))}.*"))
         source = next((p.name for p in images if _IMAGE_NAME.match(p.name)), None)
+        thumb = folder / name
+        if source is None:  # a thumbnail is never served without its image
+            return None, None
+        if thumb.is_file():
+            return thumb, None
         return None, source
 
     def sweep(self) -> dict[str, int]:
