@@ -152,3 +152,15 @@ def test_a_thumbnail_whose_image_is_gone_is_not_served(tmp_path: Path) -> None:
         assert client.get(f"/media/{sid}/thumb_0.jpg").status_code == 404
     finally:
         app.extensions["sfumato_container"].close()
+
+
+def test_an_empty_session_folder_is_removed_at_start_up(tmp_path: Path) -> None:
+    folder, sid = run_to_review(tmp_path)
+    empty = folder.parent / ("e" * 32)
+    empty.mkdir()
+    torn = folder.parent / ("d" * 32)
+    torn.mkdir()
+    (torn / ".session.json.x1.tmp").write_text('{"torn": ')
+    sessions = restart(tmp_path)
+    assert not empty.exists() and not torn.exists()
+    assert set(sessions) == {sid} and folder.is_dir()

@@ -8,6 +8,7 @@ leaves nothing behind: no temporary file, and no folder for a session that could
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -164,7 +165,14 @@ class StorageTool:
         (or after it). Every other session costs one directory listing, so start-up stays flat.
         """
         counts = dict.fromkeys(
-            ("temp_files", "images_recorded", "images_deleted", "thumbnails_deleted"), 0
+            (
+                "temp_files",
+                "images_recorded",
+                "images_deleted",
+                "thumbnails_deleted",
+                "empty_folders",
+            ),
+            0,
         )
         for entry in os.scandir(self.root):
             if _is_temp(entry.name) and entry.is_file(follow_symlinks=False):
@@ -173,6 +181,9 @@ class StorageTool:
         for folder in (p for p in self.root.iterdir() if p.is_dir() and is_session_id(p.name)):
             if self._scan(folder, counts):
                 self._adopt_images(folder, counts)
+            with contextlib.suppress(OSError):  # only an empty folder goes (rmdir refuses others)
+                folder.rmdir()
+                counts["empty_folders"] += 1
         if any(counts.values()):
             log.warning("start-up clean-up", extra=counts)
         return counts
