@@ -23,7 +23,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import start_session
+from app.main import create_app
+from tests.conftest import demo_settings, start_session
 from tests.grok_script import scripted_app
 from tests.test_races import WAIT_S, Gate, wait_idle
 
@@ -276,3 +277,29 @@ def test_a_real_full_tmpfs_fails_the_run_and_works_again_once_freed(
     filler.unlink()
     again = client.post(f"/api/sessions/{sid}/generate", json={})
     assert again.status_code == 200 and again.json["status"] == "draft"
+
+
+def test_a_server_starting_on_a_full_disk_serves_and_ends_cut_off_runs_honestly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = demo_settings(tmp_path)
+    first = create_app(settings)
+    sid = start_session(first.test_client())["session_id"]
+    first.extensions["sfumato_container"].close()
+    path = settings.storage_dir / sid / "session.json"
+    stored = json.loads(path.read_text())
+    stored.update(status="running", run={"kind": "generate", "started_at": stored["created_at"]})
+    path.write_text(json.dumps(stored))
+    (settings.storage_dir / "index.json").unlink()
+
+    disk = Disk(monkeypatch, settings.storage_dir)
+    disk.fill(errno.ENOSPC)
+    second = create_app(settings)  # neither the recovery nor the index can be written
+    try:
+        session = second.test_client().get(f"/api/sessions/{sid}").json
+        assert session["status"] == "failed" and session["error"]["code"] == "interrupted"
+        disk.free()
+        second.extensions["sfumato_container"].sessions.close()
+        assert json.loads(path.read_text())["status"] == "failed"
+    finally:
+        second.extensions["sfumato_container"].close()

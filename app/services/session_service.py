@@ -79,17 +79,7 @@ class SessionService:
                 session = self.storage.load_session(session_id)
                 if session is None:
                     continue
-                if session.status == "running":
-                    _mark_interrupted(session)
-                    stamp = self.storage.save_session(session)
-                    log.warning(
-                        "marked interrupted run as failed", extra={"session_id": session_id}
-                    )
-                elif session.recommendations_status == "pending":
-                    # Written after the run, in a thread the restart ended: say so, don't wait.
-                    session.recommendations_status = "failed"
-                    session.error = RECOMMENDATIONS_INTERRUPTED
-                    stamp = self.storage.save_session(session)
+                stamp = self._settle_on_start(session, stamp)
                 summary, rebuilt = _summary(session), rebuilt + 1
                 created = _timestamp(summary["created_at"])
             self._remember(summary, stamp, created)
@@ -98,6 +88,28 @@ class SessionService:
             self._index_dirty = True
             self.save_index()
         return len(self._summaries)
+
+    def _settle_on_start(self, session: Session, stamp: Stamp) -> Stamp:
+        """Ends what the restart cut off (a run, its recommendations) and saves it. On a full disk
+        the ending is kept in memory and written by the next save: start-up never fails on it."""
+        if session.status == "running":
+            _mark_interrupted(session)
+            log.warning(
+                "marked interrupted run as failed", extra={"session_id": session.session_id}
+            )
+        elif session.recommendations_status == "pending":
+            # Written after the run, in a thread the restart ended: say so, don't wait.
+            session.recommendations_status = "failed"
+            session.error = RECOMMENDATIONS_INTERRUPTED
+        else:
+            return stamp
+        try:
+            return self.storage.save_session(session)
+        except StorageFailed as exc:
+            log.warning("recovered session not saved", extra={"code": exc.code})
+            self._unsaved.add(session.session_id)
+            self._keep(session)
+            return stamp
 
     def save_index(self) -> None:
         """Writes the index when something changed since it was last written."""

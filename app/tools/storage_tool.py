@@ -238,7 +238,10 @@ class StorageTool:
             counts["images_recorded"] += 1
             changed = True
         if changed:
-            self.save_session(session)
+            try:
+                self.save_session(session)
+            except StorageFailed as exc:  # the images stay; the next start records them
+                log.warning("recorded images not saved", extra={"code": exc.code})
 
 
 IMAGE_UNRECORDED = ErrorInfo(
