@@ -180,14 +180,17 @@ def test_an_unreadable_state_file_is_skipped_and_temp_files_are_removed(
         tmp_path / "batches" / batch_id / ".report.json.x1.tmp",
         tmp_path / "batches" / batch_id / ".batch.json.x2.tmp",
     ]
-    for path in leftovers:
+    young = tmp_path / "batches" / batch_id / ".report.md.x3.tmp"  # maybe a write in flight
+    for path in [*leftovers, young]:
         path.write_text("half a write", "utf-8")
+    for path in leftovers:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
 
     restarted = create_app(demo_settings(tmp_path))
     listed = restarted.test_client().get("/api/batches").json["batches"]
     container(restarted).close()
     assert [b["batch_id"] for b in listed] == [batch_id]
-    assert not any(path.exists() for path in leftovers)
+    assert not any(path.exists() for path in leftovers) and young.exists()
     assert (broken / "batch.json").read_text("utf-8") == "{not json"  # left as it was
     assert any("unreadable batch state" in r.getMessage() for r in caplog.records)
 

@@ -639,7 +639,11 @@ class BatchService:
     def recover(self) -> int:
         """Loads every batch saved under `batches_dir`; one that was running when the process
         died is `interrupted` (its running goals too) and its files are rewritten to say so.
-        Temporary files of interrupted writes are removed. Returns the number of batches loaded."""
+        Temporary files of interrupted writes are removed. Returns the number of batches loaded.
+
+        Like the sessions' recovery, this belongs to the process that owns the store: a second
+        process would mark batches another one is running as interrupted (until its next write).
+        """
         for record in report_tool.load_states(self.batches_dir, is_session_id):
             batch = Batch(
                 record.batch_id,

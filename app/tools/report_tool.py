@@ -15,9 +15,11 @@ both, control characters (C0 other than tab and newline, C1) and bidi overrides 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import statistics
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from app.tools.storage_tool import _atomic_write
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 THUMB_PX = 320
 STATE_FILE = "batch.json"
+TEMP_MIN_AGE_S = 60.0
 log = get_logger("report")
 # C0 controls but tab and newline, DEL, C1 controls, bidi embeddings/overrides/isolates.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -152,15 +155,22 @@ def load_states(batches_dir: Path, is_batch_id: Callable[[str], bool]) -> Iterat
         yield record
 
 
-def remove_temp_files(folder: Path) -> int:
-    """Removes the temporary files interrupted writes left in a report folder (and `images/`)."""
+def remove_temp_files(folder: Path, min_age_s: float = TEMP_MIN_AGE_S) -> int:
+    """Removes the temporary files interrupted writes left in a report folder (and `images/`).
+
+    Only files older than `min_age_s`: a write lives for milliseconds, so a younger one may be
+    another process's write in flight (a CLI started beside a server); it goes at a later start.
+    """
     removed = 0
+    cutoff = time.time() - min_age_s
     for where in (Path(folder), Path(folder) / "images"):
         if not where.is_dir():
             continue
         for path in where.glob(".*.tmp"):
-            path.unlink(missing_ok=True)
-            removed += 1
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
     if removed:
         log.warning("batch clean-up", extra={"temp_files": removed, "folder": Path(folder).name})
     return removed
