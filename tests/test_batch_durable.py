@@ -28,7 +28,8 @@ import pytest
 from flask import Flask
 
 from app.main import create_app
-from app.models.batch_models import BatchReport, GoalResult
+from app.models.batch_models import BatchOptions, BatchReport, GoalResult
+from app.services.batch_service import parse_goals
 from app.tools import report_tool
 from tests.conftest import demo_settings
 from tests.grok_script import any_answer
@@ -125,9 +126,6 @@ def statuses(state: dict[str, Any]) -> dict[str, str]:
 def test_the_state_is_on_disk_after_each_goal_and_a_restart_lists_and_opens_it(
     tmp_path: Path,
 ) -> None:
-    from app.models.batch_models import BatchOptions
-    from app.services.batch_service import parse_goals
-
     app = create_app(demo_settings(tmp_path))
     service = container(app).batches
     seen: list[tuple[str, str, str | None]] = []
@@ -310,9 +308,12 @@ def test_after_a_kill_the_batch_is_listed_interrupted_and_its_reports_agree(
     assert 'class="status-interrupted">interrupted<' in (out / "report.html").read_text("utf-8")
 
 
+@pytest.mark.parametrize("door", ["resume", "start_again_on_its_folder"])
 def test_resume_continues_the_interrupted_goal_in_its_own_session_paying_only_missing_rounds(
-    tmp_path: Path, killed: str
+    tmp_path: Path, killed: str, door: str
 ) -> None:
+    """`resume` is the API's (and the web app's); starting the same goals again on the batch's
+    report folder is what `sfumato batch --out DIR` does when run again."""
     sessions_before = session_ids(tmp_path)
     fake = Providers(salt=1000)
     app = keyed_app(tmp_path, fake)
@@ -322,10 +323,20 @@ def test_resume_continues_the_interrupted_goal_in_its_own_session_paying_only_mi
     kept = client.get(f"/api/sessions/{fox}").json
     assert [(it["index"], it["round"]) for it in kept["iterations"]] == [(0, 0), (1, 1)]
 
-    resumed = client.post(f"/api/batches/{killed}/resume", json={})
-    assert resumed.status_code == 202, resumed.json
-    assert resumed.json["batch_id"] == killed and resumed.json["status"] == "running"
-    done = finished(app, killed)
+    if door == "resume":
+        resumed = client.post(f"/api/batches/{killed}/resume", json={})
+        assert resumed.status_code == 202, resumed.json
+        assert resumed.json["batch_id"] == killed and resumed.json["status"] == "running"
+        batch_id = killed
+    else:
+        service = container(app).batches
+        assert service.for_out_dir(tmp_path / "batches" / killed).batch_id == killed
+        options = BatchOptions(
+            provider="openai", iterations=3, candidates=1, jobs=1, plateau_rounds=0
+        )
+        specs = parse_goals(GOALS)
+        batch_id = service.start(specs, options, tmp_path / "batches" / killed).batch_id
+    done = finished(app, batch_id)
     container(app).close()
 
     assert done["status"] == "done", done
@@ -345,6 +356,7 @@ def test_resume_continues_the_interrupted_goal_in_its_own_session_paying_only_mi
     assert fox_now["iterations"][0]["image_path"] == kept["iterations"][0]["image_path"]
     report = json.loads((tmp_path / "batches" / killed / "report.json").read_text("utf-8"))
     assert statuses(report) == statuses(done) and report["summary"]["done"] == 3
+    assert state_file(tmp_path, batch_id)["status"] == "done"
 
 
 def test_resume_refusals(tmp_path: Path) -> None:
