@@ -468,19 +468,22 @@ class BatchService:
         out_dir: Path | None = None,
         on_goal: Callable[[GoalResult], None] | None = None,
     ) -> Batch:
-        """Starts a batch in a background thread; goals already done in `out_dir` are skipped."""
+        """Starts a batch in a background thread. Run again on the same `out_dir`, the goals
+        already done there are skipped and interrupted ones continue their own sessions."""
         self._refuse_when_closing()
         batch_id = new_session_id()
         out = Path(out_dir) if out_dir else self.batches_dir / batch_id
         out.mkdir(parents=True, exist_ok=True)
         earlier = report_tool.load_report(out)
-        done = {
+        kept = {
             g.id: g
             for g in (earlier.goals if earlier else [])
-            if g.status == "done" and any(s.id == g.id and s.goal == g.goal for s in specs)
+            if g.status in ("done", "interrupted")
+            and any(s.id == g.id and s.goal == g.goal for s in specs)
         }
+        done = {k: g for k, g in kept.items() if g.status == "done"}
         rows = [
-            done.get(spec.id)
+            kept.get(spec.id)
             or GoalResult(
                 id=spec.id,
                 goal=spec.goal,
@@ -493,11 +496,11 @@ class BatchService:
             provider=options.provider,
             models=self._models(options.provider),
             settings=self._settings(options),
-            started_at=earlier.started_at if earlier and done else utc_now(),
+            started_at=earlier.started_at if earlier and kept else utc_now(),
             goals=rows,
         )
         batch = Batch(batch_id, out, options, specs, report, skipped=len(done))
-        batch.earlier_seconds = earlier.summary.seconds if earlier and done else 0.0
+        batch.earlier_seconds = earlier.summary.seconds if earlier and kept else 0.0
         todo = [spec for spec in specs if spec.id not in done]
         report.summary = report_tool.summarize(rows, batch.earlier_seconds)
         self._save(batch)
@@ -665,6 +668,13 @@ class BatchService:
             with self._guard:
                 self._batches[batch.batch_id] = batch
         return len(self._batches)
+
+    def for_out_dir(self, out_dir: Path) -> Batch | None:
+        """The newest batch whose report folder is `out_dir` (for a CLI run again with `--out`)."""
+        target = Path(out_dir).resolve()
+        with self._guard:
+            found = [b for b in self._batches.values() if b.out_dir.resolve() == target]
+        return max(found, key=lambda b: b.report.started_at, default=None)
 
     def cancel(self, batch_id: str) -> Batch:
         batch = self.get(batch_id)
