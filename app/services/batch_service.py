@@ -598,7 +598,8 @@ class BatchService:
         def on_event(kind: str, data: Any) -> None:
             if kind == "session":  # recorded at once: a kill from here on resumes this session
                 sid = data["session_id"]
-                self._put(batch, lambda rep: _set_row(rep, spec.id, session_id=sid), started)
+                change = lambda rep: _set_row(rep, spec.id, session_id=sid)  # noqa: E731
+                self._put(batch, change, started, reports=False)  # the state file is enough
 
         sid = earlier.session_id if earlier else None
         result = self.run_goal(spec, batch.options, on_event, batch.stop, sid)
@@ -612,19 +613,25 @@ class BatchService:
         if on_goal:
             on_goal(result)
 
-    def _put(self, batch: Batch, change: Callable[[BatchReport], None], started: float) -> None:
-        """Changes the report and writes the state and report files, under the batch's lock."""
+    def _put(
+        self,
+        batch: Batch,
+        change: Callable[[BatchReport], None],
+        started: float,
+        reports: bool = True,
+    ) -> None:
+        """Changes the report and writes the state (and report) files, under the batch's lock."""
         with batch.lock:
             change(batch.report)
             seconds = batch.earlier_seconds + (time.perf_counter() - started)
             batch.report.summary = report_tool.summarize(batch.report.goals, seconds)
-            self._write(batch)
+            self._write(batch, reports)
 
     def _save(self, batch: Batch) -> None:
         with batch.lock:
             self._write(batch)
 
-    def _write(self, batch: Batch) -> None:
+    def _write(self, batch: Batch, reports: bool = True) -> None:
         """The state file first (what a restart reads), then the report files; caller holds
         the batch's lock."""
         record = BatchRecord(
@@ -637,7 +644,8 @@ class BatchService:
             report=batch.report,
         )
         report_tool.write_state(self.batches_dir / batch.batch_id, record)
-        report_tool.write_reports(batch.out_dir, batch.report)
+        if reports:
+            report_tool.write_reports(batch.out_dir, batch.report)
 
     def recover(self) -> int:
         """Loads every batch saved under `batches_dir`; one that was running when the process
