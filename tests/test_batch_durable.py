@@ -336,9 +336,12 @@ def test_resume_continues_the_interrupted_goal_in_its_own_session_paying_only_mi
         )
         specs = parse_goals(GOALS)
         batch_id = service.start(specs, options, tmp_path / "batches" / killed).batch_id
+        assert batch_id == killed  # the folder's batch, taken over: not listed twice
     done = finished(app, batch_id)
+    listed = client.get("/api/batches").json["batches"]
     container(app).close()
 
+    assert [b["batch_id"] for b in listed] == [killed]
     assert done["status"] == "done", done
     assert statuses(done) == {"g001": "done", "g002": "done", "g003": "done"}
     assert done["goals"][0] == before["goals"][0]  # a done goal is not run again

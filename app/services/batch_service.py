@@ -469,9 +469,10 @@ class BatchService:
         on_goal: Callable[[GoalResult], None] | None = None,
     ) -> Batch:
         """Starts a batch in a background thread. Run again on the same `out_dir`, the goals
-        already done there are skipped and interrupted ones continue their own sessions."""
+        already done there are skipped and interrupted ones continue their own sessions; the
+        folder's earlier batch, when known, is taken over under its id (one batch per folder)."""
         self._refuse_when_closing()
-        batch_id = new_session_id()
+        batch_id = self._folder_batch_id(out_dir) if out_dir else new_session_id()
         out = Path(out_dir) if out_dir else self.batches_dir / batch_id
         out.mkdir(parents=True, exist_ok=True)
         earlier = report_tool.load_report(out)
@@ -508,6 +509,18 @@ class BatchService:
             self._batches[batch_id] = batch
         self._launch(batch, todo, on_goal)
         return batch
+
+    def _folder_batch_id(self, out_dir: Path) -> str:
+        """The id of the batch that last wrote to `out_dir` (409 while it runs), or a new one."""
+        previous = self.for_out_dir(out_dir)
+        if previous is None:
+            return new_session_id()
+        if previous.status == "running":
+            raise Conflict(
+                "A batch is running on this folder already.",
+                details={"batch_id": previous.batch_id},
+            )
+        return previous.batch_id
 
     def resume(self, batch_id: str, on_goal: Callable[[GoalResult], None] | None = None) -> Batch:
         """Runs a stopped batch on: done and failed goals are kept, pending goals start, and an
