@@ -16,8 +16,8 @@ both, control characters (C0 other than tab and newline, C1) and bidi overrides 
 from __future__ import annotations
 
 import contextlib
+import io
 import re
-import shutil
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -103,10 +103,12 @@ def copy_images(out_dir: Path, result: GoalResult) -> None:
             continue
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{result.id}_{which}{src.suffix.lower()}"
-        shutil.copyfile(src, folder / name)
+        _atomic_write(folder / name, src.read_bytes())  # a kill never leaves half an image
+        thumb = io.BytesIO()
         with Image.open(src) as image:
             image.thumbnail((THUMB_PX, THUMB_PX))
-            image.convert("RGB").save(folder / thumb_name(name), format="JPEG", quality=82)
+            image.convert("RGB").save(thumb, format="JPEG", quality=82)
+        _atomic_write(folder / thumb_name(name), thumb.getvalue())
         setattr(result, f"{which}_image", f"images/{name}")
 
 
