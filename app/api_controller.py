@@ -343,6 +343,10 @@ class BatchController:
         self.api.parse(CancelRequest, payload)
         return _answer(BatchState, self.batches.cancel(batch_id).snapshot())
 
+    def resume(self, batch_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.api.parse(CancelRequest, payload)  # an empty body, as cancel's
+        return _answer(BatchState, self.batches.resume(batch_id).snapshot())
+
     def file(self, batch_id: str, name: str) -> tuple[Path, str | None]:
         """A report file or image of the batch; nothing outside its folder."""
         folder = self.batches.get(batch_id).out_dir.resolve()

@@ -246,7 +246,7 @@ def estimate_batch() -> Any:
 
 @api.get("/batches")
 def list_batches() -> Any:
-    """Batches started since the server started, newest first."""
+    """Every batch on disk (kept across restarts), newest first."""
     return batches().list()
 
 
@@ -260,6 +260,12 @@ def get_batch(batch_id: str) -> Any:
 def cancel_batch(batch_id: str) -> Any:
     """Stops a batch: goals in flight stop after their step, finished goals are kept."""
     return batches().cancel(batch_id, body()), 202
+
+
+@api.post("/batches/<batch_id>/resume")
+def resume_batch(batch_id: str) -> Any:
+    """Runs a stopped batch on: done goals kept, interrupted goals continue their own sessions."""
+    return batches().resume(batch_id, body()), 202
 
 
 @api.get("/batches/<batch_id>/files/<path:name>")

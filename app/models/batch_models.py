@@ -13,7 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 GoalStatus = Literal["pending", "running", "done", "failed", "interrupted"]
-BatchStatus = Literal["running", "done", "cancelled", "failed"]
+# `interrupted`: the process stopped (SIGTERM, a kill) while the batch ran; it can be resumed.
+BatchStatus = Literal["running", "done", "cancelled", "failed", "interrupted"]
 
 
 class GoalSpec(BaseModel):
@@ -142,3 +143,18 @@ class BatchEstimate(BaseModel):
     high: float
     goals: int
     basis: dict[str, Any]
+
+
+class BatchRecord(BaseModel):
+    """`<batches_dir>/<batch_id>/batch.json`: all a batch needs to be listed, opened and resumed
+    after a restart. The report files themselves live in `out_dir` (the same folder unless the
+    CLI's `--out` named another)."""
+
+    version: int = 1
+    batch_id: str
+    status: BatchStatus
+    out_dir: str
+    options: BatchOptions
+    specs: list[GoalSpec]
+    skipped: int = 0
+    report: BatchReport

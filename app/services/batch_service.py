@@ -8,6 +8,14 @@ best image against the first (`JudgeService.compare`). `sfumato run` is one such
 many, at most J at a time, writes the report after each finished goal (so a stopped batch keeps
 what finished) and skips the goals already done when it is started again on the same folder.
 Provider calls stay bounded process-wide by the image service's and text model's own slots.
+
+Batches are durable: after every change a batch's whole state (`BatchRecord`: options, goals,
+per-goal status and session id, report, status) is written atomically to
+`<batches_dir>/<batch_id>/batch.json`, beside or apart from its report files (`out_dir`, the same
+folder unless the CLI's `--out` named another). At start-up every batch is loaded back; one that
+was `running` when the process died becomes `interrupted` (its running goals too; pending ones stay
+pending) and can be resumed: done and failed goals are kept, pending ones start, and an interrupted
+goal continues its own session from its last saved iteration, so nothing finished is paid twice.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from app import __version__
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.models.batch_models import (
     BatchOptions,
+    BatchRecord,
     BatchReport,
     BatchStatus,
     GoalError,
@@ -43,6 +52,7 @@ from app.services.image_service import normalize_params
 from app.services.optimize_service import RunPlan
 from app.tools import report_tool
 from app.tools.log_tool import get_logger, log_context
+from app.tools.storage_tool import is_session_id
 from app.utils.string_utils import new_session_id
 from app.utils.time_utils import utc_now
 
@@ -53,6 +63,8 @@ log = get_logger("batch")
 EventSink = Callable[[str, Any], None]
 RECIPE_VERSION = 1
 MAX_GOALS = 1000
+# A run that ended for one of these reasons finished its plan: a resumed goal runs no more rounds.
+FINISHED_REASONS = ("completed", "target_reached", "plateau", "budget", "accepted")
 
 
 # Goals files ----------------------------------------------------------------------------------
@@ -140,6 +152,9 @@ class BatchService:
         self.batches_dir = Path(batches_dir)
         self._batches: dict[str, Batch] = {}
         self._guard = threading.Lock()
+        # Set once the process is stopping: no goal starts and no session is created after it.
+        self._closing = threading.Event()
+        self.recover()
 
     # One goal -----------------------------------------------------------------------------------
 
@@ -149,8 +164,13 @@ class BatchService:
         options: BatchOptions,
         on_event: EventSink | None = None,
         stop: threading.Event | None = None,
+        session_id: str | None = None,
     ) -> GoalResult:
-        """One goal end to end; never raises for a failure of the goal itself (see `status`)."""
+        """One goal end to end; never raises for a failure of the goal itself (see `status`).
+
+        With `session_id` (a goal an earlier run left interrupted) it continues that session: a
+        judged baseline is kept and only the optimize rounds still missing are run.
+        """
         stop = stop or threading.Event()
         started = time.perf_counter()
         result = GoalResult(
@@ -162,30 +182,21 @@ class BatchService:
         )
         try:
             with log_context(goal_id=spec.id):
-                session = self._prepare(spec, options)
+                session = self._existing(session_id)
+                if session is None and self._stopping(stop):
+                    result.status = "pending"  # stopped before it began: nothing was created
+                    return result
+                session = session or self._prepare(spec, options)
                 result.session_id = session.session_id
                 if on_event:
                     on_event("session", {"session_id": session.session_id})
-                self._follow(
-                    session.session_id,
-                    lambda: self.c.optimize.start_generate(session.session_id, wait=False),
-                    stop,
-                    on_event,
-                )
-                session = self.c.sessions.get(session.session_id)
-                if session.status != "failed" and not stop.is_set() and options.iterations > 0:
-                    plan = self.plan(session, options)
-                    self._follow(
-                        session.session_id,
-                        lambda: self.c.optimize.start_optimize(session.session_id, plan, False),
-                        stop,
-                        on_event,
-                    )
-                    self.c.runs.wait_followup(session.session_id)
-                session = self.c.sessions.get(session.session_id)
-                self._conclude(result, session, stop, on_event)
+                session, ran = self._advance(session, options, stop, on_event)
+                self._conclude(result, session, stop, on_event, ran)
         except AppError as exc:
             result.status, result.error = "failed", GoalError(code=exc.code, message=exc.message)
+            if exc.code == "server_stopping":  # the process is stopping: resume continues it
+                self._closing.set()
+                result.status, result.error = "interrupted", None
         except Exception as exc:  # a bug must not take the other goals of a batch down
             log.exception("goal crashed")
             result.status = "failed"
@@ -193,14 +204,66 @@ class BatchService:
         result.seconds = round(time.perf_counter() - started, 3)
         return result
 
-    def plan(self, session: Session, options: BatchOptions) -> RunPlan:
+    def _existing(self, session_id: str | None) -> Session | None:
+        """The session an interrupted goal had, or None (none yet, or deleted since)."""
+        if not session_id:
+            return None
+        try:
+            return self.c.sessions.get(session_id)
+        except NotFound:
+            return None
+
+    def _stopping(self, stop: threading.Event) -> bool:
+        return stop.is_set() or self._closing.is_set()
+
+    def _advance(
+        self,
+        session: Session,
+        options: BatchOptions,
+        stop: threading.Event,
+        on_event: EventSink | None,
+    ) -> tuple[Session, bool]:
+        """Baseline (unless one is judged already), then the optimize rounds still missing.
+
+        Returns the session and whether an optimize or generate run was started by this call.
+        """
+        sid = session.session_id
+        ran = False
+        if not _baseline_judged(session) and not self._stopping(stop):
+            start = lambda: self.c.optimize.start_generate(sid, wait=False)  # noqa: E731
+            self._follow(sid, start, stop, on_event)
+            session, ran = self.c.sessions.get(sid), True
+        rounds = self.remaining_rounds(session, options)
+        if _baseline_judged(session) and rounds > 0 and not self._stopping(stop):
+            plan = self.plan(session, options, rounds)
+            self._follow(
+                sid, lambda: self.c.optimize.start_optimize(sid, plan, False), stop, on_event
+            )
+            self.c.runs.wait_followup(sid)
+            ran = True
+        session = self.c.sessions.get(sid)
+        if ran and session.run and session.run.stop_reason == "interrupted":
+            self._closing.set()  # the run service is stopping (SIGTERM): start no further goal
+        return session, ran
+
+    def remaining_rounds(self, session: Session, options: BatchOptions) -> int:
+        """The optimize rounds a goal still needs: the rounds planned minus the rounds this session
+        already has (a round counts once any of its candidates was saved, since it was paid for);
+        none once an optimize run ended on its own (completed, target, plateau, budget)."""
+        run = session.run
+        if run and run.kind == "optimize" and run.stop_reason in FINISHED_REASONS:
+            return 0
+        done = len({it.round for it in session.iterations if it.round >= 1})
+        return max(0, options.iterations - done)
+
+    def plan(self, session: Session, options: BatchOptions, rounds: int | None = None) -> RunPlan:
         """The optimize plan the controller would build; the budget covers the whole session."""
         s = self.c.settings
         budget = options.budget_usd if options.budget_usd is not None else s.budget_usd_default
         if budget is not None:
             budget = max(0.0, round(budget - session.cost_usd, 6))
         return RunPlan(
-            rounds=options.iterations or session.iterations_count,
+            rounds=rounds or options.iterations or session.iterations_count,
             target=options.target_score or session.target_score,
             candidates=options.candidates or s.candidates_default,
             plateau_rounds=(
@@ -257,8 +320,8 @@ class BatchService:
         try:
             start()
             while True:
-                if stop.is_set() and not cancelled:
-                    cancelled = True
+                if stop.is_set() and not cancelled and not self._closing.is_set():
+                    cancelled = True  # on shutdown the run service interrupts it instead
                     with contextlib.suppress(Conflict):  # finished meanwhile
                         self.c.optimize.cancel(session_id)
                 try:
@@ -280,6 +343,7 @@ class BatchService:
         session: Session,
         stop: threading.Event,
         on_event: EventSink | None,
+        ran: bool = True,
     ) -> None:
         first, best = session.iteration(0), session.best()
         reason = session.run.stop_reason if session.run else None
@@ -297,10 +361,12 @@ class BatchService:
             result.best_checklist_pass = best.checklist_pass
             result.best_image = self._image_path(session, best)
             result.best_prompt = session.final_prompt_rendered or best.rendered_prompt
-        if stop.is_set() or reason in ("cancelled", "interrupted"):
+        if self._stopping(stop) or (ran and reason in ("cancelled", "interrupted")):
             result.status = "interrupted"
             return
-        if session.status == "failed" or best is None or first is None:
+        # A session an earlier run left interrupted, with nothing more to run, is complete.
+        kept = session.error is not None and session.error.code == "interrupted" and not ran
+        if (session.status == "failed" and not kept) or best is None or first is None:
             error = session.error or (first.error if first else None)
             result.status = "failed"
             result.error = GoalError(
@@ -402,18 +468,23 @@ class BatchService:
         out_dir: Path | None = None,
         on_goal: Callable[[GoalResult], None] | None = None,
     ) -> Batch:
-        """Starts a batch in a background thread; goals already done in `out_dir` are skipped."""
-        batch_id = new_session_id()
+        """Starts a batch in a background thread. Run again on the same `out_dir`, the goals
+        already done there are skipped and interrupted ones continue their own sessions; the
+        folder's earlier batch, when known, is taken over under its id (one batch per folder)."""
+        self._refuse_when_closing()
+        batch_id = self._folder_batch_id(out_dir) if out_dir else new_session_id()
         out = Path(out_dir) if out_dir else self.batches_dir / batch_id
         out.mkdir(parents=True, exist_ok=True)
         earlier = report_tool.load_report(out)
-        done = {
+        kept = {
             g.id: g
             for g in (earlier.goals if earlier else [])
-            if g.status == "done" and any(s.id == g.id and s.goal == g.goal for s in specs)
+            if g.status in ("done", "interrupted")
+            and any(s.id == g.id and s.goal == g.goal for s in specs)
         }
+        done = {k: g for k, g in kept.items() if g.status == "done"}
         rows = [
-            done.get(spec.id)
+            kept.get(spec.id)
             or GoalResult(
                 id=spec.id,
                 goal=spec.goal,
@@ -426,65 +497,205 @@ class BatchService:
             provider=options.provider,
             models=self._models(options.provider),
             settings=self._settings(options),
-            started_at=earlier.started_at if earlier and done else utc_now(),
+            started_at=earlier.started_at if earlier and kept else utc_now(),
             goals=rows,
         )
         batch = Batch(batch_id, out, options, specs, report, skipped=len(done))
-        batch.earlier_seconds = earlier.summary.seconds if earlier and done else 0.0
+        batch.earlier_seconds = earlier.summary.seconds if earlier and kept else 0.0
         todo = [spec for spec in specs if spec.id not in done]
+        report.summary = report_tool.summarize(rows, batch.earlier_seconds)
+        self._save(batch)
         with self._guard:
             self._batches[batch_id] = batch
-        report.summary = report_tool.summarize(rows, batch.earlier_seconds)
-        report_tool.write_reports(out, report)
+        self._launch(batch, todo, on_goal)
+        return batch
+
+    def _folder_batch_id(self, out_dir: Path) -> str:
+        """The id of the batch that last wrote to `out_dir` (409 while it runs), or a new one."""
+        previous = self.for_out_dir(out_dir)
+        if previous is None:
+            return new_session_id()
+        if previous.status == "running":
+            raise Conflict(
+                "A batch is running on this folder already.",
+                details={"batch_id": previous.batch_id},
+            )
+        return previous.batch_id
+
+    def resume(self, batch_id: str, on_goal: Callable[[GoalResult], None] | None = None) -> Batch:
+        """Runs a stopped batch on: done and failed goals are kept, pending goals start, and an
+        interrupted goal continues its own session (only its missing rounds are run)."""
+        self._refuse_when_closing()
+        batch = self.get(batch_id)
+        with self._guard:
+            if batch.status == "running":
+                raise Conflict(
+                    "This batch is running; cancel it or wait for it to end before resuming.",
+                    details={"batch_id": batch_id, "status": batch.status},
+                )
+            batch.status = "running"
+            batch.stop, batch.finished = threading.Event(), threading.Event()
+        with batch.lock:
+            rows = {r.id: r for r in batch.report.goals}
+            todo = [s for s in batch.specs if rows[s.id].status in ("pending", "interrupted")]
+            batch.skipped = len(batch.specs) - len(todo)
+            batch.earlier_seconds = batch.report.summary.seconds
+            batch.report.finished_at = None
+        self._save(batch)
+        self._launch(batch, todo, on_goal)
+        return batch
+
+    def _refuse_when_closing(self) -> None:
+        if self._closing.is_set():
+            raise AppError(
+                "The server is stopping; start the batch again once it is back.",
+                code="server_stopping",
+                status=503,
+            )
+
+    def _launch(
+        self, batch: Batch, todo: list[GoalSpec], on_goal: Callable[[GoalResult], None] | None
+    ) -> None:
         batch.thread = threading.Thread(
             target=copy_context().run,
             args=(self._run_batch, batch, todo, on_goal),
-            name=f"batch-{batch_id[:8]}",
+            name=f"batch-{batch.batch_id[:8]}",
             daemon=True,
         )
         batch.thread.start()
-        return batch
 
     def _run_batch(
         self, batch: Batch, todo: list[GoalSpec], on_goal: Callable[[GoalResult], None] | None
     ) -> None:
         started = time.perf_counter()
-
-        def one(spec: GoalSpec) -> None:
-            if batch.stop.is_set():
-                return
-            self._put(batch, lambda rep: _set_row(rep, spec.id, status="running"), started)
-            result = self.run_goal(spec, batch.options, stop=batch.stop)
-            try:
-                report_tool.copy_images(batch.out_dir, result)
-            except OSError as exc:
-                log.warning("report images not copied", extra={"error": str(exc)[:200]})
-            self._put(batch, lambda rep: _set_row(rep, spec.id, result=result), started)
-            if on_goal:
-                on_goal(result)
-
+        finished = batch.finished  # a resume after the end below brings a new event
         try:
             with ThreadPoolExecutor(
                 max_workers=batch.options.jobs, thread_name_prefix="goal"
             ) as pool:
-                for future in [pool.submit(copy_context().run, one, spec) for spec in todo]:
+                goals = [pool.submit(copy_context().run, self._one, batch, s, started, on_goal)
+                         for s in todo]  # fmt: skip
+                for future in goals:
                     future.result()
-            status: BatchStatus = "cancelled" if batch.stop.is_set() else "done"
+            status: BatchStatus = (
+                "interrupted"
+                if self._closing.is_set()
+                else "cancelled" if batch.stop.is_set() else "done"
+            )
         except Exception:
             log.exception("batch crashed")
             status = "failed"
 
-        self._put(batch, lambda rep: setattr(rep, "finished_at", utc_now()), started)
-        batch.status = status
-        batch.finished.set()
+        def end(report: BatchReport) -> None:
+            report.finished_at = utc_now()
+            batch.status = status
 
-    def _put(self, batch: Batch, change: Callable[[BatchReport], None], started: float) -> None:
-        """Changes the report and writes the report files, under the batch's lock."""
+        self._put(batch, end, started)
+        finished.set()
+
+    def _one(
+        self,
+        batch: Batch,
+        spec: GoalSpec,
+        started: float,
+        on_goal: Callable[[GoalResult], None] | None,
+    ) -> None:
+        """One goal of a batch: none starts once the batch is stopped or the process stopping."""
+        if self._stopping(batch.stop):
+            return
+        with batch.lock:
+            row = next(r for r in batch.report.goals if r.id == spec.id)
+            earlier = row.model_copy() if row.status == "interrupted" else None
+        self._put(batch, lambda rep: _set_row(rep, spec.id, status="running"), started)
+
+        def on_event(kind: str, data: Any) -> None:
+            if kind == "session":  # recorded at once: a kill from here on resumes this session
+                sid = data["session_id"]
+                change = lambda rep: _set_row(rep, spec.id, session_id=sid)  # noqa: E731
+                self._put(batch, change, started, reports=False)  # the state file is enough
+
+        sid = earlier.session_id if earlier else None
+        result = self.run_goal(spec, batch.options, on_event, batch.stop, sid)
+        if earlier is not None:
+            result.seconds = round(result.seconds + earlier.seconds, 3)
+        try:
+            report_tool.copy_images(batch.out_dir, result)
+        except OSError as exc:
+            log.warning("report images not copied", extra={"error": str(exc)[:200]})
+        self._put(batch, lambda rep: _set_row(rep, spec.id, result=result), started)
+        if on_goal:
+            on_goal(result)
+
+    def _put(
+        self,
+        batch: Batch,
+        change: Callable[[BatchReport], None],
+        started: float,
+        reports: bool = True,
+    ) -> None:
+        """Changes the report and writes the state (and report) files, under the batch's lock."""
         with batch.lock:
             change(batch.report)
             seconds = batch.earlier_seconds + (time.perf_counter() - started)
             batch.report.summary = report_tool.summarize(batch.report.goals, seconds)
+            self._write(batch, reports)
+
+    def _save(self, batch: Batch) -> None:
+        with batch.lock:
+            self._write(batch)
+
+    def _write(self, batch: Batch, reports: bool = True) -> None:
+        """The state file first (what a restart reads), then the report files; caller holds
+        the batch's lock."""
+        record = BatchRecord(
+            batch_id=batch.batch_id,
+            status=batch.status,
+            out_dir=str(batch.out_dir),
+            options=batch.options,
+            specs=batch.specs,
+            skipped=batch.skipped,
+            report=batch.report,
+        )
+        report_tool.write_state(self.batches_dir / batch.batch_id, record)
+        if reports:
             report_tool.write_reports(batch.out_dir, batch.report)
+
+    def recover(self) -> int:
+        """Loads every batch saved under `batches_dir`; one that was running when the process
+        died is `interrupted` (its running goals too) and its files are rewritten to say so.
+        Temporary files of interrupted writes are removed. Returns the number of batches loaded.
+
+        Like the sessions' recovery, this belongs to the process that owns the store: a second
+        process would mark batches another one is running as interrupted (until its next write).
+        """
+        for record in report_tool.load_states(self.batches_dir, is_session_id):
+            batch = Batch(
+                record.batch_id,
+                Path(record.out_dir),
+                record.options,
+                record.specs,
+                record.report,
+                status=record.status,
+                skipped=record.skipped,
+            )
+            batch.finished.set()
+            report_tool.remove_temp_files(batch.out_dir)
+            if batch.status == "running":
+                _mark_interrupted(batch)
+                try:
+                    self._save(batch)
+                except OSError as exc:
+                    log.warning("batch state not rewritten", extra={"error": str(exc)[:200]})
+            with self._guard:
+                self._batches[batch.batch_id] = batch
+        return len(self._batches)
+
+    def for_out_dir(self, out_dir: Path) -> Batch | None:
+        """The newest batch whose report folder is `out_dir` (for a CLI run again with `--out`)."""
+        target = Path(out_dir).resolve()
+        with self._guard:
+            found = [b for b in self._batches.values() if b.out_dir.resolve() == target]
+        return max(found, key=lambda b: b.report.started_at, default=None)
 
     def cancel(self, batch_id: str) -> Batch:
         batch = self.get(batch_id)
@@ -515,14 +726,28 @@ class BatchService:
                 )
         return rows
 
+    @property
+    def closing(self) -> threading.Event:
+        """Set once shutdown began (or a run was interrupted by the process stopping)."""
+        return self._closing
+
     def shutdown(self, timeout_s: float = 10.0) -> None:
+        """The process is stopping: no goal starts and no session is created from here on; the
+        runs in flight are interrupted by the run service (their sessions say so), goals not yet
+        started stay `pending`, and each running batch is saved `interrupted`, ready to resume."""
+        self._closing.set()
         with self._guard:
             batches = list(self._batches.values())
         for b in batches:
             b.stop.set()
+        self.c.runs.shutdown()
         for b in batches:
             if b.thread is not None:
                 b.thread.join(timeout_s)
+            if b.status == "running":  # a goal still stuck after the wait: saved as interrupted
+                with b.lock:
+                    _mark_interrupted(b)
+                    self._write(b)
 
     # Cost ---------------------------------------------------------------------------------------
 
@@ -606,12 +831,29 @@ class BatchService:
         }
 
 
+def _baseline_judged(session: Session) -> bool:
+    first = session.iteration(0)
+    return first is not None and first.status == "ok" and first.judge_score is not None
+
+
 def _checklist_matches_feedback(session: Session) -> None:
     session.checklist_feedback = session.user_feedback
 
 
+def _mark_interrupted(batch: Batch) -> None:
+    """A batch the process stopped under: running goals are interrupted, pending stay pending."""
+    batch.status = "interrupted"
+    for n, row in enumerate(batch.report.goals):
+        if row.status == "running":
+            batch.report.goals[n] = row.model_copy(update={"status": "interrupted"})
+
+
 def _set_row(
-    report: BatchReport, goal_id: str, result: GoalResult | None = None, status: str | None = None
+    report: BatchReport,
+    goal_id: str,
+    result: GoalResult | None = None,
+    status: str | None = None,
+    session_id: str | None = None,
 ) -> None:
     for n, row in enumerate(report.goals):
         if row.id == goal_id:
@@ -619,3 +861,5 @@ def _set_row(
                 report.goals[n] = result
             elif status is not None:
                 report.goals[n] = row.model_copy(update={"status": status})
+            elif session_id is not None:
+                report.goals[n] = row.model_copy(update={"session_id": session_id})

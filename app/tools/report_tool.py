@@ -2,33 +2,50 @@
 
 The folder is self-contained and readable offline: each goal's first and best images are copied
 into `images/` next to a small JPEG thumbnail, and the HTML page links thumbnails to full images
-by relative paths. Every file is written atomically (temporary file, then rename), so a batch
-stopped at any moment leaves a readable report of what had finished.
+by relative paths. Every file is written atomically (temporary file, fsync, then rename), so a
+batch stopped at any moment leaves a readable report of what had finished.
+
+The batch's own state (`batch.json`, a `BatchRecord`) is written here too, in
+`<batches_dir>/<batch_id>/`; it is what a restart reads to list, open and resume the batch.
+
+Text is escaped for its medium: in `report.md` every cell is one line with Markdown's and HTML's
+special characters backslash-escaped or entity-encoded; in `report.html` Jinja2 escapes HTML. In
+both, control characters (C0 other than tab and newline, C1) and bidi overrides are dropped.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
+import contextlib
+import io
+import re
 import statistics
-import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from PIL import Image
 from pydantic import ValidationError
 
-from app.models.batch_models import BatchReport, BatchSummary, GoalResult
+from app.models.batch_models import BatchRecord, BatchReport, BatchSummary, GoalResult
 from app.tools.log_tool import get_logger
+from app.tools.storage_tool import _atomic_write
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 THUMB_PX = 320
+STATE_FILE = "batch.json"
+TEMP_MIN_AGE_S = 60.0
 log = get_logger("report")
+# C0 controls but tab and newline, DEL, C1 controls, bidi embeddings/overrides/isolates.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What could end a table cell, open a code span or a link: backslash-escaped in report.md.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`\[\]|])")
 _ENV = Environment(
     loader=FileSystemLoader(str(TEMPLATES_DIR)),
     autoescape=select_autoescape(["html", "jinja2"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=lambda value: clean(value) if isinstance(value, str) else value,
 )
 
 
@@ -86,10 +103,12 @@ def copy_images(out_dir: Path, result: GoalResult) -> None:
             continue
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{result.id}_{which}{src.suffix.lower()}"
-        shutil.copyfile(src, folder / name)
+        _atomic_write(folder / name, src.read_bytes())  # a kill never leaves half an image
+        thumb = io.BytesIO()
         with Image.open(src) as image:
             image.thumbnail((THUMB_PX, THUMB_PX))
-            image.convert("RGB").save(folder / thumb_name(name), format="JPEG", quality=82)
+            image.convert("RGB").save(thumb, format="JPEG", quality=82)
+        _atomic_write(folder / thumb_name(name), thumb.getvalue())
         setattr(result, f"{which}_image", f"images/{name}")
 
 
@@ -100,19 +119,73 @@ def thumb_name(name: str) -> str:
 def write_reports(out_dir: Path, report: BatchReport) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "report.json", report.model_dump_json(indent=2))
-    _atomic_write(out / "report.md", render_markdown(report))
-    _atomic_write(out / "report.html", render_html(report))
+    _atomic_write(out / "report.json", report.model_dump_json(indent=2).encode())
+    _atomic_write(out / "report.md", render_markdown(report).encode())
+    _atomic_write(out / "report.html", render_html(report).encode())
+
+
+def write_state(folder: Path, record: BatchRecord) -> None:
+    """Writes `batch.json` atomically (temporary file, fsync, rename)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _atomic_write(folder / STATE_FILE, record.model_dump_json(indent=2).encode())
+
+
+def load_states(batches_dir: Path, is_batch_id: Callable[[str], bool]) -> Iterator[BatchRecord]:
+    """Every readable `batch.json` under `batches_dir`, oldest folder name order. A folder with no
+    state file (a batch from before states were kept) is passed over; an unreadable one is
+    skipped with a warning and left as it is. Temporary files of interrupted writes are removed."""
+    root = Path(batches_dir)
+    if not root.is_dir():
+        return
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and is_batch_id(p.name)):
+        remove_temp_files(folder)
+        path = folder / STATE_FILE
+        if not path.is_file():
+            continue
+        try:
+            record = BatchRecord.model_validate_json(path.read_bytes())
+        except (OSError, ValidationError) as exc:
+            log.warning(
+                "unreadable batch state; skipped",
+                extra={"batch_id": folder.name, "error": str(exc)[:200]},
+            )
+            continue
+        if record.batch_id != folder.name:
+            log.warning("batch state names another batch; skipped", extra={"batch_id": folder.name})
+            continue
+        yield record
+
+
+def remove_temp_files(folder: Path, min_age_s: float = TEMP_MIN_AGE_S) -> int:
+    """Removes the temporary files interrupted writes left in a report folder (and `images/`).
+
+    Only files older than `min_age_s`: a write lives for milliseconds, so a younger one may be
+    another process's write in flight (a CLI started beside a server); it goes at a later start.
+    """
+    removed = 0
+    cutoff = time.time() - min_age_s
+    for where in (Path(folder), Path(folder) / "images"):
+        if not where.is_dir():
+            continue
+        for path in where.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+    if removed:
+        log.warning("batch clean-up", extra={"temp_files": removed, "folder": Path(folder).name})
+    return removed
 
 
 def render_markdown(report: BatchReport) -> str:
     s = report.summary
     lines = [
-        f"# SFUMATO batch report: {report.provider}",
+        f"# SFUMATO batch report: {_cell(report.provider)}",
         "",
         f"Started {report.started_at:%Y-%m-%d %H:%M:%S} UTC"
         + (f", finished {report.finished_at:%Y-%m-%d %H:%M:%S} UTC" if report.finished_at else "")
-        + f". Settings: {_settings_line(report)}.",
+        + f". Settings: {_cell(_settings_line(report), 500)}.",
         "",
         "| goals | done | failed | win | loss | tie | mean score uplift "
         "| mean checklist uplift | cost (USD) | seconds |",
@@ -167,16 +240,15 @@ def _num(value: float | None) -> str:
     return f"{value:+.1f}" if isinstance(value, float) else str(value)
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")[:200]
+def clean(text: str) -> str:
+    """Text without control characters or bidi overrides (tab and newline are kept)."""
+    return _CONTROLS.sub("", text)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _cell(text: str, limit: int = 200) -> str:
+    """One Markdown table cell: a single line (every line break and run of spaces becomes one
+    space), cut to `limit`, Markdown syntax backslash-escaped and `<`, `>`, `&` entity-encoded so
+    no raw HTML reaches a renderer."""
+    line = " ".join(clean(text).split())[:limit]
+    line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", line)

@@ -28,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Batches since the server started */
+        /** Every batch on disk, newest first */
         get: operations["get_api_batches"];
         put?: never;
         /** Start a batch over a goals file */
@@ -118,6 +118,23 @@ export interface paths {
         get: operations["get_api_batches_batch_id_files_path_name"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/batches/{batch_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a stopped batch on, continuing interrupted goals */
+        post: operations["post_api_batches_batch_id_resume"];
         delete?: never;
         options?: never;
         head?: never;
@@ -567,7 +584,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "running" | "done" | "cancelled" | "failed";
+            status: "running" | "done" | "cancelled" | "failed" | "interrupted";
             summary: components["schemas"]["BatchSummary"];
         };
         /**
@@ -608,7 +625,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "running" | "done" | "cancelled" | "failed";
+            status: "running" | "done" | "cancelled" | "failed" | "interrupted";
             summary: components["schemas"]["BatchSummary"];
         };
         /** BatchSummary */
@@ -2204,6 +2221,104 @@ export interface operations {
             };
             /** @description An error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_batches_batch_id_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelRequest"];
+            };
+        };
+        responses: {
+            /** @description BatchState */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchState"];
+                };
+            };
+            /** @description An error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

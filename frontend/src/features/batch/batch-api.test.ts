@@ -40,4 +40,16 @@ describe('batch requests', () => {
     expect(init.method).toBe('POST')
     expect(JSON.parse(init.body as string)).toMatchObject({ goals: 'a\n{', jobs: 2 })
   })
+
+  it('resumes a batch with an empty body', async () => {
+    const fetchMock = vi
+      .fn()
+      .mockResolvedValue(new Response(JSON.stringify({ batch_id: 'b1', status: 'running' }), { status: 202 }))
+    vi.stubGlobal('fetch', fetchMock)
+    await expect(batchApi.resume('b1')).resolves.toMatchObject({ status: 'running' })
+    const [path, init] = fetchMock.mock.calls[0] as [string, RequestInit]
+    expect(path).toBe('/api/batches/b1/resume')
+    expect(init.method).toBe('POST')
+    expect(JSON.parse(init.body as string)).toEqual({})
+  })
 })

@@ -23,6 +23,8 @@ export const batchApi = {
   list: (signal?: AbortSignal) => request<Schemas['BatchList']>('GET', '/api/batches', undefined, { signal }),
   get: (id: string, signal?: AbortSignal) => request<BatchState>('GET', batchPath(id), undefined, { signal }),
   cancel: (id: string) => request<BatchState>('POST', `${batchPath(id)}/cancel`, {}),
+  /** Runs an interrupted or cancelled batch on: done goals kept, cut-off goals continue their sessions. */
+  resume: (id: string) => request<BatchState>('POST', `${batchPath(id)}/resume`, {}),
   fileUrl: (id: string, name: string) => `${batchPath(id)}/files/${name}`,
   downloadUrl: (id: string) => `${batchPath(id)}/download`,
 }

@@ -202,7 +202,15 @@ function GoalRow({ batchId, g }: { batchId: string; g: BatchGoal }) {
   )
 }
 
-function Progress({ state, onCancel }: { state: BatchState; onCancel: () => void }) {
+function Progress({
+  state,
+  onCancel,
+  onResume,
+}: {
+  state: BatchState
+  onCancel: () => void
+  onResume: () => void
+}) {
   const s = state.summary
   const finished = state.goals.filter((g) => g.status !== 'pending' && g.status !== 'running').length
   return (
@@ -218,6 +226,11 @@ function Progress({ state, onCancel }: { state: BatchState; onCancel: () => void
           {state.status === 'running' ? (
             <Button size="sm" variant="danger" onClick={onCancel}>
               Stop batch
+            </Button>
+          ) : null}
+          {state.status === 'interrupted' || state.status === 'cancelled' ? (
+            <Button size="sm" variant="primary" onClick={onResume}>
+              Resume
             </Button>
           ) : null}
           <a
@@ -328,6 +341,10 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
 
   const cancel = () => {
     if (batchId) batchApi.cancel(batchId).then(batch.setState, (e: unknown) => setError(describeError(e)))
+  }
+
+  const resume = () => {
+    if (batchId) batchApi.resume(batchId).then(batch.setState, (e: unknown) => setError(describeError(e)))
   }
 
   return (
@@ -452,7 +469,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
         <ErrorAlert error={error ?? batch.error} onDismiss={() => setError(null)} />
       </Card>
 
-      {batchId && batch.state && <Progress state={batch.state} onCancel={cancel} />}
+      {batchId && batch.state && <Progress state={batch.state} onCancel={cancel} onResume={resume} />}
       <RecentBatches
         rows={recent}
         openId={batchId}
