@@ -24,6 +24,7 @@ from app.models.domain_models import Session
 from app.models.request_models import (
     BranchRequest,
     CancelRequest,
+    ChecklistItemIn,
     ChecklistRequest,
     CreateSessionRequest,
     FeedbackRequest,
@@ -38,6 +39,7 @@ from app.models.response_models import (
     ErrorBody,
     HealthResponse,
     ProvidersResponse,
+    SessionEvent,
     SessionList,
 )
 from app.settings import Settings
@@ -46,6 +48,8 @@ from app.settings import Settings
 RUN_FAILURES = (409, 422, 500, 502, 503, 504)
 PROVIDER_FAILURES = (422, 502, 503, 504)
 Answer = type[BaseModel] | str  # a model (JSON), or a media type such as "application/zip"
+_REF = "#/components/schemas/{model}"
+_REF_EVENT = _REF.format(model="SessionEvent")
 
 
 @dataclass(frozen=True)
@@ -94,18 +98,50 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/icon-192.png", "The web app's icon, 192 px", None, {200: "image/*"}, (404,)),
 )  # fmt: skip
 
-# One Server-Sent Event: its name and its JSON data, always a whole Session (`done` is the last one).
-SSE_EVENT = {
-    "type": "object",
-    "properties": {
-        "event": {"type": "string", "enum": ["state", "done"]},
-        "data": {"type": "string", "contentMediaType": "application/json"},
-    },
-    "required": ["event", "data"],
+# The stream's body, as text: a sequence of `SessionEvent`s (`event:`, `id:`, `data:` lines).
+SSE_STREAM = {
+    "type": "string",
+    "description": (
+        "Server-Sent Events. Each event has `event` (`state` or `done`), an `id` and `data`: a "
+        "whole `Session` as JSON. Send the last `id` seen as `Last-Event-ID` to resume."
+    ),
+    "contentMediaType": "text/event-stream",
+    "contentSchema": {"type": "array", "items": {"$ref": _REF_EVENT}},
 }
+# Limits the request models' validators take from Settings (through the validation context), so
+# pydantic cannot write them into the schema itself: (model, field, JSON Schema keyword, setting).
+SETTINGS_LIMITS: tuple[tuple[type[BaseModel], str, str, str], ...] = (
+    (CreateSessionRequest, "goal", "maxLength", "max_goal_chars"),
+    (CreateSessionRequest, "iterations_count", "maximum", "max_iterations"),
+    (OptimizeRequest, "iterations_count", "maximum", "max_iterations"),
+    (UpdatePromptRequest, "prompt_text", "maxLength", "max_prompt_chars"),
+    (FeedbackRequest, "feedback", "maxLength", "max_feedback_chars"),
+)
+# Fixed checks the validators make in code: text that is not blank, a question of 3-300 characters
+# once its spaces are collapsed (at least three non-blank characters, or two with a space between).
+_NOT_BLANK = {"minLength": 1, "pattern": r"\S"}
+FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
+    (CreateSessionRequest, "goal", _NOT_BLANK),
+    (UpdatePromptRequest, "prompt_text", _NOT_BLANK),
+    (
+        ChecklistItemIn,
+        "question",
+        {"minLength": 3, "maxLength": 300, "pattern": r"\S[\s\S]*\S[\s\S]*\S|\S\s+\S"},
+    ),
+)
+# An event stream resumes after the event whose `id` a reconnecting client sends.
+_RESUME = [
+    {
+        "name": "Last-Event-ID",
+        "in": "header",
+        "required": False,
+        "description": "The `id` of the last event received: a snapshot the client already has is "
+        "not sent again.",
+        "schema": {"type": "string", "maxLength": 200},
+    }
+]
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 _BODY_ERRORS = (400, 408, 413, 415)
-_REF = "#/components/schemas/{model}"
 
 
 class _Schemas(GenerateJsonSchema):
@@ -124,7 +160,11 @@ def openapi_path(flask_path: str) -> str:
 
 def build_spec(settings: Settings) -> dict[str, Any]:
     """The whole description; limits that come from settings are written into the text."""
-    models: list[tuple[type[BaseModel], Any]] = [(ErrorBody, "serialization")]
+    models: list[tuple[type[BaseModel], Any]] = [
+        (ErrorBody, "serialization"),
+        (SessionEvent, "serialization"),
+        (ChecklistItemIn, "validation"),
+    ]
     for route in ROUTES:
         if route.request is not None:
             models.append((route.request, "validation"))
@@ -132,6 +172,8 @@ def build_spec(settings: Settings) -> dict[str, Any]:
     refs, defs = models_json_schema(
         list(dict.fromkeys(models)), ref_template=_REF, schema_generator=_Schemas
     )
+    schemas = defs.get("$defs", {})
+    _write_limits(schemas, refs, settings)
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(openapi_path(route.path), {})[route.method.lower()] = _operation(
@@ -151,8 +193,19 @@ def build_spec(settings: Settings) -> dict[str, Any]:
             ),
         },
         "paths": paths,
-        "components": {"schemas": defs.get("$defs", {})},
+        "components": {"schemas": schemas},
     }
+
+
+def _write_limits(schemas: dict[str, Any], refs: dict[Any, Any], settings: Settings) -> None:
+    """Writes the limits the validators check in code into the request schemas, the ones from
+    settings with this server's values, so a generated client can check before it sends."""
+    wanted = [(m, f, {kw: getattr(settings, name)}) for m, f, kw, name in SETTINGS_LIMITS]
+    for model, name, keywords in [*wanted, *FIXED_LIMITS]:
+        schema = schemas[refs[(model, "validation")]["$ref"].rsplit("/", 1)[-1]]
+        prop = schema["properties"][name]
+        branches = [b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"]
+        branches[0].update(keywords)
 
 
 def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
@@ -167,7 +220,8 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in names
         ]
-        + _query_parameters(route.query),
+        + _query_parameters(route.query)
+        + (_RESUME if "text/event-stream" in route.answers.values() else []),
         "responses": {},
     }
     if route.request is not None:
@@ -207,6 +261,15 @@ def _answer(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
     if answer == "application/json":
         return {"description": "JSON", "content": {answer: {"schema": {"type": "object"}}}}
     if answer == "text/event-stream":
-        return {"description": "Event stream", "content": {answer: {"schema": SSE_EVENT}}}
-    binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
-    return {"description": "File", "content": {answer: binary}}
+        return {"description": "Event stream", "content": {answer: {"schema": SSE_STREAM}}}
+    if answer.startswith("text/"):
+        return {"description": "Text", "content": {answer: {"schema": {"type": "string"}}}}
+    return {"description": f"File ({answer})", "content": _binary(answer)}
+
+
+def _binary(media_type: str) -> dict[str, Any]:
+    """A file's answer under its own media type and, after it, as `application/octet-stream`:
+    client generators that know no `image/*` or `application/zip` (openapi-python-client) take
+    the first media type they know and hand the caller the bytes."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {media_type: binary, "application/octet-stream": binary}

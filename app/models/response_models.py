@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -98,3 +98,13 @@ class CostEstimate(BaseModel):
     llm_calls: int
     image_calls: int
     basis: dict[str, Any]
+
+
+class SessionEvent(BaseModel):
+    """One event of `GET /api/sessions/{id}/events`, field by field: `event: state` carries the
+    session as it is now, `event: done` the final one, after which the server closes the stream.
+    `id` is opaque: the same id means the same snapshot (sent back as `Last-Event-ID`)."""
+
+    event: Literal["state", "done"]
+    id: str
+    data: Session
