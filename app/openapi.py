@@ -129,6 +129,35 @@ FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
         {"minLength": 3, "maxLength": 300, "pattern": r"\S[\s\S]*\S[\s\S]*\S|\S\s+\S"},
     ),
 )
+# Every error code, by the HTTP status it is answered with (docs/API.md has the same table; a test
+# checks both, and that every code the app's source sets is here). `http_error` is any other status.
+ERROR_CODES: dict[int, tuple[str, ...]] = {
+    400: ("validation_error", "bad_json", "bad_request", "provider_not_configured", "invalid_prompt", "nothing_to_optimize"),
+    403: ("host_not_allowed", "origin_not_allowed"),
+    404: ("not_found",),
+    405: ("method_not_allowed",),
+    408: ("request_timeout",),
+    409: ("run_in_progress", "invalid_state", "not_running", "cancelled", "image_missing", "conflict"),
+    413: ("payload_too_large",),
+    414: ("uri_too_long",),
+    415: ("unsupported_media_type",),
+    422: ("unsupported_param", "content_blocked"),
+    431: ("headers_too_large",),
+    500: ("internal_error", "http_error"),
+    501: ("not_implemented",),
+    502: ("provider_auth", "provider_quota", "provider_bad_response"),
+    503: ("provider_unavailable", "provider_rate_limited", "server_busy", "server_stopping", "interrupted"),
+    504: ("provider_timeout",),
+    505: ("http_version_not_supported",),
+}  # fmt: skip
+# Codes only ever recorded on an iteration (`Iteration.error`), never answered.
+RECORDED_CODES = ("no_change",)
+ERROR_CODE_SCHEMA = {
+    "type": "string",
+    "enum": sorted({*(c for codes in ERROR_CODES.values() for c in codes), *RECORDED_CODES}),
+    "description": "Every error code: `ErrorBody.code` and `ErrorInfo.code` hold one. A client "
+    "should treat a code it does not know by the answer's HTTP status: codes may be added.",
+}
 # An event stream resumes after the event whose `id` a reconnecting client sends.
 _RESUME = [
     {
@@ -174,6 +203,8 @@ def build_spec(settings: Settings) -> dict[str, Any]:
     )
     schemas = defs.get("$defs", {})
     _write_limits(schemas, refs, settings)
+    for name in ("ErrorBody", "ErrorInfo"):
+        schemas[name]["properties"]["code"]["description"] = "One of `ErrorCode`."
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(openapi_path(route.path), {})[route.method.lower()] = _operation(
@@ -193,7 +224,7 @@ def build_spec(settings: Settings) -> dict[str, Any]:
             ),
         },
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {"schemas": {**schemas, "ErrorCode": ERROR_CODE_SCHEMA}},
     }
 
 

@@ -4,12 +4,19 @@ OpenAPI 3.1 with every referenced schema present. (tests/test_fuzz.py runs schem
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema_rs import Draft202012Validator
+from pydantic import BaseModel
 
+from app.errors import ValidationFailed
+from app.main import create_app
+from app.models.request_models import ChecklistItemIn, ListSessionsQuery
 from app.openapi import ROUTES, openapi_path
+from tests.conftest import demo_settings
 
 
 def test_the_table_and_the_routes_agree(app: Flask) -> None:
@@ -69,3 +76,116 @@ def test_answers_carry_every_field_their_schema_requires(client: FlaskClient) ->
     _check(
         spec, "CostEstimate", client.post(f"/api/sessions/{sid}/optimize/estimate", json=body).json
     )
+
+
+# Limits: the schema and the server agree on every probe value ------------------------------------
+
+INTS = (
+    -(10**9),
+    -1,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    8,
+    9,
+    10,
+    11,
+    16,
+    17,
+    20,
+    21,
+    32,
+    50,
+    51,
+    100,
+    101,
+    200,
+    201,
+    10**6,
+)
+TEXTS = ("", " ", "   ", " x ", "x", "ab", "a b", "abc")
+LENGTHS = (0, 1, 2, 3, 64, 80, 81, 200, 201, 300, 301, 2000, 2001, 8000, 8001, 100_000)
+
+
+def _branch(prop: dict[str, Any]) -> dict[str, Any]:
+    return next((b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"), prop)
+
+
+def _probes(prop: dict[str, Any]) -> list[Any]:
+    """Values on and just past every bound the schema states, and far past where it states none."""
+    branch = _branch(prop)
+    kind = branch.get("type")
+    if "enum" in branch:
+        return [*branch["enum"], "not-one-of-them"]
+    if kind == "boolean":
+        return [True, False]
+    if kind in ("integer", "number"):
+        bounds = [branch.get(k) for k in ("minimum", "maximum") if k in branch]
+        near = [b + d for b in bounds for d in (-1, 0, 1)]
+        halves = [b + d for b in bounds for d in (-0.5, 0.5)] if kind == "number" else []
+        return sorted({*INTS, *near, *halves})
+    if kind == "string":
+        bounds = [branch[k] for k in ("minLength", "maxLength") if k in branch]
+        lengths = {*LENGTHS, *(b + d for b in bounds for d in (-1, 0, 1) if b + d >= 0)}
+        return [*TEXTS, *("q1" if n == 2 else "x" * n for n in sorted(lengths))]
+    if kind == "array":
+        item = {"question": "Is the fox red?"} if "$ref" in branch.get("items", {}) else "subject"
+        return [[item] * n for n in (0, 1, 4, 16, 17, 100)]
+    return []
+
+
+def _refused(api: Any, model: type[BaseModel], name: str, value: Any) -> bool:
+    """Whether the server's own parsing (the routes call it) refuses this value of the field."""
+    try:
+        api.parse(model, {name: value})
+    except ValidationFailed as exc:
+        fields = [e["field"] for e in exc.details["errors"]]
+        return any(f == name or f.startswith(f"{name}.") for f in fields)
+    return False
+
+
+def _request_models() -> list[type[BaseModel]]:
+    found = {r.request for r in ROUTES if r.request is not None}
+    return sorted({*found, ChecklistItemIn}, key=lambda m: m.__name__)
+
+
+def _assert_agree(api: Any, spec: dict, model: type[BaseModel], props: dict, as_text: bool) -> int:
+    checked = 0
+    for name, prop in props.items():
+        valid = Draft202012Validator({"allOf": [prop], "components": spec["components"]})
+        for value in _probes(prop):
+            sent = str(value) if as_text else value
+            server_ok = not _refused(api, model, name, sent)
+            assert server_ok == valid.is_valid(value), (
+                f"{model.__name__}.{name} = {str(value)[:40]!r}: the server "
+                f"{'accepts' if server_ok else 'refuses'} it, the schema says the opposite: {prop}"
+            )
+            checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("overrides", [{}, {"max_iterations": 7, "max_goal_chars": 300}])
+def test_every_limit_the_server_checks_is_in_the_schema(tmp_path, overrides) -> None:
+    """For every field of every request body (and the list's query string), values on and just past
+    each bound, and far past where the schema states none: the server refuses exactly the values
+    the schema forbids. The limits from settings follow the settings."""
+    app = create_app(demo_settings(tmp_path, **overrides))
+    try:
+        api = app.extensions["sfumato"]
+        spec = app.test_client().get("/api/openapi.json").json
+        checked = 0
+        for model in _request_models():
+            props = spec["components"]["schemas"][model.__name__]["properties"]
+            checked += _assert_agree(api, spec, model, props, as_text=False)
+        listing = spec["paths"]["/api/sessions"]["get"]["parameters"]
+        query = {p["name"]: p["schema"] for p in listing if p["in"] == "query"}
+        checked += _assert_agree(api, spec, ListSessionsQuery, query, as_text=True)
+        assert checked > 300
+        create = spec["components"]["schemas"]["CreateSessionRequest"]["properties"]
+        limit = overrides.get("max_iterations", 10)
+        assert _branch(create["iterations_count"])["maximum"] == limit
+    finally:
+        app.extensions["sfumato_container"].close()

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from app.models.domain_models import Session, SessionStatus
+from app.models.domain_models import Session, SessionStatus, TextMode
 from app.models.provider_models import ProviderCapabilities
 
 
@@ -55,7 +55,7 @@ class ProviderInfo(BaseModel):
 
 
 class TextModelInfo(BaseModel):
-    mode: str
+    mode: TextMode
     available: bool
     missing_key: str | None
     models: dict[str, str]
@@ -84,9 +84,9 @@ class ProvidersResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: str
+    status: Literal["ok"]
     version: str
-    text_mode: str
+    text_mode: TextMode
 
 
 class CostEstimate(BaseModel):

@@ -834,7 +834,10 @@ export interface components {
          * @description Every error the API answers with, on every route.
          */
         ErrorBody: {
-            /** Code */
+            /**
+             * Code
+             * @description One of `ErrorCode`.
+             */
             code: string;
             /** Details */
             details: {
@@ -844,11 +847,19 @@ export interface components {
             message: string;
         };
         /**
+         * @description Every error code: `ErrorBody.code` and `ErrorInfo.code` hold one. A client should treat a code it does not know by the answer's HTTP status: codes may be added.
+         * @enum {string}
+         */
+        ErrorCode: "bad_json" | "bad_request" | "cancelled" | "conflict" | "content_blocked" | "headers_too_large" | "host_not_allowed" | "http_error" | "http_version_not_supported" | "image_missing" | "internal_error" | "interrupted" | "invalid_prompt" | "invalid_state" | "method_not_allowed" | "no_change" | "not_found" | "not_implemented" | "not_running" | "nothing_to_optimize" | "origin_not_allowed" | "payload_too_large" | "provider_auth" | "provider_bad_response" | "provider_not_configured" | "provider_quota" | "provider_rate_limited" | "provider_timeout" | "provider_unavailable" | "request_timeout" | "run_in_progress" | "server_busy" | "server_stopping" | "unsupported_media_type" | "unsupported_param" | "uri_too_long" | "validation_error";
+        /**
          * ErrorInfo
          * @description A failure recorded on a session or iteration, in the API's error shape.
          */
         ErrorInfo: {
-            /** Code */
+            /**
+             * Code
+             * @description One of `ErrorCode`.
+             */
             code: string;
             /** Details */
             details: {
@@ -982,9 +993,7 @@ export interface components {
              */
             category: string | null;
             /** Checklist */
-            checklist: {
-                [key: string]: unknown;
-            }[];
+            checklist: components["schemas"]["ChecklistItem"][];
             /**
              * Cost Usd
              * @default 0
@@ -1036,14 +1045,20 @@ export interface components {
              * Stop Reason
              * @default null
              */
-            stop_reason: string | null;
+            stop_reason: ("completed" | "target_reached" | "plateau" | "budget" | "cancelled" | "error" | "interrupted" | "accepted") | null;
         };
         /** HealthResponse */
         HealthResponse: {
-            /** Status */
-            status: string;
-            /** Text Mode */
-            text_mode: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+            /**
+             * Text Mode
+             * @enum {string}
+             */
+            text_mode: "offline" | "openrouter";
             /** Version */
             version: string;
         };
@@ -1651,8 +1666,9 @@ export interface components {
             /**
              * Text Mode
              * @default offline
+             * @enum {string}
              */
-            text_mode: string;
+            text_mode: "offline" | "openrouter";
             total_cost: components["schemas"]["Usage"];
             /**
              * Updated At
@@ -1666,6 +1682,22 @@ export interface components {
             user_feedback: string | null;
             /** User Goal */
             user_goal: string;
+        };
+        /**
+         * SessionEvent
+         * @description One event of `GET /api/sessions/{id}/events`, field by field: `event: state` carries the
+         *     session as it is now, `event: done` the final one, after which the server closes the stream.
+         *     `id` is opaque: the same id means the same snapshot (sent back as `Last-Event-ID`).
+         */
+        SessionEvent: {
+            data: components["schemas"]["Session"];
+            /**
+             * Event
+             * @enum {string}
+             */
+            event: "state" | "done";
+            /** Id */
+            id: string;
         };
         /** SessionList */
         SessionList: {
@@ -1746,8 +1778,11 @@ export interface components {
             available: boolean;
             /** Missing Key */
             missing_key: string | null;
-            /** Mode */
-            mode: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "offline" | "openrouter";
             /** Models */
             models: {
                 [key: string]: string;
@@ -1807,7 +1842,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description Text */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2143,12 +2178,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (application/zip) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/zip": string;
                 };
             };
@@ -2184,13 +2220,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (*\/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "*/*": string;
+                    "application/octet-stream": string;
                 };
             };
             /** @description An error */
@@ -2669,12 +2706,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (application/zip) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/zip": string;
                 };
             };
@@ -2701,7 +2739,10 @@ export interface operations {
     get_api_sessions_session_id_events: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `id` of the last event received: a snapshot the client already has is not sent again. */
+                "Last-Event-ID"?: string;
+            };
             path: {
                 session_id: string;
             };
@@ -2715,11 +2756,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": {
-                        data: string;
-                        /** @enum {string} */
-                        event: "state" | "done";
-                    };
+                    "text/event-stream": string;
                 };
             };
             /** @description An error */
@@ -3402,12 +3439,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
@@ -3442,13 +3480,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (*\/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "*/*": string;
+                    "application/octet-stream": string;
                 };
             };
             /** @description An error */
@@ -3480,12 +3519,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
@@ -3518,12 +3558,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
@@ -3556,12 +3597,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
@@ -3597,12 +3639,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
