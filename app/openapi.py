@@ -7,6 +7,11 @@ the schemathesis run (`tests/test_fuzz.py`) checks the server against the descri
 
 Errors every route can give are added for you: 403 (host or origin refused) everywhere; 404 for
 routes with a session id; 400, 408, 413 and 415 for routes that take a body.
+
+What a client generated from it can rely on (issue 21; `tests/test_generated_client.py` generates
+one with openapi-python-client): files are `format: binary` under `application/octet-stream` too;
+the limits the validators check in code are written into the request schemas (`SETTINGS_LIMITS`,
+`FIXED_LIMITS`); the event stream's items are `SessionEvent`; every error code is in `ErrorCode`.
 """
 
 from __future__ import annotations
