@@ -208,6 +208,10 @@ def build_spec(settings: Settings) -> dict[str, Any]:
     )
     schemas = defs.get("$defs", {})
     _write_limits(schemas, refs, settings)
+    schemas["BatchRequest"]["properties"]["goals"]["description"] = (
+        "The text of a goals file: one goal a line, or JSON Lines objects; each goal at most "
+        f"{settings.max_goal_chars} characters (a longer one is refused, naming its line)."
+    )
     for name in ("ErrorBody", "ErrorInfo"):
         schemas[name]["properties"]["code"]["description"] = "One of `ErrorCode`."
     paths: dict[str, dict[str, Any]] = {}

@@ -524,7 +524,10 @@ export interface components {
              * @default null
              */
             candidates?: number | null;
-            /** Goals */
+            /**
+             * Goals
+             * @description The text of a goals file: one goal a line, or JSON Lines objects; each goal at most 2000 characters (a longer one is refused, naming its line).
+             */
             goals: string;
             /**
              * Iterations
