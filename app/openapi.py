@@ -11,7 +11,8 @@ routes with a session id; 400, 408, 413 and 415 for routes that take a body.
 What a client generated from it can rely on (issue 21; `tests/test_generated_client.py` generates
 one with openapi-python-client): files are `format: binary` under `application/octet-stream` too;
 the limits the validators check in code are written into the request schemas (`SETTINGS_LIMITS`,
-`FIXED_LIMITS`); the event stream's items are `SessionEvent`; every error code is in `ErrorCode`.
+`FIXED_LIMITS`); the event stream's events are `SessionStreamEvent` (as sent) and `SessionEvent` (parsed); every
+error code is in `ErrorCode`.
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ RUN_FAILURES = (409, 422, 500, 502, 503, 504)
 PROVIDER_FAILURES = (422, 502, 503, 504)
 Answer = type[BaseModel] | str  # a model (JSON), or a media type such as "application/zip"
 _REF = "#/components/schemas/{model}"
-_REF_EVENT = _REF.format(model="SessionEvent")
 
 
 @dataclass(frozen=True)
@@ -103,15 +103,33 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/icon-192.png", "The web app's icon, 192 px", None, {200: "image/*"}, (404,)),
 )  # fmt: skip
 
-# The stream's body, as text: a sequence of `SessionEvent`s (`event:`, `id:`, `data:` lines).
+# The event stream. OpenAPI 3.1 tools (schemathesis) read `schema` as one event's fields, with
+# `data` as sent (JSON text of a Session); client generators that read the answer at once
+# (openapi-python-client) take the string branch. `SessionEvent` is one event with its data parsed.
 SSE_STREAM = {
-    "type": "string",
     "description": (
-        "Server-Sent Events. Each event has `event` (`state` or `done`), an `id` and `data`: a "
-        "whole `Session` as JSON. Send the last `id` seen as `Last-Event-ID` to resume."
+        "Server-Sent Events: each has `event` (`state` or `done`), an `id` and `data`, a whole "
+        "`Session` as JSON (`SessionEvent` is one event, parsed). Send the last `id` received as "
+        "`Last-Event-ID` to resume."
     ),
-    "contentMediaType": "text/event-stream",
-    "contentSchema": {"type": "array", "items": {"$ref": _REF_EVENT}},
+    "anyOf": [
+        {"$ref": _REF.format(model="SessionStreamEvent")},
+        {"type": "string", "description": "The whole stream as text, read at once."},
+    ],
+}
+# One event as sent: `data` is the JSON text of a Session.
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["state", "done"]},
+        "id": {"type": "string"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": _REF.format(model="Session")},
+        },
+    },
+    "required": ["event", "id", "data"],
 }
 # Limits the request models' validators take from Settings (through the validation context), so
 # pydantic cannot write them into the schema itself: (model, field, JSON Schema keyword, setting).
@@ -169,9 +187,10 @@ _RESUME = [
         "name": "Last-Event-ID",
         "in": "header",
         "required": False,
-        "description": "The `id` of the last event received: a snapshot the client already has is "
+        "description": "The `id` of the last event received (any text: an id the server does not "
+        "know gets the current snapshot): a snapshot the client already has is "
         "not sent again.",
-        "schema": {"type": "string", "maxLength": 200},
+        "schema": {"type": "string"},
     }
 ]
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -233,7 +252,9 @@ def build_spec(settings: Settings) -> dict[str, Any]:
             ),
         },
         "paths": paths,
-        "components": {"schemas": {**schemas, "ErrorCode": ERROR_CODE_SCHEMA}},
+        "components": {
+            "schemas": {**schemas, "ErrorCode": ERROR_CODE_SCHEMA, "SessionStreamEvent": SSE_EVENT}
+        },
     }
 
 

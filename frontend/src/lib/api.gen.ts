@@ -1712,6 +1712,12 @@ export interface components {
             /** Sessions */
             sessions: components["schemas"]["SessionSummary"][];
         };
+        SessionStreamEvent: {
+            data: string;
+            /** @enum {string} */
+            event: "state" | "done";
+            id: string;
+        };
         /** SessionSummary */
         SessionSummary: {
             /** Best Image Url */
@@ -2743,7 +2749,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The `id` of the last event received: a snapshot the client already has is not sent again. */
+                /** @description The `id` of the last event received (any text: an id the server does not know gets the current snapshot): a snapshot the client already has is not sent again. */
                 "Last-Event-ID"?: string;
             };
             path: {
@@ -2759,7 +2765,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["SessionStreamEvent"] | string;
                 };
             };
             /** @description An error */
