@@ -11,8 +11,8 @@ routes with a session id; 400, 408, 413 and 415 for routes that take a body.
 What a client generated from it can rely on (issue 21; `tests/test_generated_client.py` generates
 one with openapi-python-client): files are `format: binary` under `application/octet-stream` too;
 the limits the validators check in code are written into the request schemas (`SETTINGS_LIMITS`,
-`FIXED_LIMITS`); the event stream's events are `SessionStreamEvent` (as sent) and `SessionEvent` (parsed); every
-error code is in `ErrorCode`.
+`FIXED_LIMITS`); the stream's events are `SessionStreamEvent` (as sent) and `SessionEvent`
+(parsed); every error code is in `ErrorCode`.
 """
 
 from __future__ import annotations
@@ -227,12 +227,6 @@ def build_spec(settings: Settings) -> dict[str, Any]:
     )
     schemas = defs.get("$defs", {})
     _write_limits(schemas, refs, settings)
-    schemas["BatchRequest"]["properties"]["goals"]["description"] = (
-        "The text of a goals file: one goal a line, or JSON Lines objects; each goal at most "
-        f"{settings.max_goal_chars} characters (a longer one is refused, naming its line)."
-    )
-    for name in ("ErrorBody", "ErrorInfo"):
-        schemas[name]["properties"]["code"]["description"] = "One of `ErrorCode`."
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(openapi_path(route.path), {})[route.method.lower()] = _operation(
@@ -267,6 +261,12 @@ def _write_limits(schemas: dict[str, Any], refs: dict[Any, Any], settings: Setti
         prop = schema["properties"][name]
         branches = [b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"]
         branches[0].update(keywords)
+    schemas["BatchRequest"]["properties"]["goals"]["description"] = (
+        "The text of a goals file: one goal a line, or JSON Lines objects; each goal at most "
+        f"{settings.max_goal_chars} characters (a longer one is refused, naming its line)."
+    )
+    for name in ("ErrorBody", "ErrorInfo"):
+        schemas[name]["properties"]["code"]["description"] = "One of `ErrorCode`."
 
 
 def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
