@@ -140,7 +140,7 @@ SETTINGS_LIMITS: tuple[tuple[type[BaseModel], str, str, str], ...] = (
     (UpdatePromptRequest, "prompt_text", "maxLength", "max_prompt_chars"),
     (FeedbackRequest, "feedback", "maxLength", "max_feedback_chars"),
 )
-# Fixed checks the validators make in code: text that is not blank, a question of 3-300 characters
+# Fixed checks the validators make in code: text that is not blank, a question of 3 characters or more
 # once its spaces are collapsed (at least three non-blank characters, or two with a space between).
 _NOT_BLANK = {"minLength": 1, "pattern": r"\S"}
 FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
@@ -149,7 +149,7 @@ FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
     (
         ChecklistItemIn,
         "question",
-        {"minLength": 3, "maxLength": 300, "pattern": r"\S[\s\S]*\S[\s\S]*\S|\S\s+\S"},
+        {"minLength": 3, "pattern": r"\S[\s\S]*\S[\s\S]*\S|\S\s+\S"},
     ),
 )
 # Every error code, by the HTTP status it is answered with (docs/API.md has the same table; a test
