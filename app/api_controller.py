@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import queue
@@ -207,19 +208,25 @@ class ApiController:
 
     # Live events --------------------------------------------------------------------------------
 
-    def events(self, session_id: str) -> Iterator[str]:
+    def events(self, session_id: str, last_event_id: str | None = None) -> Iterator[str]:
         """SSE: `state` snapshots of the session (the current one first), then `done` with the last.
 
         Only whole snapshots are sent, so a client shows the latest one and needs no reconciling.
-        When snapshots pile up (a slow client), only the newest of them is sent.
+        When snapshots pile up (a slow client), only the newest of them is sent. Each event's `id`
+        names its snapshot: a client that reconnects with `Last-Event-ID` is not sent the snapshot
+        it already has again, but any newer one, and `done` at once when the run has ended.
         """
         self.c.sessions.get(session_id)  # 404 before the stream starts
         listener = self.c.runs.subscribe(session_id)
-        return self._stream(session_id, listener)
+        return self._stream(session_id, listener, last_event_id)
 
-    def _stream(self, session_id: str, listener: queue.Queue) -> Iterator[str]:
+    def _stream(
+        self, session_id: str, listener: queue.Queue, last_event_id: str | None = None
+    ) -> Iterator[str]:
         try:
-            yield _sse("state", self.get_session(session_id))
+            current = self.get_session(session_id)
+            if event_id(current) != last_event_id:
+                yield _sse("state", current)
             if self.c.runs.is_running(session_id):
                 while True:
                     try:
@@ -289,7 +296,21 @@ def _answer(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sse(event: str, data: Any) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'), default=str)}\n\n"
+    text = _compact(data)
+    return f"event: {event}\nid: {_digest(text)}\ndata: {text}\n\n"
+
+
+def event_id(data: Any) -> str:
+    """An event's `id`: a digest of its data, so equal ids mean the same snapshot."""
+    return _digest(_compact(data))
+
+
+def _compact(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), default=str)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 class BatchController:

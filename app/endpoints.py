@@ -178,7 +178,7 @@ def optimize_cancel(session_id: str) -> Any:
 @api.get("/sessions/<session_id>/events")
 def events(session_id: str) -> Response:
     """Server-Sent Events: state, step, iteration, done."""
-    stream = controller().events(session_id)
+    stream = controller().events(session_id, request.headers.get("Last-Event-ID"))
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(stream_with_context(stream), mimetype="text/event-stream", headers=headers)
 

@@ -7,6 +7,12 @@ the schemathesis run (`tests/test_fuzz.py`) checks the server against the descri
 
 Errors every route can give are added for you: 403 (host or origin refused) everywhere; 404 for
 routes with a session id; 400, 408, 413 and 415 for routes that take a body.
+
+What a client generated from it can rely on (issue 21; `tests/test_generated_client.py` generates
+one with openapi-python-client): files are `format: binary` under `application/octet-stream` too;
+the limits the validators check in code are written into the request schemas (`SETTINGS_LIMITS`,
+`FIXED_LIMITS`); the stream's events are `SessionStreamEvent` (as sent) and `SessionEvent`
+(parsed); every error code is in `ErrorCode`.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from app.models.domain_models import Session
 from app.models.request_models import (
     BranchRequest,
     CancelRequest,
+    ChecklistItemIn,
     ChecklistRequest,
     CreateSessionRequest,
     FeedbackRequest,
@@ -38,6 +45,7 @@ from app.models.response_models import (
     ErrorBody,
     HealthResponse,
     ProvidersResponse,
+    SessionEvent,
     SessionList,
 )
 from app.settings import Settings
@@ -46,6 +54,7 @@ from app.settings import Settings
 RUN_FAILURES = (409, 422, 500, 502, 503, 504)
 PROVIDER_FAILURES = (422, 502, 503, 504)
 Answer = type[BaseModel] | str  # a model (JSON), or a media type such as "application/zip"
+_REF = "#/components/schemas/{model}"
 
 
 @dataclass(frozen=True)
@@ -95,18 +104,98 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/icon-192.png", "The web app's icon, 192 px", None, {200: "image/*"}, (404,)),
 )  # fmt: skip
 
-# One Server-Sent Event: its name and its JSON data, always a whole Session (`done` is the last one).
+# The event stream. OpenAPI 3.1 tools (schemathesis) read `schema` as one event's fields, with
+# `data` as sent (JSON text of a Session); client generators that read the answer at once
+# (openapi-python-client) take the string branch. `SessionEvent` is one event with its data parsed.
+SSE_STREAM = {
+    "description": (
+        "Server-Sent Events: each has `event` (`state` or `done`), an `id` and `data`, a whole "
+        "`Session` as JSON (`SessionEvent` is one event, parsed). Send the last `id` received as "
+        "`Last-Event-ID` to resume."
+    ),
+    "anyOf": [
+        {"$ref": _REF.format(model="SessionStreamEvent")},
+        {"type": "string", "description": "The whole stream as text, read at once."},
+    ],
+}
+# One event as sent: `data` is the JSON text of a Session.
 SSE_EVENT = {
     "type": "object",
     "properties": {
         "event": {"type": "string", "enum": ["state", "done"]},
-        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": _REF.format(model="Session")},
+        },
     },
-    "required": ["event", "data"],
+    "required": ["event", "id", "data"],
 }
+# Limits the request models' validators take from Settings (through the validation context), so
+# pydantic cannot write them into the schema itself: (model, field, JSON Schema keyword, setting).
+SETTINGS_LIMITS: tuple[tuple[type[BaseModel], str, str, str], ...] = (
+    (CreateSessionRequest, "goal", "maxLength", "max_goal_chars"),
+    (CreateSessionRequest, "iterations_count", "maximum", "max_iterations"),
+    (OptimizeRequest, "iterations_count", "maximum", "max_iterations"),
+    (UpdatePromptRequest, "prompt_text", "maxLength", "max_prompt_chars"),
+    (FeedbackRequest, "feedback", "maxLength", "max_feedback_chars"),
+)
+# Fixed checks the validators make in code: text that is not blank, a question of 3 characters or more
+# once its spaces are collapsed (at least three non-blank characters, or two with a space between).
+_NOT_BLANK = {"minLength": 1, "pattern": r"\S"}
+FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
+    (CreateSessionRequest, "goal", _NOT_BLANK),
+    (UpdatePromptRequest, "prompt_text", _NOT_BLANK),
+    (
+        ChecklistItemIn,
+        "question",
+        {"minLength": 3, "pattern": r"\S[\s\S]*\S[\s\S]*\S|\S\s+\S"},
+    ),
+)
+# Every error code, by the HTTP status it is answered with (docs/API.md has the same table; a test
+# checks both, and that every code the app's source sets is here). `http_error` is any other status.
+ERROR_CODES: dict[int, tuple[str, ...]] = {
+    400: ("validation_error", "bad_json", "bad_request", "provider_not_configured", "invalid_prompt", "nothing_to_optimize"),
+    403: ("host_not_allowed", "origin_not_allowed"),
+    404: ("not_found",),
+    405: ("method_not_allowed",),
+    408: ("request_timeout",),
+    409: ("run_in_progress", "invalid_state", "not_running", "cancelled", "image_missing", "conflict"),
+    413: ("payload_too_large",),
+    414: ("uri_too_long",),
+    415: ("unsupported_media_type",),
+    422: ("unsupported_param", "content_blocked"),
+    431: ("headers_too_large",),
+    500: ("internal_error", "http_error"),
+    501: ("not_implemented",),
+    502: ("provider_auth", "provider_quota", "provider_bad_response"),
+    503: ("provider_unavailable", "provider_rate_limited", "server_busy", "server_stopping", "interrupted"),
+    504: ("provider_timeout",),
+    505: ("http_version_not_supported",),
+}  # fmt: skip
+# Codes only ever recorded on an iteration (`Iteration.error`), never answered.
+RECORDED_CODES = ("no_change",)
+ERROR_CODE_SCHEMA = {
+    "type": "string",
+    "enum": sorted({*(c for codes in ERROR_CODES.values() for c in codes), *RECORDED_CODES}),
+    "description": "Every error code: `ErrorBody.code` and `ErrorInfo.code` hold one. A client "
+    "should treat a code it does not know by the answer's HTTP status: codes may be added.",
+}
+# An event stream resumes after the event whose `id` a reconnecting client sends.
+_RESUME = [
+    {
+        "name": "Last-Event-ID",
+        "in": "header",
+        "required": False,
+        "description": "The `id` of the last event received (any text: an id the server does not "
+        "know gets the current snapshot): a snapshot the client already has is "
+        "not sent again.",
+        "schema": {"type": "string"},
+    }
+]
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 _BODY_ERRORS = (400, 408, 413, 415)
-_REF = "#/components/schemas/{model}"
 
 
 class _Schemas(GenerateJsonSchema):
@@ -125,7 +214,11 @@ def openapi_path(flask_path: str) -> str:
 
 def build_spec(settings: Settings) -> dict[str, Any]:
     """The whole description; limits that come from settings are written into the text."""
-    models: list[tuple[type[BaseModel], Any]] = [(ErrorBody, "serialization")]
+    models: list[tuple[type[BaseModel], Any]] = [
+        (ErrorBody, "serialization"),
+        (SessionEvent, "serialization"),
+        (ChecklistItemIn, "validation"),
+    ]
     for route in ROUTES:
         if route.request is not None:
             models.append((route.request, "validation"))
@@ -133,6 +226,8 @@ def build_spec(settings: Settings) -> dict[str, Any]:
     refs, defs = models_json_schema(
         list(dict.fromkeys(models)), ref_template=_REF, schema_generator=_Schemas
     )
+    schemas = defs.get("$defs", {})
+    _write_limits(schemas, refs, settings)
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(openapi_path(route.path), {})[route.method.lower()] = _operation(
@@ -152,8 +247,27 @@ def build_spec(settings: Settings) -> dict[str, Any]:
             ),
         },
         "paths": paths,
-        "components": {"schemas": defs.get("$defs", {})},
+        "components": {
+            "schemas": {**schemas, "ErrorCode": ERROR_CODE_SCHEMA, "SessionStreamEvent": SSE_EVENT}
+        },
     }
+
+
+def _write_limits(schemas: dict[str, Any], refs: dict[Any, Any], settings: Settings) -> None:
+    """Writes the limits the validators check in code into the request schemas, the ones from
+    settings with this server's values, so a generated client can check before it sends."""
+    wanted = [(m, f, {kw: getattr(settings, name)}) for m, f, kw, name in SETTINGS_LIMITS]
+    for model, name, keywords in [*wanted, *FIXED_LIMITS]:
+        schema = schemas[refs[(model, "validation")]["$ref"].rsplit("/", 1)[-1]]
+        prop = schema["properties"][name]
+        branches = [b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"]
+        branches[0].update(keywords)
+    schemas["BatchRequest"]["properties"]["goals"]["description"] = (
+        "The text of a goals file: one goal a line, or JSON Lines objects; each goal at most "
+        f"{settings.max_goal_chars} characters (a longer one is refused, naming its line)."
+    )
+    for name in ("ErrorBody", "ErrorInfo"):
+        schemas[name]["properties"]["code"]["description"] = "One of `ErrorCode`."
 
 
 def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
@@ -168,7 +282,8 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in names
         ]
-        + _query_parameters(route.query),
+        + _query_parameters(route.query)
+        + (_RESUME if "text/event-stream" in route.answers.values() else []),
         "responses": {},
     }
     if route.request is not None:
@@ -208,6 +323,15 @@ def _answer(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
     if answer == "application/json":
         return {"description": "JSON", "content": {answer: {"schema": {"type": "object"}}}}
     if answer == "text/event-stream":
-        return {"description": "Event stream", "content": {answer: {"schema": SSE_EVENT}}}
-    binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
-    return {"description": "File", "content": {answer: binary}}
+        return {"description": "Event stream", "content": {answer: {"schema": SSE_STREAM}}}
+    if answer.startswith("text/"):
+        return {"description": "Text", "content": {answer: {"schema": {"type": "string"}}}}
+    return {"description": f"File ({answer})", "content": _binary(answer)}
+
+
+def _binary(media_type: str) -> dict[str, Any]:
+    """A file's answer under its own media type and, after it, as `application/octet-stream`:
+    client generators that know no `image/*` or `application/zip` (openapi-python-client) take
+    the first media type they know and hand the caller the bytes."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {media_type: binary, "application/octet-stream": binary}

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.models.domain_models import ChecklistItem, StopReason
+
 GoalStatus = Literal["pending", "running", "done", "failed", "interrupted"]
 # `interrupted`: the process stopped (SIGTERM, a kill) while the batch ran; it can be resumed.
 BatchStatus = Literal["running", "done", "cancelled", "failed", "interrupted"]
@@ -54,6 +56,8 @@ class GoalError(BaseModel):
 class GoalResult(BaseModel):
     """One row of the report (the first twelve fields are the issue's schema, in its order)."""
 
+    model_config = ConfigDict(validate_assignment=True)  # the batch fills a row field by field
+
     id: str
     goal: str
     session_id: str | None = None
@@ -70,11 +74,11 @@ class GoalResult(BaseModel):
     # Beyond the schema: what the report pages show.
     category: str | None = None
     provider: str | None = None
-    stop_reason: str | None = None
+    stop_reason: StopReason | None = None
     first_image: str | None = None
     best_image: str | None = None
     best_prompt: str | None = None
-    checklist: list[dict[str, Any]] = Field(default_factory=list)
+    checklist: list[ChecklistItem] = Field(default_factory=list)
 
 
 class BatchSummary(BaseModel):

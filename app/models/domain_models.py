@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, computed_field
 from app.utils.time_utils import utc_now
 
 SessionStatus = Literal["draft", "running", "done", "failed"]
+# The steps of a session's work (docs/API.md lists the same); a run marks the six from `checklist`
+# to `pairwise` as in flight (`current_step`, `in_flight`).
 StepName = Literal[
     "prompt_gen", "checklist", "revise", "generate", "judge", "rejudge", "pairwise", "recommend"
 ]
@@ -27,6 +29,7 @@ StopReason = Literal[
 ChecklistAnswer = Literal["yes", "no", "unsure"]
 PairwiseVerdict = Literal["candidate", "incumbent", "tie"]
 RecommendationsStatus = Literal["none", "pending", "ready", "failed"]
+TextMode = Literal["offline", "openrouter"]
 
 FLEX_BLOCKS: tuple[str, ...] = (
     "subject",
@@ -243,7 +246,7 @@ class Session(BaseModel):
     in_flight: list[CurrentStep] = Field(default_factory=list)
     run: RunInfo | None = None
     error: ErrorInfo | None = None
-    text_mode: str = "offline"
+    text_mode: TextMode = "offline"
     demo: bool = False
     branched_from: BranchOrigin | None = None
     # Text LLM usage of every call of the session (prompt writing, checklist, revisions, judging,

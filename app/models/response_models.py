@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from app.models.domain_models import Session, SessionStatus
+from app.models.domain_models import Session, SessionStatus, TextMode
 from app.models.provider_models import ProviderCapabilities
 
 
@@ -55,7 +55,7 @@ class ProviderInfo(BaseModel):
 
 
 class TextModelInfo(BaseModel):
-    mode: str
+    mode: TextMode
     available: bool
     missing_key: str | None
     models: dict[str, str]
@@ -84,9 +84,9 @@ class ProvidersResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: str
+    status: Literal["ok"]
     version: str
-    text_mode: str
+    text_mode: TextMode
 
 
 class CostEstimate(BaseModel):
@@ -98,3 +98,13 @@ class CostEstimate(BaseModel):
     llm_calls: int
     image_calls: int
     basis: dict[str, Any]
+
+
+class SessionEvent(BaseModel):
+    """One event of `GET /api/sessions/{id}/events`, field by field: `event: state` carries the
+    session as it is now, `event: done` the final one, after which the server closes the stream.
+    `id` is opaque: the same id means the same snapshot (sent back as `Last-Event-ID`)."""
+
+    event: Literal["state", "done"]
+    id: str
+    data: Session

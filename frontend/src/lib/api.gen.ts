@@ -541,7 +541,10 @@ export interface components {
              * @default null
              */
             candidates?: number | null;
-            /** Goals */
+            /**
+             * Goals
+             * @description The text of a goals file: one goal a line, or JSON Lines objects; each goal at most 2000 characters (a longer one is refused, naming its line).
+             */
             goals: string;
             /**
              * Iterations
@@ -851,7 +854,10 @@ export interface components {
          * @description Every error the API answers with, on every route.
          */
         ErrorBody: {
-            /** Code */
+            /**
+             * Code
+             * @description One of `ErrorCode`.
+             */
             code: string;
             /** Details */
             details: {
@@ -861,11 +867,19 @@ export interface components {
             message: string;
         };
         /**
+         * @description Every error code: `ErrorBody.code` and `ErrorInfo.code` hold one. A client should treat a code it does not know by the answer's HTTP status: codes may be added.
+         * @enum {string}
+         */
+        ErrorCode: "bad_json" | "bad_request" | "cancelled" | "conflict" | "content_blocked" | "headers_too_large" | "host_not_allowed" | "http_error" | "http_version_not_supported" | "image_missing" | "internal_error" | "interrupted" | "invalid_prompt" | "invalid_state" | "method_not_allowed" | "no_change" | "not_found" | "not_implemented" | "not_running" | "nothing_to_optimize" | "origin_not_allowed" | "payload_too_large" | "provider_auth" | "provider_bad_response" | "provider_not_configured" | "provider_quota" | "provider_rate_limited" | "provider_timeout" | "provider_unavailable" | "request_timeout" | "run_in_progress" | "server_busy" | "server_stopping" | "unsupported_media_type" | "unsupported_param" | "uri_too_long" | "validation_error";
+        /**
          * ErrorInfo
          * @description A failure recorded on a session or iteration, in the API's error shape.
          */
         ErrorInfo: {
-            /** Code */
+            /**
+             * Code
+             * @description One of `ErrorCode`.
+             */
             code: string;
             /** Details */
             details: {
@@ -999,9 +1013,7 @@ export interface components {
              */
             category: string | null;
             /** Checklist */
-            checklist: {
-                [key: string]: unknown;
-            }[];
+            checklist: components["schemas"]["ChecklistItem"][];
             /**
              * Cost Usd
              * @default 0
@@ -1053,14 +1065,20 @@ export interface components {
              * Stop Reason
              * @default null
              */
-            stop_reason: string | null;
+            stop_reason: ("completed" | "target_reached" | "plateau" | "budget" | "cancelled" | "error" | "interrupted" | "accepted") | null;
         };
         /** HealthResponse */
         HealthResponse: {
-            /** Status */
-            status: string;
-            /** Text Mode */
-            text_mode: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+            /**
+             * Text Mode
+             * @enum {string}
+             */
+            text_mode: "offline" | "openrouter";
             /** Version */
             version: string;
         };
@@ -1668,8 +1686,9 @@ export interface components {
             /**
              * Text Mode
              * @default offline
+             * @enum {string}
              */
-            text_mode: string;
+            text_mode: "offline" | "openrouter";
             total_cost: components["schemas"]["Usage"];
             /**
              * Updated At
@@ -1684,6 +1703,22 @@ export interface components {
             /** User Goal */
             user_goal: string;
         };
+        /**
+         * SessionEvent
+         * @description One event of `GET /api/sessions/{id}/events`, field by field: `event: state` carries the
+         *     session as it is now, `event: done` the final one, after which the server closes the stream.
+         *     `id` is opaque: the same id means the same snapshot (sent back as `Last-Event-ID`).
+         */
+        SessionEvent: {
+            data: components["schemas"]["Session"];
+            /**
+             * Event
+             * @enum {string}
+             */
+            event: "state" | "done";
+            /** Id */
+            id: string;
+        };
         /** SessionList */
         SessionList: {
             /**
@@ -1693,6 +1728,12 @@ export interface components {
             next_cursor: string | null;
             /** Sessions */
             sessions: components["schemas"]["SessionSummary"][];
+        };
+        SessionStreamEvent: {
+            data: string;
+            /** @enum {string} */
+            event: "state" | "done";
+            id: string;
         };
         /** SessionSummary */
         SessionSummary: {
@@ -1763,8 +1804,11 @@ export interface components {
             available: boolean;
             /** Missing Key */
             missing_key: string | null;
-            /** Mode */
-            mode: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "offline" | "openrouter";
             /** Models */
             models: {
                 [key: string]: string;
@@ -1824,7 +1868,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description Text */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2160,12 +2204,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (application/zip) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/zip": string;
                 };
             };
@@ -2201,13 +2246,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (*\/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "*/*": string;
+                    "application/octet-stream": string;
                 };
             };
             /** @description An error */
@@ -2784,12 +2830,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (application/zip) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/zip": string;
                 };
             };
@@ -2816,7 +2863,10 @@ export interface operations {
     get_api_sessions_session_id_events: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `id` of the last event received (any text: an id the server does not know gets the current snapshot): a snapshot the client already has is not sent again. */
+                "Last-Event-ID"?: string;
+            };
             path: {
                 session_id: string;
             };
@@ -2830,11 +2880,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": {
-                        data: string;
-                        /** @enum {string} */
-                        event: "state" | "done";
-                    };
+                    "text/event-stream": components["schemas"]["SessionStreamEvent"] | string;
                 };
             };
             /** @description An error */
@@ -3517,12 +3563,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
@@ -3557,13 +3604,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (*\/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "*/*": string;
+                    "application/octet-stream": string;
                 };
             };
             /** @description An error */
@@ -3595,12 +3643,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
@@ -3633,12 +3682,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
@@ -3671,12 +3721,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
@@ -3712,12 +3763,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description File */
+            /** @description File (image/*) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "image/*": string;
                 };
             };
