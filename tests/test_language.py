@@ -10,8 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.main import create_app
+from app.services import flex_service
 from app.utils.language import detect_language
-from tests.conftest import demo_settings, start_session
+from tests.conftest import demo_settings, settled, start_session
 
 RU_GOAL = "Рыжая лиса спит на свежем снегу под сосной ночью, без людей"
 
@@ -68,3 +69,32 @@ def test_the_image_prompt_language_comes_from_the_settings(tmp_path: Path) -> No
         assert (session["language"], session["prompt_language"]) == ("en", "ru")
     finally:
         app.extensions["sfumato_container"].close()
+
+
+def _cyrillic(text: str) -> bool:
+    return any("а" <= ch.lower() <= "я" or ch in "ёЁ" for ch in text)
+
+
+def test_a_russian_session_reads_russian_from_start_to_end(client: FlaskClient, settings) -> None:
+    """The whole offline flow for a Russian goal: Russian checklist, notes and recommendations,
+    a night scene lit as night, Russian feedback obeyed, English wording for the image provider."""
+    session = start_session(client, goal=RU_GOAL)["session"]
+    sid = session["session_id"]
+    assert all(_cyrillic(item["question"]) for item in session["checklist"])
+    assert any("лиса" in item["question"] for item in session["checklist"])
+    assert "night" in flex_service.parse(session["prompt_text"]).blocks["lighting"]
+    first = client.post(f"/api/sessions/{sid}/generate", json={}).json
+    assert _cyrillic(first["iterations"][0]["judge_notes"])
+    feedback = client.put(
+        f"/api/sessions/{sid}/feedback", json={"feedback": "без машин, больше контраста"}
+    )
+    assert feedback.status_code == 200
+    client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 2})
+    done = settled(client, sid)
+    assert done["status"] == "done" and done["recommendations_status"] == "ready"
+    revised = flex_service.parse(done["iterations"][1]["prompt_text"]).blocks
+    assert "машин" in revised["negative_constraints"] and "contrast" in revised["lighting"]
+    assert all(_cyrillic(r) for r in done["recommendations"])
+    assert all(_cyrillic(it["judge_notes"]) for it in done["iterations"])
+    questions = [i["question"] for i in done["checklist"] if i["source"] == "feedback"]
+    assert questions == ["На изображении нет машин?", "Учтено ли пожелание: больше контраста?"]
