@@ -11,8 +11,8 @@ import hashlib
 import io
 import random
 import re
+import threading
 import time
-from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -64,6 +64,7 @@ _SCRIPT_RANGES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
 )
 # Arabic needs shaping (joined letter forms, right to left): Raqm does it where Pillow has it.
 _LAYOUT = ImageFont.Layout.RAQM if features.check_feature("raqm") else ImageFont.Layout.BASIC
+_FONTS = threading.local()
 
 
 def _section(text: str, label: str) -> str:
@@ -309,9 +310,14 @@ def script_runs(text: str) -> list[tuple[str, str]]:
     return runs
 
 
-@cache
 def font_for(script: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONTS_DIR / SCRIPT_FONTS[script]), size, layout_engine=_LAYOUT)
+    """The bundled font for a script, one per thread: a FreeType face must not be used by two
+    threads at once, and the candidates of a round are drawn in parallel."""
+    fonts: dict[tuple[str, int], ImageFont.FreeTypeFont] = _FONTS.__dict__.setdefault("fonts", {})
+    if (script, size) not in fonts:
+        path = str(FONTS_DIR / SCRIPT_FONTS[script])
+        fonts[script, size] = ImageFont.truetype(path, size, layout_engine=_LAYOUT)
+    return fonts[script, size]
 
 
 def text_width(text: str, size: int) -> float:
