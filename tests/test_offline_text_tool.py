@@ -356,3 +356,17 @@ def test_russian_recommendations(tools) -> None:
     recs = RecommendationService(model, templates).build_summary(session).data.recommendations
     assert 3 <= len(recs) <= 7 and all(_cyrillic(r) for r in recs)
     assert any("lighting" in r and "60 → 72" in r for r in recs)
+
+
+def test_russian_feedback_on_an_english_session_is_obeyed(tools) -> None:
+    """A Russian speaker with an English goal: the feedback rules still read the Russian."""
+    prompts, _, caps, model, templates = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {})
+    feedback = "без лодок, больше контраста"
+    session = session_with(text, 60, [], [], feedback)
+    revised = flex_service.parse(prompts.revise(session, session.iterations[0], caps).prompt_text)
+    assert "лодок" in revised.blocks["negative_constraints"]
+    assert "contrast" in revised.blocks["lighting"]
+    service = ChecklistService(model, templates, sessions=None)  # type: ignore[arg-type]
+    questions = [i.question for i in service.write(GOAL, feedback, [], {})[0]]
+    assert "Is the image free of лодок?" in questions

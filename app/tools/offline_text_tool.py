@@ -392,7 +392,7 @@ class OfflineTextTool:
         ]
         feedback = str(ctx.get("feedback") or "")
         for point in _clauses(feedback):
-            removed = [m.strip() for m in _NEGATION.findall(point.lower())]
+            removed = _removed_any(point)  # "no boats", or Russian "без лодок"
             question = (
                 f"Is the image free of {removed[0]}?"
                 if removed
@@ -1045,7 +1045,7 @@ def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
             for thing in _removed_any(goal)
         ]
     for point in _ru_clauses(str(ctx.get("feedback") or "")):
-        removed = _ru_removed(point)
+        removed = _removed_any(point)
         question = (
             f"На изображении нет {removed[0]}?" if removed else f"Учтено ли пожелание: {point}?"
         )
