@@ -672,7 +672,8 @@ _RU_GENERIC_CHECKS = (
 )
 _RU_NEGATION = re.compile(
     r"(?:^|(?<=[\s,;.!?]))(?:без|нет|никаких|убери(?:те)?|не\s+надо|не\s+нужно|избегай(?:те)?)"
-    r"\s+([а-яё][а-яё -]{1,40}?)(?=[,.;!?]|\s+и\s|$)"
+    r"\s+([а-яё][а-яё -]{1,40}?)(?=[,.;:!?]|\s+и\s|$)",
+    re.IGNORECASE,
 )
 _RU_CLAUSE_SPLIT = re.compile(r"[,;.!?]|\s(?:и|а также|с|со|пока)\s")
 _QUOTED = re.compile(r"«([^»]{1,60})»|\"([^\"]{1,60})\"|“([^”]{1,60})”")
@@ -1007,7 +1008,7 @@ def prompt_gen_ru(ctx: dict[str, Any]) -> PromptGenOutput:
     )
     negatives = ["blurry", "low resolution", "watermark", *_removed_any(goal)]
     aspect = ctx.get("image_params", {}).get("aspect_ratio", "the chosen")
-    subject = _NEGATION.sub("", _RU_NEGATION.sub("", goal)).strip(" ,.") or goal
+    subject = _NEGATION.sub("", _RU_NEGATION.sub("", goal)).strip(" ,.:;") or goal
     blocks = PromptBlocks(
         subject=re.sub(r"\s*,(\s*,)+", ",", subject),
         style=style,
