@@ -370,3 +370,11 @@ def test_russian_feedback_on_an_english_session_is_obeyed(tools) -> None:
     service = ChecklistService(model, templates, sessions=None)  # type: ignore[arg-type]
     questions = [i.question for i in service.write(GOAL, feedback, [], {})[0]]
     assert "Is the image free of лодок?" in questions
+
+
+def test_a_russian_negation_at_the_start_is_kept_out_of_the_subject(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial("Без людей: пустая площадь на закате", caps, {}, "ru")
+    blocks = flex_service.parse(text).blocks
+    assert blocks["subject"] == "пустая площадь на закате"
+    assert "людей" in blocks["negative_constraints"] and "sunset" in blocks["lighting"]
