@@ -285,6 +285,14 @@ def test_russian_goal_light_is_read_from_word_stems(tools, goal: str, light: str
     assert light in lighting and "daylight" not in lighting
 
 
+@pytest.mark.parametrize("goal", ["Кот внутри дома", "Валун у реки"])
+def test_russian_light_stems_start_words(tools, goal: str) -> None:
+    """ "утр" is not in "внутри", "лун" not in "валун": no morning or night light for them."""
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(goal, caps, {}, "ru")
+    assert flex_service.parse(text).blocks["lighting"] == "soft diffused daylight"
+
+
 def test_russian_goal_starting_prompt(tools) -> None:
     prompts, _, caps, *_ = tools
     text, _ = prompts.generate_initial(GOAL_RU, caps, {"aspect_ratio": "3:2"}, "ru", "en")

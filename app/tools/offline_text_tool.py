@@ -874,9 +874,14 @@ def _is_generic(question: str) -> bool:
     return question in _GENERIC_CHECKS or question in _RU_GENERIC_CHECKS
 
 
+def _starts_a_word(stems: str, text: str) -> bool:
+    """Whether a word of the text starts with one of the stems ("лун" in "лунный", not "валун")."""
+    return re.search(rf"\b(?:{stems})", text) is not None
+
+
 def _first_rule(text: str, rules: tuple[tuple[str, str], ...], default: str) -> str:
     low = text.lower()
-    return next((value for pattern, value in rules if re.search(pattern, low)), default)
+    return next((value for pattern, value in rules if _starts_a_word(pattern, low)), default)
 
 
 def _lower_first(text: str) -> str:
@@ -909,7 +914,8 @@ def _ru_rule_wish(question: str) -> bool:
 
 def _ru_rule_for(clause: str) -> tuple[str, str] | None:
     low = clause.lower()
-    return next(((b, p) for pattern, b, p in _RU_FEEDBACK_RULES if re.search(pattern, low)), None)
+    rules = _RU_FEEDBACK_RULES
+    return next(((b, p) for pattern, b, p in rules if _starts_a_word(pattern, low)), None)
 
 
 def _ru_missing(clause: str, prompt_words: set[str]) -> list[str]:
