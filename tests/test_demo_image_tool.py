@@ -36,6 +36,9 @@ def test_lighting_and_style_change_the_colours(settings: Settings) -> None:
     night = ImageStat.Stat(draw(settings, "a fox\nLighting: night, moonlight").convert("L")).mean[0]
     sunny = ImageStat.Stat(draw(settings, "a fox\nLighting: golden sunset").convert("L")).mean[0]
     assert night < sunny
+    # the offline writer's night lighting mentions warm lamps: still a night picture
+    lamps = draw(settings, "a fox\nLighting: night scene lit by moonlight and a few warm lights")
+    assert ImageStat.Stat(lamps.convert("L")).mean[0] < sunny - 40
     noir = draw(settings, "a fox\nStyle: noir").convert("RGB")
     r, g, b = (ImageStat.Stat(noir).mean[i] for i in range(3))
     assert abs(r - g) < 1 and abs(g - b) < 1  # black and white

@@ -27,8 +27,9 @@ _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 _PALETTES: tuple[tuple[tuple[str, ...], tuple[int, int, int], tuple[int, int, int]], ...] = (
     (("neon", "cyberpunk", "synthwave"), (255, 0, 170), (20, 0, 60)),
     (("noir", "monochrome", "black and white", "grayscale"), (200, 200, 200), (10, 10, 10)),
-    (("golden", "sunset", "warm", "dawn", "sunrise", "amber"), (255, 170, 80), (120, 40, 70)),
+    # Night before warm: "night scene lit by moonlight and a few warm practical lights" is night.
     (("night", "moon", "dark", "midnight", "blue hour"), (40, 60, 140), (5, 5, 25)),
+    (("golden", "sunset", "warm", "dawn", "sunrise", "amber"), (255, 170, 80), (120, 40, 70)),
     (("forest", "green", "moss", "jungle"), (110, 170, 90), (20, 50, 30)),
     (("snow", "winter", "ice", "frost"), (225, 235, 250), (120, 140, 175)),
     (("pastel", "soft", "dreamy", "watercolor"), (240, 200, 225), (170, 200, 235)),
