@@ -127,6 +127,8 @@ class ApiController:
             target_score=req.target_score or self.c.settings.target_score_default,
             text_mode=self.c.settings.text_mode,
             demo=caps.is_demo or self.c.settings.text_mode == "offline",
+            language=req.language,
+            prompt_language=self.c.settings.image_prompt_language,
         )
         return CreateSessionResponse(
             session_id=session.session_id, first_prompt_text=session.prompt_text, session=session

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
 
     # Offline demo only: seconds of artificial latency per step, so a person can watch the progress.
     demo_step_delay_s: float = Field(0.5, ge=0, le=10)
+    # The language of the prompt sent to the image provider (the one image models follow best),
+    # whatever the person writes in; the person reads everything else in their own language.
+    image_prompt_language: Literal["en", "ru"] = "en"
 
     @field_validator(
         "openrouter_api_key",

@@ -229,3 +229,160 @@ def test_every_strategy_writes_a_different_revision(tools) -> None:
         prompts.revise(session, session.iterations[0], caps, n).prompt_text for n in range(4)
     }
     assert len(revisions) == 4
+
+
+# A Russian goal: Russian checklist and notes, English prompt wording, Russian rules ----------------
+
+GOAL_RU = "Маяк на скалистом утёсе ночью, картина маслом, табличка «МАЯК» у двери, без людей"
+
+
+def _cyrillic(text: str) -> bool:
+    return any("а" <= ch.lower() <= "я" or ch in "ёЁ" for ch in text)
+
+
+def ru_session(prompt_text: str, feedback: str = "", score: int = 60) -> Session:
+    base = Iteration(index=0, prompt_text=prompt_text, judge_score=score)
+    return Session(
+        session_id="0" * 32,
+        user_goal=GOAL_RU,
+        image_provider="demo",
+        prompt_text=prompt_text,
+        iterations=[base],
+        user_feedback=feedback or None,
+        language="ru",
+    )
+
+
+def ru_judge(tools, prompt_text: str, feedback: str = "") -> JudgeOutput:
+    prompts, judge_service, caps, model, templates = tools
+    checklist = ChecklistService(model, templates, sessions=None).write(  # type: ignore[arg-type]
+        GOAL_RU, feedback, [], {}, "ru"
+    )[0]
+    rendered = prompts.render(prompt_text, caps).text
+    blocks = flex_service.parse(prompt_text).blocks
+    return judge_service.evaluate(
+        GOAL_RU, rendered, blocks, png(colour=(10, 10, 30)), checklist, {}, language="ru"
+    ).result.data
+
+
+@pytest.mark.parametrize(
+    ("goal", "light"),
+    [
+        (GOAL_RU, "night"),
+        ("Ночной город под дождём", "night"),
+        ("Улица в полночь, фонари", "night"),
+        ("Поле подсолнухов на закате", "sunset"),
+        ("Озеро на рассвете, туман", "dawn"),
+        ("Кофейня утром", "morning"),
+        ("Портрет кота в тёплом свете", "warm"),
+    ],
+    ids=["ночью", "ночной", "полночь", "закате", "рассвете", "утром", "тёплом"],
+)
+def test_russian_goal_light_is_read_from_word_stems(tools, goal: str, light: str) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(goal, caps, {"aspect_ratio": "1:1"}, "ru", "en")
+    lighting = flex_service.parse(text).blocks["lighting"]
+    assert light in lighting and "daylight" not in lighting
+
+
+@pytest.mark.parametrize("goal", ["Кот внутри дома", "Валун у реки"])
+def test_russian_light_stems_start_words(tools, goal: str) -> None:
+    """ "утр" is not in "внутри", "лун" not in "валун": no morning or night light for them."""
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(goal, caps, {}, "ru")
+    assert flex_service.parse(text).blocks["lighting"] == "soft diffused daylight"
+
+
+def test_russian_goal_starting_prompt(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL_RU, caps, {"aspect_ratio": "3:2"}, "ru", "en")
+    blocks = flex_service.parse(text).blocks
+    assert "Маяк" in blocks["subject"] and "без людей" not in blocks["subject"]
+    assert "oil painting" in blocks["style"]  # "маслом": the English wording for the provider
+    assert "людей" in blocks["negative_constraints"]
+
+
+def test_russian_checklist_asks_about_the_goal_in_russian(tools) -> None:
+    *_, model, templates = tools
+    service = ChecklistService(model, templates, sessions=None)  # type: ignore[arg-type]
+    items = service.write(GOAL_RU, None, [], {})[0]  # no language given: the goal's, detected
+    questions = [i.question for i in items]
+    assert 4 <= len(items) <= 12 and all(_cyrillic(q) for q in questions)
+    assert any("маяк" in q.lower() and "утёсе" in q for q in questions)
+    assert "На изображении есть надпись «МАЯК»?" in questions  # text in the image, exactly
+    assert "На изображении нет людей?" in questions
+    with_feedback = service.write(GOAL_RU, "без чаек, больше контраста", [], {}, "ru")[0]
+    from_feedback = [i.question for i in with_feedback if i.source == "feedback"]
+    assert from_feedback == ["На изображении нет чаек?", "Учтено ли пожелание: больше контраста?"]
+
+
+def test_russian_feedback_is_obeyed_and_explained_in_russian(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL_RU, caps, {}, "ru", "en")
+    feedback = "без лодок, больше контраста"
+    session = ru_session(text, feedback)
+    revision = prompts.revise(session, session.iterations[0], caps)
+    after = flex_service.parse(revision.prompt_text).blocks
+    assert "лодок" in after["negative_constraints"]
+    assert "contrast" in after["lighting"]  # English wording for the image provider
+    reasons = [c.reason for c in revision.result.data.changes]
+    assert reasons and all(_cyrillic(r) for r in reasons) and _cyrillic(revision.summary)
+
+
+def test_russian_judge_sees_the_feedback_and_writes_russian_notes(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial(GOAL_RU, caps, {}, "ru", "en")
+    feedback = "больше контраста, без лодок"
+    before = ru_judge(tools, text, feedback)
+    session = ru_session(text, feedback, before.score)
+    revised = prompts.revise(session, session.iterations[0], caps).prompt_text
+    after = ru_judge(tools, revised, feedback)
+    assert after.score > before.score
+    assert _cyrillic(before.notes) and _cyrillic(after.notes)
+    assert all(_cyrillic(a.note) for a in before.checklist + after.checklist)
+    assert all(_cyrillic(w.split(":", 1)[1]) for w in before.weaknesses)
+    # the feedback's questions in order: "больше контраста" fails before the revision and passes
+    # after it (its English wording is in the prompt); "без лодок" is then kept out by the prompt
+    assert [a.answer for a in before.checklist][-2:] == ["no", "unsure"]
+    assert [a.answer for a in after.checklist][-2:] == ["yes", "yes"]
+
+
+def test_russian_recommendations(tools) -> None:
+    *_, model, templates = tools
+    its = [
+        Iteration(index=0, prompt_text="p", judge_score=60),
+        Iteration(
+            index=1,
+            prompt_text="p",
+            judge_score=72,
+            changed_blocks=["lighting"],
+            based_on=0,
+            pairwise=Pairwise(against=0, verdicts=["candidate", "candidate"], result="win"),
+        ),
+    ]
+    session = ru_session("p").model_copy(update={"iterations": its, "best_index": 1})
+    recs = RecommendationService(model, templates).build_summary(session).data.recommendations
+    assert 3 <= len(recs) <= 7 and all(_cyrillic(r) for r in recs)
+    assert any("lighting" in r and "60 → 72" in r for r in recs)
+
+
+def test_russian_feedback_on_an_english_session_is_obeyed(tools) -> None:
+    """A Russian speaker with an English goal: the feedback rules still read the Russian."""
+    prompts, _, caps, model, templates = tools
+    text, _ = prompts.generate_initial(GOAL, caps, {})
+    feedback = "без лодок, больше контраста"
+    session = session_with(text, 60, [], [], feedback)
+    revised = flex_service.parse(prompts.revise(session, session.iterations[0], caps).prompt_text)
+    assert "лодок" in revised.blocks["negative_constraints"]
+    assert "contrast" in revised.blocks["lighting"]
+    service = ChecklistService(model, templates, sessions=None)  # type: ignore[arg-type]
+    questions = [i.question for i in service.write(GOAL, feedback, [], {})[0]]
+    assert "Is the image free of лодок?" in questions
+
+
+def test_a_russian_negation_at_the_start_is_kept_out_of_the_subject(tools) -> None:
+    prompts, _, caps, *_ = tools
+    text, _ = prompts.generate_initial("Без людей: пустая площадь на закате", caps, {}, "ru")
+    blocks = flex_service.parse(text).blocks
+    assert blocks["subject"] == "пустая площадь на закате"
+    assert "людей" in blocks["negative_constraints"] and "sunset" in blocks["lighting"]

@@ -225,3 +225,94 @@ def test_recommend(recorded) -> None:
     recorder, templates, _ = recorded
     RecommendationService(recorder, templates).build_summary(session("nano_banana"))
     check("recommend", recorder.requests)
+
+
+# A Russian goal: the person reads Russian, the image provider gets an English prompt ------------
+
+GOAL_RU = "Две рыжие лисы спят на свежем снегу под сосной, табличка «СЕВЕР» в углу, без людей"
+FEEDBACK_RU = "свет теплее, и табличку должно быть легко прочитать"
+
+
+def session_ru(provider: str) -> Session:
+    """The same mid-run session, written by a Russian-speaking person."""
+    s = session(provider)
+    questions = [
+        "Ровно две рыжие лисы?",
+        "Лисы спят на снегу?",
+        "Есть ли табличка с надписью «СЕВЕР»?",
+        "На изображении нет людей?",
+        "Свет тёплый?",
+    ]
+    checklist = [
+        item.model_copy(update={"question": q})
+        for item, q in zip(s.checklist, questions, strict=True)
+    ]
+    return s.model_copy(
+        update={
+            "user_goal": GOAL_RU,
+            "user_feedback": FEEDBACK_RU,
+            "checklist": checklist,
+            "language": "ru",
+            "prompt_language": "en",
+        }
+    )
+
+
+def test_prompt_gen_ru(recorded) -> None:
+    recorder, templates, registry = recorded
+    PromptService(recorder, templates).generate_initial(
+        GOAL_RU, registry.capabilities["openai"], {"aspect_ratio": "3:2"}, "ru", "en"
+    )
+    check("prompt_gen_openai_ru", recorder.requests)
+
+
+def test_revise_ru(recorded) -> None:
+    recorder, templates, registry = recorded
+    s = session_ru("openai")
+    PromptService(recorder, templates).revise(s, s.iterations[0], registry.capabilities["openai"])
+    check("revise_openai_ru", recorder.requests)
+
+
+@pytest.mark.parametrize("feedback", [None, FEEDBACK_RU])
+def test_checklist_ru(recorded, feedback: str | None) -> None:
+    """No language given: the questions follow the goal's language, detected."""
+    recorder, templates, _ = recorded
+    current = session_ru("demo").checklist if feedback else []
+    ChecklistService(recorder, templates, sessions=None).write(  # type: ignore[arg-type]
+        GOAL_RU, feedback, current, {}
+    )
+    check(f"checklist_{'feedback' if feedback else 'goal'}_ru", recorder.requests)
+
+
+def test_judge_ru(recorded) -> None:
+    recorder, templates, registry = recorded
+    s = session_ru("openai")
+    rendered = PromptService(recorder, templates).render(
+        s.prompt_text, registry.capabilities["openai"]
+    )
+    JudgeService(recorder, templates).evaluate(
+        GOAL_RU,
+        rendered.text,
+        flex_service.parse(s.prompt_text).blocks,
+        png(),
+        s.checklist,
+        {"aspect_ratio": "3:2"},
+        language="ru",
+    )
+    check("judge_ru", recorder.requests)
+
+
+def test_pairwise_ru(recorded) -> None:
+    recorder, templates, _ = recorded
+    s = session_ru("grok")
+    blocks = flex_service.parse(s.prompt_text).blocks
+    JudgeService(recorder, templates).compare(
+        GOAL_RU, s.checklist, {}, (png(), "candidate", blocks), (png(), "best", blocks), 0
+    )
+    check("pairwise_ru", recorder.requests[:1])
+
+
+def test_recommend_ru(recorded) -> None:
+    recorder, templates, _ = recorded
+    RecommendationService(recorder, templates).build_summary(session_ru("nano_banana"))
+    check("recommend_ru", recorder.requests)

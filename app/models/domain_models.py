@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from app.utils.language import Language
 from app.utils.time_utils import utc_now
 
 SessionStatus = Literal["draft", "running", "done", "failed"]
@@ -248,6 +249,10 @@ class Session(BaseModel):
     error: ErrorInfo | None = None
     text_mode: TextMode = "offline"
     demo: bool = False
+    # The person's language (what they read: checklist, notes, reasons, recommendations) and the
+    # language of the prompt sent to the image provider; the UI notes a translation when they differ.
+    language: Language = "en"
+    prompt_language: Language = "en"
     branched_from: BranchOrigin | None = None
     # Text LLM usage of every call of the session (prompt writing, checklist, revisions, judging,
     # pairwise comparisons, recommendations); images are counted on their iterations.

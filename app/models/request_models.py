@@ -33,6 +33,8 @@ class CreateSessionRequest(_Body):
     image_params: dict[str, Any] = Field(default_factory=dict)
     iterations_count: int | None = Field(None, ge=1)
     target_score: int | None = Field(None, ge=1, le=100)
+    # The UI language, to write for the person in it; null: the goal's own language.
+    language: Literal["en", "ru"] | None = None
 
     @field_validator("goal")
     @classmethod

@@ -18,6 +18,7 @@ from app.services.image_service import wants_transparent_background as wants_tra
 from app.services.session_service import SessionService, ensure_idle
 from app.tools.log_tool import get_logger
 from app.tools.template_tool import TemplateTool
+from app.utils.language import detect_language
 
 log = get_logger("checklist")
 
@@ -38,10 +39,13 @@ class ChecklistService:
         feedback: str | None,
         current: list[ChecklistItem],
         params: dict[str, Any],
+        language: str | None = None,
     ) -> tuple[list[ChecklistItem], LLMResult]:
-        """A fresh checklist for the goal (and feedback); current goal items are offered to keep."""
+        """A fresh checklist for the goal (and feedback); current goal items are offered to keep.
+        The questions are in the person's `language` (default: the goal's)."""
         context = {
             "goal": goal,
+            "language": language or detect_language(goal),
             "feedback": feedback or "",
             "current": [item.model_dump() for item in current],
             "transparent": wants_transparency(params),
@@ -52,6 +56,8 @@ class ChecklistService:
                 "sys_cmd_prompt.jinja2",
                 task="write a yes/no checklist for an image",
                 blocks=FLEX_BLOCKS,
+                language=context["language"],
+                prompt_language="en",
             ),
             user=self.templates.render("llm_checklist.jinja2", **context),
             output=ChecklistOutput,
@@ -74,7 +80,11 @@ class ChecklistService:
     def rewrite(self, session: Session) -> tuple[list[ChecklistItem], LLMResult]:
         """A checklist for the session's goal and current feedback (its goal items offered to keep)."""
         return self.write(
-            session.user_goal, session.user_feedback, session.checklist, session.image_params
+            session.user_goal,
+            session.user_feedback,
+            session.checklist,
+            session.image_params,
+            session.language,
         )
 
     def take_feedback(self, session_id: str, feedback: str) -> Session:

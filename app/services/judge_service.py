@@ -24,6 +24,7 @@ from app.models.llm_models import PairwiseOutput, judge_output_for
 from app.models.provider_models import ImageInput, LLMRequest, LLMResult, TextModel
 from app.services.image_service import wants_transparent_background as wants_transparency
 from app.tools.template_tool import TemplateTool
+from app.utils.language import detect_language
 
 # What an "unsure" is worth in `checklist_pass`: the judge could not tell, so half.
 UNSURE_CREDIT = 0.5
@@ -66,8 +67,14 @@ class JudgeService:
         self.text_model = text_model
         self.templates = templates
 
-    def _system(self, task: str) -> str:
-        return self.templates.render("sys_cmd_prompt.jinja2", task=task, blocks=FLEX_BLOCKS)
+    def _system(self, task: str, language: str) -> str:
+        return self.templates.render(
+            "sys_cmd_prompt.jinja2",
+            task=task,
+            blocks=FLEX_BLOCKS,
+            language=language,
+            prompt_language="en",
+        )
 
     def evaluate(
         self,
@@ -77,11 +84,14 @@ class JudgeService:
         image: ImageInput,
         checklist: list[ChecklistItem],
         params: dict[str, Any],
+        language: str | None = None,
     ) -> Verdict:
-        """Answers the checklist and scores the image; the same rubric for every image."""
+        """Answers the checklist and scores the image; the same rubric for every image.
+        Notes come in the person's `language` (default: the goal's)."""
         items = [item.model_dump() for item in checklist]
         context = {
             "goal": goal,
+            "language": language or detect_language(goal),
             "prompt": rendered_prompt,
             "blocks": blocks,
             "checklist": items,
@@ -90,7 +100,9 @@ class JudgeService:
         }
         request = LLMRequest(
             role="judge",
-            system=self._system("judge an image against a goal and a checklist"),
+            system=self._system(
+                "judge an image against a goal and a checklist", context["language"]
+            ),
             user=self.templates.render(
                 "llm_judge_prompt.jinja2",
                 goal=goal,
@@ -98,6 +110,7 @@ class JudgeService:
                 checklist=items,
                 transparent=context["transparent"],
                 blocks=FLEX_BLOCKS,
+                language=context["language"],
             ),
             output=judge_output_for([item.id for item in checklist]),
             images=[image],
@@ -122,12 +135,14 @@ class JudgeService:
         candidate: tuple[ImageInput, str, dict[str, str]],
         incumbent: tuple[ImageInput, str, dict[str, str]],
         incumbent_index: int,
+        language: str | None = None,
     ) -> Comparison:
         """Both orders at once: (candidate, incumbent) and (incumbent, candidate)."""
         orders = [(candidate, incumbent, "candidate"), (incumbent, candidate, "incumbent")]
+        lang = language or detect_language(goal)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pairwise") as pool:
             futures = [
-                pool.submit(copy_context().run, self._ask, goal, checklist, params, a, b)
+                pool.submit(copy_context().run, self._ask, goal, checklist, params, a, b, lang)
                 for a, b, _ in orders
             ]
             answers = [f.result() for f in futures]
@@ -156,11 +171,13 @@ class JudgeService:
         params: dict[str, Any],
         first: tuple[ImageInput, str, dict[str, str]],
         second: tuple[ImageInput, str, dict[str, str]],
+        language: str = "en",
     ) -> LLMResult:
         items = [item.model_dump() for item in checklist]
         transparent = wants_transparency(params)
         context = {
             "goal": goal,
+            "language": language,
             "checklist": items,
             "transparent": transparent,
             "aspect_ratio": params.get("aspect_ratio"),
@@ -171,9 +188,13 @@ class JudgeService:
         }
         request = LLMRequest(
             role="pairwise",
-            system=self._system("compare two images made for the same goal"),
+            system=self._system("compare two images made for the same goal", language),
             user=self.templates.render(
-                "llm_pairwise.jinja2", goal=goal, checklist=items, transparent=transparent
+                "llm_pairwise.jinja2",
+                goal=goal,
+                checklist=items,
+                transparent=transparent,
+                language=language,
             ),
             output=PairwiseOutput,
             images=[first[0], second[0]],

@@ -58,15 +58,29 @@ class PromptService:
         self.text_model = text_model
         self.templates = templates
 
-    def system(self, task: str) -> str:
-        return self.templates.render("sys_cmd_prompt.jinja2", task=task, blocks=FLEX_BLOCKS)
+    def system(self, task: str, language: str = "en", prompt_language: str = "en") -> str:
+        return self.templates.render(
+            "sys_cmd_prompt.jinja2",
+            task=task,
+            blocks=FLEX_BLOCKS,
+            language=language,
+            prompt_language=prompt_language,
+        )
 
     def generate_initial(
-        self, goal: str, caps: ProviderCapabilities, params: dict[str, Any]
+        self,
+        goal: str,
+        caps: ProviderCapabilities,
+        params: dict[str, Any],
+        language: str = "en",
+        prompt_language: str = "en",
     ) -> tuple[str, LLMResult]:
-        """The structured starting prompt for a goal."""
+        """The structured starting prompt for a goal, written in the image provider's language
+        (`prompt_language`) whatever the person's (`language`)."""
         context = {
             "goal": goal,
+            "language": language,
+            "prompt_language": prompt_language,
             "provider": caps.name,
             "provider_label": caps.label,
             "image_params": params,
@@ -75,7 +89,9 @@ class PromptService:
         }
         request = LLMRequest(
             role="prompt_gen",
-            system=self.system("write a structured starting image prompt"),
+            system=self.system(
+                "write a structured starting image prompt", language, prompt_language
+            ),
             user=self.templates.render("llm_prompt_gen.jinja2", **context),
             output=PromptGenOutput,
             context=context,
@@ -112,7 +128,9 @@ class PromptService:
         )
         request = LLMRequest(
             role="revise",
-            system=self.system("revise an image prompt block by block"),
+            system=self.system(
+                "revise an image prompt block by block", session.language, session.prompt_language
+            ),
             user=self.templates.render("llm_prompt_revise.jinja2", **context),
             output=revise_output_for(free),
             context=context,
@@ -139,6 +157,8 @@ def revise_context(session: Session, base: Iteration, blocks: dict[str, str]) ->
     ]
     return {
         "goal": session.user_goal,
+        "language": session.language,
+        "prompt_language": session.prompt_language,
         "provider": session.image_provider,
         "blocks": blocks,
         "locked": list(session.locked_blocks),

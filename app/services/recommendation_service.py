@@ -19,6 +19,7 @@ class RecommendationService:
         best = session.best()
         context = {
             "goal": session.user_goal,
+            "language": session.language,
             "history": history_rows(session.iterations),
             "best_index": best.index if best else None,
             "best_score": best.judge_score if best else None,
@@ -27,7 +28,11 @@ class RecommendationService:
         request = LLMRequest(
             role="recommend",
             system=self.templates.render(
-                "sys_cmd_prompt.jinja2", task="summarise what worked", blocks=FLEX_BLOCKS
+                "sys_cmd_prompt.jinja2",
+                task="summarise what worked",
+                blocks=FLEX_BLOCKS,
+                language=session.language,
+                prompt_language=session.prompt_language,
             ),
             user=self.templates.render("llm_recommend.jinja2", **context),
             output=RecommendOutput,

@@ -15,6 +15,7 @@ from app.services.checklist_service import ChecklistService
 from app.services.cost_service import charge_text
 from app.services.prompt_service import PromptService
 from app.services.session_service import SessionService
+from app.utils.language import detect_language
 
 
 class StartService:
@@ -28,13 +29,17 @@ class StartService:
     def create(
         self, goal: str, caps: ProviderCapabilities, params: dict[str, Any], **fields: Any
     ) -> Session:
-        """Writes the prompt and the checklist concurrently (two calls, one wait), then saves."""
+        """Writes the prompt and the checklist concurrently (two calls, one wait), then saves.
+
+        `language` (the UI's, optional) is the person's language; without it, the goal's."""
+        language = fields.pop("language", None) or detect_language(goal)
+        langs = {"language": language, "prompt_language": fields.pop("prompt_language", "en")}
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="start") as pool:
             prompt_job = pool.submit(
-                copy_context().run, self.prompts.generate_initial, goal, caps, params
+                copy_context().run, self.prompts.generate_initial, goal, caps, params, **langs
             )
             checklist_job = pool.submit(
-                copy_context().run, self.checklists.write, goal, None, [], params
+                copy_context().run, self.checklists.write, goal, None, [], params, language
             )
             prompt_text, prompt_result = prompt_job.result()
             checklist, checklist_result = checklist_job.result()
@@ -46,6 +51,7 @@ class StartService:
             prompt_text=prompt_text,
             checklist=checklist,
             checklist_version=1,
+            **langs,
             **fields,
         )
         charge_text(session, "prompt_gen", prompt_result.usage)
@@ -82,6 +88,8 @@ class StartService:
             checklist_version=1,
             text_mode=source.text_mode,
             demo=source.demo,
+            language=source.language,
+            prompt_language=source.prompt_language,
             branched_from=BranchOrigin(session_id=source_id, iteration=iteration),
         )
         return self.sessions.create(session)

@@ -11,11 +11,12 @@ import hashlib
 import io
 import random
 import re
-import textwrap
+import threading
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, features
 
 from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
 from app.settings import Settings
@@ -26,14 +27,45 @@ _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 _PALETTES: tuple[tuple[tuple[str, ...], tuple[int, int, int], tuple[int, int, int]], ...] = (
     (("neon", "cyberpunk", "synthwave"), (255, 0, 170), (20, 0, 60)),
     (("noir", "monochrome", "black and white", "grayscale"), (200, 200, 200), (10, 10, 10)),
-    (("golden", "sunset", "warm", "dawn", "sunrise", "amber"), (255, 170, 80), (120, 40, 70)),
+    # Night before warm: "night scene lit by moonlight and a few warm practical lights" is night.
     (("night", "moon", "dark", "midnight", "blue hour"), (40, 60, 140), (5, 5, 25)),
+    (("golden", "sunset", "warm", "dawn", "sunrise", "amber"), (255, 170, 80), (120, 40, 70)),
     (("forest", "green", "moss", "jungle"), (110, 170, 90), (20, 50, 30)),
     (("snow", "winter", "ice", "frost"), (225, 235, 250), (120, 140, 175)),
     (("pastel", "soft", "dreamy", "watercolor"), (240, 200, 225), (170, 200, 235)),
     (("ocean", "sea", "underwater", "teal"), (60, 170, 190), (10, 40, 80)),
 )
 _STYLE_PRESETS = ["none", "photographic", "illustration", "watercolor", "noir", "neon"]
+# Bundled, openly licensed fonts (assets/fonts/OFL.txt), loaded by path so every machine draws the
+# same glyphs: Noto Sans covers Latin, Cyrillic and Greek; the others their scripts.
+FONTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
+SCRIPT_FONTS = {
+    "base": "NotoSans-Regular.ttf",
+    "arabic": "NotoSansArabic-Regular.ttf",
+    "cjk": "NotoSansCJKsc-Common.otf",
+}
+_SCRIPT_RANGES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
+    (
+        "arabic",
+        ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
+    ),
+    (
+        "cjk",
+        (
+            (0x1100, 0x11FF),
+            (0x2E80, 0x2FDF),
+            (0x3000, 0x31FF),
+            (0x3400, 0x4DBF),
+            (0x4E00, 0x9FFF),
+            (0xAC00, 0xD7AF),
+            (0xF900, 0xFAFF),
+            (0xFF00, 0xFFEF),
+        ),
+    ),
+)
+# Arabic needs shaping (joined letter forms, right to left): Raqm does it where Pillow has it.
+_LAYOUT = ImageFont.Layout.RAQM if features.check_feature("raqm") else ImageFont.Layout.BASIC
+_FONTS = threading.local()
 
 
 def _section(text: str, label: str) -> str:
@@ -247,10 +279,75 @@ class DemoImageTool:
         if not subject:
             return
         draw = ImageDraw.Draw(image)
-        font = ImageFont.load_default(size=max(12, image.width // 36))
-        lines = textwrap.wrap(subject, width=42)[:3]
-        line_height = font.size + 6
+        size = max(12, image.width // 36)
+        lines = wrap_text(subject, size, image.width - 32)[:3]
+        line_height = round(size * 1.5)
         top = image.height - line_height * len(lines) - 16
         draw.rectangle((0, top - 10, image.width, image.height), fill=(0, 0, 0))
         for number, line in enumerate(lines):
-            draw.text((16, top + number * line_height), line, fill=(235, 235, 235), font=font)
+            draw_text(draw, (16, top + number * line_height), line, size, (235, 235, 235))
+
+
+def script_of(char: str) -> str:
+    """Which bundled font draws a character: "arabic", "cjk" or "base" (Latin, Cyrillic, Greek)."""
+    point = ord(char)
+    for script, ranges in _SCRIPT_RANGES:
+        if any(low <= point <= high for low, high in ranges):
+            return script
+    return "base"
+
+
+def script_runs(text: str) -> list[tuple[str, str]]:
+    """The text cut into runs of one script each; spaces and punctuation stay with their run,
+    so a run of Arabic words is shaped (and ordered right to left) as one piece."""
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        script = script_of(char)
+        neutral = script == "base" and not char.isalnum()
+        if runs and (neutral or runs[-1][0] == script):
+            runs[-1] = (runs[-1][0], runs[-1][1] + char)
+        else:
+            runs.append((script, char))
+    return runs
+
+
+def font_for(script: str, size: int) -> ImageFont.FreeTypeFont:
+    """The bundled font for a script, one per thread: a FreeType face must not be used by two
+    threads at once, and the candidates of a round are drawn in parallel."""
+    fonts: dict[tuple[str, int], ImageFont.FreeTypeFont] = _FONTS.__dict__.setdefault("fonts", {})
+    if (script, size) not in fonts:
+        path = str(FONTS_DIR / SCRIPT_FONTS[script])
+        fonts[script, size] = ImageFont.truetype(path, size, layout_engine=_LAYOUT)
+    return fonts[script, size]
+
+
+def text_width(text: str, size: int) -> float:
+    return sum(font_for(script, size).getlength(run) for script, run in script_runs(text))
+
+
+def draw_text(
+    draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: int, fill: tuple
+) -> None:
+    """Draws mixed-script text run by run, each with the font that has its glyphs (Pillow picks
+    no fallback font by itself, so one font would draw the other scripts as empty boxes)."""
+    x, y = xy
+    for script, run in script_runs(text):
+        draw.text((x, y), run, fill=fill, font=font_for(script, size))
+        x += font_for(script, size).getlength(run)
+
+
+def wrap_text(text: str, size: int, max_width: float) -> list[str]:
+    """Lines that fit `max_width` pixels: breaks at spaces, and between any two CJK characters
+    (CJK text has no spaces)."""
+    tokens = re.findall(r"[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|\S+|\s+", text)
+    lines, line = [], ""
+    for token in tokens:
+        candidate = line + token
+        if line.strip() and text_width(candidate.rstrip(), size) > max_width:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line = candidate
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines

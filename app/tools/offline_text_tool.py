@@ -34,7 +34,8 @@ from app.models.llm_models import (
 )
 from app.models.provider_models import LLMRequest, LLMResult
 from app.settings import Settings
-from app.utils.string_utils import keywords
+from app.utils.language import detect_language
+from app.utils.string_utils import keywords as latin_keywords
 
 MODEL_ID = "sfumato-offline-rules-1"
 PAIRWISE_MARGIN = 3  # score points below which the offline pairwise judge calls a tie
@@ -146,7 +147,12 @@ class OfflineTextTool:
         started = time.perf_counter()
         if self.delay_s:
             time.sleep(self.delay_s / 2)
-        answer = self._roles[request.role](request.context, request)
+        ru = _language(request.context) == "ru"
+        role = _RU_ROLES.get(request.role) if ru else None
+        answer = (
+            role(request.context) if role else self._roles[request.role](request.context, request)
+        )
+        answer = in_russian(answer) if ru else answer
         data = request.output.model_validate(answer.model_dump())
         latency = int((time.perf_counter() - started) * 1000)
         return LLMResult(data=data, model=MODEL_ID, usage=Usage(), latency_ms=latency)
@@ -188,7 +194,8 @@ class OfflineTextTool:
         changes: dict[str, tuple[str, str]] = {}
         feedback = str(ctx.get("feedback") or "")
         if feedback:
-            self._apply_feedback(feedback, blocks, free, changes)
+            apply = apply_feedback_ru if _has_cyrillic(feedback) else self._apply_feedback
+            apply(feedback, blocks, free, changes)
         self._add_missing_goal_words(ctx, blocks, free, changes)
         self._fix_failed_checks(ctx, blocks, free, changes)
         # Each strategy starts its enrichment at a different block and phrase, so K candidates of a
@@ -276,10 +283,10 @@ class OfflineTextTool:
         absent: list[str] = []
         for item in ctx.get("failed_checks", []):
             question = item["question"]
-            if question in _GENERIC_CHECKS:
-                continue
+            if _is_generic(question) or _ru_rule_wish(question):
+                continue  # a Russian wish a rule knows is written in its English wording
             found = [w for w in _question_words(question) if w in asked]
-            if "free of" in question.lower():
+            if _is_absence(question):
                 absent += [w for w in found if w not in avoided]
             else:
                 words += [w for w in found if w not in prompt_words]
@@ -324,7 +331,7 @@ class OfflineTextTool:
     def _judge(self, ctx: dict[str, Any], request: LLMRequest) -> JudgeOutput:
         blocks: dict[str, str] = ctx.get("blocks", {})
         prompt_words = set(keywords(str(ctx.get("prompt", ""))))
-        goal_words = keywords(str(ctx["goal"]))
+        goal_words = keywords(_without_negations(str(ctx["goal"])))  # "no people": not a detail
         missing = [w for w in goal_words if w not in prompt_words]
         coverage = 1 - len(missing) / len(goal_words) if goal_words else 1.0
         vague = [n for n in FLEX_BLOCKS if n in blocks and len(blocks[n].split()) < RICH_WORDS]
@@ -385,7 +392,7 @@ class OfflineTextTool:
         ]
         feedback = str(ctx.get("feedback") or "")
         for point in _clauses(feedback):
-            removed = [m.strip() for m in _NEGATION.findall(point.lower())]
+            removed = _removed_any(point)  # "no boats", or Russian "без лодок"
             question = (
                 f"Is the image free of {removed[0]}?"
                 if removed
@@ -514,6 +521,8 @@ def _next_phrase(name: str, text: str, attempt: int) -> str | None:
 
 
 def _unreflected_feedback(feedback: str, prompt_words: set[str]) -> list[str]:
+    if _has_cyrillic(feedback):
+        return _unreflected_feedback_ru(feedback, prompt_words)
     wish = _NEGATION.sub("", feedback.lower())
     return [w for w in keywords(wish) if w not in prompt_words][:5]
 
@@ -618,6 +627,8 @@ def _answer(
     The offline judge cannot see beyond the words: something that must be absent ("free of X")
     passes when the negative constraints name it, and is unsure otherwise.
     """
+    if _has_cyrillic(item["question"]):
+        return _answer_ru(item, prompt_words, blocks)
     words = _question_words(item["question"])
     if not words or item["question"] in _GENERIC_CHECKS:
         return ChecklistAnswerItem(
@@ -635,3 +646,455 @@ def _answer(
     missing = ", ".join(w for w in words if w not in prompt_words)[:120]
     answer = "unsure" if share >= 0.5 else "no"
     return ChecklistAnswerItem(id=item["id"], answer=answer, note=f"not shown: {missing}")
+
+
+# Russian ----------------------------------------------------------------------------------------
+# A Russian goal gets Russian checklist questions, notes, reasons and recommendations; the prompt
+# blocks stay English (the image provider's language) where a rule knows the English wording, and
+# keep the person's own words where none does (the stand-in cannot translate). Rules match word
+# stems (prefixes), so "ночь", "ночной" and "ночью" all read as night.
+
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_RU_WORD = re.compile(r"[а-яё][а-яё-]{2,}")
+_RU_STOP_TEXT = (
+    "без нет над под для или это как так что чтобы где когда при про его она они оно их все всё "
+    "весь вся очень еще ещё уже тоже также только нужно надо должен должна должно должны быть "
+    "будет есть был была было были сделай сделайте пусть хочу хочется можно пожалуйста немного "
+    "чуть более менее больше меньше изображение изображении изображения картинка картинке "
+    "видно ли учтено пожелание ровно который которая которое которые этот эта эти"
+)
+_RU_STOPWORDS = frozenset(_RU_STOP_TEXT.split())
+_RU_GENERIC_CHECKS = (
+    "Главный объект легко читается с первого взгляда?",
+    "Изображение без водяных знаков и искажённого текста?",
+    "Пропорции и перспектива правдоподобны?",
+    "Стиль соответствует тому, что просит цель?",
+)
+_RU_NEGATION = re.compile(
+    r"(?:^|(?<=[\s,;.!?]))(?:без|нет|никаких|убери(?:те)?|не\s+надо|не\s+нужно|избегай(?:те)?)"
+    r"\s+([а-яё][а-яё -]{1,40}?)(?=[,.;:!?]|\s+и\s|$)",
+    re.IGNORECASE,
+)
+_RU_CLAUSE_SPLIT = re.compile(r"[,;.!?]|\s(?:и|а также|с|со|пока)\s")
+_QUOTED = re.compile(r"«([^»]{1,60})»|\"([^\"]{1,60})\"|“([^”]{1,60})”")
+# Stem pattern -> English wording for the prompt, per block; the first match wins.
+_RU_STYLE = (
+    (r"акварел", "watercolor"),
+    (r"масл|маслом", "oil"),
+    (r"аниме", "anime"),
+    (r"пиксел", "pixel"),
+    (r"3d|трехмерн|трёхмерн", "3d"),
+    (r"иллюстрац", "illustration"),
+    (r"эскиз|набросок|карандаш", "sketch"),
+    (r"постер|плакат", "poster"),
+    (r"нуар", "noir"),
+    (r"киберпанк", "cyberpunk"),
+)
+_RU_LIGHT = (
+    (r"закат", "warm low sunset light from the horizon"),
+    (r"рассвет", "soft dawn light, low sun, pink and gold sky"),
+    (r"полноч|ноч|лун", _LIGHT_HINTS["night"]),
+    (r"золот", _LIGHT_HINTS["golden"]),
+    (r"неон", _LIGHT_HINTS["neon"]),
+    (r"студи", _LIGHT_HINTS["studio"]),
+    (r"утр|утрен", _LIGHT_HINTS["morning"]),
+    (r"вечер|сумер", "blue-hour dusk light, the last glow on the horizon"),
+    (r"темн|тёмн|мрачн", _LIGHT_HINTS["dark"]),
+    (r"тепл|тёпл", "warm golden light, soft and low"),
+)
+# Feedback: stem pattern -> (block, English wording to add).
+_RU_FEEDBACK_RULES: tuple[tuple[str, str, str], ...] = (
+    (r"контраст", "lighting", "stronger contrast, deep shadows and bright highlights"),
+    (r"тепл|тёпл", "lighting", "warm golden light, soft and low"),
+    (r"холодн|прохладн", "lighting", "cool blue light"),
+    (r"полноч|ноч|лун", "lighting", _LIGHT_HINTS["night"]),
+    (r"закат", "lighting", "warm low sunset light from the horizon"),
+    (r"рассвет", "lighting", "soft dawn light, low sun, pink and gold sky"),
+    (r"утр", "lighting", _LIGHT_HINTS["morning"]),
+    (r"ярч|светлее|светл", "lighting", "brighter exposure, open shadows"),
+    (r"темнее|темн|тёмн|мрачн", "lighting", "darker low-key lighting, deep shadows"),
+    (r"насыщ|сочн", "style", "richer, more saturated colours"),
+    (r"приглуш|пастел", "style", "muted, soft pastel colours"),
+    (r"реалист|фотореал", "style", "photorealistic, natural detail"),
+    (r"акварел", "style", _STYLE_HINTS["watercolor"]),
+    (r"ближе|крупн", "camera", "close-up framing, the subject fills the frame"),
+    (r"шире|дальше|общий план", "camera", "wide shot, more of the surroundings"),
+    (r"размыт|боке", "camera", "shallow depth of field, soft background blur"),
+    (r"слева|левее", "composition", "the subject placed on the left third"),
+    (r"справа|правее", "composition", "the subject placed on the right third"),
+    (r"центр", "composition", "the subject centred"),
+)
+# Output messages (the English rules' wording) -> Russian; groups are translated too.
+_RU_MESSAGES: tuple[tuple[str, str], ...] = (
+    (
+        r"Feedback not reflected yet \((.+)\); score (\d+)\.",
+        "Пожелание ещё не учтено ({0}); оценка {1}.",
+    ),
+    (r"Missing goal details: (.+)\.", "Не хватает деталей цели: {0}."),
+    (r"Goal covered; (.+) still vague\.", "Цель передана; ещё расплывчато: {0}."),
+    (
+        r"Covers the goal with specific blocks; the image checks pass\.",
+        "Цель передана конкретными блоками; проверки изображения пройдены.",
+    ),
+    (r"(\w+): feedback not reflected yet: (.+)", "{0}: пожелание ещё не учтено: {1}"),
+    (r"(\w+): goal details missing: (.+)", "{0}: не хватает деталей цели: {1}"),
+    (r"(\w+): checklist (q\d+) fails \((.+)\)", "{0}: пункт {1} не выполнен ({2})"),
+    (r"(\w+): every detail of the goal is in the prompt", "{0}: все детали цели есть в промпте"),
+    (r"(\w+): specific and concrete", "{0}: конкретно и ясно"),
+    (r"feedback: reflected", "feedback: пожелание учтено"),
+    (
+        r"(\w+): vague \((\d+) words\), name concrete details",
+        "{0}: расплывчато (слов: {1}), назовите конкретные детали",
+    ),
+    (r"image: no image to judge", "image: нет изображения для оценки"),
+    (r"image: the file does not decode", "image: файл не открывается"),
+    (r"image: nearly blank, almost no contrast", "image: почти пустое, контраста почти нет"),
+    (r"Nearly blank, almost no contrast\.", "Почти пустое изображение, контраста почти нет."),
+    (
+        r"constraints: image shape (\d+x\d+) does not match the aspect ratio",
+        "constraints: размер {0} не совпадает с соотношением сторон",
+    ),
+    (
+        r"Image shape (\d+x\d+) does not match the aspect ratio\.",
+        "Размер {0} не совпадает с соотношением сторон.",
+    ),
+    (
+        r"lighting: overall brightness does not match the mood asked for",
+        "lighting: общая яркость не соответствует заданному настроению",
+    ),
+    (
+        r"Overall brightness does not match the mood asked for\.",
+        "Общая яркость не соответствует заданному настроению.",
+    ),
+    (r"No image to judge\.", "Нет изображения для оценки."),
+    (r"The file does not decode\.", "Файл изображения не открывается."),
+    (r"the offline judge cannot see this", "офлайн-судья этого не видит"),
+    (r"kept out by the prompt", "исключено промптом"),
+    (r"not ruled out", "не исключено"),
+    (r"in the prompt", "есть в промпте"),
+    (r"not shown: (.+)", "не показано: {0}"),
+    (r"made (\w+) more specific: (.+)", "блок {0} стал конкретнее: {1}"),
+    (r"added to avoid: (.+)", "добавлено в «избегать»: {0}"),
+    (r"(\w+) now reflects the feedback: '(.+)'", "блок {0} теперь учитывает пожелание: «{1}»"),
+    (
+        r"brought back goal details missing from the prompt: (.+)",
+        "возвращены детали цели, которых не было в промпте: {0}",
+    ),
+    (r"kept out what must be absent: (.+)", "исключено то, чего не должно быть: {0}"),
+    (
+        r"spelled out what the checklist found missing: (.+)",
+        "прописано то, чего не хватало по чек-листу: {0}",
+    ),
+    (r"small refinement of (\w+)", "небольшое уточнение блока {0}"),
+    (r"small refinement", "небольшое уточнение"),
+    (
+        r"the (first|second) image passes more checklist items",
+        "{0} изображение проходит больше пунктов чек-листа",
+    ),
+    (
+        r"the (first|second) image covers the goal with more specific detail",
+        "{0} изображение передаёт цель точнее и конкретнее",
+    ),
+    (r"first", "первое"),
+    (r"second", "второе"),
+    (r"no difference that matters", "существенной разницы нет"),
+    (
+        r"Changing (.+) in iteration (\d+) won the side-by-side comparison with iteration (\d+) "
+        r"\(score (\d+) -> (\d+)\): keep that wording\.",
+        "Изменение {0} в #{1} выиграло прямое сравнение с #{2} (оценка {3} → {4}): "
+        "сохраните эту формулировку.",
+    ),
+    (
+        r"Changing (.+) in iteration (\d+) made it worse than iteration (\d+) "
+        r"\(score (\d+) -> (\d+)\): avoid that direction\.",
+        "Изменение {0} в #{1} сделало хуже, чем в #{2} (оценка {3} → {4}): не идите в эту "
+        "сторону.",
+    ),
+    (
+        r"Changing (.+) in iteration (\d+) raised the score by (\d+) \(to (\d+)\)\.",
+        "Изменение {0} в #{1} подняло оценку на {2} (до {3}).",
+    ),
+    (
+        r"Start from iteration (\d+)'s prompt \(score (\d+)\): it is the best one found\.",
+        "Начинайте с промпта #{0} (оценка {1}): он лучший из найденных.",
+    ),
+    (
+        r"Locked blocks \((.+)\) stayed fixed: lock what already works to focus revisions\.",
+        "Закреплённые блоки ({0}) не менялись: закрепляйте то, что уже работает, чтобы правки "
+        "шли по делу.",
+    ),
+    (
+        r"Some iterations failed at the provider: check their errors before rerunning\.",
+        "Некоторые итерации не удались у провайдера: проверьте их ошибки перед повтором.",
+    ),
+    (
+        r"Name concrete light sources, directions and colours instead of mood words\.",
+        "Называйте конкретные источники света, направления и цвета вместо слов о настроении.",
+    ),
+    (
+        r"Keep the subject block first and concrete: nouns, counts and relations the image must "
+        r"show\.",
+        "Держите блок subject первым и конкретным: предметы, количества и связи, которые должны "
+        "быть на изображении.",
+    ),
+    (
+        r"Put must-not-appear items in negative constraints rather than the subject\.",
+        "То, чего не должно быть, пишите в negative_constraints, а не в subject.",
+    ),
+)
+_RU_COMPILED = tuple((re.compile(p), t) for p, t in _RU_MESSAGES)
+
+
+def keywords(text: str) -> list[str]:
+    """Distinct meaningful words: the English rules' words plus Russian words (lower case, "ё" as
+    "е"), so goal coverage, checklist answers and feedback checks work for a Russian goal too."""
+    russian = [
+        w.strip("-")
+        for w in _RU_WORD.findall(text.lower().replace("ё", "е"))
+        if w not in _RU_STOPWORDS
+    ]
+    return list(dict.fromkeys([*latin_keywords(text), *(w for w in russian if w)]))
+
+
+def _language(ctx: dict[str, Any]) -> str:
+    return str(ctx.get("language") or detect_language(str(ctx.get("goal", ""))))
+
+
+def _has_cyrillic(text: str) -> bool:
+    return bool(_CYRILLIC.search(text))
+
+
+def _is_absence(question: str) -> bool:
+    """A check that something must be absent ("Is the image free of X?", "На изображении нет X?")."""
+    low = question.lower()
+    return "free of" in low or bool(re.search(r"(?:^|\s)нет\s", low))
+
+
+def _is_generic(question: str) -> bool:
+    return question in _GENERIC_CHECKS or question in _RU_GENERIC_CHECKS
+
+
+def _starts_a_word(stems: str, text: str) -> bool:
+    """Whether a word of the text starts with one of the stems ("лун" in "лунный", not "валун")."""
+    return re.search(rf"\b(?:{stems})", text) is not None
+
+
+def _first_rule(text: str, rules: tuple[tuple[str, str], ...], default: str) -> str:
+    low = text.lower()
+    return next((value for pattern, value in rules if _starts_a_word(pattern, low)), default)
+
+
+def _lower_first(text: str) -> str:
+    """ "Две лисы" -> "две лисы" inside a question; "СЕВЕР" and names stay as written."""
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _ru_clauses(text: str) -> list[str]:
+    parts = _RU_CLAUSE_SPLIT.split(f" {text} ")
+    return [p.strip(" -") for p in parts if keywords(p) and len(p.strip()) > 2][:8]
+
+
+def _ru_removed(text: str) -> list[str]:
+    """What the person asks to leave out ("без людей" -> "людей"), in their own words."""
+    return [m.strip() for m in _RU_NEGATION.findall(text.lower())]
+
+
+def _removed_any(text: str) -> list[str]:
+    """What to leave out, said in Russian or English (a Russian reader may write either)."""
+    return [*_ru_removed(text), *(m.strip() for m in _NEGATION.findall(text.lower()))]
+
+
+def _without_negations(text: str) -> str:
+    return _NEGATION.sub("", _RU_NEGATION.sub("", text.lower()))
+
+
+def _ru_rule_wish(question: str) -> bool:
+    return _has_cyrillic(question) and _ru_rule_for(question.split(":", 1)[-1]) is not None
+
+
+def _ru_rule_for(clause: str) -> tuple[str, str] | None:
+    low = clause.lower()
+    rules = _RU_FEEDBACK_RULES
+    return next(((b, p) for pattern, b, p in rules if _starts_a_word(pattern, low)), None)
+
+
+def _ru_missing(clause: str, prompt_words: set[str]) -> list[str]:
+    """Why a Russian wish is not in the prompt yet: a rule's English wording is absent, or (with no
+    rule) the person's own words are."""
+    rule = _ru_rule_for(clause)
+    if rule:
+        return [] if set(keywords(rule[1])) <= prompt_words else [clause.strip()]
+    return [w for w in keywords(clause) if w not in prompt_words]
+
+
+def _unreflected_feedback_ru(feedback: str, prompt_words: set[str]) -> list[str]:
+    wish = _RU_NEGATION.sub("", feedback.lower())
+    missing = [m for clause in _ru_clauses(wish) for m in _ru_missing(clause, prompt_words)]
+    return list(dict.fromkeys(missing))[:5]
+
+
+def _answer_ru(
+    item: dict[str, Any], prompt_words: set[str], blocks: dict[str, str]
+) -> ChecklistAnswerItem:
+    """The English rules' answer, for a Russian question: absence through the negative
+    constraints, a wish through its rule's English wording, anything else word by word."""
+    question = item["question"]
+    quoted = ["".join(m) for m in _QUOTED.findall(question)]
+    clause = " ".join(quoted) if quoted else question.split(":", 1)[-1].strip(" ?")
+    words = keywords(clause)
+    if not words or _is_generic(question):
+        return ChecklistAnswerItem(
+            id=item["id"], answer="unsure", note="офлайн-судья этого не видит"
+        )
+    if _is_absence(question):
+        avoided = set(keywords(blocks.get("negative_constraints", "")))
+        if all(w in avoided for w in words):
+            return ChecklistAnswerItem(id=item["id"], answer="yes", note="исключено промптом")
+        return ChecklistAnswerItem(id=item["id"], answer="unsure", note="не исключено")
+    missing = _ru_missing(clause, prompt_words)
+    if not missing:
+        return ChecklistAnswerItem(id=item["id"], answer="yes", note="есть в промпте")
+    share = 1 - len(missing) / len(words)
+    answer = "unsure" if share >= 0.5 else "no"
+    return ChecklistAnswerItem(
+        id=item["id"], answer=answer, note=f"не показано: {', '.join(missing)}"[:200]
+    )
+
+
+def _to_russian(text: str) -> str:
+    """One output message in Russian (the whole message must match a known one; else as is)."""
+    for pattern, template in _RU_COMPILED:
+        match = pattern.fullmatch(text)
+        if match:
+            return template.format(*(_to_russian(g) if g else "" for g in match.groups()))
+    if "; " in text:
+        return "; ".join(_to_russian(part) for part in text.split("; "))
+    return text
+
+
+def in_russian(answer: Any) -> Any:
+    """The answer with every text the person reads in Russian; prompt blocks are left alone."""
+    if isinstance(answer, JudgeOutput):
+        return answer.model_copy(
+            update={
+                "checklist": [
+                    a.model_copy(update={"note": _to_russian(a.note)}) for a in answer.checklist
+                ],
+                "notes": _to_russian(answer.notes),
+                "strengths": [_to_russian(s) for s in answer.strengths],
+                "weaknesses": [_to_russian(w) for w in answer.weaknesses],
+            }
+        )
+    if isinstance(answer, ReviseOutput):
+        changes = [c.model_copy(update={"reason": _to_russian(c.reason)}) for c in answer.changes]
+        return answer.model_copy(
+            update={"changes": changes, "summary": _to_russian(answer.summary)}
+        )
+    if isinstance(answer, PairwiseOutput):
+        return answer.model_copy(update={"reason": _to_russian(answer.reason)})
+    if isinstance(answer, RecommendOutput):
+        return answer.model_copy(
+            update={"recommendations": [_to_russian(r) for r in answer.recommendations]}
+        )
+    return answer
+
+
+def prompt_gen_ru(ctx: dict[str, Any]) -> PromptGenOutput:
+    """The starting prompt for a Russian goal: style and light read from Russian stems into
+    English wording; what the person asks to leave out goes to the negative constraints."""
+    goal = " ".join(str(ctx["goal"]).split())
+    low = goal.lower()
+    style_key = _first_rule(low, _RU_STYLE, "")
+    style = _STYLE_HINTS.get(style_key) or next(
+        (v for k, v in _STYLE_HINTS.items() if k in low),
+        "cinematic photograph, natural colour grading",
+    )
+    light = _first_rule(low, _RU_LIGHT, "") or next(
+        (v for k, v in _LIGHT_HINTS.items() if k in low), "soft diffused daylight"
+    )
+    negatives = ["blurry", "low resolution", "watermark", *_removed_any(goal)]
+    aspect = ctx.get("image_params", {}).get("aspect_ratio", "the chosen")
+    subject = _NEGATION.sub("", _RU_NEGATION.sub("", goal)).strip(" ,.:;") or goal
+    blocks = PromptBlocks(
+        subject=re.sub(r"\s*,(\s*,)+", ",", subject),
+        style=style,
+        composition="the subject as the clear focal point, uncluttered background",
+        lighting=light,
+        camera="eye-level view, sharp focus on the subject",
+        constraints=f"framed for a {aspect} aspect ratio",
+        negative_constraints=", ".join(dict.fromkeys(negatives)),
+    )
+    return PromptGenOutput(blocks=blocks)
+
+
+def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
+    """Russian questions from the goal's clauses and quoted text, one per feedback point, and
+    generic checks to reach 4 (the English rules, in Russian)."""
+    goal = " ".join(str(ctx["goal"]).split())
+    kept = [
+        ChecklistQuestion(question=item["question"], source="goal")
+        for item in ctx.get("current", [])
+        if item.get("source") == "goal"
+    ]
+    questions = kept or [
+        ChecklistQuestion(
+            question=f"Видно ли на изображении: {_lower_first(clause)}?", source="goal"
+        )
+        for clause in _ru_clauses(_QUOTED.sub("", _NEGATION.sub("", _RU_NEGATION.sub("", goal))))
+    ]
+    if not kept:
+        questions += [
+            ChecklistQuestion(question=f"На изображении есть надпись «{text}»?", source="goal")
+            for text in ("".join(m) for m in _QUOTED.findall(goal))
+        ]
+        questions += [
+            ChecklistQuestion(question=f"На изображении нет {thing}?", source="goal")
+            for thing in _removed_any(goal)
+        ]
+    for point in _ru_clauses(str(ctx.get("feedback") or "")):
+        removed = _removed_any(point)
+        question = (
+            f"На изображении нет {removed[0]}?" if removed else f"Учтено ли пожелание: {point}?"
+        )
+        questions.append(ChecklistQuestion(question=question, source="feedback"))
+    for generic in _RU_GENERIC_CHECKS:
+        if len(questions) >= 4:
+            break
+        questions.append(ChecklistQuestion(question=generic, source="goal"))
+    unique = list({q.question.lower(): q for q in questions}.values())
+    goal_items = [q for q in unique if q.source == "goal"]
+    feedback_items = [q for q in unique if q.source == "feedback"][:6]
+    return ChecklistOutput(questions=(goal_items[: 12 - len(feedback_items)] + feedback_items))
+
+
+def apply_feedback_ru(
+    feedback: str, blocks: dict[str, str], free: list[str], changes: dict
+) -> None:
+    """Russian feedback: what to leave out goes to the negative constraints; each wish a rule
+    knows becomes its English wording in the rule's block; any other wish is added as written."""
+    avoided = blocks.get("negative_constraints", "").lower()
+    removals = [m for m in _ru_removed(feedback) if m not in avoided]
+    if removals and "negative_constraints" in free:
+        text = _append(blocks["negative_constraints"], ", ".join(removals), "negative_constraints")
+        changes["negative_constraints"] = (text, f"добавлено в «избегать»: {', '.join(removals)}")
+    prompt_words = set(keywords(" ".join(blocks.values())))
+    for clause in _ru_clauses(_RU_NEGATION.sub("", feedback.lower())):
+        if not _ru_missing(clause, prompt_words):
+            continue
+        block, phrase = _ru_rule_for(clause) or ("subject", clause)
+        target = (
+            block if block in free else next((b for b in free if b != "negative_constraints"), None)
+        )
+        if target is None:
+            continue
+        current = changes.get(target, (blocks[target], ""))
+        changes[target] = (
+            _append(current[0], phrase, target),
+            "; ".join(filter(None, [current[1], f"блок {target} учитывает пожелание «{clause}»"])),
+        )
+
+
+_RU_ROLES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "prompt_gen": prompt_gen_ru,
+    "checklist": checklist_ru,
+}

@@ -8,6 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from app.utils.language import language_name
+
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
@@ -24,6 +26,8 @@ class TemplateTool:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        # `{{ language | language_name }}`: contexts carry codes ("ru"), prompts say "Russian".
+        self.env.filters["language_name"] = language_name
 
     def render(self, name: str, **variables: Any) -> str:
         return self.env.get_template(name).render(**variables).strip()

@@ -803,6 +803,11 @@ export interface components {
              */
             iterations_count?: number | null;
             /**
+             * Language
+             * @default null
+             */
+            language?: ("en" | "ru") | null;
+            /**
              * Provider
              * @default demo
              */
@@ -1649,12 +1654,24 @@ export interface components {
              * @default 3
              */
             iterations_count: number;
+            /**
+             * Language
+             * @default en
+             * @enum {string}
+             */
+            language: "en" | "ru";
             /** Llm Spend */
             llm_spend: {
                 [key: string]: components["schemas"]["RoleSpend"];
             };
             /** Locked Blocks */
             locked_blocks: string[];
+            /**
+             * Prompt Language
+             * @default en
+             * @enum {string}
+             */
+            prompt_language: "en" | "ru";
             /**
              * Prompt Text
              * @default
