@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import itertools
 import json
 import os
@@ -56,16 +55,9 @@ def use_root(root: Path) -> None:
 
 
 def fake_png(size: int) -> bytes:
-    """A photo-like PNG (smooth noise, so it compresses like a real render: ~1.5 MB at 1024)."""
-    from PIL import Image
+    from bench_fakes import photo_png  # after use_root: it imports app
 
-    small = [Image.effect_noise((size // 16, size // 16), 90) for _ in range(3)]
-    picture = Image.merge("RGB", [b.resize((size, size), Image.BICUBIC) for b in small])
-    grain = Image.effect_noise((size, size), 12).convert("RGB")
-    picture = Image.blend(picture, grain, 0.15)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return photo_png(size)
 
 
 def latency_providers(image_px: int) -> Any:
