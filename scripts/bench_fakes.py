@@ -1,11 +1,19 @@
-"""The benchmarks' fakes of OpenRouter's answers: the role of a request, an answer for each role in
-the shape our schemas ask for, and the chat-completion body that carries it (provider-apis.md)."""
+"""The benchmarks' fakes: OpenRouter's answers (the role of a request, an answer for each role in
+the shape our schemas ask for, the chat-completion body that carries it: provider-apis.md),
+photo-like provider images, and provider latency, fixed or variable."""
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import random
 import re
+import threading
+from collections.abc import Callable
 from typing import Any
+
+from PIL import Image
 
 from app.models.domain_models import FLEX_BLOCKS
 
@@ -64,3 +72,33 @@ def chat_completion(answer: dict[str, Any], cost: float = 0.001) -> dict[str, An
         ],
         "usage": {"prompt_tokens": 500, "completion_tokens": 80, "total_tokens": 580, "cost": cost},
     }
+
+
+def photo_png(size: int, seed: int = 0) -> bytes:
+    """A photo-like PNG: smooth colour fields with a fine grain, so it compresses like a real render
+    (~1.6 MB at 1024 px, ~6 MB at 2048), unlike pure noise (worst case) or flat colour (best)."""
+    rng = random.Random(seed)
+    small = [Image.effect_noise((size // 16, size // 16), 80 + rng.randrange(20)) for _ in "rgb"]
+    picture = Image.merge("RGB", [b.resize((size, size), Image.BICUBIC) for b in small])
+    grain = Image.effect_noise((size, size), 12).convert("RGB")
+    picture = Image.blend(picture, grain, 0.15)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def latency(mean_s: float, cv: float = 0.0, seed: int = 7) -> Callable[[], float]:
+    """Seconds to wait per call: `mean_s` every time (cv 0), or lognormal with that mean and
+    coefficient of variation `cv` (real providers: a few calls take much longer than most),
+    from a seeded generator so two runs draw the same waits."""
+    if cv <= 0:
+        return lambda: mean_s
+    sigma = math.sqrt(math.log(1 + cv * cv))
+    mu = math.log(mean_s) - sigma * sigma / 2
+    rng, lock = random.Random(seed), threading.Lock()
+
+    def draw() -> float:
+        with lock:
+            return rng.lognormvariate(mu, sigma)
+
+    return draw

@@ -1,11 +1,16 @@
-"""Best-of-K rounds against fixed-latency fakes: does a round with K candidates cost K times the wait?
+"""Best-of-K rounds against latency fakes, and the bytes one round uploads.
 
-OpenRouter and the OpenAI Images API are faked at the transport level with a fixed latency per call
-(`--text-latency`, `--image-latency`), in their documented shapes, so every byte of SFUMATO's own
-work runs: payloads, base64, validation, atomic saves, events, the candidate threads and the
-per-provider slots. One round is revise -> generate -> judge per candidate, then the two pairwise
-calls. The critical path of a round is therefore text + image + text + text latency whatever K is;
-the ratio K=4 / K=1 shows what running candidates side by side costs on top.
+OpenRouter and the OpenAI Images API are faked at the transport level, in their documented shapes,
+so every byte of SFUMATO's own work runs: payloads, base64, validation, atomic saves, events, the
+candidate threads and the per-provider slots. One round is revise -> generate -> judge per
+candidate, then the two pairwise calls. The critical path of a round is therefore text + image +
+text + text latency whatever K is; the ratio K=4 / K=1 shows what running candidates side by side
+costs on top. It is measured twice in one run: every call taking its mean latency (fixed), and
+each call drawing its latency from a seeded lognormal with a coefficient of variation of 0.3
+(variable), where a round of K candidates may wait for the slowest of them.
+
+Then the upload: the bytes of every OpenRouter request of one K=1 round (revision, judge, two
+pairwise calls), with photo-like provider images of 1024 and 2048 px (goal <= 2 MB at either).
 
 Usage: poetry run python scripts/bench_rounds.py [--repeats N] [--text-latency S] [--image-latency S]
 """
@@ -17,37 +22,43 @@ import base64
 import io
 import itertools
 import json
+import math
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_fakes import latency, photo_png
 
 from app.main import create_app
 from app.models.domain_models import FLEX_BLOCKS
 from app.settings import Settings
+from app.tools.image_codec_tool import JUDGE_JPEG_QUALITY
 
 GOAL = "a lighthouse on a rocky cliff at night, oil painting, seagulls, crashing waves"
+VARIABLE_CV = 0.3
 
 
-def png(seed: int, size: int = 1024) -> bytes:
-    buffer = io.BytesIO()
-    image = Image.effect_noise((size, size), 64 + seed % 32).convert("RGB")
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def fixed_latency(text_s: float, image_s: float) -> httpx.MockTransport:
-    """Answers every call after a fixed wait; each image is distinct so the judge can tell them."""
+def latency_fakes(
+    text_wait: Callable[[], float],
+    image_wait: Callable[[], float],
+    image_px: int = 1024,
+    uploads: list[tuple[str, int]] | None = None,
+) -> httpx.MockTransport:
+    """Answers every call after a wait drawn from `text_wait` / `image_wait`; each image is
+    distinct so the judge can tell them. The size of every OpenRouter request is added to
+    `uploads` with its role."""
     counter = itertools.count()
     lock = threading.Lock()
-    images = [base64.b64encode(png(n)).decode() for n in range(8)]
+    images = [base64.b64encode(photo_png(image_px, seed=n)).decode() for n in range(8)]
     blocks = {n: f"{n} wording with some concrete detail" for n in FLEX_BLOCKS}
 
     def answer(role: str, body: dict) -> dict:
@@ -86,13 +97,16 @@ def fixed_latency(text_s: float, image_s: float) -> httpx.MockTransport:
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/images/generations"):
-            time.sleep(image_s)
+            time.sleep(image_wait())
             with lock:
                 picture = images[next(counter) % len(images)]
             return httpx.Response(200, json={"created": 1, "data": [{"b64_json": picture}]})
-        time.sleep(text_s)
         body = json.loads(request.content)
         role = body["response_format"]["json_schema"]["name"]
+        if uploads is not None:
+            with lock:
+                uploads.append((role, len(request.content)))
+        time.sleep(text_wait())
         message = {"role": "assistant", "content": json.dumps(answer(role, body))}
         return httpx.Response(
             200,
@@ -107,58 +121,111 @@ def fixed_latency(text_s: float, image_s: float) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
-def round_seconds(candidates: int, repeats: int, text_s: float, image_s: float) -> list[float]:
+def bench_app(transport: httpx.MockTransport) -> tuple[object, object]:
     settings = Settings(
         _env_file=None,
         storage_dir=tempfile.mkdtemp(prefix="sfumato-bench-rounds-"),
         log_level="WARNING",
-        openrouter_api_key="sk-bench-000000",
-        openai_image_api_key="sk-bench-000001",
+        openrouter_api_key="sk-bench-0000000000000000",
+        openai_image_api_key="sk-bench-0000000000000001",
         allowed_hosts=["localhost"],  # the in-process test client's host name
     )
-    app = create_app(settings, transport=fixed_latency(text_s, image_s))
-    client = app.test_client()
+    app = create_app(settings, transport=transport)
+    return app, app.test_client()
+
+
+def one_round(client: object, candidates: int) -> tuple[float, str]:
+    """Creates a session with its judged first image, then times one optimize round."""
+    body = {"goal": GOAL, "provider": "openai"}
+    sid = client.post("/api/sessions", json=body).json["session_id"]
+    client.post(f"/api/sessions/{sid}/generate", json={})
+    started = time.perf_counter()
+    done = client.post(
+        f"/api/sessions/{sid}/optimize/run",
+        json={"iterations_count": 1, "candidates": candidates, "target_score": 100},
+    ).json
+    seconds = time.perf_counter() - started
+    assert done["status"] == "done", done.get("error")
+    made = [it for it in done["iterations"] if it["round"] == 1]
+    assert len(made) == candidates and all(it["status"] == "ok" for it in made)
+    return seconds, sid
+
+
+def round_seconds(
+    candidates: int, repeats: int, text_s: float, image_s: float, cv: float = 0.0
+) -> list[float]:
+    app, client = bench_app(latency_fakes(latency(text_s, cv, 1), latency(image_s, cv, 2)))
     runs = app.extensions["sfumato_container"].runs
     times = []
     for _ in range(repeats):
-        sid = client.post("/api/sessions", json={"goal": GOAL, "provider": "openai"}).json[
-            "session_id"
-        ]
-        client.post(f"/api/sessions/{sid}/generate", json={})
-        started = time.perf_counter()
-        done = client.post(
-            f"/api/sessions/{sid}/optimize/run",
-            json={"iterations_count": 1, "candidates": candidates, "target_score": 100},
-        ).json
-        times.append(time.perf_counter() - started)
-        assert done["status"] == "done", done.get("error")
-        made = [it for it in done["iterations"] if it["round"] == 1]
-        assert len(made) == candidates and all(it["status"] == "ok" for it in made)
+        seconds, sid = one_round(client, candidates)
+        times.append(seconds)
         runs.wait_followup(sid)
     app.extensions["sfumato_container"].close()
     return times
 
 
+def round_upload_bytes(image_px: int) -> int:
+    """Bytes sent to OpenRouter by one K=1 optimize round (no latency): the revision, the judge
+    call and the two pairwise calls, not the recommendations written after the run."""
+    uploads: list[tuple[str, int]] = []
+    app, client = bench_app(latency_fakes(latency(0.0), latency(0.0), image_px, uploads))
+    sid = client.post("/api/sessions", json={"goal": GOAL, "provider": "openai"}).json["session_id"]
+    client.post(f"/api/sessions/{sid}/generate", json={})
+    before = len(uploads)
+    body = {"iterations_count": 1, "candidates": 1, "target_score": 100}
+    assert client.post(f"/api/sessions/{sid}/optimize/run", json=body).json["status"] == "done"
+    app.extensions["sfumato_container"].runs.wait_followup(sid)
+    app.extensions["sfumato_container"].close()
+    return sum(size for role, size in uploads[before:] if role != "recommend")
+
+
+def quality_sweep(px: int = 1024) -> None:
+    """JPEG bytes and PSNR of the judge's copy of a photo-like image per quality (how
+    JUDGE_JPEG_QUALITY was chosen)."""
+    original = Image.open(io.BytesIO(photo_png(px))).convert("RGB")
+    cells = []
+    for quality in (75, 80, 85, 88, 90, 95):
+        buffer = io.BytesIO()
+        original.save(buffer, format="JPEG", quality=quality)
+        back = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+        rms = ImageStat.Stat(ImageChops.difference(original, back)).rms
+        psnr = 10 * math.log10(255**2 / (sum(v * v for v in rms) / 3))
+        mark = "*" if quality == JUDGE_JPEG_QUALITY else ""
+        cells.append(f"q{quality}{mark} {len(buffer.getvalue()) / 1e6:.2f} MB {psnr:.1f} dB")
+    print(f"judge copy at {px} px by JPEG quality (* in use): " + "; ".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--text-latency", type=float, default=0.3)
     parser.add_argument("--image-latency", type=float, default=1.0)
     args = parser.parse_args()
     path = 3 * args.text_latency + args.image_latency  # revise, image, judge, pairwise (parallel)
     print(
         f"one optimize round, {args.repeats} runs each; fakes: {args.text_latency:.2f} s per text "
-        f"call, {args.image_latency:.2f} s per image; critical path {path:.2f} s"
+        f"call, {args.image_latency:.2f} s per image (mean); critical path {path:.2f} s"
     )
-    medians = {}
-    for k in (1, 4):
-        times = round_seconds(k, args.repeats, args.text_latency, args.image_latency)
-        medians[k] = statistics.median(times)
+    for label, cv, goal in (("fixed", 0.0, 1.15), (f"variable, CV {VARIABLE_CV}", 0.3, 1.10)):
+        medians = {}
+        for k in (1, 4):
+            times = round_seconds(k, args.repeats, args.text_latency, args.image_latency, cv)
+            medians[k] = statistics.median(times)
+            print(
+                f"  {label}: K={k} median {medians[k]:.3f} s, max {max(times):.3f} s, "
+                f"overhead over the critical path {medians[k] - path:+.3f} s"
+            )
         print(
-            f"K={k}: median {medians[k]:.3f} s, max {max(times):.3f} s, "
-            f"overhead over the critical path {medians[k] - path:+.3f} s"
+            f"K=4 / K=1 round wall-time ratio, {label} latency: "
+            f"{medians[4] / medians[1]:.3f} (goal <= {goal})"
         )
-    print(f"K=4 / K=1 round wall-time ratio: {medians[4] / medians[1]:.3f} (goal <= 1.15)")
+    quality_sweep()
+    for px in (1024, 2048):
+        sent = round_upload_bytes(px)
+        print(
+            f"upload per K=1 round, {px} px photo-like images: {sent / 1e6:.2f} MB (goal <= 2 MB)"
+        )
 
 
 if __name__ == "__main__":

@@ -6,9 +6,14 @@ Against fixed-latency fakes (no network), in one run:
              (goals <= 1.5x and <= 2x), each a fresh Python process (after one warm-up start);
   detail   - GET /api/sessions/<id> p99 on a real server while the list is polled at 10 req/s vs
              not polled (goal <= 2x);
-  cpu      - process CPU per optimize iteration with 2048 px vs 1024 px provider images;
-  parallel - 20 concurrent runs vs one at 2048 px, wall time (goal <= 1.2x).
-The stored sessions are copies of one real demo session (3 iterations), with varied goals,
+  cpu      - process CPU-seconds per optimize iteration with 1024 and 2048 px provider images
+             (a figure that does not depend on the core count), and with the live event stream
+             read (what the web app's SSE costs per iteration);
+  parallel - 20 concurrent runs vs one at 2048 px, wall time and CPU-seconds per iteration,
+             once with the default provider limits (what a user gets: runs queue on purpose)
+             and once with them opened wide (SFUMATO's own overhead).
+The stored sessions are copies of one real demo session (3 iterations, with its images and
+thumbnails written seconds before its session.json, as a run leaves them), with varied goals,
 providers and statuses.
 
 Usage: poetry run python scripts/bench_scale.py [--root DIR] [--sessions N]
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import itertools
 import json
 import os
@@ -56,16 +60,9 @@ def use_root(root: Path) -> None:
 
 
 def fake_png(size: int) -> bytes:
-    """A photo-like PNG (smooth noise, so it compresses like a real render: ~1.5 MB at 1024)."""
-    from PIL import Image
+    from bench_fakes import photo_png  # after use_root: it imports app
 
-    small = [Image.effect_noise((size // 16, size // 16), 90) for _ in range(3)]
-    picture = Image.merge("RGB", [b.resize((size, size), Image.BICUBIC) for b in small])
-    grain = Image.effect_noise((size, size), 12).convert("RGB")
-    picture = Image.blend(picture, grain, 0.15)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return photo_png(size)
 
 
 def latency_providers(image_px: int) -> Any:
@@ -99,8 +96,9 @@ def latency_providers(image_px: int) -> Any:
 # Stored sessions ---------------------------------------------------------------------------------
 
 
-def template_session(folder: Path) -> dict[str, Any]:
-    """One real demo session with a baseline and two optimize iterations, as stored on disk."""
+def template_session(folder: Path) -> tuple[dict[str, Any], list[Path]]:
+    """One real demo session with a baseline and two optimize iterations, as stored on disk, and
+    its image and thumbnail files."""
     from app.main import create_app
     from app.settings import Settings
 
@@ -113,11 +111,17 @@ def template_session(folder: Path) -> dict[str, Any]:
     client.post(f"/api/sessions/{sid}/generate", json={})
     client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 2})
     app.extensions["sfumato_container"].close()
-    return json.loads((folder / sid / "session.json").read_text())
+    files = sorted(p for p in (folder / sid).iterdir() if p.name.startswith(("iter_", "thumb_")))
+    return json.loads((folder / sid / "session.json").read_text()), files
 
 
-def seed(store: Path, template: dict[str, Any], count: int) -> None:
-    """`count` copies of the template with fresh ids, spread-out dates and varied fields."""
+def seed(store: Path, template: tuple[dict[str, Any], list[Path]], count: int) -> None:
+    """`count` copies of the template with fresh ids, spread-out dates and varied fields.
+
+    Realistic folders: each holds the template's images and thumbnails (hard links, so 10,000
+    sessions cost no disk), written before its session.json and within seconds of it, as a real
+    run leaves them; a start-up sweep that reads every such folder shows in the figures."""
+    template, files = template
     store.mkdir(parents=True, exist_ok=True)
     text = json.dumps(template, indent=2)
     old_id = template["session_id"]
@@ -133,6 +137,8 @@ def seed(store: Path, template: dict[str, Any], count: int) -> None:
         data["status"] = statuses[n % len(statuses)]
         data["image_provider"] = providers[n % len(providers)]
         (store / sid).mkdir()
+        for file in files:
+            os.link(file, store / sid / file.name)
         (store / sid / "session.json").write_text(json.dumps(data, indent=2))
 
 
@@ -270,35 +276,57 @@ def _p99(times: list[float]) -> float:
     return statistics.quantiles(times, n=100)[98]
 
 
-def wire_app(image_px: int, storage: Path) -> Any:
+# The provider limits opened wide: SFUMATO's own overhead, not the per-provider limits that keep
+# real runs under rate limits (4 OpenAI calls at once by default queue 20 runs on purpose).
+WIDE_LIMITS = {"provider_max_concurrency": {"openai": 64}, "openrouter_max_concurrency": 64}
+
+
+def wire_app(image_px: int, storage: Path, **limits: Any) -> Any:
+    """The app against the latency fakes; `limits` overrides the provider limits (default: the
+    settings' defaults, what a user gets)."""
     from app.main import create_app
     from app.settings import Settings
 
     settings = Settings(
         _env_file=None,
         storage_dir=storage,
-        openrouter_api_key="sk-bench-000000",
-        openai_image_api_key="sk-bench-000001",
+        openrouter_api_key="sk-bench-0000000000000000",
+        openai_image_api_key="sk-bench-0000000000000001",
         log_level="WARNING",
         target_score_default=100,
-        # This measures SFUMATO's own overhead, not the per-provider limits that keep real runs
-        # under rate limits (4 OpenAI calls at once by default would queue 20 runs on purpose).
-        provider_max_concurrency={"openai": 64},
-        openrouter_max_concurrency=64,
+        **limits,
     )
     return create_app(settings, transport=latency_providers(image_px))
 
 
-def cpu_per_iteration_ms(image_px: int, iterations: int = 3) -> float:
+def limits_of(app: Any) -> str:
+    s = app.extensions["sfumato_container"].settings
+    return f"openai {s.provider_max_concurrency.get('openai')}, openrouter {s.openrouter_max_concurrency}"
+
+
+def cpu_per_iteration_ms(image_px: int, iterations: int = 3, listeners: int = 0) -> float:
+    """Process CPU per optimize iteration; with `listeners`, while that many clients read the
+    session's live event stream (the web app's SSE, one per open tab), so the difference is what
+    live updates cost."""
     storage = Path(tempfile.mkdtemp(prefix="sfumato-bench-cpu-"))
-    app = wire_app(image_px, storage)
+    app = wire_app(image_px, storage, **WIDE_LIMITS)
     client = app.test_client()
     sid = client.post("/api/sessions", json={"goal": GOAL, "provider": "openai"}).json["session_id"]
     client.post(f"/api/sessions/{sid}/generate", json={})
+    runs = app.extensions["sfumato_container"].runs
     cpu = time.process_time()
     # plateau 0: the fake's judge calls every comparison a tie, which would stop the run early
-    body = {"iterations_count": iterations, "plateau_rounds": 0}
-    done = client.post(f"/api/sessions/{sid}/optimize/run", json=body).json
+    body = {"iterations_count": iterations, "plateau_rounds": 0, "wait": False}
+    client.post(f"/api/sessions/{sid}/optimize/run", json=body)
+    readers = [threading.Thread(target=_read_events, args=(app, sid)) for _ in range(listeners)]
+    for reader in readers:  # each stream follows the run to its end (recommendations included)
+        reader.start()
+    for reader in readers:
+        reader.join()
+    while runs.is_running(sid):
+        time.sleep(0.02)
+    runs.wait_followup(sid)
+    done = client.get(f"/api/sessions/{sid}").json
     assert done["status"] == "done", done.get("error")
     made = len(done["iterations"]) - 1  # the rounds' iterations (the first image came before)
     assert made == iterations, made
@@ -308,11 +336,22 @@ def cpu_per_iteration_ms(image_px: int, iterations: int = 3) -> float:
     return used
 
 
-def concurrent_runs_s(count: int, image_px: int, iterations: int = 2) -> tuple[float, float]:
+def _read_events(app: Any, sid: str) -> None:
+    """Reads a session's event stream to its end, as the web app does (the whole SSE path)."""
+    response = app.test_client().get(f"/api/sessions/{sid}/events", buffered=False)
+    for _ in response.response:
+        pass
+    response.close()
+
+
+def concurrent_runs_s(
+    count: int, image_px: int, iterations: int = 2, **limits: Any
+) -> tuple[float, float, str]:
     """Wall time and process CPU time for `count` sessions to each run baseline + optimize at the
-    same time."""
+    same time, and the provider limits they ran under."""
     storage = Path(tempfile.mkdtemp(prefix="sfumato-bench-par-"))
-    app = wire_app(image_px, storage)
+    app = wire_app(image_px, storage, **limits)
+    used_limits = limits_of(app)
     client = app.test_client()
     sessions = app.extensions["sfumato_container"].sessions
     ids: list[str] = []
@@ -338,7 +377,7 @@ def concurrent_runs_s(count: int, image_px: int, iterations: int = 2) -> tuple[f
     assert all(sessions.get(sid).status == "done" for sid in ids)
     app.extensions["sfumato_container"].close()
     shutil.rmtree(storage, ignore_errors=True)
-    return elapsed, cpu
+    return elapsed, cpu, used_limits
 
 
 def _wait_idle(sessions: Any) -> None:
@@ -398,15 +437,25 @@ def report(root: Path, work: Path, big: int, parts: set[str]) -> None:
             "GET session p99, polled vs quiet", p99["polled_p99_ms"], p99["quiet_p99_ms"], 2, "ms"
         )
     if "cpu" in parts:
-        cpu_big, cpu_small = cpu_per_iteration_ms(2048), cpu_per_iteration_ms(1024)
-        ratio("CPU per iteration, 2048 vs 1024 px", cpu_big, cpu_small, None, "ms")
-    if "parallel" in parts:
-        (one, one_cpu), (many, many_cpu) = concurrent_runs_s(1, 2048), concurrent_runs_s(20, 2048)
-        ratio("20 concurrent runs vs 1, 2048 px", many, one, 1.2, "s")
-        load = os.getloadavg()[0]
+        per = {px: cpu_per_iteration_ms(px) for px in (1024, 2048)}
+        print(f"{'CPU per iteration, 1024 px':34} {per[1024] / 1000:9.3f} s")
+        print(f"{'CPU per iteration, 2048 px':34} {per[2048] / 1000:9.3f} s")
+        quiet = statistics.median(cpu_per_iteration_ms(1024) for _ in range(3))
+        live = statistics.median(cpu_per_iteration_ms(1024, listeners=4) for _ in range(3))
         print(
-            f"{'  CPU used by them':34} {many_cpu:9.1f} / {one_cpu:9.1f} s   (load avg {load:.1f})"
+            f"{'  with 4 live streams read':34} {live / 1000:9.3f} s   (vs {quiet / 1000:.3f} s "
+            f"without: {(live - quiet) / 4:+.1f} ms per stream per iteration, medians of 3)"
         )
+    if "parallel" in parts:
+        for label, limits in (("default limits", {}), ("limits opened wide", WIDE_LIMITS)):
+            one, one_cpu, _ = concurrent_runs_s(1, 2048, **limits)
+            many, many_cpu, used = concurrent_runs_s(20, 2048, **limits)
+            ratio(f"20 runs vs 1, 2048 px, {label}", many, one, None, "s")
+            per_iteration = many_cpu / (20 * 3)  # the first image and two rounds each
+            print(
+                f"{'  (' + used + ')':34} CPU {many_cpu:.1f} / {one_cpu:.1f} s, "
+                f"{per_iteration:.3f} CPU-s per iteration (load avg {os.getloadavg()[0]:.1f})"
+            )
 
 
 if __name__ == "__main__":

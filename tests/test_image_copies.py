@@ -112,33 +112,41 @@ def test_transparent_thumbnails_show_the_dark_background() -> None:
 
 
 @pytest.mark.parametrize(
-    ("size", "mode", "fmt", "mime", "kept", "out_mime", "longest"),
+    ("size", "mode", "fmt", "mime", "out_mime", "longest"),
     [
-        ((800, 600), "RGB", "PNG", "image/png", True, "image/png", 800),
-        ((900, 700), "RGB", "JPEG", "image/jpeg", True, "image/jpeg", 900),
-        ((2048, 1024), "RGB", "PNG", "image/png", False, "image/jpeg", 1024),
-        ((2048, 2048), "RGBA", "PNG", "image/png", False, "image/png", 1024),
-        ((600, 400), "RGB", "WEBP", "image/webp", False, "image/jpeg", 600),
+        ((800, 600), "RGB", "PNG", "image/png", "image/jpeg", 800),
+        ((900, 700), "RGB", "JPEG", "image/jpeg", "image/jpeg", 900),
+        ((1024, 1024), "RGB", "PNG", "image/png", "image/jpeg", 1024),
+        ((2048, 1024), "RGB", "PNG", "image/png", "image/jpeg", 1024),
+        ((2048, 2048), "RGBA", "PNG", "image/png", "image/png", 1024),
+        ((600, 400), "RGBA", "PNG", "image/png", "image/png", 600),
+        ((600, 400), "RGB", "WEBP", "image/webp", "image/jpeg", 600),
     ],
 )
-def test_judge_copy_is_small_and_png_or_jpeg(
-    size: tuple[int, int],
-    mode: str,
-    fmt: str,
-    mime: str,
-    kept: bool,
-    out_mime: str,
-    longest: int,
+def test_the_judge_copy_is_a_jpeg_of_at_most_the_judge_size(
+    size: tuple[int, int], mode: str, fmt: str, mime: str, out_mime: str, longest: int
 ) -> None:
+    """Whatever the original's size and format, the judge gets a fresh JPEG (PNG only for
+    see-through images): a 1024 px PNG was sent as it was, ~1.6 MB five times a round."""
     data = picture(size, mode, fmt)
     derived = image_codec_tool.derive(data, mime, 1024)
-    assert (derived.judge_data is data) is kept
+    assert derived.judge_data is not data
     assert derived.judge_mime == out_mime
     judged = opened(derived.judge_data)
     assert max(judged.size) == longest
     assert judged.format == out_mime.split("/")[1].upper()
     if mode == "RGBA":  # transparency survives for the judge
         assert judged.getchannel("A").getextrema()[0] == 0
+
+
+def test_a_png_and_a_jpeg_original_reach_the_judge_encoded_alike() -> None:
+    """Both images of a comparison go the same way, so the judge never compares codecs."""
+    png = image_codec_tool.derive(picture((900, 600), fmt="PNG"), "image/png", 1024)
+    jpeg = image_codec_tool.derive(picture((900, 600), fmt="JPEG"), "image/jpeg", 1024)
+    assert png.judge_mime == jpeg.judge_mime == "image/jpeg"
+    assert opened(png.judge_data).info.get("progressive") == opened(jpeg.judge_data).info.get(
+        "progressive"
+    )
 
 
 def test_an_opaque_rgba_render_is_judged_as_a_jpeg() -> None:
@@ -350,3 +358,25 @@ def test_pixel_work_runs_one_per_core_at_most(tmp_path: Path, monkeypatch: Any) 
     app.extensions["sfumato_container"].close()
     assert most[0] == 2
     assert all((tmp_path / "sessions" / sid / f"thumb_{n}.jpg").is_file() for n in range(8))
+
+
+def test_a_small_png_round_uploads_only_jpegs(tmp_path: Path) -> None:
+    """A 1024 px PNG from the provider: the judge call and both images of both pairwise calls are
+    JPEGs of at most the judge size (before, each went as the 1.6 MB PNG it was)."""
+    app, chat = wire_app(tmp_path, picture((1024, 1024)))
+    client = app.test_client()
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
+    client.post(f"/api/sessions/{sid}/generate", json={})
+    done = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1}).json
+    assert done["status"] == "done"
+    urls = [
+        part["image_url"]["url"]
+        for call in chat.calls
+        for message in json.loads(call.request.content)["messages"]
+        if isinstance(message["content"], list)
+        for part in message["content"]
+        if part["type"] == "image_url"
+    ]
+    assert len(urls) == 6
+    assert {url.split(";", 1)[0] for url in urls} == {"data:image/jpeg"}
+    app.extensions["sfumato_container"].close()

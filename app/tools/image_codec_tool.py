@@ -1,7 +1,9 @@
 """Smaller copies of a generated image: the judge's copy and the history thumbnail, from one decode.
 
-The judge sees no difference above ~1024 px, and a 2048 px PNG costs a 7.5 MB request; the history
-list shows 56-160 px previews, for which a full image is 100x too many bytes.
+The judge sees no difference above ~1024 px, and a 2048 px PNG costs a 7.5 MB request; even a
+1024 px PNG is ~1.6 MB, uploaded five times a round (the judge call, and both images of each of
+the two pairwise calls). So the judge always gets a JPEG: ~0.2 MB at 1024 px. The history list
+shows 56-160 px previews, for which a full image is 100x too many bytes.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ THUMBNAIL_PX = 320
 THUMBNAIL_MIME = "image/jpeg"
 # Transparent parts of a thumbnail show the app's dark background (zinc-900).
 THUMBNAIL_BACKGROUND = (24, 24, 27)
-# The vision judge (xAI through OpenRouter) takes PNG and JPEG only.
-JUDGE_KEEP_MIMES = ("image/png", "image/jpeg")
+# JPEG quality of the judge's copy, chosen by measurement (`make bench` prints the sweep): on
+# photo-like 1024 px renders quality 85 keeps 38.9 dB PSNR (artefacts invisible at judge size) at
+# 0.19 MB; 88 costs 14% more bytes for +0.7 dB and 95 costs 97% more for +3 dB. At 85 one K=1
+# round uploads ~1.3 MB at 1024 px and ~1.8 MB at 2048 px (the issue's goal: <= 2 MB).
+JUDGE_JPEG_QUALITY = 85
 _ALPHA_MODES = ("RGBA", "LA", "PA")
 
 
@@ -36,19 +41,18 @@ class Derived:
 def derive(
     data: bytes, mime: str, judge_max_px: int, picture: Image.Image | None = None
 ) -> Derived:
-    """Decodes once; the judge's copy keeps the original when it is already small and PNG/JPEG.
+    """Decodes once; the judge's copy is a JPEG whose longer side is at most `judge_max_px`,
+    whatever the original's size and format, so every image the judge compares is encoded alike
+    (a PNG with alpha only when the image has see-through parts, which a JPEG would lose).
 
-    Larger images become a JPEG (PNG when they have transparency, which a JPEG would lose) whose
-    longer side is at most `judge_max_px`; the thumbnail is a JPEG at most THUMBNAIL_PX on its
-    longer side, made from the judge's copy (cheaper than from the full image). `picture` is the
-    image already decoded (by the check every generated image passes), so it is not decoded twice.
+    The thumbnail is a JPEG at most THUMBNAIL_PX on its longer side, made from the judge's copy
+    (cheaper than from the full image). `picture` is the image already decoded (by the check every
+    generated image passes), so it is not decoded twice. `mime` is the original's, kept for the
+    log of an unreadable image; the copy never depends on it.
     """
     picture = picture if picture is not None else _open(data)
-    if mime in JUDGE_KEEP_MIMES and max(picture.size) <= judge_max_px:
-        judge_data, judge_mime, judge_picture = data, mime, picture
-    else:
-        judge_picture = _shrunk(picture, judge_max_px)
-        judge_data, judge_mime = _encode_for_judge(judge_picture)
+    judge_picture = _shrunk(picture, judge_max_px)
+    judge_data, judge_mime = _encode_for_judge(judge_picture)
     return Derived(judge_data, judge_mime, thumbnail_jpeg(judge_picture))
 
 
@@ -106,7 +110,7 @@ def _encode_for_judge(picture: Image.Image) -> tuple[bytes, str]:
     if _has_alpha(picture):
         picture.convert("RGBA").save(buffer, format="PNG")
         return buffer.getvalue(), "image/png"
-    picture.convert("RGB").save(buffer, format="JPEG", quality=88)
+    picture.convert("RGB").save(buffer, format="JPEG", quality=JUDGE_JPEG_QUALITY)
     return buffer.getvalue(), "image/jpeg"
 
 
