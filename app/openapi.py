@@ -173,6 +173,7 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
     503: ("provider_unavailable", "provider_rate_limited", "server_busy", "server_stopping", "interrupted"),
     504: ("provider_timeout",),
     505: ("http_version_not_supported",),
+    507: ("storage_full", "storage_error"),
 }  # fmt: skip
 # Codes only ever recorded on an iteration (`Iteration.error`), never answered.
 RECORDED_CODES = ("no_change",)

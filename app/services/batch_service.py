@@ -46,8 +46,6 @@ from app.models.batch_models import (
     GoalSpec,
 )
 from app.models.domain_models import Iteration, Session
-from app.models.provider_models import ImageInput
-from app.services import flex_service
 from app.services.image_service import normalize_params
 from app.services.optimize_service import RunPlan
 from app.tools import report_tool
@@ -390,25 +388,8 @@ class BatchService:
         if best.index == first.index:
             return "tie", 0.0
         caps = self.c.images.capabilities(session.image_provider)
-        comparison = self.c.optimize.judge.compare(
-            session.user_goal,
-            session.checklist,
-            session.image_params,
-            self._view(session, best, caps),
-            self._view(session, first, caps),
-            first.index,
-        )
+        comparison = self.c.optimize.compare(session, best, first, caps)
         return comparison.pairwise.result, comparison.usage.cost_usd or 0.0
-
-    def _view(self, session: Session, it: Iteration, caps: Any) -> tuple[ImageInput, str, dict]:
-        data = self.c.storage.read_image(session.session_id, it.image_path or "")
-        if not data:
-            raise Conflict(
-                f"The image of iteration {it.index} is missing from storage.", code="image_missing"
-            )
-        rendered = it.rendered_prompt or self.c.prompts.render(it.prompt_text, caps).text
-        blocks = flex_service.parse(it.prompt_text).blocks
-        return ImageInput(data=data, mime=it.image_mime or "image/png"), rendered, blocks
 
     def _image_path(self, session: Session, it: Iteration) -> str | None:
         path = self.c.storage.media_path(session.session_id, it.image_path or "")

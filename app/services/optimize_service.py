@@ -38,7 +38,7 @@ from app.services import flex_service
 from app.services.checklist_service import ChecklistService, apply_rewrite
 from app.services.cost_service import Budget, CostService, Prices, charge_image, charge_text
 from app.services.image_service import ImageService
-from app.services.judge_service import JudgeService, Verdict
+from app.services.judge_service import Comparison, JudgeService, Verdict
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunControl, RunService
@@ -321,14 +321,7 @@ class OptimizeService:
                 ctl,
                 strongest,
                 "pairwise",
-                lambda: self.judge.compare(
-                    rnd.session.user_goal,
-                    rnd.session.checklist,
-                    rnd.session.image_params,
-                    self._judge_view(ctl.session_id, strongest, rnd.caps),
-                    self._judge_view(ctl.session_id, rnd.incumbent, rnd.caps),
-                    rnd.incumbent.index,
-                ),
+                lambda: self.compare(rnd.session, strongest, rnd.incumbent, rnd.caps),
             )
         except AppError as exc:
             self.sessions.update(ctl.session_id, lambda s: _count_round(s, won=False))
@@ -483,6 +476,7 @@ class OptimizeService:
             self._judge_image(session.session_id, it),
             current.checklist,
             current.image_params,
+            language=current.language,
         )
         verdict.checklist_version = current.checklist_version  # the rubric it was judged with
         return verdict
@@ -496,11 +490,33 @@ class OptimizeService:
             )
         return self.images.judge_input(session_id, it.image_path)
 
+    def compare(
+        self,
+        session: Session,
+        candidate: Iteration,
+        incumbent: Iteration,
+        caps: ProviderCapabilities,
+    ) -> Comparison:
+        """The order-swapped pairwise judgement of two stored iterations of a session, each as the
+        judge sees it (its compact judge copy, the prompt as sent, its blocks): a round's
+        strongest candidate against the incumbent, or a batch goal's best image against its
+        first. Reasons come in the person's language."""
+        return self.judge.compare(
+            session.user_goal,
+            session.checklist,
+            session.image_params,
+            self._judge_view(session.session_id, candidate, caps),
+            self._judge_view(session.session_id, incumbent, caps),
+            incumbent.index,
+            language=session.language,
+        )
+
     def _judge_view(
         self, session_id: str, it: Iteration, caps: ProviderCapabilities
     ) -> tuple[ImageInput, str, dict[str, str]]:
-        """An iteration as the pairwise judge sees it: its image, rendered prompt and blocks."""
-        rendered = self.prompts.render(it.prompt_text, caps).text
+        """An iteration as the pairwise judge sees it: its image, the prompt it was sent with and
+        its blocks."""
+        rendered = it.rendered_prompt or self.prompts.render(it.prompt_text, caps).text
         blocks = flex_service.parse(it.prompt_text).blocks
         return self._judge_image(session_id, it), rendered, blocks
 
