@@ -265,8 +265,8 @@ class ImageService:
     def judge_input(self, session_id: str, name: str) -> ImageInput:
         """The copy of a stored image the judge sees: made once per image (when it is saved).
 
-        At most `judge_max_px` on its longer side, JPEG (PNG if transparent); an image that is
-        already that small and PNG/JPEG is passed as it is.
+        At most `judge_max_px` on its longer side, always a JPEG (PNG only if transparent), so
+        every image the judge compares is encoded alike.
         """
         with self._cache_lock:
             cached = self._judge_copies.get((session_id, name))
