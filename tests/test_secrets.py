@@ -15,6 +15,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Callable
+from difflib import SequenceMatcher
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -224,6 +225,12 @@ VARIANTS: dict[str, Callable[[str], str]] = {
 }
 
 
+def longest_shared_run(a: str, b: str) -> int:
+    """The longest run of characters `a` and `b` share (what is left of a key after a scrub)."""
+    match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return match.size
+
+
 @pytest.fixture(scope="module", autouse=True)
 def registered_key() -> None:
     register_secrets([KEY])
@@ -235,7 +242,7 @@ def test_every_echo_of_the_key_is_redacted(variant: str) -> None:
     text = f'upstream said: invalid credential "{echoed}" (request 42)'
     for clean in (scrub_text, redact_keys):
         cleaned = clean(text)
-        assert echoed not in cleaned and REDACTED in cleaned, (variant, cleaned)
+        assert REDACTED in cleaned and longest_shared_run(echoed, cleaned) < 12, (variant, cleaned)
         assert cleaned.startswith("upstream said: invalid credential") and "(request 42)" in cleaned
 
 
@@ -270,7 +277,8 @@ def test_a_provider_echoing_the_key_altered_leaves_no_trace_in_answers_or_files(
 ) -> None:
     """End to end: the image provider's 401 echoes the key in every variant; the API answer and
     session.json keep the provider's words and none of the key."""
-    echoes = [VARIANTS[v](KEY) for v in VARIANTS]
+    named = ("lower-cased", "upper-cased", "URL-encoded", "base64", "last two characters cut")
+    echoes = [VARIANTS[v](KEY) for v in named]  # all within the 300 characters a message keeps
     mock = respx.MockRouter(assert_all_called=False)
     mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=any_role)
     mock.post(f"{OPENAI_URL}/images/generations").mock(
@@ -285,7 +293,7 @@ def test_a_provider_echoing_the_key_altered_leaves_no_trace_in_answers_or_files(
     failed = client.post(f"/api/sessions/{sid}/generate", json={})
     app.extensions["sfumato_container"].close()
     stored = (tmp_path / "sessions" / sid / "session.json").read_text()
-    assert failed.status_code == 502 and "bad key [REDACTED]" in failed.json["message"]
+    assert failed.status_code == 502 and failed.json["message"].count(REDACTED) == len(echoes)
     for echoed in echoes:
         for where in (failed.get_data(as_text=True), stored):
-            assert echoed not in where and json.dumps(echoed)[1:-1] not in where, echoed
+            assert longest_shared_run(echoed, where) < 12, (echoed, where[:300])
