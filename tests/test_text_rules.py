@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from app.errors import ValidationFailed
 from app.models.text_rules import is_blank, normalize_newlines, refuse_controls
-from app.services.goal_parser import parse_goals, spec_from_recipe
+from app.services.goal_parser import parse_goals, read_goals_file, spec_from_recipe
 from tests.conftest import start_session
 
 # One of each class refused: C0 (NUL, ESC, a C0 that str.split takes for whitespace), DEL, C1 (NEL,
@@ -162,3 +162,17 @@ def test_a_recipe_with_one_is_refused(field: str, name: str) -> None:
         spec_from_recipe(recipe)
     assert caught.value.details["errors"][0]["field"] == field
     assert code_of(char) in caught.value.message
+
+
+def test_a_goals_file_that_is_not_utf8_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "goals.txt"
+    path.write_bytes("a calm lake\nune forêt".encode("latin-1"))
+    with pytest.raises(ValidationFailed) as caught:
+        read_goals_file(path)
+    assert caught.value.details["errors"][0]["line"] == 2 and "UTF-8" in caught.value.message
+
+
+def test_a_byte_order_mark_does_not_turn_a_json_line_into_text(tmp_path: Path) -> None:
+    path = tmp_path / "goals.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "fox", "goal": "a fox"}).encode())
+    assert [(s.id, s.goal) for s in read_goals_file(path)] == [("fox", "a fox")]
