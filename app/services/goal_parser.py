@@ -10,6 +10,7 @@ number and field (`details.errors: [{line, field, message}]`), so nothing is cre
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -40,6 +41,7 @@ def parse_goals(
     context = _context(settings, max_goal_chars)
     specs: list[GoalSpec] = []
     problems: list[Problem] = []
+    text = text.removeprefix("\ufeff")  # a byte order mark (Windows editors) is not a goal
     for number, raw in enumerate(normalize_newlines(text).split("\n"), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -52,6 +54,21 @@ def parse_goals(
         raise _refusal("Goals line", problems)
     _check_whole(specs)
     return specs
+
+
+def read_goals_file(path: Path, settings: Any = None) -> list[GoalSpec]:
+    """A goals file read as `parse_goals` reads text; a file that is not UTF-8 is refused like a
+    bad line (naming the line and the byte), not a traceback."""
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8"
+        raise _refusal(
+            "Goals line", [{"line": line, "field": "file", "message": message}]
+        ) from None
+    return parse_goals(text, settings=settings)
 
 
 def spec_from_recipe(recipe: Any, settings: Any = None) -> GoalSpec:
