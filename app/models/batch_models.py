@@ -65,6 +65,12 @@ class _PersonParts(BaseModel):
     def _goal(cls, value: str, info: ValidationInfo) -> str:
         return _bounded_text(value, info, "max_goal_chars", allow_empty=False)
 
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _default_provider(cls, value: Any) -> Any:
+        """`"provider": ""` in a goals line means the batch's provider, as a missing one does."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("feedback")
     @classmethod
     def _feedback(cls, value: str | None, info: ValidationInfo) -> str | None:
