@@ -102,16 +102,16 @@ def check_specs(specs: list[GoalSpec], settings: Any) -> None:
     """Checks goals again with the deployment's limits, however they were built (a CLI option
     overrides a recipe's locks or feedback after it was read): one refusal listing every problem."""
     problems: list[Problem] = []
-    for number, spec in enumerate(specs, start=1):
-        line = spec.line or number
+    for spec in specs:
+        where = {"line": spec.line} if spec.line else {"goal_id": spec.id}
         try:
             checked = GoalSpec.model_validate(spec.model_dump(), context=_context(settings, None))
         except ValidationError as exc:
-            problems += [{"line": line, **e} for e in _errors(exc)]
+            problems += [{**where, **e} for e in _errors(exc)]
             continue
-        problems += [{"line": line, **p} for p in prompt_problems(checked)]
+        problems += [{**where, **p} for p in prompt_problems(checked)]
     if problems:
-        raise _refusal("Goal" if len(specs) == 1 else "Goals line", problems)
+        raise _refusal("Goals line" if "line" in problems[0] else "Goal", problems)
 
 
 def check_options(options: BatchOptions, settings: Any) -> BatchOptions:
