@@ -181,6 +181,8 @@ BAD_LINES = {
     "100,000-character feedback": (json.dumps({"goal": "a fox", "feedback": "x" * 100_000}), "feedback"),
     "3,000-character goal": (json.dumps({"goal": "a fox " * 500}), "goal"),
     "5,000-deep line": ('{"goal": "a fox", "image_params": ' + "[" * 5000 + "]" * 5000 + "}", "json"),
+    "ESC in a category label": (json.dumps({"goal": "a fox", "category": "pets\u001b[2J"}), "category"),
+    "81-character category": (json.dumps({"goal": "a fox", "category": "c" * 81}), "category"),
     "NaN in a line": ('{"goal": "a fox", "image_params": {"seed": NaN}}', "json"),
 }  # fmt: skip
 
