@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.limits import ITERATIONS_CEILING, MAX_CANDIDATES, MAX_PLATEAU_ROUNDS, MIN_SECRET_CHARS
 from app.models.price_models import DEFAULT_PRICE_TABLE, PriceTable
 
 # Provider name -> the settings field that holds its key (None: needs no key).
@@ -17,6 +18,8 @@ PROVIDER_KEY_ENV: dict[str, str | None] = {
     "grok": "GROK_API_KEY",
     "nano_banana": "NANO_BANANA_API_KEY",
 }
+
+_KEY_NAMES = ("OPENROUTER_API_KEY", *[n for n in PROVIDER_KEY_ENV.values() if n])
 
 
 class Settings(BaseSettings):
@@ -45,7 +48,7 @@ class Settings(BaseSettings):
     # Storage and limits
     storage_dir: Path = Path("./data/sessions")
     max_iterations_default: int = Field(3, ge=1, le=20)
-    max_iterations: int = Field(10, ge=1, le=50)
+    max_iterations: int = Field(10, ge=1, le=ITERATIONS_CEILING)
     target_score_default: int = Field(90, ge=1, le=100)
     max_goal_chars: int = Field(2000, ge=10)
     max_prompt_chars: int = Field(8000, ge=100)
@@ -105,8 +108,8 @@ class Settings(BaseSettings):
 
     # The judge-and-loop protocol: candidates per round (1..4), rounds without a pairwise win
     # before stopping (0: never), the default budget per run (None: none).
-    candidates_default: int = Field(1, ge=1, le=4)
-    plateau_rounds_default: int = Field(2, ge=0, le=20)
+    candidates_default: int = Field(1, ge=1, le=MAX_CANDIDATES)
+    plateau_rounds_default: int = Field(2, ge=0, le=MAX_PLATEAU_ROUNDS)
     budget_usd_default: float | None = Field(None, ge=0)
     # Most calls in flight at once per image provider and to OpenRouter, across all sessions, so
     # K parallel candidates never trip a rate limit that one call would not.
@@ -149,9 +152,14 @@ class Settings(BaseSettings):
         return secret.get_secret_value() if secret else None
 
     def secret_values(self) -> list[str]:
-        """Every configured secret, for the log redaction filter."""
-        names = ["OPENROUTER_API_KEY", *[n for n in PROVIDER_KEY_ENV.values() if n]]
-        return [v for v in (self.key_for(n) for n in names) if v]
+        """Every configured secret, for the log redaction filter (which leaves out values too
+        short to be keys, and warns about them: `short_keys`)."""
+        return [v for v in (self.key_for(n) for n in _KEY_NAMES) if v]
+
+    def short_keys(self) -> list[str]:
+        """The key variables set to a value shorter than any real key (MIN_SECRET_CHARS): it looks
+        wrong, and it is not used for redaction (it would redact ordinary words)."""
+        return [n for n in _KEY_NAMES if 0 < len(self.key_for(n) or "") < MIN_SECRET_CHARS]
 
     def price_table(self) -> PriceTable:
         """The price table the cost estimate reads (the file when one is set, else the defaults)."""

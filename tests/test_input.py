@@ -1,11 +1,21 @@
 """Input that used to give 500s gets a 4xx in the one error shape: deep JSON, lone surrogates,
-odd digits in seeds, non-JSON numbers, wrong types, invalid UTF-8."""
+odd digits in seeds, non-JSON numbers, wrong types, invalid UTF-8; and one validation for every
+door: batch lines, recipes and run options refused as the API bodies are, before anything runs."""
 
 from __future__ import annotations
 
-import pytest
-from flask.testing import FlaskClient
+import json
+from pathlib import Path
 
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pydantic import ValidationError
+
+from app.errors import ValidationFailed
+from app.models.batch_models import BatchOptions, GoalSpec
+from app.services.goal_parser import spec_from_recipe
+from app.settings import Settings
 from tests.conftest import start_session
 
 PROMPT = "## FLEX_BEGIN:subject\na fox\n## FLEX_END:subject\n"
@@ -143,3 +153,143 @@ def test_cancel_takes_an_empty_object_only(client: FlaskClient) -> None:
         "validation_error",
     )
     assert_4xx(client.post(f"/api/sessions/{sid}/optimize/cancel", json={}), 409, "not_running")
+
+
+# One validation for every door (issue 16, item 6) -------------------------------------------------
+
+# Each batch line the API would refuse, and the field the refusal must name.
+BAD_LINES = {
+    "whitespace goal": ('{"goal": "   \\t  "}', "goal"),
+    "zero-width goal": ('{"goal": "\\u200b\\u200b\\ufeff"}', "goal"),
+    "empty checklist question": (
+        json.dumps({"goal": "a fox", "checklist": [{"question": "   "}]}),
+        "checklist",
+    ),
+    "100 checklist items": (
+        json.dumps({"goal": "a fox", "checklist": [{"question": f"Is q{n} there?"} for n in range(100)]}),
+        "checklist",
+    ),
+    "unknown locked block": (json.dumps({"goal": "a fox", "locked_blocks": ["hat"]}), "locked_blocks"),
+    "unknown lock in its own prompt": (
+        json.dumps({"goal": "a fox", "prompt_text": PROMPT, "locked_blocks": ["lighting"]}),
+        "locked_blocks",
+    ),
+    "broken prompt_text": (
+        json.dumps({"goal": "a fox", "prompt_text": "## FLEX_BEGIN:subject\na fox\n"}),
+        "prompt_text",
+    ),
+    "100,000-character feedback": (json.dumps({"goal": "a fox", "feedback": "x" * 100_000}), "feedback"),
+    "3,000-character goal": (json.dumps({"goal": "a fox " * 500}), "goal"),
+    "5,000-deep line": ('{"goal": "a fox", "image_params": ' + "[" * 5000 + "]" * 5000 + "}", "json"),
+    "ESC in a category label": (json.dumps({"goal": "a fox", "category": "pets\u001b[2J"}), "category"),
+    "81-character category": (json.dumps({"goal": "a fox", "category": "c" * 81}), "category"),
+    "NaN in a line": ('{"goal": "a fox", "image_params": {"seed": NaN}}', "json"),
+}  # fmt: skip
+
+
+def sessions_on_disk(settings: Settings) -> int:
+    return len([p for p in Path(settings.storage_dir).glob("*") if p.is_dir()])
+
+
+@pytest.mark.parametrize("case", list(BAD_LINES))
+@pytest.mark.parametrize("route", ["/api/batches", "/api/batches/estimate"])
+def test_a_bad_batch_line_is_400_naming_line_and_field_and_creates_nothing(
+    client: FlaskClient, settings: Settings, case: str, route: str
+) -> None:
+    line, field = BAD_LINES[case]
+    goals = "# goals\na calm lake at dawn\n" + line
+    body = assert_4xx(
+        client.post(route, json={"goals": goals, "iterations": 1}), 400, "validation_error"
+    )
+    error = body["details"]["errors"][0]
+    assert (error["line"], error["field"]) == (3, field), body
+    assert body["message"].startswith("Goals line 3: "), body["message"]
+    assert client.get("/api/sessions").json["sessions"] == [] and sessions_on_disk(settings) == 0
+    assert client.get("/api/batches").json["batches"] == []
+
+
+def test_the_same_lines_within_the_limits_are_taken(
+    client: FlaskClient, settings: Settings
+) -> None:
+    """The control case: at their limits the same fields pass, and the batch runs."""
+    goals = [
+        {"goal": "g " * 999 + "x", "feedback": "y" * 2000},
+        {"goal": "a fox", "checklist": [{"question": f"Is q{n} there?"} for n in range(16)]},
+        {"goal": "a fox", "prompt_text": PROMPT, "locked_blocks": ["subject"]},
+        {"goal": "a fox", "locked_blocks": ["lighting", "negative_constraints"]},
+    ]
+    text = "\n".join(json.dumps(g) for g in goals)
+    started = client.post("/api/batches", json={"goals": text, "iterations": 0, "jobs": 1})
+    assert started.status_code == 202, started.json
+    batch = client.application.extensions["sfumato_container"].batches.get(started.json["batch_id"])
+    assert batch.finished.wait(60)
+    state = client.get(f"/api/batches/{batch.batch_id}").json
+    assert [g["status"] for g in state["goals"]] == ["done"] * 4, state["goals"]
+
+
+RECIPE = {"goal": "a fox", "provider": "demo", "final_prompt": PROMPT, "locked_blocks": ["subject"]}
+BAD_RECIPES = {
+    "iterations 100": ({"iterations": 100}, "iterations"),
+    "iterations 'abc'": ({"iterations": "abc"}, "iterations"),
+    "iterations -1": ({"iterations": -1}, "iterations"),
+    "candidates 9": ({"candidates": 9}, "candidates"),
+    "no goal": ({"goal": None}, "goal"),
+    "whitespace goal": ({"goal": "  \u200b "}, "goal"),
+    "no provider": ({"provider": ""}, "provider"),
+    "broken final_prompt": ({"final_prompt": "## FLEX_END:subject\n"}, "final_prompt"),
+    "lock not in the prompt": ({"locked_blocks": ["lighting"]}, "locked_blocks"),
+    "17 checklist items": (
+        {"checklist": [{"question": f"Is q{n} there?"} for n in range(17)]},
+        "checklist",
+    ),
+    "long feedback": ({"feedback": "z" * 2001}, "feedback"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RECIPES))
+def test_a_bad_recipe_is_refused_naming_the_field(settings: Settings, case: str) -> None:
+    change, field = BAD_RECIPES[case]
+    with pytest.raises(ValidationFailed) as caught:
+        spec_from_recipe({**RECIPE, **change}, settings)
+    assert caught.value.details["errors"][0]["field"] == field, caught.value.details
+    assert field in caught.value.message
+
+
+def test_a_good_recipe_gives_its_goal() -> None:
+    spec = spec_from_recipe({**RECIPE, "iterations": 2, "sfumato_version": "9", "feedback": ""})
+    assert (spec.goal, spec.prompt_text, spec.locked_blocks, spec.feedback) == (
+        "a fox",
+        PROMPT,
+        ["subject"],
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"budget_usd": float("nan")},
+        {"budget_usd": float("inf")},
+        {"budget_usd": -1.0},
+        {"candidates": 5},
+        {"candidates": 0},
+        {"iterations": 11},  # over MAX_ITERATIONS (10 by default), under the static 50
+        {"iterations": -1},
+        {"jobs": 0},
+    ],
+)
+def test_run_options_are_checked_as_the_api_checks_them(app: Flask, options: dict) -> None:
+    service = app.extensions["sfumato_container"].batches
+    spec = GoalSpec(id="run", goal="a fox")
+    with pytest.raises((ValidationFailed, ValidationError)):
+        service.check([spec], BatchOptions.model_validate(options))
+
+
+def test_a_lock_given_after_the_recipe_is_checked_before_anything_runs(app: Flask) -> None:
+    """`sfumato run --lock hat` overrides the spec after it was read: `check` still refuses it."""
+    service = app.extensions["sfumato_container"].batches
+    spec = GoalSpec(id="run", goal="a fox").model_copy(update={"locked_blocks": ["hat"]})
+    with pytest.raises(ValidationFailed) as caught:
+        service.check([spec], BatchOptions())
+    assert caught.value.details["errors"][0]["field"] == "locked_blocks"
+    assert sessions_on_disk(app.extensions["sfumato_container"].settings) == 0

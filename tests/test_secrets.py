@@ -9,18 +9,23 @@ entry of the session zip, and every log record and log line. None may carry one.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
 import zipfile
 from collections.abc import Callable
+from difflib import SequenceMatcher
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
 import respx
 
 from app.main import create_app
+from app.tools import log_tool
+from app.utils.scrub import REDACTED, redact_keys, register_secrets, scrub_text
 from tests.conftest import start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
@@ -200,3 +205,95 @@ def test_the_leak_reaches_the_scrubbed_places_at_all(tmp_path: Path) -> None:
     assert "bad key [REDACTED]" in failed.json["message"]
     stored = json.loads((tmp_path / "sessions" / sid / "session.json").read_text())
     assert "[REDACTED]" in stored["iterations"][0]["error"]["message"]
+
+
+# The scrubber knows a key in every form a provider may echo it (issue 16, item 11) ----------------
+
+KEY = "sk-Live/Mixed+Case=Key_0123456789abcdefXYZ"  # not a real key; every sign URL-encodes
+VARIANTS: dict[str, Callable[[str], str]] = {
+    "exact": lambda k: k,
+    "lower-cased": str.lower,
+    "upper-cased": str.upper,
+    "URL-encoded": lambda k: quote(k, safe=""),
+    "form-encoded, lower-cased": lambda k: quote_plus(k).lower(),
+    "base64": lambda k: base64.b64encode(k.encode()).decode(),
+    "base64 in a Basic auth header": lambda k: base64.b64encode(f"user:{k}".encode()).decode(),
+    "url-safe base64": lambda k: base64.urlsafe_b64encode(k.encode()).decode(),
+    "last two characters cut": lambda k: k[:-2],
+    "first half only": lambda k: k[: len(k) // 2],
+    "a 12-character run from the middle": lambda k: k[9:21],
+}
+
+
+def longest_shared_run(a: str, b: str) -> int:
+    """The longest run of characters `a` and `b` share (what is left of a key after a scrub)."""
+    match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return match.size
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered_key() -> None:
+    register_secrets([KEY])
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_echo_of_the_key_is_redacted(variant: str) -> None:
+    echoed = VARIANTS[variant](KEY)
+    text = f'upstream said: invalid credential "{echoed}" (request 42)'
+    for clean in (scrub_text, redact_keys):
+        cleaned = clean(text)
+        assert REDACTED in cleaned and longest_shared_run(echoed, cleaned) < 12, (variant, cleaned)
+        assert cleaned.startswith("upstream said: invalid credential") and "(request 42)" in cleaned
+
+
+def test_an_11_character_run_is_left_alone() -> None:
+    """Below 12 characters a run is not the key: ordinary text keeps it."""
+    assert scrub_text(f"id {KEY[9:20]} done") == f"id {KEY[9:20]} done"
+
+
+def test_a_short_configured_value_is_not_used_and_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(storage_dir=tmp_path / "s", openai_image_api_key="use it now")
+    assert settings.short_keys() == ["OPENAI_IMAGE_API_KEY"]
+    register_secrets(settings.secret_values())
+    message = "Provider 'openai' needs OPENAI_IMAGE_API_KEY: use it now in .env and restart."
+    assert scrub_text(message) == message
+    log_tool._warned_short_keys.clear()  # once per process: this test checks that once
+    app = create_app(settings)
+    app.extensions["sfumato_container"].close()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "sfumato.settings"]
+    assert len(warnings) == 1 and "shorter than 16 characters" in warnings[0], warnings
+    assert "use it now" not in warnings[0]
+
+
+def test_ordinary_words_around_pieces_of_the_key_survive() -> None:
+    text = "Live case: mixed results for key 0123456789 (see Case=Key_ docs)"
+    assert scrub_text(text) == text
+
+
+def test_a_provider_echoing_the_key_altered_leaves_no_trace_in_answers_or_files(
+    tmp_path: Path,
+) -> None:
+    """End to end: the image provider's 401 echoes the key in every variant; the API answer and
+    session.json keep the provider's words and none of the key."""
+    named = ("lower-cased", "upper-cased", "URL-encoded", "base64", "last two characters cut")
+    echoes = [VARIANTS[v](KEY) for v in named]  # all within the 300 characters a message keeps
+    mock = respx.MockRouter(assert_all_called=False)
+    mock.post(f"{OPENROUTER_URL}/chat/completions").mock(side_effect=any_role)
+    mock.post(f"{OPENAI_URL}/images/generations").mock(
+        return_value=httpx.Response(
+            401, json={"error": {"message": "bad key " + " / ".join(echoes)}}
+        )
+    )
+    settings = make_settings(storage_dir=tmp_path / "sessions", openai_image_api_key=KEY)
+    app = create_app(settings, transport=httpx.MockTransport(mock.handler))
+    client = app.test_client()
+    sid = start_session(client, goal="a fox", provider="openai")["session_id"]
+    failed = client.post(f"/api/sessions/{sid}/generate", json={})
+    app.extensions["sfumato_container"].close()
+    stored = (tmp_path / "sessions" / sid / "session.json").read_text()
+    assert failed.status_code == 502 and failed.json["message"].count(REDACTED) == len(echoes)
+    for echoed in echoes:
+        for where in (failed.get_data(as_text=True), stored):
+            assert longest_shared_run(echoed, where) < 12, (echoed, where[:300])

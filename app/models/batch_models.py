@@ -10,42 +10,168 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
-from app.models.domain_models import ChecklistItem, StopReason
+from app.limits import (
+    ITERATIONS_CEILING,
+    MAX_BATCH_JOBS,
+    MAX_BUDGET_USD,
+    MAX_CANDIDATES,
+    MAX_CHECKLIST_ITEMS,
+    MAX_GOAL_ID_CHARS,
+    MAX_LABEL_CHARS,
+    MAX_PLATEAU_ROUNDS,
+    MAX_WEB_BATCH_JOBS,
+)
+from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, StopReason
+from app.models.request_models import (
+    ChecklistItemIn,
+    _bounded_text,
+    _check_iterations,
+    _limit,
+    prompt_text,
+)
+from app.models.text_rules import person_text
 
 GoalStatus = Literal["pending", "running", "done", "failed", "interrupted"]
 # `interrupted`: the process stopped (SIGTERM, a kill) while the batch ran; it can be resumed.
 BatchStatus = Literal["running", "done", "cancelled", "failed", "interrupted"]
 
 
-class GoalSpec(BaseModel):
-    """One goal to run: a line of a goals file, a JSON Lines object, or a recipe."""
+class _PersonParts(BaseModel):
+    """The parts of a goal a person writes, checked as the API checks them (`POST /api/sessions`,
+    `PUT /feedback`, `PUT /checklist`). Length limits come from Settings through the validation
+    context (`{"settings": ...}`); without one, only the fixed rules apply. Whether a prompt parses
+    as FLEX and its locks exist is checked by `app.services.goal_parser` (a service's job)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
-    goal: str = Field(min_length=1)
-    category: str | None = None
-    provider: str | None = None
+    goal: str
+    provider: str | None = Field(None, min_length=1, max_length=64)
     image_params: dict[str, Any] = Field(default_factory=dict)
     feedback: str | None = None
+    locked_blocks: list[str] = Field(default_factory=list, max_length=len(FLEX_BLOCKS))
+    checklist: list[dict[str, Any]] | None = Field(None, max_length=MAX_CHECKLIST_ITEMS)
+
+    @field_validator("goal")
+    @classmethod
+    def _goal(cls, value: str, info: ValidationInfo) -> str:
+        return _bounded_text(value, info, "max_goal_chars", allow_empty=False)
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _default_provider(cls, value: Any) -> Any:
+        """`"provider": ""` in a goals line means the batch's provider, as a missing one does."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("feedback")
+    @classmethod
+    def _feedback(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        return _bounded_text(value, info, "max_feedback_chars", allow_empty=True) or None
+
+    @field_validator("checklist")
+    @classmethod
+    def _checklist(cls, value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        """Each item as `PUT /checklist` takes it; kept as dicts (the checklist service's input)."""
+        if value is None:
+            return None
+        items = []
+        for number, item in enumerate(value, start=1):
+            try:
+                items.append(ChecklistItemIn.model_validate(item).model_dump())
+            except ValidationError as exc:
+                raise ValueError(f"item {number}: {_first_error(exc)}") from None
+        return items
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(p) for p in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+class GoalSpec(_PersonParts):
+    """One goal to run: a line of a goals file, a JSON Lines object, or a recipe."""
+
+    id: str = Field(min_length=1, max_length=MAX_GOAL_ID_CHARS, pattern=r"^[A-Za-z0-9_.-]+$")
+    category: str | None = None
     # From a recipe: start from this prompt, with these locks and this checklist.
     prompt_text: str | None = None
-    locked_blocks: list[str] = Field(default_factory=list)
-    checklist: list[dict[str, Any]] | None = None
+    _line: int | None = PrivateAttr(default=None)
+
+    @property
+    def line(self) -> int | None:
+        """The goals-file line this goal came from (None: not from a file), for error messages."""
+        return self._line
+
+    def at_line(self, number: int) -> GoalSpec:
+        self._line = number
+        return self
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return person_text(value, allow_empty=True, limit=MAX_LABEL_CHARS) or None
+
+    @field_validator("prompt_text")
+    @classmethod
+    def _prompt(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else prompt_text(value, _limit(info, "max_prompt_chars"))
+
+
+class Recipe(_PersonParts):
+    """`sfumato run --from recipe.json`: what `GET .../recipe` wrote (other fields are ignored).
+
+    `final_prompt` is the FLEX text to start from; `iterations` and `candidates` are run options,
+    bounded as the API bounds them (no "abc", no -1, no more than MAX_ITERATIONS)."""
+
+    provider: str = Field(min_length=1, max_length=64)
+    final_prompt: str | None = None
+    iterations: int | None = Field(None, ge=0, le=ITERATIONS_CEILING, strict=True)
+    candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES, strict=True)
+
+    @field_validator("final_prompt")
+    @classmethod
+    def _prompt(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return prompt_text(value, _limit(info, "max_prompt_chars"))
+
+    @field_validator("iterations")
+    @classmethod
+    def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return _check_iterations(value, info)
 
 
 class BatchOptions(BaseModel):
-    """What every goal of a batch (or one `sfumato run`) is run with."""
+    """What every goal of a batch (or one `sfumato run`) is run with. `iterations` is checked
+    against MAX_ITERATIONS when validated with the settings context (`BatchService.check` does)."""
 
     provider: str = "demo"
-    iterations: int = Field(3, ge=0, le=50)
-    candidates: int | None = Field(None, ge=1, le=4)
-    budget_usd: float | None = Field(None, ge=0)
+    iterations: int = Field(3, ge=0, le=ITERATIONS_CEILING)
+    candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES)
+    budget_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
     target_score: int | None = Field(None, ge=1, le=100)
-    plateau_rounds: int | None = Field(None, ge=0, le=20)
-    jobs: int = Field(1, ge=1, le=32)
+    plateau_rounds: int | None = Field(None, ge=0, le=MAX_PLATEAU_ROUNDS)
+    jobs: int = Field(1, ge=1, le=MAX_BATCH_JOBS)
+
+    @field_validator("iterations")
+    @classmethod
+    def _iterations(cls, value: int, info: ValidationInfo) -> int:
+        return _check_iterations(value, info) or value
 
 
 class GoalError(BaseModel):
@@ -111,12 +237,17 @@ class BatchRequest(BaseModel):
 
     goals: str = Field(min_length=1)
     provider: str = "demo"
-    iterations: int | None = Field(None, ge=0, le=50)
-    candidates: int | None = Field(None, ge=1, le=4)
-    budget_usd: float | None = Field(None, ge=0, le=10_000)
+    iterations: int | None = Field(None, ge=0, le=ITERATIONS_CEILING)
+    candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES)
+    budget_usd: float | None = Field(None, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False)
     target_score: int | None = Field(None, ge=1, le=100)
-    plateau_rounds: int | None = Field(None, ge=0, le=20)
-    jobs: int = Field(2, ge=1, le=8)
+    plateau_rounds: int | None = Field(None, ge=0, le=MAX_PLATEAU_ROUNDS)
+    jobs: int = Field(2, ge=1, le=MAX_WEB_BATCH_JOBS)
+
+    @field_validator("iterations")
+    @classmethod
+    def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return _check_iterations(value, info)
 
 
 class BatchState(BatchReport):

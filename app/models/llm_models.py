@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model, model_validator
 
+from app.limits import MAX_CHECKLIST_ITEMS
 from app.models.domain_models import ChecklistAnswer
 
 BlockName = Literal[
@@ -80,7 +81,10 @@ class ChecklistAnswerItem(BaseModel):
 class JudgeOutput(BaseModel):
     """judge: the checklist answered item by item, a 0..100 score and short reasons."""
 
-    checklist: list[ChecklistAnswerItem] = Field(default_factory=list, max_length=12)
+    # As many as a person may keep (16), not just the 12 the checklist writer makes.
+    checklist: list[ChecklistAnswerItem] = Field(
+        default_factory=list, max_length=MAX_CHECKLIST_ITEMS
+    )
     score: int = Field(ge=0, le=100)
     notes: str = Field(min_length=1, max_length=600)
     strengths: list[str] = Field(max_length=5)

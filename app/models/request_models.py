@@ -6,6 +6,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from app.limits import (
+    CHECKLIST_QUESTION_MAX_CHARS,
+    CHECKLIST_QUESTION_MIN_CHARS,
+    MAX_BUDGET_USD,
+    MAX_CANDIDATES,
+    MAX_CHECKLIST_ITEMS,
+    MAX_PLATEAU_ROUNDS,
+)
+from app.models.text_rules import person_text, refuse_controls, visible_length
+
 
 def _limit(info: ValidationInfo, name: str) -> int | None:
     settings = (info.context or {}).get("settings")
@@ -13,12 +23,31 @@ def _limit(info: ValidationInfo, name: str) -> int | None:
 
 
 def _bounded_text(value: str, info: ValidationInfo, limit_name: str, allow_empty: bool) -> str:
-    value = value.strip()
-    if not value and not allow_empty:
+    """The text rules every door applies (app.models.text_rules) with the Settings limit."""
+    return person_text(value, allow_empty=allow_empty, limit=_limit(info, limit_name))
+
+
+def prompt_text(value: str, limit: int | None) -> str:
+    """A prompt: not blank, within `limit`, no control characters; otherwise kept byte for byte
+    (the frame must not change, so CR is allowed here and nothing is stripped)."""
+    refuse_controls(value, allow_cr=True)
+    if not value.strip():
         raise ValueError("must not be empty")
-    limit = _limit(info, limit_name)
     if limit is not None and len(value) > limit:
         raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+def checklist_question(value: str) -> str:
+    """A checklist question on one line: controls refused first (some are whitespace to
+    `str.split`), then its whitespace collapsed; 3..300 characters a person can see."""
+    value = " ".join(refuse_controls(value).split())
+    if visible_length(value) < CHECKLIST_QUESTION_MIN_CHARS:
+        raise ValueError(f"must be at least {CHECKLIST_QUESTION_MIN_CHARS} characters")
+    if len(value) > CHECKLIST_QUESTION_MAX_CHARS:
+        raise ValueError(
+            f"is {len(value)} characters long; the limit is {CHECKLIST_QUESTION_MAX_CHARS}"
+        )
     return value
 
 
@@ -54,12 +83,7 @@ class UpdatePromptRequest(_Body):
     @field_validator("prompt_text")
     @classmethod
     def _prompt(cls, value: str, info: ValidationInfo) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        limit = _limit(info, "max_prompt_chars")
-        if limit is not None and len(value) > limit:
-            raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
-        return value  # kept byte for byte: the frame must not change
+        return prompt_text(value, _limit(info, "max_prompt_chars"))
 
 
 class GenerateRequest(_Body):
@@ -90,9 +114,9 @@ class FeedbackRequest(_Body):
 class OptimizeRequest(_Body):
     iterations_count: int | None = Field(None, ge=1)
     target_score: int | None = Field(None, ge=1, le=100)
-    candidates: int | None = Field(None, ge=1, le=4)
-    plateau_rounds: int | None = Field(None, ge=0, le=20)
-    budget_usd: float | None = Field(None, ge=0, le=10_000)
+    candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES)
+    plateau_rounds: int | None = Field(None, ge=0, le=MAX_PLATEAU_ROUNDS)
+    budget_usd: float | None = Field(None, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False)
     wait: bool = True
 
     @field_validator("iterations_count")
@@ -109,16 +133,11 @@ class ChecklistItemIn(_Body):
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
-        value = " ".join(value.split())
-        if len(value) < 3:
-            raise ValueError("must be at least 3 characters")
-        if len(value) > 300:
-            raise ValueError(f"is {len(value)} characters long; the limit is 300")
-        return value
+        return checklist_question(value)
 
 
 class ChecklistRequest(_Body):
-    checklist: list[ChecklistItemIn] = Field(max_length=16)
+    checklist: list[ChecklistItemIn] = Field(max_length=MAX_CHECKLIST_ITEMS)
 
 
 def _check_iterations(value: int | None, info: ValidationInfo) -> int | None:

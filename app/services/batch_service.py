@@ -21,7 +21,6 @@ goal continues its own session from its last saved iteration, so nothing finishe
 from __future__ import annotations
 
 import contextlib
-import json
 import queue
 import threading
 import time
@@ -32,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
 
 from app import __version__
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
@@ -46,6 +44,13 @@ from app.models.batch_models import (
     GoalSpec,
 )
 from app.models.domain_models import Iteration, Session
+from app.services.goal_parser import (
+    check_options,
+    check_specs,
+    parse_goals,  # noqa: F401  (callers import it from here)
+    with_line,
+)
+from app.services.goal_parser import spec_from_recipe as _spec_from_recipe
 from app.services.image_service import normalize_params
 from app.services.optimize_service import RunPlan
 from app.tools import report_tool
@@ -60,62 +65,9 @@ if TYPE_CHECKING:
 log = get_logger("batch")
 EventSink = Callable[[str, Any], None]
 RECIPE_VERSION = 1
-MAX_GOALS = 1000
 # A run that ended for one of these reasons finished its plan: a resumed goal runs no more rounds.
 FINISHED_REASONS = ("completed", "target_reached", "plateau", "budget", "accepted")
 
-
-# Goals files ----------------------------------------------------------------------------------
-
-
-def parse_goals(text: str, max_goal_chars: int = 2000) -> list[GoalSpec]:
-    """Goals from a text file (one per line) or JSON Lines (`goal` and optional fields).
-
-    Blank lines and lines starting with `#` are skipped. A goal without an `id` gets `gNNN` from its
-    position, so the same file keeps the same ids (and a batch can resume on them).
-    """
-    specs: list[GoalSpec] = []
-    problems: list[dict[str, Any]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        fallback = f"g{len(specs) + 1:03d}"
-        try:
-            data: Any = json.loads(line) if line.startswith("{") else {"goal": line}
-            if not isinstance(data, dict):
-                raise ValueError("a JSON line must be an object")
-            data = {**data, "id": str(data.get("id") or fallback)}
-            if len(str(data.get("goal", ""))) > max_goal_chars:
-                raise ValueError(f"the goal is longer than {max_goal_chars} characters")
-            specs.append(GoalSpec.model_validate(data))
-        except (ValueError, ValidationError) as exc:
-            message = (
-                "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}"
-                    for e in exc.errors(include_url=False, include_input=False)
-                )
-                if isinstance(exc, ValidationError)
-                else str(exc)
-            )
-            problems.append({"line": number, "message": message[:300]})
-    if problems:
-        first = problems[0]
-        raise ValidationFailed(
-            f"Goals line {first['line']}: {first['message']}", details={"errors": problems[:20]}
-        )
-    ids = [s.id for s in specs]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise ValidationFailed(
-            f"Goal ids must be unique; repeated: {', '.join(duplicates[:5])}.",
-            details={"duplicates": duplicates},
-        )
-    if not specs:
-        raise ValidationFailed("The goals file has no goals.", details={"errors": []})
-    if len(specs) > MAX_GOALS:
-        raise ValidationFailed(f"A batch holds at most {MAX_GOALS} goals.", details={})
-    return specs
 
 
 # Batches --------------------------------------------------------------------------------------
@@ -425,20 +377,9 @@ class BatchService:
         }
 
     @staticmethod
-    def spec_from_recipe(recipe: dict[str, Any]) -> GoalSpec:
-        if not isinstance(recipe, dict) or not recipe.get("goal") or not recipe.get("provider"):
-            raise ValidationFailed("A recipe needs at least `goal` and `provider`.")
-        params = dict(recipe.get("image_params") or {})
-        return GoalSpec(
-            id="recipe",
-            goal=str(recipe["goal"]),
-            provider=str(recipe["provider"]),
-            image_params=params,
-            feedback=recipe.get("feedback") or None,
-            prompt_text=recipe.get("final_prompt") or None,
-            locked_blocks=list(recipe.get("locked_blocks") or []),
-            checklist=recipe.get("checklist"),
-        )
+    def spec_from_recipe(recipe: dict[str, Any], settings: Any = None) -> GoalSpec:
+        """The recipe's goal, checked as a goals line is (app.services.goal_parser)."""
+        return _spec_from_recipe(recipe, settings)
 
     # Batches ------------------------------------------------------------------------------------
 
@@ -735,12 +676,8 @@ class BatchService:
     def check(self, specs: list[GoalSpec], options: BatchOptions, need_key: bool = True) -> None:
         """Refuses a batch before anything is paid: more rounds than allowed, an unknown provider,
         a missing key (an estimate runs nothing, so it needs none), a setting a provider lacks."""
-        limit = self.c.settings.max_iterations
-        if options.iterations > limit:
-            raise ValidationFailed(
-                f"Invalid request: iterations: must be at most {limit} (MAX_ITERATIONS)",
-                details={"errors": [{"field": "iterations", "message": "too many"}]},
-            )
+        check_options(options, self.c.settings)
+        check_specs(specs, self.c.settings)
         checked: set[str] = set()
         for spec in specs:
             provider = spec.provider or options.provider
@@ -748,7 +685,10 @@ class BatchService:
             if need_key and provider not in checked:
                 self.c.registry.get(provider)
                 checked.add(provider)
-            normalize_params(caps, spec.image_params)
+            try:
+                normalize_params(caps, spec.image_params)
+            except AppError as exc:
+                raise with_line(exc, spec) from None
 
     def estimate(self, specs: list[GoalSpec], options: BatchOptions) -> dict[str, Any]:
         """What the batch would cost by the price table: per goal, the start (prompt and

@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-from app.utils.scrub import register_secrets, scrub_text
+from app.limits import MIN_SECRET_CHARS
+from app.utils.scrub import register_secrets, scrub_text, usable_secret
 
 _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "log_context", default=None
@@ -87,7 +89,11 @@ _REDACTOR = RedactingFilter()
 
 
 def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> logging.Logger:
-    """JSON logs on stderr for the app's namespace; idempotent (safe to call per app instance)."""
+    """JSON logs on stderr for the app's namespace; idempotent (safe to call per app instance).
+
+    A configured key too short to be real is not used for redaction; it is warned about here, at
+    start-up, once per process (never quoting it)."""
+    secrets = list(secrets)
     _REDACTOR.set_secrets(secrets)
     logger = logging.getLogger(_ROOT)
     logger.setLevel(level)
@@ -100,4 +106,21 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> loggi
     )
     handler.addFilter(_REDACTOR)
     logger.addHandler(handler)
+    warn_short_keys(sum(1 for v in secrets if v and not usable_secret(v)))
     return logger
+
+
+_warned_short_keys = threading.Event()
+
+
+def warn_short_keys(count: int, names: Iterable[str] = ()) -> None:
+    """Says once that `count` configured keys (`names`, when the caller knows them: see
+    `Settings.short_keys`) are shorter than any real key, so they look wrong."""
+    if count <= 0 or _warned_short_keys.is_set():
+        return
+    _warned_short_keys.set()
+    which = ", ".join(names) or "an *_API_KEY value in .env"
+    get_logger("settings").warning(
+        f"{count} configured key(s) ({which}) shorter than {MIN_SECRET_CHARS} characters: a "
+        "real key is longer, so check it; it is not used to redact logs and errors."
+    )

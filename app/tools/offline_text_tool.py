@@ -15,9 +15,12 @@ import io
 import re
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from annotated_types import MaxLen
 from PIL import Image, ImageStat
+from pydantic import BaseModel, create_model, model_validator
+from pydantic.fields import FieldInfo
 
 from app.models.domain_models import FLEX_BLOCKS, Usage
 from app.models.llm_models import (
@@ -37,6 +40,7 @@ from app.settings import Settings
 from app.utils.language import detect_language
 from app.utils.string_utils import keywords as latin_keywords
 
+_M = TypeVar("_M", bound=BaseModel)
 MODEL_ID = "sfumato-offline-rules-1"
 PAIRWISE_MARGIN = 3  # score points below which the offline pairwise judge calls a tie
 _GENERIC_CHECKS = (
@@ -124,6 +128,52 @@ _FILLER = re.compile(
 _NEGATION = re.compile(
     r"\b(?:no|without|remove|less|fewer|avoid|drop)\s+(?:the\s+|any\s+)?([a-z][a-z -]{1,40}?)(?=[,.;!]|\band\b|$)"
 )
+
+
+# Clamps ---------------------------------------------------------------------------------------
+# The stand-in writes from the person's own words, and a goal or feedback at its full limit (2,000
+# characters, any script) would make a question, a block or a reason longer than the output model
+# allows. Every output model it builds is therefore its "fitted" twin, which cuts each string and
+# list to the limit of the model it is checked against: one clamp for every output, and the limits
+# read from the models themselves (no number written twice).
+
+
+def _fitted(model: type[_M]) -> type[_M]:
+    """`model` with a before-validator that cuts its bounded strings and lists to their limits."""
+    limits = {name: _max_length(info) for name, info in model.model_fields.items()}
+    bounded = {name: limit for name, limit in limits.items() if limit is not None}
+
+    def fit(cls: type[_M], data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {k: _cut(v, bounded[k]) if k in bounded else v for k, v in data.items()}
+
+    validator = model_validator(mode="before")(fit)
+    return create_model(model.__name__, __base__=model, __validators__={"fit": validator})
+
+
+def _max_length(info: FieldInfo) -> int | None:
+    return next((m.max_length for m in info.metadata if isinstance(m, MaxLen)), None)
+
+
+def _cut(value: Any, limit: int) -> Any:
+    """A string cut at a word boundary with an ellipsis, a list cut to `limit` items."""
+    if isinstance(value, str) and len(value) > limit:
+        head = value[: limit - 1]
+        cut = head.rsplit(" ", 1)[0] if " " in head[limit // 2 :] else head
+        return cut.rstrip(" ,;:") + "…"
+    if isinstance(value, list) and len(value) > limit:
+        return value[:limit]
+    return value
+
+
+BlockChange = _fitted(BlockChange)
+ChecklistAnswerItem = _fitted(ChecklistAnswerItem)
+ChecklistQuestion = _fitted(ChecklistQuestion)
+JudgeOutput = _fitted(JudgeOutput)
+PairwiseOutput = _fitted(PairwiseOutput)
+PromptBlocks = _fitted(PromptBlocks)
+ReviseOutput = _fitted(ReviseOutput)
 
 
 class OfflineTextTool:
@@ -400,7 +450,7 @@ class OfflineTextTool:
             )
             questions.append(ChecklistQuestion(question=question, source="feedback"))
         for generic in _GENERIC_CHECKS:
-            if len(questions) >= 4:
+            if len({q.question.lower() for q in questions}) >= 4:  # as many once deduplicated
                 break
             questions.append(ChecklistQuestion(question=generic, source="goal"))
         unique = list({q.question.lower(): q for q in questions}.values())
