@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from app import __version__
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.models.batch_models import (
@@ -67,7 +66,6 @@ EventSink = Callable[[str, Any], None]
 RECIPE_VERSION = 1
 # A run that ended for one of these reasons finished its plan: a resumed goal runs no more rounds.
 FINISHED_REASONS = ("completed", "target_reached", "plateau", "budget", "accepted")
-
 
 
 # Batches --------------------------------------------------------------------------------------
