@@ -17,7 +17,7 @@ from app.services.optimize_service import OptimizeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunService
-from app.services.session_service import SessionService
+from app.services.session_service import SessionService, indexed_stamps
 from app.services.start_service import StartService
 from app.settings import Settings
 from app.tools.concurrency_tool import LimitedTextModel
@@ -59,7 +59,8 @@ class Container:
 def build_container(settings: Settings, transport: httpx.BaseTransport | None = None) -> Container:
     """Everything the API needs; `transport` lets tests fake the far side of the network."""
     storage = StorageTool(settings.storage_dir)
-    storage.sweep()  # what a kill left behind: temp files, images no session references
+    index = storage.read_index()  # read once: the sweep skips folders it still matches
+    storage.sweep(indexed_stamps(index))  # what a kill left behind: temp files, unrecorded images
     registry = ProviderRegistry(settings, transport=transport)
     text_model = LimitedTextModel(
         TEXT_MODEL_CLASSES[settings.text_mode](settings, transport=transport),
@@ -70,7 +71,7 @@ def build_container(settings: Settings, transport: httpx.BaseTransport | None = 
     sessions = SessionService(
         storage, notify=runs.publish_state, cache_size=settings.session_cache_size
     )
-    sessions.recover()
+    sessions.recover(index)
     prompts = PromptService(text_model, templates)
     images = ImageService(
         registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency

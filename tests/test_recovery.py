@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 from app.main import create_app
+from app.tools.storage_tool import StorageTool
 from tests.conftest import demo_settings, start_session
 
 
@@ -164,3 +167,49 @@ def test_an_empty_session_folder_is_removed_at_start_up(tmp_path: Path) -> None:
     sessions = restart(tmp_path)
     assert not empty.exists() and not torn.exists()
     assert set(sessions) == {sid} and folder.is_dir()
+
+
+def sweep_reads(tmp_path: Path, monkeypatch: Any) -> list[str]:
+    """Starts the app again and lists the session folders the start-up sweep read in full."""
+    read: list[str] = []
+    real = StorageTool._adopt_images
+
+    def counted(self: StorageTool, folder: Path, counts: dict[str, int]) -> None:
+        read.append(folder.name)
+        real(self, folder, counts)
+
+    monkeypatch.setattr(StorageTool, "_adopt_images", counted)
+    restart(tmp_path)
+    return read
+
+
+def test_the_sweep_skips_folders_the_index_still_matches(tmp_path: Path, monkeypatch: Any) -> None:
+    """A run leaves its images seconds before its last session save: with the index written at
+    the last clean stop, such a folder is not read again (10,000 of them were: 1.1 s of CPU)."""
+    folder, _sid = run_to_review(tmp_path)
+    saved = (folder / "session.json").stat().st_mtime_ns
+    os.utime(folder / "iter_0.png", ns=(saved - 5 * 10**9, saved - 5 * 10**9))
+    restart(tmp_path)  # settles the index on this file as it is now
+    assert sweep_reads(tmp_path, monkeypatch) == []
+
+
+def test_the_sweep_reads_a_folder_changed_since_the_index(tmp_path: Path, monkeypatch: Any) -> None:
+    """A session saved after the index was written (a run going on until a kill) is read, and
+    the image it saved but never recorded is kept on its iteration."""
+    folder, sid = run_to_review(tmp_path)
+    path = folder / "session.json"
+    stored = json.loads(path.read_text())
+    stored["iterations"][0].update(image_path=None, image_url=None, image_mime=None)
+    path.write_text(json.dumps(stored))
+    os.utime(folder / "iter_0.png", ns=(1, 1))  # long before: only the index can tell
+    assert sweep_reads(tmp_path, monkeypatch) == [sid]
+    assert json.loads(path.read_text())["iterations"][0]["image_path"] == "iter_0.png"
+
+
+def test_the_sweep_reads_a_folder_with_an_image_newer_than_its_session(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    folder, sid = run_to_review(tmp_path)
+    (folder / "iter_1.png").write_bytes((folder / "iter_0.png").read_bytes())  # no iteration 1
+    assert sweep_reads(tmp_path, monkeypatch) == [sid]
+    assert not (folder / "iter_1.png").exists()

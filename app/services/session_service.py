@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import contextlib
 import io
 import math
 import threading
@@ -63,15 +64,13 @@ class SessionService:
         self._index_dirty = False
         self._unsaved: set[str] = set()  # changed in memory only: their last save failed
 
-    def recover(self) -> int:
-        """Reads the index, checked against the files; runs cut off by a restart are marked failed.
+    def recover(self, saved: dict[str, Any] | None = None) -> int:
+        """Reads the index (`saved`: already read, or read now), checked against the files; runs
+        cut off by a restart are marked failed.
 
         Returns the number of sessions found.
         """
-        saved = self.storage.read_index() or {}
-        current = saved.get("version") == INDEX_VERSION and saved.get("fields") == [*SUMMARY_FIELDS]
-        entries = saved.get("sessions") if current else None
-        entries = entries if isinstance(entries, dict) else {}
+        entries = _entries(saved if saved is not None else self.storage.read_index()) or {}
         rebuilt = 0
         for session_id, stamp in self.storage.session_stamps().items():
             summary, created = _trusted(entries.get(session_id), stamp)
@@ -394,6 +393,27 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
             details={"field": "cursor"},
         )
     return key
+
+
+def _entries(saved: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The per-session entries of a saved index of this version, or None."""
+    saved = saved or {}
+    current = saved.get("version") == INDEX_VERSION and saved.get("fields") == [*SUMMARY_FIELDS]
+    entries = saved.get("sessions") if current else None
+    return entries if isinstance(entries, dict) else None
+
+
+def indexed_stamps(saved: dict[str, Any] | None) -> dict[str, Stamp] | None:
+    """Each indexed session's session.json stamp (mtime_ns, size) when the index was written;
+    None without a usable index. The start-up sweep skips the folders that still match."""
+    entries = _entries(saved)
+    if entries is None:
+        return None
+    stamps: dict[str, Stamp] = {}
+    for session_id, entry in entries.items():
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            stamps[session_id] = (int(entry[0]), int(entry[1]))
+    return stamps
 
 
 def _trusted(entry: Any, stamp: Stamp) -> tuple[dict[str, Any] | None, float]:

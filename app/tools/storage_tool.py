@@ -152,7 +152,7 @@ class StorageTool:
             return thumb, None
         return None, source
 
-    def sweep(self) -> dict[str, int]:
+    def sweep(self, indexed: dict[str, Stamp] | None = None) -> dict[str, int]:
         """Start-up clean-up after a kill: temporary files of interrupted writes are removed (in
         the root and in session folders), and so are thumbnails whose image is gone. An image no
         `session.json` references is recorded on its iteration when that iteration exists without
@@ -160,9 +160,13 @@ class StorageTool:
         failed iteration (it was paid for); otherwise it is deleted with its thumbnail. Sessions
         that cannot be read are left untouched.
 
-        Only folders that can hold such leftovers are read in full: those with temporary files, or
-        with an image written less than `SWEEP_WINDOW_S` before their `session.json` was last saved
-        (or after it). Every other session costs one directory listing, so start-up stays flat.
+        Only folders that can hold such leftovers are read in full. With `indexed` (the stamp of
+        each session.json when the session index was last written: at the last start and the last
+        clean stop) those are the folders with temporary files, an image written after their
+        session.json, or a session.json changed since the index (a run that went on until a kill).
+        Without an index, every folder with an image written less than `SWEEP_WINDOW_S` before
+        its session.json (or after it). Every other session costs one directory listing, so
+        start-up stays flat however recently its images were written.
         """
         counts = dict.fromkeys(
             (
@@ -179,7 +183,7 @@ class StorageTool:
                 Path(entry.path).unlink(missing_ok=True)
                 counts["temp_files"] += 1
         for folder in (p for p in self.root.iterdir() if p.is_dir() and is_session_id(p.name)):
-            if self._scan(folder, counts):
+            if self._scan(folder, counts, indexed):
                 self._adopt_images(folder, counts)
             with contextlib.suppress(OSError):  # only an empty folder goes (rmdir refuses others)
                 folder.rmdir()
@@ -188,10 +192,11 @@ class StorageTool:
             log.warning("start-up clean-up", extra=counts)
         return counts
 
-    def _scan(self, folder: Path, counts: dict[str, int]) -> bool:
+    def _scan(self, folder: Path, counts: dict[str, int], indexed: dict[str, Stamp] | None) -> bool:
         """Removes a folder's temp files and orphan thumbnails; whether its images need a look."""
         suspect = False
-        saved_ns, images_ns = 0, 0
+        saved: Stamp = (0, 0)
+        images_ns = 0
         images: set[int] = set()
         thumbs: dict[int, str] = {}
         with os.scandir(folder) as entries:
@@ -201,7 +206,7 @@ class StorageTool:
                     counts["temp_files"] += 1
                     suspect = True
                 elif entry.name == SESSION_FILE:
-                    saved_ns = entry.stat().st_mtime_ns
+                    saved = _stamp(entry.stat())
                 elif _IMAGE_NAME.match(entry.name):
                     images.add(_index_of(entry.name))
                     images_ns = max(images_ns, entry.stat().st_mtime_ns)
@@ -210,7 +215,11 @@ class StorageTool:
         for index in thumbs.keys() - images:
             Path(thumbs[index]).unlink(missing_ok=True)
             counts["thumbnails_deleted"] += 1
-        return suspect or images_ns >= saved_ns - SWEEP_WINDOW_S * 1_000_000_000
+        if suspect or images_ns > saved[0]:
+            return True
+        if indexed is not None:
+            return indexed.get(folder.name) != saved
+        return images_ns >= saved[0] - SWEEP_WINDOW_S * 1_000_000_000
 
     def _adopt_images(self, folder: Path, counts: dict[str, int]) -> None:
         """Records (or deletes) the images of `folder` its session.json does not reference."""
