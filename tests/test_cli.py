@@ -740,7 +740,7 @@ def recipe_with(tmp_path: Path, **fields: Any) -> str:
         (lambda t: ["run", "a fox", "--lock", "hat"], "Cannot lock hat"),
         (lambda t: ["run", "a fox", "-p", "openai", "--param", "colour=red"], "colour"),
         (lambda t: ["batch", str(latin1_goals(t)), "--out", str(t / "o")], "UTF-8"),
-        (lambda t: ["batch", str(write_goals(t, ["a fox", "{"])), "--out", "o"], "line 2"),
+        (lambda t: ["batch", str(write_goals(t, ["a fox", "{"])), "--out", str(t / "o")], "line 2"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_creates_nothing(
