@@ -50,6 +50,7 @@ EXIT_DONE, EXIT_FAILED, EXIT_USAGE, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 
 POLL_S = 0.1
 BATCH_POLL_S = 0.5
 SERVER_WAIT_S = 5.0  # how long a server that holds the store may take to answer its health check
+SERVER_MAX_JOBS = 8  # what `POST /api/batches` takes (BatchRequest.jobs); more is capped to it
 MAX_CANDIDATES = 4  # the judge-and-loop protocol's limit (Settings.candidates_default, the API's)
 BATCH_RECORD = ".sfumato-batch.json"  # in --out: the server's batch id, so a re-run resumes it
 REPORT_FILE = re.compile(r"^(report\.(json|md|html)|images/[A-Za-z0-9_.-]+\.(png|jpe?g|webp))$")
@@ -101,6 +102,7 @@ class Runtime:
         self.transport = transport
         self.api_transport = api_transport
         self.verbose = False
+        self.server_wait_s = SERVER_WAIT_S
         self._container: Container | None = None
         self._client: ApiClient | None = None
 
@@ -129,7 +131,7 @@ class Runtime:
         if self._client is not None or self._container is not None:
             return self._client
         deadline = threading.Event()
-        timer = threading.Timer(SERVER_WAIT_S, deadline.set)
+        timer = threading.Timer(self.server_wait_s, deadline.set)
         timer.start()
         try:
             while True:
@@ -735,7 +737,7 @@ def _print_estimate(
         _precheck(service, specs, options, need_key=False)  # an estimate runs nothing
         figures = service.estimate(specs, options)
     else:
-        figures = client.estimate_batch(_batch_body(options, text, min(options.jobs, 8)))
+        figures = client.estimate_batch(_batch_body(options, text, SERVER_MAX_JOBS))
     if as_json:
         click.echo(json.dumps(figures, indent=2, default=str))
         return
@@ -845,7 +847,7 @@ def _start_or_resume(
         except AppError as exc:
             if exc.status not in (404, 405):
                 raise
-    return client.start_batch(_batch_body(options, text, options.jobs))
+    return client.start_batch(_batch_body(options, text, min(options.jobs, SERVER_MAX_JOBS)))
 
 
 def _follow_remote_batch(client: ApiClient, state: dict[str, Any], bar: Any) -> dict[str, Any]:

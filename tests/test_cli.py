@@ -779,3 +779,21 @@ def test_what_came_from_input_is_escaped_for_the_terminal(tmp_path: Path) -> Non
     result = h.invoke_caught("export", "\x1b[2Jgone")
     assert result.exit_code == 2
     assert "\x1b" not in result.output and "\\u001b[2Jgone" in result.stderr
+
+
+def test_a_server_that_holds_the_store_but_does_not_answer_is_bad_usage(tmp_path: Path) -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    holder = StoreLock(h.settings.storage_dir)
+    holder.acquire("server", url="http://127.0.0.1:9", port=9)
+    try:
+        runtime = Runtime(h.settings, h.transport, api_transport=httpx.MockTransport(refused))
+        runtime.server_wait_s = 0.3
+        result = CliRunner().invoke(main, ["export", "0" * 32], obj=runtime)
+    finally:
+        holder.release()
+    assert result.exit_code == 2, result.output
+    assert "in use by a SFUMATO server" in result.stderr
+    assert "does not answer at http://127.0.0.1:9/api/health" in result.stderr

@@ -290,3 +290,27 @@ def test_sigterm_stops_a_cli_run_that_goes_through_the_server(tmp_path: Path) ->
     assert json.loads(out)["status"] == "interrupted" and "Traceback" not in err
     assert session["status"] != "running" and session["run"]["stop_reason"] == "cancelled"
     assert [b["status"] for b in batches] == ["cancelled"]
+
+
+def test_sigterm_stops_a_cli_batch_that_goes_through_the_server(tmp_path: Path) -> None:
+    goals = tmp_path / "goals.txt"
+    goals.write_text("a lighthouse one\na lighthouse two\na lighthouse three\n", "utf-8")
+    out = tmp_path / "out"
+    server, base = start_demo_server(tmp_path)
+    try:
+        cli = start_cli(tmp_path, "batch", str(goals), "-j", "1", "-n", "3", "--out", str(out))
+        wait_for(lambda: running_session(tmp_path / "sessions"), "a running goal", cli)
+        cli.send_signal(signal.SIGTERM)
+        _, err = cli.communicate(timeout=60)
+        with httpx.Client(base_url=base, timeout=10) as api:
+            batches = api.get("/api/batches").json()["batches"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    assert cli.returncode == 130, err
+    assert [b["status"] for b in batches] == ["cancelled"]
+    recorded = json.loads((out / ".sfumato-batch.json").read_text("utf-8"))
+    assert recorded["batch_id"] == batches[0]["batch_id"]
+    report = json.loads((out / "report.json").read_text("utf-8"))  # mirrored from the server
+    assert [g["status"] for g in report["goals"]] == ["interrupted", "pending", "pending"]
+    assert report["finished_at"] and "Traceback" not in err
