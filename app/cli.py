@@ -216,7 +216,8 @@ class _SettingsHelp(click.Option):
             limit = runtime.settings.max_iterations
         except ValidationError:
             limit = "MAX_ITERATIONS"
-        return record[0], record[1].replace("{max_iterations}", str(limit))
+        text = record[1].replace("{max_iterations}", str(limit))
+        return record[0], text.replace("[x>=0]", f"[0<=x<={limit}]")
 
 
 def _sigterm_is_ctrl_c(ctx: click.Context) -> None:

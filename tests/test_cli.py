@@ -765,7 +765,8 @@ def latin1_goals(tmp_path: Path) -> Path:
 def test_help_states_the_real_ranges(tmp_path: Path) -> None:
     h = Harness(tmp_path, GoalAwareGrok(scores=[]))
     text = " ".join(h.invoke("run", "--help").stdout.split())
-    assert "0..10 (MAX_ITERATIONS" in text and "1..4" in text and "SIGTERM" in text
+    assert "0..10 (MAX_ITERATIONS" in text and "[0<=x<=10]" in text and "x>=0" not in text
+    assert "1..4" in text and "SIGTERM" in text
     at_the_limit = ["run", "a fox", "-n", "10", "--target", "1", "--json"]
     result = CliRunner().invoke(main, at_the_limit, obj=Runtime(demo_settings(tmp_path)))
     assert result.exit_code == 0, result.output  # 10 is allowed (the old range refused 11 < 50)
