@@ -25,7 +25,7 @@ from app.tools.offline_text_tool import OfflineTextTool
 from app.tools.openrouter_tool import OpenRouterTool
 from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import StorageTool
-from app.tools.store_lock_tool import OwnerKind, StoreLock, server_url
+from app.tools.store_lock_tool import OwnerKind, StoreLock
 from app.tools.template_tool import TemplateTool
 
 # Text model by mode: `openrouter` when OPENROUTER_API_KEY is set, else the labelled offline stand-in.
@@ -70,10 +70,10 @@ def build_container(
 
     It first takes the store's lock (StoreBusy, naming the owner, when another process or app
     holds it): the start-up clean-up and recovery below must run only in the store's one owner.
+    A server records its URL in the lock once it listens (`StoreLock.announce`).
     """
     lock = StoreLock(settings.storage_dir)
-    url = server_url(settings.host, settings.port) if owner == "server" else None
-    lock.acquire(owner, url=url, port=settings.port if owner == "server" else None)
+    lock.acquire(owner, port=settings.port if owner == "server" else None)
     try:
         container = _build(settings, transport)
     except BaseException:

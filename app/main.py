@@ -25,7 +25,7 @@ from app.security import register_security
 from app.server import BoundedWSGIServer
 from app.settings import Settings
 from app.tools.log_tool import bind_context, configure_logging, get_logger, unbind_context
-from app.tools.store_lock_tool import StoreBusy
+from app.tools.store_lock_tool import StoreBusy, server_url
 
 log = get_logger("http")
 HTTP_CODES = {
@@ -140,6 +140,8 @@ def run() -> None:
         read_timeout_s=settings.request_read_timeout_s,
         write_timeout_s=settings.response_write_timeout_s,
     )
+    if container.lock is not None:  # listening now: `sfumato` commands work through this server
+        container.lock.announce(server_url(settings.host, settings.port))
     mode = "OpenRouter (Grok)" if settings.text_mode == "openrouter" else "offline demo text model"
     print(
         f"SFUMATO on http://{settings.host}:{settings.port}  (text: {mode}; Ctrl+C stops)",

@@ -24,7 +24,7 @@ from app.cli import Runtime, main, term_safe
 from app.main import create_app
 from app.server import BoundedWSGIServer
 from app.settings import Settings
-from app.tools.store_lock_tool import StoreLock
+from app.tools.store_lock_tool import StoreLock, server_url
 from tests.conftest import demo_settings
 from tests.grok_script import ScriptedGrok
 from tests.provider_fakes import (
@@ -598,6 +598,8 @@ def served(h: Harness, watch: bytes = b"\x00") -> Iterator[tuple[httpx.Client, S
     )
     thread = threading.Thread(target=server.serve_forever, name="test-server", daemon=True)
     thread.start()
+    lock = app.extensions["sfumato_container"].lock
+    lock.announce(server_url(h.settings.host, h.settings.port))  # as app.main.run does
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{h.settings.port}", timeout=30) as client:
             yield client, watched

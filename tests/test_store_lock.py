@@ -44,7 +44,11 @@ def test_a_second_taker_is_refused_naming_the_owner_until_the_first_releases(
     tmp_path: Path,
 ) -> None:
     first, second = StoreLock(tmp_path), StoreLock(tmp_path)
-    first.acquire("server", url="http://127.0.0.1:8123", port=8123)
+    first.acquire("server", port=8123)
+    with pytest.raises(StoreBusy) as starting:
+        second.acquire("cli")
+    assert f"a SFUMATO server (pid {os.getpid()}, since" in starting.value.message
+    first.announce("http://127.0.0.1:8123")  # listening now
     with pytest.raises(StoreBusy) as refused:
         second.acquire("cli")  # same process, another open of the file: refused all the same
     assert f"pid {os.getpid()} at http://127.0.0.1:8123" in refused.value.message
@@ -62,7 +66,9 @@ def test_a_second_taker_is_refused_naming_the_owner_until_the_first_releases(
     assert (tmp_path / LOCK_NAME).exists()  # never deleted: see the module docstring
 
 
-def test_a_lock_whose_process_was_killed_is_taken_over(tmp_path: Path) -> None:
+def test_a_lock_whose_process_was_killed_is_taken_over(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     holder = hold_in_subprocess(tmp_path)
     try:
         with pytest.raises(StoreBusy) as refused:
@@ -77,6 +83,8 @@ def test_a_lock_whose_process_was_killed_is_taken_over(tmp_path: Path) -> None:
     taker.acquire("server", url="http://127.0.0.1:1", port=1)
     assert read_owner(tmp_path)["pid"] == os.getpid()  # type: ignore[index]
     taker.release()
+    noted = [r for r in caplog.records if r.getMessage().startswith("store lock taken over")]
+    assert [getattr(r, "pid", None) for r in noted] == [holder.pid]
 
 
 def test_two_apps_on_one_store_the_second_is_refused(tmp_path: Path) -> None:
@@ -85,7 +93,8 @@ def test_two_apps_on_one_store_the_second_is_refused(tmp_path: Path) -> None:
     try:
         with pytest.raises(StoreBusy) as refused:
             create_app(settings)
-        assert "http://127.0.0.1:8321" in refused.value.message
+        assert f"a SFUMATO server (pid {os.getpid()}, since" in refused.value.message
+        assert refused.value.details["owner"]["url"] is None  # built, not serving: no URL
     finally:
         first.extensions["sfumato_container"].close()
     again = create_app(settings)  # closed: the store is free again

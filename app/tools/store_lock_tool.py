@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.errors import AppError
+from app.tools.log_tool import get_logger
 from app.utils.time_utils import utc_now
 
+log = get_logger("store")
 LOCK_NAME = ".owner.lock"
 OwnerKind = Literal["server", "cli"]
 
@@ -57,6 +59,7 @@ class StoreLock:
             os.close(fd)
             raise busy_error(self.path.parent, read_owner(self.path.parent)) from None
         self._fd = fd
+        _note_takeover(self.path.parent)
         self.record = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -65,6 +68,13 @@ class StoreLock:
             "started_at": utc_now().isoformat(),
             "kind": kind,
         }
+        self._write(json.dumps(self.record).encode("utf-8"))
+
+    def announce(self, url: str) -> None:
+        """Records where the owning server answers, once it listens (the CLI talks to it there)."""
+        if self._fd is None:
+            return
+        self.record = {**self.record, "url": url}
         self._write(json.dumps(self.record).encode("utf-8"))
 
     def release(self) -> None:
@@ -82,6 +92,16 @@ class StoreLock:
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, data, 0)
         os.fsync(self._fd)
+
+
+def _note_takeover(storage_dir: Path) -> None:
+    """A record left by an owner that is gone (killed): say so, then it is overwritten."""
+    stale = read_owner(storage_dir)
+    if stale:
+        log.warning(
+            "store lock taken over from an owner that is gone",
+            extra={"pid": stale.get("pid"), "kind": stale.get("kind")},
+        )
 
 
 def read_owner(storage_dir: Path) -> dict[str, Any] | None:
