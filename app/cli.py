@@ -496,7 +496,9 @@ def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"'{pair}' is not NAME=VALUE.", param_hint="--param")
+            raise click.BadParameter(
+                f"'{term_safe(pair)}' is not NAME=VALUE.", param_hint="--param"
+            )
         out[name.strip()] = value.strip()
     return out
 
