@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import io
 import json
 import socket
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -800,3 +802,93 @@ def test_a_server_that_holds_the_store_but_does_not_answer_is_bad_usage(tmp_path
     assert result.exit_code == 2, result.output
     assert "in use by a SFUMATO server" in result.stderr
     assert "does not answer at http://127.0.0.1:9/api/health" in result.stderr
+
+
+class FakeServerApi:
+    """The owning server's API at the transport level: a batch that ends `done` at once."""
+
+    def __init__(self, resume_status: int = 202) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.resume_status = resume_status
+
+    def state(self, batch_id: str, status: str) -> dict[str, Any]:
+        row = {
+            "id": "g001",
+            "goal": "a lighthouse",
+            "status": "done" if status == "done" else "running",
+        }
+        row.update(session_id="s" * 32, best_vs_first="tie", cost_usd=0.0, seconds=1.0)
+        summary = {"goals": 1, "done": int(status == "done"), "failed": 0, "cost_usd": 0.0}
+        return {
+            "batch_id": batch_id, "status": status, "skipped": 0, "provider": "demo",
+            "started_at": "2026-12-05T08:00:00+00:00", "finished_at": None,
+            "goals": [row], "summary": {**summary, "seconds": 1.0},
+        }  # fmt: skip
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        method, path = request.method, request.url.path
+        self.calls.append((method, path))
+        if path == "/api/health":
+            return httpx.Response(200, json={"status": "ok"})
+        if method == "POST" and path == "/api/batches":
+            return httpx.Response(202, json=self.state("new", "running"))
+        if path.endswith("/resume"):
+            if self.resume_status != 202:
+                error = {"code": "not_found", "message": "No batch.", "details": {}}
+                return httpx.Response(self.resume_status, json=error)
+            return httpx.Response(202, json=self.state(path.split("/")[3], "running"))
+        if path.endswith("/download"):
+            archive = io.BytesIO()
+            with zipfile.ZipFile(archive, "w") as zipped:
+                zipped.writestr("report.json", json.dumps(self.state("x", "done")))
+                zipped.writestr("../escape.txt", "never written")
+            return httpx.Response(200, content=archive.getvalue())
+        return httpx.Response(200, json=self.state(path.split("/")[3], "done"))
+
+
+@pytest.mark.parametrize(
+    ("recorded", "resume_status", "expected"),
+    [
+        ("b1", 202, ("POST", "/api/batches/b1/resume")),
+        (None, 202, ("POST", "/api/batches")),
+        ("gone", 404, ("POST", "/api/batches")),
+    ],
+)
+def test_batch_through_a_server_resumes_the_batch_its_out_folder_records(
+    tmp_path: Path, recorded: str | None, resume_status: int, expected: tuple[str, str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    if recorded:
+        (out / ".sfumato-batch.json").write_text(json.dumps({"batch_id": recorded}), "utf-8")
+    goals = write_goals(tmp_path, ["a lighthouse"])
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    api = FakeServerApi(resume_status)
+    holder = StoreLock(h.settings.storage_dir)
+    holder.acquire("server", port=9)
+    holder.announce("http://127.0.0.1:9")
+    try:
+        runtime = Runtime(h.settings, h.transport, api_transport=httpx.MockTransport(api))
+        result = CliRunner().invoke(main, ["batch", str(goals), "--out", str(out)], obj=runtime)
+    finally:
+        holder.release()
+    assert result.exit_code == 0, result.output
+    starts = [c for c in api.calls if c[0] == "POST" and not c[1].endswith("/cancel")]
+    assert starts[-1] == expected and len([c for c in starts if c == expected]) == 1
+    batch_id = json.loads((out / ".sfumato-batch.json").read_text("utf-8"))["batch_id"]
+    assert batch_id == (recorded if resume_status == 202 and recorded else "new")
+    assert json.loads((out / "report.json").read_text("utf-8"))["status"] == "done"  # mirrored
+    assert not (tmp_path / "escape.txt").exists()  # nothing outside the report's own files
+
+
+def test_bad_input_through_a_server_exits_2_and_creates_nothing_there(tmp_path: Path) -> None:
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    with served(h) as (api, _):
+        no_key = h.invoke_caught("run", "a fox", "-p", "grok")  # the server has no GROK_API_KEY
+        unknown = h.invoke_caught("export", "0" * 32)
+        sessions = api.get("/api/sessions").json()["sessions"]
+        batches = api.get("/api/batches").json()["batches"]
+    assert no_key.exit_code == 2 and "GROK_API_KEY" in no_key.stderr
+    assert unknown.exit_code == 2 and "No session" in unknown.stderr
+    assert "Traceback" not in no_key.output + unknown.output
+    assert sessions == [] and batches == []
