@@ -745,7 +745,8 @@ def _print_estimate(
         click.echo(json.dumps(figures, indent=2, default=str))
         return
     click.echo(
-        f"{figures['goals']} goals on {options.provider}, {options.iterations} rounds x "
+        term_safe(f"{figures['goals']} goals on {options.provider}, ")
+        + f"{options.iterations} rounds x "
         f"{options.candidates or rt.settings.candidates_default} candidates: about "
         f"${figures['usd']:.2f} (${figures['low']:.2f} - ${figures['high']:.2f}) "
         "by the price table."
