@@ -203,6 +203,11 @@ class ApiController:
     def download(self, session_id: str) -> bytes:
         return self.c.sessions.export_zip(session_id)
 
+    def recipe(self, session_id: str) -> dict[str, Any]:
+        """What `sfumato export` writes; the CLI asks the server that owns the store for it."""
+        assert self.c.batches is not None
+        return self.c.batches.recipe(session_id)
+
     def media_path(self, session_id: str, name: str) -> Path | None:
         if name.startswith("thumb_"):
             return self.c.images.thumbnail_path(session_id, name)

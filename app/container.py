@@ -25,6 +25,7 @@ from app.tools.offline_text_tool import OfflineTextTool
 from app.tools.openrouter_tool import OpenRouterTool
 from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import StorageTool
+from app.tools.store_lock_tool import OwnerKind, StoreLock
 from app.tools.template_tool import TemplateTool
 
 # Text model by mode: `openrouter` when OPENROUTER_API_KEY is set, else the labelled offline stand-in.
@@ -46,18 +47,44 @@ class Container:
     starts: StartService
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
+    # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
+    lock: StoreLock | None = None
 
     def close(self) -> None:
-        if self.batches is not None:
-            self.batches.shutdown()
-        self.runs.shutdown()
-        self.sessions.close()
-        self.registry.close()
-        self.text_model.close()
+        try:
+            if self.batches is not None:
+                self.batches.shutdown()
+            self.runs.shutdown()
+            self.sessions.close()
+            self.registry.close()
+            self.text_model.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
-def build_container(settings: Settings, transport: httpx.BaseTransport | None = None) -> Container:
-    """Everything the API needs; `transport` lets tests fake the far side of the network."""
+def build_container(
+    settings: Settings, transport: httpx.BaseTransport | None = None, owner: OwnerKind = "server"
+) -> Container:
+    """Everything the API needs; `transport` lets tests fake the far side of the network.
+
+    It first takes the store's lock (StoreBusy, naming the owner, when another process or app
+    holds it): the start-up clean-up and recovery below must run only in the store's one owner.
+    A server records its URL in the lock once it listens (`StoreLock.announce`).
+    """
+    lock = StoreLock(settings.storage_dir)
+    lock.acquire(owner, port=settings.port if owner == "server" else None)
+    try:
+        container = _build(settings, transport)
+    except BaseException:
+        lock.release()
+        raise
+    container.lock = lock
+    return container
+
+
+def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Container:
+    """The tools and services, in the order they need each other (the caller owns the store)."""
     storage = StorageTool(settings.storage_dir)
     index = storage.read_index()  # read once: the sweep skips folders it still matches
     storage.sweep(indexed_stamps(index))  # what a kill left behind: temp files, unrecorded images

@@ -191,6 +191,12 @@ def download(session_id: str) -> Response:
     return Response(data, mimetype="application/zip", headers=headers)
 
 
+@api.get("/sessions/<session_id>/recipe")
+def recipe(session_id: str) -> Any:
+    """A re-runnable recipe of the session (what `sfumato export` writes)."""
+    return controller().recipe(session_id)
+
+
 @web.get("/media/<session_id>/<name>")
 def media(session_id: str, name: str) -> Response:
     """A stored image; only files inside the storage folder."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ from app.security import register_security
 from app.server import BoundedWSGIServer
 from app.settings import Settings
 from app.tools.log_tool import bind_context, configure_logging, get_logger, unbind_context
+from app.tools.store_lock_tool import StoreBusy, server_url
 
 log = get_logger("http")
 HTTP_CODES = {
@@ -118,9 +120,16 @@ def run() -> None:
     the bounded threaded server of `app.server`. Its access log is muted; the app writes JSON
     request logs. SIGTERM and Ctrl+C interrupt the runs in flight (each is recorded as failed with
     stop_reason "interrupted" and no new outside call starts), then stop the server.
+
+    The server owns its STORAGE_DIR (issue 16, docs/store.md): when another server or a `sfumato`
+    command holds the store's lock, it refuses to start, names the owner and exits with code 1.
     """
     settings = Settings()
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except StoreBusy as exc:
+        print(f"SFUMATO cannot start: {exc.message}", file=sys.stderr, flush=True)
+        sys.exit(1)
     container = app.extensions["sfumato_container"]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = BoundedWSGIServer(
@@ -131,6 +140,8 @@ def run() -> None:
         read_timeout_s=settings.request_read_timeout_s,
         write_timeout_s=settings.response_write_timeout_s,
     )
+    if container.lock is not None:  # listening now: `sfumato` commands work through this server
+        container.lock.announce(server_url(settings.host, settings.port))
     mode = "OpenRouter (Grok)" if settings.text_mode == "openrouter" else "offline demo text model"
     print(
         f"SFUMATO on http://{settings.host}:{settings.port}  (text: {mode}; Ctrl+C stops)",

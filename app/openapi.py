@@ -87,6 +87,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{S}/optimize/cancel", "Stop the run (the call in flight is closed)", CancelRequest, {202: Session}, (409,)),
     Route("GET", f"{S}/events", "Server-Sent Events of the session's run", None, {200: "text/event-stream"}),
     Route("GET", f"{S}/download", "The whole session as a zip", None, {200: "application/zip"}),
+    Route("GET", f"{S}/recipe", "A re-runnable recipe of the session (`sfumato export`)", None, {200: "application/json"}, (404,)),
     Route("GET", "/media/<session_id>/<name>", "A stored image", None, {200: "image/*"}, (404,)),
     Route("POST", "/api/batches", "Start a batch over a goals file", BatchRequest, {202: BatchState}, (422,)),
     Route("POST", "/api/batches/estimate", "What a batch would cost", BatchRequest, {200: BatchEstimate}, (422,)),

@@ -5,9 +5,14 @@ Ctrl+C, export and re-run, exit codes, and the report files against the schema o
 from __future__ import annotations
 
 import _thread
+import contextlib
+import io
 import json
+import socket
 import threading
 import time
+import zipfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +22,11 @@ import pytest
 import respx
 from click.testing import CliRunner, Result
 
-from app.cli import Runtime, main
+from app.cli import Runtime, main, term_safe
 from app.main import create_app
+from app.server import BoundedWSGIServer
 from app.settings import Settings
+from app.tools.store_lock_tool import StoreLock, server_url
 from tests.conftest import demo_settings
 from tests.grok_script import ScriptedGrok
 from tests.provider_fakes import (
@@ -102,6 +109,12 @@ class Harness:
     def invoke(self, *args: str) -> Result:
         runtime = Runtime(self.settings, self.transport)
         return CliRunner().invoke(main, list(args), obj=runtime, catch_exceptions=False)
+
+    def invoke_caught(self, *args: str) -> Result:
+        """As the terminal runs it: an exception escaping the CLI is the test's failure."""
+        result = self.invoke(*args)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        return result
 
     def session(self, session_id: str) -> dict[str, Any]:
         return json.loads(
@@ -542,3 +555,340 @@ def test_serve_is_what_make_run_serves(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app.main, "run", lambda: served.append(True))
     result = CliRunner().invoke(main, ["serve"], obj=Runtime())
     assert result.exit_code == 0 and served == [True]
+
+
+# One owner per store: the CLI beside a server (issue 16) ----------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class StreamWatch:
+    """WSGI middleware: sets `seen` once an event stream has sent a chunk containing `needle`."""
+
+    def __init__(self, app: Any, needle: bytes) -> None:
+        self.app, self.needle, self.seen = app, needle, threading.Event()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        chunks = self.app(environ, start_response)
+        if not environ["PATH_INFO"].endswith("/events"):
+            return chunks
+        return self._watched(chunks)
+
+    def _watched(self, chunks: Any) -> Iterator[bytes]:
+        try:
+            for chunk in chunks:
+                yield chunk
+                if self.needle in chunk:
+                    self.seen.set()
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+
+
+@contextlib.contextmanager
+def served(h: Harness, watch: bytes = b"\x00") -> Iterator[tuple[httpx.Client, StreamWatch]]:
+    """The real app and server on an ephemeral port, owning h's store, as `make run` serves it."""
+    h.settings = h.settings.model_copy(update={"port": free_port()})
+    app = create_app(h.settings, transport=h.transport)
+    watched = StreamWatch(app, watch)
+    server = BoundedWSGIServer(
+        "127.0.0.1", h.settings.port, watched, threads=8, read_timeout_s=10, write_timeout_s=10
+    )
+    thread = threading.Thread(target=server.serve_forever, name="test-server", daemon=True)
+    thread.start()
+    lock = app.extensions["sfumato_container"].lock
+    lock.announce(server_url(h.settings.host, h.settings.port))  # as app.main.run does
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{h.settings.port}", timeout=30) as client:
+            yield client, watched
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.extensions["sfumato_container"].close()
+
+
+def follow_to_end(client: httpx.Client, sid: str) -> dict[str, Any]:
+    """Reads the session's event stream until it closes; the last snapshot."""
+    last: dict[str, Any] = {}
+    with client.stream("GET", f"/api/sessions/{sid}/events") as response:
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                last = json.loads(line.removeprefix("data: "))
+    return last
+
+
+def test_export_beside_a_server_with_a_live_run_leaves_the_run_alone(tmp_path: Path) -> None:
+    in_flight, release = threading.Event(), threading.Event()
+
+    def hold_the_candidate(n: int) -> None:
+        if n == 2:  # the first round's candidate image: the run is live until released
+            in_flight.set()
+            release.wait(30)
+
+    h = Harness(tmp_path, GoalAwareGrok(scores=scores()), FakeOpenAI(on_call=hold_the_candidate))
+    with served(h) as (api, _):
+        body = {"goal": "a lighthouse on a cliff", "provider": "openai"}
+        sid = api.post("/api/sessions", json=body).json()["session_id"]
+        assert api.post(f"/api/sessions/{sid}/generate", json={}).status_code == 200
+        run = {"iterations_count": 1, "wait": False}
+        assert api.post(f"/api/sessions/{sid}/optimize/run", json=run).status_code == 202
+        assert in_flight.wait(20)
+        folder = h.settings.storage_dir / sid
+        temp = folder / ".iter_1.png.inflight.tmp"  # the server's write in flight
+        temp.write_bytes(b"\x89PNG half")
+        exported = h.invoke("export", sid)
+        live = api.get(f"/api/sessions/{sid}").json()
+        release.set()
+        final = follow_to_end(api, sid)
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(exported.stdout)["goal"] == "a lighthouse on a cliff"
+    assert live["status"] == "running"  # the CLI marked nothing interrupted
+    assert temp.exists()  # and swept nothing
+    assert final["status"] == "done" and final["error"] is None
+    assert [it["status"] for it in final["iterations"]] == ["ok", "ok"]
+
+
+def test_run_beside_a_server_goes_through_it_and_is_in_its_list_at_once(tmp_path: Path) -> None:
+    def hold_until_streamed(n: int) -> None:
+        if n == 2:  # the candidate's image waits until the CLI's event stream has shown its step
+            assert watch.seen.wait(20), "the CLI never streamed the run's progress"
+
+    h = Harness(tmp_path, GoalAwareGrok(scores=[60, 80]), FakeOpenAI(on_call=hold_until_streamed))
+    step = b'"current_step":{"iteration":1,"step":"generate","round":1'
+    with served(h, watch=step) as (api, watch):
+        result = h.invoke("run", "a lighthouse on a cliff", "-p", "openai", "-n", "1")
+        listed = [s["session_id"] for s in api.get("/api/sessions").json()["sessions"]]
+        batches = api.get("/api/batches").json()["batches"]
+    assert result.exit_code == 0, result.output
+    assert "Score          60 -> 80 (+20)" in result.stdout
+    assert "Best vs first  win" in result.stdout
+    session_id = result.stdout.split("Session", 1)[1].split()[0]
+    assert listed == [session_id]  # in the server's own list, no restart
+    assert len(batches) == 1  # run_goal ran once, in the server
+    assert "round 1 #" in result.stderr and "generate" in result.stderr  # the progress bar
+
+
+def test_batch_beside_a_server_runs_there_and_mirrors_the_report(tmp_path: Path) -> None:
+    goals = write_goals(tmp_path, ["a lighthouse at dusk", f"a {BLOCKED_WORD} at dawn"])
+    h = Harness(tmp_path, GoalAwareGrok(scores=scores()))
+    out = tmp_path / "out"
+    with served(h) as (api, _):
+        result = h.invoke("batch", str(goals), "-p", "openai", "-n", "1", "--out", str(out))
+        server_batches = api.get("/api/batches").json()["batches"]
+    assert result.exit_code == 1, result.output  # one goal refused by the provider
+    report = check_report(out)
+    assert [g["status"] for g in report["goals"]] == ["done", "failed"]
+    recorded = json.loads((out / ".sfumato-batch.json").read_text("utf-8"))
+    assert [b["batch_id"] for b in server_batches] == [recorded["batch_id"]]
+    assert "1/2 done" in result.stdout
+
+
+def test_another_cli_holding_the_store_is_bad_usage(tmp_path: Path) -> None:
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    holder = StoreLock(h.settings.storage_dir)
+    holder.acquire("cli")
+    try:
+        result = h.invoke("run", "a fox", "-n", "0")
+    finally:
+        holder.release()
+    assert result.exit_code == 2, result.output
+    assert "in use by a sfumato command" in result.stderr and "Try again" in result.stderr
+    assert h.grok.calls == []
+
+
+def test_an_unexpected_error_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    def broken(_: httpx.Request) -> httpx.Response:
+        raise RuntimeError("boom")
+
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    holder = StoreLock(h.settings.storage_dir)
+    holder.acquire("server", url="http://127.0.0.1:9", port=9)
+    try:
+        runtime = Runtime(h.settings, h.transport, api_transport=httpx.MockTransport(broken))
+        quiet = CliRunner().invoke(main, ["export", "0" * 32], obj=runtime)
+        runtime = Runtime(h.settings, h.transport, api_transport=httpx.MockTransport(broken))
+        loud = CliRunner().invoke(main, ["-v", "export", "0" * 32], obj=runtime)
+    finally:
+        holder.release()
+    assert quiet.exit_code == 1
+    assert "internal error: RuntimeError: boom; run with -v for details" in quiet.stderr
+    assert "Traceback" not in quiet.output
+    assert loud.exit_code == 1 and "Traceback" in loud.stderr
+
+
+# Usage errors: exit 2, one line, nothing created ------------------------------------------------
+
+
+def recipe_with(tmp_path: Path, **fields: Any) -> str:
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps({"goal": "a fox", "provider": "demo", **fields}), "utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [
+        (lambda t: ["run", "   "], "goal: must not be empty"),
+        (lambda t: ["run", "--from", recipe_with(t, iterations=100)], "iterations"),
+        (lambda t: ["run", "--from", recipe_with(t, iterations="abc")], "iterations"),
+        (lambda t: ["run", "--from", recipe_with(t, iterations=-1)], "iterations"),
+        (lambda t: ["run", "--from", recipe_with(t, iterations=11)], "more than 10"),
+        (lambda t: ["run", "--from", recipe_with(t, candidates=9)], "candidates"),
+        (lambda t: ["run", "a fox", "--budget-usd", "nan"], "nan"),
+        (lambda t: ["run", "a fox", "--budget-usd", "inf"], "budget-usd"),
+        (lambda t: ["run", "a fox", "-n", "11"], "more than 10 (MAX_ITERATIONS)"),
+        (lambda t: ["run", "a fox", "--lock", "hat"], "Cannot lock hat"),
+        (lambda t: ["run", "a fox", "-p", "openai", "--param", "colour=red"], "colour"),
+        (lambda t: ["batch", str(latin1_goals(t)), "--out", str(t / "o")], "UTF-8"),
+        (lambda t: ["batch", str(write_goals(t, ["a fox", "{"])), "--out", str(t / "o")], "line 2"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_creates_nothing(
+    tmp_path: Path, make_args: Any, message: str
+) -> None:
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    result = h.invoke_caught(*make_args(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    store = h.settings.storage_dir
+    assert not store.exists() or [p for p in store.iterdir() if p.is_dir()] == []
+    assert h.grok.calls == [] and h.images.calls == 0
+
+
+def latin1_goals(tmp_path: Path) -> Path:
+    path = tmp_path / "goals.txt"
+    path.write_bytes("un caf\xe9 cr\xe8me\n".encode("latin-1"))
+    return path
+
+
+def test_help_states_the_real_ranges(tmp_path: Path) -> None:
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    text = " ".join(h.invoke("run", "--help").stdout.split())
+    assert "0..10 (MAX_ITERATIONS" in text and "[0<=x<=10]" in text and "x>=0" not in text
+    assert "1..4" in text and "SIGTERM" in text
+    at_the_limit = ["run", "a fox", "-n", "10", "--target", "1", "--json"]
+    result = CliRunner().invoke(main, at_the_limit, obj=Runtime(demo_settings(tmp_path)))
+    assert result.exit_code == 0, result.output  # 10 is allowed (the old range refused 11 < 50)
+
+
+def test_what_came_from_input_is_escaped_for_the_terminal(tmp_path: Path) -> None:
+    assert term_safe("a\x1b[31mred\x07 \u202efox\x85\n\tok") == (
+        "a\\u001b[31mred\\u0007 \\u202efox\\u0085\n\tok"
+    )
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    result = h.invoke_caught("export", "\x1b[2Jgone")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\\u001b[2Jgone" in result.stderr
+
+
+def test_a_server_that_holds_the_store_but_does_not_answer_is_bad_usage(tmp_path: Path) -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    holder = StoreLock(h.settings.storage_dir)
+    holder.acquire("server", url="http://127.0.0.1:9", port=9)
+    try:
+        runtime = Runtime(h.settings, h.transport, api_transport=httpx.MockTransport(refused))
+        runtime.server_wait_s = 0.3
+        result = CliRunner().invoke(main, ["export", "0" * 32], obj=runtime)
+    finally:
+        holder.release()
+    assert result.exit_code == 2, result.output
+    assert "in use by a SFUMATO server" in result.stderr
+    assert "does not answer at http://127.0.0.1:9/api/health" in result.stderr
+
+
+class FakeServerApi:
+    """The owning server's API at the transport level: a batch that ends `done` at once."""
+
+    def __init__(self, resume_status: int = 202) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.resume_status = resume_status
+
+    def state(self, batch_id: str, status: str) -> dict[str, Any]:
+        row = {
+            "id": "g001",
+            "goal": "a lighthouse",
+            "status": "done" if status == "done" else "running",
+        }
+        row.update(session_id="s" * 32, best_vs_first="tie", cost_usd=0.0, seconds=1.0)
+        summary = {"goals": 1, "done": int(status == "done"), "failed": 0, "cost_usd": 0.0}
+        return {
+            "batch_id": batch_id, "status": status, "skipped": 0, "provider": "demo",
+            "started_at": "2026-12-05T08:00:00+00:00", "finished_at": None,
+            "goals": [row], "summary": {**summary, "seconds": 1.0},
+        }  # fmt: skip
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        method, path = request.method, request.url.path
+        self.calls.append((method, path))
+        if path == "/api/health":
+            return httpx.Response(200, json={"status": "ok"})
+        if method == "POST" and path == "/api/batches":
+            return httpx.Response(202, json=self.state("new", "running"))
+        if path.endswith("/resume"):
+            if self.resume_status != 202:
+                error = {"code": "not_found", "message": "No batch.", "details": {}}
+                return httpx.Response(self.resume_status, json=error)
+            return httpx.Response(202, json=self.state(path.split("/")[3], "running"))
+        if path.endswith("/download"):
+            archive = io.BytesIO()
+            with zipfile.ZipFile(archive, "w") as zipped:
+                zipped.writestr("report.json", json.dumps(self.state("x", "done")))
+                zipped.writestr("../escape.txt", "never written")
+            return httpx.Response(200, content=archive.getvalue())
+        return httpx.Response(200, json=self.state(path.split("/")[3], "done"))
+
+
+@pytest.mark.parametrize(
+    ("recorded", "resume_status", "expected"),
+    [
+        ("b1", 202, ("POST", "/api/batches/b1/resume")),
+        (None, 202, ("POST", "/api/batches")),
+        ("gone", 404, ("POST", "/api/batches")),
+    ],
+)
+def test_batch_through_a_server_resumes_the_batch_its_out_folder_records(
+    tmp_path: Path, recorded: str | None, resume_status: int, expected: tuple[str, str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    if recorded:
+        (out / ".sfumato-batch.json").write_text(json.dumps({"batch_id": recorded}), "utf-8")
+    goals = write_goals(tmp_path, ["a lighthouse"])
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    api = FakeServerApi(resume_status)
+    holder = StoreLock(h.settings.storage_dir)
+    holder.acquire("server", port=9)
+    holder.announce("http://127.0.0.1:9")
+    try:
+        runtime = Runtime(h.settings, h.transport, api_transport=httpx.MockTransport(api))
+        result = CliRunner().invoke(main, ["batch", str(goals), "--out", str(out)], obj=runtime)
+    finally:
+        holder.release()
+    assert result.exit_code == 0, result.output
+    starts = [c for c in api.calls if c[0] == "POST" and not c[1].endswith("/cancel")]
+    assert starts[-1] == expected and len([c for c in starts if c == expected]) == 1
+    batch_id = json.loads((out / ".sfumato-batch.json").read_text("utf-8"))["batch_id"]
+    assert batch_id == (recorded if resume_status == 202 and recorded else "new")
+    assert json.loads((out / "report.json").read_text("utf-8"))["status"] == "done"  # mirrored
+    assert not (tmp_path / "escape.txt").exists()  # nothing outside the report's own files
+
+
+def test_bad_input_through_a_server_exits_2_and_creates_nothing_there(tmp_path: Path) -> None:
+    h = Harness(tmp_path, GoalAwareGrok(scores=[]))
+    with served(h) as (api, _):
+        no_key = h.invoke_caught("run", "a fox", "-p", "grok")  # the server has no GROK_API_KEY
+        unknown = h.invoke_caught("export", "0" * 32)
+        sessions = api.get("/api/sessions").json()["sessions"]
+        batches = api.get("/api/batches").json()["batches"]
+    assert no_key.exit_code == 2 and "GROK_API_KEY" in no_key.stderr
+    assert unknown.exit_code == 2 and "No session" in unknown.stderr
+    assert "Traceback" not in no_key.output + unknown.output
+    assert sessions == [] and batches == []

@@ -18,6 +18,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -141,3 +142,175 @@ def test_sigterm_marks_the_run_interrupted_and_calls_nothing_more(tmp_path: Path
     roles = [role for _, role in fake.calls]
     assert sorted(roles[:2]) == ["checklist", "prompt_gen"]  # written side by side
     assert roles[2:] == ["judge", "revise", "judge"]
+
+
+# One owner per store, and the CLI's signals (issue 16) ------------------------------------------
+
+DEMO_ENV = {
+    "HOST": "127.0.0.1",
+    "OPENROUTER_API_KEY": "",
+    "OPENAI_IMAGE_API_KEY": "",
+    "GROK_API_KEY": "",
+    "NANO_BANANA_API_KEY": "",
+    "LOG_LEVEL": "WARNING",
+    "PYTHONPATH": str(REPO),
+}
+
+
+def demo_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The offline demo on tmp_path's store; cwd is tmp_path, so no .env is read."""
+    return {**os.environ, **DEMO_ENV, "STORAGE_DIR": str(tmp_path / "sessions"), **extra}
+
+
+def start_demo_server(tmp_path: Path, name: str = "app") -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = demo_env(tmp_path, PORT=str(port), DEMO_STEP_DELAY_S="0.3")
+    log = (tmp_path / f"{name}.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.main"], cwd=tmp_path, env=env, stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError((tmp_path / f"{name}.log").read_text())
+
+
+def start_cli(tmp_path: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *args], cwd=tmp_path,
+        env=demo_env(tmp_path, DEMO_STEP_DELAY_S="0.3"), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_for(condition: Any, what: str, process: subprocess.Popen | None = None) -> Any:
+    """Polls a condition on disk or over HTTP (bounded); fails if the process ends first."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"ended before {what}: {process.communicate()}")
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def running_session(store: Path) -> str | None:
+    for path in store.glob("*/session.json"):
+        try:
+            if json.loads(path.read_text("utf-8"))["status"] == "running":
+                return path.parent.name
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def test_a_second_server_on_the_same_store_refuses_to_start_naming_the_owner(
+    tmp_path: Path,
+) -> None:
+    first, base = start_demo_server(tmp_path)
+    try:
+        env = demo_env(tmp_path, PORT=str(free_port()))
+        second = subprocess.run(
+            [sys.executable, "-m", "app.main"], cwd=tmp_path, env=env, capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+        alive = httpx.get(f"{base}/api/health", timeout=5).status_code
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=20)
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert f"in use by a SFUMATO server (pid {first.pid} at {base}, since" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert alive == 200  # the owner was not disturbed
+
+
+def test_sigterm_stops_a_cli_run_like_ctrl_c(tmp_path: Path) -> None:
+    store = tmp_path / "sessions"
+    cli = start_cli(tmp_path, "run", "a lighthouse on a cliff", "-n", "5", "--json")
+    sid = wait_for(lambda: running_session(store), "a running session", cli)
+    cli.send_signal(signal.SIGTERM)
+    out, err = cli.communicate(timeout=60)
+    stored = json.loads((store / sid / "session.json").read_text("utf-8"))
+    assert cli.returncode == 130, err
+    assert json.loads(out)["status"] == "interrupted" and "Traceback" not in err
+    assert stored["status"] != "running" and stored["run"]["stop_reason"] == "cancelled"
+    assert stored["current_step"] is None
+
+
+def test_sigterm_stops_a_cli_batch_leaving_the_report_consistent(tmp_path: Path) -> None:
+    goals = tmp_path / "goals.txt"
+    goals.write_text("a lighthouse one\na lighthouse two\na lighthouse three\n", "utf-8")
+    out = tmp_path / "out"
+    cli = start_cli(tmp_path, "batch", str(goals), "-j", "1", "-n", "3", "--out", str(out))
+    wait_for(lambda: running_session(tmp_path / "sessions"), "a running goal", cli)
+    cli.send_signal(signal.SIGTERM)
+    _, err = cli.communicate(timeout=60)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    statuses = [g["status"] for g in report["goals"]]
+    assert cli.returncode == 130, err
+    assert statuses == ["interrupted", "pending", "pending"] and report["finished_at"]
+    assert report["summary"]["goals"] == 3 and report["summary"]["done"] == 0
+    assert running_session(tmp_path / "sessions") is None and "Traceback" not in err
+
+
+def test_sigterm_stops_a_cli_run_that_goes_through_the_server(tmp_path: Path) -> None:
+    server, base = start_demo_server(tmp_path)
+    try:
+        cli = start_cli(tmp_path, "run", "a lighthouse on a cliff", "-n", "5", "--json")
+        with httpx.Client(base_url=base, timeout=10) as api:
+            sid = wait_for(
+                lambda: next(
+                    (
+                        s["session_id"]
+                        for s in api.get("/api/sessions").json()["sessions"]
+                        if s["status"] == "running"
+                    ),
+                    None,
+                ),
+                "a running session on the server",
+                cli,
+            )
+            cli.send_signal(signal.SIGTERM)
+            out, err = cli.communicate(timeout=60)
+            session = api.get(f"/api/sessions/{sid}").json()
+            batches = api.get("/api/batches").json()["batches"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    assert cli.returncode == 130, err
+    assert json.loads(out)["status"] == "interrupted" and "Traceback" not in err
+    assert session["status"] != "running" and session["run"]["stop_reason"] == "cancelled"
+    assert [b["status"] for b in batches] == ["cancelled"]
+
+
+def test_sigterm_stops_a_cli_batch_that_goes_through_the_server(tmp_path: Path) -> None:
+    goals = tmp_path / "goals.txt"
+    goals.write_text("a lighthouse one\na lighthouse two\na lighthouse three\n", "utf-8")
+    out = tmp_path / "out"
+    server, base = start_demo_server(tmp_path)
+    try:
+        cli = start_cli(tmp_path, "batch", str(goals), "-j", "1", "-n", "3", "--out", str(out))
+        wait_for(lambda: running_session(tmp_path / "sessions"), "a running goal", cli)
+        cli.send_signal(signal.SIGTERM)
+        _, err = cli.communicate(timeout=60)
+        with httpx.Client(base_url=base, timeout=10) as api:
+            batches = api.get("/api/batches").json()["batches"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    assert cli.returncode == 130, err
+    assert [b["status"] for b in batches] == ["cancelled"]
+    recorded = json.loads((out / ".sfumato-batch.json").read_text("utf-8"))
+    assert recorded["batch_id"] == batches[0]["batch_id"]
+    report = json.loads((out / "report.json").read_text("utf-8"))  # mirrored from the server
+    assert [g["status"] for g in report["goals"]] == ["interrupted", "pending", "pending"]
+    assert report["finished_at"] and "Traceback" not in err
