@@ -257,36 +257,43 @@ class OptimizeService:
             if ctl.cancelled:
                 return self._finish_cancelled(ctl)
             session = self.sessions.get(ctl.session_id)
-            incumbent = session.best()
-            if incumbent is None:  # the re-judgement failed: nothing to compare with
+            if session.best() is None:  # the re-judgement failed: nothing to compare with
                 return self._finish(ctl, "error", session.error)
             k = budget.affordable(prices, plan.candidates)
             if k == 0:
                 return self._finish(ctl, "budget", None)
-            rnd = _Round(session.next_round(), incumbent, session, caps, prices)
-            rnd.claimed.update(it.prompt_text for it in session.iterations)
-            reserved = prices.round(k)
-            budget.reserve(reserved)
-            try:
-                outcome = self._round(ctl, rnd, k)
-            finally:
-                made = self.sessions.get(ctl.session_id).iterations
-                budget.settle(
-                    reserved, sum(prices.spent_on(it) for it in made if it.round == rnd.number)
-                )
+            outcome = self._paid_round(ctl, session, caps, prices, budget, k)
             if outcome is not None:
                 return self._finish(ctl, *outcome)
-            session = self.sessions.get(ctl.session_id)
-            best = session.best()
-            if best and best.judge_score is not None and best.judge_score >= plan.target:
-                return self._finish(ctl, "target_reached", None)
-            if (
-                plan.plateau_rounds
-                and session.run
-                and (session.run.rounds_without_win >= plan.plateau_rounds)
-            ):
-                return self._finish(ctl, "plateau", None)
+            reason = stop_after_round(self.sessions.get(ctl.session_id), plan)
+            if reason is not None:
+                return self._finish(ctl, reason, None)
         return self._finish(ctl, "completed", None)
+
+    def _paid_round(
+        self,
+        ctl: RunControl,
+        session: Session,
+        caps: ProviderCapabilities,
+        prices: Prices,
+        budget: Budget,
+        k: int,
+    ) -> tuple[StopReason, Any] | None:
+        """One round of `k` candidates, its price reserved before and settled at the real figure
+        after (whatever happened in it)."""
+        incumbent = session.best()
+        assert incumbent is not None  # checked by the caller
+        rnd = _Round(session.next_round(), incumbent, session, caps, prices)
+        rnd.claimed.update(it.prompt_text for it in session.iterations)
+        reserved = prices.round(k)
+        budget.reserve(reserved)
+        try:
+            return self._round(ctl, rnd, k)
+        finally:
+            made = self.sessions.get(ctl.session_id).iterations
+            budget.settle(
+                reserved, sum(prices.spent_on(it) for it in made if it.round == rnd.number)
+            )
 
     def _accept(self, ctl: RunControl) -> None:
         self.sessions.update(ctl.session_id, _mark_accepted)
@@ -722,6 +729,31 @@ def _not_optimized(session: Session) -> None:
             "This session has been optimized already; the baseline can no longer be replaced.",
             code="invalid_state",
         )
+
+
+# Stop rules: after each round, the first rule that names a reason ends the run. A rule is a
+# small function of the session as the round left it and the plan; add one here to add a stop.
+StopRule = Callable[[Session, RunPlan], StopReason | None]
+
+
+def target_reached(session: Session, plan: RunPlan) -> StopReason | None:
+    """The best image scores at least the plan's target."""
+    best = session.best()
+    reached = best is not None and best.judge_score is not None and best.judge_score >= plan.target
+    return "target_reached" if reached else None
+
+
+def plateau(session: Session, plan: RunPlan) -> StopReason | None:
+    """`plateau_rounds` rounds in a row without a pairwise win (0: never)."""
+    stalled = session.run.rounds_without_win if session.run else 0
+    return "plateau" if plan.plateau_rounds and stalled >= plan.plateau_rounds else None
+
+
+STOP_RULES: tuple[StopRule, ...] = (target_reached, plateau)
+
+
+def stop_after_round(session: Session, plan: RunPlan) -> StopReason | None:
+    return next((r for rule in STOP_RULES if (r := rule(session, plan)) is not None), None)
 
 
 def _mark_running(session: Session, run: RunInfo) -> None:
