@@ -40,7 +40,7 @@ def test_plateau_after_the_planned_rounds_without_a_win() -> None:
 
 
 def test_the_first_rule_that_names_a_reason_wins() -> None:
-    assert STOP_RULES == (target_reached, plateau)
+    assert (target_reached, plateau) == STOP_RULES
     both = session_after(95, 3)
     assert stop_after_round(both, RunPlan(rounds=5, target=90, plateau_rounds=2)) == (
         "target_reached"
