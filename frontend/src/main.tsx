@@ -2,6 +2,7 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 
 import { App } from './app/app'
+import { applyLanguage, detectLanguage } from './i18n'
 import './index.css'
 
 // "?session=<id>" links become the hash route, so the address bar has one source of truth.
@@ -27,8 +28,12 @@ if (onSession) {
   void STEP_CODE.describe()
 }
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
+// The catalogue of the person's language is fetched in parallel with the step's code; the first
+// render waits for it, so no English flashes before Russian.
+void applyLanguage(detectLanguage()).then(() =>
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  ),
 )

@@ -1,0 +1,104 @@
+// The web app's two languages. i18next holds the strings; each language's catalogue is its own
+// chunk, fetched on demand, so the first screen only downloads the one it shows.
+import i18next from 'i18next'
+import { initReactI18next } from 'react-i18next'
+
+export const LANGUAGES = ['en', 'ru'] as const
+export type Language = (typeof LANGUAGES)[number]
+
+const STORAGE_KEY = 'sfumato.lang'
+
+const CATALOGUES: Record<Language, () => Promise<{ default: Record<string, unknown> }>> = {
+  en: () => import('./locales/en.json'),
+  ru: () => import('./locales/ru.json'),
+}
+
+export const i18n = i18next.createInstance()
+void i18n.use(initReactI18next).init({
+  lng: undefined,
+  fallbackLng: false,
+  resources: {},
+  partialBundledLanguages: true,
+  interpolation: { escapeValue: false },
+  returnNull: false,
+  initAsync: false,
+})
+
+/** The translate function of the one instance, for code outside components (labels, errors). */
+export const t = (key: string, options: Record<string, unknown> = {}): string => i18n.t(key, options) as string
+
+const isLanguage = (value: unknown): value is Language => LANGUAGES.includes(value as Language)
+
+/** The person's choice if they made one, else the browser's: any Russian variant gives Russian. */
+export function detectLanguage(
+  stored: string | null = readStored(),
+  preferred: readonly string[] = navigator.languages ?? [navigator.language],
+): Language {
+  if (isLanguage(stored)) return stored
+  for (const tag of preferred) {
+    const base = tag.toLowerCase().split('-')[0]
+    if (base === 'ru') return 'ru'
+    if (base === 'en') return 'en'
+  }
+  return 'en'
+}
+
+function readStored(): string | null {
+  try {
+    return window.localStorage.getItem(STORAGE_KEY)
+  } catch {
+    return null
+  }
+}
+
+/** Fetch a catalogue (once) and switch to it; `<html lang>` follows. */
+export async function applyLanguage(lang: Language): Promise<void> {
+  if (!i18n.hasResourceBundle(lang, 'translation')) {
+    const catalogue = await CATALOGUES[lang]()
+    i18n.addResourceBundle(lang, 'translation', catalogue.default, true, true)
+  }
+  await i18n.changeLanguage(lang)
+  document.documentElement.lang = lang
+}
+
+/** The header's switch: change the language and remember the choice on this device. */
+export async function chooseLanguage(lang: Language): Promise<void> {
+  try {
+    window.localStorage.setItem(STORAGE_KEY, lang)
+  } catch {
+    // private mode: the choice lasts this visit only
+  }
+  await applyLanguage(lang)
+}
+
+/** The language on screen ('en' before any catalogue is loaded). */
+export function currentLanguage(): Language {
+  return isLanguage(i18n.language) ? i18n.language : 'en'
+}
+
+const LOCALES: Record<Language, string> = { en: 'en-US', ru: 'ru-RU' }
+
+/** The BCP 47 locale Intl formats with for the language on screen. */
+export const locale = (): string => LOCALES[currentLanguage()]
+
+/** A number in the language's way of writing it ("1,234.5" / "1 234,5"). */
+export function formatNumber(value: number, options?: Intl.NumberFormatOptions): string {
+  return new Intl.NumberFormat(locale(), options).format(value)
+}
+
+/** Money is always US dollars (what the providers bill), written the language's way. */
+export function formatMoney(usd: number, fractionDigits: number): string {
+  return new Intl.NumberFormat(locale(), {
+    style: 'currency',
+    currency: 'USD',
+    minimumFractionDigits: fractionDigits,
+    maximumFractionDigits: fractionDigits,
+  }).format(usd)
+}
+
+/** A date and time, short, in the language on screen. */
+export function formatDateTime(iso: string | number | Date, options?: Intl.DateTimeFormatOptions): string {
+  const date = iso instanceof Date ? iso : new Date(iso)
+  if (Number.isNaN(date.getTime())) return ''
+  return new Intl.DateTimeFormat(locale(), options ?? { dateStyle: 'medium', timeStyle: 'short' }).format(date)
+}
