@@ -25,7 +25,6 @@ const ResultStep = lazy(() => import('@/features/result/result-step'))
 const HistoryList = lazy(() => import('@/features/history/history-list'))
 const BatchPage = lazy(() => import('@/features/batch/batch-page'))
 
-
 function useCatalog() {
   const [catalog, setCatalog] = useState<ProvidersResponse | null>(null)
   const [error, setError] = useState<ReadableError | null>(null)
@@ -131,7 +130,8 @@ export function App() {
         <Suspense fallback={<PulsingLogo label={t('common.loading')} />}>
           {batchOpen && <BatchPage catalog={catalog} />}
           {!batchOpen && route.name === 'history' && <HistoryList onOpen={openSession} onNew={startNew} />}
-          {!batchOpen && route.name === 'new' &&
+          {!batchOpen &&
+            route.name === 'new' &&
             (catalog ? (
               <DescribeStep
                 catalog={catalog}
@@ -201,9 +201,7 @@ export function App() {
         </Suspense>
       </main>
 
-      <footer className="pt-4 text-center text-xs text-zinc-400">
-        {t('app.footer')}
-      </footer>
+      <footer className="pt-4 text-center text-xs text-zinc-400">{t('app.footer')}</footer>
     </div>
   )
 }

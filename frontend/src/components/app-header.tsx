@@ -47,11 +47,21 @@ export function AppHeader({ place, onNew, onHistory }: Props) {
   const { t } = useTranslation()
   return (
     <header className="flex items-center justify-between gap-1 sm:gap-2">
-      <a href="#/" onClick={onNew} aria-label={t('header.home')} className="inline-flex min-h-11 shrink-0 items-center">
+      <a
+        href="#/"
+        onClick={onNew}
+        aria-label={t('header.home')}
+        className="inline-flex min-h-11 shrink-0 items-center"
+      >
         <img src={logo} alt="SFUMATO" width={384} height={96} className="h-7 w-auto sm:h-11" />
       </a>
       <nav className="flex min-w-0 items-center gap-0.5 sm:gap-1" aria-label={t('header.nav')}>
-        <Button size="sm" className="px-2 sm:px-3" variant={place === 'new' ? 'secondary' : 'ghost'} onClick={onNew}>
+        <Button
+          size="sm"
+          className="px-2 sm:px-3"
+          variant={place === 'new' ? 'secondary' : 'ghost'}
+          onClick={onNew}
+        >
           {t('header.new')}
         </Button>
         <Button

@@ -31,7 +31,8 @@ export function ChecklistTicks({
     <div data-testid="checklist-ticks" className="space-y-1">
       <p className="text-xs text-zinc-400">
         {t('checklist.passed', { pct: percent(iteration.checklist_pass) })}
-        {iteration.checklist_version != null && t('checklist.version', { version: iteration.checklist_version })}
+        {iteration.checklist_version != null &&
+          t('checklist.version', { version: iteration.checklist_version })}
         {stale && t('checklist.stale')}
       </p>
       <ul className="space-y-1 text-sm">

@@ -109,7 +109,11 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
   const active = slots.find((s) => s.state === 'current' || s.state === 'judging')
   const rounds = run?.requested_iterations || session.iterations_count
   const k = run?.candidates ?? 1
-  const stepLabel = current ? STEP_LABELS[current.step] : active?.step ? STEP_LABELS[active.step] : t('progress.working')
+  const stepLabel = current
+    ? STEP_LABELS[current.step]
+    : active?.step
+      ? STEP_LABELS[active.step]
+      : t('progress.working')
   const cancelling = run?.cancel_requested
   const spent = session.cost_usd ?? run?.spent_usd ?? 0
   const headline =
@@ -152,10 +156,16 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
         <p className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-zinc-300" data-testid="progress-times">
           <span>{t('progress.imagesDone', { count: total, done: finished })}</span>
           <span>{t('progress.elapsed', { time: seconds(elapsed) })}</span>
-          <span>{remaining != null ? t('progress.left', { time: seconds(remaining) }) : t('progress.estimating')}</span>
+          <span>
+            {remaining != null ? t('progress.left', { time: seconds(remaining) }) : t('progress.estimating')}
+          </span>
           <span data-testid="cost-meter">
-            {t('progress.cost', { usd: session.demo ? t('progress.demoCost', { usd: formatUsd(0) }) : formatUsd(spent) })}
-            {!session.demo && run?.estimate_usd != null && t('progress.ofEstimate', { usd: formatUsd(run.estimate_usd) })}
+            {t('progress.cost', {
+              usd: session.demo ? t('progress.demoCost', { usd: formatUsd(0) }) : formatUsd(spent),
+            })}
+            {!session.demo &&
+              run?.estimate_usd != null &&
+              t('progress.ofEstimate', { usd: formatUsd(run.estimate_usd) })}
             {run?.budget_usd != null && t('progress.budget', { usd: formatUsd(run.budget_usd) })}
           </span>
         </p>

@@ -9,7 +9,8 @@ const TONE = {
 } as const
 
 const VERDICTS = ['candidate', 'incumbent', 'tie']
-const verdict = (v: string | undefined) => (v && VERDICTS.includes(v) ? t(`pairwise.verdict.${v}`) : (v ?? '?'))
+const verdict = (v: string | undefined) =>
+  v && VERDICTS.includes(v) ? t(`pairwise.verdict.${v}`) : (v ?? '?')
 
 /** The order-swapped comparison with the incumbent: win / tie / loss vs #N and both verdicts. */
 export function PairwiseBadge({ pairwise }: { pairwise: Pairwise }) {

@@ -25,7 +25,8 @@ void i18n.use(initReactI18next).init({
 })
 
 /** The translate function of the one instance, for code outside components (labels, errors). */
-export const t = (key: string, options: Record<string, unknown> = {}): string => i18n.t(key, options) as string
+export const t = (key: string, options: Record<string, unknown> = {}): string =>
+  i18n.t(key, options) as string
 
 const isLanguage = (value: unknown): value is Language => LANGUAGES.includes(value as Language)
 
@@ -100,5 +101,7 @@ export function formatMoney(usd: number, fractionDigits: number): string {
 export function formatDateTime(iso: string | number | Date, options?: Intl.DateTimeFormatOptions): string {
   const date = iso instanceof Date ? iso : new Date(iso)
   if (Number.isNaN(date.getTime())) return ''
-  return new Intl.DateTimeFormat(locale(), options ?? { dateStyle: 'medium', timeStyle: 'short' }).format(date)
+  return new Intl.DateTimeFormat(locale(), options ?? { dateStyle: 'medium', timeStyle: 'short' }).format(
+    date,
+  )
 }

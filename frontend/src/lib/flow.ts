@@ -8,7 +8,8 @@ export type Stage = (typeof STAGES)[number]
 /** An object whose values are looked up in the catalogue each time they are read (the language may change). */
 function translated<K extends string>(keys: readonly K[], prefix: string): Record<K, string> {
   const out = {} as Record<K, string>
-  for (const key of keys) Object.defineProperty(out, key, { enumerable: true, get: () => t(`${prefix}.${key}`) })
+  for (const key of keys)
+    Object.defineProperty(out, key, { enumerable: true, get: () => t(`${prefix}.${key}`) })
   return out
 }
 

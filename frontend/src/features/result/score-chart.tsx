@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next'
 import { useEffect, useRef, useState } from 'react'
 
 import type { Iteration } from '@/lib/types'
@@ -36,6 +37,7 @@ function useWidth() {
  * incumbent best ringed, failures marked ✕. Drawn at the box's own width, so it fits a phone.
  */
 export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Props) {
+  const { t } = useTranslation()
   const [ref, W] = useWidth()
   if (iterations.length === 0) return null
   const roundOf = (it: Iteration) => it.round ?? it.index
@@ -70,7 +72,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
         height={H}
         viewBox={`0 0 ${W} ${H}`}
         role="img"
-        aria-label={`Score by round. ${summary || 'No scores yet.'}`}
+        aria-label={t('chart.aria', { summary: summary || t('chart.noScores') })}
         className="block h-auto max-w-full"
         data-testid="score-chart"
       >
@@ -95,7 +97,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
               opacity={0.7}
             />
             <text x={W - PAD.right} y={y(target) - 4} textAnchor="end" fontSize={11} fill="#6ee7b7">
-              target {target}
+              {t('chart.target', { n: target })}
             </text>
           </g>
         )}
@@ -103,7 +105,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
           .filter((r) => r % tick === 0)
           .map((r) => (
             <text key={`r-${r}`} x={xr(r)} y={H - 8} textAnchor="middle" fontSize={11} fill="#d4d4d8">
-              {r === 0 ? 'first' : `R${r}`}
+              {r === 0 ? t('chart.first') : t('chart.round', { n: r })}
             </text>
           ))}
         {tops.includes(' ') && (
@@ -114,7 +116,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
           if (it.status !== 'ok' || it.judge_score == null) {
             return (
               <text key={it.index} x={x(it)} y={y(0) - 4} textAnchor="middle" fontSize={14} fill="#fb7185">
-                ✕<title>{`Iteration ${it.index} failed`}</title>
+                ✕<title>{t('chart.failed', { n: it.index })}</title>
               </text>
             )
           }
