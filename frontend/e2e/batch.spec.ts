@@ -52,9 +52,20 @@ test('run a batch from the web app and open its report', async ({ page, request 
   await page.setViewportSize({ width: 1280, height: 900 })
 })
 
-test('a broken goals line is explained on the batch page', async ({ page }) => {
+test('a broken goals line is explained inline, naming the line, and Start waits for valid goals', async ({
+  page,
+}) => {
   await page.goto('/#/batch')
-  await page.getByLabel('Goals: one per line, or JSON Lines').fill('a fox\n{"goal": ')
-  await page.getByRole('button', { name: 'Start batch' }).click()
-  await expect(page.getByRole('alert')).toContainText('Goals line 2')
+  // The same header and offline banner as every page.
+  await expect(page.getByRole('link', { name: 'Batch' })).toHaveAttribute('aria-current', 'page')
+  await expect(page.getByTestId('offline-banner')).toBeVisible()
+  const goals = page.getByLabel('Goals: one per line, or JSON Lines')
+  await goals.fill('a fox\n{"goal": ')
+  await expect(page.getByTestId('goal-problems')).toContainText('Line 2:')
+  await expect(goals).toHaveAttribute('aria-invalid', 'true')
+  await expect(page.getByRole('button', { name: 'Start batch' })).toBeDisabled()
+  await expect(page.getByTestId('batch-estimate')).not.toContainText('Estimating')
+  await goals.fill('a fox\n{"goal": "a hare"}')
+  await expect(page.getByTestId('goal-problems')).toBeHidden()
+  await expect(page.getByRole('button', { name: 'Start batch' })).toBeEnabled()
 })

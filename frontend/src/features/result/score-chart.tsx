@@ -1,4 +1,6 @@
 import { useTranslation } from 'react-i18next'
+
+import { layoutLabels } from './chart-layout'
 import { useEffect, useRef, useState } from 'react'
 
 import type { Iteration } from '@/lib/types'
@@ -63,6 +65,21 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
     .filter(Boolean)
     .join(' ')
   const summary = scored.map((it) => `#${it.index}: ${it.judge_score}`).join(', ')
+  // Score labels over the best point and single-candidate rounds, placed clear of the target label.
+  const labelled = scored.filter(
+    (it) => it.index === bestIndex || (perRound.get(roundOf(it))?.length ?? 1) === 1,
+  )
+  const labels = layoutLabels(
+    labelled.map((it) => ({
+      key: String(it.index),
+      x: x(it),
+      y: y(it.judge_score!),
+      text: String(it.judge_score),
+    })),
+    target != null
+      ? { y: y(target), text: t('chart.target', { n: target }), left: PAD.left, right: W - PAD.right }
+      : null,
+  )
   const tick = Math.max(1, Math.ceil(maxRound / Math.floor((W - PAD.left - 2 * INSET) / 40)))
 
   return (
@@ -84,7 +101,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
             </text>
           </g>
         ))}
-        {target != null && (
+        {target != null && labels.target && (
           <g>
             <line
               x1={PAD.left}
@@ -96,8 +113,15 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
               strokeWidth={1}
               opacity={0.7}
             />
-            <text x={W - PAD.right} y={y(target) - 4} textAnchor="end" fontSize={11} fill="#6ee7b7">
-              {t('chart.target', { n: target })}
+            <text
+              x={labels.target.x}
+              y={labels.target.y}
+              textAnchor={labels.target.anchor}
+              fontSize={11}
+              fill="#6ee7b7"
+              data-testid="target-label"
+            >
+              {labels.target.text}
             </text>
           </g>
         )}
@@ -141,14 +165,22 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
               >
                 <title>{`#${it.index}: ${it.judge_score}`}</title>
               </circle>
-              {(best || (perRound.get(roundOf(it))?.length ?? 1) === 1) && (
-                <text x={x(it)} y={y(it.judge_score) - 12} textAnchor="middle" fontSize={11} fill="#e4e4e7">
-                  {it.judge_score}
-                </text>
-              )}
             </g>
           )
         })}
+        {labels.points.map((l) => (
+          <text
+            key={`l-${l.key}`}
+            x={l.x}
+            y={l.y}
+            textAnchor={l.anchor}
+            fontSize={11}
+            fill="#e4e4e7"
+            data-label={l.key}
+          >
+            {l.text}
+          </text>
+        ))}
       </svg>
     </figure>
   )
