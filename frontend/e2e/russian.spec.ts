@@ -9,7 +9,7 @@ test('a Russian browser goes from goal to result in Russian', async ({ page }) =
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru')
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Опишите картинку, которую хотите')
   await expect(page.getByTestId('offline-banner')).toContainText('Демо-режим')
-  await expect(page.getByRole('button', { name: 'Русский' })).toHaveAttribute('aria-pressed', 'true')
+  await expect(page.getByRole('button', { name: 'English' })).toHaveAttribute('aria-pressed', 'false')
   await page.getByLabel('Что вы хотите увидеть?').fill('Рыжая лиса спит в свежем снегу на рассвете')
   await page.getByRole('radio', { name: /Offline demo|Офлайн/ }).click()
   await shot(page, 'ru-01-describe', { first: true })

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 
 import { AppHeader } from '@/components/app-header'
 import { Button } from '@/components/button'
@@ -8,8 +8,8 @@ import { OfflineBanner } from '@/components/offline-banner'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { Stepper } from '@/components/stepper'
 import { useBatchRoute } from '@/features/batch/use-batch-route'
-import { SessionOverview } from '@/features/describe/session-overview'
 import { useRoute } from '@/hooks/use-route'
+import { withStrings } from '@/i18n'
 import { useSession } from '@/hooks/use-session'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys } from '@/lib/drafts'
@@ -18,12 +18,16 @@ import { FALLBACK_LIMITS } from '@/lib/limits'
 import type { ProvidersResponse } from '@/lib/types'
 
 // The first chunk is the shell; every step loads on demand (main.tsx starts the likely one at once).
+// The goal form needs only the first part of the strings; the other pages wait for the rest too.
 const DescribeStep = lazy(() => import('@/features/describe/describe-step'))
-const PromptStep = lazy(() => import('@/features/prompt/prompt-step'))
-const ReviewStep = lazy(() => import('@/features/review/review-step'))
-const ResultStep = lazy(() => import('@/features/result/result-step'))
-const HistoryList = lazy(() => import('@/features/history/history-list'))
-const BatchPage = lazy(() => import('@/features/batch/batch-page'))
+const PromptStep = lazy(() => withStrings(import('@/features/prompt/prompt-step')))
+const ReviewStep = lazy(() => withStrings(import('@/features/review/review-step')))
+const ResultStep = lazy(() => withStrings(import('@/features/result/result-step')))
+const HistoryList = lazy(() => withStrings(import('@/features/history/history-list')))
+const BatchPage = lazy(() => withStrings(import('@/features/batch/batch-page')))
+const SessionOverview = lazy(() =>
+  withStrings(import('@/features/describe/session-overview').then((m) => ({ default: m.SessionOverview }))),
+)
 
 function useCatalog() {
   const [catalog, setCatalog] = useState<ProvidersResponse | null>(null)
@@ -109,7 +113,7 @@ export function App() {
       ? t('heading.history')
       : t(`heading.${viewed ?? 'describe'}`)
   return (
-    <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-4 px-3 py-3 sm:px-6 sm:py-5">
+    <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-2.5 px-3 py-2 sm:gap-4 sm:px-6 sm:py-5">
       <AppHeader
         place={batchOpen ? 'batch' : route.name === 'new' || route.name === 'history' ? route.name : null}
         onNew={startNew}

@@ -1,5 +1,5 @@
 // The one header every page shows (session steps, history, batch): logo, navigation, language.
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 
 import logo from '../../../assets/logo_horizontal_h96.png'
 import { Button } from '@/components/button'
@@ -32,8 +32,11 @@ function LanguageSwitch() {
           aria-pressed={i18n.language === lang}
           onClick={() => void chooseLanguage(lang)}
           className={cn(
-            'h-11 min-w-9 rounded-lg px-2 text-xs font-semibold tracking-wide uppercase sm:h-8',
-            i18n.language === lang ? 'bg-zinc-800 text-white' : 'text-zinc-400 hover:text-white',
+            'h-11 min-w-9 items-center justify-center rounded-lg px-2 text-xs font-semibold tracking-wide uppercase sm:h-8',
+            // On a phone only the other language is offered (one button), on wider screens both.
+            i18n.language === lang
+              ? 'hidden bg-zinc-800 text-white sm:inline-flex'
+              : 'inline-flex text-zinc-300 hover:text-white',
           )}
         >
           {lang}
@@ -61,8 +64,10 @@ export function AppHeader({ place, onNew, onHistory }: Props) {
           className="px-2 sm:px-3"
           variant={place === 'new' ? 'secondary' : 'ghost'}
           onClick={onNew}
+          aria-label={t('header.new')}
         >
-          {t('header.new')}
+          <span className="sm:hidden">{t('header.newShort')}</span>
+          <span className="hidden sm:inline">{t('header.new')}</span>
         </Button>
         <Button
           size="sm"

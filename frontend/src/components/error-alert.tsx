@@ -1,4 +1,4 @@
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 
 import { knownErrorCode, type ReadableError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'

@@ -1,4 +1,4 @@
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 import type { Iteration } from '@/lib/types'
 
 /** The judge's notes, strengths and weaknesses for one iteration. */

@@ -1,6 +1,6 @@
 // The offline demo notice under the header, on every page.
 import { useState } from 'react'
-import { Trans, useTranslation } from 'react-i18next'
+import { Trans, useTranslation } from '@/i18n/react'
 
 const BANNER_KEY = 'sfumato.offline-banner'
 
@@ -9,7 +9,9 @@ export function OfflineBanner({ missingKey }: { missingKey: string }) {
   const { t } = useTranslation()
   const [open, setOpen] = useState(() => {
     try {
-      return window.localStorage.getItem(BANNER_KEY) !== 'collapsed'
+      const saved = window.localStorage.getItem(BANNER_KEY)
+      // Until the person chooses, a phone shows the one-line notice (the first screen is small).
+      return saved ? saved !== 'collapsed' : !window.matchMedia?.('(max-width: 639px)').matches
     } catch {
       return true
     }

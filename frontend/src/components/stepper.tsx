@@ -1,4 +1,4 @@
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 import { STAGE_LABELS, STAGES, type Stage, stageIndex } from '@/lib/flow'
 import { cn } from '@/lib/cn'
 

@@ -1,10 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { applyLanguage, chooseLanguage, detectLanguage, formatMoney, i18n, LANGUAGES, t } from '@/i18n'
-import en from '@/i18n/locales/en.json'
-import ru from '@/i18n/locales/ru.json'
+import enCore from '@/i18n/locales/en/core.json'
+import enMore from '@/i18n/locales/en/more.json'
+import ruCore from '@/i18n/locales/ru/core.json'
+import ruMore from '@/i18n/locales/ru/more.json'
 import { formatUsd, stopReasonText } from '@/lib/flow'
 
+const en: Record<string, unknown> = { ...enCore, ...enMore }
+const ru: Record<string, unknown> = { ...ruCore, ...ruMore }
 const CATALOGUES: Record<string, Record<string, unknown>> = { en, ru }
 const PLURAL = /_(zero|one|two|few|many|other)$/
 
@@ -27,8 +31,11 @@ afterEach(async () => {
 })
 
 describe('the catalogues', () => {
-  it('have the same keys in English and Russian', () => {
+  it('have the same keys in English and Russian, split the same way between the two parts', () => {
     expect(baseKeys('ru')).toEqual(baseKeys('en'))
+    expect(Object.keys(ruCore).sort()).toEqual(Object.keys(enCore).sort())
+    // A section lives in one part only (the parts are merged into one set of strings).
+    expect(Object.keys(enCore).filter((k) => k in enMore)).toEqual([])
   })
 
   it('give every plural the forms its language needs (Intl.PluralRules), and no empty string', () => {
@@ -65,7 +72,7 @@ describe('the catalogues', () => {
 
 describe('Russian', () => {
   it('says 1 раунд, 2 раунда, 5 раундов, 11 раундов, 21 раунд', async () => {
-    await applyLanguage('ru')
+    await applyLanguage('ru', true)
     const rounds = (n: number) => t('count.rounds', { count: n })
     expect([1, 2, 5, 11, 21, 22].map(rounds)).toEqual([
       '1 раунд',
@@ -83,7 +90,7 @@ describe('Russian', () => {
   })
 
   it('writes money as US dollars the Russian way, and English the English way', async () => {
-    await applyLanguage('ru')
+    await applyLanguage('ru', true)
     expect(formatMoney(1.2, 2).replace(/\s/g, ' ')).toBe('1,20 $')
     expect(formatUsd(0.053).replace(/\s/g, ' ')).toBe('0,053 $')
     await applyLanguage('en')

@@ -1,20 +1,47 @@
-// The web app's two languages. i18next holds the strings; each language's catalogue is its own
-// chunk, fetched on demand, so the first screen only downloads the one it shows.
+// The web app's two languages. i18next holds the strings; each language's catalogue is fetched on
+// demand, in two parts: `core` (the shell, the goal form and every API error) before the first
+// render, `more` (the session steps, history, batch) with the code of those pages. So the first
+// screen downloads one language's first part only.
 import i18next from 'i18next'
-import { initReactI18next } from 'react-i18next'
 
 export const LANGUAGES = ['en', 'ru'] as const
 export type Language = (typeof LANGUAGES)[number]
 
 const STORAGE_KEY = 'sfumato.lang'
 
-const CATALOGUES: Record<Language, () => Promise<{ default: Record<string, unknown> }>> = {
-  en: () => import('./locales/en.json'),
-  ru: () => import('./locales/ru.json'),
+type Part = 'core' | 'more'
+type Loader = () => Promise<{ default: Record<string, unknown> }>
+
+const CATALOGUES: Record<Language, Record<Part, Loader>> = {
+  en: { core: () => import('./locales/en/core.json'), more: () => import('./locales/en/more.json') },
+  ru: { core: () => import('./locales/ru/core.json'), more: () => import('./locales/ru/more.json') },
+}
+
+const loading = new Map<string, Promise<void>>()
+
+/** Fetch one part of a language's catalogue (once) and merge it into the strings. */
+function loadPart(lang: Language, part: Part): Promise<void> {
+  const key = `${lang}:${part}`
+  if (!loading.has(key)) {
+    const done = CATALOGUES[lang][part]().then((m) => {
+      i18n.addResourceBundle(lang, 'translation', m.default, true, true)
+    })
+    done.catch(() => loading.delete(key)) // a failed fetch may be tried again
+    loading.set(key, done)
+  }
+  return loading.get(key)!
+}
+
+/** Resolves once every string of the language on screen is loaded (the lazy pages wait for it). */
+export const whenComplete = (): Promise<void> => loadPart(currentLanguage(), 'more')
+
+/** A lazily imported page module, ready once its code and all the strings have arrived. */
+export function withStrings<T>(module: Promise<T>): Promise<T> {
+  return Promise.all([module, whenComplete()]).then(([m]) => m)
 }
 
 export const i18n = i18next.createInstance()
-void i18n.use(initReactI18next).init({
+void i18n.init({
   lng: undefined,
   fallbackLng: false,
   resources: {},
@@ -52,12 +79,9 @@ function readStored(): string | null {
   }
 }
 
-/** Fetch a catalogue (once) and switch to it; `<html lang>` follows. */
-export async function applyLanguage(lang: Language): Promise<void> {
-  if (!i18n.hasResourceBundle(lang, 'translation')) {
-    const catalogue = await CATALOGUES[lang]()
-    i18n.addResourceBundle(lang, 'translation', catalogue.default, true, true)
-  }
+/** Fetch a language's first part (and with `complete`, all of it) and switch; `<html lang>` follows. */
+export async function applyLanguage(lang: Language, complete = false): Promise<void> {
+  await Promise.all([loadPart(lang, 'core'), complete ? loadPart(lang, 'more') : null])
   await i18n.changeLanguage(lang)
   document.documentElement.lang = lang
 }
@@ -69,7 +93,8 @@ export async function chooseLanguage(lang: Language): Promise<void> {
   } catch {
     // private mode: the choice lasts this visit only
   }
-  await applyLanguage(lang)
+  // Whatever page is on screen already needs all of its strings.
+  await applyLanguage(lang, true)
 }
 
 /** The language on screen ('en' before any catalogue is loaded). */

@@ -1,6 +1,6 @@
 // The batch page: paste or load goals, pick the provider and settings, watch the table fill in,
 // open or download the report. It drives the same batch service as `sfumato batch`.
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 import { type ChangeEvent, useCallback, useEffect, useState } from 'react'
 
 import { Button } from '@/components/button'

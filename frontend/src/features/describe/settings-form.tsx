@@ -1,4 +1,4 @@
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 import { Chip } from '@/components/chip'
 import { FieldLabel } from '@/components/field'
 import type { Capabilities } from '@/lib/types'

@@ -1,4 +1,4 @@
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 
 import { formatDateTime } from '@/i18n'
 import { useEffect, useRef, useState } from 'react'

@@ -1,4 +1,4 @@
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 import { useMemo, useState } from 'react'
 
 import { IterationImage } from '@/components/iteration-image'

@@ -1,4 +1,4 @@
-import { useTranslation } from 'react-i18next'
+import { useTranslation } from '@/i18n/react'
 
 import { layoutLabels } from './chart-layout'
 import { useEffect, useRef, useState } from 'react'
