@@ -83,13 +83,13 @@ export function Compare({ iterations, bestIndex }: Props) {
               </span>
               <ScoreBadge score={it.judge_score} />
             </div>
-            <IterationImage iteration={it} />
+            <IterationImage iteration={it} className="max-h-56" />
           </div>
         ))}
       </div>
       {diff.structured ? (
-        <div className="space-y-2">
-          {diff.frameChanged && <p className="text-xs text-amber-300">{t('compare.frame')}</p>}
+        <div className="grid gap-2 lg:grid-cols-2">
+          {diff.frameChanged && <p className="text-xs text-amber-300 lg:col-span-2">{t('compare.frame')}</p>}
           {diff.blocks.map((block) => (
             <div
               key={block.name}

@@ -2,6 +2,7 @@ import { useTranslation } from '@/i18n/react'
 import { useState } from 'react'
 
 import { Card } from '@/components/card'
+import { Disclosure } from '@/components/disclosure'
 import { ErrorAlert } from '@/components/error-alert'
 import { Lightbox } from '@/components/lightbox'
 import { LiveProgress } from '@/components/live-progress'
@@ -149,9 +150,18 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
       </Section>
 
       {session.iterations.length > 1 && (
-        <Section title={t('result.compare')} id="compare-title">
-          <Compare key={bestIndex ?? -1} iterations={session.iterations} bestIndex={bestIndex} />
-        </Section>
+        // A tool for digging in, not part of the answer: one click away.
+        <Card aria-labelledby="compare-title">
+          <Disclosure
+            summary={
+              <h2 id="compare-title" className="text-base font-semibold text-zinc-100">
+                {t('result.compare')}
+              </h2>
+            }
+          >
+            <Compare key={bestIndex ?? -1} iterations={session.iterations} bestIndex={bestIndex} />
+          </Disclosure>
+        </Card>
       )}
 
       {!running && session.iterations.some((it) => it.status === 'ok') && (

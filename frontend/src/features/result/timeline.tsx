@@ -58,12 +58,13 @@ function Card({
       data-best={best}
       data-status={it.status}
       className={cn(
-        'min-w-0 space-y-2 rounded-xl border bg-zinc-950/60 p-3',
+        // The picture on the left, what happened to it on the right: a card is as short as its text.
+        'grid min-w-0 grid-cols-[6.5rem_minmax(0,1fr)] content-start gap-x-3 gap-y-2 rounded-xl border bg-zinc-950/60 p-3 sm:grid-cols-[9rem_minmax(0,1fr)]',
         best ? 'border-amber-400/70 shadow-lg shadow-amber-500/10' : 'border-zinc-800',
         it.status === 'failed' && 'border-rose-900',
       )}
     >
-      <div className="flex items-center justify-between gap-2 text-sm">
+      <div className="col-span-2 flex items-center justify-between gap-2 text-sm">
         <span className="font-medium text-zinc-100">
           {it.index === 0 ? t('image.first') : `#${it.index}`}
           {it.strategy && <span className="ml-2 text-xs font-normal text-zinc-400">{it.strategy}</span>}
@@ -78,82 +79,86 @@ function Card({
           <ScoreBadge score={it.judge_score} />
         </div>
       </div>
-      <RejudgeNote it={it} />
       {it.image_url ? (
         <button
           type="button"
           onClick={onOpen}
           aria-label={t('timeline.open', { n: it.index })}
-          className="block w-full cursor-zoom-in overflow-hidden rounded-lg border border-zinc-800 focus-visible:outline-2 focus-visible:outline-violet-400"
+          className="block w-full cursor-zoom-in self-start overflow-hidden rounded-lg border border-zinc-800 focus-visible:outline-2 focus-visible:outline-violet-400"
         >
           <img
             src={it.thumbnail_url ?? it.image_url}
             alt={t('image.alt', { n: it.index })}
             loading="lazy"
-            className="h-auto max-h-64 w-full bg-zinc-950 object-contain"
+            className="h-auto max-h-40 w-full bg-zinc-950 object-contain"
           />
         </button>
       ) : (
-        <div className="flex aspect-video items-center justify-center rounded-lg border border-dashed border-zinc-700 p-3 text-center text-sm text-zinc-400">
+        <div className="flex aspect-square items-center justify-center self-start rounded-lg border border-dashed border-zinc-700 p-2 text-center text-xs text-zinc-400">
           {it.status === 'failed' ? t('timeline.failed') : t('timeline.noImageYet')}
         </div>
       )}
-      {it.checklist_pass != null && (
-        <p className="text-xs text-zinc-300">{t('checklist.passed', { pct: percent(it.checklist_pass) })}</p>
-      )}
-      {it.pairwise && <PairwiseBadge pairwise={it.pairwise} />}
-      {it.status === 'failed' && it.error && <ErrorAlert error={describeError(it.error)} />}
-      {it.prompt_diff && <p className="text-xs text-zinc-300">{it.prompt_diff}</p>}
-      {it.changed_blocks.length > 0 && (
-        <div className="flex flex-wrap gap-1">
-          {it.changed_blocks.map((b) => (
-            <span key={b} className="rounded bg-zinc-800 px-1.5 py-0.5 text-[11px] text-zinc-200">
-              {blockLabel(b)}
-            </span>
-          ))}
-        </div>
-      )}
-      {it.status === 'ok' && it.judge_score == null && (
-        <p className="animate-pulse text-xs text-violet-300">{t('timeline.judging')}</p>
-      )}
-      {it.status === 'ok' && it.judge_score != null && (
-        <Disclosure summary={t('timeline.notes')}>
-          <JudgeNotes iteration={it} />
-          <ChecklistTicks iteration={it} checklist={checklist} version={checklistVersion} />
-        </Disclosure>
-      )}
-      {(it.rendered_prompt || it.revised_prompt) && (
-        <Disclosure summary={t('timeline.promptSent')} data-testid="prompt-sent">
-          <div className="space-y-2">
-            {it.rendered_prompt && (
-              <pre
-                tabIndex={0}
-                className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200 focus-visible:outline-2 focus-visible:outline-violet-400"
-              >
-                {it.rendered_prompt}
-              </pre>
-            )}
-            {it.rendered_negative && (
-              <p className="text-xs text-zinc-300">
-                {t('hero.negativeLabel')} {it.rendered_negative}
-              </p>
-            )}
-            {it.revised_prompt && (
-              <div>
-                <p className="text-xs text-zinc-400">{t('timeline.rewrote')}</p>
+      <div className="min-w-0 space-y-2">
+        <RejudgeNote it={it} />
+        {it.checklist_pass != null && (
+          <p className="text-xs text-zinc-300">
+            {t('checklist.passed', { pct: percent(it.checklist_pass) })}
+          </p>
+        )}
+        {it.pairwise && <PairwiseBadge pairwise={it.pairwise} />}
+        {it.status === 'failed' && it.error && <ErrorAlert error={describeError(it.error)} />}
+        {it.prompt_diff && <p className="text-xs text-zinc-300">{it.prompt_diff}</p>}
+        {it.changed_blocks.length > 0 && (
+          <div className="flex flex-wrap gap-1">
+            {it.changed_blocks.map((b) => (
+              <span key={b} className="rounded bg-zinc-800 px-1.5 py-0.5 text-[11px] text-zinc-200">
+                {blockLabel(b)}
+              </span>
+            ))}
+          </div>
+        )}
+        {it.status === 'ok' && it.judge_score == null && (
+          <p className="animate-pulse text-xs text-violet-300">{t('timeline.judging')}</p>
+        )}
+        {it.status === 'ok' && it.judge_score != null && (
+          <Disclosure summary={t('timeline.notes')}>
+            <JudgeNotes iteration={it} />
+            <ChecklistTicks iteration={it} checklist={checklist} version={checklistVersion} />
+          </Disclosure>
+        )}
+        {(it.rendered_prompt || it.revised_prompt) && (
+          <Disclosure summary={t('timeline.promptSent')} data-testid="prompt-sent">
+            <div className="space-y-2">
+              {it.rendered_prompt && (
                 <pre
                   tabIndex={0}
                   className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200 focus-visible:outline-2 focus-visible:outline-violet-400"
                 >
-                  {it.revised_prompt}
+                  {it.rendered_prompt}
                 </pre>
-              </div>
-            )}
-          </div>
-        </Disclosure>
-      )}
-      <div className="flex flex-wrap gap-2">
-        <BranchButton iteration={it.index} onBranch={onBranch} variant="ghost" className="-ml-2 px-2" />
+              )}
+              {it.rendered_negative && (
+                <p className="text-xs text-zinc-300">
+                  {t('hero.negativeLabel')} {it.rendered_negative}
+                </p>
+              )}
+              {it.revised_prompt && (
+                <div>
+                  <p className="text-xs text-zinc-400">{t('timeline.rewrote')}</p>
+                  <pre
+                    tabIndex={0}
+                    className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200 focus-visible:outline-2 focus-visible:outline-violet-400"
+                  >
+                    {it.revised_prompt}
+                  </pre>
+                </div>
+              )}
+            </div>
+          </Disclosure>
+        )}
+        <div className="flex flex-wrap gap-2">
+          <BranchButton iteration={it.index} onBranch={onBranch} variant="ghost" className="-ml-2 px-2" />
+        </div>
       </div>
     </li>
   )
