@@ -35,6 +35,26 @@ test('run a batch from the web app and open its report', async ({ page, request 
   expect(html.status()).toBe(200)
   expect(await html.text()).toContain('id="goal-sign"')
 
+  // Opened in the browser, the report is styled (its inline style allowed by the CSP's hash: the
+  // test's CSP guard fails on any violation): first and best images side by side.
+  const reportPage = await page.context().newPage()
+  const violations: string[] = []
+  reportPage.on(
+    'console',
+    (m) => /Content Security Policy|Refused to/i.test(m.text()) && violations.push(m.text()),
+  )
+  await reportPage.goto(reportUrl!)
+  const figures = reportPage.locator('#goal-sign figure')
+  await expect(figures).toHaveCount(2)
+  const [firstBox, bestBox] = [(await figures.nth(0).boundingBox())!, (await figures.nth(1).boundingBox())!]
+  expect(Math.abs(firstBox.y - bestBox.y)).toBeLessThan(2)
+  expect(bestBox.x).toBeGreaterThan(firstBox.x + firstBox.width)
+  expect(await reportPage.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+    'rgb(24, 24, 27)',
+  )
+  expect(violations).toEqual([])
+  await reportPage.close()
+
   // A session of the batch opens in the ordinary session view.
   await table.locator('tbody tr[data-goal="sign"] a', { hasText: 'done' }).click()
   await expect(page).toHaveURL(/#\/s\/[0-9a-f]+(\/[a-z]+)?$/) // the step is added to the address
