@@ -10,6 +10,7 @@ import { FieldLabel, TextArea } from '@/components/field'
 import { formatDateTime, formatMoney, formatNumber, i18n, t } from '@/i18n'
 import { describeError, type ReadableError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
+import { providerLabel } from '@/lib/provider-text'
 import type { ProvidersResponse } from '@/lib/types'
 
 import {
@@ -430,7 +431,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
                 : [{ name: DEMO, label: t('batch.offlineDemo'), available: true }]
               ).map((p) => (
                 <option key={p.name} value={p.name} disabled={!p.available}>
-                  {p.label}
+                  {providerLabel(p)}
                   {p.available ? '' : t('batch.noKey')}
                 </option>
               ))}

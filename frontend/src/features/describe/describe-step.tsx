@@ -7,6 +7,7 @@ import { ErrorAlert } from '@/components/error-alert'
 import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
+import { providerLabel } from '@/lib/provider-text'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
 import type { CreateSessionResponse, ProvidersResponse } from '@/lib/types'
@@ -122,7 +123,7 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
           <p className="text-sm text-amber-200/90">
             <Trans
               i18nKey="describe.notConfigured"
-              values={{ provider: provider.label, key: provider.missing_key }}
+              values={{ provider: providerLabel(provider), key: provider.missing_key }}
               components={{ code: <code className="rounded bg-zinc-800 px-1" /> }}
             />
           </p>
@@ -132,7 +133,7 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
       {provider && (
         <Card className="space-y-5">
           <h2 className="text-sm font-medium text-zinc-200">
-            {t('describe.settingsFor', { provider: provider.label })}
+            {t('describe.settingsFor', { provider: providerLabel(provider) })}
           </h2>
           <SettingsForm capabilities={provider.capabilities} values={values} onChange={setValues} />
         </Card>

@@ -1,5 +1,6 @@
 import { Trans, useTranslation } from '@/i18n/react'
 import { cn } from '@/lib/cn'
+import { providerAbout, providerLabel } from '@/lib/provider-text'
 import type { ProviderInfo } from '@/lib/types'
 
 interface Props {
@@ -59,10 +60,10 @@ export function ProviderCards({ providers, selected, onSelect }: Props) {
             )}
           >
             <div className="flex items-center justify-between gap-2">
-              <span className="font-medium text-zinc-100">{p.label}</span>
+              <span className="font-medium text-zinc-100">{providerLabel(p)}</span>
               <Status p={p} />
             </div>
-            {p.description && <span className="text-xs text-zinc-400">{p.description}</span>}
+            {providerAbout(p) && <span className="text-xs text-zinc-400">{providerAbout(p)}</span>}
             {p.is_demo && <span className="text-xs text-amber-200/80">{t('providers.demoHint')}</span>}
             {!p.available && p.missing_key && (
               <span className="text-xs text-zinc-400">

@@ -12,6 +12,7 @@ import {
   type SettingValues,
   withSetting,
 } from './settings'
+import { settingValueLabel } from '@/lib/provider-text'
 
 interface Props {
   capabilities: Capabilities
@@ -43,7 +44,7 @@ export function SettingsForm({ capabilities, values, onChange }: Props) {
               <div role="radiogroup" aria-label={field.label} className="flex flex-wrap gap-2">
                 {field.options.map((opt) => (
                   <Chip key={opt} selected={values[field.key] === opt} onClick={() => set(field.key, opt)}>
-                    {opt}
+                    {settingValueLabel(opt)}
                   </Chip>
                 ))}
               </div>
@@ -62,7 +63,7 @@ export function SettingsForm({ capabilities, values, onChange }: Props) {
               >
                 {field.options.map((opt) => (
                   <option key={opt} value={opt}>
-                    {opt}
+                    {settingValueLabel(opt)}
                   </option>
                 ))}
               </select>
