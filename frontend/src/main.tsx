@@ -23,6 +23,12 @@ const onSession = /^#\/s\/[A-Za-z0-9_-]+(?:\/([a-z]+))?/.exec(window.location.ha
 const language = detectLanguage()
 if (!(window.location.hash === '' || window.location.hash === '#/'))
   void applyLanguage(language).then(whenComplete)
+// On the goal form the rest of the strings (errors among them) come with the first keystroke or tap.
+const warm = () => {
+  void whenComplete()
+  for (const type of ['keydown', 'pointerdown'] as const) window.removeEventListener(type, warm, true)
+}
+for (const type of ['keydown', 'pointerdown'] as const) window.addEventListener(type, warm, true)
 if (onSession) {
   const step = onSession[1] as keyof typeof STEP_CODE | undefined
   if (step && step in STEP_CODE) void STEP_CODE[step]()

@@ -28,7 +28,6 @@ function LanguageSwitch() {
           type="button"
           lang={lang}
           title={NAMES[lang]}
-          aria-label={NAMES[lang]}
           aria-pressed={i18n.language === lang}
           onClick={() => void chooseLanguage(lang)}
           className={cn(
@@ -39,7 +38,8 @@ function LanguageSwitch() {
               : 'inline-flex text-zinc-300 hover:text-white',
           )}
         >
-          {lang}
+          <span aria-hidden="true">{lang}</span>
+          <span className="sr-only">{NAMES[lang]}</span>
         </button>
       ))}
     </div>
@@ -64,10 +64,12 @@ export function AppHeader({ place, onNew, onHistory }: Props) {
           className="px-2 sm:px-3"
           variant={place === 'new' ? 'secondary' : 'ghost'}
           onClick={onNew}
-          aria-label={t('header.new')}
         >
-          <span className="sm:hidden">{t('header.newShort')}</span>
-          <span className="hidden sm:inline">{t('header.new')}</span>
+          {/* A phone shows the short word; the button's name is the full one everywhere. */}
+          <span className="sm:hidden" aria-hidden="true">
+            {t('header.newShort')}
+          </span>
+          <span className="sr-only sm:not-sr-only">{t('header.new')}</span>
         </Button>
         <Button
           size="sm"

@@ -35,12 +35,14 @@ export function ErrorAlert({ error, className, onDismiss }: Props) {
               </p>
             </details>
           ) : (
-            <p className="break-words text-rose-100/90">{error.message}</p>
+            error.message && <p className="break-words text-rose-100/90">{error.message}</p>
           )}
-          <p className="text-rose-200/80">
-            <span className="font-medium">{t('error.whatToDo')}</span>
-            {error.hint}
-          </p>
+          {error.hint && (
+            <p className="text-rose-200/80">
+              <span className="font-medium">{t('error.whatToDo')}</span>
+              {error.hint}
+            </p>
+          )}
         </div>
         {onDismiss && (
           <button

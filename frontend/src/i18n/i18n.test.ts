@@ -99,7 +99,7 @@ describe('Russian', () => {
   })
 
   it('shows a known API error in the chosen language by its code', async () => {
-    await applyLanguage('ru')
+    await applyLanguage('ru', true)
     const { describeError, ApiError } = await import('@/lib/api-client')
     const readable = describeError(new ApiError(409, 'run_in_progress', 'A run is already in progress.'))
     expect(readable.title).toBe('Запуск уже идёт')

@@ -1,7 +1,8 @@
 // The web app's two languages. i18next holds the strings; each language's catalogue is fetched on
-// demand, in two parts: `core` (the shell, the goal form and every API error) before the first
-// render, `more` (the session steps, history, batch) with the code of those pages. So the first
-// screen downloads one language's first part only.
+// demand, in two parts: `core` (the shell and the goal form) before the first render, `more` (the
+// session steps, history, batch and the API errors) with the code of those pages, or on the goal
+// form as soon as the person does anything. So the first screen downloads one language's first
+// part only.
 import i18next from 'i18next'
 
 export const LANGUAGES = ['en', 'ru'] as const

@@ -5,15 +5,27 @@ import { cloneElement, type ReactElement, useSyncExternalStore } from 'react'
 
 import { i18n, t } from '@/i18n'
 
+// Bumped when the language changes or a catalogue part arrives, so open pages redraw their words.
+let version = 0
+const bump = () => {
+  version += 1
+}
+i18n.on('languageChanged', bump)
+i18n.store.on('added', bump)
+
 function subscribe(onChange: () => void) {
   i18n.on('languageChanged', onChange)
-  return () => i18n.off('languageChanged', onChange)
+  i18n.store.on('added', onChange)
+  return () => {
+    i18n.off('languageChanged', onChange)
+    i18n.store.off('added', onChange)
+  }
 }
 
 /** `t` and the instance; the component re-renders when the language changes. */
 // eslint-disable-next-line react-refresh/only-export-components
 export function useTranslation() {
-  useSyncExternalStore(subscribe, () => i18n.language)
+  useSyncExternalStore(subscribe, () => version)
   return { t, i18n }
 }
 

@@ -12,7 +12,7 @@ import type {
   SessionPage,
   SessionQuery,
 } from './types'
-import { formatNumber, i18n, t } from '@/i18n'
+import { formatNumber, i18n, t, whenComplete } from '@/i18n'
 
 export class ApiError extends Error {
   readonly status: number
@@ -76,6 +76,11 @@ export function describeError(error: unknown): ReadableError {
     return describeError(errorFromBody(0, error))
   }
   if (error instanceof ApiError) {
+    if (!knownErrorCode('http_error')) {
+      // The error words are not here yet (the goal form loads them on first use): the server's own.
+      void whenComplete()
+      return { code: error.code, title: error.message, message: '', hint: '' }
+    }
     const code = knownErrorCode(error.code) ? error.code : 'http_error'
     const values = HINT_VALUES[code]?.(error.details) ?? {}
     return {
@@ -86,6 +91,7 @@ export function describeError(error: unknown): ReadableError {
     }
   }
   const message = error instanceof Error ? error.message : String(error)
+  if (!knownErrorCode('unknown')) return { code: 'unknown', title: message, message: '', hint: '' }
   return { code: 'unknown', title: t('errors.unknown.title'), message, hint: t('errors.http_error.hint') }
 }
 
