@@ -59,13 +59,13 @@ test('the first screen of the result is the answer; Copy gives the rendered prom
   await copy.click()
   await expect(copy).toHaveText('Copied ✓')
   // ...with the negative prompt when the provider received one apart (the demo provider does).
-  const best = session.iterations.find((it) => it.index === session.best_index)!
-  const sent = best.rendered_negative
-    ? `${session.final_prompt_rendered}\n\nNegative prompt: ${best.rendered_negative}`
+  const bestIt = session.iterations.find((it) => it.index === session.best_index)!
+  const copied = bestIt.rendered_negative
+    ? `${session.final_prompt_rendered}\n\nNegative prompt: ${bestIt.rendered_negative}`
     : session.final_prompt_rendered
-  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(sent)
-  if (best.rendered_negative)
-    await expect(page.getByTestId('final-negative')).toContainText(best.rendered_negative)
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(copied)
+  if (bestIt.rendered_negative)
+    await expect(page.getByTestId('final-negative')).toContainText(bestIt.rendered_negative)
   expect(session.final_prompt_rendered).not.toContain('FLEX_BEGIN')
   expect(session.final_prompt_rendered).not.toMatch(/^#/m)
   await expect(copy).toHaveText('Copy prompt', { timeout: 5000 })
