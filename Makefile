@@ -37,8 +37,18 @@ install-frontend: $(FRONTEND)/node_modules/.installed
 
 install: install-backend install-frontend
 
-build: install-frontend
+# The web app is rebuilt only when its sources changed: the stamp is newer than every file the
+# build reads, so `make run` with nothing changed starts the server without running `vite build`.
+WEB_STAMP := app/web/dist/.built
+WEB_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public assets -type f 2>/dev/null) \
+	$(wildcard $(FRONTEND)/index.html $(FRONTEND)/package.json $(FRONTEND)/package-lock.json \
+	$(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json)
+
+$(WEB_STAMP): $(WEB_SOURCES) | install-frontend
 	cd $(FRONTEND) && npm run build --silent
+	@touch $@
+
+build: install-frontend $(WEB_STAMP)
 
 run: install build
 	$(POETRY) run python -m app.main
@@ -50,6 +60,7 @@ dev: install-backend
 	ALLOWED_HOSTS='["127.0.0.1:5173","localhost:5173"]' $(POETRY) run python -m app.main
 
 lint: install types-check
+	$(POETRY) run python scripts/env_example.py --check
 	$(POETRY) run ruff check $(PY_SOURCES)
 	$(POETRY) run black --check --quiet $(PY_SOURCES)
 	cd $(FRONTEND) && npm run lint --silent && npm run format:check --silent
@@ -72,6 +83,7 @@ types-check: install
 	rm -f $(FRONTEND)/openapi.json $(FRONTEND)/openapi.gen.ts
 
 format: install
+	$(POETRY) run python scripts/env_example.py
 	$(POETRY) run ruff check --fix $(PY_SOURCES)
 	$(POETRY) run black --quiet $(PY_SOURCES)
 	cd $(FRONTEND) && npx prettier --write . --log-level warn

@@ -28,6 +28,7 @@ from flask import Flask, Response, request
 
 from app.errors import AppError
 from app.settings import Settings
+from app.tools.report_tool import report_style
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
@@ -83,6 +84,12 @@ def content_security_policy(extra_styles: Iterable[str] = ()) -> str:
     )
 
 
+def style_hash(style: str) -> str:
+    """The CSP source that allows exactly this inline <style> text."""
+    digest = hashlib.sha256(style.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
 def _inline_style_hashes(page: Path) -> list[str]:
     """CSP hashes of the inline <style> blocks of the page shown before the SPA is built."""
     try:
@@ -93,8 +100,7 @@ def _inline_style_hashes(page: Path) -> list[str]:
     while "<style>" in rest and "</style>" in rest:
         start = rest.index("<style>") + len("<style>")
         end = rest.index("</style>", start)
-        digest = hashlib.sha256(rest[start:end].encode("utf-8")).digest()
-        hashes.append(f"'sha256-{base64.b64encode(digest).decode('ascii')}'")
+        hashes.append(style_hash(rest[start:end]))
         rest = rest[end:]
     return hashes
 
@@ -103,7 +109,10 @@ def register_security(app: Flask, settings: Settings) -> None:
     """Installs the Host, Origin and Content-Type checks and the security headers."""
     exact, any_port, open_to_all = allowed_hosts(settings)
     cors_origins = frozenset(o.rstrip("/").lower() for o in settings.cors_origins)
-    csp = content_security_policy(_inline_style_hashes(_FALLBACK_PAGE))
+    # The build-hint page's and the batch report's inline styles, each allowed by its own hash.
+    csp = content_security_policy(
+        [*_inline_style_hashes(_FALLBACK_PAGE), style_hash(report_style())]
+    )
 
     @app.before_request
     def check_request() -> None:

@@ -178,3 +178,19 @@ def test_the_build_hint_page_s_inline_style_is_allowed_by_hash(client: FlaskClie
     response = client.get("/")
     if b"has not been built" in response.data:  # the fallback page (no SPA build here)
         assert "'sha256-" in response.headers["Content-Security-Policy"]
+
+
+def test_the_batch_report_s_inline_style_is_allowed_by_hash(client: FlaskClient) -> None:
+    """report.html carries one inline <style>: the CSP names its hash, so the report is styled."""
+    from datetime import UTC, datetime
+
+    from app.models.batch_models import BatchReport
+    from app.security import style_hash
+    from app.tools.report_tool import render_html
+
+    html = render_html(BatchReport(provider="demo", started_at=datetime.now(UTC)))
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert style.strip() and "body" in style
+    csp = client.get("/api/health").headers["Content-Security-Policy"]
+    assert style_hash(style) in csp
+    assert "unsafe-inline" not in csp

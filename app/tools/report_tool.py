@@ -209,6 +209,16 @@ def render_markdown(report: BatchReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def report_style() -> str:
+    """The text of report.html's inline <style>, exactly as written into every report.
+
+    The server's Content-Security-Policy allows this one style by its hash (app/security.py), so
+    the report is styled in the browser without allowing inline styles in general.
+    """
+    source = (TEMPLATES_DIR / "report.html.jinja2").read_text(encoding="utf-8")
+    return source.split("<style>", 1)[1].split("</style>", 1)[0]
+
+
 def render_html(report: BatchReport) -> str:
     return _ENV.get_template("report.html.jinja2").render(
         report=report,

@@ -35,6 +35,26 @@ test('run a batch from the web app and open its report', async ({ page, request 
   expect(html.status()).toBe(200)
   expect(await html.text()).toContain('id="goal-sign"')
 
+  // Opened in the browser, the report is styled (its inline style allowed by the CSP's hash: the
+  // test's CSP guard fails on any violation): first and best images side by side.
+  const reportPage = await page.context().newPage()
+  const violations: string[] = []
+  reportPage.on(
+    'console',
+    (m) => /Content Security Policy|Refused to/i.test(m.text()) && violations.push(m.text()),
+  )
+  await reportPage.goto(reportUrl!)
+  const figures = reportPage.locator('#goal-sign figure')
+  await expect(figures).toHaveCount(2)
+  const [firstBox, bestBox] = [(await figures.nth(0).boundingBox())!, (await figures.nth(1).boundingBox())!]
+  expect(Math.abs(firstBox.y - bestBox.y)).toBeLessThan(2)
+  expect(bestBox.x).toBeGreaterThan(firstBox.x + firstBox.width)
+  expect(await reportPage.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+    'rgb(24, 24, 27)',
+  )
+  expect(violations).toEqual([])
+  await reportPage.close()
+
   // A session of the batch opens in the ordinary session view.
   await table.locator('tbody tr[data-goal="sign"] a', { hasText: 'done' }).click()
   await expect(page).toHaveURL(/#\/s\/[0-9a-f]+(\/[a-z]+)?$/) // the step is added to the address
@@ -52,9 +72,20 @@ test('run a batch from the web app and open its report', async ({ page, request 
   await page.setViewportSize({ width: 1280, height: 900 })
 })
 
-test('a broken goals line is explained on the batch page', async ({ page }) => {
+test('a broken goals line is explained inline, naming the line, and Start waits for valid goals', async ({
+  page,
+}) => {
   await page.goto('/#/batch')
-  await page.getByLabel('Goals: one per line, or JSON Lines').fill('a fox\n{"goal": ')
-  await page.getByRole('button', { name: 'Start batch' }).click()
-  await expect(page.getByRole('alert')).toContainText('Goals line 2')
+  // The same header and offline banner as every page.
+  await expect(page.getByRole('link', { name: 'Batch' })).toHaveAttribute('aria-current', 'page')
+  await expect(page.getByTestId('offline-banner')).toBeVisible()
+  const goals = page.getByLabel('Goals: one per line, or JSON Lines')
+  await goals.fill('a fox\n{"goal": ')
+  await expect(page.getByTestId('goal-problems')).toContainText('Line 2:')
+  await expect(goals).toHaveAttribute('aria-invalid', 'true')
+  await expect(page.getByRole('button', { name: 'Start batch' })).toBeDisabled()
+  await expect(page.getByTestId('batch-estimate')).not.toContainText('Estimating')
+  await goals.fill('a fox\n{"goal": "a hare"}')
+  await expect(page.getByTestId('goal-problems')).toBeHidden()
+  await expect(page.getByRole('button', { name: 'Start batch' })).toBeEnabled()
 })

@@ -31,6 +31,7 @@ test('reopen a session from history and follow a running one live', async ({ pag
 
   // The result page at phone width: nothing wider than the screen.
   await page.setViewportSize({ width: 390, height: 844 })
+  await page.getByRole('heading', { name: 'Compare two iterations' }).click()
   await expect(page.getByTestId('compare')).toBeVisible()
   expect(
     await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),

@@ -57,7 +57,7 @@ test('JSON is gzipped and scripts come precompressed', async ({ page, request })
   expect(scripts[0]['content-encoding']).toBe('br')
 })
 
-test('the first screen loads at most 90 KB of compressed script', async ({ page }) => {
+test('the first screen loads at most 95 KB of compressed script', async ({ page }) => {
   // What the browser actually fetched for the first screen (the goal form), as sent on the wire.
   await page.goto('/')
   await expect(page.getByLabel('What do you want to see?')).toBeVisible()
@@ -77,5 +77,5 @@ test('the first screen loads at most 90 KB of compressed script', async ({ page 
       `(${(raw / 1024).toFixed(1)} KB raw); every resource ${(all / 1024).toFixed(1)} KB`,
   )
   expect(wire).toBeGreaterThan(0)
-  expect(wire).toBeLessThanOrEqual(90 * 1024)
+  expect(wire).toBeLessThanOrEqual(95 * 1024)
 })

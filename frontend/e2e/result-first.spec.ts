@@ -58,7 +58,14 @@ test('the first screen of the result is the answer; Copy gives the rendered prom
   // Copy = exactly what the provider received; the second action copies the FLEX source.
   await copy.click()
   await expect(copy).toHaveText('Copied ✓')
-  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(session.final_prompt_rendered)
+  // ...with the negative prompt when the provider received one apart (the demo provider does).
+  const bestIt = session.iterations.find((it) => it.index === session.best_index)!
+  const copied = bestIt.rendered_negative
+    ? `${session.final_prompt_rendered}\n\nNegative prompt: ${bestIt.rendered_negative}`
+    : session.final_prompt_rendered
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(copied)
+  if (bestIt.rendered_negative)
+    await expect(page.getByTestId('final-negative')).toContainText(bestIt.rendered_negative)
   expect(session.final_prompt_rendered).not.toContain('FLEX_BEGIN')
   expect(session.final_prompt_rendered).not.toMatch(/^#/m)
   await expect(copy).toHaveText('Copy prompt', { timeout: 5000 })
@@ -201,6 +208,11 @@ test('two tabs on one session stay in sync, whichever starts the run', async ({ 
 test('phone and keyboard: banner collapses and remembers, tap targets, radio groups', async ({ page }) => {
   await page.goto('/')
   const banner = page.getByTestId('offline-banner')
+  if (page.viewportSize()!.width < 600) {
+    // A phone starts with the one-line notice; Details opens it.
+    await expect(banner).toHaveAttribute('data-open', 'false')
+    await banner.getByRole('button', { name: 'Details' }).click()
+  }
   await expect(banner).toHaveAttribute('data-open', 'true')
   await banner.getByRole('button', { name: 'Hide' }).click()
   await expect(banner).toHaveAttribute('data-open', 'false')

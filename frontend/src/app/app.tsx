@@ -1,13 +1,15 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
+import { useTranslation } from '@/i18n/react'
 
-import logo from '../../../assets/logo_horizontal_h96.png'
+import { AppHeader } from '@/components/app-header'
 import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
+import { OfflineBanner } from '@/components/offline-banner'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { Stepper } from '@/components/stepper'
 import { useBatchRoute } from '@/features/batch/use-batch-route'
-import { SessionOverview } from '@/features/describe/session-overview'
 import { useRoute } from '@/hooks/use-route'
+import { withStrings } from '@/i18n'
 import { useSession } from '@/hooks/use-session'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys } from '@/lib/drafts'
@@ -16,20 +18,16 @@ import { FALLBACK_LIMITS } from '@/lib/limits'
 import type { ProvidersResponse } from '@/lib/types'
 
 // The first chunk is the shell; every step loads on demand (main.tsx starts the likely one at once).
+// The goal form needs only the first part of the strings; the other pages wait for the rest too.
 const DescribeStep = lazy(() => import('@/features/describe/describe-step'))
-const PromptStep = lazy(() => import('@/features/prompt/prompt-step'))
-const ReviewStep = lazy(() => import('@/features/review/review-step'))
-const ResultStep = lazy(() => import('@/features/result/result-step'))
-const HistoryList = lazy(() => import('@/features/history/history-list'))
-const BatchPage = lazy(() => import('@/features/batch/batch-page'))
-
-const HEADINGS: Record<Stage | 'history', string> = {
-  describe: 'Describe the image you want',
-  prompt: 'Shape the prompt',
-  review: 'Review and improve',
-  result: 'Your result',
-  history: 'History',
-}
+const PromptStep = lazy(() => withStrings(import('@/features/prompt/prompt-step')))
+const ReviewStep = lazy(() => withStrings(import('@/features/review/review-step')))
+const ResultStep = lazy(() => withStrings(import('@/features/result/result-step')))
+const HistoryList = lazy(() => withStrings(import('@/features/history/history-list')))
+const BatchPage = lazy(() => withStrings(import('@/features/batch/batch-page')))
+const SessionOverview = lazy(() =>
+  withStrings(import('@/features/describe/session-overview').then((m) => ({ default: m.SessionOverview }))),
+)
 
 function useCatalog() {
   const [catalog, setCatalog] = useState<ProvidersResponse | null>(null)
@@ -49,57 +47,8 @@ function useCatalog() {
   return { catalog, error, retry: () => setAttempt((n) => n + 1) }
 }
 
-const BANNER_KEY = 'sfumato.offline-banner'
-
-/** The offline notice: collapsible to one line, and it remembers. */
-function OfflineBanner({ missingKey }: { missingKey: string }) {
-  const [open, setOpen] = useState(() => {
-    try {
-      return window.localStorage.getItem(BANNER_KEY) !== 'collapsed'
-    } catch {
-      return true
-    }
-  })
-  const toggle = () => {
-    setOpen((o) => {
-      try {
-        window.localStorage.setItem(BANNER_KEY, o ? 'collapsed' : 'open')
-      } catch {
-        // ignore
-      }
-      return !o
-    })
-  }
-  return (
-    <div
-      data-testid="offline-banner"
-      data-open={open}
-      className="flex items-start justify-between gap-2 rounded-xl border border-amber-700/50 bg-amber-950/30 px-3 py-1 text-sm text-amber-100"
-    >
-      <p className="py-2">
-        <strong className="font-medium">Offline demo mode.</strong>
-        {open && (
-          <>
-            {' '}
-            Prompt writing, revising and judging use simple built-in rules, not an LLM; images are drawn
-            locally. Set <code className="rounded bg-zinc-800 px-1">{missingKey}</code> in .env and restart
-            the server to use Grok.
-          </>
-        )}
-      </p>
-      <button
-        type="button"
-        onClick={toggle}
-        aria-expanded={open}
-        className="min-h-11 shrink-0 rounded-lg px-2 text-amber-200 underline-offset-2 hover:underline sm:min-h-9"
-      >
-        {open ? 'Hide' : 'Details'}
-      </button>
-    </div>
-  )
-}
-
 export function App() {
+  const { t } = useTranslation()
   const [route, navigate] = useRoute()
   const batchOpen = useBatchRoute()
   const { catalog, error: catalogError, retry } = useCatalog()
@@ -158,59 +107,35 @@ export function App() {
     [session, apply, navigate],
   )
 
-  const heading = route.name === 'history' ? HEADINGS.history : HEADINGS[viewed ?? 'describe']
-
-  if (batchOpen)
-    return (
-      <Suspense fallback={<PulsingLogo label="Loading…" />}>
-        <BatchPage catalog={catalog} />
-      </Suspense>
-    )
+  const heading = batchOpen
+    ? t('heading.batch')
+    : route.name === 'history'
+      ? t('heading.history')
+      : t(`heading.${viewed ?? 'describe'}`)
   return (
-    <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-4 px-3 py-3 sm:px-6 sm:py-5">
-      <header className="flex flex-wrap items-center justify-between gap-2">
-        <a
-          href="#/"
-          onClick={startNew}
-          aria-label="SFUMATO home"
-          className="inline-flex min-h-11 items-center"
-        >
-          <img src={logo} alt="SFUMATO" width={384} height={96} className="h-9 w-auto sm:h-11" />
-        </a>
-        <nav className="flex items-center gap-1">
-          <Button size="sm" variant={route.name === 'new' ? 'secondary' : 'ghost'} onClick={startNew}>
-            New session
-          </Button>
-          <Button
-            size="sm"
-            variant={route.name === 'history' ? 'secondary' : 'ghost'}
-            onClick={() => navigate({ name: 'history' })}
-          >
-            History
-          </Button>
-          <a
-            className="inline-flex h-11 items-center rounded-lg px-3 text-sm text-zinc-300 hover:bg-zinc-800 sm:h-8"
-            href="#/batch"
-          >
-            Batch
-          </a>
-        </nav>
-      </header>
+    <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-2.5 px-3 py-2 sm:gap-4 sm:px-6 sm:py-5">
+      <AppHeader
+        place={batchOpen ? 'batch' : route.name === 'new' || route.name === 'history' ? route.name : null}
+        onNew={startNew}
+        onHistory={() => navigate({ name: 'history' })}
+      />
 
       {catalog?.text.mode === 'offline' && (
         <OfflineBanner missingKey={catalog.text.missing_key ?? 'OPENROUTER_API_KEY'} />
       )}
 
-      {route.name !== 'history' && (
+      {route.name !== 'history' && !batchOpen && (
         <Stepper reached={route.name === 'session' ? reached : 'describe'} active={viewed} onSelect={view} />
       )}
 
       <h1 className="text-xl font-semibold text-white sm:text-2xl">{heading}</h1>
 
       <main className="flex-1">
-        <Suspense fallback={<PulsingLogo label="Loading…" />}>
-          {route.name === 'history' && <HistoryList onOpen={openSession} onNew={startNew} />}
-          {route.name === 'new' &&
+        <Suspense fallback={<PulsingLogo label={t('common.loading')} />}>
+          {batchOpen && <BatchPage catalog={catalog} />}
+          {!batchOpen && route.name === 'history' && <HistoryList onOpen={openSession} onNew={startNew} />}
+          {!batchOpen &&
+            route.name === 'new' &&
             (catalog ? (
               <DescribeStep
                 catalog={catalog}
@@ -222,27 +147,28 @@ export function App() {
             ) : catalogError ? (
               <div className="space-y-3">
                 <ErrorAlert error={catalogError} />
-                <Button onClick={retry}>Try again</Button>
+                <Button onClick={retry}>{t('common.tryAgain')}</Button>
               </div>
             ) : (
-              <PulsingLogo label="Loading providers…" />
+              <PulsingLogo label={t('app.loadingProviders')} />
             ))}
-          {route.name === 'session' &&
+          {!batchOpen &&
+            route.name === 'session' &&
             !session &&
             (loadError ? (
               <div className="space-y-3">
                 <ErrorAlert error={loadError} />
                 <div className="flex gap-2">
-                  <Button onClick={() => navigate({ name: 'history' })}>Open history</Button>
+                  <Button onClick={() => navigate({ name: 'history' })}>{t('app.openHistory')}</Button>
                   <Button variant="primary" onClick={startNew}>
-                    New session
+                    {t('header.new')}
                   </Button>
                 </div>
               </div>
             ) : (
-              <PulsingLogo label="Loading session…" />
+              <PulsingLogo label={t('app.loadingSession')} />
             ))}
-          {route.name === 'session' && session && (
+          {!batchOpen && route.name === 'session' && session && (
             <>
               {viewed === 'describe' && <SessionOverview session={session} onNew={startNew} />}
               {viewed === 'prompt' && (
@@ -279,9 +205,7 @@ export function App() {
         </Suspense>
       </main>
 
-      <footer className="pt-4 text-center text-xs text-zinc-400">
-        SFUMATO · prompt → image → judge → better prompt
-      </footer>
+      <footer className="pt-4 text-center text-xs text-zinc-400">{t('app.footer')}</footer>
     </div>
   )
 }

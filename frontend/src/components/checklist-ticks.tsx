@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { cn } from '@/lib/cn'
 import { percent } from '@/lib/flow'
 import type { ChecklistItem, Iteration } from '@/lib/types'
@@ -20,6 +21,7 @@ export function ChecklistTicks({
   /** The session's checklist version: answers from another version name their ids, not today's questions. */
   version?: number
 }) {
+  const { t } = useTranslation()
   const results = iteration.checklist_results ?? []
   if (!results.length) return null
   const stale =
@@ -28,9 +30,10 @@ export function ChecklistTicks({
   return (
     <div data-testid="checklist-ticks" className="space-y-1">
       <p className="text-xs text-zinc-400">
-        Checklist {percent(iteration.checklist_pass)} passed
-        {iteration.checklist_version != null && ` (version ${iteration.checklist_version})`}
-        {stale && ' — judged with an earlier checklist; the next run judges it again with the current one.'}
+        {t('checklist.passed', { pct: percent(iteration.checklist_pass) })}
+        {iteration.checklist_version != null &&
+          t('checklist.version', { version: iteration.checklist_version })}
+        {stale && t('checklist.stale')}
       </p>
       <ul className="space-y-1 text-sm">
         {results.map((r) => (
@@ -39,7 +42,7 @@ export function ChecklistTicks({
               {MARK[r.answer] ?? '?'}
             </span>
             <span className="text-zinc-200">
-              <span className="sr-only">{r.answer}: </span>
+              <span className="sr-only">{t(`checklist.answer.${r.answer}`)}: </span>
               {question.get(r.id) ?? r.id}
               {r.note && <span className="text-zinc-400"> — {r.note}</span>}
             </span>

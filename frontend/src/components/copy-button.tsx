@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useState } from 'react'
 
 import { Button, type ButtonProps } from '@/components/button'
@@ -5,6 +6,7 @@ import { copyText } from '@/lib/clipboard'
 
 /** A button that copies `text` and says so for two seconds. */
 export function CopyButton({ text, label, ...props }: { text: string; label: string } & ButtonProps) {
+  const { t } = useTranslation()
   const [state, setState] = useState<'idle' | 'ok' | 'failed'>('idle')
   const copy = async () => {
     setState((await copyText(text)) ? 'ok' : 'failed')
@@ -12,7 +14,7 @@ export function CopyButton({ text, label, ...props }: { text: string; label: str
   }
   return (
     <Button size="sm" {...props} onClick={() => void copy()} aria-live="polite">
-      {state === 'ok' ? 'Copied ✓' : state === 'failed' ? 'Copy failed' : label}
+      {state === 'ok' ? t('copy.ok') : state === 'failed' ? t('copy.failed') : label}
     </Button>
   )
 }

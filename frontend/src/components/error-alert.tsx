@@ -1,4 +1,6 @@
-import type { ReadableError } from '@/lib/api-client'
+import { useTranslation } from '@/i18n/react'
+
+import { knownErrorCode, type ReadableError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 
 interface Props {
@@ -9,7 +11,10 @@ interface Props {
 
 /** An API error as a person reads it: what happened, the server's words, and what to do next. */
 export function ErrorAlert({ error, className, onDismiss }: Props) {
+  const { t, i18n } = useTranslation()
   if (!error) return null
+  // The server writes English: in another language a known code speaks for it, its words one click away.
+  const tucked = i18n.language !== 'en' && knownErrorCode(error.code)
   return (
     <div
       role="alert"
@@ -22,18 +27,29 @@ export function ErrorAlert({ error, className, onDismiss }: Props) {
       <div className="flex items-start justify-between gap-4">
         <div className="space-y-1">
           <p className="font-semibold text-rose-200">{error.title}</p>
-          <p className="break-words text-rose-100/90">{error.message}</p>
-          <p className="text-rose-200/80">
-            <span className="font-medium">What to do: </span>
-            {error.hint}
-          </p>
+          {tucked ? (
+            <details className="text-rose-100/90">
+              <summary className="cursor-pointer text-xs">{t('error.serverSays')}</summary>
+              <p className="break-words" lang="en">
+                {error.message}
+              </p>
+            </details>
+          ) : (
+            error.message && <p className="break-words text-rose-100/90">{error.message}</p>
+          )}
+          {error.hint && (
+            <p className="text-rose-200/80">
+              <span className="font-medium">{t('error.whatToDo')}</span>
+              {error.hint}
+            </p>
+          )}
         </div>
         {onDismiss && (
           <button
             type="button"
             onClick={onDismiss}
             className="rounded px-2 text-rose-300 hover:bg-rose-900/50"
-            aria-label="Dismiss error"
+            aria-label={t('error.dismiss')}
           >
             ×
           </button>

@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import type { ReactNode, TextareaHTMLAttributes } from 'react'
 
 import { cn } from '@/lib/cn'
@@ -34,11 +35,12 @@ export function TextArea({ className, ...props }: TextareaHTMLAttributes<HTMLTex
 }
 
 export function CharCount({ value, max }: { value: string; max: number }) {
+  const { t } = useTranslation()
   const over = value.length > max
   return (
     <span className={cn('tabular-nums', over && 'font-medium text-rose-300')}>
       {value.length}/{max}
-      {over && ' — too long'}
+      {over && t('field.tooLong')}
     </span>
   )
 }

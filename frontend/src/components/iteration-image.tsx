@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { cn } from '@/lib/cn'
 import type { Iteration } from '@/lib/types'
 
@@ -11,12 +12,13 @@ interface Props {
 
 /** An iteration's picture, or an honest placeholder when it failed or has no image. */
 export function IterationImage({ iteration, className, large, thumb }: Props) {
+  const { t } = useTranslation()
   if (iteration.image_url) {
     const small = thumb && iteration.thumbnail_url
     const picture = (
       <img
         src={small ? iteration.thumbnail_url! : iteration.image_url}
-        alt={`Iteration ${iteration.index}`}
+        alt={t('image.alt', { n: iteration.index })}
         loading={large ? 'eager' : 'lazy'}
         decoding="async"
         className={cn(
@@ -27,7 +29,7 @@ export function IterationImage({ iteration, className, large, thumb }: Props) {
       />
     )
     return small ? (
-      <a href={iteration.image_url} target="_blank" rel="noreferrer" title="Open the full image">
+      <a href={iteration.image_url} target="_blank" rel="noreferrer" title={t('image.openFull')}>
         {picture}
       </a>
     ) : (
@@ -42,7 +44,7 @@ export function IterationImage({ iteration, className, large, thumb }: Props) {
         className,
       )}
     >
-      {iteration.status === 'failed' ? 'No image: this iteration failed' : 'No image'}
+      {iteration.status === 'failed' ? t('image.failed') : t('image.none')}
     </div>
   )
 }

@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useEffect, useRef } from 'react'
 
 import { ScoreBadge } from '@/components/status-badge'
@@ -13,6 +14,7 @@ interface Props {
 
 /** One image full size. Arrow keys move between iterations, Escape closes; its own download. */
 export function Lightbox({ iterations, index, sessionId, onIndex, onClose }: Props) {
+  const { t } = useTranslation()
   const shown = iterations.filter((it) => it.image_url)
   const at = shown.findIndex((it) => it.index === index)
   const it = shown[at]
@@ -43,15 +45,17 @@ export function Lightbox({ iterations, index, sessionId, onIndex, onClose }: Pro
     <div
       role="dialog"
       aria-modal="true"
-      aria-label={`Iteration ${it.index}, full size`}
+      aria-label={t('lightbox.label', { n: it.index })}
       data-testid="lightbox"
-      className="fixed inset-0 z-50 flex flex-col bg-black/95 p-2 sm:p-4"
+      className="fixed inset-0 z-50 flex flex-col bg-zinc-950 p-2 sm:p-4"
       onClick={(e) => e.target === e.currentTarget && onClose()}
     >
       <div className="flex flex-wrap items-center justify-between gap-2 pb-2 text-sm text-zinc-100">
         <span className="flex items-center gap-2">
-          {it.index === 0 ? 'First image' : `Iteration ${it.index}`}
-          {it.round != null && it.index !== 0 && <span className="text-zinc-400">round {it.round}</span>}
+          {it.index === 0 ? t('image.first') : t('image.alt', { n: it.index })}
+          {it.round != null && it.index !== 0 && (
+            <span className="text-zinc-400">{t('lightbox.round', { n: it.round })}</span>
+          )}
           <ScoreBadge score={it.judge_score} />
           <span className="text-zinc-400">
             {at + 1} / {shown.length}
@@ -63,7 +67,7 @@ export function Lightbox({ iterations, index, sessionId, onIndex, onClose }: Pro
             download={`sfumato-${sessionId.slice(0, 8)}-iter-${it.index}.${ext}`}
             className="inline-flex h-11 items-center rounded-lg border border-zinc-600 px-3 hover:bg-zinc-800 sm:h-9"
           >
-            Download image
+            {t('lightbox.download')}
           </a>
           <button
             ref={closeRef}
@@ -71,20 +75,20 @@ export function Lightbox({ iterations, index, sessionId, onIndex, onClose }: Pro
             onClick={onClose}
             className="inline-flex h-11 items-center rounded-lg border border-zinc-600 px-3 hover:bg-zinc-800 sm:h-9"
           >
-            Close <span className="ml-1 text-zinc-400">Esc</span>
+            {t('lightbox.close')} <span className="ml-1 text-zinc-400">Esc</span>
           </button>
         </span>
       </div>
       <div className="relative flex min-h-0 flex-1 items-center justify-center">
         <img
           src={it.image_url}
-          alt={`Iteration ${it.index}`}
+          alt={t('image.alt', { n: it.index })}
           className="max-h-full max-w-full object-contain"
         />
         {prev && (
           <button
             type="button"
-            aria-label={`Previous: iteration ${prev.index}`}
+            aria-label={t('lightbox.prev', { n: prev.index })}
             onClick={() => onIndex(prev.index)}
             className="absolute left-1 flex size-12 items-center justify-center rounded-full bg-zinc-900/80 text-2xl text-white hover:bg-zinc-800"
           >
@@ -94,7 +98,7 @@ export function Lightbox({ iterations, index, sessionId, onIndex, onClose }: Pro
         {next && (
           <button
             type="button"
-            aria-label={`Next: iteration ${next.index}`}
+            aria-label={t('lightbox.next', { n: next.index })}
             onClick={() => onIndex(next.index)}
             className="absolute right-1 flex size-12 items-center justify-center rounded-full bg-zinc-900/80 text-2xl text-white hover:bg-zinc-800"
           >

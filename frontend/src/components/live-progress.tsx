@@ -1,3 +1,4 @@
+import { t } from '@/i18n'
 import { useEffect, useMemo, useState } from 'react'
 
 import { Button } from '@/components/button'
@@ -88,7 +89,9 @@ function useNow(active: boolean) {
 
 const seconds = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000))
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`
+  return s < 60
+    ? t('progress.sec', { s })
+    : t('progress.minSec', { m: Math.floor(s / 60), s: String(s % 60).padStart(2, '0') })
 }
 
 /** Live view of a run: planned slots, the one in flight, overall progress, time, cost and Cancel. */
@@ -106,25 +109,33 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
   const active = slots.find((s) => s.state === 'current' || s.state === 'judging')
   const rounds = run?.requested_iterations || session.iterations_count
   const k = run?.candidates ?? 1
-  const stepLabel = current ? STEP_LABELS[current.step] : active?.step ? STEP_LABELS[active.step] : 'Working…'
+  const stepLabel = current
+    ? STEP_LABELS[current.step]
+    : active?.step
+      ? STEP_LABELS[active.step]
+      : t('progress.working')
   const cancelling = run?.cancel_requested
   const spent = session.cost_usd ?? run?.spent_usd ?? 0
   const headline =
     kind === 'optimize' && active
-      ? `Round ${active.round} of ${rounds}${k > 1 ? ` · candidate ${active.candidate + 1} of ${k}` : ''} · ${stepLabel}`
+      ? [
+          t('progress.round', { n: active.round, of: rounds }),
+          ...(k > 1 ? [t('progress.candidate', { n: active.candidate + 1, of: k })] : []),
+          stepLabel,
+        ].join(' · ')
       : stepLabel
 
   return (
     <section
       className="space-y-4 rounded-2xl border border-violet-900/60 bg-violet-950/20 p-4"
       data-testid="live-progress"
-      aria-label="Run progress"
+      aria-label={t('progress.label')}
     >
       <div className="flex flex-wrap items-center justify-between gap-3">
         <PulsingLogo size="md" label={headline} />
         {onCancel && kind === 'optimize' && (
           <Button variant="danger" size="sm" onClick={onCancel} disabled={cancelBusy || cancelling}>
-            {cancelling ? 'Cancelling after this step…' : 'Cancel'}
+            {cancelling ? t('progress.cancelling') : t('progress.cancel')}
           </Button>
         )}
       </div>
@@ -132,7 +143,7 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
         <div
           className="h-2 overflow-hidden rounded-full bg-zinc-800"
           role="progressbar"
-          aria-label="Overall progress"
+          aria-label={t('progress.overall')}
           aria-valuemin={0}
           aria-valuemax={total}
           aria-valuenow={finished}
@@ -143,22 +154,24 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
           />
         </div>
         <p className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-zinc-300" data-testid="progress-times">
+          <span>{t('progress.imagesDone', { count: total, done: finished })}</span>
+          <span>{t('progress.elapsed', { time: seconds(elapsed) })}</span>
           <span>
-            {finished} of {total} image{total === 1 ? '' : 's'} done
-          </span>
-          <span>elapsed {seconds(elapsed)}</span>
-          <span>
-            {remaining != null ? `about ${seconds(remaining)} left at most` : 'estimating time left…'}
+            {remaining != null ? t('progress.left', { time: seconds(remaining) }) : t('progress.estimating')}
           </span>
           <span data-testid="cost-meter">
-            cost so far {session.demo ? '$0 (demo)' : formatUsd(spent)}
-            {!session.demo && run?.estimate_usd != null && ` of ≈ ${formatUsd(run.estimate_usd)} estimated`}
-            {run?.budget_usd != null && ` · budget ${formatUsd(run.budget_usd)}`}
+            {t('progress.cost', {
+              usd: session.demo ? t('progress.demoCost', { usd: formatUsd(0) }) : formatUsd(spent),
+            })}
+            {!session.demo &&
+              run?.estimate_usd != null &&
+              t('progress.ofEstimate', { usd: formatUsd(run.estimate_usd) })}
+            {run?.budget_usd != null && t('progress.budget', { usd: formatUsd(run.budget_usd) })}
           </span>
         </p>
       </div>
       <div className="flex flex-wrap items-start gap-4">
-        <ol className="flex flex-1 flex-wrap gap-2" aria-label="Planned images" data-testid="slots">
+        <ol className="flex flex-1 flex-wrap gap-2" aria-label={t('progress.planned')} data-testid="slots">
           {slots.map((s) => (
             <li
               key={`${s.round}-${s.candidate}`}
@@ -175,18 +188,20 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
               )}
             >
               <span className="font-medium">
-                {kind === 'optimize' ? `R${s.round}${k > 1 ? ` · C${s.candidate + 1}` : ''}` : 'First image'}
+                {kind === 'optimize'
+                  ? t(k > 1 ? 'progress.slotRC' : 'progress.slotR', { r: s.round, c: s.candidate + 1 })
+                  : t('image.first')}
               </span>
               <span>
                 {s.state === 'done'
                   ? `${s.iteration?.judge_score}/100`
                   : s.state === 'failed'
-                    ? 'failed'
+                    ? t('progress.slot.failed')
                     : s.state === 'judging'
-                      ? 'current · judging'
+                      ? t('progress.slot.judging')
                       : s.state === 'current'
-                        ? 'current'
-                        : 'planned'}
+                        ? t('progress.slot.current')
+                        : t('progress.slot.planned')}
               </span>
             </li>
           ))}
@@ -199,18 +214,22 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
               className="aspect-square w-full rounded-lg border border-zinc-700 object-cover"
             />
             <figcaption className="mt-1 text-xs text-zinc-300">
-              Newest #{newest.index}
-              {newest.judge_score != null ? ` · ${newest.judge_score}` : ' · judging'}
+              {t('progress.newest', { n: newest.index })}
+              {newest.judge_score != null ? ` · ${newest.judge_score}` : ` · ${t('progress.judging')}`}
             </figcaption>
           </figure>
         )}
       </div>
       {kind === 'optimize' && (
         <p className="text-xs text-zinc-400">
-          Planned: {rounds} round{rounds === 1 ? '' : 's'} × {k} candidate{k === 1 ? '' : 's'}. The run may
-          stop earlier (target score {run?.target_score ?? session.target_score}
-          {run?.plateau_rounds ? `, ${run.plateau_rounds} rounds without improvement` : ''}
-          {run?.budget_usd != null ? ', budget' : ''}).
+          {t('progress.plan', {
+            rounds: t('count.rounds', { count: rounds }),
+            candidates: t('count.candidates', { count: k }),
+            target: run?.target_score ?? session.target_score,
+          })}
+          {run?.plateau_rounds ? t('progress.planPlateau', { count: run.plateau_rounds }) : ''}
+          {run?.budget_usd != null ? t('progress.planBudget') : ''}
+          {t('progress.planEnd')}
         </p>
       )}
     </section>

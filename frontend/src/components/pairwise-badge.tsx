@@ -1,21 +1,16 @@
+import { t } from '@/i18n'
 import { cn } from '@/lib/cn'
 import type { Pairwise } from '@/lib/types'
 
-const TEXT = { win: 'Won', loss: 'Lost', tie: 'Tie' } as const
 const TONE = {
   win: 'border-emerald-600 bg-emerald-950/50 text-emerald-200',
   loss: 'border-rose-700 bg-rose-950/50 text-rose-200',
   tie: 'border-zinc-600 bg-zinc-900 text-zinc-200',
 } as const
 
+const VERDICTS = ['candidate', 'incumbent', 'tie']
 const verdict = (v: string | undefined) =>
-  v === 'candidate'
-    ? 'this one'
-    : v === 'incumbent'
-      ? 'the best so far'
-      : v === 'tie'
-        ? 'no preference'
-        : (v ?? '?')
+  v && VERDICTS.includes(v) ? t(`pairwise.verdict.${v}`) : (v ?? '?')
 
 /** The order-swapped comparison with the incumbent: win / tie / loss vs #N and both verdicts. */
 export function PairwiseBadge({ pairwise }: { pairwise: Pairwise }) {
@@ -28,11 +23,11 @@ export function PairwiseBadge({ pairwise }: { pairwise: Pairwise }) {
           TONE[pairwise.result],
         )}
       >
-        {TEXT[pairwise.result]} vs #{pairwise.against}
+        {t(`pairwise.${pairwise.result}`, { n: pairwise.against })}
       </span>
       <p className="text-xs text-zinc-400">
-        Asked twice: with this image first, the judge chose {verdict(first)}; with it second,{' '}
-        {verdict(second)}.{pairwise.result === 'tie' && ' The two orders disagree, so the best stays.'}
+        {t('pairwise.asked', { first: verdict(first), second: verdict(second) })}
+        {pairwise.result === 'tie' && t('pairwise.tieNote')}
       </p>
     </div>
   )

@@ -1,3 +1,4 @@
+import { t } from '@/i18n'
 import type { SessionStatus } from '@/lib/types'
 import { cn } from '@/lib/cn'
 
@@ -11,7 +12,7 @@ const STYLES: Record<SessionStatus, string> = {
 export function StatusBadge({ status, className }: { status: SessionStatus; className?: string }) {
   return (
     <span className={cn('rounded-full border px-2 py-0.5 text-xs font-medium', STYLES[status], className)}>
-      {status}
+      {t(`status.${status}`)}
     </span>
   )
 }
@@ -28,7 +29,7 @@ export function ScoreBadge({ score, className }: { score: number | null; classNa
   return (
     <span
       className={cn('rounded-md border px-2 py-0.5 font-mono text-sm tabular-nums', tone, className)}
-      title="Judge score (0-100)"
+      title={t('score.title')}
     >
       {score == null ? '—' : score}
       <span className="text-xs opacity-60">/100</span>

@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { STAGE_LABELS, STAGES, type Stage, stageIndex } from '@/lib/flow'
 import { cn } from '@/lib/cn'
 
@@ -11,9 +12,10 @@ interface Props {
 
 /** The four steps, always visible; steps already reached can be revisited. */
 export function Stepper({ reached, active, onSelect }: Props) {
+  const { t } = useTranslation()
   const reachedAt = stageIndex(reached)
   return (
-    <nav aria-label="Progress">
+    <nav aria-label={t('stepper.label')}>
       <ol className="grid grid-cols-4 gap-1 sm:gap-2">
         {STAGES.map((stage, i) => {
           const enabled = i <= reachedAt
@@ -37,7 +39,7 @@ export function Stepper({ reached, active, onSelect }: Props) {
                     isActive ? 'text-violet-300' : 'text-zinc-400',
                   )}
                 >
-                  Step {i + 1}
+                  {t('stepper.step', { n: i + 1 })}
                 </span>
                 <span
                   className={cn(

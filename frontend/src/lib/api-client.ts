@@ -12,6 +12,7 @@ import type {
   SessionPage,
   SessionQuery,
 } from './types'
+import { formatNumber, i18n, t, whenComplete } from '@/i18n'
 
 export class ApiError extends Error {
   readonly status: number
@@ -35,143 +36,63 @@ export interface ReadableError {
   hint: string
 }
 
-type HintFn = (details: Record<string, unknown>) => string
-
 const str = (value: unknown): string =>
   typeof value === 'string' ? value : value == null ? '' : JSON.stringify(value)
 
-const HINTS: Record<string, { title: string; hint: string | HintFn }> = {
-  validation_error: {
-    title: 'Please check your input',
-    hint: 'Correct the field named above and try again.',
-  },
-  bad_json: { title: 'The request was malformed', hint: 'Reload the page and try again.' },
-  provider_not_configured: {
-    title: 'This provider is not set up',
-    hint: (d) =>
-      `Add ${str(d.missing_key) || 'its API key'} to the .env file and restart the server, or choose the Offline demo provider.`,
-  },
-  invalid_prompt: {
-    title: 'The prompt markup is broken',
-    hint: (d) =>
-      `Every "## FLEX_BEGIN:name" needs a matching "## FLEX_END:name"${
-        d.line != null ? ` (look near line ${str(d.line)})` : ''
-      }. Fix it in the raw text view.`,
-  },
-  nothing_to_optimize: {
-    title: 'Nothing to improve yet',
-    hint: 'Generate the first image, then ask for improvements.',
-  },
-  not_found: {
-    title: 'Not found',
-    hint: 'This session may have been deleted. Start a new one or open another from History.',
-  },
-  method_not_allowed: { title: 'Not allowed', hint: 'Reload the page; the app may be out of date.' },
-  run_in_progress: {
-    title: 'A run is already going',
-    hint: 'Wait for it to finish (progress is shown live) or cancel it first.',
-  },
-  invalid_state: {
-    title: 'Not possible right now',
-    hint: "This step doesn't fit the session's current state. Reload the session to see where it stands.",
-  },
-  not_running: { title: 'Nothing is running', hint: 'The run has already finished.' },
-  payload_too_large: {
-    title: 'Too much text',
-    hint: (d) =>
-      `Shorten the text and try again${
-        typeof d.limit_bytes === 'number'
-          ? ` (the server accepts up to ${Math.floor(d.limit_bytes / 1024)} KB)`
-          : ''
-      }.`,
-  },
-  unsupported_param: {
-    title: 'Setting not supported',
-    hint: (d) => {
-      const allowed = Array.isArray(d.allowed) ? d.allowed.map(str).join(', ') : ''
-      const setting = d.value != null ? `${str(d.param)} = ${str(d.value)}` : str(d.param) || 'This setting'
-      return `${setting} is not accepted by this provider.${
-        allowed ? ` Allowed: ${allowed}.` : ''
-      } Pick another value.`
-    },
-  },
-  content_blocked: {
-    title: 'The provider blocked this prompt',
-    hint: "Rephrase the subject or constraints so they fit the provider's content policy, then try again.",
-  },
-  provider_auth: {
-    title: 'The provider rejected the API key',
-    hint: 'Check the key in .env (and that it has image access), then restart the server.',
-  },
-  provider_quota: {
-    title: 'Provider quota exhausted',
-    hint: 'Top up the account or switch to another provider.',
-  },
-  provider_bad_response: {
-    title: 'Unexpected answer from the provider',
-    hint: 'Try again; if it keeps happening, switch provider.',
-  },
-  provider_unavailable: {
-    title: 'The provider is unavailable',
-    hint: 'Try again in a minute, or switch provider.',
-  },
-  provider_rate_limited: {
-    title: 'Rate limited by the provider',
-    hint: 'Too many requests right now. Wait a minute and try again.',
-  },
-  provider_timeout: {
-    title: 'The provider took too long',
-    hint: 'Try again; smaller sizes or lower quality are faster.',
-  },
-  cancelled: {
-    title: 'Stopped',
-    hint: 'The run was cancelled while this step was in flight; finished iterations are kept.',
-  },
-  interrupted: {
-    title: 'Interrupted by a server stop',
-    hint: 'The server stopped during this run. Finished iterations are kept; start the run again to continue.',
-  },
-  server_stopping: {
-    title: 'The server is stopping',
-    hint: 'Wait for it to come back, then try again.',
-  },
-  server_busy: { title: 'The server is busy', hint: 'Try again in a moment.' },
-  request_timeout: {
-    title: 'The request took too long to send',
-    hint: 'Check your connection and try again.',
-  },
-  unsupported_media_type: { title: 'The request was malformed', hint: 'Reload the page and try again.' },
-  host_not_allowed: {
-    title: 'Opened under an unknown address',
-    hint: 'Open the app at http://127.0.0.1 on its port, or add this host name to ALLOWED_HOSTS.',
-  },
-  origin_not_allowed: {
-    title: 'Request from another page refused',
-    hint: 'Use the app from its own address; other pages may not call it.',
-  },
-  network_error: {
-    title: 'Cannot reach the SFUMATO server',
-    hint: 'Check that the server is running (python -m app.main) and your connection, then try again.',
-  },
-  http_error: {
-    title: 'The server answered with an error',
-    hint: 'Try again; if it keeps happening, look at the server log.',
+/**
+ * Every error code the API can answer (app/errors.py, docs/API.md) has a title and a hint in each
+ * catalogue under `errors.<code>`; these build the values some hints name from `details`.
+ */
+const HINT_VALUES: Record<string, (details: Record<string, unknown>) => Record<string, unknown>> = {
+  provider_not_configured: (d) => ({ key: str(d.missing_key) || t('errors.provider_not_configured.itsKey') }),
+  invalid_prompt: (d) => ({
+    near: d.line != null ? t('errors.invalid_prompt.near', { line: str(d.line) }) : '',
+  }),
+  payload_too_large: (d) => ({
+    limit:
+      typeof d.limit_bytes === 'number'
+        ? t('errors.payload_too_large.limit', { kb: formatNumber(Math.floor(d.limit_bytes / 1024)) })
+        : '',
+  }),
+  unsupported_param: (d) => {
+    const allowed = Array.isArray(d.allowed) ? d.allowed.map(str).join(', ') : ''
+    return {
+      setting:
+        d.value != null
+          ? `${str(d.param)} = ${str(d.value)}`
+          : str(d.param) || t('errors.unsupported_param.thisSetting'),
+      allowed: allowed ? t('errors.unsupported_param.allowed', { allowed }) : '',
+    }
   },
 }
 
-/** Turn anything thrown into the one readable shape the UI shows. */
+/** Whether the catalogue has words for this code (unknown codes show the server's own message). */
+export const knownErrorCode = (code: string): boolean => i18n.exists(`errors.${code}.title`)
+
+/** Turn anything thrown into the one readable shape the UI shows, in the language on screen. */
 export function describeError(error: unknown): ReadableError {
   // Errors recorded on a session or iteration arrive as plain {code, message, details} objects.
   if (!(error instanceof Error) && error && typeof error === 'object' && 'code' in error) {
     return describeError(errorFromBody(0, error))
   }
   if (error instanceof ApiError) {
-    const entry = HINTS[error.code] ?? HINTS.http_error
-    const hint = typeof entry.hint === 'function' ? entry.hint(error.details) : entry.hint
-    return { code: error.code, title: entry.title, message: error.message, hint }
+    if (!knownErrorCode('http_error')) {
+      // The error words are not here yet (the goal form loads them on first use): the server's own.
+      void whenComplete()
+      return { code: error.code, title: error.message, message: '', hint: '' }
+    }
+    const code = knownErrorCode(error.code) ? error.code : 'http_error'
+    const values = HINT_VALUES[code]?.(error.details) ?? {}
+    return {
+      code: error.code,
+      title: t(`errors.${code}.title`),
+      message: error.message,
+      hint: t(`errors.${code}.hint`, values),
+    }
   }
   const message = error instanceof Error ? error.message : String(error)
-  return { code: 'unknown', title: 'Something went wrong', message, hint: HINTS.http_error.hint as string }
+  if (!knownErrorCode('unknown')) return { code: 'unknown', title: message, message: '', hint: '' }
+  return { code: 'unknown', title: t('errors.unknown.title'), message, hint: t('errors.http_error.hint') }
 }
 
 /** Build an ApiError from a `{code,message,details}` body, or a fallback for anything else. */

@@ -134,6 +134,9 @@ describe('locks', () => {
   })
 
   it('labels blocks for people', () => {
-    expect(blockLabel('negative_constraints')).toBe('Negative constraints')
+    // Known blocks have a label in the catalogue (the same word the rendered prompt uses)...
+    expect(blockLabel('negative_constraints')).toBe('Avoid')
+    // ...any other block is its name in words.
+    expect(blockLabel('colour_palette')).toBe('Colour palette')
   })
 })

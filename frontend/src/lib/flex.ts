@@ -11,6 +11,8 @@
 // The one grammar, the same as the API's flex_service (tests/flex_vectors.json checks both):
 // a marker is exactly "## FLEX_BEGIN:name" / "## FLEX_END:name" at the start of the line, with a
 // lower-case name; any other line that looks like a marker is an error, not text.
+import { i18n, t } from '@/i18n'
+
 const BEGIN = /^## FLEX_BEGIN:([a-z][a-z0-9_]*)[ \t]*\r?$/
 const END = /^## FLEX_END:([a-z][a-z0-9_]*)[ \t]*\r?$/
 const MARKER = /^\s*##\s*FLEX_(BEGIN|END)\b/i
@@ -167,8 +169,12 @@ export function toggleLock(locked: string[], name: string): string[] {
   return locked.includes(name) ? locked.filter((n) => n !== name) : [...locked, name]
 }
 
-/** "negative_constraints" -> "Negative constraints". */
+/**
+ * A block's name as a person reads it, in the language on screen: the known blocks have a label in
+ * the catalogue ("negative_constraints" -> "Avoid" / "Чего избегать"); others are their name in words.
+ */
 export function blockLabel(name: string): string {
+  if (i18n.exists(`blocks.${name}`)) return t(`blocks.${name}`)
   const words = name.replace(/[_-]+/g, ' ').trim()
   return words.charAt(0).toUpperCase() + words.slice(1)
 }

@@ -1,26 +1,32 @@
 // Which of the four steps a session is at, and small read-outs of its state.
 import type { Iteration, RunInfo, Session, StepName } from './types'
+import { formatMoney, formatNumber, t } from '@/i18n'
 
 export const STAGES = ['describe', 'prompt', 'review', 'result'] as const
 export type Stage = (typeof STAGES)[number]
 
-export const STAGE_LABELS: Record<Stage, string> = {
-  describe: 'Describe',
-  prompt: 'Prompt',
-  review: 'Review',
-  result: 'Optimize & Result',
+/** An object whose values are looked up in the catalogue each time they are read (the language may change). */
+function translated<K extends string>(keys: readonly K[], prefix: string): Record<K, string> {
+  const out = {} as Record<K, string>
+  for (const key of keys)
+    Object.defineProperty(out, key, { enumerable: true, get: () => t(`${prefix}.${key}`) })
+  return out
 }
 
-export const STEP_LABELS: Record<StepName, string> = {
-  prompt_gen: 'Writing the prompt',
-  checklist: 'Writing the checklist',
-  rejudge: 'Judging the best again with the new checklist',
-  revise: 'Revising the prompt',
-  generate: 'Generating the image',
-  judge: 'Judging the image',
-  pairwise: 'Comparing with the best so far',
-  recommend: 'Writing recommendations',
-}
+export const STAGE_LABELS: Record<Stage, string> = translated(STAGES, 'stage')
+
+const STEP_NAMES = [
+  'prompt_gen',
+  'checklist',
+  'rejudge',
+  'revise',
+  'generate',
+  'judge',
+  'pairwise',
+  'recommend',
+] as const satisfies readonly StepName[]
+
+export const STEP_LABELS: Record<StepName, string> = translated(STEP_NAMES, 'step')
 
 /** True once the session has moved past a single reviewed image (optimized or accepted). */
 export function hasOptimized(s: Session): boolean {
@@ -63,49 +69,48 @@ export function bestIteration(s: Session): Iteration | null {
   return best
 }
 
-export const STOP_REASON_TEXT: Record<string, string> = {
-  completed: 'Finished: every planned round ran.',
-  target_reached: 'Stopped: the target score was reached.',
-  plateau: 'Stopped: no improvement in the last rounds.',
-  budget: 'Stopped: budget reached.',
-  cancelled: 'Cancelled. Everything finished before the cancel is kept.',
-  error: 'Stopped by an error. Everything finished before it is kept.',
-  interrupted: 'Interrupted (the server restarted). Everything finished before it is kept.',
-  accepted: 'Accepted by you.',
-}
+const STOP_REASONS = [
+  'completed',
+  'target_reached',
+  'plateau',
+  'budget',
+  'cancelled',
+  'error',
+  'interrupted',
+  'accepted',
+] as const
+
+export const STOP_REASON_TEXT: Record<string, string> = translated(STOP_REASONS, 'stop')
 
 /** The stop reason in plain words, with the run's own numbers where they matter. */
 export function stopReasonText(run: RunInfo | null | undefined): string | null {
   if (!run?.stop_reason) return null
   const rounds = run.rounds_done
   switch (run.stop_reason) {
-    case 'plateau': {
-      const n = run.plateau_rounds ?? run.rounds_without_win ?? 2
-      return `Stopped: no improvement in ${n} round${n === 1 ? '' : 's'}.`
-    }
+    case 'plateau':
+      return t('stop.plateauN', { count: run.plateau_rounds ?? run.rounds_without_win ?? 2 })
     case 'budget':
       return run.budget_usd != null
-        ? `Stopped: budget reached (${formatUsd(run.budget_usd)}).`
+        ? t('stop.budgetOf', { usd: formatUsd(run.budget_usd) })
         : STOP_REASON_TEXT.budget
     case 'target_reached':
       return run.target_score != null
-        ? `Stopped: the target score ${run.target_score} was reached.`
+        ? t('stop.targetOf', { score: run.target_score })
         : STOP_REASON_TEXT.target_reached
     case 'completed':
       return rounds != null && run.kind === 'optimize'
-        ? `Finished: all ${rounds} planned round${rounds === 1 ? '' : 's'} ran.`
+        ? t('stop.completedN', { count: rounds })
         : STOP_REASON_TEXT.completed
     default:
       return STOP_REASON_TEXT[run.stop_reason] ?? run.stop_reason
   }
 }
 
-/** "$0.00", "$0.053", "$1.20": cents, with a third digit for sub-cent figures. */
+/** "$0.00", "$0.053", "$1.20" ("0,053 $" in Russian): cents, a third digit for sub-cent figures. */
 export function formatUsd(usd: number | null | undefined): string {
   if (usd == null || !Number.isFinite(usd)) return '—'
-  if (usd === 0) return '$0'
-  if (Math.abs(usd) < 0.1) return `$${usd.toFixed(3)}`
-  return `$${usd.toFixed(2)}`
+  if (usd === 0) return formatMoney(0, 0)
+  return formatMoney(usd, Math.abs(usd) < 0.1 ? 3 : 2)
 }
 
 /** The first judged image (the baseline of the optimize loop). */
@@ -145,4 +150,5 @@ export function roundBeforeRun(s: Session): number {
   return Math.max(0, ...iterationsBeforeRun(s).map((it) => it.round ?? it.index))
 }
 
-export const percent = (x: number | null | undefined) => (x == null ? '—' : `${Math.round(x * 100)}%`)
+export const percent = (x: number | null | undefined) =>
+  x == null ? '—' : formatNumber(x, { style: 'percent', maximumFractionDigits: 0 })

@@ -1,4 +1,5 @@
 // What a person picks before an optimize run, its limits (mirroring the server's) and the request body.
+import { t } from '@/i18n'
 import type { Limits, OptimizeBody, Session } from './types'
 
 export interface RunChoice {
@@ -22,13 +23,12 @@ export function initialChoice(session: Session, limits: Limits): RunChoice {
 /** Why the choice cannot be run, or null. Mirrors the server's limits. */
 export function choiceProblem(choice: RunChoice, limits: Limits): string | null {
   if (choice.rounds < 1 || choice.rounds > limits.max_iterations)
-    return `Rounds: 1 to ${limits.max_iterations}.`
+    return t('run.roundsRange', { max: limits.max_iterations })
   const maxK = limits.max_candidates
-  if (choice.candidates < 1 || choice.candidates > maxK) return `Candidates: 1 to ${maxK}.`
+  if (choice.candidates < 1 || choice.candidates > maxK) return t('run.candidatesRange', { max: maxK })
   if (choice.budget.trim() !== '') {
     const usd = Number(choice.budget)
-    if (!Number.isFinite(usd) || usd <= 0)
-      return 'Budget: a positive amount in US dollars, or empty for none.'
+    if (!Number.isFinite(usd) || usd <= 0) return t('run.budgetProblem')
   }
   return null
 }

@@ -1,14 +1,16 @@
 // The batch page: paste or load goals, pick the provider and settings, watch the table fill in,
 // open or download the report. It drives the same batch service as `sfumato batch`.
+import { useTranslation } from '@/i18n/react'
 import { type ChangeEvent, useCallback, useEffect, useState } from 'react'
 
-import logo from '../../../../assets/logo_horizontal.png'
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
 import { FieldLabel, TextArea } from '@/components/field'
+import { formatDateTime, formatMoney, formatNumber, i18n, t } from '@/i18n'
 import { describeError, type ReadableError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
+import { providerLabel } from '@/lib/provider-text'
 import type { ProvidersResponse } from '@/lib/types'
 
 import {
@@ -19,11 +21,14 @@ import {
   type BatchRow,
   type BatchState,
   countGoals,
+  type LineProblem,
+  lineProblems,
   pct,
   signed,
 } from './batch-api'
 
 const POLL_MS = 1000
+const DEMO = 'demo'
 const LAST_BATCH_KEY = 'sfumato.batch'
 const EXAMPLE = [
   'exactly five yellow rubber ducks in a row in a bathtub',
@@ -38,6 +43,10 @@ const STATUS_STYLE: Record<string, string> = {
   interrupted: 'text-amber-300',
   pending: 'text-zinc-400',
 }
+
+/** A goal's or a batch's status in the language on screen (unknown ones as the server wrote them). */
+const statusText = (status: string) =>
+  i18n.exists(`batch.status.${status}`) ? t(`batch.status.${status}`) : status
 
 function NumberField(props: {
   id: string
@@ -68,21 +77,33 @@ function NumberField(props: {
   )
 }
 
+type EstimateState =
+  { key: string; estimate: BatchEstimate } | { key: string; problems: LineProblem[]; error: ReadableError }
+
+/**
+ * The estimate doubles as validation: the server parses the goals the way the batch will, so a bad
+ * line is named before Start (and Start waits for a good answer, never for ever).
+ */
 function useEstimate(body: BatchBody | null) {
-  const [estimate, setEstimate] = useState<BatchEstimate | null>(null)
+  const [state, setState] = useState<EstimateState | null>(null)
   const key = body ? JSON.stringify(body) : ''
   useEffect(() => {
     if (!key) return
     const ctl = new AbortController()
     const timer = window.setTimeout(() => {
-      batchApi.estimate(JSON.parse(key) as BatchBody, ctl.signal).then(setEstimate, () => setEstimate(null))
+      batchApi.estimate(JSON.parse(key) as BatchBody, ctl.signal).then(
+        (estimate) => setState({ key, estimate }),
+        (e: unknown) => {
+          if (!ctl.signal.aborted) setState({ key, problems: lineProblems(e), error: describeError(e) })
+        },
+      )
     }, 400)
     return () => {
       window.clearTimeout(timer)
       ctl.abort()
     }
   }, [key])
-  return key ? estimate : null
+  return state && state.key === key ? state : null
 }
 
 function useBatch(id: string | null, onGone: () => void) {
@@ -139,23 +160,24 @@ function RecentBatches({
   openId: string | null
   onOpen: (id: string) => void
 }) {
+  const { t } = useTranslation()
   if (rows.length === 0) return null
   return (
     <Card className="space-y-3" data-testid="recent-batches">
-      <h2 className="text-base font-semibold text-zinc-100">Batches since the server started</h2>
+      <h2 className="text-base font-semibold text-zinc-100">{t('batch.recent')}</h2>
       <ul className="divide-y divide-zinc-800">
         {rows.map((row) => (
           <li key={row.batch_id} className="flex flex-wrap items-center justify-between gap-3 py-2 text-sm">
             <span className="text-zinc-200">
-              {new Date(row.started_at).toLocaleString()} · {row.provider} ·{' '}
-              <span className={STATUS_STYLE[row.status] ?? 'text-zinc-300'}>{row.status}</span> ·{' '}
-              {row.summary.done} of {row.summary.goals} goal{row.summary.goals === 1 ? '' : 's'} done
+              {formatDateTime(row.started_at)} · {row.provider} ·{' '}
+              <span className={STATUS_STYLE[row.status] ?? 'text-zinc-300'}>{statusText(row.status)}</span> ·{' '}
+              {t('batch.goalsDone', { count: row.summary.goals, done: row.summary.done })}
             </span>
             {row.batch_id === openId ? (
-              <span className="text-xs text-zinc-400">shown above</span>
+              <span className="text-xs text-zinc-400">{t('batch.shownAbove')}</span>
             ) : (
               <Button size="sm" variant="ghost" onClick={() => onOpen(row.batch_id)}>
-                Open report
+                {t('batch.openReport')}
               </Button>
             )}
           </li>
@@ -166,6 +188,7 @@ function RecentBatches({
 }
 
 function GoalRow({ batchId, g }: { batchId: string; g: BatchGoal }) {
+  const { t } = useTranslation()
   return (
     <tr data-goal={g.id} data-status={g.status} className="border-t border-zinc-800 align-top">
       <td className="py-2 pr-3">
@@ -173,7 +196,7 @@ function GoalRow({ batchId, g }: { batchId: string; g: BatchGoal }) {
           <a href={batchApi.fileUrl(batchId, g.best_image)} target="_blank" rel="noreferrer">
             <img
               src={batchApi.fileUrl(batchId, g.best_image)}
-              alt={`Best image of ${g.id}`}
+              alt={t('batch.bestOf', { id: g.id })}
               className="h-12 w-12 rounded-md object-cover"
             />
           </a>
@@ -187,7 +210,11 @@ function GoalRow({ batchId, g }: { batchId: string; g: BatchGoal }) {
         {g.error && <div className="mt-1 text-xs text-rose-300">{`${g.error.code}: ${g.error.message}`}</div>}
       </td>
       <td className={cn('py-2 pr-3 font-medium', STATUS_STYLE[g.status])}>
-        {g.session_id && g.status !== 'pending' ? <a href={`#/s/${g.session_id}`}>{g.status}</a> : g.status}
+        {g.session_id && g.status !== 'pending' ? (
+          <a href={`#/s/${g.session_id}`}>{statusText(g.status)}</a>
+        ) : (
+          statusText(g.status)
+        )}
       </td>
       <td className="py-2 pr-3 whitespace-nowrap tabular-nums">
         {g.first_score ?? '–'} → {g.best_score ?? '–'}
@@ -196,8 +223,10 @@ function GoalRow({ batchId, g }: { batchId: string; g: BatchGoal }) {
         {pct(g.first_checklist_pass)} → {pct(g.best_checklist_pass)}
       </td>
       <td className="py-2 pr-3">{g.best_vs_first ?? '–'}</td>
-      <td className="py-2 pr-3 tabular-nums">${g.cost_usd.toFixed(4)}</td>
-      <td className="py-2 tabular-nums">{g.seconds.toFixed(1)} s</td>
+      <td className="py-2 pr-3 tabular-nums">{formatMoney(g.cost_usd, 4)}</td>
+      <td className="py-2 tabular-nums">
+        {t('progress.sec', { s: formatNumber(g.seconds, { maximumFractionDigits: 1 }) })}
+      </td>
     </tr>
   )
 }
@@ -211,26 +240,27 @@ function Progress({
   onCancel: () => void
   onResume: () => void
 }) {
+  const { t } = useTranslation()
   const s = state.summary
   const finished = state.goals.filter((g) => g.status !== 'pending' && g.status !== 'running').length
   return (
     <Card className="space-y-4" data-testid="batch-progress">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <h2 className="text-base font-semibold text-zinc-100">
-          Batch on {state.provider}: {finished}/{s.goals} finished
+          {t('batch.progress', { provider: state.provider, finished, goals: s.goals })}
           <span className="ml-2 text-sm font-normal text-zinc-400" data-testid="batch-status">
-            ({state.status})
+            ({statusText(state.status)})
           </span>
         </h2>
         <div className="flex flex-wrap gap-2">
           {state.status === 'running' ? (
             <Button size="sm" variant="danger" onClick={onCancel}>
-              Stop batch
+              {t('batch.stop')}
             </Button>
           ) : null}
           {state.status === 'interrupted' || state.status === 'cancelled' ? (
             <Button size="sm" variant="primary" onClick={onResume}>
-              Resume
+              {t('batch.resume')}
             </Button>
           ) : null}
           <a
@@ -239,34 +269,44 @@ function Progress({
             target="_blank"
             rel="noreferrer"
           >
-            Open report
+            {t('batch.openReport')}
           </a>
           <a
             className="inline-flex h-8 items-center rounded-lg border border-zinc-700 px-3 text-sm text-zinc-100 hover:bg-zinc-800"
             href={batchApi.downloadUrl(state.batch_id)}
           >
-            Download report (.zip)
+            {t('batch.download')}
           </a>
         </div>
       </div>
       <p className="text-sm text-zinc-300" data-testid="batch-summary">
-        Done {s.done}, failed {s.failed}. Best vs first: win {pct(s.win_rate)}, loss {pct(s.loss_rate)}, tie{' '}
-        {pct(s.tie_rate)}. Mean uplift: score {signed(s.mean_score_uplift)}, checklist{' '}
-        {s.mean_checklist_uplift == null ? '–' : `${signed(s.mean_checklist_uplift * 100, 0)} pts`}. Cost $
-        {s.cost_usd.toFixed(4)}, {s.seconds.toFixed(1)} s.
+        {t('batch.summary', {
+          done: s.done,
+          failed: s.failed,
+          win: pct(s.win_rate),
+          loss: pct(s.loss_rate),
+          tie: pct(s.tie_rate),
+          score: signed(s.mean_score_uplift),
+          checklist:
+            s.mean_checklist_uplift == null
+              ? '–'
+              : t('hero.pts', { n: signed(s.mean_checklist_uplift * 100, 0) }),
+          cost: formatMoney(s.cost_usd, 4),
+          time: t('progress.sec', { s: formatNumber(s.seconds, { maximumFractionDigits: 1 }) }),
+        })}
       </p>
-      <div className="overflow-x-auto" tabIndex={0} role="region" aria-label="Goals of the batch">
+      <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={t('batch.tableLabel')}>
         <table className="w-full min-w-[44rem] text-left text-sm" data-testid="batch-table">
           <thead className="text-xs text-zinc-400 uppercase">
             <tr>
-              <th className="py-2 pr-3 font-medium">Best</th>
-              <th className="py-2 pr-3 font-medium">Goal</th>
-              <th className="py-2 pr-3 font-medium">Status</th>
-              <th className="py-2 pr-3 font-medium">Score</th>
-              <th className="py-2 pr-3 font-medium">Checklist</th>
-              <th className="py-2 pr-3 font-medium">Best vs first</th>
-              <th className="py-2 pr-3 font-medium">Cost</th>
-              <th className="py-2 font-medium">Time</th>
+              <th className="py-2 pr-3 font-medium">{t('batch.col.best')}</th>
+              <th className="py-2 pr-3 font-medium">{t('batch.col.goal')}</th>
+              <th className="py-2 pr-3 font-medium">{t('batch.col.status')}</th>
+              <th className="py-2 pr-3 font-medium">{t('batch.col.score')}</th>
+              <th className="py-2 pr-3 font-medium">{t('batch.col.checklist')}</th>
+              <th className="py-2 pr-3 font-medium">{t('batch.col.bestVsFirst')}</th>
+              <th className="py-2 pr-3 font-medium">{t('batch.col.cost')}</th>
+              <th className="py-2 font-medium">{t('batch.col.time')}</th>
             </tr>
           </thead>
           <tbody>
@@ -281,6 +321,7 @@ function Progress({
 }
 
 export default function BatchPage({ catalog }: { catalog: ProvidersResponse | null }) {
+  const { t } = useTranslation()
   const providers = catalog?.providers ?? []
   const [goals, setGoals] = useState('')
   const [provider, setProvider] = useState('demo')
@@ -315,7 +356,9 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
           ...(budget === '' ? {} : { budget_usd: budget }),
         }
       : null
-  const estimate = useEstimate(body)
+  const checked = useEstimate(body)
+  const estimate = checked && 'estimate' in checked ? checked.estimate : null
+  const refused = checked && 'error' in checked ? checked : null
 
   const loadFile = (e: ChangeEvent<HTMLInputElement>) => {
     const file = e.target.files?.[0]
@@ -348,32 +391,12 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
   }
 
   return (
-    <div className="mx-auto flex min-h-dvh max-w-6xl flex-col gap-5 px-3 py-4 sm:px-6 sm:py-6">
-      <header className="flex flex-wrap items-center justify-between gap-3">
-        <a href="#/" aria-label="SFUMATO home">
-          <img src={logo} alt="SFUMATO" width={1200} height={300} className="h-10 w-auto sm:h-12" />
-        </a>
-        <nav className="flex items-center gap-2 text-sm">
-          <a className="rounded-lg px-3 py-1.5 text-zinc-300 hover:bg-zinc-800" href="#/">
-            New session
-          </a>
-          <a className="rounded-lg px-3 py-1.5 text-zinc-300 hover:bg-zinc-800" href="#/history">
-            History
-          </a>
-        </nav>
-      </header>
-
+    <div className="flex flex-col gap-5">
       <Card className="space-y-4">
+        <p className="text-sm text-zinc-400">{t('batch.intro')}</p>
         <div>
-          <h1 className="text-lg font-semibold text-zinc-100">Batch run</h1>
-          <p className="text-sm text-zinc-400">
-            Every goal runs end to end (prompt, first image, improvement rounds), then its best image is
-            compared with its first by the judge in both orders. The table fills in as goals finish.
-          </p>
-        </div>
-        <div>
-          <FieldLabel htmlFor="batch-goals" hint={`${count} goal${count === 1 ? '' : 's'}`}>
-            Goals: one per line, or JSON Lines
+          <FieldLabel htmlFor="batch-goals" hint={t('count.goals', { count })}>
+            {t('batch.goalsLabel')}
           </FieldLabel>
           <TextArea
             id="batch-goals"
@@ -382,10 +405,25 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             placeholder={EXAMPLE}
             onChange={(e) => setGoals(e.target.value)}
             className="font-mono text-xs"
+            aria-invalid={!!refused?.problems.length}
+            aria-describedby={refused?.problems.length ? 'batch-goal-problems' : undefined}
           />
+          {refused && refused.problems.length > 0 && (
+            <ul
+              id="batch-goal-problems"
+              data-testid="goal-problems"
+              className="mt-2 space-y-1 text-sm text-rose-300"
+            >
+              {refused.problems.map((p) => (
+                <li key={p.line} data-line={p.line}>
+                  {t('batch.lineProblem', { line: p.line, message: p.message })}
+                </li>
+              ))}
+            </ul>
+          )}
           <label className="mt-2 inline-flex cursor-pointer items-center gap-2 text-sm text-zinc-400">
             <span className="rounded-lg border border-zinc-700 px-3 py-1 whitespace-nowrap text-zinc-200 hover:bg-zinc-800">
-              Load a file…
+              {t('batch.loadFile')}
             </span>
             <input
               type="file"
@@ -393,12 +431,12 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
               className="sr-only"
               onChange={loadFile}
             />
-            <span>.txt or .jsonl (e.g. benchmarks/goals.jsonl)</span>
+            <span>{t('batch.fileHint')}</span>
           </label>
         </div>
         <div className="grid grid-cols-2 gap-3 sm:grid-cols-5">
           <div className="col-span-2 sm:col-span-1">
-            <FieldLabel htmlFor="batch-provider">Provider</FieldLabel>
+            <FieldLabel htmlFor="batch-provider">{t('overview.provider')}</FieldLabel>
             <select
               id="batch-provider"
               value={provider}
@@ -407,18 +445,18 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             >
               {(providers.length
                 ? providers
-                : [{ name: 'demo', label: 'Offline demo', available: true }]
+                : [{ name: DEMO, label: t('batch.offlineDemo'), available: true }]
               ).map((p) => (
                 <option key={p.name} value={p.name} disabled={!p.available}>
-                  {p.label}
-                  {p.available ? '' : ' (no key)'}
+                  {providerLabel(p)}
+                  {p.available ? '' : t('batch.noKey')}
                 </option>
               ))}
             </select>
           </div>
           <NumberField
             id="batch-iterations"
-            label="Rounds"
+            label={t('run.rounds')}
             value={iterations}
             min={0}
             max={catalog?.limits.max_iterations ?? 10}
@@ -426,7 +464,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
           />
           <NumberField
             id="batch-candidates"
-            label="Candidates"
+            label={t('batch.candidates')}
             value={candidates}
             min={1}
             max={4}
@@ -434,7 +472,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
           />
           <NumberField
             id="batch-jobs"
-            label="Goals at once"
+            label={t('batch.jobs')}
             value={jobs}
             min={1}
             max={8}
@@ -442,31 +480,43 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
           />
           <NumberField
             id="batch-budget"
-            label="Budget per goal ($)"
+            label={t('batch.budget')}
             value={budget}
             min={0}
             step={0.05}
-            placeholder="none"
+            placeholder={t('batch.none')}
             onChange={setBudget}
           />
         </div>
         <div className="flex flex-wrap items-center justify-between gap-3">
           <p className="text-sm text-zinc-400" data-testid="batch-estimate">
             {estimate
-              ? `Estimated cost by the price table: $${estimate.usd.toFixed(2)} ($${estimate.low.toFixed(2)}–$${estimate.high.toFixed(2)}) for ${estimate.goals} goals.`
-              : count
-                ? 'Estimating…'
-                : 'Paste goals or load a file to begin.'}
+              ? t('batch.estimate', {
+                  usd: formatMoney(estimate.usd, 2),
+                  low: formatMoney(estimate.low, 2),
+                  high: formatMoney(estimate.high, 2),
+                  goals: t('count.goals', { count: estimate.goals }),
+                })
+              : refused
+                ? refused.problems.length
+                  ? t('batch.fixLines')
+                  : t('batch.noEstimate')
+                : count
+                  ? t('run.estimating')
+                  : t('batch.empty')}
           </p>
           <Button
             variant="primary"
-            disabled={!body || busy || batch.state?.status === 'running'}
+            disabled={!body || !estimate || busy || batch.state?.status === 'running'}
             onClick={start}
           >
-            Start batch
+            {t('batch.start')}
           </Button>
         </div>
-        <ErrorAlert error={error ?? batch.error} onDismiss={() => setError(null)} />
+        <ErrorAlert
+          error={error ?? batch.error ?? (refused && !refused.problems.length ? refused.error : null)}
+          onDismiss={() => setError(null)}
+        />
       </Card>
 
       {batchId && batch.state && <Progress state={batch.state} onCancel={cancel} onResume={resume} />}

@@ -1,3 +1,4 @@
+import { Trans, useTranslation } from '@/i18n/react'
 import { useEffect, useState } from 'react'
 
 import { Button } from '@/components/button'
@@ -6,6 +7,7 @@ import { ErrorAlert } from '@/components/error-alert'
 import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
+import { providerLabel } from '@/lib/provider-text'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
 import type { CreateSessionResponse, ProvidersResponse } from '@/lib/types'
@@ -31,6 +33,7 @@ interface DescribeDraft {
 
 /** Step 1: the goal, the provider and its settings (a draft kept across reloads and navigation). */
 export default function DescribeStep({ catalog, onCreated }: Props) {
+  const { t } = useTranslation()
   const { limits } = catalog
   const [draft] = useState(() => {
     const d = loadDraft<DescribeDraft>(draftKeys.describe)
@@ -60,7 +63,7 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
 
   const goalProblem =
     goal.length > limits.max_goal_chars
-      ? `The goal is ${goal.length - limits.max_goal_chars} characters over the limit of ${limits.max_goal_chars}: shorten it.`
+      ? t('describe.goalOver', { count: goal.length - limits.max_goal_chars, max: limits.max_goal_chars })
       : null
   const canSubmit =
     !busy && goal.trim().length > 0 && !goalProblem && !!provider && seedError(values.seed) === null
@@ -94,7 +97,7 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
     >
       <Card>
         <FieldLabel htmlFor="goal" hint={<CharCount value={goal} max={limits.max_goal_chars} />}>
-          What do you want to see?
+          {t('describe.goalLabel')}
         </FieldLabel>
         <TextArea
           id="goal"
@@ -102,7 +105,7 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
           autoFocus
           value={goal}
           onChange={(e) => setGoal(e.target.value)}
-          placeholder="A red fox asleep in fresh snow at dawn, soft pastel light, shallow depth of field…"
+          placeholder={t('describe.goalPlaceholder')}
           aria-invalid={!!goalProblem}
           aria-describedby={goalProblem ? 'goal-problem' : undefined}
         />
@@ -114,19 +117,24 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
       </Card>
 
       <Card className="space-y-4">
-        <h2 className="text-sm font-medium text-zinc-200">Image provider</h2>
+        <h2 className="text-sm font-medium text-zinc-200">{t('describe.provider')}</h2>
         <ProviderCards providers={catalog.providers} selected={providerName} onSelect={choose} />
         {provider && !provider.available && (
           <p className="text-sm text-amber-200/90">
-            {provider.label} is not configured on this server: creating a session with it will fail until{' '}
-            <code className="rounded bg-zinc-800 px-1">{provider.missing_key}</code> is set.
+            <Trans
+              i18nKey="describe.notConfigured"
+              values={{ provider: providerLabel(provider), key: provider.missing_key }}
+              components={{ code: <code className="rounded bg-zinc-800 px-1" /> }}
+            />
           </p>
         )}
       </Card>
 
       {provider && (
         <Card className="space-y-5">
-          <h2 className="text-sm font-medium text-zinc-200">Settings for {provider.label}</h2>
+          <h2 className="text-sm font-medium text-zinc-200">
+            {t('describe.settingsFor', { provider: providerLabel(provider) })}
+          </h2>
           <SettingsForm capabilities={provider.capabilities} values={values} onChange={setValues} />
         </Card>
       )}
@@ -136,11 +144,11 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
       {/* On a phone the action stays in reach at the bottom of the screen. */}
       <div className="sticky bottom-0 z-10 -mx-3 flex flex-wrap items-center justify-end gap-3 border-t border-zinc-800 bg-zinc-950/95 px-3 py-2 backdrop-blur sm:static sm:mx-0 sm:border-0 sm:bg-transparent sm:p-0 sm:backdrop-blur-none">
         {goalProblem && <p className="mr-auto text-sm text-rose-300">{goalProblem}</p>}
-        {!goal.trim() && <p className="mr-auto text-sm text-zinc-300">Describe the image first.</p>}
-        {busy && <PulsingLogo size="sm" label="Writing your starting prompt…" />}
-        <span className="hidden text-xs text-zinc-400 sm:inline">Ctrl/⌘ + Enter</span>
+        {!goal.trim() && <p className="mr-auto text-sm text-zinc-300">{t('describe.first')}</p>}
+        {busy && <PulsingLogo size="sm" label={t('describe.writing')} />}
+        <span className="hidden text-xs text-zinc-400 sm:inline">{t('common.hotkey')}</span>
         <Button type="submit" variant="primary" size="lg" disabled={!canSubmit}>
-          Write my prompt
+          {t('describe.submit')}
         </Button>
       </div>
     </form>

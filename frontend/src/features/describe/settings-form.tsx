@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { Chip } from '@/components/chip'
 import { FieldLabel } from '@/components/field'
 import type { Capabilities } from '@/lib/types'
@@ -11,6 +12,7 @@ import {
   type SettingValues,
   withSetting,
 } from './settings'
+import { settingValueLabel } from '@/lib/provider-text'
 
 interface Props {
   capabilities: Capabilities
@@ -18,15 +20,18 @@ interface Props {
   onChange: (values: SettingValues) => void
 }
 
+const sizeText = (size: string) => size.replace('x', ' × ')
+
 /** Only the settings the chosen model allows; a free-size model shows the size it will send. */
 export function SettingsForm({ capabilities, values, onChange }: Props) {
+  const { t } = useTranslation()
   const fields = settingFields(capabilities, values.model)
   const set = (key: string, value: string) =>
     onChange(key === 'model' ? changeModel(capabilities, values, value) : withSetting(values, key, value))
   const planned = plannedSize(capabilities, values)
   const about = modelDescription(capabilities, values.model)
   if (fields.length === 0) {
-    return <p className="text-sm text-zinc-400">This provider has no adjustable settings.</p>
+    return <p className="text-sm text-zinc-400">{t('settings.none')}</p>
   }
   return (
     <div className="grid gap-5 sm:grid-cols-2" data-testid="settings-form">
@@ -39,7 +44,7 @@ export function SettingsForm({ capabilities, values, onChange }: Props) {
               <div role="radiogroup" aria-label={field.label} className="flex flex-wrap gap-2">
                 {field.options.map((opt) => (
                   <Chip key={opt} selected={values[field.key] === opt} onClick={() => set(field.key, opt)}>
-                    {opt}
+                    {settingValueLabel(opt)}
                   </Chip>
                 ))}
               </div>
@@ -58,7 +63,7 @@ export function SettingsForm({ capabilities, values, onChange }: Props) {
               >
                 {field.options.map((opt) => (
                   <option key={opt} value={opt}>
-                    {opt}
+                    {settingValueLabel(opt)}
                   </option>
                 ))}
               </select>
@@ -73,7 +78,7 @@ export function SettingsForm({ capabilities, values, onChange }: Props) {
         const error = seedError(values.seed)
         return (
           <div key={field.key}>
-            <FieldLabel htmlFor={id} hint="empty = random">
+            <FieldLabel htmlFor={id} hint={t('settings.seedHint')}>
               {field.label}
             </FieldLabel>
             <input
@@ -81,7 +86,7 @@ export function SettingsForm({ capabilities, values, onChange }: Props) {
               inputMode="numeric"
               value={values.seed ?? ''}
               onChange={(e) => set('seed', e.target.value)}
-              placeholder="e.g. 42"
+              placeholder={t('settings.seedPlaceholder')}
               aria-invalid={error !== null}
               className="h-10 w-full rounded-lg border border-zinc-700 bg-zinc-950 px-3 text-sm text-zinc-100 placeholder:text-zinc-600 focus:border-violet-400 focus:outline-none aria-invalid:border-rose-500"
             />
@@ -91,9 +96,10 @@ export function SettingsForm({ capabilities, values, onChange }: Props) {
       })}
       {planned && (
         <p className="text-sm text-zinc-300 sm:col-span-2" data-testid="planned-size">
-          Size sent: <span className="font-mono text-violet-300">{planned.size.replace('x', ' × ')}</span> px
+          {t('settings.sizeSent')} <span className="font-mono text-violet-300">{sizeText(planned.size)}</span>{' '}
+          {t('settings.px')}
           {planned.experimental && (
-            <span className="ml-2 text-xs text-amber-300">experimental above 2560 × 1440</span>
+            <span className="ml-2 text-xs text-amber-300">{t('settings.experimental')}</span>
           )}
         </p>
       )}

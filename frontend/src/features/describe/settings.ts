@@ -1,6 +1,7 @@
 // Which image settings a provider allows, derived from its capabilities object alone
 // (docs/API.md "Image parameters"), so a new provider needs no UI change. The settings follow the
 // chosen model: each model's own lists replace the provider's (`model_capabilities`).
+import { i18n, t } from '@/i18n'
 import type { Capabilities } from '@/lib/types'
 
 /** The provider's capabilities with the chosen model's settings and defaults applied. */
@@ -69,16 +70,21 @@ type ListKey =
   | 'style_presets'
 
 // Order on screen. Short lists become chips, long ones a select.
-const LIST_FIELDS: { key: string; label: string; list: ListKey; when?: 'supports_style_presets' }[] = [
-  { key: 'model', label: 'Model', list: 'models' },
-  { key: 'aspect_ratio', label: 'Aspect ratio', list: 'supported_aspect_ratios' },
-  { key: 'size', label: 'Size', list: 'supported_sizes' },
-  { key: 'resolution', label: 'Resolution', list: 'supported_resolutions' },
-  { key: 'quality', label: 'Quality', list: 'supported_qualities' },
-  { key: 'output_format', label: 'Output format', list: 'supported_output_formats' },
-  { key: 'background', label: 'Background', list: 'supported_backgrounds' },
-  { key: 'style_preset', label: 'Style preset', list: 'style_presets', when: 'supports_style_presets' },
+const LIST_FIELDS: { key: string; list: ListKey; when?: 'supports_style_presets' }[] = [
+  { key: 'model', list: 'models' },
+  { key: 'aspect_ratio', list: 'supported_aspect_ratios' },
+  { key: 'size', list: 'supported_sizes' },
+  { key: 'resolution', list: 'supported_resolutions' },
+  { key: 'quality', list: 'supported_qualities' },
+  { key: 'output_format', list: 'supported_output_formats' },
+  { key: 'background', list: 'supported_backgrounds' },
+  { key: 'style_preset', list: 'style_presets', when: 'supports_style_presets' },
 ]
+
+/** A setting's name in the language on screen ("aspect_ratio" -> "Aspect ratio"); unknown keys as written. */
+export function settingLabel(key: string): string {
+  return i18n.exists(`settings.field.${key}`) ? t(`settings.field.${key}`) : key.replace(/_/g, ' ')
+}
 
 const CHIP_LIMIT = 10 // ten ratios still fit as chips; longer lists (Grok, Gemini) become a select
 
@@ -92,12 +98,12 @@ export function settingFields(provider: Capabilities, model?: string): SettingFi
     if (options.length === 0 || (f.key === 'model' && options.length < 2)) continue
     fields.push({
       key: f.key,
-      label: f.label,
+      label: settingLabel(f.key),
       kind: options.length > CHIP_LIMIT || f.key === 'model' ? 'select' : 'chips',
       options,
     })
   }
-  if (caps.supports_seed) fields.push({ key: 'seed', label: 'Seed', kind: 'seed', options: [] })
+  if (caps.supports_seed) fields.push({ key: 'seed', label: settingLabel('seed'), kind: 'seed', options: [] })
   return fields
 }
 
@@ -120,9 +126,9 @@ export const SEED_MAX = 2 ** 31 - 1
 
 export function seedError(raw: string | undefined): string | null {
   if (raw == null || raw.trim() === '') return null
-  if (!/^\d+$/.test(raw.trim())) return 'A seed is a whole number'
+  if (!/^\d+$/.test(raw.trim())) return t('settings.seedWhole')
   const n = Number(raw.trim())
-  return n > SEED_MAX ? `At most ${SEED_MAX}` : null
+  return n > SEED_MAX ? t('settings.seedMax', { max: SEED_MAX }) : null
 }
 
 /** The `image_params` body: only keys the provider supports; an empty seed is left out. */

@@ -1,3 +1,6 @@
+import { useTranslation } from '@/i18n/react'
+
+import { formatDateTime } from '@/i18n'
 import { useEffect, useRef, useState } from 'react'
 
 import { Button } from '@/components/button'
@@ -14,18 +17,9 @@ interface Props {
   onNew: () => void
 }
 
-const STATUSES: { value: SessionStatus | ''; label: string }[] = [
-  { value: '', label: 'Any status' },
-  { value: 'done', label: 'Done' },
-  { value: 'running', label: 'Running' },
-  { value: 'draft', label: 'Draft' },
-  { value: 'failed', label: 'Failed' },
-]
+const STATUSES: (SessionStatus | '')[] = ['', 'done', 'running', 'draft', 'failed']
 
-const when = (iso: string) => {
-  const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString()
-}
+const when = (iso: string) => formatDateTime(iso) || iso
 
 /** Waits until typing pauses before searching, so each keystroke is not a request. */
 function useDebounced(value: string, ms: number) {
@@ -55,6 +49,7 @@ function useWhenVisible(onVisible: () => void, rearm: unknown) {
 
 /** Past sessions, newest first, a page at a time as the person scrolls; searchable by goal. */
 export default function HistoryList({ onOpen, onNew }: Props) {
+  const { t } = useTranslation()
   const [text, setText] = useState('')
   const [status, setStatus] = useState<HistoryFilters['status']>('')
   const q = useDebounced(text, 250)
@@ -65,11 +60,9 @@ export default function HistoryList({ onOpen, onNew }: Props) {
   return (
     <Card className="space-y-4">
       <div className="flex flex-wrap items-center justify-between gap-3">
-        <p className="text-sm text-zinc-300">
-          Every session you started, newest first. Open one to see its images and prompt.
-        </p>
+        <p className="text-sm text-zinc-300">{t('history.intro')}</p>
         <Button size="sm" variant="ghost" onClick={refresh}>
-          Refresh
+          {t('history.refresh')}
         </Button>
       </div>
       <div className="flex flex-col gap-2 sm:flex-row">
@@ -77,34 +70,34 @@ export default function HistoryList({ onOpen, onNew }: Props) {
           type="search"
           value={text}
           onChange={(e) => setText(e.target.value)}
-          placeholder="Search goals"
-          aria-label="Search goals"
+          placeholder={t('history.search')}
+          aria-label={t('history.search')}
           className="min-w-0 flex-1 rounded-lg border border-zinc-700 bg-zinc-950 px-3 py-2 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-500 focus:outline-none"
         />
         <select
           value={status}
           onChange={(e) => setStatus(e.target.value as HistoryFilters['status'])}
-          aria-label="Status"
+          aria-label={t('history.status')}
           className="rounded-lg border border-zinc-700 bg-zinc-950 px-3 py-2 text-sm text-zinc-100 focus:border-violet-500 focus:outline-none"
         >
           {STATUSES.map((s) => (
-            <option key={s.value} value={s.value}>
-              {s.label}
+            <option key={s} value={s}>
+              {s ? t(`history.filter.${s}`) : t('history.anyStatus')}
             </option>
           ))}
         </select>
       </div>
       <ErrorAlert error={error} />
-      {!sessions && !error && <PulsingLogo size="sm" label="Loading sessions…" />}
+      {!sessions && !error && <PulsingLogo size="sm" label={t('history.loading')} />}
       {sessions && sessions.length === 0 && (
         <div className="space-y-3 text-sm text-zinc-400">
           {filtered ? (
-            <p>No session matches.</p>
+            <p>{t('history.noMatch')}</p>
           ) : (
             <>
-              <p>No sessions yet.</p>
+              <p>{t('history.none')}</p>
               <Button variant="primary" onClick={onNew}>
-                Start one
+                {t('history.startOne')}
               </Button>
             </>
           )}
@@ -139,8 +132,8 @@ export default function HistoryList({ onOpen, onNew }: Props) {
                     <p className="truncate text-sm text-zinc-100">{s.user_goal}</p>
                     <p className="mt-0.5 text-xs text-zinc-400">
                       {s.image_provider}
-                      {s.demo && s.image_provider !== 'demo' && ' (demo)'} · {s.iterations} image
-                      {s.iterations === 1 ? '' : 's'} · {when(s.updated_at)}
+                      {s.demo && s.image_provider !== 'demo' && t('history.demo')} ·{' '}
+                      {t('count.images', { count: s.iterations })} · {when(s.updated_at)}
                     </p>
                   </div>
                   <div className="flex shrink-0 flex-col items-end gap-1 sm:flex-row sm:items-center sm:gap-2">
@@ -156,7 +149,7 @@ export default function HistoryList({ onOpen, onNew }: Props) {
       {sessions && hasMore && (
         <div ref={sentinel} className="flex justify-center" data-testid="history-more">
           <Button size="sm" variant="ghost" onClick={loadMore}>
-            Load more
+            {t('history.more')}
           </Button>
         </div>
       )}

@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useMemo } from 'react'
 
 import { TextArea } from '@/components/field'
@@ -40,16 +41,13 @@ function LockButton({
   onClick: () => void
   disabled?: boolean
 }) {
+  const { t } = useTranslation()
   return (
     <button
       type="button"
       aria-pressed={locked}
-      aria-label={`${locked ? 'Unlock' : 'Lock'} ${blockLabel(name)}`}
-      title={
-        locked
-          ? 'Locked: the optimizer will not change this block'
-          : 'Lock so the optimizer keeps this block as is'
-      }
+      aria-label={t(locked ? 'flex.unlockBlock' : 'flex.lockBlock', { block: blockLabel(name) })}
+      title={locked ? t('flex.lockedTitle') : t('flex.lockTitle')}
       onClick={onClick}
       disabled={disabled}
       className={cn(
@@ -60,7 +58,7 @@ function LockButton({
       )}
     >
       <LockIcon open={!locked} />
-      {locked ? 'Locked' : 'Lock'}
+      {locked ? t('flex.locked') : t('flex.lock')}
     </button>
   )
 }
@@ -70,6 +68,7 @@ function LockButton({
  * (everything outside the blocks) stays byte-identical. Broken markup falls back to the raw text.
  */
 export function FlexEditor({ text, onChange, locked, onLockedChange, raw, readOnly }: Props) {
+  const { t } = useTranslation()
   const parsed = useMemo(() => parseFlex(text), [text])
   const blocks = parsed.ok ? parsed.segments.filter((s) => s.kind === 'block') : []
   const showRaw = raw || !parsed.ok || blocks.length === 0
@@ -79,15 +78,14 @@ export function FlexEditor({ text, onChange, locked, onLockedChange, raw, readOn
       <div className="space-y-2">
         {!parsed.ok && (
           <p role="alert" className="text-sm text-amber-200">
-            FLEX markup problem on line {parsed.error.line}: {parsed.error.message}. Edit the raw text to fix
-            it.
+            {t('flex.problem', { line: parsed.error.line, message: parsed.error.message })}
           </p>
         )}
         {parsed.ok && blocks.length === 0 && !raw && (
-          <p className="text-sm text-zinc-400">This prompt has no FLEX blocks; edit it as plain text.</p>
+          <p className="text-sm text-zinc-400">{t('flex.noBlocks')}</p>
         )}
         <TextArea
-          aria-label="Raw prompt text"
+          aria-label={t('flex.raw')}
           value={text}
           readOnly={readOnly}
           onChange={(e) => onChange(e.target.value)}
@@ -112,7 +110,7 @@ export function FlexEditor({ text, onChange, locked, onLockedChange, raw, readOn
             <pre
               key={`frame-${i}`}
               className="rounded-lg border border-dashed border-zinc-800 px-3 py-2 text-xs whitespace-pre-wrap text-zinc-400"
-              title="Frame text: kept exactly as is"
+              title={t('flex.frame')}
             >
               {visible}
             </pre>

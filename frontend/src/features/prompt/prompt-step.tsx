@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useEffect, useState } from 'react'
 
 import { Button } from '@/components/button'
@@ -33,6 +34,7 @@ interface Props {
 
 /** Step 2: edit the starting prompt block by block, lock blocks, then generate the first image. */
 export default function PromptStep({ session, maxPromptChars, onSession, onBranch }: Props) {
+  const { t } = useTranslation()
   const editable = canEditPrompt(session)
   const key = draftKeys.prompt(session.session_id)
   const [draft] = useState(() => {
@@ -77,25 +79,20 @@ export default function PromptStep({ session, maxPromptChars, onSession, onBranc
       <Card className="space-y-4">
         <div className="flex flex-wrap items-center justify-between gap-3">
           <div>
-            <h2 className="text-base font-semibold text-zinc-100">Starting prompt</h2>
-            <p className="text-sm text-zinc-300">
-              Edit any block. Locked blocks are never changed by the optimizer. Text outside the blocks is
-              kept exactly.
-            </p>
+            <h2 className="text-base font-semibold text-zinc-100">{t('prompt.title')}</h2>
+            <p className="text-sm text-zinc-300">{t('prompt.intro')}</p>
           </div>
           <div className="flex items-center gap-3 text-xs text-zinc-300">
             <CharCount value={text} max={maxPromptChars} />
             <Button size="sm" variant="ghost" aria-pressed={raw} onClick={() => setRaw((r) => !r)}>
-              {raw ? 'Show blocks' : 'Raw text'}
+              {raw ? t('prompt.showBlocks') : t('prompt.rawText')}
             </Button>
           </div>
         </div>
         {!editable && (
           <div className="flex flex-wrap items-center justify-between gap-3" data-testid="read-only-note">
             <p className="text-sm text-amber-100">
-              {session.status === 'running'
-                ? 'A run is in progress; the prompt is read-only until it ends.'
-                : 'Read-only: this session has been optimized, so its starting prompt is history now.'}
+              {session.status === 'running' ? t('prompt.readOnlyRunning') : t('prompt.readOnlyDone')}
             </p>
             {hasOptimized(session) && session.status !== 'running' && (
               <BranchButton iteration={null} onBranch={onBranch} variant="primary" />
@@ -104,21 +101,21 @@ export default function PromptStep({ session, maxPromptChars, onSession, onBranc
         )}
         {session.branched_from && (
           <p className="text-sm text-zinc-300" data-testid="branched-from">
-            Started from{' '}
+            {t('prompt.startedFrom')}{' '}
             <a
               className="text-violet-300 underline underline-offset-2 hover:text-violet-200"
               href={routeHash({ name: 'session', id: session.branched_from.session_id, stage: 'result' })}
             >
               {session.branched_from.iteration == null
-                ? 'an earlier session'
-                : `iteration #${session.branched_from.iteration} of an earlier session`}
+                ? t('prompt.earlierSession')
+                : t('prompt.earlierIteration', { n: session.branched_from.iteration })}
             </a>
-            , with its goal, settings and checklist.
+            {t('prompt.withItsGoal')}
           </p>
         )}
         {editable && draft && (
           <p className="text-sm text-sky-200" data-testid="draft-restored">
-            Your unsaved edits from before were restored.
+            {t('prompt.restored')}
           </p>
         )}
         <FlexEditor
@@ -134,10 +131,10 @@ export default function PromptStep({ session, maxPromptChars, onSession, onBranc
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       {editable && (
         <div className="flex flex-wrap items-center justify-end gap-3">
-          {busy && <PulsingLogo size="sm" label="Starting…" />}
+          {busy && <PulsingLogo size="sm" label={t('prompt.starting')} />}
           {tooLong && (
             <p className="mr-auto text-sm text-rose-300">
-              The prompt is {text.length - maxPromptChars} characters over the limit of {maxPromptChars}.
+              {t('prompt.over', { count: text.length - maxPromptChars, max: maxPromptChars })}
             </p>
           )}
           {(dirty || lockedChanged) && (
@@ -149,12 +146,12 @@ export default function PromptStep({ session, maxPromptChars, onSession, onBranc
               }}
               disabled={busy}
             >
-              Revert edits
+              {t('prompt.revert')}
             </Button>
           )}
-          <span className="hidden text-xs text-zinc-400 sm:inline">Ctrl/⌘ + Enter</span>
+          <span className="hidden text-xs text-zinc-400 sm:inline">{t('common.hotkey')}</span>
           <Button variant="primary" size="lg" onClick={() => void generate()} disabled={busy || tooLong}>
-            {session.iterations.length ? 'Regenerate image' : 'Generate'}
+            {session.iterations.length ? t('prompt.regenerate') : t('prompt.generate')}
           </Button>
         </div>
       )}

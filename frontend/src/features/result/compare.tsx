@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useMemo, useState } from 'react'
 
 import { IterationImage } from '@/components/iteration-image'
@@ -24,11 +25,12 @@ function Picker({
   options: Iteration[]
   onChange: (v: number) => void
 }) {
+  const { t } = useTranslation()
   return (
     <label className="flex items-center gap-2 text-sm text-zinc-300">
       {label}
       <select
-        aria-label={`Compare ${label}`}
+        aria-label={t('compare.pick', { label })}
         value={value}
         onChange={(e) => onChange(Number(e.target.value))}
         className="h-11 rounded-lg border border-zinc-700 bg-zinc-950 px-2 text-sm text-zinc-100 sm:h-9"
@@ -36,7 +38,11 @@ function Picker({
         {options.map((it) => (
           <option key={it.index} value={it.index}>
             #{it.index}{' '}
-            {it.status === 'failed' ? '(failed)' : it.judge_score != null ? `· ${it.judge_score}` : ''}
+            {it.status === 'failed'
+              ? t('compare.failed')
+              : it.judge_score != null
+                ? `· ${it.judge_score}`
+                : ''}
           </option>
         ))}
       </select>
@@ -46,6 +52,7 @@ function Picker({
 
 /** Two iterations side by side, with a block-by-block word diff of their prompts. */
 export function Compare({ iterations, bestIndex }: Props) {
+  const { t } = useTranslation()
   const first = iterations[0]?.index ?? 0
   const last = bestIndex ?? iterations[iterations.length - 1]?.index ?? 0
   const [a, setA] = useState(first)
@@ -64,7 +71,7 @@ export function Compare({ iterations, bestIndex }: Props) {
     <div className="space-y-4" data-testid="compare">
       <div className="flex flex-wrap items-center gap-4">
         <Picker label="A" value={left.index} options={iterations} onChange={setA} />
-        <span className="text-zinc-400">vs</span>
+        <span className="text-zinc-400">{t('compare.vs')}</span>
         <Picker label="B" value={right.index} options={iterations} onChange={setB} />
       </div>
       <div className="grid grid-cols-2 gap-3">
@@ -76,15 +83,13 @@ export function Compare({ iterations, bestIndex }: Props) {
               </span>
               <ScoreBadge score={it.judge_score} />
             </div>
-            <IterationImage iteration={it} />
+            <IterationImage iteration={it} className="max-h-56" />
           </div>
         ))}
       </div>
       {diff.structured ? (
-        <div className="space-y-2">
-          {diff.frameChanged && (
-            <p className="text-xs text-amber-300">The text outside the blocks (the frame) differs too.</p>
-          )}
+        <div className="grid gap-2 lg:grid-cols-2">
+          {diff.frameChanged && <p className="text-xs text-amber-300 lg:col-span-2">{t('compare.frame')}</p>}
           {diff.blocks.map((block) => (
             <div
               key={block.name}
@@ -96,12 +101,12 @@ export function Compare({ iterations, bestIndex }: Props) {
                 <span className="font-medium text-zinc-200">{blockLabel(block.name)}</span>
                 <span className={block.changed ? 'text-amber-300' : 'text-zinc-400'}>
                   {block.before === null
-                    ? 'added'
+                    ? t('compare.added')
                     : block.after === null
-                      ? 'removed'
+                      ? t('compare.removed')
                       : block.changed
-                        ? 'changed'
-                        : 'unchanged'}
+                        ? t('compare.changed')
+                        : t('compare.unchanged')}
                 </span>
               </div>
               {block.changed ? (

@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useState } from 'react'
 
 import { Button } from '@/components/button'
@@ -17,6 +18,7 @@ interface Props {
 }
 
 export function KeepImproving({ session, limits, onSession }: Props) {
+  const { t } = useTranslation()
   const [open, setOpen] = useState(false)
   const [feedback, setFeedback] = useState('')
   const [choice, setChoice] = useState<RunChoice>(() => ({ ...initialChoice(session, limits), rounds: 1 }))
@@ -25,9 +27,9 @@ export function KeepImproving({ session, limits, onSession }: Props) {
   const [error, setError] = useState<ReadableError | null>(null)
   const tooLong = feedback.length > limits.max_feedback_chars
   const blocked = tooLong
-    ? 'The feedback is too long.'
+    ? t('more.tooLong')
     : checklistDirty
-      ? 'Save or revert the checklist changes first.'
+      ? t('review.checklistDirty')
       : choiceProblem(choice, limits)
 
   const run = async () => {
@@ -46,12 +48,12 @@ export function KeepImproving({ session, limits, onSession }: Props) {
   if (!open) {
     return (
       <div className="flex justify-start">
-        <Button onClick={() => setOpen(true)}>Keep improving…</Button>
+        <Button onClick={() => setOpen(true)}>{t('more.open')}</Button>
       </div>
     )
   }
   return (
-    <section className="space-y-5 rounded-2xl border border-zinc-800 p-4" aria-label="Keep improving">
+    <section className="space-y-5 rounded-2xl border border-zinc-800 p-4" aria-label={t('more.label')}>
       <ChecklistEditor
         session={session}
         maxItems={limits.max_checklist_items}
@@ -63,7 +65,7 @@ export function KeepImproving({ session, limits, onSession }: Props) {
           htmlFor="more-feedback"
           hint={<CharCount value={feedback} max={limits.max_feedback_chars} />}
         >
-          What should the next round change? (optional)
+          {t('more.feedbackLabel')}
         </FieldLabel>
         <TextArea
           id="more-feedback"
@@ -77,10 +79,10 @@ export function KeepImproving({ session, limits, onSession }: Props) {
       <div className="flex flex-wrap items-center justify-end gap-3">
         {blocked && <p className="mr-auto text-sm text-rose-300">{blocked}</p>}
         <Button variant="ghost" onClick={() => setOpen(false)} disabled={busy}>
-          Close
+          {t('lightbox.close')}
         </Button>
         <Button variant="primary" onClick={() => void run()} disabled={busy || !!blocked}>
-          Run {choice.rounds} more round{choice.rounds === 1 ? '' : 's'}
+          {t('more.run', { count: choice.rounds })}
         </Button>
       </div>
     </section>

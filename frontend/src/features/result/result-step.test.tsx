@@ -163,3 +163,33 @@ describe('an image that is not judged yet', () => {
     expect(screen.getByTestId('score-chart').textContent).not.toContain('✕')
   })
 })
+
+describe('ResultStep, issue 17', () => {
+  it('explains a score changed by judging again, and shows the negative prompt the provider got', () => {
+    const first = makeIteration(0, {
+      round: 0,
+      judge_score: 70,
+      checklist_version: 2,
+      earlier_judgements: [{ judge_score: 74, checklist_pass: 0.5, checklist_version: 1, judged_at: '' }],
+    })
+    const best = makeIteration(1, {
+      round: 1,
+      judge_score: 80,
+      rendered_prompt: 'a fox in snow',
+      rendered_negative: 'blurry, watermark',
+    })
+    const session = makeSession({
+      status: 'done',
+      iterations: [first, best],
+      best_index: 1,
+      final_prompt_rendered: 'a fox in snow',
+      run: run({ finished_at: '2026-01-01T00:01:00Z', stop_reason: 'completed', rounds_done: 1 }),
+    })
+    render(<ResultStep session={session} {...props} />)
+    // Said where the score shows: the hero's first image and its timeline card.
+    const notes = screen.getAllByTestId('rejudged')
+    expect(notes.length).toBeGreaterThanOrEqual(2)
+    for (const note of notes) expect(note).toHaveTextContent('judged again against checklist v2: 74 → 70')
+    expect(screen.getByTestId('final-negative')).toHaveTextContent('blurry, watermark')
+  })
+})

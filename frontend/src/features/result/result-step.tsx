@@ -1,6 +1,8 @@
+import { useTranslation } from '@/i18n/react'
 import { useState } from 'react'
 
 import { Card } from '@/components/card'
+import { Disclosure } from '@/components/disclosure'
 import { ErrorAlert } from '@/components/error-alert'
 import { Lightbox } from '@/components/lightbox'
 import { LiveProgress } from '@/components/live-progress'
@@ -36,15 +38,16 @@ function Section({ title, children, id }: { title: string; children: React.React
 }
 
 function Recommendations({ session }: { session: Session }) {
+  const { t } = useTranslation()
   const status = session.recommendations_status ?? (session.recommendations.length ? 'ready' : 'none')
   if (session.status === 'running' || status === 'none') return null
   return (
-    <Section title="What worked" id="recommendations-title">
+    <Section title={t('result.recommendations')} id="recommendations-title">
       {status === 'pending' ? (
-        <PulsingLogo size="sm" label="Writing recommendations…" />
+        <PulsingLogo size="sm" label={`${t('step.recommend')}…`} />
       ) : status === 'failed' ? (
         <p className="text-sm text-zinc-300" data-testid="recommendations-failed">
-          The recommendations could not be written this time; the result above is complete.
+          {t('result.recommendationsFailed')}
         </p>
       ) : (
         <ul className="list-inside list-disc space-y-1 text-sm text-zinc-200" data-testid="recommendations">
@@ -59,6 +62,7 @@ function Recommendations({ session }: { session: Session }) {
 
 /** Step 4: the answer first (before/after, prompt, download, cost), then how it got there. */
 export default function ResultStep({ session, limits, onSession, onBranch }: Props) {
+  const { t } = useTranslation()
   const current = currentStep(session)
   const [cancelBusy, setCancelBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
@@ -92,11 +96,11 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
       {stop && (
         <p data-testid="stop-reason" className="text-sm text-zinc-200">
           <span className="font-medium text-white">{stop}</span>
-          {best?.judge_score != null && ` Best: #${best.index} with ${best.judge_score}/100.`}
-          {failedCount > 0 && ` ${failedCount} candidate${failedCount > 1 ? 's' : ''} failed (shown below).`}
+          {best?.judge_score != null && t('result.bestLine', { n: best.index, score: best.judge_score })}
+          {failedCount > 0 && t('result.failedLine', { count: failedCount })}
           {session.recommendations_status === 'pending' && (
             <span className="ml-2 animate-pulse text-violet-300" data-testid="recommendations-pending">
-              Writing recommendations…
+              {t('step.recommend')}…
             </span>
           )}
         </p>
@@ -107,17 +111,19 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
         <div className="space-y-2">
           <ErrorAlert error={describeError(session.error)} />
           <p className="text-sm text-zinc-300">
-            Kept: {session.iterations.length} iteration{session.iterations.length === 1 ? '' : 's'}
-            {best ? `, best score ${best.judge_score}/100 (#${best.index})` : ''}. You can still download
-            them.
+            {t('result.kept', { iterations: t('count.iterations', { count: session.iterations.length }) })}
+            {best ? t('result.keptBest', { score: best.judge_score, n: best.index }) : ''}
+            {t('result.keptEnd')}
           </p>
         </div>
       )}
 
       {(best || first) && <Hero session={session} first={first} best={best} onOpen={setOpen} />}
 
+      <Recommendations session={session} />
+
       {session.iterations.length > 0 && (
-        <Section title="Score by round" id="chart-title">
+        <Section title={t('result.chart')} id="chart-title">
           <ScoreChart
             iterations={session.iterations}
             bestIndex={bestIndex}
@@ -127,7 +133,7 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
         </Section>
       )}
 
-      <Section title="Every image, round by round" id="timeline-title">
+      <Section title={t('result.timeline')} id="timeline-title">
         {session.iterations.length ? (
           <Timeline
             iterations={session.iterations}
@@ -139,17 +145,24 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
             onBranch={onBranch}
           />
         ) : (
-          <p className="text-sm text-zinc-300">No images yet.</p>
+          <p className="text-sm text-zinc-300">{t('result.noImages')}</p>
         )}
       </Section>
 
       {session.iterations.length > 1 && (
-        <Section title="Compare two iterations" id="compare-title">
-          <Compare key={bestIndex ?? -1} iterations={session.iterations} bestIndex={bestIndex} />
-        </Section>
+        // A tool for digging in, not part of the answer: one click away.
+        <Card aria-labelledby="compare-title">
+          <Disclosure
+            summary={
+              <h2 id="compare-title" className="text-base font-semibold text-zinc-100">
+                {t('result.compare')}
+              </h2>
+            }
+          >
+            <Compare key={bestIndex ?? -1} iterations={session.iterations} bestIndex={bestIndex} />
+          </Disclosure>
+        </Card>
       )}
-
-      <Recommendations session={session} />
 
       {!running && session.iterations.some((it) => it.status === 'ok') && (
         <KeepImproving session={session} limits={limits} onSession={onSession} />

@@ -1,3 +1,6 @@
+import { useTranslation } from '@/i18n/react'
+
+import { layoutLabels } from './chart-layout'
 import { useEffect, useRef, useState } from 'react'
 
 import type { Iteration } from '@/lib/types'
@@ -36,6 +39,7 @@ function useWidth() {
  * incumbent best ringed, failures marked ✕. Drawn at the box's own width, so it fits a phone.
  */
 export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Props) {
+  const { t } = useTranslation()
   const [ref, W] = useWidth()
   if (iterations.length === 0) return null
   const roundOf = (it: Iteration) => it.round ?? it.index
@@ -61,6 +65,21 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
     .filter(Boolean)
     .join(' ')
   const summary = scored.map((it) => `#${it.index}: ${it.judge_score}`).join(', ')
+  // Score labels over the best point and single-candidate rounds, placed clear of the target label.
+  const labelled = scored.filter(
+    (it) => it.index === bestIndex || (perRound.get(roundOf(it))?.length ?? 1) === 1,
+  )
+  const labels = layoutLabels(
+    labelled.map((it) => ({
+      key: String(it.index),
+      x: x(it),
+      y: y(it.judge_score!),
+      text: String(it.judge_score),
+    })),
+    target != null
+      ? { y: y(target), text: t('chart.target', { n: target }), left: PAD.left, right: W - PAD.right }
+      : null,
+  )
   const tick = Math.max(1, Math.ceil(maxRound / Math.floor((W - PAD.left - 2 * INSET) / 40)))
 
   return (
@@ -70,7 +89,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
         height={H}
         viewBox={`0 0 ${W} ${H}`}
         role="img"
-        aria-label={`Score by round. ${summary || 'No scores yet.'}`}
+        aria-label={t('chart.aria', { summary: summary || t('chart.noScores') })}
         className="block h-auto max-w-full"
         data-testid="score-chart"
       >
@@ -82,7 +101,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
             </text>
           </g>
         ))}
-        {target != null && (
+        {target != null && labels.target && (
           <g>
             <line
               x1={PAD.left}
@@ -94,8 +113,15 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
               strokeWidth={1}
               opacity={0.7}
             />
-            <text x={W - PAD.right} y={y(target) - 4} textAnchor="end" fontSize={11} fill="#6ee7b7">
-              target {target}
+            <text
+              x={labels.target.x}
+              y={labels.target.y}
+              textAnchor={labels.target.anchor}
+              fontSize={11}
+              fill="#6ee7b7"
+              data-testid="target-label"
+            >
+              {labels.target.text}
             </text>
           </g>
         )}
@@ -103,7 +129,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
           .filter((r) => r % tick === 0)
           .map((r) => (
             <text key={`r-${r}`} x={xr(r)} y={H - 8} textAnchor="middle" fontSize={11} fill="#d4d4d8">
-              {r === 0 ? 'first' : `R${r}`}
+              {r === 0 ? t('chart.first') : t('chart.round', { n: r })}
             </text>
           ))}
         {tops.includes(' ') && (
@@ -114,7 +140,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
           if (it.status !== 'ok' || it.judge_score == null) {
             return (
               <text key={it.index} x={x(it)} y={y(0) - 4} textAnchor="middle" fontSize={14} fill="#fb7185">
-                ✕<title>{`Iteration ${it.index} failed`}</title>
+                ✕<title>{t('chart.failed', { n: it.index })}</title>
               </text>
             )
           }
@@ -139,14 +165,22 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
               >
                 <title>{`#${it.index}: ${it.judge_score}`}</title>
               </circle>
-              {(best || (perRound.get(roundOf(it))?.length ?? 1) === 1) && (
-                <text x={x(it)} y={y(it.judge_score) - 12} textAnchor="middle" fontSize={11} fill="#e4e4e7">
-                  {it.judge_score}
-                </text>
-              )}
             </g>
           )
         })}
+        {labels.points.map((l) => (
+          <text
+            key={`l-${l.key}`}
+            x={l.x}
+            y={l.y}
+            textAnchor={l.anchor}
+            fontSize={11}
+            fill="#e4e4e7"
+            data-label={l.key}
+          >
+            {l.text}
+          </text>
+        ))}
       </svg>
     </figure>
   )

@@ -1,3 +1,8 @@
+import { useTranslation } from '@/i18n/react'
+
+import { Disclosure } from '@/components/disclosure'
+
+import { RejudgeNote } from './rejudge-note'
 import star from '../../../../assets/star_80.png'
 import { ChecklistTicks } from '@/components/checklist-ticks'
 import { ErrorAlert } from '@/components/error-alert'
@@ -12,6 +17,13 @@ import { blockLabel } from '@/lib/flex'
 import { byRound, percent, STEP_LABELS } from '@/lib/flow'
 import type { CurrentStep } from '@/lib/types'
 import type { ChecklistItem, Iteration } from '@/lib/types'
+
+const COLUMNS: Record<number, string> = {
+  1: 'sm:grid-cols-2',
+  2: 'sm:grid-cols-2',
+  3: 'sm:grid-cols-2 lg:grid-cols-3',
+  4: 'sm:grid-cols-2 lg:grid-cols-4',
+}
 
 interface Props {
   iterations: Iteration[]
@@ -39,35 +51,29 @@ function Card({
   onOpen: () => void
   onBranch: BranchFn
 }) {
+  const { t } = useTranslation()
   return (
     <li
       data-index={it.index}
       data-best={best}
       data-status={it.status}
       className={cn(
-        'relative min-w-0 space-y-3 rounded-xl border bg-zinc-950/60 p-3',
+        // The picture on the left, what happened to it on the right: a card is as short as its text.
+        'grid min-w-0 grid-cols-[6.5rem_minmax(0,1fr)] content-start gap-x-3 gap-y-2 rounded-xl border bg-zinc-950/60 p-3 sm:grid-cols-[9rem_minmax(0,1fr)]',
         best ? 'border-amber-400/70 shadow-lg shadow-amber-500/10' : 'border-zinc-800',
         it.status === 'failed' && 'border-rose-900',
       )}
     >
-      {best && (
-        <img
-          src={star}
-          alt=""
-          width={40}
-          height={40}
-          className="pointer-events-none absolute -top-4 -right-3 size-10"
-        />
-      )}
-      <div className="flex items-center justify-between gap-2 text-sm">
+      <div className="col-span-2 flex items-center justify-between gap-2 text-sm">
         <span className="font-medium text-zinc-100">
-          {it.index === 0 ? 'First image' : `#${it.index}`}
+          {it.index === 0 ? t('image.first') : `#${it.index}`}
           {it.strategy && <span className="ml-2 text-xs font-normal text-zinc-400">{it.strategy}</span>}
         </span>
         <div className="flex items-center gap-2">
           {best && (
-            <span className="rounded-full bg-amber-500/20 px-2 py-0.5 text-xs font-medium text-amber-200">
-              Best
+            <span className="inline-flex items-center gap-1 rounded-full bg-amber-500/20 py-0.5 pr-2 pl-1 text-xs font-medium text-amber-200">
+              <img src={star} alt="" width={16} height={16} className="size-4" />
+              {t('timeline.best')}
             </span>
           )}
           <ScoreBadge score={it.judge_score} />
@@ -77,83 +83,82 @@ function Card({
         <button
           type="button"
           onClick={onOpen}
-          aria-label={`Open iteration ${it.index} full size`}
-          className="block w-full cursor-zoom-in overflow-hidden rounded-lg border border-zinc-800 focus-visible:outline-2 focus-visible:outline-violet-400"
+          aria-label={t('timeline.open', { n: it.index })}
+          className="block w-full cursor-zoom-in self-start overflow-hidden rounded-lg border border-zinc-800 focus-visible:outline-2 focus-visible:outline-violet-400"
         >
           <img
             src={it.thumbnail_url ?? it.image_url}
-            alt={`Iteration ${it.index}`}
+            alt={t('image.alt', { n: it.index })}
             loading="lazy"
-            className="h-auto max-h-80 w-full bg-zinc-950 object-contain"
+            className="h-auto max-h-40 w-full bg-zinc-950 object-contain"
           />
         </button>
       ) : (
-        <div className="flex aspect-video items-center justify-center rounded-lg border border-dashed border-zinc-700 p-3 text-center text-sm text-zinc-400">
-          {it.status === 'failed' ? 'No image: this candidate failed' : 'No image yet'}
+        <div className="flex aspect-square items-center justify-center self-start rounded-lg border border-dashed border-zinc-700 p-2 text-center text-xs text-zinc-400">
+          {it.status === 'failed' ? t('timeline.failed') : t('timeline.noImageYet')}
         </div>
       )}
-      {it.checklist_pass != null && (
-        <p className="text-xs text-zinc-300">Checklist {percent(it.checklist_pass)} passed</p>
-      )}
-      {it.pairwise && <PairwiseBadge pairwise={it.pairwise} />}
-      {it.status === 'failed' && it.error && <ErrorAlert error={describeError(it.error)} />}
-      {it.prompt_diff && <p className="text-xs text-zinc-300">{it.prompt_diff}</p>}
-      {it.changed_blocks.length > 0 && (
-        <div className="flex flex-wrap gap-1">
-          {it.changed_blocks.map((b) => (
-            <span key={b} className="rounded bg-zinc-800 px-1.5 py-0.5 text-[11px] text-zinc-200">
-              {blockLabel(b)}
-            </span>
-          ))}
-        </div>
-      )}
-      {it.status === 'ok' && it.judge_score == null && (
-        <p className="animate-pulse text-xs text-violet-300">Judging…</p>
-      )}
-      {it.status === 'ok' && it.judge_score != null && (
-        <details className="text-sm">
-          <summary className="flex min-h-11 cursor-pointer items-center text-zinc-300 hover:text-white sm:min-h-8">
-            Judge notes and checklist
-          </summary>
-          <div className="mt-2 space-y-3">
+      <div className="min-w-0 space-y-2">
+        <RejudgeNote it={it} />
+        {it.checklist_pass != null && (
+          <p className="text-xs text-zinc-300">
+            {t('checklist.passed', { pct: percent(it.checklist_pass) })}
+          </p>
+        )}
+        {it.pairwise && <PairwiseBadge pairwise={it.pairwise} />}
+        {it.status === 'failed' && it.error && <ErrorAlert error={describeError(it.error)} />}
+        {it.prompt_diff && <p className="text-xs text-zinc-300">{it.prompt_diff}</p>}
+        {it.changed_blocks.length > 0 && (
+          <div className="flex flex-wrap gap-1">
+            {it.changed_blocks.map((b) => (
+              <span key={b} className="rounded bg-zinc-800 px-1.5 py-0.5 text-[11px] text-zinc-200">
+                {blockLabel(b)}
+              </span>
+            ))}
+          </div>
+        )}
+        {it.status === 'ok' && it.judge_score == null && (
+          <p className="animate-pulse text-xs text-violet-300">{t('timeline.judging')}</p>
+        )}
+        {it.status === 'ok' && it.judge_score != null && (
+          <Disclosure summary={t('timeline.notes')}>
             <JudgeNotes iteration={it} />
             <ChecklistTicks iteration={it} checklist={checklist} version={checklistVersion} />
-          </div>
-        </details>
-      )}
-      {(it.rendered_prompt || it.revised_prompt) && (
-        <details className="text-sm" data-testid="prompt-sent">
-          <summary className="flex min-h-11 cursor-pointer items-center text-zinc-300 hover:text-white sm:min-h-8">
-            Prompt sent
-          </summary>
-          <div className="mt-2 space-y-2">
-            {it.rendered_prompt && (
-              <pre
-                tabIndex={0}
-                className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200 focus-visible:outline-2 focus-visible:outline-violet-400"
-              >
-                {it.rendered_prompt}
-              </pre>
-            )}
-            {it.rendered_negative && (
-              <p className="text-xs text-zinc-300">Negative prompt: {it.rendered_negative}</p>
-            )}
-            {it.revised_prompt && (
-              <div>
-                <p className="text-xs text-zinc-400">The provider rewrote it as:</p>
+          </Disclosure>
+        )}
+        {(it.rendered_prompt || it.revised_prompt) && (
+          <Disclosure summary={t('timeline.promptSent')} data-testid="prompt-sent">
+            <div className="space-y-2">
+              {it.rendered_prompt && (
                 <pre
                   tabIndex={0}
                   className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200 focus-visible:outline-2 focus-visible:outline-violet-400"
                 >
-                  {it.revised_prompt}
+                  {it.rendered_prompt}
                 </pre>
-              </div>
-            )}
-          </div>
-        </details>
-      )}
-      <div className="flex flex-wrap gap-2">
-        <BranchButton iteration={it.index} onBranch={onBranch} variant="ghost" />
+              )}
+              {it.rendered_negative && (
+                <p className="text-xs text-zinc-300">
+                  {t('hero.negativeLabel')} {it.rendered_negative}
+                </p>
+              )}
+              {it.revised_prompt && (
+                <div>
+                  <p className="text-xs text-zinc-400">{t('timeline.rewrote')}</p>
+                  <pre
+                    tabIndex={0}
+                    className="max-h-60 overflow-auto rounded-lg bg-zinc-900 p-2 font-mono text-xs whitespace-pre-wrap text-zinc-200 focus-visible:outline-2 focus-visible:outline-violet-400"
+                  >
+                    {it.revised_prompt}
+                  </pre>
+                </div>
+              )}
+            </div>
+          </Disclosure>
+        )}
+        <div className="flex flex-wrap gap-2">
+          <BranchButton iteration={it.index} onBranch={onBranch} variant="ghost" className="-ml-2 px-2" />
+        </div>
       </div>
     </li>
   )
@@ -169,24 +174,32 @@ export function Timeline({
   onOpen,
   onBranch,
 }: Props) {
+  const { t } = useTranslation()
   const groups = byRound(iterations)
+  // As many columns as the widest round has candidates, so a round fills the width.
+  const widest = Math.max(1, ...groups.map((g) => g.items.length))
   const showPending =
     pending && pending.step !== 'recommend' && !iterations.some((it) => it.index === pending.iteration)
   return (
-    <div className="space-y-6" data-testid="timeline">
+    <div
+      className={widest === 1 ? 'grid gap-4 sm:grid-cols-2 lg:grid-cols-3' : 'space-y-5'}
+      data-testid="timeline"
+    >
       {groups.map((g) => (
         <section
           key={g.round}
           data-round={g.round}
-          aria-label={g.round === 0 ? 'First image' : `Round ${g.round}`}
+          aria-label={g.round === 0 ? t('image.first') : t('timeline.round', { n: g.round })}
         >
           <h3 className="mb-2 text-sm font-medium text-zinc-200">
-            {g.round === 0 ? 'First image' : `Round ${g.round}`}
+            {g.round === 0 ? t('image.first') : t('timeline.round', { n: g.round })}
             {g.items.length > 1 && (
-              <span className="ml-2 font-normal text-zinc-400">{g.items.length} candidates</span>
+              <span className="ml-2 font-normal text-zinc-400">
+                {t('count.candidates', { count: g.items.length })}
+              </span>
             )}
           </h3>
-          <ol className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+          <ol className={cn('grid gap-3', widest > 1 && COLUMNS[Math.min(widest, 4)])}>
             {g.items.map((it) => (
               <Card
                 key={it.index}

@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useEffect, useState } from 'react'
 
 import { Button } from '@/components/button'
@@ -31,6 +32,7 @@ interface Props {
 
 /** Step 3: the first image large with its score, notes and checklist; accept it or ask for improvements. */
 export default function ReviewStep(props: Props) {
+  const { t } = useTranslation()
   const { session, onBackToPrompt } = props
   const running = session.status === 'running'
   const optimized = hasOptimized(session) && !(running && session.run?.kind === 'generate')
@@ -47,14 +49,11 @@ export default function ReviewStep(props: Props) {
           className="flex flex-wrap items-center justify-between gap-3 border-amber-700/40"
           data-testid="read-only-note"
         >
-          <p className="text-sm text-amber-100">
-            Read-only: this session has been optimized, so its first image and prompt are history now. To try
-            another direction, start a new prompt from this one.
-          </p>
+          <p className="text-sm text-amber-100">{t('review.readOnly')}</p>
           <div className="flex flex-wrap gap-2">
             {it && <BranchButton iteration={it.index} onBranch={props.onBranch} variant="primary" />}
             <Button size="sm" onClick={props.onShowResult}>
-              See the result
+              {t('review.seeResult')}
             </Button>
           </div>
         </Card>
@@ -64,16 +63,16 @@ export default function ReviewStep(props: Props) {
           <IterationImage iteration={it} large />
           <div className="space-y-4">
             <div className="flex items-center justify-between gap-3">
-              <h2 className="text-base font-semibold text-zinc-100">First image</h2>
+              <h2 className="text-base font-semibold text-zinc-100">{t('image.first')}</h2>
               <ScoreBadge score={it.judge_score} className="text-base" />
             </div>
             {it.status === 'failed' && it.error ? (
               <>
                 <ErrorAlert error={describeError(it.error)} />
-                <Button onClick={onBackToPrompt}>Back to the prompt</Button>
+                <Button onClick={onBackToPrompt}>{t('review.backToPrompt')}</Button>
               </>
             ) : it.judge_score == null && running ? (
-              <p className="animate-pulse text-sm text-violet-300">The judge is looking at it…</p>
+              <p className="animate-pulse text-sm text-violet-300">{t('review.judging')}</p>
             ) : (
               <>
                 <JudgeNotes iteration={it} />
@@ -89,7 +88,7 @@ export default function ReviewStep(props: Props) {
       ) : (
         running && (
           <Card className="flex aspect-video items-center justify-center">
-            <PulsingLogo size="lg" label="Your first image is on its way…" />
+            <PulsingLogo size="lg" label={t('review.onItsWay')} />
           </Card>
         )
       )}
@@ -99,6 +98,7 @@ export default function ReviewStep(props: Props) {
 }
 
 function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
+  const { t } = useTranslation()
   const feedbackKey = draftKeys.feedback(session.session_id)
   const [feedback, setFeedback] = useState(
     () => loadDraft<string>(feedbackKey) ?? session.user_feedback ?? '',
@@ -114,9 +114,9 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
 
   const tooLong = feedback.length > limits.max_feedback_chars
   const blocked = tooLong
-    ? `The feedback is ${feedback.length - limits.max_feedback_chars} characters too long.`
+    ? t('review.feedbackOver', { count: feedback.length - limits.max_feedback_chars })
     : checklistDirty
-      ? 'Save or revert the checklist changes first.'
+      ? t('review.checklistDirty')
       : choiceProblem(choice, limits)
 
   const act = async (kind: 'accept' | 'improve') => {
@@ -152,7 +152,7 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
             htmlFor="feedback"
             hint={<CharCount value={feedback} max={limits.max_feedback_chars} />}
           >
-            What should change? (optional)
+            {t('review.feedbackLabel')}
           </FieldLabel>
           <TextArea
             id="feedback"
@@ -160,10 +160,10 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
             value={feedback}
             aria-invalid={tooLong}
             onChange={(e) => setFeedback(e.target.value)}
-            placeholder="e.g. warmer light, the fox should face the camera, less clutter in the background"
+            placeholder={t('review.feedbackPlaceholder')}
           />
           {feedback.trim() !== (session.user_feedback ?? '').trim() && feedback.trim() && (
-            <p className="mt-1 text-xs text-zinc-400">New feedback rewrites the checklist before the run.</p>
+            <p className="mt-1 text-xs text-zinc-400">{t('review.feedbackRewrites')}</p>
           )}
         </div>
         <RunOptions
@@ -180,21 +180,23 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
               {blocked}
             </p>
           )}
-          {busy && <PulsingLogo size="sm" label={busy === 'accept' ? 'Wrapping up…' : 'Starting…'} />}
+          {busy && (
+            <PulsingLogo size="sm" label={busy === 'accept' ? t('review.wrapping') : t('prompt.starting')} />
+          )}
           <Button variant="ghost" onClick={onBackToPrompt} disabled={!!busy}>
-            Edit prompt
+            {t('review.editPrompt')}
           </Button>
           <Button onClick={() => void act('accept')} disabled={!!busy || tooLong}>
-            Accept
+            {t('review.accept')}
           </Button>
-          <span className="hidden text-xs text-zinc-400 sm:inline">Ctrl/⌘ + Enter</span>
+          <span className="hidden text-xs text-zinc-400 sm:inline">{t('common.hotkey')}</span>
           <Button
             variant="primary"
             size="lg"
             onClick={() => void act('improve')}
             disabled={!!busy || !!blocked}
           >
-            Improve
+            {t('review.improve')}
           </Button>
         </div>
       </Card>

@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useState } from 'react'
 
 import { Button, type ButtonProps } from '@/components/button'
@@ -11,9 +12,10 @@ export type BranchFn = (iteration: number | null) => Promise<void>
 export function BranchButton({
   iteration,
   onBranch,
-  label = 'Use this prompt',
+  label,
   ...props
 }: { iteration: number | null; onBranch: BranchFn; label?: string } & ButtonProps) {
+  const { t } = useTranslation()
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
   const go = async () => {
@@ -29,7 +31,7 @@ export function BranchButton({
   return (
     <>
       <Button size="sm" {...props} disabled={busy || props.disabled} onClick={() => void go()}>
-        {busy ? 'Opening…' : label}
+        {busy ? t('branch.opening') : (label ?? t('branch.use'))}
       </Button>
       {error && <ErrorAlert error={error} onDismiss={() => setError(null)} />}
     </>

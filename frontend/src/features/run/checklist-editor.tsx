@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useEffect, useState } from 'react'
 
 import { Button } from '@/components/button'
@@ -31,6 +32,7 @@ export function ChecklistEditor(props: Props) {
 }
 
 function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
+  const { t } = useTranslation()
   const saved = session.checklist ?? []
   const [items, setItems] = useState<Draft[]>(() => toDraft(saved))
   const [adding, setAdding] = useState('')
@@ -48,15 +50,15 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
     adding.trim().length === 0
       ? null
       : adding.trim().length < MIN_CHARS
-        ? `At least ${MIN_CHARS} characters.`
+        ? t('checklistEditor.atLeast', { count: MIN_CHARS })
         : full
-          ? `At most ${maxItems} questions.`
+          ? t('checklistEditor.atMost', { count: maxItems })
           : null
   const problem =
     tooShort !== -1
-      ? `Question ${tooShort + 1} is empty or too short: write it out or delete it.`
+      ? t('checklistEditor.tooShort', { n: tooShort + 1 })
       : items.length === 0
-        ? 'Keep at least one question.'
+        ? t('checklistEditor.keepOne')
         : null
 
   const save = async () => {
@@ -88,40 +90,45 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
   return (
     <div className="space-y-3" data-testid="checklist-editor">
       <div>
-        <h3 className="text-sm font-medium text-zinc-100">Checklist the judge uses</h3>
+        <h3 className="text-sm font-medium text-zinc-100">{t('checklistEditor.title')}</h3>
         <p className="text-xs text-zinc-400">
-          Every image is answered yes / no / unsure on these questions.
-          {running
-            ? ' A run is going: the checklist can be changed when it ends.'
-            : ' Edit, delete or add questions; changing the feedback writes it again.'}
+          {t('checklistEditor.intro')}
+          {running ? t('checklistEditor.running') : t('checklistEditor.editable')}
         </p>
       </div>
       <ol className="space-y-2">
         {items.map((q, i) => (
-          <li key={q.id ?? `new-${i}`} className="flex items-center gap-2">
-            <span className="w-7 shrink-0 text-right font-mono text-xs text-zinc-400">{q.id ?? 'new'}</span>
-            <input
-              aria-label={`Checklist question ${i + 1}`}
+          <li key={q.id ?? `new-${i}`} className="flex items-start gap-2">
+            <span className="w-7 shrink-0 pt-3 text-right font-mono text-xs text-zinc-400 sm:pt-2">
+              {q.id ?? t('checklistEditor.new')}
+            </span>
+            {/* A question is one line of meaning that may wrap: the box grows with it (no cut-off words). */}
+            <textarea
+              aria-label={t('checklistEditor.question', { n: i + 1 })}
               value={q.question}
               maxLength={MAX_CHARS}
+              rows={1}
               disabled={running || busy}
+              onKeyDown={(e) => e.key === 'Enter' && e.preventDefault()}
               onChange={(e) =>
-                setItems((xs) => xs.map((x, j) => (j === i ? { ...x, question: e.target.value } : x)))
+                setItems((xs) =>
+                  xs.map((x, j) => (j === i ? { ...x, question: e.target.value.replace(/\n/g, ' ') } : x)),
+                )
               }
               className={cn(
-                'h-11 min-w-0 flex-1 rounded-lg border bg-zinc-950/80 px-3 text-sm text-zinc-100 focus:border-violet-400 focus:outline-none disabled:opacity-60 sm:h-9',
+                'field-sizing-content min-h-11 min-w-0 flex-1 resize-none rounded-lg border bg-zinc-950/80 px-3 py-2.5 text-sm leading-snug text-zinc-100 focus:border-violet-400 focus:outline-none disabled:opacity-60 sm:min-h-9 sm:py-1.5',
                 q.question.trim().length < MIN_CHARS ? 'border-rose-700' : 'border-zinc-700',
               )}
             />
             {q.source === 'feedback' && (
               <span className="hidden rounded bg-sky-950 px-1.5 py-0.5 text-[11px] text-sky-200 sm:inline">
-                feedback
+                {t('checklistEditor.feedback')}
               </span>
             )}
             <Button
               size="sm"
               variant="ghost"
-              aria-label={`Delete question ${i + 1}`}
+              aria-label={t('checklistEditor.delete', { n: i + 1 })}
               disabled={running || busy}
               onClick={() => setItems((xs) => xs.filter((_, j) => j !== i))}
             >
@@ -132,8 +139,10 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
       </ol>
       <div className="flex items-center gap-2">
         <input
-          aria-label="New checklist question"
-          placeholder={full ? `At most ${maxItems} questions` : 'Add a yes/no question…'}
+          aria-label={t('checklistEditor.newQuestion')}
+          placeholder={
+            full ? t('checklistEditor.atMostShort', { count: maxItems }) : t('checklistEditor.addPlaceholder')
+          }
           value={adding}
           maxLength={MAX_CHARS}
           disabled={running || busy || full}
@@ -147,16 +156,16 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
           className="h-11 min-w-0 flex-1 rounded-lg border border-zinc-700 bg-zinc-950/80 px-3 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-400 focus:outline-none disabled:opacity-60 sm:h-9"
         />
         <Button size="sm" onClick={add} disabled={running || busy || !!addProblem || !adding.trim()}>
-          Add
+          {t('checklistEditor.add')}
         </Button>
       </div>
       {(addProblem || problem) && <p className="text-xs text-rose-300">{addProblem ?? problem}</p>}
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       {dirty && (
         <div className="flex flex-wrap items-center justify-end gap-2">
-          <span className="text-xs text-amber-200">Unsaved checklist changes</span>
+          <span className="text-xs text-amber-200">{t('checklistEditor.unsaved')}</span>
           <Button size="sm" variant="ghost" disabled={busy} onClick={() => setItems(toDraft(saved))}>
-            Revert
+            {t('checklistEditor.revert')}
           </Button>
           <Button
             size="sm"
@@ -164,7 +173,7 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
             disabled={busy || running || !!problem}
             onClick={() => void save()}
           >
-            Save checklist
+            {t('checklistEditor.save')}
           </Button>
         </div>
       )}

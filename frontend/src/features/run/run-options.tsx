@@ -1,3 +1,4 @@
+import { useTranslation } from '@/i18n/react'
 import { useEffect, useState } from 'react'
 
 import { FieldLabel, IterationsSlider } from '@/components/field'
@@ -44,6 +45,7 @@ export function RunOptions({
   onChange: (c: RunChoice) => void
   idPrefix: string
 }) {
+  const { t } = useTranslation()
   const problem = choiceProblem(choice, limits)
   const estimate = useEstimate(session, choice, problem === null)
   const maxK = limits.max_candidates
@@ -53,28 +55,28 @@ export function RunOptions({
       <div className="space-y-4">
         <IterationsSlider
           id={`${idPrefix}-rounds`}
-          label="Rounds"
+          label={t('run.rounds')}
           max={limits.max_iterations}
           value={choice.rounds}
           onChange={(rounds) => onChange({ ...choice, rounds })}
         />
         <div>
-          <FieldLabel hint="best of K per round">Candidates per round</FieldLabel>
+          <FieldLabel hint={t('run.candidatesHint')}>{t('run.candidates')}</FieldLabel>
           <RadioGroup
-            label="Candidates per round"
+            label={t('run.candidates')}
             value={choice.candidates}
             options={Array.from({ length: maxK }, (_, i) => ({ value: i + 1, label: String(i + 1) }))}
             onChange={(candidates) => onChange({ ...choice, candidates })}
           />
         </div>
         <div>
-          <FieldLabel htmlFor={`${idPrefix}-budget`} hint="optional, US dollars">
-            Budget
+          <FieldLabel htmlFor={`${idPrefix}-budget`} hint={t('run.budgetHint')}>
+            {t('run.budget')}
           </FieldLabel>
           <input
             id={`${idPrefix}-budget`}
             inputMode="decimal"
-            placeholder="no limit"
+            placeholder={t('run.noLimit')}
             value={choice.budget}
             onChange={(e) => onChange({ ...choice, budget: e.target.value })}
             className="h-11 w-32 rounded-lg border border-zinc-700 bg-zinc-950/80 px-3 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-400 focus:outline-none sm:h-9"
@@ -86,35 +88,45 @@ export function RunOptions({
         data-testid="estimate"
         aria-live="polite"
       >
-        <p className="text-xs font-semibold tracking-wide text-zinc-400 uppercase">Estimated cost</p>
+        <p className="text-xs font-semibold tracking-wide text-zinc-400 uppercase">{t('run.estimated')}</p>
         {problem ? (
           <p className="text-rose-300">{problem}</p>
         ) : !estimate ? (
-          <p className="text-zinc-400">Estimating…</p>
+          <p className="text-zinc-400">{t('run.estimating')}</p>
         ) : estimate.error ? (
-          <p className="text-rose-300">No estimate: {estimate.error}</p>
+          <p className="text-rose-300">{t('run.noEstimate', { error: estimate.error })}</p>
         ) : estimate.estimate && session.demo && estimate.estimate.usd === 0 ? (
           <p className="text-zinc-100">
-            <span className="text-lg font-semibold">$0</span> — demo mode: the offline provider and text model
-            cost nothing.
+            <span className="text-lg font-semibold">{formatUsd(0)}</span> {t('run.demoFree')}
           </p>
         ) : (
           estimate.estimate && (
             <p className="text-zinc-100">
               <span className="text-lg font-semibold">≈ {formatUsd(estimate.estimate.usd)}</span>{' '}
               <span className="text-zinc-400">
-                ({formatUsd(estimate.estimate.low)} if it stops after one round, up to{' '}
-                {formatUsd(estimate.estimate.high)})
+                {t('run.range', {
+                  low: formatUsd(estimate.estimate.low),
+                  high: formatUsd(estimate.estimate.high),
+                })}
               </span>
             </p>
           )
         )}
         <p className="text-zinc-400">
-          Up to {choice.rounds} round{choice.rounds === 1 ? '' : 's'} × {choice.candidates} candidate
-          {choice.candidates === 1 ? '' : 's'} = {images} image{images === 1 ? '' : 's'}
-          {estimate?.estimate && `, ${estimate.estimate.llm_calls} text-model calls`}. It may stop earlier:
-          target score {session.target_score}, or {limits.plateau_rounds_default} rounds without improvement
-          {choice.budget.trim() && !problem ? `, or the budget of ${formatUsd(Number(choice.budget))}` : ''}.
+          {t('run.upTo', {
+            rounds: t('count.rounds', { count: choice.rounds }),
+            candidates: t('count.candidates', { count: choice.candidates }),
+            images: t('count.images', { count: images }),
+          })}
+          {estimate?.estimate && t('run.llmCalls', { count: estimate.estimate.llm_calls })}
+          {t('run.mayStop', {
+            target: session.target_score,
+            plateau: t('count.rounds', { count: limits.plateau_rounds_default }),
+          })}
+          {choice.budget.trim() && !problem
+            ? t('run.orBudget', { usd: formatUsd(Number(choice.budget)) })
+            : ''}
+          {'.'}
         </p>
       </div>
     </div>
