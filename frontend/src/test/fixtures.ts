@@ -61,6 +61,8 @@ export function makeSession(extra: Partial<Session> = {}): Session {
   return {
     session_id: 's1',
     user_goal: 'a fox',
+    language: 'en',
+    prompt_language: 'en',
     image_provider: 'demo',
     image_params: { aspect_ratio: '1:1' },
     iterations_count: 3,

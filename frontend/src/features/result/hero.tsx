@@ -166,6 +166,13 @@ export function Hero({ session, first, best, onOpen }: Props) {
             >
               {rendered ?? source}
             </pre>
+            {session.prompt_language !== session.language && (
+              <p data-testid="prompt-language-note" className="text-xs text-zinc-400">
+                {t('hero.promptLanguageNote', {
+                  language: t(`language.${session.prompt_language}`),
+                })}
+              </p>
+            )}
             {negative && (
               <div
                 data-testid="final-negative"

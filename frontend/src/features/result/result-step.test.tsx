@@ -192,4 +192,23 @@ describe('ResultStep, issue 17', () => {
     for (const note of notes) expect(note).toHaveTextContent('judged again against checklist v2: 74 → 70')
     expect(screen.getByTestId('final-negative')).toHaveTextContent('blurry, watermark')
   })
+
+  it('says the prompt is in English when the person wrote in Russian, and only then', () => {
+    const best = makeIteration(0, { round: 0, judge_score: 80, rendered_prompt: 'a fox in snow' })
+    const done = {
+      status: 'done' as const,
+      iterations: [best],
+      best_index: 0,
+      final_prompt_rendered: 'a fox in snow',
+    }
+    const { unmount } = render(
+      <ResultStep session={makeSession({ ...done, language: 'ru', prompt_language: 'en' })} {...props} />,
+    )
+    expect(screen.getByTestId('prompt-language-note')).toHaveTextContent('written in English')
+    unmount()
+    render(
+      <ResultStep session={makeSession({ ...done, language: 'en', prompt_language: 'en' })} {...props} />,
+    )
+    expect(screen.queryByTestId('prompt-language-note')).toBeNull()
+  })
 })
