@@ -741,7 +741,7 @@ def recipe_with(tmp_path: Path, **fields: Any) -> str:
         (lambda t: ["run", "a fox", "--budget-usd", "nan"], "nan"),
         (lambda t: ["run", "a fox", "--budget-usd", "inf"], "budget-usd"),
         (lambda t: ["run", "a fox", "-n", "11"], "more than 10 (MAX_ITERATIONS)"),
-        (lambda t: ["run", "a fox", "--lock", "hat"], "Cannot lock hat"),
+        (lambda t: ["run", "a fox", "--lock", "hat"], "no such block: hat"),
         (lambda t: ["run", "a fox", "-p", "openai", "--param", "colour=red"], "colour"),
         (lambda t: ["batch", str(latin1_goals(t)), "--out", str(t / "o")], "UTF-8"),
         (lambda t: ["batch", str(write_goals(t, ["a fox", "{"])), "--out", str(t / "o")], "line 2"),

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from app.main import create_app
 from app.services import flex_service
+from app.tools.storage_tool import is_session_id
 from app.utils.language import detect_language
 from tests.conftest import demo_settings, settled, start_session
 
@@ -59,7 +60,7 @@ def test_an_unknown_language_is_refused_and_creates_nothing(client: FlaskClient,
     assert set(response.json) == {"code", "message", "details"}
     assert "language" in json.dumps(response.json)
     storage = Path(settings.storage_dir)
-    assert not storage.exists() or not any(storage.iterdir())
+    assert not [p for p in storage.iterdir() if is_session_id(p.name)]  # no session folder
 
 
 def test_the_image_prompt_language_comes_from_the_settings(tmp_path: Path) -> None:

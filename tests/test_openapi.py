@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from app.errors import STATUS_BY_CODE, ValidationFailed
 from app.main import HTTP_CODES, create_app
 from app.models.request_models import ChecklistItemIn, ListSessionsQuery
-from app.openapi import ERROR_CODES, RECORDED_CODES, ROUTES, openapi_path
+from app.openapi import CLI_CODES, ERROR_CODES, RECORDED_CODES, ROUTES, openapi_path
 from app.server import HTTP_LAYER_ERRORS
 from tests.conftest import demo_settings
 
@@ -244,7 +244,9 @@ def test_every_error_code_the_app_sets_is_listed() -> None:
     found |= {code for code, _ in [*HTTP_LAYER_ERRORS.values(), *HTTP_CODES.values()]}
     found |= set(STATUS_BY_CODE) | {"http_error"}
     assert len(found) > 25
-    listed = {c for codes in ERROR_CODES.values() for c in codes} | set(RECORDED_CODES)
+    listed = (
+        {c for codes in ERROR_CODES.values() for c in codes} | set(RECORDED_CODES) | set(CLI_CODES)
+    )
     assert found <= listed, f"not in app/openapi.py ERROR_CODES (nor docs/API.md): {found - listed}"
     for status, codes in ERROR_CODES.items():
         for code in codes:

@@ -1108,7 +1108,7 @@ def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
         )
         questions.append(ChecklistQuestion(question=question, source="feedback"))
     for generic in _RU_GENERIC_CHECKS:
-        if len(questions) >= 4:
+        if len({q.question.lower() for q in questions}) >= 4:  # as many once deduplicated
             break
         questions.append(ChecklistQuestion(question=generic, source="goal"))
     unique = list({q.question.lower(): q for q in questions}.values())

@@ -88,10 +88,18 @@ class StoreLock:
         os.close(fd)
 
     def _write(self, data: bytes) -> None:
+        """Records the owner. The lock is the flock, not the record: on a full or read-only disk
+        the store is still owned (a server must start and end cut-off runs), only unnamed."""
         assert self._fd is not None
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, data, 0)
-        os.fsync(self._fd)
+        try:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, data, 0)
+            os.fsync(self._fd)
+        except OSError as exc:
+            log.warning(
+                "the store's owner could not be recorded; the lock is held all the same",
+                extra={"error": os.strerror(exc.errno) if exc.errno else str(exc)[:200]},
+            )
 
 
 def _note_takeover(storage_dir: Path) -> None:
