@@ -600,6 +600,23 @@ def _cancel_remote(client: ApiClient, batch_id: str, session_id: str | None) -> 
             client.cancel_session(session_id)
 
 
+# What a result made by the offline stand-ins says, on screen and in `--json` ("demo": true).
+DEMO_NOTICE = (
+    "offline demo: the images were drawn locally and the prompts, judging and comparisons came "
+    "from a rule-based stand-in, not from Grok or an image provider. These figures are not real "
+    "results; set the keys in .env for real ones."
+)
+
+
+def is_demo(state: BatchState) -> bool:
+    """A batch run by the offline stand-ins: the demo provider or the offline text model."""
+    return (
+        state.provider == "demo"
+        or state.settings.get("text_mode") == "offline"
+        or any(g.demo for g in state.goals)
+    )
+
+
 def _goal_exit(result: GoalResult) -> int:
     if result.status == "interrupted":
         return EXIT_INTERRUPTED
@@ -623,6 +640,8 @@ def _print_goal(result: GoalResult) -> None:
     def out(text: str) -> None:
         click.echo(term_safe(text))
 
+    if result.demo:
+        out(f"Demo           {DEMO_NOTICE}")
     if result.session_id:
         out(f"Session        {result.session_id}  (also in the web app's history)")
     if result.error:
@@ -649,6 +668,9 @@ def _print_goal(result: GoalResult) -> None:
     if result.best_prompt:
         out("Prompt the provider received:")
         out("  " + result.best_prompt.replace("\n", "\n  "))
+    if result.best_negative:
+        out("Negative prompt it received apart:")
+        out("  " + result.best_negative.replace("\n", "\n  "))
 
 
 def _signed(value: float | None) -> str:
@@ -720,7 +742,8 @@ def batch(
     report = BatchState.model_validate(state)
     code = _batch_exit(report, interrupted)
     if as_json:
-        click.echo(json.dumps({**state, "exit_code": code}, indent=2, default=str))
+        body = {**state, "demo": is_demo(report), "exit_code": code}
+        click.echo(json.dumps(body, indent=2, default=str))
     else:
         _print_summary(report, out_dir)
     sys.exit(code)
@@ -893,6 +916,10 @@ def _batch_exit(state: BatchState, interrupted: bool) -> int:
 
 def _print_summary(state: BatchState, out_dir: Path) -> None:
     s = state.summary
+    if is_demo(state):
+        click.echo(f"Demo: {DEMO_NOTICE}")
+    if state.skipped:
+        click.echo(f"Resumed: {state.skipped} goal(s) already done were skipped, not run again.")
     click.echo(
         f"{s.done}/{s.goals} done, {s.failed} failed. Best vs first: win {_pct(s.win_rate)}, "
         f"loss {_pct(s.loss_rate)}, tie {_pct(s.tie_rate)}. Mean uplift: score "

@@ -474,6 +474,32 @@ def test_demo_batch_runs_with_no_keys(tmp_path: Path) -> None:
     assert "2/2 done" in result.stdout and "report.html" in result.stdout
 
 
+def test_a_demo_run_says_so_and_carries_the_negative_prompt(tmp_path: Path) -> None:
+    """Offline results never pass for real ones: the screen and --json say demo; the negative
+    prompt the provider got apart is printed and in --json."""
+    runtime = lambda: Runtime(demo_settings(tmp_path))  # noqa: E731
+    shown = CliRunner().invoke(main, ["run", "a red fox", "-n", "1"], obj=runtime())
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("Demo ") and "not real results" in shown.stdout
+    assert "Negative prompt it received apart:" in shown.stdout
+    data = json.loads(
+        CliRunner().invoke(main, ["run", "a red fox", "-n", "1", "--json"], obj=runtime()).stdout
+    )
+    assert data["demo"] is True and data["best_negative"]
+
+
+def test_a_demo_batch_says_so_and_a_resumed_one_counts_what_it_skipped(tmp_path: Path) -> None:
+    goals = write_goals(tmp_path, ["three red apples", "a sign that says OPEN"])
+    args = ["batch", str(goals), "-n", "1", "--out", str(tmp_path / "out")]
+    first = CliRunner().invoke(main, args, obj=Runtime(demo_settings(tmp_path)))
+    assert first.exit_code == 0 and "Demo: " in first.stdout and "Resumed" not in first.stdout
+    again = CliRunner().invoke(main, [*args, "--json"], obj=Runtime(demo_settings(tmp_path)))
+    data = json.loads(again.stdout)
+    assert data["demo"] is True and data["skipped"] == 2
+    shown = CliRunner().invoke(main, args, obj=Runtime(demo_settings(tmp_path)))
+    assert "Resumed: 2 goal(s) already done were skipped" in shown.stdout
+
+
 # export and re-run ----------------------------------------------------------------------------
 
 
@@ -509,6 +535,9 @@ def test_export_writes_a_recipe_and_run_from_it_reruns_it(tmp_path: Path) -> Non
         "feedback"
     )
     assert recipe["final_prompt"] == source["final_prompt_text"]
+    # OpenAI takes no negative prompt apart (it is in the prompt): none to carry, and not demo
+    assert recipe["final_prompt_negative"] == best["rendered_negative"] is None
+    assert recipe["demo"] is False
     assert recipe["sfumato_version"] == "0.1.0"
     assert (
         OPENROUTER_KEY not in recipe_path.read_text() and OPENAI_KEY not in recipe_path.read_text()

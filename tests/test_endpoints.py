@@ -266,8 +266,13 @@ def test_download_is_a_zip_of_everything(client: FlaskClient) -> None:
     assert {"prompts/iter_0.txt", "prompts/iter_1.txt", "prompts/iter_2.txt"} <= names
     stored = json.loads(archive.read("session.json"))
     assert stored["session_id"] == sid
-    # final_prompt.txt is what the provider received; the FLEX source is beside it.
-    assert archive.read("final_prompt.txt").decode() == stored["final_prompt_rendered"]
+    # final_prompt.txt is what the provider received (the negative prompt it got apart too, as
+    # the web app's "Copy prompt" copies it); the FLEX source is beside it.
+    negative = stored["iterations"][stored["best_index"]]["rendered_negative"]
+    assert negative  # the demo provider takes its negative prompt apart
+    assert archive.read("final_prompt.txt").decode() == (
+        f"{stored['final_prompt_rendered']}\n\nNegative prompt: {negative}"
+    )
     assert "FLEX_BEGIN" not in stored["final_prompt_rendered"]
     assert archive.read("final_prompt_flex.txt").decode() == stored["final_prompt_text"]
     best = stored["iterations"][stored["best_index"]]

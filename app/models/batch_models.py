@@ -204,7 +204,12 @@ class GoalResult(BaseModel):
     first_image: str | None = None
     best_image: str | None = None
     best_prompt: str | None = None
+    # The negative prompt the provider received apart from the prompt (providers that take one).
+    best_negative: str | None = None
     checklist: list[ChecklistItem] = Field(default_factory=list)
+    # Made by the offline stand-ins (the demo picture, or rule-based writing and judging): its
+    # figures are not real results.
+    demo: bool = False
 
 
 class BatchSummary(BaseModel):

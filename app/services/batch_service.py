@@ -296,6 +296,7 @@ class BatchService:
         first, best = session.iteration(0), session.best()
         reason = session.run.stop_reason if session.run else None
         result.stop_reason = reason
+        result.demo = session.demo
         result.cost_usd = round(session.cost_usd, 6)
         result.checklist = [i.model_dump() for i in session.checklist]
         if first is not None:
@@ -309,6 +310,7 @@ class BatchService:
             result.best_checklist_pass = best.checklist_pass
             result.best_image = self._image_path(session, best)
             result.best_prompt = session.final_prompt_rendered or best.rendered_prompt
+            result.best_negative = best.rendered_negative
         if self._stopping(stop) or (ran and reason in ("cancelled", "interrupted")):
             result.status = "interrupted"
             return
@@ -368,6 +370,8 @@ class BatchService:
             "feedback": s.user_feedback,
             "final_prompt": s.final_prompt_text or s.prompt_text,
             "final_prompt_rendered": s.final_prompt_rendered,
+            "final_prompt_negative": best.rendered_negative if best else None,
+            "demo": s.demo,
             "iterations": s.run.requested_iterations if s.run else s.iterations_count,
             "candidates": s.run.candidates if s.run else None,
             "target_score": s.target_score,

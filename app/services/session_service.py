@@ -255,9 +255,7 @@ class SessionService:
             # Two forms of the result: what the provider received (to paste anywhere) and the FLEX
             # source (to reuse in SFUMATO).
             if session.final_prompt_text:
-                archive.writestr(
-                    "final_prompt.txt", session.final_prompt_rendered or session.final_prompt_text
-                )
+                archive.writestr("final_prompt.txt", _as_sent(session))
                 archive.writestr("final_prompt_flex.txt", session.final_prompt_text)
             archive.writestr("summary.md", _summary_markdown(session))
         return buffer.getvalue()
@@ -479,6 +477,15 @@ def _summary(session: Session) -> dict[str, Any]:
         best_image_url=best.image_url if best else None,
         thumbnail_url=best.thumbnail_url if best else None,
     ).model_dump(mode="json")
+
+
+def _as_sent(session: Session) -> str:
+    """The final prompt as the provider received it, with the negative prompt it got apart (the
+    form the web app's "Copy prompt" copies)."""
+    best = session.best()
+    text = session.final_prompt_rendered or session.final_prompt_text or ""
+    negative = best.rendered_negative if best and session.final_prompt_rendered else None
+    return f"{text}\n\nNegative prompt: {negative}" if negative else text
 
 
 def _summary_markdown(session: Session) -> str:

@@ -1015,6 +1015,11 @@ export interface components {
              */
             best_index: number | null;
             /**
+             * Best Negative
+             * @default null
+             */
+            best_negative: string | null;
+            /**
              * Best Prompt
              * @default null
              */
@@ -1041,6 +1046,11 @@ export interface components {
              * @default 0
              */
             cost_usd: number;
+            /**
+             * Demo
+             * @default false
+             */
+            demo: boolean;
             /** @default null */
             error: components["schemas"]["GoalError"] | null;
             /**
