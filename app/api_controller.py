@@ -46,8 +46,8 @@ from app.models.response_models import (
     TextModelInfo,
 )
 from app.services.batch_service import parse_goals
-from app.services.image_service import normalize_params
 from app.services.optimize_service import RunPlan
+from app.services.start_service import SessionSpec
 
 M = TypeVar("M", bound=BaseModel)
 HEARTBEAT_S = 15.0
@@ -116,20 +116,7 @@ class ApiController:
 
     def create_session(self, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(CreateSessionRequest, payload)
-        caps = self.c.images.capabilities(req.provider)
-        self.c.registry.get(req.provider)  # a missing key is a clear 400 now, not a failure later
-        params = normalize_params(caps, req.image_params)
-        session = self.c.starts.create(
-            req.goal,
-            caps,
-            params,
-            iterations_count=req.iterations_count or self.c.settings.max_iterations_default,
-            target_score=req.target_score or self.c.settings.target_score_default,
-            text_mode=self.c.settings.text_mode,
-            demo=caps.is_demo or self.c.settings.text_mode == "offline",
-            language=req.language,
-            prompt_language=self.c.settings.image_prompt_language,
-        )
+        session = self.c.starts.open(SessionSpec(**req.model_dump()))
         return CreateSessionResponse(
             session_id=session.session_id, first_prompt_text=session.prompt_text, session=session
         ).model_dump(mode="json")

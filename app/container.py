@@ -115,7 +115,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         checklists,
         costs,
     )
-    starts = StartService(sessions, prompts, checklists)
+    starts = StartService(sessions, prompts, checklists, settings, images, registry)
     container = Container(
         settings,
         storage,
