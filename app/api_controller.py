@@ -42,6 +42,7 @@ from app.models.response_models import (
     CostEstimate,
     CreateSessionResponse,
     HealthResponse,
+    Limits,
     ProvidersResponse,
     TextModelInfo,
 )
@@ -98,18 +99,7 @@ class ApiController:
         return ProvidersResponse(
             providers=self.c.registry.describe(),
             text=text,
-            limits={
-                "max_iterations": s.max_iterations,
-                "max_iterations_default": s.max_iterations_default,
-                "target_score_default": s.target_score_default,
-                "max_goal_chars": s.max_goal_chars,
-                "max_prompt_chars": s.max_prompt_chars,
-                "max_feedback_chars": s.max_feedback_chars,
-                "max_candidates": 4,
-                "candidates_default": s.candidates_default,
-                "plateau_rounds_default": s.plateau_rounds_default,
-                "max_checklist_items": 16,
-            },
+            limits=Limits.published(s),
         ).model_dump(mode="json")
 
     # Sessions -----------------------------------------------------------------------------------
