@@ -139,10 +139,7 @@ class ApiController:
 
     def feedback(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(FeedbackRequest, payload)
-        if req.accepted:  # feedback and acceptance: one checked change, refused as a whole
-            session = self.c.optimize.accept(session_id, req.feedback)
-        else:
-            session = self.c.checklists.take_feedback(session_id, req.feedback)
+        session = self.c.feedback.give(session_id, req.feedback, req.accepted)
         return session.model_dump(mode="json")
 
     def update_checklist(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from app.models.provider_models import TextModel
 from app.services.batch_service import BatchService
 from app.services.checklist_service import ChecklistService
 from app.services.cost_service import CostService
+from app.services.feedback_service import FeedbackService
 from app.services.image_service import ImageService
 from app.services.judge_service import JudgeService
 from app.services.optimize_service import OptimizeService
@@ -45,6 +46,7 @@ class Container:
     optimize: OptimizeService
     checklists: ChecklistService
     starts: StartService
+    feedback: FeedbackService
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -128,6 +130,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         optimize,
         checklists,
         starts,
+        FeedbackService(optimize, checklists),
     )
     container.batches = BatchService(container, settings.storage_dir.parent / "batches")
     return container
