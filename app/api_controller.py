@@ -175,7 +175,7 @@ class ApiController:
         return self.c.optimize.cancel(session_id).model_dump(mode="json")
 
     def download(self, session_id: str) -> bytes:
-        return self.c.sessions.export_zip(session_id)
+        return self.c.exports.archive(session_id)
 
     def recipe(self, session_id: str) -> dict[str, Any]:
         """What `sfumato export` writes; the CLI asks the server that owns the store for it."""

@@ -18,6 +18,7 @@ from app.services.optimize_service import OptimizeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunService
+from app.services.session_export import SessionExport
 from app.services.session_service import SessionService, indexed_stamps
 from app.services.start_service import StartService
 from app.settings import Settings
@@ -47,6 +48,7 @@ class Container:
     checklists: ChecklistService
     starts: StartService
     feedback: FeedbackService
+    exports: SessionExport
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -131,6 +133,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         checklists,
         starts,
         FeedbackService(optimize, checklists),
+        SessionExport(sessions, storage),
     )
     container.batches = BatchService(container, settings.storage_dir.parent / "batches")
     return container

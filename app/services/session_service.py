@@ -16,10 +16,8 @@ import base64
 import binascii
 import bisect
 import contextlib
-import io
 import math
 import threading
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
@@ -238,30 +236,6 @@ class SessionService:
         next_cursor = encode_cursor(page[-1]) if more and page else None
         return page, next_cursor
 
-    def export_zip(self, session_id: str) -> bytes:
-        """One archive: the session, every image, every prompt (FLEX and as sent), the final prompt in
-        both forms and a summary."""
-        session = self.get(session_id)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("session.json", session.model_dump_json(indent=2))
-            for it in session.iterations:
-                archive.writestr(f"prompts/iter_{it.index}.txt", it.prompt_text)
-                if it.rendered_prompt:
-                    archive.writestr(f"prompts/iter_{it.index}.sent.txt", it.rendered_prompt)
-                data = self.storage.read_image(session_id, it.image_path) if it.image_path else None
-                if data:
-                    archive.writestr(f"images/{it.image_path}", data)
-            # Two forms of the result: what the provider received (to paste anywhere) and the FLEX
-            # source (to reuse in SFUMATO).
-            if session.final_prompt_text:
-                archive.writestr(
-                    "final_prompt.txt", session.final_prompt_rendered or session.final_prompt_text
-                )
-                archive.writestr("final_prompt_flex.txt", session.final_prompt_text)
-            archive.writestr("summary.md", _summary_markdown(session))
-        return buffer.getvalue()
-
     def edit_prompt(self, session_id: str, prompt_text: str, locked: list[str] | None) -> Session:
         """Replaces the working prompt before the first optimize run.
 
@@ -479,25 +453,6 @@ def _summary(session: Session) -> dict[str, Any]:
         best_image_url=best.image_url if best else None,
         thumbnail_url=best.thumbnail_url if best else None,
     ).model_dump(mode="json")
-
-
-def _summary_markdown(session: Session) -> str:
-    lines = [
-        f"# SFUMATO session {session.session_id}",
-        "",
-        f"- Goal: {session.user_goal}",
-        f"- Provider: {session.image_provider}{' (offline demo)' if session.demo else ''}",
-        f"- Text model: {session.text_mode}",
-        f"- Status: {session.status}; best iteration: {session.best_index}",
-        "",
-        "## Iterations",
-    ]
-    for it in session.iterations:
-        score = it.judge_score if it.judge_score is not None else "-"
-        outcome = it.error.message if it.error else it.judge_notes
-        lines.append(f"- {it.index}: score {score}; {it.prompt_diff or 'baseline'}; {outcome}")
-    lines += ["", "## Recommendations", *[f"- {r}" for r in session.recommendations]]
-    return "\n".join(lines) + "\n"
 
 
 def apply_feedback(session: Session, feedback: str) -> None:
