@@ -129,7 +129,7 @@ class ApiController:
 
     def update_prompt(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(UpdatePromptRequest, payload)
-        session = self.c.sessions.edit_prompt(session_id, req.prompt_text, req.locked_blocks)
+        session = self.c.edits.edit_prompt(session_id, req.prompt_text, req.locked_blocks)
         return session.model_dump(mode="json")
 
     def generate(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:

@@ -18,6 +18,7 @@ from app.services.optimize_service import OptimizeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunService
+from app.services.session_edits import SessionEdits
 from app.services.session_export import SessionExport
 from app.services.session_service import SessionService, indexed_stamps
 from app.services.start_service import StartService
@@ -49,6 +50,7 @@ class Container:
     starts: StartService
     feedback: FeedbackService
     exports: SessionExport
+    edits: SessionEdits
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -107,7 +109,8 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
     images = ImageService(
         registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency
     )
-    checklists = ChecklistService(text_model, templates, sessions)
+    edits = SessionEdits(sessions)
+    checklists = ChecklistService(text_model, templates, sessions, edits)
     costs = CostService(settings, dict(text_model.models), settings.text_mode)
     optimize = OptimizeService(
         sessions,
@@ -134,6 +137,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         starts,
         FeedbackService(optimize, checklists),
         SessionExport(sessions, storage),
+        edits,
     )
     container.batches = BatchService(container, settings.storage_dir.parent / "batches")
     return container

@@ -236,11 +236,11 @@ class BatchService:
         )
         sid = session.session_id
         if spec.prompt_text or spec.locked_blocks:
-            session = self.c.sessions.edit_prompt(
+            session = self.c.edits.edit_prompt(
                 sid, spec.prompt_text or session.prompt_text, spec.locked_blocks
             )
         if spec.feedback:
-            session = self.c.sessions.set_feedback(sid, spec.feedback)
+            session = self.c.edits.set_feedback(sid, spec.feedback)
             if spec.checklist is None:
                 session = self.c.checklists.refresh_for_feedback(sid)
         if spec.checklist is not None:

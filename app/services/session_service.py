@@ -23,10 +23,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.errors import Conflict, NotFound, StorageFailed, ValidationFailed
+from app.errors import NotFound, StorageFailed, ValidationFailed
 from app.models.domain_models import ErrorInfo, Session
 from app.models.response_models import SessionSummary
-from app.services import flex_service
+
+# The edit rules live in session_edits; re-exported so their callers here keep working.
+from app.services.session_edits import apply_feedback as apply_feedback
+from app.services.session_edits import ensure_idle as ensure_idle
 from app.tools.log_tool import get_logger
 from app.tools.storage_tool import Stamp, StorageTool, is_session_id
 from app.utils.string_utils import new_session_id
@@ -236,38 +239,6 @@ class SessionService:
         next_cursor = encode_cursor(page[-1]) if more and page else None
         return page, next_cursor
 
-    def edit_prompt(self, session_id: str, prompt_text: str, locked: list[str] | None) -> Session:
-        """Replaces the working prompt before the first optimize run.
-
-        `locked` None keeps the earlier locks (those whose block still exists); a list replaces them
-        and must name blocks the prompt has.
-        """
-        names = flex_service.parse(prompt_text).blocks
-        if locked is not None:
-            locked = _checked_locks(locked, names)
-
-        def change(session: Session) -> None:
-            ensure_idle(session)
-            if session.optimized():
-                raise Conflict(
-                    "This session has been optimized already; its prompts are history now.",
-                    code="invalid_state",
-                )
-            session.prompt_text = prompt_text
-            kept = session.locked_blocks if locked is None else locked
-            session.locked_blocks = [name for name in kept if name in names]
-
-        return self.update(session_id, change)
-
-    def set_feedback(self, session_id: str, feedback: str) -> Session:
-        """Stores the person's feedback on the session and on the latest iteration."""
-
-        def change(session: Session) -> None:
-            ensure_idle(session)
-            apply_feedback(session, feedback)
-
-        return self.update(session_id, change)
-
     def _loaded(self, session_id: str) -> Session:
         """The full session (call with its lock held): from the cache, else from its file."""
         with self._guard:
@@ -407,16 +378,6 @@ def _trusted(entry: Any, stamp: Stamp) -> tuple[dict[str, Any] | None, float]:
         return None, 0.0
 
 
-def _checked_locks(locked: list[str], blocks: dict[str, str]) -> list[str]:
-    unknown = [name for name in locked if name not in blocks]
-    if unknown:
-        raise ValidationFailed(
-            f"Cannot lock {', '.join(unknown)}: the prompt has no such block.",
-            details={"field": "locked_blocks", "unknown": unknown, "blocks": list(blocks)},
-        )
-    return list(dict.fromkeys(locked))
-
-
 RECOMMENDATIONS_INTERRUPTED = ErrorInfo(
     code="interrupted",
     message="The server stopped before the recommendations were written. Every iteration was "
@@ -453,19 +414,3 @@ def _summary(session: Session) -> dict[str, Any]:
         best_image_url=best.image_url if best else None,
         thumbnail_url=best.thumbnail_url if best else None,
     ).model_dump(mode="json")
-
-
-def apply_feedback(session: Session, feedback: str) -> None:
-    """The person's feedback, on the session and on the latest iteration."""
-    session.user_feedback = feedback or None
-    if session.iterations:
-        session.iterations[-1].user_feedback = feedback or None
-
-
-def ensure_idle(session: Session) -> None:
-    """Edits are refused while a run is going (they would race with it)."""
-    if session.status == "running":
-        raise Conflict(
-            "A run is in progress for this session; wait for it to finish or cancel it.",
-            code="run_in_progress",
-        )
