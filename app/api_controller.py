@@ -121,7 +121,7 @@ class ApiController:
     def list_sessions(self, query: dict[str, Any]) -> dict[str, Any]:
         """One page of precomputed summaries (already JSON-ready: not validated again here)."""
         q = self.parse(ListSessionsQuery, query)
-        page, next_cursor = self.c.sessions.list_page(q.limit, q.cursor, q.status, q.provider, q.q)
+        page, next_cursor = self.c.queries.list_page(q.limit, q.cursor, q.status, q.provider, q.q)
         return {"sessions": page, "next_cursor": next_cursor}
 
     def get_session(self, session_id: str) -> dict[str, Any]:

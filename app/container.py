@@ -20,6 +20,7 @@ from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunService
 from app.services.session_edits import SessionEdits
 from app.services.session_export import SessionExport
+from app.services.session_queries import SessionQueries
 from app.services.session_service import SessionService, indexed_stamps
 from app.services.start_service import StartService
 from app.settings import Settings
@@ -51,6 +52,7 @@ class Container:
     feedback: FeedbackService
     exports: SessionExport
     edits: SessionEdits
+    queries: SessionQueries
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -138,6 +140,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         FeedbackService(optimize, checklists),
         SessionExport(sessions, storage),
         edits,
+        SessionQueries(sessions),
     )
     container.batches = BatchService(container, settings.storage_dir.parent / "batches")
     return container

@@ -12,18 +12,15 @@ running ones stay in memory until they finish.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 import contextlib
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.errors import NotFound, StorageFailed, ValidationFailed
+from app.errors import NotFound, StorageFailed
 from app.models.domain_models import ErrorInfo, Session
 from app.models.response_models import SessionSummary
 
@@ -81,7 +78,7 @@ class SessionService:
                     continue
                 stamp = self._settle_on_start(session, stamp)
                 summary, rebuilt = _summary(session), rebuilt + 1
-                created = _timestamp(summary["created_at"])
+                created = timestamp(summary["created_at"])
             self._remember(summary, stamp, created)
         self._order.sort()
         if rebuilt or len(entries) != len(self._summaries):
@@ -210,34 +207,23 @@ class SessionService:
         self.notify(snapshot)
         return snapshot
 
-    def list_page(
-        self,
-        limit: int = 50,
-        cursor: str | None = None,
-        status: str | None = None,
-        provider: str | None = None,
-        query: str | None = None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """Up to `limit` summaries, newest first, after `cursor`; and the next page's cursor.
-
-        `query` matches goals containing every one of its words (case-insensitive).
-        """
-        after = decode_cursor(cursor) if cursor else None
-        words = query.casefold().split() if query else []
+    def scan(
+        self, before: tuple[float, str] | None, wanted: Callable[[dict[str, Any]], bool], limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Up to `limit` wanted summaries, newest first, created before `before` (a (created_at
+        timestamp, id) position; None: from the newest); and whether more follow. Read under the
+        store's guard, in the order the store keeps, so a page never needs a sort."""
         page: list[dict[str, Any]] = []
-        more = False
         with self._guard:
-            end = bisect.bisect_left(self._order, after) if after else len(self._order)
+            end = bisect.bisect_left(self._order, before) if before else len(self._order)
             for position in range(end - 1, -1, -1):
                 summary = self._summaries[self._order[position][1]]
-                if not _matches(summary, status, provider, words):
+                if not wanted(summary):
                     continue
                 if len(page) == limit:
-                    more = True
-                    break
+                    return page, True
                 page.append(summary)
-        next_cursor = encode_cursor(page[-1]) if more and page else None
-        return page, next_cursor
+        return page, False
 
     def _loaded(self, session_id: str) -> Session:
         """The full session (call with its lock held): from the cache, else from its file."""
@@ -276,12 +262,12 @@ class SessionService:
         """
         session_id = summary["session_id"]
         ordered = created is None
-        key = (_timestamp(summary["created_at"]) if created is None else created, session_id)
+        key = (timestamp(summary["created_at"]) if created is None else created, session_id)
         with self._guard:
             known = self._summaries.get(session_id)
             if known is None or known["created_at"] != summary["created_at"]:
                 if known is not None:
-                    self._order.remove((_timestamp(known["created_at"]), session_id))
+                    self._order.remove((timestamp(known["created_at"]), session_id))
                 if ordered:
                     bisect.insort(self._order, key)
                 else:
@@ -302,42 +288,9 @@ def _not_found(session_id: str) -> NotFound:
     return NotFound(f"No session '{session_id[:64]}'.", details={"session_id": session_id[:64]})
 
 
-def _timestamp(iso: str) -> float:
+def timestamp(iso: str) -> float:
+    """An ISO time as a POSIX timestamp: the sort key of the store's order and of cursors."""
     return datetime.fromisoformat(iso).timestamp()
-
-
-def _matches(
-    summary: dict[str, Any], status: str | None, provider: str | None, words: list[str]
-) -> bool:
-    if status and summary["status"] != status:
-        return False
-    if provider and summary["image_provider"] != provider:
-        return False
-    if words:
-        goal = summary["user_goal"].casefold()
-        return all(word in goal for word in words)
-    return True
-
-
-def encode_cursor(summary: dict[str, Any]) -> str:
-    """An opaque position: the created time and id of the last summary a page returned."""
-    raw = f"{_timestamp(summary['created_at'])!r}|{summary['session_id']}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, session_id = raw.split("|", 1)
-        key = (float(stamp), session_id)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        key = (math.nan, "")
-    if not math.isfinite(key[0]) or not is_session_id(key[1]):
-        raise ValidationFailed(
-            "The cursor is not one this server gave out; start again without it.",
-            details={"field": "cursor"},
-        )
-    return key
 
 
 def _entries(saved: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -373,7 +326,7 @@ def _trusted(entry: Any, stamp: Stamp) -> tuple[dict[str, Any] | None, float]:
         summary = dict(zip(SUMMARY_FIELDS, values, strict=True))
         if summary["status"] == "running":
             return None, 0.0
-        return summary, _timestamp(summary["created_at"])
+        return summary, timestamp(summary["created_at"])
     except (TypeError, ValueError, KeyError):
         return None, 0.0
 
