@@ -42,12 +42,13 @@ from app.models.response_models import (
     CostEstimate,
     CreateSessionResponse,
     HealthResponse,
+    Limits,
     ProvidersResponse,
     TextModelInfo,
 )
 from app.services.batch_service import parse_goals
-from app.services.image_service import normalize_params
 from app.services.optimize_service import RunPlan
+from app.services.start_service import SessionSpec
 
 M = TypeVar("M", bound=BaseModel)
 HEARTBEAT_S = 15.0
@@ -98,38 +99,14 @@ class ApiController:
         return ProvidersResponse(
             providers=self.c.registry.describe(),
             text=text,
-            limits={
-                "max_iterations": s.max_iterations,
-                "max_iterations_default": s.max_iterations_default,
-                "target_score_default": s.target_score_default,
-                "max_goal_chars": s.max_goal_chars,
-                "max_prompt_chars": s.max_prompt_chars,
-                "max_feedback_chars": s.max_feedback_chars,
-                "max_candidates": 4,
-                "candidates_default": s.candidates_default,
-                "plateau_rounds_default": s.plateau_rounds_default,
-                "max_checklist_items": 16,
-            },
+            limits=Limits.published(s),
         ).model_dump(mode="json")
 
     # Sessions -----------------------------------------------------------------------------------
 
     def create_session(self, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(CreateSessionRequest, payload)
-        caps = self.c.images.capabilities(req.provider)
-        self.c.registry.get(req.provider)  # a missing key is a clear 400 now, not a failure later
-        params = normalize_params(caps, req.image_params)
-        session = self.c.starts.create(
-            req.goal,
-            caps,
-            params,
-            iterations_count=req.iterations_count or self.c.settings.max_iterations_default,
-            target_score=req.target_score or self.c.settings.target_score_default,
-            text_mode=self.c.settings.text_mode,
-            demo=caps.is_demo or self.c.settings.text_mode == "offline",
-            language=req.language,
-            prompt_language=self.c.settings.image_prompt_language,
-        )
+        session = self.c.starts.open(SessionSpec(**req.model_dump()))
         return CreateSessionResponse(
             session_id=session.session_id, first_prompt_text=session.prompt_text, session=session
         ).model_dump(mode="json")
@@ -144,7 +121,7 @@ class ApiController:
     def list_sessions(self, query: dict[str, Any]) -> dict[str, Any]:
         """One page of precomputed summaries (already JSON-ready: not validated again here)."""
         q = self.parse(ListSessionsQuery, query)
-        page, next_cursor = self.c.sessions.list_page(q.limit, q.cursor, q.status, q.provider, q.q)
+        page, next_cursor = self.c.queries.list_page(q.limit, q.cursor, q.status, q.provider, q.q)
         return {"sessions": page, "next_cursor": next_cursor}
 
     def get_session(self, session_id: str) -> dict[str, Any]:
@@ -152,7 +129,7 @@ class ApiController:
 
     def update_prompt(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(UpdatePromptRequest, payload)
-        session = self.c.sessions.edit_prompt(session_id, req.prompt_text, req.locked_blocks)
+        session = self.c.edits.edit_prompt(session_id, req.prompt_text, req.locked_blocks)
         return session.model_dump(mode="json")
 
     def generate(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -162,10 +139,7 @@ class ApiController:
 
     def feedback(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(FeedbackRequest, payload)
-        if req.accepted:  # feedback and acceptance: one checked change, refused as a whole
-            session = self.c.optimize.accept(session_id, req.feedback)
-        else:
-            session = self.c.checklists.take_feedback(session_id, req.feedback)
+        session = self.c.feedback.give(session_id, req.feedback, req.accepted)
         return session.model_dump(mode="json")
 
     def update_checklist(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +175,7 @@ class ApiController:
         return self.c.optimize.cancel(session_id).model_dump(mode="json")
 
     def download(self, session_id: str) -> bytes:
-        return self.c.sessions.export_zip(session_id)
+        return self.c.exports.archive(session_id)
 
     def recipe(self, session_id: str) -> dict[str, Any]:
         """What `sfumato export` writes; the CLI asks the server that owns the store for it."""

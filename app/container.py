@@ -11,12 +11,16 @@ from app.models.provider_models import TextModel
 from app.services.batch_service import BatchService
 from app.services.checklist_service import ChecklistService
 from app.services.cost_service import CostService
+from app.services.feedback_service import FeedbackService
 from app.services.image_service import ImageService
 from app.services.judge_service import JudgeService
 from app.services.optimize_service import OptimizeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunService
+from app.services.session_edits import SessionEdits
+from app.services.session_export import SessionExport
+from app.services.session_queries import SessionQueries
 from app.services.session_service import SessionService, indexed_stamps
 from app.services.start_service import StartService
 from app.settings import Settings
@@ -45,6 +49,10 @@ class Container:
     optimize: OptimizeService
     checklists: ChecklistService
     starts: StartService
+    feedback: FeedbackService
+    exports: SessionExport
+    edits: SessionEdits
+    queries: SessionQueries
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -103,7 +111,8 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
     images = ImageService(
         registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency
     )
-    checklists = ChecklistService(text_model, templates, sessions)
+    edits = SessionEdits(sessions)
+    checklists = ChecklistService(text_model, templates, sessions, edits)
     costs = CostService(settings, dict(text_model.models), settings.text_mode)
     optimize = OptimizeService(
         sessions,
@@ -115,7 +124,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         checklists,
         costs,
     )
-    starts = StartService(sessions, prompts, checklists)
+    starts = StartService(sessions, prompts, checklists, settings, images, registry)
     container = Container(
         settings,
         storage,
@@ -128,6 +137,10 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         optimize,
         checklists,
         starts,
+        FeedbackService(optimize, checklists),
+        SessionExport(sessions, storage),
+        edits,
+        SessionQueries(sessions),
     )
     container.batches = BatchService(container, settings.storage_dir.parent / "batches")
     return container

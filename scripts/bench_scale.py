@@ -354,6 +354,7 @@ def concurrent_runs_s(
     used_limits = limits_of(app)
     client = app.test_client()
     sessions = app.extensions["sfumato_container"].sessions
+    queries = app.extensions["sfumato_container"].queries
     ids: list[str] = []
 
     def create() -> None:
@@ -368,11 +369,11 @@ def concurrent_runs_s(
     started, cpu = time.perf_counter(), time.process_time()
     for sid in ids:
         client.post(f"/api/sessions/{sid}/generate", json={"wait": False})
-    _wait_idle(sessions)
+    _wait_idle(queries)
     for sid in ids:
         body = {"iterations_count": iterations, "plateau_rounds": 0, "wait": False}
         client.post(f"/api/sessions/{sid}/optimize/run", json=body)
-    _wait_idle(sessions)
+    _wait_idle(queries)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert all(sessions.get(sid).status == "done" for sid in ids)
     app.extensions["sfumato_container"].close()
@@ -380,11 +381,11 @@ def concurrent_runs_s(
     return elapsed, cpu, used_limits
 
 
-def _wait_idle(sessions: Any) -> None:
+def _wait_idle(queries: Any) -> None:
     """Until none of the runs (the only sessions in the bench's storage) is running. Reads the
     in-memory list summaries: a `get` deep-copies a session, which for 20 sessions every 20 ms
     would be the bench's own load on the interpreter lock, not the app's."""
-    while sessions.list_page(limit=1, status="running")[0]:
+    while queries.list_page(limit=1, status="running")[0]:
         time.sleep(0.02)
 
 

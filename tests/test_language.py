@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.main import create_app
+from app.models.batch_models import BatchOptions, GoalSpec
 from app.services import flex_service
 from app.tools.storage_tool import is_session_id
 from app.utils.language import detect_language
@@ -99,3 +100,17 @@ def test_a_russian_session_reads_russian_from_start_to_end(client: FlaskClient, 
     assert all(_cyrillic(it["judge_notes"]) for it in done["iterations"])
     questions = [i["question"] for i in done["checklist"] if i["source"] == "feedback"]
     assert questions == ["На изображении нет машин?", "Учтено ли пожелание: больше контраста?"]
+
+
+def test_a_batch_goal_s_session_gets_the_configured_image_prompt_language(tmp_path: Path) -> None:
+    """A batch goal opens its session as `POST /api/sessions` does: the same prompt language."""
+    app = create_app(demo_settings(tmp_path, image_prompt_language="ru"))
+    container = app.extensions["sfumato_container"]
+    try:
+        spec = GoalSpec(id="fox", goal="a red fox")
+        result = container.batches.run_goal(spec, BatchOptions(iterations=0))
+        assert result.session_id is not None, result.error
+        stored = container.sessions.get(result.session_id)
+        assert (stored.language, stored.prompt_language) == ("en", "ru")
+    finally:
+        container.close()

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import __version__
-from app.errors import AppError, Conflict, NotFound, ValidationFailed
+from app.errors import AppError, Conflict, NotFound
 from app.models.batch_models import (
     BatchOptions,
     BatchRecord,
@@ -52,6 +52,7 @@ from app.services.goal_parser import (
 from app.services.goal_parser import spec_from_recipe as _spec_from_recipe
 from app.services.image_service import normalize_params
 from app.services.optimize_service import RunPlan
+from app.services.start_service import SessionSpec
 from app.tools import report_tool
 from app.tools.log_tool import get_logger, log_context
 from app.tools.storage_tool import is_session_id
@@ -224,29 +225,22 @@ class BatchService:
 
     def _prepare(self, spec: GoalSpec, options: BatchOptions) -> Session:
         """Creates the session as `POST /api/sessions` does, then applies the recipe's parts."""
-        s = self.c.settings
-        provider = spec.provider or options.provider
-        if len(spec.goal) > s.max_goal_chars:
-            raise ValidationFailed(f"The goal is longer than {s.max_goal_chars} characters.")
-        caps = self.c.images.capabilities(provider)
-        self.c.registry.get(provider)  # a missing key fails this goal now, not mid-run
-        params = normalize_params(caps, spec.image_params)
-        session = self.c.starts.create(
-            spec.goal.strip(),
-            caps,
-            params,
-            iterations_count=max(1, options.iterations),
-            target_score=options.target_score or s.target_score_default,
-            text_mode=s.text_mode,
-            demo=caps.is_demo or s.text_mode == "offline",
+        session = self.c.starts.open(
+            SessionSpec(
+                goal=spec.goal.strip(),
+                provider=spec.provider or options.provider,
+                image_params=spec.image_params,
+                iterations_count=max(1, options.iterations),
+                target_score=options.target_score,
+            )
         )
         sid = session.session_id
         if spec.prompt_text or spec.locked_blocks:
-            session = self.c.sessions.edit_prompt(
+            session = self.c.edits.edit_prompt(
                 sid, spec.prompt_text or session.prompt_text, spec.locked_blocks
             )
         if spec.feedback:
-            session = self.c.sessions.set_feedback(sid, spec.feedback)
+            session = self.c.edits.set_feedback(sid, spec.feedback)
             if spec.checklist is None:
                 session = self.c.checklists.refresh_for_feedback(sid)
         if spec.checklist is not None:

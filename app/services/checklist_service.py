@@ -15,7 +15,8 @@ from app.models.llm_models import ChecklistOutput
 from app.models.provider_models import LLMRequest, LLMResult, TextModel
 from app.services.cost_service import charge_text
 from app.services.image_service import wants_transparent_background as wants_transparency
-from app.services.session_service import SessionService, ensure_idle
+from app.services.session_edits import SessionEdits, ensure_idle
+from app.services.session_service import SessionService
 from app.tools.log_tool import get_logger
 from app.tools.template_tool import TemplateTool
 from app.utils.language import detect_language
@@ -27,11 +28,16 @@ MAX_ITEMS = 16  # the person may add beyond the 12 Grok writes, within reason
 
 class ChecklistService:
     def __init__(
-        self, text_model: TextModel, templates: TemplateTool, sessions: SessionService
+        self,
+        text_model: TextModel,
+        templates: TemplateTool,
+        sessions: SessionService,
+        edits: SessionEdits | None = None,
     ) -> None:
         self.text_model = text_model
         self.templates = templates
         self.sessions = sessions
+        self.edits = edits if edits is not None else SessionEdits(sessions)
 
     def write(
         self,
@@ -90,7 +96,7 @@ class ChecklistService:
     def take_feedback(self, session_id: str, feedback: str) -> Session:
         """Stores the feedback (a checked change: refused while a run goes on), then writes the
         checklist again for it."""
-        self.sessions.set_feedback(session_id, feedback)
+        self.edits.set_feedback(session_id, feedback)
         return self.refresh_for_feedback(session_id)
 
     def refresh_for_feedback(self, session_id: str) -> Session:

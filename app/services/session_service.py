@@ -12,23 +12,21 @@ running ones stay in memory until they finish.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 import contextlib
-import io
-import math
 import threading
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.errors import Conflict, NotFound, StorageFailed, ValidationFailed
+from app.errors import NotFound, StorageFailed
 from app.models.domain_models import ErrorInfo, Session
 from app.models.response_models import SessionSummary
-from app.services import flex_service
+
+# The edit rules live in session_edits; re-exported so their callers here keep working.
+from app.services.session_edits import apply_feedback as apply_feedback
+from app.services.session_edits import ensure_idle as ensure_idle
 from app.tools.log_tool import get_logger
 from app.tools.storage_tool import Stamp, StorageTool, is_session_id
 from app.utils.string_utils import new_session_id
@@ -80,7 +78,7 @@ class SessionService:
                     continue
                 stamp = self._settle_on_start(session, stamp)
                 summary, rebuilt = _summary(session), rebuilt + 1
-                created = _timestamp(summary["created_at"])
+                created = timestamp(summary["created_at"])
             self._remember(summary, stamp, created)
         self._order.sort()
         if rebuilt or len(entries) != len(self._summaries):
@@ -209,88 +207,23 @@ class SessionService:
         self.notify(snapshot)
         return snapshot
 
-    def list_page(
-        self,
-        limit: int = 50,
-        cursor: str | None = None,
-        status: str | None = None,
-        provider: str | None = None,
-        query: str | None = None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """Up to `limit` summaries, newest first, after `cursor`; and the next page's cursor.
-
-        `query` matches goals containing every one of its words (case-insensitive).
-        """
-        after = decode_cursor(cursor) if cursor else None
-        words = query.casefold().split() if query else []
+    def scan(
+        self, before: tuple[float, str] | None, wanted: Callable[[dict[str, Any]], bool], limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Up to `limit` wanted summaries, newest first, created before `before` (a (created_at
+        timestamp, id) position; None: from the newest); and whether more follow. Read under the
+        store's guard, in the order the store keeps, so a page never needs a sort."""
         page: list[dict[str, Any]] = []
-        more = False
         with self._guard:
-            end = bisect.bisect_left(self._order, after) if after else len(self._order)
+            end = bisect.bisect_left(self._order, before) if before else len(self._order)
             for position in range(end - 1, -1, -1):
                 summary = self._summaries[self._order[position][1]]
-                if not _matches(summary, status, provider, words):
+                if not wanted(summary):
                     continue
                 if len(page) == limit:
-                    more = True
-                    break
+                    return page, True
                 page.append(summary)
-        next_cursor = encode_cursor(page[-1]) if more and page else None
-        return page, next_cursor
-
-    def export_zip(self, session_id: str) -> bytes:
-        """One archive: the session, every image, every prompt (FLEX and as sent), the final prompt in
-        both forms and a summary."""
-        session = self.get(session_id)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("session.json", session.model_dump_json(indent=2))
-            for it in session.iterations:
-                archive.writestr(f"prompts/iter_{it.index}.txt", it.prompt_text)
-                if it.rendered_prompt:
-                    archive.writestr(f"prompts/iter_{it.index}.sent.txt", it.rendered_prompt)
-                data = self.storage.read_image(session_id, it.image_path) if it.image_path else None
-                if data:
-                    archive.writestr(f"images/{it.image_path}", data)
-            # Two forms of the result: what the provider received (to paste anywhere) and the FLEX
-            # source (to reuse in SFUMATO).
-            if session.final_prompt_text:
-                archive.writestr("final_prompt.txt", _as_sent(session))
-                archive.writestr("final_prompt_flex.txt", session.final_prompt_text)
-            archive.writestr("summary.md", _summary_markdown(session))
-        return buffer.getvalue()
-
-    def edit_prompt(self, session_id: str, prompt_text: str, locked: list[str] | None) -> Session:
-        """Replaces the working prompt before the first optimize run.
-
-        `locked` None keeps the earlier locks (those whose block still exists); a list replaces them
-        and must name blocks the prompt has.
-        """
-        names = flex_service.parse(prompt_text).blocks
-        if locked is not None:
-            locked = _checked_locks(locked, names)
-
-        def change(session: Session) -> None:
-            ensure_idle(session)
-            if session.optimized():
-                raise Conflict(
-                    "This session has been optimized already; its prompts are history now.",
-                    code="invalid_state",
-                )
-            session.prompt_text = prompt_text
-            kept = session.locked_blocks if locked is None else locked
-            session.locked_blocks = [name for name in kept if name in names]
-
-        return self.update(session_id, change)
-
-    def set_feedback(self, session_id: str, feedback: str) -> Session:
-        """Stores the person's feedback on the session and on the latest iteration."""
-
-        def change(session: Session) -> None:
-            ensure_idle(session)
-            apply_feedback(session, feedback)
-
-        return self.update(session_id, change)
+        return page, False
 
     def _loaded(self, session_id: str) -> Session:
         """The full session (call with its lock held): from the cache, else from its file."""
@@ -329,12 +262,12 @@ class SessionService:
         """
         session_id = summary["session_id"]
         ordered = created is None
-        key = (_timestamp(summary["created_at"]) if created is None else created, session_id)
+        key = (timestamp(summary["created_at"]) if created is None else created, session_id)
         with self._guard:
             known = self._summaries.get(session_id)
             if known is None or known["created_at"] != summary["created_at"]:
                 if known is not None:
-                    self._order.remove((_timestamp(known["created_at"]), session_id))
+                    self._order.remove((timestamp(known["created_at"]), session_id))
                 if ordered:
                     bisect.insort(self._order, key)
                 else:
@@ -355,42 +288,9 @@ def _not_found(session_id: str) -> NotFound:
     return NotFound(f"No session '{session_id[:64]}'.", details={"session_id": session_id[:64]})
 
 
-def _timestamp(iso: str) -> float:
+def timestamp(iso: str) -> float:
+    """An ISO time as a POSIX timestamp: the sort key of the store's order and of cursors."""
     return datetime.fromisoformat(iso).timestamp()
-
-
-def _matches(
-    summary: dict[str, Any], status: str | None, provider: str | None, words: list[str]
-) -> bool:
-    if status and summary["status"] != status:
-        return False
-    if provider and summary["image_provider"] != provider:
-        return False
-    if words:
-        goal = summary["user_goal"].casefold()
-        return all(word in goal for word in words)
-    return True
-
-
-def encode_cursor(summary: dict[str, Any]) -> str:
-    """An opaque position: the created time and id of the last summary a page returned."""
-    raw = f"{_timestamp(summary['created_at'])!r}|{summary['session_id']}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, session_id = raw.split("|", 1)
-        key = (float(stamp), session_id)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        key = (math.nan, "")
-    if not math.isfinite(key[0]) or not is_session_id(key[1]):
-        raise ValidationFailed(
-            "The cursor is not one this server gave out; start again without it.",
-            details={"field": "cursor"},
-        )
-    return key
 
 
 def _entries(saved: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -426,19 +326,9 @@ def _trusted(entry: Any, stamp: Stamp) -> tuple[dict[str, Any] | None, float]:
         summary = dict(zip(SUMMARY_FIELDS, values, strict=True))
         if summary["status"] == "running":
             return None, 0.0
-        return summary, _timestamp(summary["created_at"])
+        return summary, timestamp(summary["created_at"])
     except (TypeError, ValueError, KeyError):
         return None, 0.0
-
-
-def _checked_locks(locked: list[str], blocks: dict[str, str]) -> list[str]:
-    unknown = [name for name in locked if name not in blocks]
-    if unknown:
-        raise ValidationFailed(
-            f"Cannot lock {', '.join(unknown)}: the prompt has no such block.",
-            details={"field": "locked_blocks", "unknown": unknown, "blocks": list(blocks)},
-        )
-    return list(dict.fromkeys(locked))
 
 
 RECOMMENDATIONS_INTERRUPTED = ErrorInfo(
@@ -477,47 +367,3 @@ def _summary(session: Session) -> dict[str, Any]:
         best_image_url=best.image_url if best else None,
         thumbnail_url=best.thumbnail_url if best else None,
     ).model_dump(mode="json")
-
-
-def _as_sent(session: Session) -> str:
-    """The final prompt as the provider received it, with the negative prompt it got apart (the
-    form the web app's "Copy prompt" copies)."""
-    best = session.best()
-    text = session.final_prompt_rendered or session.final_prompt_text or ""
-    negative = best.rendered_negative if best and session.final_prompt_rendered else None
-    return f"{text}\n\nNegative prompt: {negative}" if negative else text
-
-
-def _summary_markdown(session: Session) -> str:
-    lines = [
-        f"# SFUMATO session {session.session_id}",
-        "",
-        f"- Goal: {session.user_goal}",
-        f"- Provider: {session.image_provider}{' (offline demo)' if session.demo else ''}",
-        f"- Text model: {session.text_mode}",
-        f"- Status: {session.status}; best iteration: {session.best_index}",
-        "",
-        "## Iterations",
-    ]
-    for it in session.iterations:
-        score = it.judge_score if it.judge_score is not None else "-"
-        outcome = it.error.message if it.error else it.judge_notes
-        lines.append(f"- {it.index}: score {score}; {it.prompt_diff or 'baseline'}; {outcome}")
-    lines += ["", "## Recommendations", *[f"- {r}" for r in session.recommendations]]
-    return "\n".join(lines) + "\n"
-
-
-def apply_feedback(session: Session, feedback: str) -> None:
-    """The person's feedback, on the session and on the latest iteration."""
-    session.user_feedback = feedback or None
-    if session.iterations:
-        session.iterations[-1].user_feedback = feedback or None
-
-
-def ensure_idle(session: Session) -> None:
-    """Edits are refused while a run is going (they would race with it)."""
-    if session.status == "running":
-        raise Conflict(
-            "A run is in progress for this session; wait for it to finish or cancel it.",
-            code="run_in_progress",
-        )

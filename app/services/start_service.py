@@ -1,10 +1,12 @@
-"""Starting a session: the starting prompt and the checklist are written at the same time; or a
-branch of an earlier session, which needs no model call."""
+"""Starting a session: from a spec (every door: the API, a batch goal, the CLI), where the
+starting prompt and the checklist are written at the same time; or a branch of an earlier session,
+which needs no model call."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import ValidationFailed
@@ -13,18 +15,66 @@ from app.models.provider_models import ProviderCapabilities
 from app.services import flex_service
 from app.services.checklist_service import ChecklistService
 from app.services.cost_service import charge_text
+from app.services.image_service import ImageService, normalize_params
 from app.services.prompt_service import PromptService
 from app.services.session_service import SessionService
+from app.settings import Settings
+from app.tools.provider_registry_tool import ProviderRegistry
 from app.utils.language import detect_language
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """What a door asks a new session for; `open` fills in the rest from the settings.
+
+    None: the configured default (iterations, target score), or the goal's own language."""
+
+    goal: str
+    provider: str
+    image_params: dict[str, Any] = field(default_factory=dict)
+    iterations_count: int | None = None
+    target_score: int | None = None
+    language: str | None = None
 
 
 class StartService:
     def __init__(
-        self, sessions: SessionService, prompts: PromptService, checklists: ChecklistService
+        self,
+        sessions: SessionService,
+        prompts: PromptService,
+        checklists: ChecklistService,
+        settings: Settings,
+        images: ImageService,
+        registry: ProviderRegistry,
     ) -> None:
         self.sessions = sessions
         self.prompts = prompts
         self.checklists = checklists
+        self.settings = settings
+        self.images = images
+        self.registry = registry
+
+    def open(self, spec: SessionSpec) -> Session:
+        """Creates a session from a spec, alike for every door: the provider's key is checked
+        first (a missing key is a clear error now, not a failure mid-run), the image parameters
+        are normalized, and the defaults, the text mode, the `demo` flag and both languages come
+        from the settings here and nowhere else."""
+        s = self.settings
+        if len(spec.goal) > s.max_goal_chars:
+            raise ValidationFailed(f"The goal is longer than {s.max_goal_chars} characters.")
+        caps = self.images.capabilities(spec.provider)
+        self.registry.get(spec.provider)
+        return self.create(
+            spec.goal,
+            caps,
+            normalize_params(caps, spec.image_params),
+            iterations_count=spec.iterations_count or s.max_iterations_default,
+            target_score=spec.target_score or s.target_score_default,
+            text_mode=s.text_mode,
+            demo=caps.is_demo or s.text_mode == "offline",
+            language=spec.language,
+            prompt_language=s.image_prompt_language,
+        )
 
     def create(
         self, goal: str, caps: ProviderCapabilities, params: dict[str, Any], **fields: Any
