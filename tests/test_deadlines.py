@@ -23,7 +23,7 @@ from app.main import create_app
 from app.services.run_service import RunControl
 from app.tools.http_tool import HttpTool
 from app.utils.cancellation import bind_stop, unbind_stop
-from tests.conftest import start_session
+from tests.conftest import container_of, start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
     OPENAI_URL,
@@ -238,7 +238,7 @@ def test_cancel_ends_a_run_stuck_in_a_provider_call_within_moments(tmp_path: Pat
         wait_until(client, sid, lambda s: s["status"] != "running", timeout_s=10)
     finally:
         release.set()
-        app.extensions["sfumato_container"].close()
+        container_of(app).close()
     FIGURES["cancel to done (s)"] = round(took, 2)
     assert took < 2.0
     assert final["status"] == "done" and final["run"]["stop_reason"] == "cancelled"
@@ -269,7 +269,7 @@ def test_a_trickling_judge_holds_a_run_no_longer_than_its_deadline(tmp_path: Pat
     started = time.monotonic()
     response = client.post(f"/api/sessions/{sid}/generate", json={})
     took = time.monotonic() - started
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     FIGURES["trickling judge held the run (s)"] = round(took, 2)
     assert response.status_code == 504 and response.json["code"] == "provider_timeout"
     it = response.json["details"]["session"]["iterations"][0]

@@ -16,7 +16,7 @@ from app.errors import ValidationFailed
 from app.models.batch_models import BatchOptions, GoalSpec
 from app.services.goal_parser import spec_from_recipe
 from app.settings import Settings
-from tests.conftest import start_session
+from tests.conftest import container_of, start_session
 
 PROMPT = "## FLEX_BEGIN:subject\na fox\n## FLEX_END:subject\n"
 
@@ -221,7 +221,7 @@ def test_the_same_lines_within_the_limits_are_taken(
     text = "\n".join(json.dumps(g) for g in goals)
     started = client.post("/api/batches", json={"goals": text, "iterations": 0, "jobs": 1})
     assert started.status_code == 202, started.json
-    batch = client.application.extensions["sfumato_container"].batches.get(started.json["batch_id"])
+    batch = container_of(client.application).batches.get(started.json["batch_id"])
     assert batch.finished.wait(60)
     state = client.get(f"/api/batches/{batch.batch_id}").json
     assert [g["status"] for g in state["goals"]] == ["done"] * 4, state["goals"]
@@ -279,7 +279,7 @@ def test_a_good_recipe_gives_its_goal() -> None:
     ],
 )
 def test_run_options_are_checked_as_the_api_checks_them(app: Flask, options: dict) -> None:
-    service = app.extensions["sfumato_container"].batches
+    service = container_of(app).batches
     spec = GoalSpec(id="run", goal="a fox")
     with pytest.raises((ValidationFailed, ValidationError)):
         service.check([spec], BatchOptions.model_validate(options))
@@ -287,9 +287,9 @@ def test_run_options_are_checked_as_the_api_checks_them(app: Flask, options: dic
 
 def test_a_lock_given_after_the_recipe_is_checked_before_anything_runs(app: Flask) -> None:
     """`sfumato run --lock hat` overrides the spec after it was read: `check` still refuses it."""
-    service = app.extensions["sfumato_container"].batches
+    service = container_of(app).batches
     spec = GoalSpec(id="run", goal="a fox").model_copy(update={"locked_blocks": ["hat"]})
     with pytest.raises(ValidationFailed) as caught:
         service.check([spec], BatchOptions())
     assert caught.value.details["errors"][0]["field"] == "locked_blocks"
-    assert sessions_on_disk(app.extensions["sfumato_container"].settings) == 0
+    assert sessions_on_disk(container_of(app).settings) == 0
