@@ -19,7 +19,7 @@ from app.main import HTTP_CODES, create_app
 from app.models.request_models import ChecklistItemIn, ListSessionsQuery
 from app.openapi import ERROR_CODES, RECORDED_CODES, ROUTES, openapi_path
 from app.server import HTTP_LAYER_ERRORS
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 
 
 def test_the_table_and_the_routes_agree(app: Flask) -> None:
@@ -203,7 +203,7 @@ def test_every_limit_the_server_checks_is_in_the_schema(tmp_path, overrides) -> 
         limit = overrides.get("max_iterations", 10)
         assert _branch(create["iterations_count"])["maximum"] == limit
     finally:
-        app.extensions["sfumato_container"].close()
+        container_of(app).close()
 
 
 # docs/API.md and the document agree ---------------------------------------------------------------
