@@ -8,12 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from pydantic import ValidationError
 
+from app.container import Container
 from app.errors import ValidationFailed
 from app.models.batch_models import BatchOptions, GoalSpec
+from app.services.batch_service import BatchService
 from app.services.goal_parser import spec_from_recipe
 from app.settings import Settings
 from tests.conftest import container_of, start_session
@@ -278,18 +279,20 @@ def test_a_good_recipe_gives_its_goal() -> None:
         {"jobs": 0},
     ],
 )
-def test_run_options_are_checked_as_the_api_checks_them(app: Flask, options: dict) -> None:
-    service = container_of(app).batches
+def test_run_options_are_checked_as_the_api_checks_them(
+    batches: BatchService, options: dict
+) -> None:
     spec = GoalSpec(id="run", goal="a fox")
     with pytest.raises((ValidationFailed, ValidationError)):
-        service.check([spec], BatchOptions.model_validate(options))
+        batches.check([spec], BatchOptions.model_validate(options))
 
 
-def test_a_lock_given_after_the_recipe_is_checked_before_anything_runs(app: Flask) -> None:
+def test_a_lock_given_after_the_recipe_is_checked_before_anything_runs(
+    container: Container, batches: BatchService
+) -> None:
     """`sfumato run --lock hat` overrides the spec after it was read: `check` still refuses it."""
-    service = container_of(app).batches
     spec = GoalSpec(id="run", goal="a fox").model_copy(update={"locked_blocks": ["hat"]})
     with pytest.raises(ValidationFailed) as caught:
-        service.check([spec], BatchOptions())
+        batches.check([spec], BatchOptions())
     assert caught.value.details["errors"][0]["field"] == "locked_blocks"
-    assert sessions_on_disk(container_of(app).settings) == 0
+    assert sessions_on_disk(container.settings) == 0
