@@ -63,6 +63,7 @@ lint: install types-check
 	$(POETRY) run python scripts/env_example.py --check
 	$(POETRY) run ruff check $(PY_SOURCES)
 	$(POETRY) run black --check --quiet $(PY_SOURCES)
+	$(POETRY) run mypy
 	cd $(FRONTEND) && npm run lint --silent && npm run format:check --silent
 
 # The web app's API types are generated from the server's OpenAPI description (one contract).

@@ -1,8 +1,15 @@
-"""Routes: each parses the request, calls one controller method and returns JSON."""
+"""Routes: each parses the request, calls one controller method and returns JSON.
+
+Each route is declared once, in `ROUTES` at the end of this file: its method and path, its handler
+and its OpenAPI description (summary, request model, answers, error statuses). The blueprints
+register their Flask rules from that table and `app.openapi` builds the description's paths from it.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +22,32 @@ from flask import (
     send_from_directory,
     stream_with_context,
 )
+from pydantic import BaseModel
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from app.api_controller import ApiController, BatchController
 from app.compression import send_precompressed
 from app.errors import AppError
+from app.models.batch_models import BatchEstimate, BatchList, BatchRequest, BatchState
+from app.models.domain_models import Session
+from app.models.request_models import (
+    BranchRequest,
+    CancelRequest,
+    ChecklistRequest,
+    CreateSessionRequest,
+    FeedbackRequest,
+    GenerateRequest,
+    ListSessionsQuery,
+    OptimizeRequest,
+    UpdatePromptRequest,
+)
+from app.models.response_models import (
+    CostEstimate,
+    CreateSessionResponse,
+    HealthResponse,
+    ProvidersResponse,
+    SessionList,
+)
 
 api = Blueprint("api", __name__, url_prefix="/api")
 web = Blueprint("web", __name__)
@@ -91,91 +119,76 @@ def _check_json(data: Any) -> None:
         stack.extend((item, depth + 1) for item in items)
 
 
-@api.get("/health")
 def health() -> Any:
     """Liveness and the text model mode."""
     return controller().health()
 
 
-@api.get("/openapi.json")
 def openapi() -> Any:
     """The OpenAPI 3.1 description of every route (built from the models by `app.openapi`)."""
     return current_app.extensions["sfumato_openapi"]
 
 
-@api.get("/providers")
 def providers() -> Any:
     """Image providers with availability and capabilities, the text model, the limits."""
     return controller().providers()
 
 
-@api.post("/sessions")
 def create_session() -> Any:
     """Starts a session: validates the settings and writes the starting prompt."""
     return controller().create_session(body()), 201
 
 
-@api.get("/sessions")
 def list_sessions() -> Any:
     """One page of past sessions, newest first: ?limit=&cursor=&status=&provider=&q=."""
     return controller().list_sessions(request.args.to_dict())
 
 
-@api.get("/sessions/<session_id>")
 def get_session(session_id: str) -> Any:
     """A session with all its iterations."""
     return controller().get_session(session_id)
 
 
-@api.post("/sessions/<session_id>/branch")
 def branch_session(session_id: str) -> Any:
     """A new session (same goal and settings) starting from one of this session's prompts."""
     return controller().branch_session(session_id, body()), 201
 
 
-@api.put("/sessions/<session_id>/prompt")
 def update_prompt(session_id: str) -> Any:
     """The person's edit of the starting prompt (and block locks)."""
     return controller().update_prompt(session_id, body())
 
 
-@api.post("/sessions/<session_id>/generate")
 def generate(session_id: str) -> Any:
     """Generates and judges iteration 0 (200 when done, 202 with wait=false)."""
     return controller().generate(session_id, body())
 
 
-@api.put("/sessions/<session_id>/feedback")
 def feedback(session_id: str) -> Any:
     """The person's feedback; `accepted: true` finishes the session."""
     return controller().feedback(session_id, body())
 
 
-@api.put("/sessions/<session_id>/checklist")
 def checklist(session_id: str) -> Any:
     """The person's edit of the checklist (409 while a run is going)."""
     return controller().update_checklist(session_id, body())
 
 
-@api.post("/sessions/<session_id>/optimize/estimate")
 def optimize_estimate(session_id: str) -> Any:
     """What a run with this body would cost: usd, low, high, calls, and the basis."""
     return controller().optimize_estimate(session_id, body())
 
 
-@api.post("/sessions/<session_id>/optimize/run")
 def optimize_run(session_id: str) -> Any:
     """Runs the revise -> generate -> judge loop (200 when done, 202 with wait=false)."""
     return controller().optimize_run(session_id, body())
 
 
-@api.post("/sessions/<session_id>/optimize/cancel")
 def optimize_cancel(session_id: str) -> Any:
     """Stops a run: the outside call in flight is closed, and the run ends at once."""
     return controller().optimize_cancel(session_id, body()), 202
 
 
-@api.get("/sessions/<session_id>/events")
 def events(session_id: str) -> Response:
     """Server-Sent Events: state, step, iteration, done."""
     stream = controller().events(session_id, request.headers.get("Last-Event-ID"))
@@ -183,7 +196,6 @@ def events(session_id: str) -> Response:
     return Response(stream_with_context(stream), mimetype="text/event-stream", headers=headers)
 
 
-@api.get("/sessions/<session_id>/download")
 def download(session_id: str) -> Response:
     """The whole session (images, prompts, history) as one zip."""
     data = controller().download(session_id)
@@ -191,13 +203,11 @@ def download(session_id: str) -> Response:
     return Response(data, mimetype="application/zip", headers=headers)
 
 
-@api.get("/sessions/<session_id>/recipe")
 def recipe(session_id: str) -> Any:
     """A re-runnable recipe of the session (what `sfumato export` writes)."""
     return controller().recipe(session_id)
 
 
-@web.get("/media/<session_id>/<name>")
 def media(session_id: str, name: str) -> Response:
     """A stored image; only files inside the storage folder."""
     path = controller().media_path(session_id, name)
@@ -206,7 +216,6 @@ def media(session_id: str, name: str) -> Response:
     return send_file(path, conditional=True, max_age=0)
 
 
-@web.get("/")
 def index() -> Response:
     """The single-page app (or a page saying how to build it)."""
     built = WEB_DIR / "dist" / "index.html"
@@ -214,18 +223,13 @@ def index() -> Response:
     return send_file(page, max_age=0)
 
 
-@web.get("/assets/<path:name>")
 def assets(name: str) -> Response:
     """The SPA's hashed build files (brotli or gzip copies made at build time when accepted)."""
     return send_precompressed(WEB_DIR / "dist" / "assets", name, max_age=31536000)
 
 
 # The favicon set the SPA build copies to the site root (frontend/public): not hashed, so cached
-# for a day. One route per file, so the OpenAPI table names each (app/openapi.py).
-@web.get("/favicon.ico")
-@web.get("/favicon-32.png")
-@web.get("/apple-touch-icon.png")
-@web.get("/icon-192.png")
+# for a day. One route per file, so the route table (ROUTES below) names each.
 def icon() -> Response:
     """One file of the favicon set from the build; 404 when the web app is not built."""
     return send_from_directory(WEB_DIR / "dist", request.path.lstrip("/"), max_age=86400)
@@ -238,52 +242,121 @@ def batches() -> BatchController:
     return BatchController(controller())
 
 
-@api.post("/batches")
 def start_batch() -> Any:
     """Starts a batch over the goals given (text: one a line, or JSON Lines); 202."""
     return batches().start(body()), 202
 
 
-@api.post("/batches/estimate")
 def estimate_batch() -> Any:
     """What the batch would cost by the price table; runs nothing."""
     return batches().estimate(body())
 
 
-@api.get("/batches")
 def list_batches() -> Any:
     """Every batch on disk (kept across restarts), newest first."""
     return batches().list()
 
 
-@api.get("/batches/<batch_id>")
 def get_batch(batch_id: str) -> Any:
     """A batch's report so far: each goal's status and figures, and the summary."""
     return batches().get(batch_id)
 
 
-@api.post("/batches/<batch_id>/cancel")
 def cancel_batch(batch_id: str) -> Any:
     """Stops a batch: goals in flight stop after their step, finished goals are kept."""
     return batches().cancel(batch_id, body()), 202
 
 
-@api.post("/batches/<batch_id>/resume")
 def resume_batch(batch_id: str) -> Any:
     """Runs a stopped batch on: done goals kept, interrupted goals continue their own sessions."""
     return batches().resume(batch_id, body()), 202
 
 
-@api.get("/batches/<batch_id>/files/<path:name>")
 def batch_file(batch_id: str, name: str) -> Response:
     """report.json, report.md, report.html, or one of its images."""
     path, mimetype = batches().file(batch_id, name)
     return send_file(path, mimetype=mimetype, conditional=True, max_age=0)
 
 
-@api.get("/batches/<batch_id>/download")
 def download_batch(batch_id: str) -> Response:
     """The report folder (report.html, .md, .json and the images) as one zip."""
     data = batches().download(batch_id)
     headers = {"Content-Disposition": f'attachment; filename="sfumato-batch-{batch_id}.zip"'}
     return Response(data, mimetype="application/zip", headers=headers)
+
+
+# The route table ----------------------------------------------------------------------------------
+
+# The statuses a run (generate, optimize) answers with when it ends failed and `wait` was true.
+RUN_FAILURES = (409, 422, 500, 502, 503, 504)
+PROVIDER_FAILURES = (422, 502, 503, 504)
+Answer = type[BaseModel] | str  # a model (JSON), or a media type such as "application/zip"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route: what Flask serves (method, path, handler) and what the OpenAPI document says of
+    it (summary, request model, answers: status -> model or media type, error statuses, query).
+
+    Errors every route can give are added by `app.openapi`: 403 everywhere, 404 for routes with a
+    session id, 400, 408, 413 and 415 for routes that take a body.
+    """
+
+    method: str
+    path: str  # Flask's spelling: /api/sessions/<session_id>
+    handler: Callable[..., Any]
+    summary: str
+    request: type[BaseModel] | None = None
+    answers: dict[int, Answer] = field(default_factory=dict)
+    errors: tuple[int, ...] = ()
+    query: type[BaseModel] | None = None  # the query string's parameters, one per field
+
+
+S = "/api/sessions/<session_id>"
+B = "/api/batches/<batch_id>"
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/api/health", health, "Liveness and the text model mode", None, {200: HealthResponse}),
+    Route("GET", "/api/providers", providers, "Image providers, text model, limits", None, {200: ProvidersResponse}),
+    Route("GET", "/api/openapi.json", openapi, "This description", None, {200: "application/json"}),
+    Route("POST", "/api/sessions", create_session, "Start a session (writes the starting prompt)", CreateSessionRequest, {201: CreateSessionResponse}, PROVIDER_FAILURES),
+    Route("GET", "/api/sessions", list_sessions, "Past sessions, newest first", None, {200: SessionList}, (400,), ListSessionsQuery),
+    Route("GET", S, get_session, "A session with all its iterations", None, {200: Session}),
+    Route("POST", f"{S}/branch", branch_session, "A new session from one of this session's prompts (no model call)", BranchRequest, {201: CreateSessionResponse}),
+    Route("PUT", f"{S}/prompt", update_prompt, "Edit the starting prompt and block locks", UpdatePromptRequest, {200: Session}, (409,)),
+    Route("POST", f"{S}/generate", generate, "Generate and judge iteration 0", GenerateRequest, {200: Session, 202: Session}, RUN_FAILURES),
+    Route("PUT", f"{S}/feedback", feedback, "Feedback on the latest image; accepted: true finishes", FeedbackRequest, {200: Session}, (409, 503)),
+    Route("PUT", f"{S}/checklist", checklist, "Edit the checklist every image is judged against", ChecklistRequest, {200: Session}, (409,)),
+    Route("POST", f"{S}/optimize/estimate", optimize_estimate, "What an optimize run would cost", OptimizeRequest, {200: CostEstimate}, (409,)),
+    Route("POST", f"{S}/optimize/run", optimize_run, "Run the revise -> generate -> judge loop", OptimizeRequest, {200: Session, 202: Session}, RUN_FAILURES),
+    Route("POST", f"{S}/optimize/cancel", optimize_cancel, "Stop the run (the call in flight is closed)", CancelRequest, {202: Session}, (409,)),
+    Route("GET", f"{S}/events", events, "Server-Sent Events of the session's run", None, {200: "text/event-stream"}),
+    Route("GET", f"{S}/download", download, "The whole session as a zip", None, {200: "application/zip"}),
+    Route("GET", f"{S}/recipe", recipe, "A re-runnable recipe of the session (`sfumato export`)", None, {200: "application/json"}, (404,)),
+    Route("GET", "/media/<session_id>/<name>", media, "A stored image", None, {200: "image/*"}, (404,)),
+    Route("POST", "/api/batches", start_batch, "Start a batch over a goals file", BatchRequest, {202: BatchState}, (422,)),
+    Route("POST", "/api/batches/estimate", estimate_batch, "What a batch would cost", BatchRequest, {200: BatchEstimate}, (422,)),
+    Route("GET", "/api/batches", list_batches, "Every batch on disk, newest first", None, {200: BatchList}),
+    Route("GET", f"{B}", get_batch, "A batch's report so far", None, {200: BatchState}, (404,)),
+    Route("POST", f"{B}/cancel", cancel_batch, "Stop a batch, keeping finished goals", CancelRequest, {202: BatchState}, (404,)),
+    Route("POST", f"{B}/resume", resume_batch, "Run a stopped batch on, continuing interrupted goals", CancelRequest, {202: BatchState}, (404, 409, 503)),
+    Route("GET", f"{B}/files/<path:name>", batch_file, "A report file or image", None, {200: "*/*"}, (404,)),
+    Route("GET", f"{B}/download", download_batch, "The report folder as a zip", None, {200: "application/zip"}, (404,)),
+    Route("GET", "/", index, "The web app", None, {200: "text/html"}),
+    Route("GET", "/assets/<path:name>", assets, "The web app's build files", None, {200: "*/*"}, (404,)),
+    Route("GET", "/favicon.ico", icon, "The web app's icon", None, {200: "image/*"}, (404,)),
+    Route("GET", "/favicon-32.png", icon, "The web app's icon, 32 px", None, {200: "image/*"}, (404,)),
+    Route("GET", "/apple-touch-icon.png", icon, "The home screen icon, 180 px", None, {200: "image/*"}, (404,)),
+    Route("GET", "/icon-192.png", icon, "The web app's icon, 192 px", None, {200: "image/*"}, (404,)),
+)  # fmt: skip
+
+
+def _register(routes: tuple[Route, ...]) -> None:
+    """Adds each table line as a Flask rule: /api/... on the `api` blueprint, the rest on `web`."""
+    for route in routes:
+        blueprint, path = (
+            (api, route.path[4:]) if route.path.startswith("/api/") else (web, route.path)
+        )
+        blueprint.add_url_rule(path, route.handler.__name__, route.handler, methods=[route.method])
+
+
+_register(ROUTES)

@@ -49,10 +49,6 @@ class Conflict(AppError):
     code, status = "conflict", 409
 
 
-class PayloadTooLarge(AppError):
-    code, status = "payload_too_large", 413
-
-
 class UnsupportedParam(AppError):
     code, status = "unsupported_param", 422
 

@@ -1,9 +1,10 @@
 """The OpenAPI 3.1 description, built from the request and response models by one table.
 
-`ROUTES` has one line per route: method, path, summary, request model, answers (status -> model, or a
-media type for non-JSON answers) and the error statuses the route can answer with. Adding an
-endpoint is one line here; `tests/test_openapi.py` checks that the table and Flask's routes agree, and
-the schemathesis run (`tests/test_fuzz.py`) checks the server against the description.
+`ROUTES` (app/endpoints.py, re-exported here) has one line per route: method, path, handler, summary,
+request model, answers (status -> model, or a media type for non-JSON answers) and the error statuses
+the route can answer with. Adding an endpoint is its handler and one line there: Flask's rules and
+this description's paths both come from it (`tests/test_openapi.py` checks that they agree), and the
+schemathesis run (`tests/test_fuzz.py`) checks the server against the description.
 
 Errors every route can give are added for you: 403 (host or origin refused) everywhere; 404 for
 routes with a session id; 400, 408, 413 and 415 for routes that take a body.
@@ -18,92 +19,31 @@ the limits the validators check in code are written into the request schemas (`S
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from app import __version__
-from app.models.batch_models import BatchEstimate, BatchList, BatchRequest, BatchState
-from app.models.domain_models import Session
+from app.endpoints import (  # noqa: F401  (PROVIDER_FAILURES, RUN_FAILURES: re-exported)
+    PROVIDER_FAILURES,
+    ROUTES,
+    RUN_FAILURES,
+    Answer,
+    Route,
+)
 from app.models.request_models import (
-    BranchRequest,
-    CancelRequest,
     ChecklistItemIn,
-    ChecklistRequest,
     CreateSessionRequest,
     FeedbackRequest,
-    GenerateRequest,
-    ListSessionsQuery,
     OptimizeRequest,
     UpdatePromptRequest,
 )
-from app.models.response_models import (
-    CostEstimate,
-    CreateSessionResponse,
-    ErrorBody,
-    HealthResponse,
-    ProvidersResponse,
-    SessionEvent,
-    SessionList,
-)
+from app.models.response_models import ErrorBody, SessionEvent
 from app.settings import Settings
 
-# The statuses a run (generate, optimize) answers with when it ends failed and `wait` was true.
-RUN_FAILURES = (409, 422, 500, 502, 503, 504)
-PROVIDER_FAILURES = (422, 502, 503, 504)
-Answer = type[BaseModel] | str  # a model (JSON), or a media type such as "application/zip"
+# The route table lives with the handlers (app/endpoints.py): each route is declared once there.
 _REF = "#/components/schemas/{model}"
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str  # Flask's spelling: /api/sessions/<session_id>
-    summary: str
-    request: type[BaseModel] | None = None
-    answers: dict[int, Answer] = field(default_factory=dict)
-    errors: tuple[int, ...] = ()
-    query: type[BaseModel] | None = None  # the query string's parameters, one per field
-
-
-S = "/api/sessions/<session_id>"
-B = "/api/batches/<batch_id>"
-ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/health", "Liveness and the text model mode", None, {200: HealthResponse}),
-    Route("GET", "/api/providers", "Image providers, text model, limits", None, {200: ProvidersResponse}),
-    Route("GET", "/api/openapi.json", "This description", None, {200: "application/json"}),
-    Route("POST", "/api/sessions", "Start a session (writes the starting prompt)", CreateSessionRequest, {201: CreateSessionResponse}, PROVIDER_FAILURES),
-    Route("GET", "/api/sessions", "Past sessions, newest first", None, {200: SessionList}, (400,), ListSessionsQuery),
-    Route("GET", S, "A session with all its iterations", None, {200: Session}),
-    Route("POST", f"{S}/branch", "A new session from one of this session's prompts (no model call)", BranchRequest, {201: CreateSessionResponse}),
-    Route("PUT", f"{S}/prompt", "Edit the starting prompt and block locks", UpdatePromptRequest, {200: Session}, (409,)),
-    Route("POST", f"{S}/generate", "Generate and judge iteration 0", GenerateRequest, {200: Session, 202: Session}, RUN_FAILURES),
-    Route("PUT", f"{S}/feedback", "Feedback on the latest image; accepted: true finishes", FeedbackRequest, {200: Session}, (409, 503)),
-    Route("PUT", f"{S}/checklist", "Edit the checklist every image is judged against", ChecklistRequest, {200: Session}, (409,)),
-    Route("POST", f"{S}/optimize/estimate", "What an optimize run would cost", OptimizeRequest, {200: CostEstimate}, (409,)),
-    Route("POST", f"{S}/optimize/run", "Run the revise -> generate -> judge loop", OptimizeRequest, {200: Session, 202: Session}, RUN_FAILURES),
-    Route("POST", f"{S}/optimize/cancel", "Stop the run (the call in flight is closed)", CancelRequest, {202: Session}, (409,)),
-    Route("GET", f"{S}/events", "Server-Sent Events of the session's run", None, {200: "text/event-stream"}),
-    Route("GET", f"{S}/download", "The whole session as a zip", None, {200: "application/zip"}),
-    Route("GET", f"{S}/recipe", "A re-runnable recipe of the session (`sfumato export`)", None, {200: "application/json"}, (404,)),
-    Route("GET", "/media/<session_id>/<name>", "A stored image", None, {200: "image/*"}, (404,)),
-    Route("POST", "/api/batches", "Start a batch over a goals file", BatchRequest, {202: BatchState}, (422,)),
-    Route("POST", "/api/batches/estimate", "What a batch would cost", BatchRequest, {200: BatchEstimate}, (422,)),
-    Route("GET", "/api/batches", "Every batch on disk, newest first", None, {200: BatchList}),
-    Route("GET", f"{B}", "A batch's report so far", None, {200: BatchState}, (404,)),
-    Route("POST", f"{B}/cancel", "Stop a batch, keeping finished goals", CancelRequest, {202: BatchState}, (404,)),
-    Route("POST", f"{B}/resume", "Run a stopped batch on, continuing interrupted goals", CancelRequest, {202: BatchState}, (404, 409, 503)),
-    Route("GET", f"{B}/files/<path:name>", "A report file or image", None, {200: "*/*"}, (404,)),
-    Route("GET", f"{B}/download", "The report folder as a zip", None, {200: "application/zip"}, (404,)),
-    Route("GET", "/", "The web app", None, {200: "text/html"}),
-    Route("GET", "/assets/<path:name>", "The web app's build files", None, {200: "*/*"}, (404,)),
-    Route("GET", "/favicon.ico", "The web app's icon", None, {200: "image/*"}, (404,)),
-    Route("GET", "/favicon-32.png", "The web app's icon, 32 px", None, {200: "image/*"}, (404,)),
-    Route("GET", "/apple-touch-icon.png", "The home screen icon, 180 px", None, {200: "image/*"}, (404,)),
-    Route("GET", "/icon-192.png", "The web app's icon, 192 px", None, {200: "image/*"}, (404,)),
-)  # fmt: skip
 
 # The event stream. OpenAPI 3.1 tools (schemathesis) read `schema` as one event's fields, with
 # `data` as sent (JSON text of a Session); client generators that read the answer at once

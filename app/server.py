@@ -164,7 +164,7 @@ class BoundedRequestHandler(WSGIRequestHandler):
         super().setup()
         self.responding = False
         self.connection.settimeout(self.server.write_timeout_s)
-        self.rfile = DeadlineReader(self.rfile, self)  # type: ignore[assignment]
+        self.rfile = DeadlineReader(self.rfile, self)  # type: ignore[assignment]  # reads as the stub's BufferedIOBase does
         self.rfile.start(self.server.read_timeout_s)
 
     def handle_one_request(self) -> None:

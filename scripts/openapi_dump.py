@@ -18,7 +18,7 @@ from app.settings import Settings
 
 def main() -> None:
     # The types come from the schemas, which no setting changes; .env is left out all the same.
-    spec = build_spec(Settings(_env_file=None))  # type: ignore[call-arg]
+    spec = build_spec(Settings(_env_file=None))  # type: ignore[call-arg]  # pydantic-settings reads _env_file
     json.dump(spec, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
 

@@ -25,7 +25,7 @@ from flask import Flask
 
 from app.main import create_app
 from app.models.domain_models import FLEX_BLOCKS
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 from tests.provider_fakes import OPENROUTER_URL, chat_completion
 
 DEFAULT_CHECKLIST = [
@@ -209,4 +209,4 @@ def scripted_app(tmp_path: Path, grok: Any, **overrides: Any) -> Iterator[Flask]
     app = create_app(settings, transport=httpx.MockTransport(mock.handler))
     app.config["mock"] = mock
     yield app
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()

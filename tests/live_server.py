@@ -12,7 +12,7 @@ from typing import Any
 
 from app.main import create_app
 from app.server import BoundedWSGIServer
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 
 
 def free_port() -> int:
@@ -34,4 +34,4 @@ def serving(folder: Path, **overrides: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-        app.extensions["sfumato_container"].close()
+        container_of(app).close()

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from app.errors import ValidationFailed
 from app.main import create_app
 from app.services.batch_service import parse_goals
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 from tests.grok_script import ScriptedGrok
 from tests.provider_fakes import (
     OPENAI_KEY,
@@ -118,7 +118,7 @@ def test_a_batch_can_be_cancelled_from_the_web_app(tmp_path: Path) -> None:
     time.sleep(0.3)
     assert client.post(f"/api/batches/{batch_id}/cancel", json={}).status_code == 202
     done = wait_done(client, batch_id)
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert done["status"] == "cancelled"
     statuses = [g["status"] for g in done["goals"]]
     assert "pending" in statuses and "running" not in statuses
@@ -232,7 +232,7 @@ def test_j_goals_at_once_never_pass_the_provider_limit(tmp_path: Path) -> None:
         json={"goals": goals, "provider": "openai", "iterations": 1, "candidates": 2, "jobs": 6},
     ).json["batch_id"]
     done = wait_done(client, batch_id)
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert done["summary"]["done"] == 6
     assert state["calls"] == 6 * 3 and state["peak"] == 2
 

@@ -31,7 +31,7 @@ from app.main import create_app
 from app.models.batch_models import BatchOptions, BatchReport, GoalResult
 from app.services.batch_service import parse_goals
 from app.tools import report_tool
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 from tests.grok_script import any_answer
 from tests.provider_fakes import (
     OPENAI_KEY,
@@ -101,12 +101,8 @@ def keyed_app(tmp_path: Path, providers: Providers) -> Flask:
     return create_app(settings, transport=httpx.MockTransport(providers.handler))
 
 
-def container(app: Flask) -> Any:
-    return app.extensions["sfumato_container"]
-
-
 def finished(app: Flask, batch_id: str) -> dict[str, Any]:
-    batch = container(app).batches.get(batch_id)
+    batch = container_of(app).batches.get(batch_id)
     assert batch.finished.wait(60), "the batch never finished"
     return app.test_client().get(f"/api/batches/{batch_id}").json
 
@@ -127,7 +123,7 @@ def test_the_state_is_on_disk_after_each_goal_and_a_restart_lists_and_opens_it(
     tmp_path: Path,
 ) -> None:
     app = create_app(demo_settings(tmp_path))
-    service = container(app).batches
+    service = container_of(app).batches
     seen: list[tuple[str, str, str | None]] = []
 
     def on_goal(result: GoalResult) -> None:  # called once the goal's row is written
@@ -141,7 +137,7 @@ def test_the_state_is_on_disk_after_each_goal_and_a_restart_lists_and_opens_it(
     batch_id = running.batch_id
     assert running.finished.wait(60)
     before = app.test_client().get(f"/api/batches/{batch_id}").json
-    container(app).close()
+    container_of(app).close()
     assert [(goal, status) for goal, status, _ in seen] == [
         ("g001", "done"),
         ("g002", "done"),
@@ -158,7 +154,7 @@ def test_the_state_is_on_disk_after_each_goal_and_a_restart_lists_and_opens_it(
     assert [(b["batch_id"], b["status"]) for b in listed] == [(batch_id, "done")]
     assert client.get(f"/api/batches/{batch_id}").json == before
     assert client.get(f"/api/batches/{batch_id}/files/report.html").status_code == 200
-    container(restarted).close()
+    container_of(restarted).close()
 
 
 def test_an_unreadable_state_file_is_skipped_and_temp_files_are_removed(
@@ -170,7 +166,7 @@ def test_an_unreadable_state_file_is_skipped_and_temp_files_are_removed(
         "batch_id"
     ]
     assert finished(app, batch_id)["status"] == "done"
-    container(app).close()
+    container_of(app).close()
     broken = tmp_path / "batches" / ("f" * 32)
     broken.mkdir()
     (broken / "batch.json").write_text("{not json", "utf-8")
@@ -186,7 +182,7 @@ def test_an_unreadable_state_file_is_skipped_and_temp_files_are_removed(
 
     restarted = create_app(demo_settings(tmp_path))
     listed = restarted.test_client().get("/api/batches").json["batches"]
-    container(restarted).close()
+    container_of(restarted).close()
     assert [b["batch_id"] for b in listed] == [batch_id]
     assert not any(path.exists() for path in leftovers) and young.exists()
     assert (broken / "batch.json").read_text("utf-8") == "{not json"  # left as it was
@@ -293,7 +289,7 @@ def test_after_a_kill_the_batch_is_listed_interrupted_and_its_reports_agree(
     client = app.test_client()
     listed = client.get("/api/batches").json["batches"]
     state = client.get(f"/api/batches/{killed}").json
-    container(app).close()
+    container_of(app).close()
     assert [(b["batch_id"], b["status"]) for b in listed] == [(killed, "interrupted")]
     assert state["status"] == "interrupted"
     assert statuses(state) == {"g001": "done", "g002": "interrupted", "g003": "pending"}
@@ -329,7 +325,7 @@ def test_resume_continues_the_interrupted_goal_in_its_own_session_paying_only_mi
         assert resumed.json["batch_id"] == killed and resumed.json["status"] == "running"
         batch_id = killed
     else:
-        service = container(app).batches
+        service = container_of(app).batches
         assert service.for_out_dir(tmp_path / "batches" / killed).batch_id == killed
         options = BatchOptions(
             provider="openai", iterations=3, candidates=1, jobs=1, plateau_rounds=0
@@ -339,7 +335,7 @@ def test_resume_continues_the_interrupted_goal_in_its_own_session_paying_only_mi
         assert batch_id == killed  # the folder's batch, taken over: not listed twice
     done = finished(app, batch_id)
     listed = client.get("/api/batches").json["batches"]
-    container(app).close()
+    container_of(app).close()
 
     assert [b["batch_id"] for b in listed] == [killed]
     assert done["status"] == "done", done
@@ -374,7 +370,7 @@ def test_resume_refusals(tmp_path: Path) -> None:
         odd_body = client.post(f"/api/batches/{batch_id}/resume", json={"x": 1})
         client.post(f"/api/batches/{batch_id}/cancel", json={})
         cancelled = finished(app, batch_id)
-        container(app).close()
+        container_of(app).close()
     finally:
         fake.release.set()
     assert unknown.status_code == 404 and unknown.json["code"] == "not_found"
@@ -400,9 +396,9 @@ def test_shutdown_starts_nothing_new_and_leaves_the_batch_ready_to_resume(
         batch_id = client.post("/api/batches", json=BATCH_RULES).json["batch_id"]
         assert fake.entered.wait(60)
         if order == "runs_first":
-            container(app).runs.shutdown()
-            assert container(app).batches.get(batch_id).finished.wait(60)
-        container(app).close()
+            container_of(app).runs.shutdown()
+            assert container_of(app).batches.get(batch_id).finished.wait(60)
+        container_of(app).close()
     finally:
         fake.release.set()
     state = state_file(tmp_path, batch_id)

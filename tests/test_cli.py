@@ -27,7 +27,7 @@ from app.main import create_app
 from app.server import BoundedWSGIServer
 from app.settings import Settings
 from app.tools.store_lock_tool import StoreLock, server_url
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 from tests.grok_script import ScriptedGrok
 from tests.provider_fakes import (
     OPENAI_KEY,
@@ -276,7 +276,7 @@ def test_run_takes_one_goal_end_to_end_and_the_session_shows_in_the_web_history(
     # the same session through the web app's API
     app = create_app(h.settings)
     listed = app.test_client().get("/api/sessions").json["sessions"]
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert [s["session_id"] for s in listed] == [out["session_id"]]
 
 
@@ -629,7 +629,7 @@ def served(h: Harness, watch: bytes = b"\x00") -> Iterator[tuple[httpx.Client, S
     )
     thread = threading.Thread(target=server.serve_forever, name="test-server", daemon=True)
     thread.start()
-    lock = app.extensions["sfumato_container"].lock
+    lock = container_of(app).lock
     lock.announce(server_url(h.settings.host, h.settings.port))  # as app.main.run does
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{h.settings.port}", timeout=30) as client:
@@ -637,7 +637,7 @@ def served(h: Harness, watch: bytes = b"\x00") -> Iterator[tuple[httpx.Client, S
     finally:
         server.shutdown()
         server.server_close()
-        app.extensions["sfumato_container"].close()
+        container_of(app).close()
 
 
 def follow_to_end(client: httpx.Client, sid: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from app.main import create_app
 from app.services.run_service import RunControl
 from app.tools.http_tool import HttpTool
 from app.utils.cancellation import bind_stop, unbind_stop
-from tests.conftest import start_session
+from tests.conftest import container_of, start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
     OPENAI_URL,
@@ -35,7 +35,6 @@ from tests.provider_fakes import (
 from tests.slow_provider import SlowProvider
 
 DEADLINE_S = 1.0
-FIGURES: dict[str, float] = {}
 
 
 @pytest.fixture
@@ -106,7 +105,6 @@ def test_a_trickling_or_silent_provider_is_cut_off_at_the_deadline(
     assert DEADLINE_S - 0.05 <= took < DEADLINE_S + 1.0
     assert hung_up_within(provider, 1.0)  # the connection was closed, not left to trickle
     assert len(provider.connections) == 1  # no retry after the deadline
-    FIGURES[f"{mode} held one call (s)"] = round(took, 2)
 
 
 def test_a_trickle_through_a_mock_transport_is_cut_off_too() -> None:
@@ -238,8 +236,7 @@ def test_cancel_ends_a_run_stuck_in_a_provider_call_within_moments(tmp_path: Pat
         wait_until(client, sid, lambda s: s["status"] != "running", timeout_s=10)
     finally:
         release.set()
-        app.extensions["sfumato_container"].close()
-    FIGURES["cancel to done (s)"] = round(took, 2)
+        container_of(app).close()
     assert took < 2.0
     assert final["status"] == "done" and final["run"]["stop_reason"] == "cancelled"
     assert final["iterations"][-1]["error"]["code"] == "cancelled"
@@ -269,13 +266,8 @@ def test_a_trickling_judge_holds_a_run_no_longer_than_its_deadline(tmp_path: Pat
     started = time.monotonic()
     response = client.post(f"/api/sessions/{sid}/generate", json={})
     took = time.monotonic() - started
-    app.extensions["sfumato_container"].close()
-    FIGURES["trickling judge held the run (s)"] = round(took, 2)
+    container_of(app).close()
     assert response.status_code == 504 and response.json["code"] == "provider_timeout"
     it = response.json["details"]["session"]["iterations"][0]
     assert it["status"] == "failed" and it["image_path"] == "iter_0.png"  # the paid image is kept
     assert took < 1.5 + 1.0
-
-
-def test_zz_print_the_figures() -> None:
-    print("\ndeadline figures:", json.dumps(FIGURES))

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from app.main import create_app
 from app.openapi import ROUTES, openapi_path
 from app.server import BoundedWSGIServer
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 
 EXAMPLES_PER_OPERATION = 60
 CHECKS = [
@@ -70,7 +70,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     yield base, make_sessions(base)
     server.shutdown()
     server.server_close()
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 def make_sessions(base: str) -> list[str]:

@@ -22,7 +22,7 @@ from app.models.provider_models import RenderedPrompt
 from app.services import image_service
 from app.tools import http_tool, image_codec_tool, openrouter_tool
 from app.tools.http_tool import HttpTool
-from tests.conftest import start_session
+from tests.conftest import container_of, start_session
 from tests.provider_fakes import (
     OPENAI_URL,
     OPENROUTER_URL,
@@ -203,7 +203,7 @@ def test_the_judge_receives_a_downscaled_jpeg(
     assert mime == "image/jpeg" and image.size == (longest, longest * 3 // 4)
     stored = opened(client.get(done["iterations"][0]["image_url"]).data)
     assert stored.size == (2048, 1536)  # the stored original is untouched
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 def test_the_judge_copy_is_made_once_per_image(tmp_path: Path, monkeypatch: Any) -> None:
@@ -212,11 +212,11 @@ def test_the_judge_copy_is_made_once_per_image(tmp_path: Path, monkeypatch: Any)
     calls = calls_to(monkeypatch, image_codec_tool, "derive")
     sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     client.post(f"/api/sessions/{sid}/generate", json={})
-    images = app.extensions["sfumato_container"].images
+    images = container_of(app).images
     first = images.judge_input(sid, "iter_0.png")
     assert images.judge_input(sid, "iter_0.png") is first
     assert len(calls) == 1  # one decode made the thumbnail and the judge's copy
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 def many_images(app: Any, count: int) -> tuple[str, Any]:
@@ -224,7 +224,7 @@ def many_images(app: Any, count: int) -> tuple[str, Any]:
     make them (each saved, with its judge copy made from the decode that checked it)."""
     client = app.test_client()
     sid = start_session(client, goal="a fox", provider="openai")["session_id"]
-    images = app.extensions["sfumato_container"].images
+    images = container_of(app).images
     for index in range(count):
         images.generate(sid, index, "openai", RenderedPrompt(text=f"a fox {index}"), {})
     return sid, images
@@ -240,7 +240,7 @@ def test_judge_copies_outlast_many_running_sessions(tmp_path: Path, monkeypatch:
         copy = images.judge_input(sid, f"iter_{index}.png")
         assert copy.mime == "image/jpeg" and max(opened(copy.data).size) == 1024
     assert len(derives) == 40  # every judge copy came from the cache
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 def test_the_judge_copy_cache_is_bounded_by_size(tmp_path: Path, monkeypatch: Any) -> None:
@@ -252,7 +252,7 @@ def test_the_judge_copy_cache_is_bounded_by_size(tmp_path: Path, monkeypatch: An
     again = images.judge_input(sid, "iter_0.png")  # dropped: made again from the stored image
     assert again.mime == "image/jpeg" and max(opened(again.data).size) == 1024
     assert len(images._judge_copies) == 3 and images._judge_bytes == 3 * one
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 # Request bodies ----------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def test_each_image_is_base64_encoded_once_for_all_its_judge_calls(
     assert len(urls) == 6  # judge x2, then both images in each order of the pairwise call
     assert len(encoded) == 2  # one data URL per image (both images are the same picture here)
     assert [mime for mime, _ in judged_images(chat)] == ["image/jpeg"] * 2  # both judge calls
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 def test_verbatim_text_is_written_as_the_encoder_would_write_it() -> None:
@@ -344,7 +344,7 @@ def test_pixel_work_runs_one_per_core_at_most(tmp_path: Path, monkeypatch: Any) 
 
     monkeypatch.setattr(image_service, "accept_decoded", counted(image_service.accept_decoded))
     monkeypatch.setattr(image_codec_tool, "derive", counted(image_codec_tool.derive))
-    images = app.extensions["sfumato_container"].images
+    images = container_of(app).images
     threads = [
         threading.Thread(
             target=images.generate, args=(sid, n, "openai", RenderedPrompt(text=f"fox {n}"), {})
@@ -355,7 +355,7 @@ def test_pixel_work_runs_one_per_core_at_most(tmp_path: Path, monkeypatch: Any) 
         thread.start()
     for thread in threads:
         thread.join()
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert most[0] == 2
     assert all((tmp_path / "sessions" / sid / f"thumb_{n}.jpg").is_file() for n in range(8))
 
@@ -379,4 +379,4 @@ def test_a_small_png_round_uploads_only_jpegs(tmp_path: Path) -> None:
     ]
     assert len(urls) == 6
     assert {url.split(";", 1)[0] for url in urls} == {"data:image/jpeg"}
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()

@@ -8,15 +8,16 @@ import json
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from pydantic import ValidationError
 
+from app.container import Container
 from app.errors import ValidationFailed
 from app.models.batch_models import BatchOptions, GoalSpec
+from app.services.batch_service import BatchService
 from app.services.goal_parser import spec_from_recipe
 from app.settings import Settings
-from tests.conftest import start_session
+from tests.conftest import container_of, start_session
 
 PROMPT = "## FLEX_BEGIN:subject\na fox\n## FLEX_END:subject\n"
 
@@ -221,7 +222,7 @@ def test_the_same_lines_within_the_limits_are_taken(
     text = "\n".join(json.dumps(g) for g in goals)
     started = client.post("/api/batches", json={"goals": text, "iterations": 0, "jobs": 1})
     assert started.status_code == 202, started.json
-    batch = client.application.extensions["sfumato_container"].batches.get(started.json["batch_id"])
+    batch = container_of(client.application).batches.get(started.json["batch_id"])
     assert batch.finished.wait(60)
     state = client.get(f"/api/batches/{batch.batch_id}").json
     assert [g["status"] for g in state["goals"]] == ["done"] * 4, state["goals"]
@@ -278,18 +279,20 @@ def test_a_good_recipe_gives_its_goal() -> None:
         {"jobs": 0},
     ],
 )
-def test_run_options_are_checked_as_the_api_checks_them(app: Flask, options: dict) -> None:
-    service = app.extensions["sfumato_container"].batches
+def test_run_options_are_checked_as_the_api_checks_them(
+    batches: BatchService, options: dict
+) -> None:
     spec = GoalSpec(id="run", goal="a fox")
     with pytest.raises((ValidationFailed, ValidationError)):
-        service.check([spec], BatchOptions.model_validate(options))
+        batches.check([spec], BatchOptions.model_validate(options))
 
 
-def test_a_lock_given_after_the_recipe_is_checked_before_anything_runs(app: Flask) -> None:
+def test_a_lock_given_after_the_recipe_is_checked_before_anything_runs(
+    container: Container, batches: BatchService
+) -> None:
     """`sfumato run --lock hat` overrides the spec after it was read: `check` still refuses it."""
-    service = app.extensions["sfumato_container"].batches
     spec = GoalSpec(id="run", goal="a fox").model_copy(update={"locked_blocks": ["hat"]})
     with pytest.raises(ValidationFailed) as caught:
-        service.check([spec], BatchOptions())
+        batches.check([spec], BatchOptions())
     assert caught.value.details["errors"][0]["field"] == "locked_blocks"
-    assert sessions_on_disk(app.extensions["sfumato_container"].settings) == 0
+    assert sessions_on_disk(container.settings) == 0

@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.main import create_app
-from tests.conftest import demo_settings, settled, start_session
+from tests.conftest import container_of, demo_settings, settled, start_session
 from tests.grok_script import ScriptedGrok, scripted_app
 from tests.provider_fakes import OPENAI_URL, image_bytes, openai_image_answer
 
@@ -87,8 +87,8 @@ def test_checklist_edits_are_refused_while_a_run_is_going(tmp_path: Path) -> Non
         f"/api/sessions/{sid}/checklist", json={"checklist": [{"question": "Is it red?"}]}
     )
     client.post(f"/api/sessions/{sid}/optimize/cancel")
-    app.extensions["sfumato_container"].runs.wait_followup(sid)
-    app.extensions["sfumato_container"].close()
+    container_of(app).runs.wait_followup(sid)
+    container_of(app).close()
     assert refused.status_code == 409 and refused.json["code"] == "run_in_progress"
 
 
@@ -358,13 +358,9 @@ def test_a_revision_that_changes_nothing_is_asked_again_then_skipped(tmp_path: P
     for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
-        images_before = len(
-            list((app.extensions["sfumato_container"].settings.storage_dir / sid).glob("iter_*"))
-        )
+        images_before = len(list((container_of(app).settings.storage_dir / sid).glob("iter_*")))
         done = optimize(client, sid, iterations_count=2, plateau_rounds=0)
-        stored = list(
-            (app.extensions["sfumato_container"].settings.storage_dir / sid).glob("iter_*")
-        )
+        stored = list((container_of(app).settings.storage_dir / sid).glob("iter_*"))
     skipped, next_round = done["iterations"][1], done["iterations"][2]
     assert skipped["status"] == "failed" and skipped["error"]["code"] == "no_change"
     assert skipped["image_path"] is None and images_before == 1
@@ -456,7 +452,7 @@ def test_estimate_reads_the_price_table_and_recorded_costs(tmp_path: Path) -> No
     est = response.json
     assert set(est) == {"usd", "low", "high", "llm_calls", "image_calls", "basis"}
     assert est["image_calls"] == 6 and est["llm_calls"] == 3 * (2 * 2 + 2) + 1
-    table = app.extensions["sfumato_container"].settings.price_table()
+    table = container_of(app).settings.price_table()
     image = table.image_price("openai", params.get("model", "gpt-image-2"), params).usd_per_image
     judge = 0.002  # recorded by this session's baseline judgement
     revise = est["basis"]["text"]["revise"]
@@ -505,7 +501,7 @@ def test_a_run_writes_a_stale_checklist_again_before_its_first_round(tmp_path: P
     for app in scripted_app(tmp_path, grok):
         client = app.test_client()
         sid = to_review(client)
-        sessions = app.extensions["sfumato_container"].sessions
+        sessions = container_of(app).sessions
         # feedback stored without the PUT's rewrite (as a failed rewrite would leave it)
         sessions.update(sid, lambda s: setattr(s, "user_feedback", "warmer light"))
         done = optimize(client, sid, iterations_count=1)

@@ -14,7 +14,7 @@ from app.models.batch_models import BatchOptions, GoalSpec
 from app.services import flex_service
 from app.tools.storage_tool import is_session_id
 from app.utils.language import detect_language
-from tests.conftest import demo_settings, settled, start_session
+from tests.conftest import container_of, demo_settings, settled, start_session
 
 RU_GOAL = "Рыжая лиса спит на свежем снегу под сосной ночью, без людей"
 
@@ -70,7 +70,7 @@ def test_the_image_prompt_language_comes_from_the_settings(tmp_path: Path) -> No
         session = start_session(app.test_client(), goal="a red fox")["session"]
         assert (session["language"], session["prompt_language"]) == ("en", "ru")
     finally:
-        app.extensions["sfumato_container"].close()
+        container_of(app).close()
 
 
 def _cyrillic(text: str) -> bool:

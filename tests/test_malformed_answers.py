@@ -32,7 +32,7 @@ from app.tools.grok_image_tool import GrokImageTool
 from app.tools.nano_banana_image_tool import NanoBananaImageTool
 from app.tools.openai_image_tool import OpenAIImageTool
 from app.tools.openrouter_tool import OpenRouterTool
-from tests.conftest import start_session
+from tests.conftest import container_of, start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
     IMAGE_ROUTES,
@@ -301,7 +301,7 @@ def test_create_with_a_string_usage_figure_is_201_not_500(tmp_path: Path) -> Non
 
     app = api(tmp_path, text)
     response = app.test_client().post("/api/sessions", json={"goal": "a fox", "provider": "demo"})
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert response.status_code == 201
     # two calls (prompt and checklist), each reporting "12" as a string
     assert response.json["session"]["total_cost"]["completion_tokens"] == 24
@@ -322,7 +322,7 @@ def test_a_malformed_judge_answer_fails_the_iteration_typed_and_keeps_the_image(
     client = app.test_client()
     sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     response = client.post(f"/api/sessions/{sid}/generate", json={})
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert response.status_code == 502 and response.json["code"] == "provider_bad_response"
     it = response.json["details"]["session"]["iterations"][0]
     assert it["status"] == "failed" and it["judge_score"] is None
@@ -350,7 +350,7 @@ def generate_with(tmp_path: Path, data: bytes, **overrides: Any) -> tuple[Any, s
         "media": client.get(response.json.get("iterations", [{}])[0].get("image_url") or "/none"),
         "zip": client.get(f"/api/sessions/{sid}/download"),
     }
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     return (response, extra), sid, tmp_path / "sessions" / sid
 
 

@@ -12,6 +12,7 @@ from app.services.image_service import normalize_params, wants_transparent_backg
 from app.tools.grok_image_tool import GrokImageTool
 from app.tools.nano_banana_image_tool import NanoBananaImageTool
 from app.tools.openai_image_tool import OpenAIImageTool
+from tests.conftest import container_of
 from tests.provider_fakes import make_settings, router, transport_for
 
 
@@ -138,7 +139,7 @@ def test_api_lists_each_models_capabilities_and_refuses_bad_params(tmp_path: Pat
             "image_params": {"model": "gpt-image-2", "aspect_ratio": "5:1"},
         },
     )
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
     assert openai["models"][0] == openai["defaults"]["model"] == "gpt-image-2.5-flare"
     assert models["gpt-image-2"]["free_sizes"]["sizes"]["16:9"]["2K"] == "2560x1440"

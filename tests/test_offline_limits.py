@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from app.limits import CHECKLIST_QUESTION_MAX_CHARS, MAX_CHECKLIST_ITEMS
 from app.main import create_app
 from app.models.text_rules import is_blank, visible_length
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 
 GOAL_LIMIT = FEEDBACK_LIMIT = 2000  # the Settings defaults the demo settings keep
 WORDS = {
@@ -40,7 +40,7 @@ def _fill(text: str, limit: int) -> str:
 def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
     app: Flask = create_app(demo_settings(tmp_path_factory.mktemp("offline")))
     yield app.test_client()
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 def drive(client: FlaskClient, goal: str, feedback: str, questions: list[str]) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def drive(client: FlaskClient, goal: str, feedback: str, questions: list[str]) -
     ]
     for name, answer in steps:
         assert answer.status_code == 200, (name, answer.json)
-    client.application.extensions["sfumato_container"].runs.wait_followup(sid)
+    container_of(client.application).runs.wait_followup(sid)
     return client.get(f"/api/sessions/{sid}").json
 
 

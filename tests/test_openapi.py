@@ -19,7 +19,7 @@ from app.main import HTTP_CODES, create_app
 from app.models.request_models import ChecklistItemIn, ListSessionsQuery
 from app.openapi import CLI_CODES, ERROR_CODES, RECORDED_CODES, ROUTES, openapi_path
 from app.server import HTTP_LAYER_ERRORS
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 
 
 def test_the_table_and_the_routes_agree(app: Flask) -> None:
@@ -31,6 +31,18 @@ def test_the_table_and_the_routes_agree(app: Flask) -> None:
     }
     table = {(route.method, route.path) for route in ROUTES}
     assert served == table, f"missing from the table: {served - table}; extra: {table - served}"
+
+
+def test_one_table_drives_flask_and_the_description(app: Flask, client: FlaskClient) -> None:
+    """Each Flask rule is served by the handler its table line names, and each table line is a
+    path and method of the served description: nothing is declared a second time elsewhere."""
+    adapter = app.url_map.bind("127.0.0.1")
+    paths = client.get("/api/openapi.json").json["paths"]
+    for route in ROUTES:
+        sample = re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "x", route.path)
+        endpoint, _ = adapter.match(sample, method=route.method)
+        assert app.view_functions[endpoint] is route.handler, route.path
+        assert route.method.lower() in paths[openapi_path(route.path)], route.path
 
 
 def test_the_description_is_served_and_complete(client: FlaskClient) -> None:
@@ -191,7 +203,7 @@ def test_every_limit_the_server_checks_is_in_the_schema(tmp_path, overrides) -> 
         limit = overrides.get("max_iterations", 10)
         assert _branch(create["iterations_count"])["maximum"] == limit
     finally:
-        app.extensions["sfumato_container"].close()
+        container_of(app).close()
 
 
 # docs/API.md and the document agree ---------------------------------------------------------------

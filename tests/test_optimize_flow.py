@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from app.main import create_app
 from app.services import flex_service
-from tests.conftest import demo_settings, settled, sse_events, start_session
+from tests.conftest import container_of, demo_settings, settled, sse_events, start_session
 from tests.grok_script import ScriptedGrok, scripted_app
 from tests.provider_fakes import (
     OPENAI_URL,
@@ -185,7 +185,7 @@ def test_a_failure_mid_run_keeps_earlier_iterations(tmp_path: Path) -> None:
         sid = run_to_review(client)
         response = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 3})
         failed = response.json["details"]["session"]
-        storage = app.extensions["sfumato_container"].settings.storage_dir
+        storage = container_of(app).settings.storage_dir
     # A synchronous run that ends failed answers with its error's status, the session in details.
     assert response.status_code == 502 and response.json["code"] == "provider_auth"
     assert failed["status"] == "failed" and failed["run"]["stop_reason"] == "error"
@@ -238,7 +238,7 @@ def test_content_blocked_iterations_are_saved_and_the_loop_goes_on(tmp_path: Pat
 def slow_client(tmp_path: Path) -> Iterator[FlaskClient]:
     app = create_app(demo_settings(tmp_path, demo_step_delay_s=0.15))
     yield app.test_client()
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 def wait_until(client: FlaskClient, sid: str, done: Any, timeout_s: float = 20) -> dict:
@@ -383,7 +383,7 @@ def test_restart_marks_interrupted_runs_failed_and_keeps_everything(tmp_path: Pa
     client = first.test_client()
     sid = run_to_review(client)
     other = start_session(client, goal="a second goal")["session_id"]
-    first.extensions["sfumato_container"].close()
+    container_of(first).close()
     path = settings.storage_dir / sid / "session.json"
     stored = json.loads(path.read_text())
     stored["status"] = "running"
@@ -402,7 +402,7 @@ def test_restart_marks_interrupted_runs_failed_and_keeps_everything(tmp_path: Pa
     second = create_app(settings)
     session = second.test_client().get(f"/api/sessions/{sid}").json
     listed = [s["session_id"] for s in second.test_client().get("/api/sessions").json["sessions"]]
-    second.extensions["sfumato_container"].close()
+    container_of(second).close()
 
     assert session["status"] == "failed" and session["current_step"] is None
     assert session["error"]["code"] == "interrupted"
@@ -428,12 +428,12 @@ def test_a_provider_whose_key_went_away_is_refused_before_the_run(tmp_path: Path
     keyed = demo_settings(tmp_path, openai_image_api_key="sk-test-openai-image-123456")
     first = create_app(keyed)
     sid = start_session(first.test_client(), provider="openai")["session_id"]
-    first.extensions["sfumato_container"].close()
+    container_of(first).close()
 
     second = create_app(demo_settings(tmp_path))  # restarted without the key
     response = second.test_client().post(f"/api/sessions/{sid}/generate", json={})
     session = second.test_client().get(f"/api/sessions/{sid}").json
-    second.extensions["sfumato_container"].close()
+    container_of(second).close()
     assert response.status_code == 400 and response.json["code"] == "provider_not_configured"
     assert response.json["details"]["missing_key"] == "OPENAI_IMAGE_API_KEY"
     assert session["status"] == "draft" and session["iterations"] == []
@@ -456,7 +456,7 @@ def test_a_restart_during_the_recommendations_says_they_were_not_written(tmp_pat
     sid = run_to_review(client)
     client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1})
     settled(client, sid)
-    first.extensions["sfumato_container"].close()
+    container_of(first).close()
     path = settings.storage_dir / sid / "session.json"
     stored = json.loads(path.read_text())
     stored["recommendations"], stored["recommendations_status"] = [], "pending"  # killed mid-way
@@ -464,7 +464,7 @@ def test_a_restart_during_the_recommendations_says_they_were_not_written(tmp_pat
 
     second = create_app(settings)
     session = second.test_client().get(f"/api/sessions/{sid}").json
-    second.extensions["sfumato_container"].close()
+    container_of(second).close()
     assert session["status"] == "done" and session["recommendations_status"] == "failed"
     assert session["error"]["code"] == "interrupted"
     assert len(session["iterations"]) == 2

@@ -14,6 +14,7 @@ import respx
 
 from app.main import create_app
 from app.services import flex_service
+from tests.conftest import container_of
 from tests.provider_fakes import (
     GEMINI_KEY,
     GROK_KEY,
@@ -141,9 +142,9 @@ def test_full_session_survives_one_transient_failure_per_service(
     assert client.post(f"/api/sessions/{sid}/generate", json={}).status_code == 200
     client.put(f"/api/sessions/{sid}/feedback", json={"feedback": "warmer light"})
     client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 2})
-    app.extensions["sfumato_container"].runs.wait_followup(sid)
+    container_of(app).runs.wait_followup(sid)
     done = client.get(f"/api/sessions/{sid}").json
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
     assert done["status"] == "done", done["error"]
     assert done["demo"] is False and done["text_mode"] == "openrouter"
@@ -194,7 +195,7 @@ def test_grok_url_answers_are_downloaded_into_the_session(tmp_path: Path) -> Non
         "session_id"
     ]
     session = client.post(f"/api/sessions/{sid}/generate", json={}).json
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     it = session["iterations"][0]
     assert it["status"] == "ok" and it["image_path"] == "iter_0.jpeg"
     assert it["revised_prompt"] == "A red fox asleep in snow, soft dawn light"

@@ -14,7 +14,7 @@ from app.services.image_service import allowed_params, normalize_params
 from app.settings import Settings
 from app.tools import provider_registry_tool
 from app.tools.provider_registry_tool import ProviderRegistry
-from tests.conftest import demo_settings, start_session
+from tests.conftest import container_of, demo_settings, start_session
 from tests.provider_fakes import image_bytes
 
 
@@ -110,7 +110,7 @@ def test_adding_a_provider_is_one_registry_line(
     assert names[-1] == "echo"
     body = start_session(client, provider="echo")
     done = client.post(f"/api/sessions/{body['session_id']}/generate", json={}).json
-    echo = app.extensions["sfumato_container"].registry.providers["echo"]
-    app.extensions["sfumato_container"].close()
+    echo = container_of(app).registry.providers["echo"]
+    container_of(app).close()
     assert done["iterations"][0]["status"] == "ok"
     assert echo.prompts and "FLEX_" not in echo.prompts[0]

@@ -20,7 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import start_session
+from tests.conftest import container_of, start_session
 from tests.grok_script import any_role, scripted_app
 
 pytestmark = pytest.mark.race
@@ -81,7 +81,7 @@ def reviewed(client: FlaskClient) -> str:
 def wait_idle(client: FlaskClient, sid: str) -> dict[str, Any]:
     """Waits (on the run's events) until nothing runs for the session and its after-run work is
     written; returns the session."""
-    runs = client.application.extensions["sfumato_container"].runs
+    runs = container_of(client.application).runs
     listener = runs.subscribe(sid)
     try:
         while runs.is_running(sid):

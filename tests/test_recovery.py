@@ -15,7 +15,7 @@ from PIL import Image
 
 from app.main import create_app
 from app.tools.storage_tool import StorageTool
-from tests.conftest import demo_settings, start_session
+from tests.conftest import container_of, demo_settings, start_session
 
 
 def run_to_review(tmp_path: Path) -> tuple[Path, str]:
@@ -24,7 +24,7 @@ def run_to_review(tmp_path: Path) -> tuple[Path, str]:
     client = app.test_client()
     sid = start_session(client)["session_id"]
     client.post(f"/api/sessions/{sid}/generate", json={})
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     return settings.storage_dir / sid, sid
 
 
@@ -34,7 +34,7 @@ def restart(tmp_path: Path) -> dict:
         s["session_id"]: app.test_client().get(f"/api/sessions/{s['session_id']}").json
         for s in app.test_client().get("/api/sessions").json["sessions"]
     }
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     return sessions
 
 
@@ -108,7 +108,7 @@ def test_a_corrupt_thumbnail_is_made_again_from_its_image(tmp_path: Path) -> Non
     try:
         answer = app.test_client().get(f"/media/{sid}/thumb_0.jpg")
     finally:
-        app.extensions["sfumato_container"].close()
+        container_of(app).close()
     assert answer.status_code == 200
     with Image.open(io.BytesIO(answer.data)) as picture:
         picture.load()
@@ -154,7 +154,7 @@ def test_a_thumbnail_whose_image_is_gone_is_not_served(tmp_path: Path) -> None:
         (folder / "iter_0.png").unlink()  # gone while the server runs
         assert client.get(f"/media/{sid}/thumb_0.jpg").status_code == 404
     finally:
-        app.extensions["sfumato_container"].close()
+        container_of(app).close()
 
 
 def test_an_empty_session_folder_is_removed_at_start_up(tmp_path: Path) -> None:

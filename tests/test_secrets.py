@@ -26,7 +26,7 @@ import respx
 from app.main import create_app
 from app.tools import log_tool
 from app.utils.scrub import REDACTED, redact_keys, register_secrets, scrub_text
-from tests.conftest import start_session
+from tests.conftest import container_of, start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
     ALL_KEYS,
@@ -162,14 +162,14 @@ def test_no_echoed_key_reaches_answers_files_zips_or_logs(
             answers.append(client.post(f"/api/sessions/{sid}/generate", json={}).data)
             run = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1})
             answers.append(run.data)
-            app.extensions["sfumato_container"].runs.wait_followup(sid)  # the recommendations
+            container_of(app).runs.wait_followup(sid)  # the recommendations
             answers.append(client.get(f"/api/sessions/{sid}").data)
             answers.append(client.get("/api/sessions").data)
             download = client.get(f"/api/sessions/{sid}/download")
             archive = zipfile.ZipFile(io.BytesIO(download.data))
             answers += [archive.read(name) for name in archive.namelist()]
     finally:
-        app.extensions["sfumato_container"].close()
+        container_of(app).close()
 
     files = [p.read_bytes() for p in (tmp_path / "sessions").rglob("*") if p.is_file()]
     logs = [r.getMessage() + json.dumps(r.__dict__, default=str) for r in caplog.records]
@@ -200,7 +200,7 @@ def test_the_leak_reaches_the_scrubbed_places_at_all(tmp_path: Path) -> None:
     client = app.test_client()
     sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     failed = client.post(f"/api/sessions/{sid}/generate", json={})
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert failed.status_code == 502 and failed.json["code"] == "provider_auth"
     assert "bad key [REDACTED]" in failed.json["message"]
     stored = json.loads((tmp_path / "sessions" / sid / "session.json").read_text())
@@ -261,7 +261,7 @@ def test_a_short_configured_value_is_not_used_and_is_warned_about(
     assert scrub_text(message) == message
     log_tool._warned_short_keys.clear()  # once per process: this test checks that once
     app = create_app(settings)
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     warnings = [r.getMessage() for r in caplog.records if r.name == "sfumato.settings"]
     assert len(warnings) == 1 and "shorter than 16 characters" in warnings[0], warnings
     assert "use it now" not in warnings[0]
@@ -291,7 +291,7 @@ def test_a_provider_echoing_the_key_altered_leaves_no_trace_in_answers_or_files(
     client = app.test_client()
     sid = start_session(client, goal="a fox", provider="openai")["session_id"]
     failed = client.post(f"/api/sessions/{sid}/generate", json={})
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     stored = (tmp_path / "sessions" / sid / "session.json").read_text()
     assert failed.status_code == 502 and failed.json["message"].count(REDACTED) == len(echoes)
     for echoed in echoes:

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.main import create_app
-from tests.conftest import demo_settings, start_session
+from tests.conftest import container_of, demo_settings, start_session
 
 BROWSER_SIMPLE_TYPES = [
     "text/plain",
@@ -109,7 +109,7 @@ def test_allowed_hosts_adds_names(tmp_path: Path) -> None:
         for host in ["sfumato.lan", "sfumato.lan:8000", "box.example:443", "box.example:80",
                      "10.0.0.5:8000", "evil.example:8000"]
     }  # fmt: skip
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert codes == {
         "sfumato.lan": 200,
         "sfumato.lan:8000": 200,
@@ -123,7 +123,7 @@ def test_allowed_hosts_adds_names(tmp_path: Path) -> None:
 def test_a_star_turns_the_host_check_off(tmp_path: Path) -> None:
     app = create_app(demo_settings(tmp_path, allowed_hosts=["*"]))
     response = app.test_client().get("/api/health", headers={"Host": "anything.example"})
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert response.status_code == 200
 
 
@@ -156,7 +156,7 @@ def test_cors_origins_are_allowed_and_answered_with_cors_headers(tmp_path: Path)
     other = client.post(
         "/api/sessions", json={"goal": "a fox"}, headers={"Origin": "http://x.test"}
     )
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:5173"
     assert created.status_code == 201

@@ -16,7 +16,7 @@ import pytest
 
 from app.main import create_app
 from app.server import BoundedWSGIServer
-from tests.conftest import demo_settings
+from tests.conftest import container_of, demo_settings
 
 READ_TIMEOUT_S = 1.0
 THREADS = 6
@@ -43,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Boun
     yield port, srv
     srv.shutdown()
     srv.server_close()
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 def exchange(

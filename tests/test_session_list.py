@@ -14,7 +14,7 @@ from flask import Flask
 from app.main import create_app
 from app.models.domain_models import CurrentStep, Iteration, Session
 from app.tools.storage_tool import INDEX_FILE, StorageTool
-from tests.conftest import demo_settings, start_session
+from tests.conftest import container_of, demo_settings, start_session
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -40,7 +40,7 @@ def started(tmp_path: Path, **overrides: Any) -> Flask:
 
 
 def stop(app: Flask) -> None:
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()
 
 
 def all_pages(client: Any, query: str = "", limit: int = 2) -> list[list[str]]:
@@ -142,7 +142,7 @@ def test_start_up_reads_the_index_not_every_session_file(tmp_path: Path) -> None
     assert app.test_client().get("/api/sessions").json["sessions"][0]["user_goal"] == (
         "from the index"
     )
-    assert app.extensions["sfumato_container"].sessions._cache == {}  # nothing loaded in full
+    assert container_of(app).sessions._cache == {}  # nothing loaded in full
     stop(app)
 
 
@@ -217,7 +217,7 @@ def test_full_sessions_in_memory_are_bounded(tmp_path: Path) -> None:
     client = app.test_client()
     for n in range(6):
         assert client.get(f"/api/sessions/{n:032x}").json["user_goal"] == f"goal number {n}"
-    assert len(app.extensions["sfumato_container"].sessions._cache) == 2
+    assert len(container_of(app).sessions._cache) == 2
     stop(app)
 
 
@@ -236,8 +236,8 @@ def test_a_step_marker_is_published_but_not_written(tmp_path: Path) -> None:
     """The step in flight is news only while a run goes on: listeners and readers get it at once,
     the file gets it with the run's next saved change (one fsync'd write fewer per step)."""
     app = create_app(demo_settings(tmp_path))
-    sessions = app.extensions["sfumato_container"].sessions
-    runs = app.extensions["sfumato_container"].runs
+    sessions = container_of(app).sessions
+    runs = container_of(app).runs
     sid = start_session(app.test_client())["session_id"]
     path = tmp_path / "sessions" / sid / "session.json"
     step = CurrentStep(iteration=1, step="generate", round=1)
@@ -259,4 +259,4 @@ def test_a_step_marker_is_published_but_not_written(tmp_path: Path) -> None:
     assert data["updated_at"] > json.loads(on_disk)["updated_at"]
     sessions.update(sid, lambda s: setattr(s, "status", "done"))
     assert json.loads(path.read_text())["in_flight"][0]["step"] == "generate"  # written along
-    app.extensions["sfumato_container"].close()
+    container_of(app).close()

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.main import create_app
-from tests.conftest import demo_settings, start_session
+from tests.conftest import container_of, demo_settings, start_session
 from tests.grok_script import scripted_app
 from tests.test_races import WAIT_S, Gate, wait_idle
 
@@ -87,7 +87,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def disk(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Disk:
-    return Disk(monkeypatch, app.extensions["sfumato_container"].settings.storage_dir)
+    return Disk(monkeypatch, container_of(app).settings.storage_dir)
 
 
 def generate_meeting_a_full_disk(
@@ -110,7 +110,7 @@ def generate_meeting_a_full_disk(
 
 
 def on_disk(app: Flask, sid: str) -> dict:
-    folder = app.extensions["sfumato_container"].settings.storage_dir / sid
+    folder = container_of(app).settings.storage_dir / sid
     return json.loads((folder / "session.json").read_text())
 
 
@@ -174,7 +174,7 @@ def test_a_full_disk_in_the_middle_of_a_background_run_ends_it_failed(
     assert cancel.status_code == 409 and cancel.json["code"] == "not_running"
 
     disk.free()
-    app.extensions["sfumato_container"].sessions.close()  # ...and is at the next save or close
+    container_of(app).sessions.close()  # ...and is at the next save or close
     assert on_disk(app, sid)["status"] == "failed"
     run = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1})
     assert run.status_code == 200 and run.json["status"] == "done"
@@ -199,7 +199,7 @@ def test_a_start_that_cannot_be_saved_is_507_and_starts_nothing(
 def test_a_create_that_cannot_write_is_507_and_leaves_no_folder(
     app: Flask, client: FlaskClient, disk: Disk, error: int, code: str
 ) -> None:
-    root = app.extensions["sfumato_container"].settings.storage_dir
+    root = container_of(app).settings.storage_dir
     disk.fill(error)
     body = {"goal": "a fox", "provider": "demo"}
     answer = client.post("/api/sessions", json=body)
@@ -215,7 +215,7 @@ def test_a_full_disk_cannot_break_a_thumbnail_read(
 ) -> None:
     sid = start_session(client)["session_id"]
     assert client.post(f"/api/sessions/{sid}/generate", json={}).status_code == 200
-    folder = app.extensions["sfumato_container"].settings.storage_dir / sid
+    folder = container_of(app).settings.storage_dir / sid
     (folder / "thumb_0.jpg").unlink()
     disk.fill(errno.ENOSPC)
     answer = client.get(f"/media/{sid}/thumb_0.jpg")
@@ -285,7 +285,7 @@ def test_a_server_starting_on_a_full_disk_serves_and_ends_cut_off_runs_honestly(
     settings = demo_settings(tmp_path)
     first = create_app(settings)
     sid = start_session(first.test_client())["session_id"]
-    first.extensions["sfumato_container"].close()
+    container_of(first).close()
     path = settings.storage_dir / sid / "session.json"
     stored = json.loads(path.read_text())
     stored.update(status="running", run={"kind": "generate", "started_at": stored["created_at"]})
@@ -299,7 +299,7 @@ def test_a_server_starting_on_a_full_disk_serves_and_ends_cut_off_runs_honestly(
         session = second.test_client().get(f"/api/sessions/{sid}").json
         assert session["status"] == "failed" and session["error"]["code"] == "interrupted"
         disk.free()
-        second.extensions["sfumato_container"].sessions.close()
+        container_of(second).sessions.close()
         assert json.loads(path.read_text())["status"] == "failed"
     finally:
-        second.extensions["sfumato_container"].close()
+        container_of(second).close()

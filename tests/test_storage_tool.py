@@ -44,17 +44,6 @@ def test_a_crash_during_a_write_keeps_the_old_file(
     assert [p.name for p in (tmp_path / SID).iterdir()] == ["session.json"]  # no temp file left
 
 
-def test_load_all_skips_unreadable_sessions(tmp_path: Path) -> None:
-    storage = StorageTool(tmp_path)
-    storage.save_session(make())
-    torn = tmp_path / ("f" * 32)
-    torn.mkdir()
-    (torn / "session.json").write_text('{"session_id": "fff')
-    (tmp_path / "not-a-session").mkdir()
-    assert [s.session_id for s in storage.load_all()] == [SID]
-    assert (torn / "session.json").exists()  # never deleted
-
-
 def test_images_replace_their_older_format(tmp_path: Path) -> None:
     storage = StorageTool(tmp_path)
     assert storage.save_image(SID, 0, b"png", "png") == "iter_0.png"

@@ -14,7 +14,7 @@ import pytest
 
 from app.main import create_app
 from app.tools.store_lock_tool import LOCK_NAME, StoreBusy, StoreLock, read_owner, server_url
-from tests.conftest import demo_settings, start_session
+from tests.conftest import container_of, demo_settings, start_session
 
 REPO = Path(__file__).resolve().parent.parent
 HOLDER = (
@@ -96,9 +96,9 @@ def test_two_apps_on_one_store_the_second_is_refused(tmp_path: Path) -> None:
         assert f"a SFUMATO server (pid {os.getpid()}, since" in refused.value.message
         assert refused.value.details["owner"]["url"] is None  # built, not serving: no URL
     finally:
-        first.extensions["sfumato_container"].close()
+        container_of(first).close()
     again = create_app(settings)  # closed: the store is free again
-    again.extensions["sfumato_container"].close()
+    container_of(again).close()
 
 
 def test_only_the_owner_sweeps_and_recovers(tmp_path: Path) -> None:
@@ -116,10 +116,10 @@ def test_only_the_owner_sweeps_and_recovers(tmp_path: Path) -> None:
     with pytest.raises(StoreBusy):
         create_app(settings)
     assert temp.exists() and path.read_bytes() == before  # the refused app touched nothing
-    owner.extensions["sfumato_container"].close()
+    container_of(owner).close()
 
     successor = create_app(settings)  # now the owner: it cleans up and recovers
-    successor.extensions["sfumato_container"].close()
+    container_of(successor).close()
     assert not temp.exists()
     assert json.loads(path.read_text("utf-8"))["status"] == "failed"
 

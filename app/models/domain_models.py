@@ -171,7 +171,7 @@ class Iteration(BaseModel):
     cost: IterationCost = Field(default_factory=IterationCost)
     created_at: datetime = Field(default_factory=utc_now)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy wants no decorator above @property
     @property
     def thumbnail_url(self) -> str | None:
         """A small JPEG of the image (<= 320 px), written on save or made when first asked for."""

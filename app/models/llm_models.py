@@ -52,12 +52,12 @@ def revise_output_for(free_blocks: list[str]) -> type[ReviseOutput]:
     change = create_model(
         "FreeBlockChange",
         __base__=BlockChange,
-        block=(Literal[names], ...),  # type: ignore[valid-type]
+        block=(Literal[names], ...),  # type: ignore[arg-type]  # a Literal of names known only at run time: pydantic reads it, mypy cannot
     )
     return create_model(
         "ReviseOutput",
         __base__=ReviseOutput,
-        changes=(list[change], Field(min_length=1, max_length=len(names))),  # type: ignore[valid-type]
+        changes=(list[change], Field(min_length=1, max_length=len(names))),
     )
 
 
@@ -99,7 +99,7 @@ def judge_output_for(ids: list[str]) -> type[JudgeOutput]:
     item = create_model(
         "ChecklistAnswerItem",
         __base__=ChecklistAnswerItem,
-        id=(Literal[wanted], ...),  # type: ignore[valid-type]
+        id=(Literal[wanted], ...),  # type: ignore[arg-type]  # a Literal of names known only at run time: pydantic reads it, mypy cannot
     )
 
     def every_item_once(self: JudgeOutput) -> JudgeOutput:
@@ -114,8 +114,9 @@ def judge_output_for(ids: list[str]) -> type[JudgeOutput]:
     return create_model(
         "JudgeOutput",
         __base__=JudgeOutput,
-        __validators__={"every_item_once": model_validator(mode="after")(every_item_once)},
-        checklist=(list[item], Field(min_length=len(wanted), max_length=len(wanted))),  # type: ignore[valid-type]
+        # create_model takes the decorator's descriptor, which its stub does not list as a callable
+        __validators__={"every_item_once": model_validator(mode="after")(every_item_once)},  # type: ignore[dict-item]
+        checklist=(list[item], Field(min_length=len(wanted), max_length=len(wanted))),
     )
 
 

@@ -125,7 +125,9 @@ def _gpt_image_free(model: str, source: str) -> list[ImagePrice]:
     return entries
 
 
-def _gpt_image_fixed(model: str, prices: tuple[dict[str, float], dict[str, float]], source: str):
+def _gpt_image_fixed(
+    model: str, prices: tuple[dict[str, float], dict[str, float]], source: str
+) -> list[ImagePrice]:
     square, wide = ({**d, "auto": d["high"]} for d in prices)  # auto priced as high
     entries = [_img("openai", model, "1024x1024", q, usd, source) for q, usd in square.items()]
     entries += [_img("openai", model, "auto", q, usd, source) for q, usd in square.items()]

@@ -60,10 +60,6 @@ class FreeSizes(BaseModel):
             return f"the picture must have {self.min_pixels:,} to {self.max_pixels:,} pixels"
         return None
 
-    def experimental(self, size: str) -> bool:
-        width, height = (int(part) for part in size.lower().split("x"))
-        return width * height > self.experimental_above_pixels
-
     def with_table(self, aspect_ratios: list[str]) -> FreeSizes:
         table = {r: {t: self.size_for(r, t) for t in self.tiers} for r in aspect_ratios}
         return self.model_copy(update={"sizes": table})

@@ -326,7 +326,7 @@ def text_width(text: str, size: int) -> float:
 
 
 def draw_text(
-    draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: int, fill: tuple
+    draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: int, fill: tuple[int, ...]
 ) -> None:
     """Draws mixed-script text run by run, each with the font that has its glyphs (Pillow picks
     no fallback font by itself, so one font would draw the other scripts as empty boxes)."""

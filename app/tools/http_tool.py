@@ -35,7 +35,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -88,7 +88,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         """Exponential from the base, capped, minus up to 25% jitter so clients do not sync up."""
-        delay = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1))
+        delay = min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** (attempt - 1))
         return delay * (1 - 0.25 * rng())
 
 
@@ -639,7 +639,7 @@ class CallWatch:
         if transfer.result is None:  # aborted by a stop that arrived as the transfer ended
             self.check()
             raise self.timeout_error()
-        return transfer.result
+        return cast(httpx.Response, transfer.result)
 
 
 # Parsing helpers shared by the provider tools ----------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import cast
 
 from PIL import Image, UnidentifiedImageError
 
@@ -119,5 +120,6 @@ def _has_alpha(picture: Image.Image) -> bool:
     if picture.mode == "P":
         return "transparency" in picture.info
     if picture.mode in _ALPHA_MODES:
-        return picture.getchannel("A").getextrema()[0] < 255
+        lowest, _ = cast(tuple[int, int], picture.getchannel("A").getextrema())  # one band
+        return lowest < 255
     return False

@@ -45,12 +45,12 @@ def current_context() -> dict[str, Any]:
     return dict(_CONTEXT.get() or {})
 
 
-def bind_context(fields: dict[str, Any]) -> contextvars.Token:
+def bind_context(fields: dict[str, Any]) -> contextvars.Token[dict[str, Any] | None]:
     """Sets the context wholesale (for a worker thread); undo with `unbind_context`."""
     return _CONTEXT.set(dict(fields))
 
 
-def unbind_context(token: contextvars.Token) -> None:
+def unbind_context(token: contextvars.Token[dict[str, Any] | None]) -> None:
     _CONTEXT.reset(token)
 
 

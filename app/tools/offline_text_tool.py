@@ -15,7 +15,7 @@ import io
 import re
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from annotated_types import MaxLen
 from PIL import Image, ImageStat
@@ -149,7 +149,8 @@ def _fitted(model: type[_M]) -> type[_M]:
         return {k: _cut(v, bounded[k]) if k in bounded else v for k, v in data.items()}
 
     validator = model_validator(mode="before")(fit)
-    return create_model(model.__name__, __base__=model, __validators__={"fit": validator})
+    # create_model takes the decorator's descriptor, which its stub does not list as a callable
+    return create_model(model.__name__, __base__=model, __validators__={"fit": validator})  # type: ignore[dict-item]
 
 
 def _max_length(info: FieldInfo) -> int | None:
@@ -167,13 +168,16 @@ def _cut(value: Any, limit: int) -> Any:
     return value
 
 
-BlockChange = _fitted(BlockChange)
-ChecklistAnswerItem = _fitted(ChecklistAnswerItem)
-ChecklistQuestion = _fitted(ChecklistQuestion)
-JudgeOutput = _fitted(JudgeOutput)
-PairwiseOutput = _fitted(PairwiseOutput)
-PromptBlocks = _fitted(PromptBlocks)
-ReviseOutput = _fitted(ReviseOutput)
+# At run time each name is rebound to its fitted subclass; the type checker keeps the model class
+# (the fitted one is a subclass, so every use type-checks the same).
+if not TYPE_CHECKING:
+    BlockChange = _fitted(BlockChange)
+    ChecklistAnswerItem = _fitted(ChecklistAnswerItem)
+    ChecklistQuestion = _fitted(ChecklistQuestion)
+    JudgeOutput = _fitted(JudgeOutput)
+    PairwiseOutput = _fitted(PairwiseOutput)
+    PromptBlocks = _fitted(PromptBlocks)
+    ReviseOutput = _fitted(ReviseOutput)
 
 
 class OfflineTextTool:
@@ -275,7 +279,7 @@ class OfflineTextTool:
 
     @staticmethod
     def _apply_feedback(
-        feedback: str, blocks: dict[str, str], free: list[str], changes: dict
+        feedback: str, blocks: dict[str, str], free: list[str], changes: dict[str, tuple[str, str]]
     ) -> None:
         low = feedback.lower()
         avoided = blocks.get("negative_constraints", "").lower()
@@ -289,20 +293,23 @@ class OfflineTextTool:
         if not wish or not _unreflected_feedback(wish, set(keywords(" ".join(blocks.values())))):
             return
         target = next((b for pattern, b in _FEEDBACK_ROUTES if re.search(pattern, wish)), "subject")
-        target = (
+        chosen = (
             target
             if target in free
             else next((b for b in free if b != "negative_constraints"), None)
         )
-        if target:
-            changes[target] = (
-                _append(blocks[target], wish, target),
-                f"{target} now reflects the feedback: '{wish}'",
+        if chosen:
+            changes[chosen] = (
+                _append(blocks[chosen], wish, chosen),
+                f"{chosen} now reflects the feedback: '{wish}'",
             )
 
     @staticmethod
     def _add_missing_goal_words(
-        ctx: dict, blocks: dict[str, str], free: list[str], changes: dict
+        ctx: dict[str, Any],
+        blocks: dict[str, str],
+        free: list[str],
+        changes: dict[str, tuple[str, str]],
     ) -> None:
         prompt_words = set(keywords(" ".join(blocks.values())))
         wanted = _NEGATION.sub("", str(ctx["goal"]).lower())  # "no people" is not a detail to add
@@ -321,7 +328,10 @@ class OfflineTextTool:
 
     @staticmethod
     def _fix_failed_checks(
-        ctx: dict, blocks: dict[str, str], free: list[str], changes: dict
+        ctx: dict[str, Any],
+        blocks: dict[str, str],
+        free: list[str],
+        changes: dict[str, tuple[str, str]],
     ) -> None:
         """Acts on failed checklist questions: what must be absent goes to the negative
         constraints; what must be shown, in words the person used (goal or feedback), goes into the
@@ -360,7 +370,7 @@ class OfflineTextTool:
             )
 
     @staticmethod
-    def _weak_blocks(ctx: dict, blocks: dict[str, str], free: list[str]) -> list[str]:
+    def _weak_blocks(ctx: dict[str, Any], blocks: dict[str, str], free: list[str]) -> list[str]:
         flagged = [w.split(":", 1)[0].strip() for w in ctx.get("base_weaknesses", [])]
         by_size = sorted(free, key=lambda n: len(blocks[n].split()))
         return list(dict.fromkeys([n for n in flagged if n in free] + by_size))
@@ -1118,7 +1128,7 @@ def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
 
 
 def apply_feedback_ru(
-    feedback: str, blocks: dict[str, str], free: list[str], changes: dict
+    feedback: str, blocks: dict[str, str], free: list[str], changes: dict[str, tuple[str, str]]
 ) -> None:
     """Russian feedback: what to leave out goes to the negative constraints; each wish a rule
     knows becomes its English wording in the rule's block; any other wish is added as written."""

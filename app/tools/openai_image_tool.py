@@ -268,7 +268,8 @@ def parse_image(provider: str, body: Any, model: str) -> GeneratedImage:
     """`data[0].b64_json` decoded and checked, with the token usage OpenAI reports."""
     items = body.get("data") if isinstance(body, dict) else None
     first = items[0] if isinstance(items, list) and items else None
-    encoded = first.get("b64_json") if isinstance(first, dict) else None
+    first = first if isinstance(first, dict) else {}
+    encoded = first.get("b64_json")
     if not isinstance(encoded, str) or not encoded:
         raise bad_response(provider, "no data[0].b64_json in the answer")
     data = decode_base64_image(provider, encoded)

@@ -11,7 +11,7 @@ import base64
 import io
 import json
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import httpx
 from PIL import Image, UnidentifiedImageError
@@ -320,11 +320,11 @@ def usage_of(body: dict[str, Any]) -> Usage:
     if not isinstance(usage, dict):
         return Usage()
     cost = usage.get("cost")
-    known_cost = isinstance(cost, int | float) and not isinstance(cost, bool)
+    known_cost = isinstance(cost, int | float) and not isinstance(cost, bool) and 0 <= cost < 1e9
     return Usage(
         prompt_tokens=count_or_zero(usage.get("prompt_tokens")),
         completion_tokens=count_or_zero(usage.get("completion_tokens")),
-        cost_usd=float(cost) if known_cost and 0 <= cost < 1e9 else None,
+        cost_usd=float(cast(float, cost)) if known_cost else None,
     )
 
 

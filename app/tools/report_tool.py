@@ -52,7 +52,7 @@ _ENV = Environment(
 def summarize(rows: list[GoalResult], seconds: float) -> BatchSummary:
     """The summary line: counts, the best-vs-first rates, mean uplifts, cost and wall time."""
     done = [r for r in rows if r.status == "done"]
-    verdicts = [r.best_vs_first for r in done if r.best_vs_first]
+    verdicts: list[str] = [r.best_vs_first for r in done if r.best_vs_first]
 
     def rate(kind: str) -> float | None:
         return round(verdicts.count(kind) / len(verdicts), 4) if verdicts else None

@@ -77,11 +77,6 @@ class StorageTool:
                 )
             return None
 
-    def load_all(self) -> list[Session]:
-        """Every readable session on disk (unreadable ones are logged and skipped, never deleted)."""
-        found = (self.load_session(p.name) for p in self.root.iterdir() if is_session_id(p.name))
-        return [s for s in found if s is not None]
-
     def session_stamps(self) -> dict[str, Stamp]:
         """The stamp of every session folder's session.json (a directory scan and one stat each)."""
         stamps: dict[str, Stamp] = {}
