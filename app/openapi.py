@@ -32,6 +32,7 @@ from app.endpoints import (  # noqa: F401  (PROVIDER_FAILURES, RUN_FAILURES: re-
     Answer,
     Route,
 )
+from app.models.batch_models import BatchRequest
 from app.models.request_models import (
     ChecklistItemIn,
     CreateSessionRequest,
