@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from app import __version__
 from app.container import Container
 from app.errors import AppError, NotFound, ValidationFailed, status_for_code
+from app.limits import published_limits
 from app.models.batch_models import (
     BatchEstimate,
     BatchList,
@@ -98,18 +99,7 @@ class ApiController:
         return ProvidersResponse(
             providers=self.c.registry.describe(),
             text=text,
-            limits={
-                "max_iterations": s.max_iterations,
-                "max_iterations_default": s.max_iterations_default,
-                "target_score_default": s.target_score_default,
-                "max_goal_chars": s.max_goal_chars,
-                "max_prompt_chars": s.max_prompt_chars,
-                "max_feedback_chars": s.max_feedback_chars,
-                "max_candidates": 4,
-                "candidates_default": s.candidates_default,
-                "plateau_rounds_default": s.plateau_rounds_default,
-                "max_checklist_items": 16,
-            },
+            limits=published_limits(s),
         ).model_dump(mode="json")
 
     # Sessions -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from app.limits import CHECKLIST_QUESTION_MAX_CHARS, CHECKLIST_QUESTION_MIN_CHARS
 from app.utils.language import Language
 from app.utils.time_utils import utc_now
 
@@ -71,7 +72,9 @@ class ChecklistItem(BaseModel):
     """One atomic yes/no question a correct image must satisfy."""
 
     id: str = Field(pattern=r"^q[0-9]{1,3}$")
-    question: str = Field(min_length=3, max_length=300)
+    question: str = Field(
+        min_length=CHECKLIST_QUESTION_MIN_CHARS, max_length=CHECKLIST_QUESTION_MAX_CHARS
+    )
     source: Literal["goal", "feedback"] = "goal"
 
 

@@ -127,7 +127,9 @@ class OptimizeRequest(_Body):
 
 class ChecklistItemIn(_Body):
     id: str | None = Field(None, pattern=r"^q[0-9]{1,3}$")
-    question: str = Field(max_length=300)  # as sent (as the schema says), and again collapsed
+    question: str = Field(
+        max_length=CHECKLIST_QUESTION_MAX_CHARS
+    )  # as sent (as the schema says), and again collapsed
     source: Literal["goal", "feedback"] = "goal"
 
     @field_validator("question")
