@@ -23,6 +23,9 @@ MAX_CANDIDATES = 4
 MAX_PLATEAU_ROUNDS = 20
 MAX_BUDGET_USD = 10_000
 
+# The most sessions `GET /api/sessions` gives in one page.
+MAX_PAGE_SIZE = 200
+
 # The most rounds MAX_ITERATIONS may allow (the configured MAX_ITERATIONS is the real limit).
 ITERATIONS_CEILING = 50
 

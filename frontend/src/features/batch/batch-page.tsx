@@ -9,6 +9,7 @@ import { ErrorAlert } from '@/components/error-alert'
 import { FieldLabel, TextArea } from '@/components/field'
 import { describeError, type ReadableError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
+import { DEFAULT_LIMITS, MAX_CANDIDATES, MAX_WEB_BATCH_JOBS } from '@/lib/limits.gen'
 import type { ProvidersResponse } from '@/lib/types'
 
 import {
@@ -284,7 +285,9 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
   const providers = catalog?.providers ?? []
   const [goals, setGoals] = useState('')
   const [provider, setProvider] = useState('demo')
-  const [iterations, setIterations] = useState<number | ''>(catalog?.limits.max_iterations_default ?? 3)
+  const [iterations, setIterations] = useState<number | ''>(
+    catalog?.limits.max_iterations_default ?? DEFAULT_LIMITS.max_iterations_default,
+  )
   const [candidates, setCandidates] = useState<number | ''>(1)
   const [jobs, setJobs] = useState<number | ''>(2)
   const [budget, setBudget] = useState<number | ''>('')
@@ -421,7 +424,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             label="Rounds"
             value={iterations}
             min={0}
-            max={catalog?.limits.max_iterations ?? 10}
+            max={catalog?.limits.max_iterations ?? DEFAULT_LIMITS.max_iterations}
             onChange={setIterations}
           />
           <NumberField
@@ -429,7 +432,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             label="Candidates"
             value={candidates}
             min={1}
-            max={4}
+            max={MAX_CANDIDATES}
             onChange={setCandidates}
           />
           <NumberField
@@ -437,7 +440,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             label="Goals at once"
             value={jobs}
             min={1}
-            max={8}
+            max={MAX_WEB_BATCH_JOBS}
             onChange={setJobs}
           />
           <NumberField
