@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from app import __version__
+from app.errors import ALL_ERROR_CODES, ERROR_CODES, RECORDED_CODES  # noqa: F401 (re-exported)
 from app.models.batch_models import BatchEstimate, BatchList, BatchRequest, BatchState
 from app.models.domain_models import Session
 from app.models.request_models import (
@@ -154,33 +155,9 @@ FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
         {"minLength": 3, "pattern": r"\S[\s\S]*\S[\s\S]*\S|\S\s+\S"},
     ),
 )
-# Every error code, by the HTTP status it is answered with (docs/API.md has the same table; a test
-# checks both, and that every code the app's source sets is here). `http_error` is any other status.
-ERROR_CODES: dict[int, tuple[str, ...]] = {
-    400: ("validation_error", "bad_json", "bad_request", "provider_not_configured", "invalid_prompt", "nothing_to_optimize"),
-    403: ("host_not_allowed", "origin_not_allowed"),
-    404: ("not_found",),
-    405: ("method_not_allowed",),
-    408: ("request_timeout",),
-    409: ("run_in_progress", "invalid_state", "not_running", "cancelled", "image_missing", "conflict"),
-    413: ("payload_too_large",),
-    414: ("uri_too_long",),
-    415: ("unsupported_media_type",),
-    422: ("unsupported_param", "content_blocked"),
-    431: ("headers_too_large",),
-    500: ("internal_error", "http_error"),
-    501: ("not_implemented",),
-    502: ("provider_auth", "provider_quota", "provider_bad_response"),
-    503: ("provider_unavailable", "provider_rate_limited", "server_busy", "server_stopping", "interrupted"),
-    504: ("provider_timeout",),
-    505: ("http_version_not_supported",),
-    507: ("storage_full", "storage_error"),
-}  # fmt: skip
-# Codes only ever recorded on an iteration (`Iteration.error`), never answered.
-RECORDED_CODES = ("no_change",)
 ERROR_CODE_SCHEMA = {
     "type": "string",
-    "enum": sorted({*(c for codes in ERROR_CODES.values() for c in codes), *RECORDED_CODES}),
+    "enum": list(ALL_ERROR_CODES),
     "description": "Every error code: `ErrorBody.code` and `ErrorInfo.code` hold one. A client "
     "should treat a code it does not know by the answer's HTTP status: codes may be added.",
 }
