@@ -7,13 +7,13 @@ provider can never travel on in an error (to an API body, a log, a session file 
 from __future__ import annotations
 
 import errno
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from app.utils.scrub import scrub_text, scrub_value
 
 # Every error code, by the HTTP status it is answered with (docs/API.md has the same table; a test
 # checks both, and that every code the app's source sets is here). `http_error` is any other status.
-# The OpenAPI `ErrorCode` schema and so the web app's generated types come from it.
+# `ErrorCode`, the OpenAPI `ErrorCode` schema and so the web app's generated types come from it.
 ERROR_CODES: dict[int, tuple[str, ...]] = {
     400: ("validation_error", "bad_json", "bad_request", "provider_not_configured", "invalid_prompt", "nothing_to_optimize"),
     403: ("host_not_allowed", "origin_not_allowed"),
@@ -39,6 +39,9 @@ RECORDED_CODES = ("no_change",)
 ALL_ERROR_CODES: tuple[str, ...] = tuple(
     sorted({*(c for codes in ERROR_CODES.values() for c in codes), *RECORDED_CODES})
 )
+# Built from the table so the codes are written once; a type checker sees `str` here (it cannot
+# read a Literal built at run time), pydantic and the OpenAPI schema see the closed set.
+ErrorCode = Literal[ALL_ERROR_CODES]  # type: ignore[valid-type]
 
 
 class AppError(Exception):

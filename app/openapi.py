@@ -246,7 +246,9 @@ def _write_limits(schemas: dict[str, Any], refs: dict[Any, Any], settings: Setti
         f"{settings.max_goal_chars} characters (a longer one is refused, naming its line)."
     )
     for name in ("ErrorBody", "ErrorInfo"):
-        schemas[name]["properties"]["code"]["description"] = "One of `ErrorCode`."
+        # The named enum, so the generated types carry the codes (ErrorInfo holds a `str` at run
+        # time: a session file written before a code was renamed still loads).
+        schemas[name]["properties"]["code"] = {"$ref": _REF.format(model="ErrorCode")}
 
 
 def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:

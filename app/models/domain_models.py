@@ -47,7 +47,7 @@ FLEX_BLOCKS: tuple[str, ...] = (
 class ErrorInfo(BaseModel):
     """A failure recorded on a session or iteration, in the API's error shape."""
 
-    code: str
+    code: str  # one of app.errors.ErrorCode (the OpenAPI schema says so); any string still loads
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from app.errors import ErrorCode
 from app.models.domain_models import Session, SessionStatus, TextMode
 from app.models.provider_models import ProviderCapabilities
 
@@ -14,7 +15,7 @@ from app.models.provider_models import ProviderCapabilities
 class ErrorBody(BaseModel):
     """Every error the API answers with, on every route."""
 
-    code: str
+    code: ErrorCode
     message: str
     details: dict[str, Any]
 
