@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, computed_field
 
 from app.limits import CHECKLIST_QUESTION_MAX_CHARS, CHECKLIST_QUESTION_MIN_CHARS
+from app.models.paths import thumbnail_name
 from app.utils.language import Language
 from app.utils.time_utils import utc_now
 
@@ -180,7 +181,7 @@ class Iteration(BaseModel):
         """A small JPEG of the image (<= 320 px), written on save or made when first asked for."""
         if not self.image_url or "/" not in self.image_url:
             return None
-        return f"{self.image_url.rsplit('/', 1)[0]}/thumb_{self.index}.jpg"
+        return f"{self.image_url.rsplit('/', 1)[0]}/{thumbnail_name(self.index)}"
 
 
 class CurrentStep(BaseModel):

@@ -27,6 +27,7 @@ from typing import Any
 
 from app.errors import Conflict, NotFound, StorageFailed, ValidationFailed
 from app.models.domain_models import ErrorInfo, Session
+from app.models.paths import SESSION_FILE
 from app.models.response_models import SessionSummary
 from app.services import flex_service
 from app.tools.log_tool import get_logger
@@ -244,7 +245,7 @@ class SessionService:
         session = self.get(session_id)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("session.json", session.model_dump_json(indent=2))
+            archive.writestr(SESSION_FILE, session.model_dump_json(indent=2))
             for it in session.iterations:
                 archive.writestr(f"prompts/iter_{it.index}.txt", it.prompt_text)
                 if it.rendered_prompt:
