@@ -51,6 +51,7 @@ from app.services.batch_service import Batch, BatchService, parse_goals
 from app.settings import Settings
 from app.tools.api_client_tool import ApiClient
 from app.tools.log_tool import configure_logging
+from app.tools.provider_registry_tool import PROVIDER_CLASSES
 from app.tools.store_lock_tool import StoreBusy
 
 EXIT_DONE, EXIT_FAILED, EXIT_USAGE, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -277,7 +278,7 @@ def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "-p",
             envvar="SFUMATO_PROVIDER",
             default=None,
-            help="Image provider: demo, openai, grok, nano_banana (env SFUMATO_PROVIDER).",
+            help=f"Image provider: {', '.join(PROVIDER_CLASSES)} (env SFUMATO_PROVIDER).",
         ),
         click.option(
             "--iterations",

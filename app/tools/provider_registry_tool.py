@@ -43,6 +43,8 @@ PROVIDER_CLASSES: dict[str, type[RegisteredProvider]] = {
     "grok": GrokImageTool,
     "nano_banana": NanoBananaImageTool,
 }
+# Provider name -> the variable that holds its key (None: needs no key), from each provider's class.
+PROVIDER_KEY_ENV: dict[str, str | None] = {n: c.key_env for n, c in PROVIDER_CLASSES.items()}
 
 
 class ProviderRegistry:
