@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
+from app.models.provider_models import ImageProvider
 from app.settings import Settings, key_names
 from app.tools.provider_registry_tool import PROVIDER_CLASSES, PROVIDER_KEY_ENV
 
@@ -57,3 +58,12 @@ def test_the_existing_variable_names_still_load(monkeypatch: pytest.MonkeyPatch)
 def test_the_cli_lists_every_registered_provider() -> None:
     text = " ".join(CliRunner().invoke(main, ["run", "--help"]).output.split())
     assert f"Image provider: {', '.join(PROVIDER_CLASSES)}" in text
+
+
+def test_every_registered_class_is_an_image_provider() -> None:
+    """The registry is typed by the ImageProvider protocol; its members exist on each class."""
+    wanted = [n for n in vars(ImageProvider) if not n.startswith("_")]
+    assert {"generate", "close"} <= set(wanted)
+    for name, cls in PROVIDER_CLASSES.items():
+        assert cls.name == name
+        assert all(callable(getattr(cls, member, None)) for member in wanted), name
