@@ -26,6 +26,7 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from app import __version__
 from app.errors import ALL_ERROR_CODES, ERROR_CODES, RECORDED_CODES  # noqa: F401 (re-exported)
+from app.limits import CHECKLIST_QUESTION_MIN_CHARS
 from app.models.batch_models import BatchEstimate, BatchList, BatchRequest, BatchState
 from app.models.domain_models import Session
 from app.models.request_models import (
@@ -140,11 +141,12 @@ SETTINGS_LIMITS: tuple[tuple[type[BaseModel], str, str, str], ...] = (
     (CreateSessionRequest, "goal", "maxLength", "max_goal_chars"),
     (CreateSessionRequest, "iterations_count", "maximum", "max_iterations"),
     (OptimizeRequest, "iterations_count", "maximum", "max_iterations"),
+    (BatchRequest, "iterations", "maximum", "max_iterations"),
     (UpdatePromptRequest, "prompt_text", "maxLength", "max_prompt_chars"),
     (FeedbackRequest, "feedback", "maxLength", "max_feedback_chars"),
 )
-# Fixed checks the validators make in code: text that is not blank, a question of 3 characters or more
-# once its spaces are collapsed (at least three non-blank characters, or two with a space between).
+# Fixed checks the validators make in code: text that is not blank, a question with at least
+# CHECKLIST_QUESTION_MIN_CHARS characters a person can see (spaces do not count).
 _NOT_BLANK = {"minLength": 1, "pattern": r"\S"}
 FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
     (CreateSessionRequest, "goal", _NOT_BLANK),
@@ -152,7 +154,10 @@ FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
     (
         ChecklistItemIn,
         "question",
-        {"minLength": 3, "pattern": r"\S[\s\S]*\S[\s\S]*\S|\S\s+\S"},
+        {
+            "minLength": CHECKLIST_QUESTION_MIN_CHARS,
+            "pattern": r"[\s\S]*".join([r"\S"] * CHECKLIST_QUESTION_MIN_CHARS),
+        },
     ),
 )
 ERROR_CODE_SCHEMA = {
