@@ -17,7 +17,7 @@ help:
 	@echo "make eval   - run the benchmark goals (benchmarks/goals.jsonl) as a batch, print the uplift"
 	@echo "make smoke  - one short real session per configured provider (needs keys in .env)"
 	@echo "make bench  - measure SFUMATO's own overhead per iteration, K=4 vs K=1 rounds, and how it scales with history"
-	@echo "make types - regenerate frontend/src/lib/api.gen.ts from the API's OpenAPI description"
+	@echo "make types - regenerate frontend/src/lib/api.gen.ts (OpenAPI) and limits.gen.ts (app/limits.py)"
 
 $(POETRY):
 	$(PYTHON) -m venv .tools
@@ -68,12 +68,15 @@ lint: install types-check
 
 # The web app's API types are generated from the server's OpenAPI description (one contract).
 TYPES := $(FRONTEND)/src/lib/api.gen.ts
+# ...and its limits from app/limits.py (scripts/limits_ts.py), so no limit is written by hand there.
+LIMITS_TS := $(FRONTEND)/src/lib/limits.gen.ts
 GEN_TYPES = cd $(FRONTEND) && npx openapi-typescript --default-non-nullable=false
 
 types: install
 	$(POETRY) run python scripts/openapi_dump.py > $(FRONTEND)/openapi.json
 	$(GEN_TYPES) openapi.json -o src/lib/api.gen.ts
 	rm -f $(FRONTEND)/openapi.json
+	$(POETRY) run python scripts/limits_ts.py > $(LIMITS_TS)
 
 types-check: install
 	$(POETRY) run python scripts/openapi_dump.py > $(FRONTEND)/openapi.json
@@ -82,6 +85,8 @@ types-check: install
 	  rm -f $(FRONTEND)/openapi.json $(FRONTEND)/openapi.gen.ts; \
 	  echo "$(TYPES) is not what the API describes: run 'make types' and commit it." >&2; exit 1; fi
 	rm -f $(FRONTEND)/openapi.json $(FRONTEND)/openapi.gen.ts
+	@if ! $(POETRY) run python scripts/limits_ts.py | diff -u $(LIMITS_TS) -; then \
+	  echo "$(LIMITS_TS) is not what app/limits.py says: run 'make types' and commit it." >&2; exit 1; fi
 
 format: install
 	$(POETRY) run python scripts/env_example.py

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from app import __version__
 from app.container import Container
 from app.errors import AppError, NotFound, ValidationFailed, status_for_code
+from app.limits import published_limits
 from app.models.batch_models import (
     BatchEstimate,
     BatchList,
@@ -42,7 +43,6 @@ from app.models.response_models import (
     CostEstimate,
     CreateSessionResponse,
     HealthResponse,
-    Limits,
     ProvidersResponse,
     TextModelInfo,
 )
@@ -99,7 +99,7 @@ class ApiController:
         return ProvidersResponse(
             providers=self.c.registry.describe(),
             text=text,
-            limits=Limits.published(s),
+            limits=published_limits(s),
         ).model_dump(mode="json")
 
     # Sessions -----------------------------------------------------------------------------------

@@ -37,6 +37,13 @@ from pydantic import ValidationError
 from app import __version__
 from app.container import Container, build_container
 from app.errors import AppError
+from app.limits import (
+    MAX_BATCH_JOBS,
+    MAX_BUDGET_USD,
+    MAX_CANDIDATES,
+    MAX_PLATEAU_ROUNDS,
+    MAX_WEB_BATCH_JOBS,
+)
 from app.models.batch_models import BatchOptions, BatchState, GoalResult, GoalSpec
 from app.models.request_models import CreateSessionRequest
 from app.services import flex_service
@@ -44,6 +51,7 @@ from app.services.batch_service import Batch, BatchService, parse_goals
 from app.settings import Settings
 from app.tools.api_client_tool import ApiClient
 from app.tools.log_tool import configure_logging
+from app.tools.provider_registry_tool import PROVIDER_CLASSES
 from app.tools.store_lock_tool import StoreBusy
 
 EXIT_DONE, EXIT_FAILED, EXIT_USAGE, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -51,7 +59,6 @@ POLL_S = 0.1
 BATCH_POLL_S = 0.5
 SERVER_WAIT_S = 5.0  # how long a server that holds the store may take to answer its health check
 SERVER_MAX_JOBS = 8  # what `POST /api/batches` takes (BatchRequest.jobs); more is capped to it
-MAX_CANDIDATES = 4  # the judge-and-loop protocol's limit (Settings.candidates_default, the API's)
 BATCH_RECORD = ".sfumato-batch.json"  # in --out: the server's batch id, so a re-run resumes it
 REPORT_FILE = re.compile(r"^(report\.(json|md|html)|images/[A-Za-z0-9_.-]+\.(png|jpe?g|webp))$")
 EPILOG = (
@@ -271,7 +278,7 @@ def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "-p",
             envvar="SFUMATO_PROVIDER",
             default=None,
-            help="Image provider: demo, openai, grok, nano_banana (env SFUMATO_PROVIDER).",
+            help=f"Image provider: {', '.join(PROVIDER_CLASSES)} (env SFUMATO_PROVIDER).",
         ),
         click.option(
             "--iterations",
@@ -289,15 +296,15 @@ def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--budget-usd",
-            type=click.FloatRange(min=0, max=10_000),
+            type=click.FloatRange(min=0, max=MAX_BUDGET_USD),
             callback=_check_finite,
-            help="Stop before a step the budget cannot pay for, 0..10000 (whole session; per goal).",
+            help=f"Stop before a step the budget cannot pay for, 0..{MAX_BUDGET_USD} (whole session; per goal).",
         ),
         click.option("--target", type=click.IntRange(1, 100), help="Stop at this score, 1..100."),
         click.option(
             "--plateau",
-            type=click.IntRange(0, 20),
-            help="Stop after this many rounds without a win, 0..20 (0: never).",
+            type=click.IntRange(0, MAX_PLATEAU_ROUNDS),
+            help=f"Stop after this many rounds without a win, 0..{MAX_PLATEAU_ROUNDS} (0: never).",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print machine-readable results."),
     ]
@@ -690,10 +697,10 @@ def _pct(value: float | None) -> str:
 @click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(1, 32),
+    type=click.IntRange(1, MAX_BATCH_JOBS),
     default=1,
     show_default=True,
-    help="Goals at once, 1..32 (1..8 through a server).",
+    help=f"Goals at once, 1..{MAX_BATCH_JOBS} (1..{MAX_WEB_BATCH_JOBS} through a server).",
 )
 @click.option(
     "--out",

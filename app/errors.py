@@ -7,9 +7,44 @@ provider can never travel on in an error (to an API body, a log, a session file 
 from __future__ import annotations
 
 import errno
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from app.utils.scrub import scrub_text, scrub_value
+
+# Every error code, by the HTTP status it is answered with (docs/API.md has the same table; a test
+# checks both, and that every code the app's source sets is here). `http_error` is any other status.
+# `ErrorCode`, the OpenAPI `ErrorCode` schema and so the web app's generated types come from it.
+ERROR_CODES: dict[int, tuple[str, ...]] = {
+    400: ("validation_error", "bad_json", "bad_request", "provider_not_configured", "invalid_prompt", "nothing_to_optimize"),
+    403: ("host_not_allowed", "origin_not_allowed"),
+    404: ("not_found",),
+    405: ("method_not_allowed",),
+    408: ("request_timeout",),
+    409: ("run_in_progress", "invalid_state", "not_running", "cancelled", "image_missing", "conflict"),
+    413: ("payload_too_large",),
+    414: ("uri_too_long",),
+    415: ("unsupported_media_type",),
+    422: ("unsupported_param", "content_blocked"),
+    431: ("headers_too_large",),
+    500: ("internal_error", "http_error"),
+    501: ("not_implemented",),
+    502: ("provider_auth", "provider_quota", "provider_bad_response"),
+    503: ("provider_unavailable", "provider_rate_limited", "server_busy", "server_stopping", "interrupted"),
+    504: ("provider_timeout",),
+    505: ("http_version_not_supported",),
+    507: ("storage_full", "storage_error"),
+}  # fmt: skip
+# Codes only ever recorded on an iteration (`Iteration.error`), never answered.
+RECORDED_CODES = ("no_change",)
+# Codes of the command line's own errors (its store lock, the server it talks to): never an answer
+# of this API, listed so this table stays the one place codes are named.
+CLI_CODES = ("store_busy", "server_unreachable", "server_bad_response")
+ALL_ERROR_CODES: tuple[str, ...] = tuple(
+    sorted({*(c for codes in ERROR_CODES.values() for c in codes), *RECORDED_CODES})
+)
+# Built from the table so the codes are written once; a type checker sees `str` here (it cannot
+# read a Literal built at run time), pydantic and the OpenAPI schema see the closed set.
+ErrorCode = Literal[ALL_ERROR_CODES]  # type: ignore[valid-type]
 
 
 class AppError(Exception):

@@ -8,6 +8,11 @@ recipes, CLI options) reads them from here rather than writing the number again.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # settings.py imports this module for its own bounds
+    from app.settings import Settings
+
 # A checklist: the person may add beyond the 12 questions Grok writes, within reason.
 MAX_CHECKLIST_ITEMS = 16
 CHECKLIST_QUESTION_MIN_CHARS = 3
@@ -17,6 +22,9 @@ CHECKLIST_QUESTION_MAX_CHARS = 300  # as the LLM's ChecklistQuestion and the sto
 MAX_CANDIDATES = 4
 MAX_PLATEAU_ROUNDS = 20
 MAX_BUDGET_USD = 10_000
+
+# The most sessions `GET /api/sessions` gives in one page.
+MAX_PAGE_SIZE = 200
 
 # The most rounds MAX_ITERATIONS may allow (the configured MAX_ITERATIONS is the real limit).
 ITERATIONS_CEILING = 50
@@ -33,3 +41,21 @@ MAX_LABEL_CHARS = 80
 # (it would redact ordinary words); any run of this many characters of a key is redacted.
 MIN_SECRET_CHARS = 16
 SECRET_RUN_CHARS = 12
+
+
+def published_limits(settings: Settings) -> dict[str, int]:
+    """The limits `GET /api/providers` publishes (the `Limits` model) and the web app mirrors:
+    the configurable ones from `settings`, the fixed ones from here. `scripts/limits_ts.py` writes
+    the same dict with Settings' defaults into `frontend/src/lib/limits.gen.ts`."""
+    return {
+        "max_iterations": settings.max_iterations,
+        "max_iterations_default": settings.max_iterations_default,
+        "target_score_default": settings.target_score_default,
+        "max_goal_chars": settings.max_goal_chars,
+        "max_prompt_chars": settings.max_prompt_chars,
+        "max_feedback_chars": settings.max_feedback_chars,
+        "max_candidates": MAX_CANDIDATES,
+        "candidates_default": settings.candidates_default,
+        "plateau_rounds_default": settings.plateau_rounds_default,
+        "max_checklist_items": MAX_CHECKLIST_ITEMS,
+    }

@@ -32,6 +32,13 @@ from app.endpoints import (  # noqa: F401  (PROVIDER_FAILURES, RUN_FAILURES: re-
     Answer,
     Route,
 )
+from app.errors import (  # noqa: F401 (re-exported)
+    ALL_ERROR_CODES,
+    CLI_CODES,
+    ERROR_CODES,
+    RECORDED_CODES,
+)
+from app.limits import CHECKLIST_QUESTION_MIN_CHARS
 from app.models.batch_models import BatchRequest
 from app.models.request_models import (
     ChecklistItemIn,
@@ -84,8 +91,8 @@ SETTINGS_LIMITS: tuple[tuple[type[BaseModel], str, str, str], ...] = (
     (UpdatePromptRequest, "prompt_text", "maxLength", "max_prompt_chars"),
     (FeedbackRequest, "feedback", "maxLength", "max_feedback_chars"),
 )
-# Fixed checks the validators make in code: text that is not blank, a question with at least three
-# characters a person can see.
+# Fixed checks the validators make in code: text that is not blank, a question with at least
+# CHECKLIST_QUESTION_MIN_CHARS characters a person can see (spaces do not count).
 _NOT_BLANK = {"minLength": 1, "pattern": r"\S"}
 FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
     (CreateSessionRequest, "goal", _NOT_BLANK),
@@ -93,39 +100,15 @@ FIXED_LIMITS: tuple[tuple[type[BaseModel], str, dict[str, Any]], ...] = (
     (
         ChecklistItemIn,
         "question",
-        {"minLength": 3, "pattern": r"\S[\s\S]*\S[\s\S]*\S"},
+        {
+            "minLength": CHECKLIST_QUESTION_MIN_CHARS,
+            "pattern": r"[\s\S]*".join([r"\S"] * CHECKLIST_QUESTION_MIN_CHARS),
+        },
     ),
 )
-# Every error code, by the HTTP status it is answered with (docs/API.md has the same table; a test
-# checks both, and that every code the app's source sets is here). `http_error` is any other status.
-ERROR_CODES: dict[int, tuple[str, ...]] = {
-    400: ("validation_error", "bad_json", "bad_request", "provider_not_configured", "invalid_prompt", "nothing_to_optimize"),
-    403: ("host_not_allowed", "origin_not_allowed"),
-    404: ("not_found",),
-    405: ("method_not_allowed",),
-    408: ("request_timeout",),
-    409: ("run_in_progress", "invalid_state", "not_running", "cancelled", "image_missing", "conflict"),
-    413: ("payload_too_large",),
-    414: ("uri_too_long",),
-    415: ("unsupported_media_type",),
-    422: ("unsupported_param", "content_blocked"),
-    431: ("headers_too_large",),
-    500: ("internal_error", "http_error"),
-    501: ("not_implemented",),
-    502: ("provider_auth", "provider_quota", "provider_bad_response"),
-    503: ("provider_unavailable", "provider_rate_limited", "server_busy", "server_stopping", "interrupted"),
-    504: ("provider_timeout",),
-    505: ("http_version_not_supported",),
-    507: ("storage_full", "storage_error"),
-}  # fmt: skip
-# Codes only ever recorded on an iteration (`Iteration.error`), never answered.
-RECORDED_CODES = ("no_change",)
-# Codes of the command line's own errors (its store lock, the server it talks to): never an answer
-# of this API, listed so the table stays the one place codes are named.
-CLI_CODES = ("store_busy", "server_unreachable", "server_bad_response")
 ERROR_CODE_SCHEMA = {
     "type": "string",
-    "enum": sorted({*(c for codes in ERROR_CODES.values() for c in codes), *RECORDED_CODES}),
+    "enum": list(ALL_ERROR_CODES),
     "description": "Every error code: `ErrorBody.code` and `ErrorInfo.code` hold one. A client "
     "should treat a code it does not know by the answer's HTTP status: codes may be added.",
 }
@@ -214,7 +197,9 @@ def _write_limits(schemas: dict[str, Any], refs: dict[Any, Any], settings: Setti
         f"{settings.max_goal_chars} characters (a longer one is refused, naming its line)."
     )
     for name in ("ErrorBody", "ErrorInfo"):
-        schemas[name]["properties"]["code"]["description"] = "One of `ErrorCode`."
+        # The named enum, so the generated types carry the codes (ErrorInfo holds a `str` at run
+        # time: a session file written before a code was renamed still loads).
+        schemas[name]["properties"]["code"] = {"$ref": _REF.format(model="ErrorCode")}
 
 
 def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:

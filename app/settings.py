@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.limits import ITERATIONS_CEILING, MAX_CANDIDATES, MAX_PLATEAU_ROUNDS, MIN_SECRET_CHARS
 from app.models.price_models import DEFAULT_PRICE_TABLE, PriceTable
-
-# Provider name -> the settings field that holds its key (None: needs no key).
-PROVIDER_KEY_ENV: dict[str, str | None] = {
-    "demo": None,
-    "openai": "OPENAI_IMAGE_API_KEY",
-    "grok": "GROK_API_KEY",
-    "nano_banana": "NANO_BANANA_API_KEY",
-}
-
-_KEY_NAMES = ("OPENROUTER_API_KEY", *[n for n in PROVIDER_KEY_ENV.values() if n])
 
 
 class Settings(BaseSettings):
@@ -154,12 +144,12 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redaction filter (which leaves out values too
         short to be keys, and warns about them: `short_keys`)."""
-        return [v for v in (self.key_for(n) for n in _KEY_NAMES) if v]
+        return [v for v in (self.key_for(n) for n in key_names()) if v]
 
     def short_keys(self) -> list[str]:
         """The key variables set to a value shorter than any real key (MIN_SECRET_CHARS): it looks
         wrong, and it is not used for redaction (it would redact ordinary words)."""
-        return [n for n in _KEY_NAMES if 0 < len(self.key_for(n) or "") < MIN_SECRET_CHARS]
+        return [n for n in key_names() if 0 < len(self.key_for(n) or "") < MIN_SECRET_CHARS]
 
     def price_table(self) -> PriceTable:
         """The price table the cost estimate reads (the file when one is set, else the defaults)."""
@@ -171,3 +161,12 @@ class Settings(BaseSettings):
     def text_mode(self) -> str:
         """`openrouter` when its key is set, else the labelled `offline` stand-in."""
         return "openrouter" if self.openrouter_api_key else "offline"
+
+
+def key_names() -> tuple[str, ...]:
+    """The variable of every key setting (every `SecretStr` field), in field order: the scrubber
+    redacts each one's value, so a provider's key is covered by declaring its field, with no list
+    to keep in step (each provider names its field as `key_env`: the registry's PROVIDER_KEY_ENV).
+    """
+    fields = Settings.model_fields.items()
+    return tuple(name.upper() for name, f in fields if SecretStr in get_args(f.annotation))

@@ -28,7 +28,8 @@ import httpx
 from flask.testing import FlaskClient
 
 from app.main import create_app
-from app.settings import PROVIDER_KEY_ENV, Settings
+from app.settings import Settings
+from app.tools.provider_registry_tool import PROVIDER_KEY_ENV
 
 GOAL = "a small red paper boat on a calm lake at sunrise, minimalist photograph"
 # Cheapest sensible settings per provider: a smoke test checks the wiring, not the quality.

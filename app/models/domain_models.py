@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from app.limits import CHECKLIST_QUESTION_MAX_CHARS, CHECKLIST_QUESTION_MIN_CHARS
+from app.models.paths import thumbnail_name
 from app.utils.language import Language
 from app.utils.time_utils import utc_now
 
@@ -46,7 +48,7 @@ FLEX_BLOCKS: tuple[str, ...] = (
 class ErrorInfo(BaseModel):
     """A failure recorded on a session or iteration, in the API's error shape."""
 
-    code: str
+    code: str  # one of app.errors.ErrorCode (the OpenAPI schema says so); any string still loads
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
 
@@ -71,7 +73,9 @@ class ChecklistItem(BaseModel):
     """One atomic yes/no question a correct image must satisfy."""
 
     id: str = Field(pattern=r"^q[0-9]{1,3}$")
-    question: str = Field(min_length=3, max_length=300)
+    question: str = Field(
+        min_length=CHECKLIST_QUESTION_MIN_CHARS, max_length=CHECKLIST_QUESTION_MAX_CHARS
+    )
     source: Literal["goal", "feedback"] = "goal"
 
 
@@ -177,7 +181,7 @@ class Iteration(BaseModel):
         """A small JPEG of the image (<= 320 px), written on save or made when first asked for."""
         if not self.image_url or "/" not in self.image_url:
             return None
-        return f"{self.image_url.rsplit('/', 1)[0]}/thumb_{self.index}.jpg"
+        return f"{self.image_url.rsplit('/', 1)[0]}/{thumbnail_name(self.index)}"
 
 
 class CurrentStep(BaseModel):

@@ -6,7 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model, model_validator
 
-from app.limits import MAX_CHECKLIST_ITEMS
+from app.limits import (
+    CHECKLIST_QUESTION_MAX_CHARS,
+    CHECKLIST_QUESTION_MIN_CHARS,
+    MAX_CHECKLIST_ITEMS,
+)
 from app.models.domain_models import ChecklistAnswer
 
 BlockName = Literal[
@@ -62,7 +66,9 @@ def revise_output_for(free_blocks: list[str]) -> type[ReviseOutput]:
 
 
 class ChecklistQuestion(BaseModel):
-    question: str = Field(min_length=3, max_length=300)
+    question: str = Field(
+        min_length=CHECKLIST_QUESTION_MIN_CHARS, max_length=CHECKLIST_QUESTION_MAX_CHARS
+    )
     source: Literal["goal", "feedback"]
 
 

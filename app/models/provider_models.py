@@ -187,11 +187,12 @@ class GeneratedImage(BaseModel):
 
 
 class ImageProvider(Protocol):
-    """An image generation client, registered by name in the provider registry."""
-
-    name: str
+    """An image generation client, as its callers use it; the registry's `RegisteredProvider`
+    (app/tools/provider_registry_tool.py) adds what a provider class offers the registry."""
 
     def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage: ...
+
+    def close(self) -> None: ...
 
 
 class ImageInput(BaseModel):

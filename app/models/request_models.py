@@ -12,6 +12,7 @@ from app.limits import (
     MAX_BUDGET_USD,
     MAX_CANDIDATES,
     MAX_CHECKLIST_ITEMS,
+    MAX_PAGE_SIZE,
     MAX_PLATEAU_ROUNDS,
 )
 from app.models.text_rules import person_text, refuse_controls, visible_length
@@ -127,7 +128,9 @@ class OptimizeRequest(_Body):
 
 class ChecklistItemIn(_Body):
     id: str | None = Field(None, pattern=r"^q[0-9]{1,3}$")
-    question: str = Field(max_length=300)  # as sent (as the schema says), and again collapsed
+    question: str = Field(
+        max_length=CHECKLIST_QUESTION_MAX_CHARS
+    )  # as sent (as the schema says), and again collapsed
     source: Literal["goal", "feedback"] = "goal"
 
     @field_validator("question")
@@ -152,7 +155,7 @@ class ListSessionsQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    limit: int = Field(50, ge=1, le=200)
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = Field(None, max_length=200)
     status: Literal["draft", "running", "done", "failed"] | None = None
     provider: str | None = Field(None, max_length=64)

@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from app.limits import MAX_CANDIDATES, MAX_CHECKLIST_ITEMS
+from app.errors import ErrorCode
 from app.models.domain_models import Session, SessionStatus, TextMode
 from app.models.provider_models import ProviderCapabilities
 
 if TYPE_CHECKING:
-    from app.settings import Settings
+    pass
 
 
 class ErrorBody(BaseModel):
     """Every error the API answers with, on every route."""
 
-    code: str
+    code: ErrorCode
     message: str
     details: dict[str, Any]
 
@@ -79,24 +79,6 @@ class Limits(BaseModel):
     candidates_default: int
     plateau_rounds_default: int
     max_checklist_items: int
-
-    @classmethod
-    def published(cls, settings: Settings) -> Limits:
-        """The limits as the API publishes them, built here only: the configured ones from the
-        settings, the fixed ones from `app.limits` (no number is written again)."""
-        s = settings
-        return cls(
-            max_iterations=s.max_iterations,
-            max_iterations_default=s.max_iterations_default,
-            target_score_default=s.target_score_default,
-            max_goal_chars=s.max_goal_chars,
-            max_prompt_chars=s.max_prompt_chars,
-            max_feedback_chars=s.max_feedback_chars,
-            max_candidates=MAX_CANDIDATES,
-            candidates_default=s.candidates_default,
-            plateau_rounds_default=s.plateau_rounds_default,
-            max_checklist_items=MAX_CHECKLIST_ITEMS,
-        )
 
 
 class ProvidersResponse(BaseModel):

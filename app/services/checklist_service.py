@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import ValidationFailed
+from app.limits import MAX_CHECKLIST_ITEMS
 from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, Session
 from app.models.llm_models import ChecklistOutput
 from app.models.provider_models import LLMRequest, LLMResult, TextModel
@@ -23,7 +24,7 @@ from app.utils.language import detect_language
 
 log = get_logger("checklist")
 
-MAX_ITEMS = 16  # the person may add beyond the 12 Grok writes, within reason
+MAX_ITEMS = MAX_CHECKLIST_ITEMS  # kept for callers; the number lives in app/limits.py
 
 
 class ChecklistService:

@@ -33,6 +33,7 @@ from app.models.domain_models import (
     StopReason,
     Usage,
 )
+from app.models.paths import media_url
 from app.models.provider_models import GeneratedImage, ImageInput, ProviderCapabilities
 from app.services import flex_service
 from app.services.checklist_service import ChecklistService, apply_rewrite
@@ -816,7 +817,7 @@ def _judged(it: Iteration) -> bool:
 def _record_image(
     it: Iteration, session_id: str, name: str, image: GeneratedImage, prices: Prices
 ) -> None:
-    it.image_path, it.image_url = name, f"/media/{session_id}/{name}"
+    it.image_path, it.image_url = name, media_url(session_id, name)
     it.image_mime, it.image_model = image.mime, image.model
     it.revised_prompt = image.revised_prompt
     it.cost.image_usage = image.usage

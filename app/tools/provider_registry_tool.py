@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Protocol
 import httpx
 
 from app.errors import ProviderNotConfigured, ValidationFailed
-from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.models.provider_models import ImageProvider, ProviderCapabilities
 from app.settings import Settings
 from app.tools.demo_image_tool import DemoImageTool
 from app.tools.grok_image_tool import GrokImageTool
@@ -19,8 +19,9 @@ from app.tools.nano_banana_image_tool import NanoBananaImageTool
 from app.tools.openai_image_tool import OpenAIImageTool
 
 
-class RegisteredProvider(Protocol):
-    """What a provider class offers the registry."""
+class RegisteredProvider(ImageProvider, Protocol):
+    """What a provider class offers the registry: its name, its key's variable, its settings-built
+    client and capabilities, besides the client's own `ImageProvider` methods."""
 
     name: ClassVar[str]
     key_env: ClassVar[str | None]
@@ -32,10 +33,6 @@ class RegisteredProvider(Protocol):
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities: ...
 
-    def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage: ...
-
-    def close(self) -> None: ...
-
 
 PROVIDER_CLASSES: dict[str, type[RegisteredProvider]] = {
     "demo": DemoImageTool,
@@ -43,6 +40,8 @@ PROVIDER_CLASSES: dict[str, type[RegisteredProvider]] = {
     "grok": GrokImageTool,
     "nano_banana": NanoBananaImageTool,
 }
+# Provider name -> the variable that holds its key (None: needs no key), from each provider's class.
+PROVIDER_KEY_ENV: dict[str, str | None] = {n: c.key_env for n, c in PROVIDER_CLASSES.items()}
 
 
 class ProviderRegistry:

@@ -20,13 +20,17 @@ from pydantic import ValidationError
 
 from app.errors import StorageFailed
 from app.models.domain_models import ErrorInfo, Iteration, Session
+from app.models.paths import (  # the names live there; imported from here too
+    INDEX_FILE,
+    SESSION_FILE,
+    media_url,
+    thumbnail_name,
+)
 from app.tools.log_tool import get_logger
 
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _IMAGE_NAME = re.compile(r"^iter_\d{1,4}\.(png|jpeg|jpg|webp)$")
 _THUMBNAIL_NAME = re.compile(r"^thumb_(\d{1,4})\.jpg$")
-INDEX_FILE = "index.json"
-SESSION_FILE = "session.json"
 # An image written up to this long before its session.json was last saved may be one a kill left
 # unreferenced (another candidate of the round saved the session in between): sweep checks it.
 SWEEP_WINDOW_S = 600
@@ -67,7 +71,7 @@ class StorageTool:
 
     def load_session(self, session_id: str) -> Session | None:
         try:
-            path = self.session_dir(session_id) / "session.json"
+            path = self.session_dir(session_id) / SESSION_FILE
             return Session.model_validate_json(path.read_bytes())
         except (ValueError, OSError, ValidationError) as exc:
             if not isinstance(exc, FileNotFoundError):
@@ -85,7 +89,7 @@ class StorageTool:
                 if not is_session_id(entry.name):
                     continue
                 try:
-                    stamps[entry.name] = _stamp(os.stat(f"{entry.path}/session.json"))
+                    stamps[entry.name] = _stamp(os.stat(f"{entry.path}/{SESSION_FILE}"))
                 except OSError:
                     continue
         return stamps
@@ -237,7 +241,7 @@ class StorageTool:
                 continue
             ext = path.suffix.lstrip(".")
             owner.image_path = path.name
-            owner.image_url = f"/media/{session.session_id}/{path.name}"
+            owner.image_url = media_url(session.session_id, path.name)
             owner.image_mime = f"image/{'jpeg' if ext == 'jpg' else ext}"
             counts["images_recorded"] += 1
             changed = True
@@ -288,10 +292,6 @@ def _is_temp(name: str) -> bool:
 
 def _index_of(image_name: str) -> int:
     return int(image_name.split("_", 1)[1].split(".", 1)[0])
-
-
-def thumbnail_name(index: int) -> str:
-    return f"thumb_{index}.jpg"
 
 
 def _stamp(stat: os.stat_result) -> Stamp:

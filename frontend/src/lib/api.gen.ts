@@ -876,11 +876,7 @@ export interface components {
          * @description Every error the API answers with, on every route.
          */
         ErrorBody: {
-            /**
-             * Code
-             * @description One of `ErrorCode`.
-             */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /** Details */
             details: {
                 [key: string]: unknown;
@@ -898,11 +894,7 @@ export interface components {
          * @description A failure recorded on a session or iteration, in the API's error shape.
          */
         ErrorInfo: {
-            /**
-             * Code
-             * @description One of `ErrorCode`.
-             */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /** Details */
             details: {
                 [key: string]: unknown;

@@ -11,6 +11,7 @@ import { formatDateTime, formatMoney, formatNumber, i18n, t } from '@/i18n'
 import { describeError, type ReadableError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { providerLabel } from '@/lib/provider-text'
+import { DEFAULT_LIMITS, MAX_CANDIDATES, MAX_WEB_BATCH_JOBS } from '@/lib/limits.gen'
 import type { ProvidersResponse } from '@/lib/types'
 
 import {
@@ -325,7 +326,9 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
   const providers = catalog?.providers ?? []
   const [goals, setGoals] = useState('')
   const [provider, setProvider] = useState('demo')
-  const [iterations, setIterations] = useState<number | ''>(catalog?.limits.max_iterations_default ?? 3)
+  const [iterations, setIterations] = useState<number | ''>(
+    catalog?.limits.max_iterations_default ?? DEFAULT_LIMITS.max_iterations_default,
+  )
   const [candidates, setCandidates] = useState<number | ''>(1)
   const [jobs, setJobs] = useState<number | ''>(2)
   const [budget, setBudget] = useState<number | ''>('')
@@ -459,7 +462,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             label={t('run.rounds')}
             value={iterations}
             min={0}
-            max={catalog?.limits.max_iterations ?? 10}
+            max={catalog?.limits.max_iterations ?? DEFAULT_LIMITS.max_iterations}
             onChange={setIterations}
           />
           <NumberField
@@ -467,7 +470,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             label={t('batch.candidates')}
             value={candidates}
             min={1}
-            max={4}
+            max={MAX_CANDIDATES}
             onChange={setCandidates}
           />
           <NumberField
@@ -475,7 +478,7 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             label={t('batch.jobs')}
             value={jobs}
             min={1}
-            max={8}
+            max={MAX_WEB_BATCH_JOBS}
             onChange={setJobs}
           />
           <NumberField

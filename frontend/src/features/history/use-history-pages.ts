@@ -2,11 +2,12 @@ import { useCallback, useEffect, useRef, useState } from 'react'
 
 import { onAnnounce } from '@/hooks/use-session'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
+import { MAX_PAGE_SIZE } from '@/lib/limits.gen'
 import type { SessionStatus, SessionSummary } from '@/lib/types'
 
 export const PAGE_SIZE = 30
 /** The most `GET /api/sessions` gives in one page. */
-const MAX_LIMIT = 200
+const MAX_LIMIT = MAX_PAGE_SIZE
 /** How often the loaded pages are looked at again while a session on them runs. */
 export const RUNNING_CHECK_MS = 3000
 const REFRESH = '\u0000refresh'

@@ -5,10 +5,11 @@ import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
+import { CHECKLIST_QUESTION_MAX_CHARS, CHECKLIST_QUESTION_MIN_CHARS } from '@/lib/limits.gen'
 import type { ChecklistItem, Session } from '@/lib/types'
 
-const MIN_CHARS = 3
-const MAX_CHARS = 300
+const MIN_CHARS = CHECKLIST_QUESTION_MIN_CHARS
+const MAX_CHARS = CHECKLIST_QUESTION_MAX_CHARS
 
 interface Props {
   session: Session
