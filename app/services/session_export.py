@@ -7,6 +7,7 @@ import io
 import zipfile
 
 from app.models.domain_models import Session
+from app.models.paths import SESSION_FILE
 from app.services.session_service import SessionService
 from app.tools.storage_tool import StorageTool
 
@@ -22,7 +23,7 @@ class SessionExport:
         session = self.sessions.get(session_id)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("session.json", session.model_dump_json(indent=2))
+            archive.writestr(SESSION_FILE, session.model_dump_json(indent=2))
             for it in session.iterations:
                 archive.writestr(f"prompts/iter_{it.index}.txt", it.prompt_text)
                 if it.rendered_prompt:
