@@ -174,16 +174,8 @@ class ApiController:
         return self.c.checklists.replace(session_id, items).model_dump(mode="json")
 
     def _plan(self, session_id: str, req: OptimizeRequest) -> RunPlan:
-        current, s = self.c.sessions.get(session_id), self.c.settings
-        return RunPlan(
-            rounds=req.iterations_count or current.iterations_count,
-            target=req.target_score or current.target_score,
-            candidates=req.candidates or s.candidates_default,
-            plateau_rounds=(
-                s.plateau_rounds_default if req.plateau_rounds is None else req.plateau_rounds
-            ),
-            budget_usd=s.budget_usd_default if req.budget_usd is None else req.budget_usd,
-        )
+        """The run plan as every door builds it (app.services.run_planner)."""
+        return self.c.planner.plan(self.c.sessions.get(session_id), req.run_options())
 
     def optimize_estimate(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(OptimizeRequest, payload)

@@ -16,6 +16,7 @@ from app.services.judge_service import JudgeService
 from app.services.optimize_service import OptimizeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
+from app.services.run_planner import RunPlanner
 from app.services.run_service import RunService
 from app.services.session_service import SessionService, indexed_stamps
 from app.services.start_service import StartService
@@ -45,6 +46,8 @@ class Container:
     optimize: OptimizeService
     checklists: ChecklistService
     starts: StartService
+    # Run plans (issue 20): defaults, limits and the budget rule of every door's optimize run.
+    planner: RunPlanner
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -128,6 +131,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         optimize,
         checklists,
         starts,
+        RunPlanner(settings),
     )
     container.batches = BatchService(container, settings.storage_dir.parent / "batches")
     return container

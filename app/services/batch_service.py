@@ -205,22 +205,8 @@ class BatchService:
         return max(0, options.iterations - done)
 
     def plan(self, session: Session, options: BatchOptions, rounds: int | None = None) -> RunPlan:
-        """The optimize plan the controller would build; the budget covers the whole session."""
-        s = self.c.settings
-        budget = options.budget_usd if options.budget_usd is not None else s.budget_usd_default
-        if budget is not None:
-            budget = max(0.0, round(budget - session.cost_usd, 6))
-        return RunPlan(
-            rounds=rounds or options.iterations or session.iterations_count,
-            target=options.target_score or session.target_score,
-            candidates=options.candidates or s.candidates_default,
-            plateau_rounds=(
-                s.plateau_rounds_default
-                if options.plateau_rounds is None
-                else options.plateau_rounds
-            ),
-            budget_usd=budget,
-        )
+        """The optimize plan the controller builds too (app.services.run_planner)."""
+        return self.c.planner.plan(session, options.run_options(), rounds)
 
     def _prepare(self, spec: GoalSpec, options: BatchOptions) -> Session:
         """Creates the session as `POST /api/sessions` does, then applies the recipe's parts."""
