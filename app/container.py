@@ -11,6 +11,7 @@ from app.models.provider_models import TextModel
 from app.services.batch_service import BatchService
 from app.services.checklist_service import ChecklistService
 from app.services.cost_service import CostService
+from app.services.goal_runner import GoalRunner
 from app.services.image_service import ImageService
 from app.services.judge_service import JudgeService
 from app.services.optimize_service import OptimizeService
@@ -133,5 +134,32 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         starts,
         RunPlanner(settings),
     )
-    container.batches = BatchService(container, settings.storage_dir.parent / "batches")
+    container.batches = _batches(container)
     return container
+
+
+def _batches(c: Container) -> BatchService:
+    """The goal runner and the batch service, each given only the collaborators it uses."""
+    runner = GoalRunner(
+        c.settings,
+        c.sessions,
+        c.starts,
+        c.checklists,
+        c.images,
+        c.registry,
+        c.optimize,
+        c.runs,
+        c.storage,
+        c.text_model,
+        c.planner,
+    )
+    return BatchService(
+        runner,
+        c.settings,
+        c.images,
+        c.registry,
+        c.optimize.costs,
+        c.text_model,
+        c.runs,
+        c.settings.storage_dir.parent / "batches",
+    )

@@ -40,6 +40,8 @@ def test_the_api_and_a_batch_goal_take_the_same_budget_rule(tmp_path: Path) -> N
         ).json["usd"]
         container = app.extensions["sfumato_container"]
         session = container.sessions.get(sid)
-        batch = container.batches.plan(session, BatchOptions(iterations=2, budget_usd=budget))
+        batch = container.batches.runner.plan(
+            session, BatchOptions(iterations=2, budget_usd=budget)
+        )
     assert api == pytest.approx(0.02)
     assert batch.budget_usd == pytest.approx(0.02)
