@@ -45,7 +45,6 @@ from app.models.response_models import (
     ProvidersResponse,
     TextModelInfo,
 )
-from app.services.batch_service import parse_goals
 from app.services.image_service import normalize_params
 from app.services.optimize_service import RunPlan
 
@@ -330,20 +329,7 @@ class BatchController:
     def _request(
         self, payload: dict[str, Any], need_key: bool = True
     ) -> tuple[list[GoalSpec], BatchOptions]:
-        req = self.api.parse(BatchRequest, payload)
-        s = self.c.settings
-        specs = parse_goals(req.goals, s.max_goal_chars)
-        options = BatchOptions(
-            provider=req.provider,
-            iterations=s.max_iterations_default if req.iterations is None else req.iterations,
-            candidates=req.candidates,
-            budget_usd=req.budget_usd,
-            target_score=req.target_score,
-            plateau_rounds=req.plateau_rounds,
-            jobs=req.jobs,
-        )
-        self.batches.check(specs, options, need_key)
-        return specs, options
+        return self.batches.take_request(self.api.parse(BatchRequest, payload), need_key)
 
     def start(self, payload: dict[str, Any]) -> dict[str, Any]:
         specs, options = self._request(payload)

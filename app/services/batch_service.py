@@ -30,6 +30,7 @@ from app.models.batch_models import (
     BatchOptions,
     BatchRecord,
     BatchReport,
+    BatchRequest,
     BatchStatus,
     GoalResult,
     GoalSpec,
@@ -40,7 +41,7 @@ from app.services.cost_service import CostService
 from app.services.goal_parser import (
     check_options,
     check_specs,
-    parse_goals,  # noqa: F401  (callers import it from here)
+    parse_goals,
     with_line,
 )
 from app.services.goal_parser import spec_from_recipe as _spec_from_recipe
@@ -430,6 +431,25 @@ class BatchService:
                     self._write(b)
 
     # Cost ---------------------------------------------------------------------------------------
+
+    def take_request(
+        self, req: BatchRequest, need_key: bool = True
+    ) -> tuple[list[GoalSpec], BatchOptions]:
+        """A web app batch's goals and options, its defaults filled in and checked (`check`):
+        the rounds default to MAX_ITERATIONS_DEFAULT; the rest stay None for the run planner."""
+        s = self.settings
+        specs = parse_goals(req.goals, s.max_goal_chars)
+        options = BatchOptions(
+            provider=req.provider,
+            iterations=s.max_iterations_default if req.iterations is None else req.iterations,
+            candidates=req.candidates,
+            budget_usd=req.budget_usd,
+            target_score=req.target_score,
+            plateau_rounds=req.plateau_rounds,
+            jobs=req.jobs,
+        )
+        self.check(specs, options, need_key)
+        return specs, options
 
     def check(self, specs: list[GoalSpec], options: BatchOptions, need_key: bool = True) -> None:
         """Refuses a batch before anything is paid: more rounds than allowed, an unknown provider,
