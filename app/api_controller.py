@@ -46,7 +46,6 @@ from app.models.response_models import (
     TextModelInfo,
 )
 from app.services.image_service import normalize_params
-from app.services.optimize_service import RunPlan
 
 M = TypeVar("M", bound=BaseModel)
 HEARTBEAT_S = 15.0
@@ -172,19 +171,15 @@ class ApiController:
         items = [item.model_dump() for item in req.checklist]
         return self.c.checklists.replace(session_id, items).model_dump(mode="json")
 
-    def _plan(self, session_id: str, req: OptimizeRequest) -> RunPlan:
-        """The run plan as every door builds it (app.services.run_planner)."""
-        return self.c.planner.plan(self.c.sessions.get(session_id), req.run_options())
-
     def optimize_estimate(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(OptimizeRequest, payload)
-        estimate = self.c.optimize.estimate(session_id, self._plan(session_id, req))
+        plan = self.c.launcher.plan(session_id, req.run_options())
+        estimate = self.c.optimize.estimate(session_id, plan)
         return CostEstimate.model_validate(estimate).model_dump(mode="json")
 
     def optimize_run(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
         req = self.parse(OptimizeRequest, payload)
-        plan = self._plan(session_id, req)
-        session = self.c.optimize.start_optimize(session_id, plan, req.wait)
+        session = self.c.launcher.start_optimize(session_id, req.run_options(), req.wait)
         return run_answer(session, req.wait)
 
     def optimize_cancel(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from app.services.judge_service import JudgeService
 from app.services.optimize_service import OptimizeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
+from app.services.run_launcher import RunLauncher
 from app.services.run_planner import RunPlanner
 from app.services.run_service import RunService
 from app.services.session_service import SessionService, indexed_stamps
@@ -49,6 +50,8 @@ class Container:
     starts: StartService
     # Run plans (issue 20): defaults, limits and the budget rule of every door's optimize run.
     planner: RunPlanner
+    # Starting and following a run (issue 20): the controller's optimize/run and each batch goal.
+    launcher: RunLauncher
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -120,6 +123,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         costs,
     )
     starts = StartService(sessions, prompts, checklists)
+    planner = RunPlanner(settings)
     container = Container(
         settings,
         storage,
@@ -132,7 +136,8 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         optimize,
         checklists,
         starts,
-        RunPlanner(settings),
+        planner,
+        RunLauncher(sessions, optimize, runs, planner),
     )
     container.batches = _batches(container)
     return container
@@ -151,7 +156,7 @@ def _batches(c: Container) -> BatchService:
         c.runs,
         c.storage,
         c.text_model,
-        c.planner,
+        c.launcher,
     )
     return BatchService(
         runner,

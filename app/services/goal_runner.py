@@ -2,7 +2,7 @@
 
 `run_goal` creates the session (prompt and checklist, as `POST /api/sessions` does), applies a
 recipe's prompt, locks, checklist and feedback, generates and judges the baseline
-(`start_generate`), runs the optimize loop (`start_optimize`, planned by `RunPlanner`), waits for
+(`start_generate`), runs the optimize loop (both started and followed by `RunLauncher`, planned by `RunPlanner`), waits for
 the recommendations, and finally asks the judge for a fresh order-swapped pairwise comparison of
 the best image against the first (`OptimizeService.compare`). With the session id of a goal an
 earlier run left interrupted, it continues that session: only the rounds still missing are run.
@@ -12,15 +12,12 @@ runs many goals through one GoalRunner; each collaborator is given to the constr
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from app import __version__
-from app.errors import AppError, Conflict, NotFound, ValidationFailed
+from app.errors import AppError, NotFound, ValidationFailed
 from app.models.batch_models import BatchOptions, GoalError, GoalResult, GoalSpec
 from app.models.domain_models import Iteration, Session
 from app.models.provider_models import TextModel
@@ -28,7 +25,7 @@ from app.services.checklist_service import ChecklistService
 from app.services.goal_parser import spec_from_recipe as _spec_from_recipe
 from app.services.image_service import ImageService, normalize_params
 from app.services.optimize_service import OptimizeService, RunPlan
-from app.services.run_planner import RunPlanner
+from app.services.run_launcher import EventSink, RunLauncher
 from app.services.run_service import RunService
 from app.services.session_service import SessionService
 from app.services.start_service import StartService
@@ -38,7 +35,6 @@ from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import StorageTool
 
 log = get_logger("batch")
-EventSink = Callable[[str, Any], None]
 RECIPE_VERSION = 1
 # A run that ended for one of these reasons finished its plan: a resumed goal runs no more rounds.
 FINISHED_REASONS = ("completed", "target_reached", "plateau", "budget", "accepted")
@@ -59,7 +55,7 @@ class GoalRunner:
         runs: RunService,
         storage: StorageTool,
         text_model: TextModel,
-        planner: RunPlanner,
+        launcher: RunLauncher,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -71,7 +67,7 @@ class GoalRunner:
         self.runs = runs
         self.storage = storage
         self.text_model = text_model
-        self.planner = planner
+        self.launcher = launcher
         # Set once the process is stopping: no goal starts and no session is created after it.
         self._closing = threading.Event()
 
@@ -158,15 +154,14 @@ class GoalRunner:
         sid = session.session_id
         ran = False
         if not _baseline_judged(session) and not self._stopping(stop):
-            start = lambda: self.optimize.start_generate(sid, wait=False)  # noqa: E731
-            self._follow(sid, start, stop, on_event)
+            start = lambda: self.launcher.start_generate(sid, wait=False)  # noqa: E731
+            self.launcher.follow(sid, start, stop, on_event, self._closing)
             session, ran = self.sessions.get(sid), True
         rounds = self.remaining_rounds(session, options)
         if _baseline_judged(session) and rounds > 0 and not self._stopping(stop):
-            plan = self.plan(session, options, rounds)
-            self._follow(
-                sid, lambda: self.optimize.start_optimize(sid, plan, False), stop, on_event
-            )
+            run = options.run_options()
+            start = lambda: self.launcher.start_optimize(sid, run, False, rounds)  # noqa: E731
+            self.launcher.follow(sid, start, stop, on_event, self._closing)
             self.runs.wait_followup(sid)
             ran = True
         session = self.sessions.get(sid)
@@ -186,7 +181,7 @@ class GoalRunner:
 
     def plan(self, session: Session, options: BatchOptions, rounds: int | None = None) -> RunPlan:
         """The optimize plan the controller builds too (app.services.run_planner)."""
-        return self.planner.plan(session, options.run_options(), rounds)
+        return self.launcher.planner.plan(session, options.run_options(), rounds)
 
     def _prepare(self, spec: GoalSpec, options: BatchOptions) -> Session:
         """Creates the session as `POST /api/sessions` does, then applies the recipe's parts."""
@@ -220,36 +215,6 @@ class GoalRunner:
             # The recipe's checklist already answers its feedback: do not write it again.
             session = self.sessions.update(sid, _checklist_matches_feedback)
         return session
-
-    def _follow(
-        self,
-        session_id: str,
-        start: Callable[[], Any],
-        stop: threading.Event,
-        on_event: EventSink | None,
-    ) -> None:
-        """Starts a background run and relays its events until it is done; `stop` cancels it."""
-        listener = self.runs.subscribe(session_id)
-        cancelled = False
-        try:
-            start()
-            while True:
-                if stop.is_set() and not cancelled and not self._closing.is_set():
-                    cancelled = True  # on shutdown the run service interrupts it instead
-                    with contextlib.suppress(Conflict):  # finished meanwhile
-                        self.optimize.cancel(session_id)
-                try:
-                    kind, data = listener.get(timeout=0.1)
-                except queue.Empty:
-                    if not self.runs.is_running(session_id):
-                        return
-                    continue
-                if kind == "done":
-                    return
-                if on_event:
-                    on_event(kind, data)
-        finally:
-            self.runs.unsubscribe(session_id, listener)
 
     def _conclude(
         self,
