@@ -46,8 +46,6 @@ from app.models.response_models import (
     ProvidersResponse,
     TextModelInfo,
 )
-from app.services.batch_service import parse_goals
-from app.services.optimize_service import RunPlan
 from app.services.start_service import SessionSpec
 
 M = TypeVar("M", bound=BaseModel)
@@ -147,27 +145,15 @@ class ApiController:
         items = [item.model_dump() for item in req.checklist]
         return self.c.checklists.replace(session_id, items).model_dump(mode="json")
 
-    def _plan(self, session_id: str, req: OptimizeRequest) -> RunPlan:
-        current, s = self.c.sessions.get(session_id), self.c.settings
-        return RunPlan(
-            rounds=req.iterations_count or current.iterations_count,
-            target=req.target_score or current.target_score,
-            candidates=req.candidates or s.candidates_default,
-            plateau_rounds=(
-                s.plateau_rounds_default if req.plateau_rounds is None else req.plateau_rounds
-            ),
-            budget_usd=s.budget_usd_default if req.budget_usd is None else req.budget_usd,
-        )
-
     def optimize_estimate(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(OptimizeRequest, payload)
-        estimate = self.c.optimize.estimate(session_id, self._plan(session_id, req))
+        plan = self.c.launcher.plan(session_id, req.run_options())
+        estimate = self.c.optimize.estimate(session_id, plan)
         return CostEstimate.model_validate(estimate).model_dump(mode="json")
 
     def optimize_run(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
         req = self.parse(OptimizeRequest, payload)
-        plan = self._plan(session_id, req)
-        session = self.c.optimize.start_optimize(session_id, plan, req.wait)
+        session = self.c.launcher.start_optimize(session_id, req.run_options(), req.wait)
         return run_answer(session, req.wait)
 
     def optimize_cancel(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -312,20 +298,7 @@ class BatchController:
     def _request(
         self, payload: dict[str, Any], need_key: bool = True
     ) -> tuple[list[GoalSpec], BatchOptions]:
-        req = self.api.parse(BatchRequest, payload)
-        s = self.c.settings
-        specs = parse_goals(req.goals, s.max_goal_chars)
-        options = BatchOptions(
-            provider=req.provider,
-            iterations=s.max_iterations_default if req.iterations is None else req.iterations,
-            candidates=req.candidates,
-            budget_usd=req.budget_usd,
-            target_score=req.target_score,
-            plateau_rounds=req.plateau_rounds,
-            jobs=req.jobs,
-        )
-        self.batches.check(specs, options, need_key)
-        return specs, options
+        return self.batches.take_request(self.api.parse(BatchRequest, payload), need_key)
 
     def start(self, payload: dict[str, Any]) -> dict[str, Any]:
         specs, options = self._request(payload)

@@ -12,11 +12,14 @@ from app.services.batch_service import BatchService
 from app.services.checklist_service import ChecklistService
 from app.services.cost_service import CostService
 from app.services.feedback_service import FeedbackService
+from app.services.goal_runner import GoalRunner
 from app.services.image_service import ImageService
 from app.services.judge_service import JudgeService
 from app.services.optimize_service import OptimizeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
+from app.services.run_launcher import RunLauncher
+from app.services.run_planner import RunPlanner
 from app.services.run_service import RunService
 from app.services.session_edits import SessionEdits
 from app.services.session_export import SessionExport
@@ -53,6 +56,10 @@ class Container:
     exports: SessionExport
     edits: SessionEdits
     queries: SessionQueries
+    # Run plans (issue 20): defaults, limits and the budget rule of every door's optimize run.
+    planner: RunPlanner
+    # Starting and following a run (issue 20): the controller's optimize/run and each batch goal.
+    launcher: RunLauncher
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -125,6 +132,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         costs,
     )
     starts = StartService(sessions, prompts, checklists, settings, images, registry)
+    planner = RunPlanner(settings)
     container = Container(
         settings,
         storage,
@@ -141,6 +149,36 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         SessionExport(sessions, storage),
         edits,
         SessionQueries(sessions),
+        planner,
+        RunLauncher(sessions, optimize, runs, planner),
     )
-    container.batches = BatchService(container, settings.storage_dir.parent / "batches")
+    container.batches = _batches(container)
     return container
+
+
+def _batches(c: Container) -> BatchService:
+    """The goal runner and the batch service, each given only the collaborators it uses."""
+    runner = GoalRunner(
+        c.settings,
+        c.sessions,
+        c.starts,
+        c.checklists,
+        c.images,
+        c.registry,
+        c.optimize,
+        c.runs,
+        c.storage,
+        c.text_model,
+        c.launcher,
+        c.edits,
+    )
+    return BatchService(
+        runner,
+        c.settings,
+        c.images,
+        c.registry,
+        c.optimize.costs,
+        c.text_model,
+        c.runs,
+        c.settings.storage_dir.parent / "batches",
+    )

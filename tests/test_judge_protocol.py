@@ -336,11 +336,13 @@ def test_budget_stops_before_a_round_it_cannot_pay_for(tmp_path: Path) -> None:
         app.config["mock"].post(f"{OPENAI_URL}/images/generations").mock(side_effect=images)
         client = app.test_client()
         sid = to_review(client, provider="openai")
+        # The budget covers the whole session: what the baseline spent, plus $0.10 for the run.
+        budget = round(client.get(f"/api/sessions/{sid}").json["cost_usd"] + 0.10, 6)
         estimate = client.post(
             f"/api/sessions/{sid}/optimize/estimate",
-            json={"iterations_count": 3, "candidates": 1, "budget_usd": 0.10},
+            json={"iterations_count": 3, "candidates": 1, "budget_usd": budget},
         ).json
-        done = optimize(client, sid, iterations_count=3, budget_usd=0.10)
+        done = optimize(client, sid, iterations_count=3, budget_usd=budget)
     assert done["run"]["stop_reason"] == "budget" and done["status"] == "done"
     assert len(done["iterations"]) == 2 and counter["n"] == 2
     assert done["run"]["spent_usd"] <= 0.10

@@ -23,12 +23,10 @@ from pydantic import (
 from app.limits import (
     ITERATIONS_CEILING,
     MAX_BATCH_JOBS,
-    MAX_BUDGET_USD,
     MAX_CANDIDATES,
     MAX_CHECKLIST_ITEMS,
     MAX_GOAL_ID_CHARS,
     MAX_LABEL_CHARS,
-    MAX_PLATEAU_ROUNDS,
     MAX_WEB_BATCH_JOBS,
 )
 from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, StopReason
@@ -39,6 +37,7 @@ from app.models.request_models import (
     _limit,
     prompt_text,
 )
+from app.models.run_options import BudgetUsd, Candidates, PlateauRounds, RunOptions, TargetScore
 from app.models.text_rules import person_text
 
 GoalStatus = Literal["pending", "running", "done", "failed", "interrupted"]
@@ -162,16 +161,26 @@ class BatchOptions(BaseModel):
 
     provider: str = "demo"
     iterations: int = Field(3, ge=0, le=ITERATIONS_CEILING)
-    candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES)
-    budget_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
-    target_score: int | None = Field(None, ge=1, le=100)
-    plateau_rounds: int | None = Field(None, ge=0, le=MAX_PLATEAU_ROUNDS)
+    candidates: Candidates | None = None
+    budget_usd: BudgetUsd | None = None
+    target_score: TargetScore | None = None
+    plateau_rounds: PlateauRounds | None = None
     jobs: int = Field(1, ge=1, le=MAX_BATCH_JOBS)
 
     @field_validator("iterations")
     @classmethod
     def _iterations(cls, value: int, info: ValidationInfo) -> int:
         return _check_iterations(value, info) or value
+
+    def run_options(self) -> RunOptions:
+        """Each goal's run options under their shared names (what `RunPlanner.plan` reads)."""
+        return RunOptions(
+            iterations=self.iterations,
+            target_score=self.target_score,
+            candidates=self.candidates,
+            plateau_rounds=self.plateau_rounds,
+            budget_usd=self.budget_usd,
+        )
 
 
 class GoalError(BaseModel):
@@ -243,10 +252,10 @@ class BatchRequest(BaseModel):
     goals: str = Field(min_length=1)
     provider: str = "demo"
     iterations: int | None = Field(None, ge=0, le=ITERATIONS_CEILING)
-    candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES)
-    budget_usd: float | None = Field(None, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False)
-    target_score: int | None = Field(None, ge=1, le=100)
-    plateau_rounds: int | None = Field(None, ge=0, le=MAX_PLATEAU_ROUNDS)
+    candidates: Candidates | None = None
+    budget_usd: BudgetUsd | None = None
+    target_score: TargetScore | None = None
+    plateau_rounds: PlateauRounds | None = None
     jobs: int = Field(2, ge=1, le=MAX_WEB_BATCH_JOBS)
 
     @field_validator("iterations")

@@ -9,12 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from app.limits import (
     CHECKLIST_QUESTION_MAX_CHARS,
     CHECKLIST_QUESTION_MIN_CHARS,
-    MAX_BUDGET_USD,
-    MAX_CANDIDATES,
     MAX_CHECKLIST_ITEMS,
     MAX_PAGE_SIZE,
-    MAX_PLATEAU_ROUNDS,
 )
+from app.models.run_options import BudgetUsd, Candidates, PlateauRounds, RunOptions, TargetScore
 from app.models.text_rules import person_text, refuse_controls, visible_length
 
 
@@ -114,16 +112,26 @@ class FeedbackRequest(_Body):
 
 class OptimizeRequest(_Body):
     iterations_count: int | None = Field(None, ge=1)
-    target_score: int | None = Field(None, ge=1, le=100)
-    candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES)
-    plateau_rounds: int | None = Field(None, ge=0, le=MAX_PLATEAU_ROUNDS)
-    budget_usd: float | None = Field(None, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False)
+    target_score: TargetScore | None = None
+    candidates: Candidates | None = None
+    plateau_rounds: PlateauRounds | None = None
+    budget_usd: BudgetUsd | None = None
     wait: bool = True
 
     @field_validator("iterations_count")
     @classmethod
     def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
         return _check_iterations(value, info)
+
+    def run_options(self) -> RunOptions:
+        """The run's options under their shared names (`iterations_count` is `iterations`)."""
+        return RunOptions(
+            iterations=self.iterations_count,
+            target_score=self.target_score,
+            candidates=self.candidates,
+            plateau_rounds=self.plateau_rounds,
+            budget_usd=self.budget_usd,
+        )
 
 
 class ChecklistItemIn(_Body):

@@ -1,13 +1,8 @@
-"""Headless runs and batch runs, through the same services the web app's controller calls.
-
-`run_goal` takes one goal end to end with no browser: it creates the session (prompt and checklist,
-as `POST /api/sessions` does), applies a recipe's prompt, locks, checklist and feedback, generates
-and judges the baseline (`start_generate`), runs the optimize loop (`start_optimize`), waits for the
-recommendations, and finally asks the judge for a fresh order-swapped pairwise comparison of the
-best image against the first (`JudgeService.compare`). `sfumato run` is one such goal; a batch runs
-many, at most J at a time, writes the report after each finished goal (so a stopped batch keeps
-what finished) and skips the goals already done when it is started again on the same folder.
-Provider calls stay bounded process-wide by the image service's and text model's own slots.
+"""Batch runs: many goals, at most J at a time, each through the goal runner (app/services/
+goal_runner.py), which `sfumato run` uses for its one goal too. A batch writes its report after
+each finished goal (so a stopped batch keeps what finished) and skips the goals already done when
+it is started again on the same folder. Provider calls stay bounded process-wide by the image
+service's and text model's own slots. Goals files are parsed by app/services/goal_parser.py.
 
 Batches are durable: after every change a batch's whole state (`BatchRecord`: options, goals,
 per-goal status and session id, report, status) is written atomically to
@@ -20,8 +15,6 @@ goal continues its own session from its last saved iteration, so nothing finishe
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app import __version__
 from app.errors import AppError, Conflict, NotFound
@@ -37,36 +30,38 @@ from app.models.batch_models import (
     BatchOptions,
     BatchRecord,
     BatchReport,
+    BatchRequest,
     BatchStatus,
-    GoalError,
     GoalResult,
     GoalSpec,
 )
-from app.models.domain_models import Iteration, Session
+from app.models.domain_models import Session
+from app.models.provider_models import TextModel
+from app.services.cost_service import CostService
 from app.services.goal_parser import (
     check_options,
     check_specs,
-    parse_goals,  # noqa: F401  (callers import it from here)
+    parse_goals,
     with_line,
 )
 from app.services.goal_parser import spec_from_recipe as _spec_from_recipe
-from app.services.image_service import normalize_params
-from app.services.optimize_service import RunPlan
-from app.services.start_service import SessionSpec
+from app.services.goal_runner import (  # noqa: F401  (callers import them from here)
+    FINISHED_REASONS,
+    RECIPE_VERSION,
+    EventSink,
+    GoalRunner,
+)
+from app.services.image_service import ImageService, normalize_params
+from app.services.run_service import RunService
+from app.settings import Settings
 from app.tools import report_tool
-from app.tools.log_tool import get_logger, log_context
+from app.tools.log_tool import get_logger
+from app.tools.provider_registry_tool import ProviderRegistry
 from app.tools.storage_tool import is_session_id
 from app.utils.string_utils import new_session_id
 from app.utils.time_utils import utc_now
 
-if TYPE_CHECKING:
-    from app.container import Container
-
 log = get_logger("batch")
-EventSink = Callable[[str, Any], None]
-RECIPE_VERSION = 1
-# A run that ended for one of these reasons finished its plan: a resumed goal runs no more rounds.
-FINISHED_REASONS = ("completed", "target_reached", "plateau", "budget", "accepted")
 
 
 # Batches --------------------------------------------------------------------------------------
@@ -96,16 +91,34 @@ class Batch:
 
 
 class BatchService:
-    def __init__(self, container: Container, batches_dir: Path) -> None:
-        self.c = container
+    """Starts, resumes, saves, lists, cancels and estimates batches; shuts them down cleanly."""
+
+    def __init__(
+        self,
+        runner: GoalRunner,
+        settings: Settings,
+        images: ImageService,
+        registry: ProviderRegistry,
+        costs: CostService,
+        text_model: TextModel,
+        runs: RunService,
+        batches_dir: Path,
+    ) -> None:
+        self.runner = runner
+        self.settings = settings
+        self.images = images
+        self.registry = registry
+        self.costs = costs
+        self.text_model = text_model
+        self.runs = runs
         self.batches_dir = Path(batches_dir)
         self._batches: dict[str, Batch] = {}
         self._guard = threading.Lock()
-        # Set once the process is stopping: no goal starts and no session is created after it.
-        self._closing = threading.Event()
+        # The goal runner's: set once the process is stopping (no goal starts after it).
+        self._closing = runner.closing
         self.recover()
 
-    # One goal -----------------------------------------------------------------------------------
+    # One goal, and recipes: the goal runner's (kept here for the CLI and the controller) ---------
 
     def run_goal(
         self,
@@ -115,262 +128,12 @@ class BatchService:
         stop: threading.Event | None = None,
         session_id: str | None = None,
     ) -> GoalResult:
-        """One goal end to end; never raises for a failure of the goal itself (see `status`).
-
-        With `session_id` (a goal an earlier run left interrupted) it continues that session: a
-        judged baseline is kept and only the optimize rounds still missing are run.
-        """
-        stop = stop or threading.Event()
-        started = time.perf_counter()
-        result = GoalResult(
-            id=spec.id,
-            goal=spec.goal,
-            category=spec.category,
-            provider=spec.provider or options.provider,
-            status="running",
-        )
-        try:
-            with log_context(goal_id=spec.id):
-                session = self._existing(session_id)
-                if session is None and self._stopping(stop):
-                    result.status = "pending"  # stopped before it began: nothing was created
-                    return result
-                session = session or self._prepare(spec, options)
-                result.session_id = session.session_id
-                if on_event:
-                    on_event("session", {"session_id": session.session_id})
-                session, ran = self._advance(session, options, stop, on_event)
-                self._conclude(result, session, stop, on_event, ran)
-        except AppError as exc:
-            result.status, result.error = "failed", GoalError(code=exc.code, message=exc.message)
-            if exc.code == "server_stopping":  # the process is stopping: resume continues it
-                self._closing.set()
-                result.status, result.error = "interrupted", None
-        except Exception as exc:  # a bug must not take the other goals of a batch down
-            log.exception("goal crashed")
-            result.status = "failed"
-            result.error = GoalError(code="internal_error", message=type(exc).__name__)
-        result.seconds = round(time.perf_counter() - started, 3)
-        return result
-
-    def _existing(self, session_id: str | None) -> Session | None:
-        """The session an interrupted goal had, or None (none yet, or deleted since)."""
-        if not session_id:
-            return None
-        try:
-            return self.c.sessions.get(session_id)
-        except NotFound:
-            return None
-
-    def _stopping(self, stop: threading.Event) -> bool:
-        return stop.is_set() or self._closing.is_set()
-
-    def _advance(
-        self,
-        session: Session,
-        options: BatchOptions,
-        stop: threading.Event,
-        on_event: EventSink | None,
-    ) -> tuple[Session, bool]:
-        """Baseline (unless one is judged already), then the optimize rounds still missing.
-
-        Returns the session and whether an optimize or generate run was started by this call.
-        """
-        sid = session.session_id
-        ran = False
-        if not _baseline_judged(session) and not self._stopping(stop):
-            start = lambda: self.c.optimize.start_generate(sid, wait=False)  # noqa: E731
-            self._follow(sid, start, stop, on_event)
-            session, ran = self.c.sessions.get(sid), True
-        rounds = self.remaining_rounds(session, options)
-        if _baseline_judged(session) and rounds > 0 and not self._stopping(stop):
-            plan = self.plan(session, options, rounds)
-            self._follow(
-                sid, lambda: self.c.optimize.start_optimize(sid, plan, False), stop, on_event
-            )
-            self.c.runs.wait_followup(sid)
-            ran = True
-        session = self.c.sessions.get(sid)
-        if ran and session.run and session.run.stop_reason == "interrupted":
-            self._closing.set()  # the run service is stopping (SIGTERM): start no further goal
-        return session, ran
-
-    def remaining_rounds(self, session: Session, options: BatchOptions) -> int:
-        """The optimize rounds a goal still needs: the rounds planned minus the rounds this session
-        already has (a round counts once any of its candidates was saved, since it was paid for);
-        none once an optimize run ended on its own (completed, target, plateau, budget)."""
-        run = session.run
-        if run and run.kind == "optimize" and run.stop_reason in FINISHED_REASONS:
-            return 0
-        done = len({it.round for it in session.iterations if it.round >= 1})
-        return max(0, options.iterations - done)
-
-    def plan(self, session: Session, options: BatchOptions, rounds: int | None = None) -> RunPlan:
-        """The optimize plan the controller would build; the budget covers the whole session."""
-        s = self.c.settings
-        budget = options.budget_usd if options.budget_usd is not None else s.budget_usd_default
-        if budget is not None:
-            budget = max(0.0, round(budget - session.cost_usd, 6))
-        return RunPlan(
-            rounds=rounds or options.iterations or session.iterations_count,
-            target=options.target_score or session.target_score,
-            candidates=options.candidates or s.candidates_default,
-            plateau_rounds=(
-                s.plateau_rounds_default
-                if options.plateau_rounds is None
-                else options.plateau_rounds
-            ),
-            budget_usd=budget,
-        )
-
-    def _prepare(self, spec: GoalSpec, options: BatchOptions) -> Session:
-        """Creates the session as `POST /api/sessions` does, then applies the recipe's parts."""
-        session = self.c.starts.open(
-            SessionSpec(
-                goal=spec.goal.strip(),
-                provider=spec.provider or options.provider,
-                image_params=spec.image_params,
-                iterations_count=max(1, options.iterations),
-                target_score=options.target_score,
-            )
-        )
-        sid = session.session_id
-        if spec.prompt_text or spec.locked_blocks:
-            session = self.c.edits.edit_prompt(
-                sid, spec.prompt_text or session.prompt_text, spec.locked_blocks
-            )
-        if spec.feedback:
-            session = self.c.edits.set_feedback(sid, spec.feedback)
-            if spec.checklist is None:
-                session = self.c.checklists.refresh_for_feedback(sid)
-        if spec.checklist is not None:
-            self.c.checklists.replace(sid, spec.checklist)
-            # The recipe's checklist already answers its feedback: do not write it again.
-            session = self.c.sessions.update(sid, _checklist_matches_feedback)
-        return session
-
-    def _follow(
-        self,
-        session_id: str,
-        start: Callable[[], Any],
-        stop: threading.Event,
-        on_event: EventSink | None,
-    ) -> None:
-        """Starts a background run and relays its events until it is done; `stop` cancels it."""
-        listener = self.c.runs.subscribe(session_id)
-        cancelled = False
-        try:
-            start()
-            while True:
-                if stop.is_set() and not cancelled and not self._closing.is_set():
-                    cancelled = True  # on shutdown the run service interrupts it instead
-                    with contextlib.suppress(Conflict):  # finished meanwhile
-                        self.c.optimize.cancel(session_id)
-                try:
-                    kind, data = listener.get(timeout=0.1)
-                except queue.Empty:
-                    if not self.c.runs.is_running(session_id):
-                        return
-                    continue
-                if kind == "done":
-                    return
-                if on_event:
-                    on_event(kind, data)
-        finally:
-            self.c.runs.unsubscribe(session_id, listener)
-
-    def _conclude(
-        self,
-        result: GoalResult,
-        session: Session,
-        stop: threading.Event,
-        on_event: EventSink | None,
-        ran: bool = True,
-    ) -> None:
-        first, best = session.iteration(0), session.best()
-        reason = session.run.stop_reason if session.run else None
-        result.stop_reason = reason
-        result.demo = session.demo
-        result.cost_usd = round(session.cost_usd, 6)
-        result.checklist = [i.model_dump() for i in session.checklist]
-        if first is not None:
-            result.first_score, result.first_checklist_pass = (
-                first.judge_score,
-                first.checklist_pass,
-            )
-            result.first_image = self._image_path(session, first)
-        if best is not None:
-            result.best_index, result.best_score = best.index, best.judge_score
-            result.best_checklist_pass = best.checklist_pass
-            result.best_image = self._image_path(session, best)
-            result.best_prompt = session.final_prompt_rendered or best.rendered_prompt
-            result.best_negative = best.rendered_negative
-        if self._stopping(stop) or (ran and reason in ("cancelled", "interrupted")):
-            result.status = "interrupted"
-            return
-        # A session an earlier run left interrupted, with nothing more to run, is complete.
-        kept = session.error is not None and session.error.code == "interrupted" and not ran
-        if (session.status == "failed" and not kept) or best is None or first is None:
-            error = session.error or (first.error if first else None)
-            result.status = "failed"
-            result.error = GoalError(
-                code=error.code if error else "no_image",
-                message=error.message if error else "No judged image was produced.",
-            )
-            return
-        if on_event:
-            on_event("step", {"step": "best_vs_first", "phase": "start"})
-        result.best_vs_first, usd = self.best_vs_first(session, first, best)
-        result.cost_usd = round(result.cost_usd + usd, 6)
-        result.status = "done"
-
-    def best_vs_first(
-        self, session: Session, first: Iteration, best: Iteration
-    ) -> tuple[str, float]:
-        """A fresh order-swapped pairwise judgement of the best image against the first.
-
-        When the best is the first image there is nothing to compare: a tie, at no cost.
-        """
-        if best.index == first.index:
-            return "tie", 0.0
-        caps = self.c.images.capabilities(session.image_provider)
-        comparison = self.c.optimize.compare(session, best, first, caps)
-        return comparison.pairwise.result, comparison.usage.cost_usd or 0.0
-
-    def _image_path(self, session: Session, it: Iteration) -> str | None:
-        path = self.c.storage.media_path(session.session_id, it.image_path or "")
-        return str(path) if path else None
-
-    # Recipes ------------------------------------------------------------------------------------
+        """`GoalRunner.run_goal`: one goal end to end (what `sfumato run` does)."""
+        return self.runner.run_goal(spec, options, on_event, stop, session_id)
 
     def recipe(self, session_id: str) -> dict[str, Any]:
-        """What it takes to run a session again: goal, provider, model, params, locks, checklist,
-        feedback, the final prompt (FLEX text and as the provider received it), the version."""
-        s = self.c.sessions.get(session_id)
-        caps = self.c.images.capabilities(s.image_provider)
-        best = s.best()
-        return {
-            "sfumato_version": __version__,
-            "recipe_version": RECIPE_VERSION,
-            "source_session_id": s.session_id,
-            "goal": s.user_goal,
-            "provider": s.image_provider,
-            "model": (best.image_model if best else None)
-            or self.c.optimize.costs.image_model(s, caps.defaults, caps.models),
-            "text_models": dict(self.c.text_model.models),
-            "image_params": s.image_params,
-            "locked_blocks": s.locked_blocks,
-            "checklist": [i.model_dump() for i in s.checklist],
-            "feedback": s.user_feedback,
-            "final_prompt": s.final_prompt_text or s.prompt_text,
-            "final_prompt_rendered": s.final_prompt_rendered,
-            "final_prompt_negative": best.rendered_negative if best else None,
-            "demo": s.demo,
-            "iterations": s.run.requested_iterations if s.run else s.iterations_count,
-            "candidates": s.run.candidates if s.run else None,
-            "target_score": s.target_score,
-            "best_score": best.judge_score if best else None,
-        }
+        """`GoalRunner.recipe`: what it takes to run a session again."""
+        return self.runner.recipe(session_id)
 
     @staticmethod
     def spec_from_recipe(recipe: dict[str, Any], settings: Any = None) -> GoalSpec:
@@ -519,7 +282,7 @@ class BatchService:
         on_goal: Callable[[GoalResult], None] | None,
     ) -> None:
         """One goal of a batch: none starts once the batch is stopped or the process stopping."""
-        if self._stopping(batch.stop):
+        if self.runner.stopping(batch.stop):
             return
         with batch.lock:
             row = next(r for r in batch.report.goals if r.id == spec.id)
@@ -533,7 +296,7 @@ class BatchService:
                 self._put(batch, change, started, reports=False)  # the state file is enough
 
         sid = earlier.session_id if earlier else None
-        result = self.run_goal(spec, batch.options, on_event, batch.stop, sid)
+        result = self.runner.run_goal(spec, batch.options, on_event, batch.stop, sid)
         if earlier is not None:
             result.seconds = round(result.seconds + earlier.seconds, 3)
         try:
@@ -658,7 +421,7 @@ class BatchService:
             batches = list(self._batches.values())
         for b in batches:
             b.stop.set()
-        self.c.runs.shutdown()
+        self.runs.shutdown()
         for b in batches:
             if b.thread is not None:
                 b.thread.join(timeout_s)
@@ -669,17 +432,36 @@ class BatchService:
 
     # Cost ---------------------------------------------------------------------------------------
 
+    def take_request(
+        self, req: BatchRequest, need_key: bool = True
+    ) -> tuple[list[GoalSpec], BatchOptions]:
+        """A web app batch's goals and options, its defaults filled in and checked (`check`):
+        the rounds default to MAX_ITERATIONS_DEFAULT; the rest stay None for the run planner."""
+        s = self.settings
+        specs = parse_goals(req.goals, s.max_goal_chars)
+        options = BatchOptions(
+            provider=req.provider,
+            iterations=s.max_iterations_default if req.iterations is None else req.iterations,
+            candidates=req.candidates,
+            budget_usd=req.budget_usd,
+            target_score=req.target_score,
+            plateau_rounds=req.plateau_rounds,
+            jobs=req.jobs,
+        )
+        self.check(specs, options, need_key)
+        return specs, options
+
     def check(self, specs: list[GoalSpec], options: BatchOptions, need_key: bool = True) -> None:
         """Refuses a batch before anything is paid: more rounds than allowed, an unknown provider,
         a missing key (an estimate runs nothing, so it needs none), a setting a provider lacks."""
-        check_options(options, self.c.settings)
-        check_specs(specs, self.c.settings)
+        check_options(options, self.settings)
+        check_specs(specs, self.settings)
         checked: set[str] = set()
         for spec in specs:
             provider = spec.provider or options.provider
-            caps = self.c.images.capabilities(provider)
+            caps = self.images.capabilities(provider)
             if need_key and provider not in checked:
-                self.c.registry.get(provider)
+                self.registry.get(provider)
                 checked.add(provider)
             try:
                 normalize_params(caps, spec.image_params)
@@ -693,18 +475,18 @@ class BatchService:
         basis: dict[str, Any] = {}
         for spec in specs:
             provider = spec.provider or options.provider
-            caps = self.c.images.capabilities(provider)
+            caps = self.images.capabilities(provider)
             params = normalize_params(caps, spec.image_params)
             blank = Session(session_id="estimate", user_goal=spec.goal, image_provider=provider)
             blank.image_params = params
-            costs = self.c.optimize.costs
+            costs = self.costs
             model = costs.image_model(blank, caps.defaults, caps.models)
             prices = costs.prices(blank, model)
             p = prices.per_call
             fixed = p["prompt_gen"] + p["checklist"] + prices.per_image + p["judge"]
             fixed += 2 * p["pairwise"]  # best vs first
             rounds = options.iterations
-            candidates = options.candidates or self.c.settings.candidates_default
+            candidates = options.candidates or self.settings.candidates_default
             run = (
                 costs.estimate(blank, model, rounds, candidates, None, rejudge=False)
                 if rounds
@@ -724,14 +506,14 @@ class BatchService:
 
     def _models(self, provider: str) -> dict[str, Any]:
         try:
-            caps = self.c.images.capabilities(provider)
+            caps = self.images.capabilities(provider)
             image = caps.defaults.get("model") or (caps.models[0] if caps.models else None)
         except AppError:
             image = None
-        return {"image": image, "text": dict(self.c.text_model.models)}
+        return {"image": image, "text": dict(self.text_model.models)}
 
     def _settings(self, options: BatchOptions) -> dict[str, Any]:
-        s = self.c.settings
+        s = self.settings
         return {
             "iterations": options.iterations,
             "candidates": options.candidates or s.candidates_default,
@@ -746,15 +528,6 @@ class BatchService:
             "text_mode": s.text_mode,
             "sfumato_version": __version__,
         }
-
-
-def _baseline_judged(session: Session) -> bool:
-    first = session.iteration(0)
-    return first is not None and first.status == "ok" and first.judge_score is not None
-
-
-def _checklist_matches_feedback(session: Session) -> None:
-    session.checklist_feedback = session.user_feedback
 
 
 def _mark_interrupted(batch: Batch) -> None:
