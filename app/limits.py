@@ -8,10 +8,22 @@ recipes, CLI options) reads them from here rather than writing the number again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:  # settings.py imports this module for its own bounds
-    from app.settings import Settings
+
+class _Configured(Protocol):
+    """What `published_limits` reads of the Settings (settings.py imports this module for its own
+    bounds, so this module names the fields it reads instead of importing Settings)."""
+
+    max_iterations: int
+    max_iterations_default: int
+    target_score_default: int
+    max_goal_chars: int
+    max_prompt_chars: int
+    max_feedback_chars: int
+    candidates_default: int
+    plateau_rounds_default: int
+
 
 # A checklist: the person may add beyond the 12 questions Grok writes, within reason.
 MAX_CHECKLIST_ITEMS = 16
@@ -43,7 +55,7 @@ MIN_SECRET_CHARS = 16
 SECRET_RUN_CHARS = 12
 
 
-def published_limits(settings: Settings) -> dict[str, int]:
+def published_limits(settings: _Configured) -> dict[str, int]:
     """The limits `GET /api/providers` publishes (the `Limits` model) and the web app mirrors:
     the configurable ones from `settings`, the fixed ones from here. `scripts/limits_ts.py` writes
     the same dict with Settings' defaults into `frontend/src/lib/limits.gen.ts`."""

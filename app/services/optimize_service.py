@@ -43,12 +43,8 @@ from app.services.judge_service import Comparison, JudgeService, Verdict
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunControl, RunService
-from app.services.session_service import (
-    INTERRUPTED,
-    SessionService,
-    apply_feedback,
-    ensure_idle,
-)
+from app.services.session_edits import apply_feedback, ensure_idle
+from app.services.session_service import INTERRUPTED, SessionService
 from app.tools.log_tool import get_logger, log_context
 from app.utils.time_utils import Stopwatch, utc_now
 

@@ -23,10 +23,6 @@ from typing import Any
 from app.errors import NotFound, StorageFailed
 from app.models.domain_models import ErrorInfo, Session
 from app.models.response_models import SessionSummary
-
-# The edit rules live in session_edits; re-exported so their callers here keep working.
-from app.services.session_edits import apply_feedback as apply_feedback
-from app.services.session_edits import ensure_idle as ensure_idle
 from app.tools.log_tool import get_logger
 from app.tools.storage_tool import Stamp, StorageTool, is_session_id
 from app.utils.string_utils import new_session_id
