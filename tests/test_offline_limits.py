@@ -132,3 +132,21 @@ def test_any_valid_input_goes_through_without_a_5xx(
     session = drive(offline, goal, feedback, questions)
     assert session["status"] == "done", session.get("error")
     assert [i["status"] for i in session["iterations"]] == ["ok", "ok"], session["iterations"]
+
+
+def test_russian_notes_are_cut_to_the_limits_like_english_ones() -> None:
+    """A Russian message is longer than its English one: translated at the limit, it is still cut
+    to the model's limit (a 300-character reason became 301 and answered 500)."""
+    from app.models.llm_models import BlockChange as Change
+    from app.models.llm_models import ReviseOutput as Revise
+    from app.tools import offline_text_tool as tool
+
+    reason = "made lighting more specific: " + "g" * 271  # exactly 300 characters
+    assert len(reason) == 300
+    answer = tool.ReviseOutput(
+        changes=[tool.BlockChange(block="lighting", text="x", reason=reason)], summary=reason
+    )
+    russian = tool.in_russian(answer)
+    assert russian.changes[0].reason.startswith("блок lighting стал конкретнее")
+    Revise.model_validate(russian.model_dump())  # the limits the request's model checks
+    assert len(russian.changes[0].reason) <= Change.model_fields["reason"].metadata[0].max_length

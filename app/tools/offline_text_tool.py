@@ -1033,25 +1033,32 @@ def _to_russian(text: str) -> str:
 
 
 def in_russian(answer: Any) -> Any:
-    """The answer with every text the person reads in Russian; prompt blocks are left alone."""
+    """The answer with every text the person reads in Russian; prompt blocks are left alone.
+
+    Rebuilt through the fitted models (never `model_copy`, which skips validation): a Russian
+    text is longer than its English one, and must still fit the model's limits."""
     if isinstance(answer, JudgeOutput):
-        return answer.model_copy(
-            update={
-                "checklist": [
-                    a.model_copy(update={"note": _to_russian(a.note)}) for a in answer.checklist
-                ],
+        checklist = [
+            ChecklistAnswerItem(**{**a.model_dump(), "note": _to_russian(a.note)})
+            for a in answer.checklist
+        ]
+        return JudgeOutput(
+            **{
+                **answer.model_dump(),
+                "checklist": checklist,
                 "notes": _to_russian(answer.notes),
                 "strengths": [_to_russian(s) for s in answer.strengths],
                 "weaknesses": [_to_russian(w) for w in answer.weaknesses],
             }
         )
     if isinstance(answer, ReviseOutput):
-        changes = [c.model_copy(update={"reason": _to_russian(c.reason)}) for c in answer.changes]
-        return answer.model_copy(
-            update={"changes": changes, "summary": _to_russian(answer.summary)}
-        )
+        changes = [
+            BlockChange(**{**c.model_dump(), "reason": _to_russian(c.reason)})
+            for c in answer.changes
+        ]
+        return ReviseOutput(changes=changes, summary=_to_russian(answer.summary))
     if isinstance(answer, PairwiseOutput):
-        return answer.model_copy(update={"reason": _to_russian(answer.reason)})
+        return PairwiseOutput(**{**answer.model_dump(), "reason": _to_russian(answer.reason)})
     if isinstance(answer, RecommendOutput):
         return answer.model_copy(
             update={"recommendations": [_to_russian(r) for r in answer.recommendations]}
