@@ -85,9 +85,9 @@ class StartService:
         language = fields.pop("language", None) or detect_language(goal)
         langs = {"language": language, "prompt_language": fields.pop("prompt_language", "en")}
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="start") as pool:
-            # mypy cannot carry `**langs` through Context.run's ParamSpec into submit's; the
-            # keywords are generate_initial's `language` and `prompt_language`, both str.
             prompt_job = pool.submit(
+                # mypy cannot carry `**langs` through Context.run's ParamSpec into submit's; the
+                # keywords are generate_initial's `language` and `prompt_language`, both str.
                 copy_context().run,  # type: ignore[arg-type]
                 self.prompts.generate_initial,
                 goal,
