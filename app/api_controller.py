@@ -46,6 +46,7 @@ from app.models.response_models import (
     ProvidersResponse,
     TextModelInfo,
 )
+from app.services.run_service import Event
 from app.services.start_service import SessionSpec
 
 M = TypeVar("M", bound=BaseModel)
@@ -188,7 +189,7 @@ class ApiController:
         return self._stream(session_id, listener, last_event_id)
 
     def _stream(
-        self, session_id: str, listener: queue.Queue, last_event_id: str | None = None
+        self, session_id: str, listener: queue.Queue[Event], last_event_id: str | None = None
     ) -> Iterator[str]:
         try:
             current = self.get_session(session_id)
@@ -210,7 +211,7 @@ class ApiController:
         finally:
             self.c.runs.unsubscribe(session_id, listener)
 
-    def _until_recommended(self, session_id: str, listener: queue.Queue) -> Iterator[str]:
+    def _until_recommended(self, session_id: str, listener: queue.Queue[Event]) -> Iterator[str]:
         """After a run, the stream stays open until its recommendations are written.
 
         The run itself is done when its last iteration is saved; recommendations follow off the
@@ -227,7 +228,7 @@ class ApiController:
                 yield ": ping\n\n"
 
 
-def _newest(listener: queue.Queue, timeout_s: float) -> dict[str, Any]:
+def _newest(listener: queue.Queue[Event], timeout_s: float) -> dict[str, Any]:
     """Waits for the next event, then takes every event already queued: the newest of each kind.
 
     Raises `queue.Empty` after `timeout_s` with nothing.

@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 import click
 import httpx
@@ -47,7 +47,8 @@ from app.limits import (
 from app.models.batch_models import BatchOptions, BatchState, GoalResult, GoalSpec
 from app.models.request_models import CreateSessionRequest
 from app.services import flex_service
-from app.services.batch_service import Batch, BatchService, parse_goals
+from app.services.batch_service import Batch, BatchService
+from app.services.goal_parser import parse_goals
 from app.settings import Settings
 from app.tools.api_client_tool import ApiClient
 from app.tools.log_tool import configure_logging
@@ -84,7 +85,8 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
         super().__init__(term_safe(message))
-        self.exit_code = exit_code
+        # click reads `exit_code` from the instance; its stub declares a class-wide default only.
+        self.exit_code = exit_code  # type: ignore[misc]
 
 
 def _validation_line(exc: ValidationError) -> str:
@@ -204,7 +206,8 @@ class _Group(click.Group):
         except ValueError as exc:
             raise Failure(f"Invalid input: {exc}") from None
         except Exception as exc:
-            if ctx.find_object(Runtime) and ctx.find_object(Runtime).verbose:  # type: ignore[union-attr]
+            runtime = ctx.find_object(Runtime)
+            if runtime and runtime.verbose:
                 traceback.print_exc()
             raise Failure(
                 f"internal error: {type(exc).__name__}: {exc}; run with -v for details", EXIT_FAILED
@@ -219,6 +222,7 @@ class _SettingsHelp(click.Option):
         runtime = ctx.find_object(Runtime)
         if record is None or runtime is None:
             return record
+        limit: int | str
         try:
             limit = runtime.settings.max_iterations
         except ValidationError:
@@ -332,7 +336,7 @@ def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     help="Run a recipe written by `sfumato export`.",
 )
 @click.pass_context
-def run(ctx: click.Context, goal: str | None, as_json: bool, **given: Any) -> None:
+def run(ctx: click.Context, /, goal: str | None, as_json: bool, **given: Any) -> None:
     """Run one GOAL end to end: prompt, first image, optimize rounds, best image."""
     _sigterm_is_ctrl_c(ctx)
     rt: Runtime = ctx.obj
@@ -454,7 +458,11 @@ def _run_with_progress(
 
 def _bar(total: int, label: str, quiet: bool) -> Any:
     return click.progressbar(
-        length=max(total, 1), label=label, file=sys.stderr if not quiet else _Null(), show_pos=True
+        length=max(total, 1),
+        label=label,
+        # _Null has the three methods the bar calls (write, flush, isatty); it is no TextIO.
+        file=sys.stderr if not quiet else cast(TextIO, _Null()),
+        show_pos=True,
     )
 
 
@@ -713,6 +721,7 @@ def _pct(value: float | None) -> str:
 @click.pass_context
 def batch(
     ctx: click.Context,
+    /,
     goals_file: Path,
     as_json: bool,
     jobs: int,

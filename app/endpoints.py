@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     Blueprint,
@@ -55,7 +55,8 @@ WEB_DIR = Path(__file__).resolve().parent / "web"
 
 
 def controller() -> ApiController:
-    return current_app.extensions["sfumato"]
+    # create_app puts the ApiController there; Flask types `extensions` as dict[str, Any].
+    return cast(ApiController, current_app.extensions["sfumato"])
 
 
 MAX_JSON_DEPTH = 32

@@ -8,10 +8,11 @@ import sys
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
@@ -48,7 +49,8 @@ def create_app(
     configure_logging(settings.log_level, settings.secret_values())
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    app.json.sort_keys = False
+    # Flask's own provider (json_provider_class is never replaced); the base type lacks the flag.
+    cast(DefaultJSONProvider, app.json).sort_keys = False
     container = build_container(settings, transport)
     app.extensions["sfumato"] = ApiController(container)
     app.extensions["sfumato_container"] = container

@@ -26,7 +26,8 @@ import socket
 import threading
 import time
 from contextlib import suppress
-from typing import Any
+from io import BufferedReader
+from typing import Any, Literal, cast
 
 from werkzeug.exceptions import RequestTimeout
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
@@ -68,7 +69,7 @@ class DeadlineReader:
     reads (Werkzeug draining an unread body) take only what has already arrived.
     """
 
-    def __init__(self, raw: Any, handler: BoundedRequestHandler) -> None:
+    def __init__(self, raw: BufferedReader, handler: BoundedRequestHandler) -> None:
         self._raw = raw
         self._handler = handler
         self.deadline = time.monotonic()
@@ -145,7 +146,7 @@ class _Armed:
             raise self.reader.expired()
         self.sock.settimeout(left)
 
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> Literal[False]:
         handler = self.reader._handler
         with suppress(OSError):
             self.sock.settimeout(handler.server.write_timeout_s)
@@ -164,8 +165,13 @@ class BoundedRequestHandler(WSGIRequestHandler):
         super().setup()
         self.responding = False
         self.connection.settimeout(self.server.write_timeout_s)
-        self.rfile = DeadlineReader(self.rfile, self)  # type: ignore[assignment]  # reads as the stub's BufferedIOBase does
-        self.rfile.start(self.server.read_timeout_s)
+        # socketserver opens rfile with makefile("rb", -1): a BufferedReader (peek included),
+        # though the stub declares only BufferedIOBase.
+        reader = DeadlineReader(cast(BufferedReader, self.rfile), self)
+        # DeadlineReader reads as the stub's BufferedIOBase does (read, read1, readinto) without
+        # inheriting from it, so mypy sees another type.
+        self.rfile = reader  # type: ignore[assignment]
+        reader.start(self.server.read_timeout_s)
 
     def handle_one_request(self) -> None:
         try:

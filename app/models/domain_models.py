@@ -31,6 +31,7 @@ StopReason = Literal[
 ]
 ChecklistAnswer = Literal["yes", "no", "unsure"]
 PairwiseVerdict = Literal["candidate", "incumbent", "tie"]
+PairwiseResult = Literal["win", "loss", "tie"]
 RecommendationsStatus = Literal["none", "pending", "ready", "failed"]
 TextMode = Literal["offline", "openrouter"]
 
@@ -97,7 +98,7 @@ class Pairwise(BaseModel):
     against: int
     verdicts: list[PairwiseVerdict] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
-    result: Literal["win", "loss", "tie"]
+    result: PairwiseResult
 
 
 class Judgement(BaseModel):

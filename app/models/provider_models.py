@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -230,6 +230,9 @@ class LLMRequest(BaseModel):
         return self.images[0] if self.images else None
 
 
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
+
+
 class LLMResult(BaseModel):
     """A validated structured answer plus what the call cost."""
 
@@ -240,10 +243,20 @@ class LLMResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     latency_ms: int = 0
 
+    def answer(self, output: type[AnswerT]) -> AnswerT:
+        """`data` typed as the model the request named: every text model validates the answer
+        against the request's `output` (or a subclass built from it), so the cast cannot lie."""
+        return cast(AnswerT, self.data)
+
 
 class TextModel(Protocol):
     """A text/vision LLM client: OpenRouter (Grok) or the offline stand-in."""
 
     name: str
+    # The model id per role (prompt_gen, revise, judge, recommend): sessions record which model
+    # answered, so every client names them.
+    models: dict[str, str]
 
     def complete(self, request: LLMRequest) -> LLMResult: ...
+
+    def close(self) -> None: ...

@@ -15,6 +15,7 @@ goal continues its own session from its last saved iteration, so nothing finishe
 
 from __future__ import annotations
 
+import builtins
 import threading
 import time
 from collections.abc import Callable
@@ -432,9 +433,10 @@ class BatchService:
 
     # Cost ---------------------------------------------------------------------------------------
 
+    # `builtins.list`: in this class `list` names the method `list`, not the type.
     def take_request(
         self, req: BatchRequest, need_key: bool = True
-    ) -> tuple[list[GoalSpec], BatchOptions]:
+    ) -> tuple[builtins.list[GoalSpec], BatchOptions]:
         """A web app batch's goals and options, its defaults filled in and checked (`check`):
         the rounds default to MAX_ITERATIONS_DEFAULT; the rest stay None for the run planner."""
         s = self.settings
@@ -451,7 +453,9 @@ class BatchService:
         self.check(specs, options, need_key)
         return specs, options
 
-    def check(self, specs: list[GoalSpec], options: BatchOptions, need_key: bool = True) -> None:
+    def check(
+        self, specs: builtins.list[GoalSpec], options: BatchOptions, need_key: bool = True
+    ) -> None:
         """Refuses a batch before anything is paid: more rounds than allowed, an unknown provider,
         a missing key (an estimate runs nothing, so it needs none), a setting a provider lacks."""
         check_options(options, self.settings)
@@ -468,7 +472,7 @@ class BatchService:
             except AppError as exc:
                 raise with_line(exc, spec) from None
 
-    def estimate(self, specs: list[GoalSpec], options: BatchOptions) -> dict[str, Any]:
+    def estimate(self, specs: builtins.list[GoalSpec], options: BatchOptions) -> dict[str, Any]:
         """What the batch would cost by the price table: per goal, the start (prompt and
         checklist), the baseline (image and judge), the optimize run and the best-vs-first call."""
         total = {"usd": 0.0, "low": 0.0, "high": 0.0}

@@ -73,7 +73,7 @@ class ChecklistService:
             max_tokens=900,
         )
         result = self.text_model.complete(request)
-        answer: ChecklistOutput = result.data
+        answer = result.answer(ChecklistOutput)
         items = [
             ChecklistItem(id=f"q{n}", question=" ".join(q.question.split()), source=q.source)
             for n, q in enumerate(answer.questions, start=1)

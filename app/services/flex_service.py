@@ -75,7 +75,8 @@ class FlexDoc:
 def parse(text: str) -> FlexDoc:
     """Splits a prompt into frame and blocks; broken markup is an `invalid_prompt` error."""
     parts: list[str | Block] = []
-    frame, open_block, body, seen, opened_at = "", None, "", set(), 0
+    seen: set[str] = set()
+    frame, open_block, body, opened_at = "", None, "", 0
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         begin, end = _BEGIN.match(line), _END.match(line)
         if open_block is None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.errors import AppError, ValidationFailed
 from app.limits import MAX_GOALS
@@ -114,12 +114,15 @@ def check_specs(specs: list[GoalSpec], settings: Any) -> None:
         raise _refusal("Goals line" if "line" in problems[0] else "Goal", problems)
 
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
 def check_options(options: BatchOptions, settings: Any) -> BatchOptions:
     """Run options checked with the settings context (iterations at most MAX_ITERATIONS)."""
     return validated(BatchOptions, options.model_dump(), settings)
 
 
-def validated(model: type[Any], data: dict[str, Any], settings: Any) -> Any:
+def validated(model: type[ModelT], data: dict[str, Any], settings: Any) -> ModelT:
     """`model` from `data` with the settings' limits; a `ValidationFailed` listing each field."""
     try:
         return model.model_validate(data, context=_context(settings, None))

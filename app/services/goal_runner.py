@@ -19,13 +19,14 @@ from typing import Any
 from app import __version__
 from app.errors import AppError, NotFound
 from app.models.batch_models import BatchOptions, GoalError, GoalResult, GoalSpec
-from app.models.domain_models import Iteration, Session
+from app.models.domain_models import Iteration, PairwiseResult, Session
 from app.models.provider_models import TextModel
 from app.services.checklist_service import ChecklistService
 from app.services.goal_parser import spec_from_recipe as _spec_from_recipe
 from app.services.image_service import ImageService
 from app.services.optimize_service import OptimizeService, RunPlan
-from app.services.run_launcher import EventSink, RunLauncher
+from app.services.run_launcher import EventSink as EventSink  # re-exported to batch_service
+from app.services.run_launcher import RunLauncher
 from app.services.run_service import RunService
 from app.services.session_edits import SessionEdits
 from app.services.session_service import SessionService
@@ -225,7 +226,9 @@ class GoalRunner:
         result.stop_reason = reason
         result.demo = session.demo
         result.cost_usd = round(session.cost_usd, 6)
-        result.checklist = [i.model_dump() for i in session.checklist]
+        # validate_assignment turns these dicts into fresh ChecklistItem copies (the row must not
+        # share the session's objects); mypy sees only the field's declared type.
+        result.checklist = [i.model_dump() for i in session.checklist]  # type: ignore[misc]
         if first is not None:
             result.first_score, result.first_checklist_pass = (
                 first.judge_score,
@@ -259,7 +262,7 @@ class GoalRunner:
 
     def best_vs_first(
         self, session: Session, first: Iteration, best: Iteration
-    ) -> tuple[str, float]:
+    ) -> tuple[PairwiseResult, float]:
         """A fresh order-swapped pairwise judgement of the best image against the first.
 
         When the best is the first image there is nothing to compare: a tie, at no cost.

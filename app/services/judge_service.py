@@ -10,17 +10,18 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from app.models.domain_models import (
     FLEX_BLOCKS,
     ChecklistItem,
     ChecklistResult,
     Pairwise,
+    PairwiseResult,
     PairwiseVerdict,
     Usage,
 )
-from app.models.llm_models import PairwiseOutput, judge_output_for
+from app.models.llm_models import JudgeOutput, PairwiseOutput, judge_output_for
 from app.models.provider_models import ImageInput, LLMRequest, LLMResult, TextModel
 from app.services.image_service import wants_transparent_background as wants_transparency
 from app.tools.template_tool import TemplateTool
@@ -53,7 +54,11 @@ def checklist_pass(results: list[ChecklistResult]) -> float | None:
     return round(sum(credit[r.answer] for r in results) / len(results), 4)
 
 
-def pairwise_result(verdicts: list[PairwiseVerdict]) -> str:
+# An image as the pairwise judge is shown it: the image, its rendered prompt and its blocks.
+Shown = tuple[ImageInput, str, dict[str, str]]
+
+
+def pairwise_result(verdicts: list[PairwiseVerdict]) -> PairwiseResult:
     """Win or loss only when both orders agree; anything else is a tie."""
     if verdicts and all(v == "candidate" for v in verdicts):
         return "win"
@@ -89,7 +94,7 @@ class JudgeService:
         """Answers the checklist and scores the image; the same rubric for every image.
         Notes come in the person's `language` (default: the goal's)."""
         items = [item.model_dump() for item in checklist]
-        context = {
+        context: dict[str, Any] = {
             "goal": goal,
             "language": language or detect_language(goal),
             "prompt": rendered_prompt,
@@ -122,7 +127,7 @@ class JudgeService:
         questions = {item.id: item for item in checklist}
         results = [
             ChecklistResult(id=a.id, answer=a.answer, note=a.note)
-            for a in result.data.checklist
+            for a in result.answer(JudgeOutput).checklist
             if a.id in questions
         ]
         return Verdict(result, results, checklist_pass(results))
@@ -138,7 +143,10 @@ class JudgeService:
         language: str | None = None,
     ) -> Comparison:
         """Both orders at once: (candidate, incumbent) and (incumbent, candidate)."""
-        orders = [(candidate, incumbent, "candidate"), (incumbent, candidate, "incumbent")]
+        orders: list[tuple[Shown, Shown, Literal["candidate", "incumbent"]]] = [
+            (candidate, incumbent, "candidate"),
+            (incumbent, candidate, "incumbent"),
+        ]
         lang = language or detect_language(goal)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pairwise") as pool:
             futures = [
@@ -148,19 +156,19 @@ class JudgeService:
             answers = [f.result() for f in futures]
         verdicts: list[PairwiseVerdict] = []
         for (_, _, first_is), answer in zip(orders, answers, strict=True):
-            preferred = answer.data.preferred
+            preferred = answer.answer(PairwiseOutput).preferred
             if preferred == "tie":
                 verdicts.append("tie")
             elif preferred == "first":
-                verdicts.append(first_is)  # type: ignore[arg-type]
+                verdicts.append(first_is)
             else:
                 verdicts.append("incumbent" if first_is == "candidate" else "candidate")
         usage = answers[0].usage.plus(answers[1].usage)
         pairwise = Pairwise(
             against=incumbent_index,
             verdicts=verdicts,
-            reasons=[a.data.reason for a in answers],
-            result=pairwise_result(verdicts),  # type: ignore[arg-type]
+            reasons=[a.answer(PairwiseOutput).reason for a in answers],
+            result=pairwise_result(verdicts),
         )
         return Comparison(pairwise, usage, answers[0].model)
 

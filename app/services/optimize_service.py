@@ -30,9 +30,11 @@ from app.models.domain_models import (
     Judgement,
     RunInfo,
     Session,
+    SessionStatus,
     StopReason,
     Usage,
 )
+from app.models.llm_models import JudgeOutput, RecommendOutput
 from app.models.paths import media_url
 from app.models.provider_models import GeneratedImage, ImageInput, ProviderCapabilities
 from app.services import flex_service
@@ -306,8 +308,8 @@ class OptimizeService:
                 pool.submit(copy_context().run, self._candidate, ctl, rnd, c, first_index + c)
                 for c in range(k)
             ]
-            made = [f.result() for f in futures]
-        made = [it for it in made if it is not None]
+            answers = [f.result() for f in futures]
+        made = [it for it in answers if it is not None]
         if ctl.cancelled:
             return self._cancel_outcome(ctl)
         judged = [it for it in made if _judged(it)]
@@ -614,7 +616,7 @@ class OptimizeService:
         reason: StopReason,
         error: ErrorInfo | None,
         recommend: bool = True,
-        status_ok: str = "done",
+        status_ok: SessionStatus = "done",
     ) -> None:
         """Records how the run ended; recommendations follow off the critical path."""
         if ctl.cancelled and (error is None or error.code in ("cancelled", "interrupted")):
@@ -624,7 +626,7 @@ class OptimizeService:
         recommend = recommend and error is None
 
         def finish(s: Session) -> None:
-            s.status = "failed" if error else status_ok  # type: ignore[assignment]
+            s.status = "failed" if error else status_ok
             s.error = error
             s.current_step, s.in_flight = None, []
             s.run = s.run or RunInfo(kind="optimize")
@@ -680,7 +682,7 @@ class OptimizeService:
         with log_context(session_id=ctl.session_id, step="recommend"):
             try:
                 result = self.recommendations.build_summary(session)
-                recs, usage = list(result.data.recommendations), result.usage
+                recs, usage = list(result.answer(RecommendOutput).recommendations), result.usage
             except AppError as exc:
                 message = f"The run finished but recommendations could not be built: {exc.message}"
                 error = ErrorInfo(code=exc.code, message=message, details=exc.details)
@@ -774,9 +776,7 @@ def _mark_accepted(session: Session) -> None:
 
 
 def _set_step(session: Session, it: Iteration, step: str) -> None:
-    now = CurrentStep(
-        iteration=it.index, step=step, round=it.round, candidate=it.candidate  # type: ignore[arg-type]
-    )
+    now = CurrentStep(iteration=it.index, step=step, round=it.round, candidate=it.candidate)
     session.current_step = now
     session.in_flight = [s for s in session.in_flight if s.iteration != it.index] + [now]
 
@@ -824,7 +824,7 @@ def _record_image(
 
 
 def _record_verdict(it: Iteration, verdict: Verdict) -> None:
-    data = verdict.result.data
+    data = verdict.result.answer(JudgeOutput)
     it.status, it.error = "ok", None
     it.judge_score, it.judge_notes = data.score, data.notes
     it.judge_strengths, it.judge_weaknesses = list(data.strengths), list(data.weaknesses)

@@ -98,7 +98,7 @@ class PromptService:
             temperature=0.7,
         )
         result = self.text_model.complete(request)
-        return flex_service.build(result.data.blocks.model_dump()), result
+        return flex_service.build(result.answer(PromptGenOutput).blocks.model_dump()), result
 
     def revise(
         self,
@@ -136,7 +136,7 @@ class PromptService:
             context=context,
         )
         result = self.text_model.complete(request)
-        answer: ReviseOutput = result.data
+        answer = result.answer(ReviseOutput)
         merged, changed = flex_service.merge(
             doc, {c.block: c.text for c in answer.changes}, set(session.locked_blocks)
         )

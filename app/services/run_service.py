@@ -135,7 +135,9 @@ class RunService:
         self.publish(control.session_id, "done", None)
         return True
 
-    def _work(self, job: Callable[[RunControl], None], control: RunControl, context: dict) -> None:
+    def _work(
+        self, job: Callable[[RunControl], None], control: RunControl, context: dict[str, Any]
+    ) -> None:
         token = bind_context(context)
         stop_token = bind_stop(control)
         try:

@@ -86,7 +86,14 @@ class StartService:
         langs = {"language": language, "prompt_language": fields.pop("prompt_language", "en")}
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="start") as pool:
             prompt_job = pool.submit(
-                copy_context().run, self.prompts.generate_initial, goal, caps, params, **langs
+                # mypy cannot carry `**langs` through Context.run's ParamSpec into submit's; the
+                # keywords are generate_initial's `language` and `prompt_language`, both str.
+                copy_context().run,  # type: ignore[arg-type]
+                self.prompts.generate_initial,
+                goal,
+                caps,
+                params,
+                **langs,
             )
             checklist_job = pool.submit(
                 copy_context().run, self.checklists.write, goal, None, [], params, language

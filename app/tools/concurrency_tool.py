@@ -43,7 +43,7 @@ class LimitedTextModel:
     def __init__(self, inner: TextModel, limit: int) -> None:
         self.inner = inner
         self.name = inner.name
-        self.models = inner.models  # type: ignore[attr-defined]  # every TextModel has it; the protocol does not list it
+        self.models = inner.models
         self._slots = Slots({inner.name: limit})
 
     def complete(self, request: LLMRequest) -> LLMResult:
@@ -51,4 +51,4 @@ class LimitedTextModel:
             return self.inner.complete(request)
 
     def close(self) -> None:
-        self.inner.close()  # type: ignore[attr-defined]  # every TextModel has it; the protocol does not list it
+        self.inner.close()

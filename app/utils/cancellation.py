@@ -27,11 +27,11 @@ _CURRENT: contextvars.ContextVar[StopSignal | None] = contextvars.ContextVar(
 )
 
 
-def bind_stop(signal: StopSignal | None) -> contextvars.Token:
+def bind_stop(signal: StopSignal | None) -> contextvars.Token[StopSignal | None]:
     return _CURRENT.set(signal)
 
 
-def unbind_stop(token: contextvars.Token) -> None:
+def unbind_stop(token: contextvars.Token[StopSignal | None]) -> None:
     _CURRENT.reset(token)
 
 
