@@ -15,8 +15,16 @@ if (!existsSync(join(repo, 'app/web/dist/index.html'))) {
   process.exit(1)
 }
 
+// Sessions in <tmp>/sessions, so the batches (kept beside the sessions folder) are this server's own
+// too: with STORAGE_DIR the temporary folder itself, every run shared /tmp/batches.
 const storage = mkdtempSync(join(tmpdir(), 'sfumato-e2e-'))
-const env = { ...process.env, PORT: port, HOST: '127.0.0.1', STORAGE_DIR: storage, DEMO_STEP_DELAY_S: '0.4' }
+const env = {
+  ...process.env,
+  PORT: port,
+  HOST: '127.0.0.1',
+  STORAGE_DIR: join(storage, 'sessions'),
+  DEMO_STEP_DELAY_S: '0.4',
+}
 // No keys: every provider but the demo reports "needs API key", and text runs offline. Empty values
 // (not deletion) so a developer's .env, which the backend also reads, cannot bring keys back.
 for (const key of Object.keys(env)) {
