@@ -28,7 +28,6 @@ import {
   signed,
 } from './batch-api'
 
-const POLL_MS = 1000
 const DEMO = 'demo'
 const LAST_BATCH_KEY = 'sfumato.batch'
 const EXAMPLE = [
@@ -107,6 +106,19 @@ function useEstimate(body: BatchBody | null) {
   return state && state.key === key ? state : null
 }
 
+function parseBatch(e: Event): BatchState | null {
+  try {
+    return JSON.parse((e as MessageEvent<string>).data) as BatchState
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Follows `GET /api/batches/<id>/events` the way the session page follows its run: each `state`
+ * is the whole batch, `done` the last one. When the stream breaks (or reconnects), one GET fills
+ * the gap; a batch the server no longer knows is forgotten.
+ */
 function useBatch(id: string | null, onGone: () => void) {
   const [state, setState] = useState<BatchState | null>(null)
   const [error, setError] = useState<ReadableError | null>(null)
@@ -114,24 +126,30 @@ function useBatch(id: string | null, onGone: () => void) {
   useEffect(() => {
     if (!id || !running) return
     const ctl = new AbortController()
-    const poll = () =>
-      batchApi.get(id, ctl.signal).then(
-        (s) => {
-          setState(s)
-          setError(null)
-        },
-        (e: unknown) => {
-          if (ctl.signal.aborted) return
-          const readable = describeError(e)
-          // A batch of an earlier server run: its report stays on disk, the page starts afresh.
-          if (readable.code === 'not_found') onGone()
-          else setError(readable)
-        },
-      )
-    void poll()
-    const timer = window.setInterval(() => void poll(), POLL_MS)
+    const show = (s: BatchState) => {
+      setState(s)
+      setError(null)
+    }
+    const fetchOnce = () =>
+      batchApi.get(id, ctl.signal).then(show, (e: unknown) => {
+        if (ctl.signal.aborted) return
+        const readable = describeError(e)
+        // A batch of an earlier server run: its report stays on disk, the page starts afresh.
+        if (readable.code === 'not_found') onGone()
+        else setError(readable)
+      })
+    const source = new EventSource(batchApi.eventsUrl(id))
+    const on = (name: string) =>
+      source.addEventListener(name, (e) => {
+        const data = parseBatch(e)
+        if (data) show(data)
+        if (name === 'done') source.close()
+      })
+    on('state')
+    on('done')
+    source.onerror = () => void fetchOnce()
     return () => {
-      window.clearInterval(timer)
+      source.close()
       ctl.abort()
     }
   }, [id, running, onGone])
