@@ -122,7 +122,9 @@ function parseBatch(e: Event): BatchState | null {
 function useBatch(id: string | null, onGone: () => void) {
   const [state, setState] = useState<BatchState | null>(null)
   const [error, setError] = useState<ReadableError | null>(null)
-  const running = !state || state.status === 'running'
+  // Another batch's state (the address moved on) is never shown under this id.
+  const current = state?.batch_id === id ? state : null
+  const running = !current || current.status === 'running'
   useEffect(() => {
     if (!id || !running) return
     const ctl = new AbortController()
@@ -153,7 +155,7 @@ function useBatch(id: string | null, onGone: () => void) {
       ctl.abort()
     }
   }, [id, running, onGone])
-  return { state, error, setState }
+  return { state: current, error, setState }
 }
 
 /** Batches since the server started (any tab or the CLI's `serve`), refreshed while one runs. */
@@ -339,7 +341,20 @@ function Progress({
   )
 }
 
-export default function BatchPage({ catalog }: { catalog: ProvidersResponse | null }) {
+/**
+ * `routeId` is the batch the address names (`#/batch/<id>`); at `#/batch` the page shows the batch
+ * last open in this tab, so it survives a visit to one of its sessions. `onRoute` puts the open
+ * batch in the address (null: none).
+ */
+export default function BatchPage({
+  catalog,
+  routeId,
+  onRoute,
+}: {
+  catalog: ProvidersResponse | null
+  routeId?: string
+  onRoute: (id: string | null) => void
+}) {
   const { t } = useTranslation()
   const providers = catalog?.providers ?? []
   const [goals, setGoals] = useState('')
@@ -350,18 +365,22 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
   const [candidates, setCandidates] = useState<number | ''>(1)
   const [jobs, setJobs] = useState<number | ''>(2)
   const [budget, setBudget] = useState<number | ''>('')
-  // The open batch survives a visit to one of its sessions (and a reload) in this tab.
-  const [batchId, setBatchIdState] = useState<string | null>(() => sessionStorage.getItem(LAST_BATCH_KEY))
+  const batchId = routeId ?? sessionStorage.getItem(LAST_BATCH_KEY)
   const setBatchId = (id: string) => {
     sessionStorage.setItem(LAST_BATCH_KEY, id)
-    setBatchIdState(id)
+    onRoute(id)
   }
+  useEffect(() => {
+    if (routeId) sessionStorage.setItem(LAST_BATCH_KEY, routeId)
+  }, [routeId])
   const [error, setError] = useState<ReadableError | null>(null)
   const [busy, setBusy] = useState(false)
+  const [, setForgotten] = useState(0)
   const forget = useCallback(() => {
     sessionStorage.removeItem(LAST_BATCH_KEY)
-    setBatchIdState(null)
-  }, [])
+    setForgotten((n) => n + 1) // at "#/batch" the address stays: show the page afresh
+    onRoute(null)
+  }, [onRoute])
   const batch = useBatch(batchId, forget)
   const recent = useRecentBatches(batchId, batch.state?.status)
   const count = countGoals(goals)
