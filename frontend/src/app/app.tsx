@@ -135,7 +135,9 @@ export function App() {
 
       <main className="flex-1">
         <Suspense fallback={<PulsingLogo label={t('common.loading')} />}>
-          {route.name === 'batch' && <BatchPage catalog={catalog} routeId={route.id} onRoute={openBatch} />}
+          {route.name === 'batch' && (
+            <BatchPage catalog={catalog} limits={limits} routeId={route.id} onRoute={openBatch} />
+          )}
           {!batchOpen && route.name === 'history' && <HistoryList onOpen={openSession} onNew={startNew} />}
           {!batchOpen &&
             route.name === 'new' &&

@@ -7,12 +7,14 @@ import { Button } from '@/components/button'
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
 import { FieldLabel, TextArea } from '@/components/field'
+import { RunFields } from '@/components/run-fields'
 import { formatDateTime, formatMoney, formatNumber, i18n, t } from '@/i18n'
 import { describeError, type ReadableError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { providerLabel } from '@/lib/provider-text'
-import { DEFAULT_LIMITS, MAX_CANDIDATES, MAX_WEB_BATCH_JOBS } from '@/lib/limits.gen'
-import type { ProvidersResponse } from '@/lib/types'
+import { MAX_WEB_BATCH_JOBS } from '@/lib/limits.gen'
+import { choiceProblem, optimizeBody, type RunChoice } from '@/lib/run-choice'
+import type { Limits, ProvidersResponse } from '@/lib/types'
 
 import {
   type BatchBody,
@@ -348,10 +350,12 @@ function Progress({
  */
 export default function BatchPage({
   catalog,
+  limits,
   routeId,
   onRoute,
 }: {
   catalog: ProvidersResponse | null
+  limits: Limits
   routeId?: string
   onRoute: (id: string | null) => void
 }) {
@@ -359,12 +363,13 @@ export default function BatchPage({
   const providers = catalog?.providers ?? []
   const [goals, setGoals] = useState('')
   const [provider, setProvider] = useState('demo')
-  const [iterations, setIterations] = useState<number | ''>(
-    catalog?.limits.max_iterations_default ?? DEFAULT_LIMITS.max_iterations_default,
-  )
-  const [candidates, setCandidates] = useState<number | ''>(1)
+  // The session's run options, with the server's limits (the generated ones until it answers).
+  const [choice, setChoice] = useState<RunChoice>(() => ({
+    rounds: limits.max_iterations_default,
+    candidates: limits.candidates_default,
+    budget: '',
+  }))
   const [jobs, setJobs] = useState<number | ''>(2)
-  const [budget, setBudget] = useState<number | ''>('')
   const batchId = routeId ?? sessionStorage.getItem(LAST_BATCH_KEY)
   const setBatchId = (id: string) => {
     sessionStorage.setItem(LAST_BATCH_KEY, id)
@@ -385,17 +390,10 @@ export default function BatchPage({
   const recent = useRecentBatches(batchId, batch.state?.status)
   const count = countGoals(goals)
 
+  const problem = choiceProblem(choice, limits, 0)
+  const { iterations_count: iterations, ...run } = optimizeBody(choice)
   const body: BatchBody | null =
-    count > 0
-      ? {
-          goals,
-          provider,
-          iterations: iterations === '' ? 0 : iterations,
-          candidates: candidates === '' ? 1 : candidates,
-          jobs: jobs === '' ? 1 : jobs,
-          ...(budget === '' ? {} : { budget_usd: budget }),
-        }
-      : null
+    count > 0 && !problem ? { goals, provider, iterations, ...run, jobs: jobs === '' ? 1 : jobs } : null
   const checked = useEstimate(body)
   const estimate = checked && 'estimate' in checked ? checked.estimate : null
   const refused = checked && 'error' in checked ? checked : null
@@ -474,8 +472,8 @@ export default function BatchPage({
             <span>{t('batch.fileHint')}</span>
           </label>
         </div>
-        <div className="grid grid-cols-2 gap-3 sm:grid-cols-5">
-          <div className="col-span-2 sm:col-span-1">
+        <div className="grid grid-cols-2 gap-3 sm:max-w-xl">
+          <div>
             <FieldLabel htmlFor="batch-provider">{t('overview.provider')}</FieldLabel>
             <select
               id="batch-provider"
@@ -495,22 +493,6 @@ export default function BatchPage({
             </select>
           </div>
           <NumberField
-            id="batch-iterations"
-            label={t('run.rounds')}
-            value={iterations}
-            min={0}
-            max={catalog?.limits.max_iterations ?? DEFAULT_LIMITS.max_iterations}
-            onChange={setIterations}
-          />
-          <NumberField
-            id="batch-candidates"
-            label={t('batch.candidates')}
-            value={candidates}
-            min={1}
-            max={MAX_CANDIDATES}
-            onChange={setCandidates}
-          />
-          <NumberField
             id="batch-jobs"
             label={t('batch.jobs')}
             value={jobs}
@@ -518,16 +500,15 @@ export default function BatchPage({
             max={MAX_WEB_BATCH_JOBS}
             onChange={setJobs}
           />
-          <NumberField
-            id="batch-budget"
-            label={t('batch.budget')}
-            value={budget}
-            min={0}
-            step={0.05}
-            placeholder={t('batch.none')}
-            onChange={setBudget}
-          />
         </div>
+        <RunFields
+          limits={limits}
+          choice={choice}
+          onChange={setChoice}
+          idPrefix="batch"
+          minRounds={0}
+          budgetLabel={t('batch.budget')}
+        />
         <div className="flex flex-wrap items-center justify-between gap-3">
           <p className="text-sm text-zinc-400" data-testid="batch-estimate">
             {estimate
@@ -537,13 +518,15 @@ export default function BatchPage({
                   high: formatMoney(estimate.high, 2),
                   goals: t('count.goals', { count: estimate.goals }),
                 })
-              : refused
-                ? refused.problems.length
-                  ? t('batch.fixLines')
-                  : t('batch.noEstimate')
-                : count
-                  ? t('run.estimating')
-                  : t('batch.empty')}
+              : problem
+                ? problem
+                : refused
+                  ? refused.problems.length
+                    ? t('batch.fixLines')
+                    : t('batch.noEstimate')
+                  : count
+                    ? t('run.estimating')
+                    : t('batch.empty')}
           </p>
           <Button
             variant="primary"
