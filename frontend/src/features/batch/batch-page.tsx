@@ -142,6 +142,7 @@ function useBatch(id: string | null, onGone: () => void) {
         if (readable.code === 'not_found') onGone()
         else setError(readable)
       })
+    void fetchOnce() // the batch at once, as the session page loads over REST, then its events
     const source = new EventSource(batchApi.eventsUrl(id))
     const on = (name: string) =>
       source.addEventListener(name, (e) => {
