@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from app.models.batch_models import BatchRecord, BatchReport, BatchSummary, GoalResult
 from app.tools.log_tool import get_logger
-from app.tools.storage_tool import _atomic_write
+from app.tools.storage_tool import atomic_write
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 THUMB_PX = 320
@@ -103,12 +103,12 @@ def copy_images(out_dir: Path, result: GoalResult) -> None:
             continue
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{result.id}_{which}{src.suffix.lower()}"
-        _atomic_write(folder / name, src.read_bytes())  # a kill never leaves half an image
+        atomic_write(folder / name, src.read_bytes())  # a kill never leaves half an image
         thumb = io.BytesIO()
         with Image.open(src) as image:
             image.thumbnail((THUMB_PX, THUMB_PX))
             image.convert("RGB").save(thumb, format="JPEG", quality=82)
-        _atomic_write(folder / thumb_name(name), thumb.getvalue())
+        atomic_write(folder / thumb_name(name), thumb.getvalue())
         setattr(result, f"{which}_image", f"images/{name}")
 
 
@@ -119,16 +119,16 @@ def thumb_name(name: str) -> str:
 def write_reports(out_dir: Path, report: BatchReport) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "report.json", report.model_dump_json(indent=2).encode())
-    _atomic_write(out / "report.md", render_markdown(report).encode())
-    _atomic_write(out / "report.html", render_html(report).encode())
+    atomic_write(out / "report.json", report.model_dump_json(indent=2).encode())
+    atomic_write(out / "report.md", render_markdown(report).encode())
+    atomic_write(out / "report.html", render_html(report).encode())
 
 
 def write_state(folder: Path, record: BatchRecord) -> None:
     """Writes `batch.json` atomically (temporary file, fsync, rename)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic_write(folder / STATE_FILE, record.model_dump_json(indent=2).encode())
+    atomic_write(folder / STATE_FILE, record.model_dump_json(indent=2).encode())
 
 
 def load_states(batches_dir: Path, is_batch_id: Callable[[str], bool]) -> Iterator[BatchRecord]:

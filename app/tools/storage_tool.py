@@ -62,7 +62,7 @@ class StorageTool:
         path = folder / SESSION_FILE
         created = _make_dir(folder)
         try:
-            _atomic_write(path, session.model_dump_json(indent=2).encode())
+            atomic_write(path, session.model_dump_json(indent=2).encode())
             return _stamp(path.stat())
         except (StorageFailed, OSError):
             if created:
@@ -105,7 +105,7 @@ class StorageTool:
         return data if isinstance(data, dict) else None
 
     def write_index(self, data: dict[str, Any]) -> None:
-        _atomic_write(self.root / INDEX_FILE, json.dumps(data, separators=(",", ":")).encode())
+        atomic_write(self.root / INDEX_FILE, json.dumps(data, separators=(",", ":")).encode())
 
     def save_image(self, session_id: str, index: int, data: bytes, ext: str) -> str:
         name = f"iter_{index}.{ext}"
@@ -114,7 +114,7 @@ class StorageTool:
         for stale in [*folder.glob(f"iter_{index}.*"), folder / thumbnail_name(index)]:
             if stale.name != name:
                 stale.unlink(missing_ok=True)
-        _atomic_write(folder / name, data)
+        atomic_write(folder / name, data)
         return name
 
     def media_path(self, session_id: str, name: str) -> Path | None:
@@ -132,7 +132,7 @@ class StorageTool:
 
     def save_thumbnail(self, session_id: str, index: int, data: bytes) -> str:
         name = thumbnail_name(index)
-        _atomic_write(self.session_dir(session_id) / name, data)
+        atomic_write(self.session_dir(session_id) / name, data)
         return name
 
     def thumbnail_source(self, session_id: str, name: str) -> tuple[Path | None, str | None]:
@@ -316,7 +316,7 @@ def _remove_empty(folder: Path) -> None:
         log.warning("could not remove an empty session folder", extra={"folder": folder.name})
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Writes `data` to a temporary file beside `path`, syncs it, and renames it over `path`.
 
     Any OSError (ENOSPC, EDQUOT, EROFS, EIO...) becomes a typed `StorageFailed`; the temporary file
