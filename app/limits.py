@@ -35,6 +35,13 @@ MAX_CANDIDATES = 4
 MAX_PLATEAU_ROUNDS = 20
 MAX_BUDGET_USD = 10_000
 
+# Reference images (issue 19): per session (a model's own limit may be lower), decoded bytes and
+# pixels of one image, the length of its label.
+MAX_REFERENCES = 8
+MAX_REFERENCE_BYTES = 20 * 1024 * 1024
+MAX_REFERENCE_PIXELS = 40_000_000
+MAX_REFERENCE_LABEL_CHARS = 80
+
 # The most sessions `GET /api/sessions` gives in one page.
 MAX_PAGE_SIZE = 200
 

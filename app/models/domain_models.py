@@ -34,6 +34,10 @@ PairwiseVerdict = Literal["candidate", "incumbent", "tie"]
 PairwiseResult = Literal["win", "loss", "tie"]
 RecommendationsStatus = Literal["none", "pending", "ready", "failed"]
 TextMode = Literal["offline", "openrouter"]
+# What a reference image is for (issue 19): keep this subject, take this look, follow this layout.
+ReferenceRole = Literal["subject", "style", "composition"]
+# How a run makes its candidates: from words alone, or by editing the current best image.
+RunMode = Literal["generate", "edit"]
 
 FLEX_BLOCKS: tuple[str, ...] = (
     "subject",
@@ -153,6 +157,8 @@ class Iteration(BaseModel):
     prompt_diff: str = ""
     changed_blocks: list[str] = Field(default_factory=list)
     based_on: int | None = None
+    # The iteration whose image this one edited (edit mode, or `generate` with `edit_from`).
+    edited_from: int | None = None
     image_path: str | None = None
     image_url: str | None = None
     image_mime: str | None = None
@@ -199,6 +205,7 @@ class RunInfo(BaseModel):
     """The last background job on a session."""
 
     kind: RunKind
+    mode: RunMode = "generate"
     requested_iterations: int = 0
     target_score: int | None = None
     candidates: int = 1
@@ -212,6 +219,21 @@ class RunInfo(BaseModel):
     finished_at: datetime | None = None
     stop_reason: StopReason | None = None
     cancel_requested: bool = False
+
+
+class Reference(BaseModel):
+    """A reference image the person gave the session (issue 19): decoded, re-encoded without
+    metadata and stored in the session folder as `file`; `url` is where the app serves it."""
+
+    id: str = Field(pattern=r"^r[0-9]{1,3}$")
+    role: ReferenceRole
+    label: str = ""
+    file: str
+    url: str = ""
+    width: int
+    height: int
+    mime: str
+    created_at: datetime = Field(default_factory=utc_now)
 
 
 class BranchOrigin(BaseModel):
@@ -233,6 +255,8 @@ class Session(BaseModel):
     status: SessionStatus = "draft"
     prompt_text: str = ""
     locked_blocks: list[str] = Field(default_factory=list)
+    # Reference images, in the order the person gave them (issue 19).
+    references: list[Reference] = Field(default_factory=list)
     user_feedback: str | None = None
     checklist: list[ChecklistItem] = Field(default_factory=list)
     # Bumped on every checklist change; an iteration judged under an older version is re-judged

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar, cast
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -89,6 +90,8 @@ class ModelCapabilities(BaseModel):
     supported_output_formats: list[str] = Field(default_factory=list)
     supported_backgrounds: list[str] = Field(default_factory=list)
     free_sizes: FreeSizes | None = None
+    # How many input images (references, or the image being edited) the model takes; 0: none.
+    max_input_images: int = 0
     defaults: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -101,6 +104,7 @@ MODEL_FIELDS = (
     "supported_output_formats",
     "supported_backgrounds",
     "free_sizes",
+    "max_input_images",
 )
 
 
@@ -134,6 +138,7 @@ class ProviderCapabilities(BaseModel):
     prompt_layout: str = "lines"
     guide: str | None = None  # file name under app/prompts/providers/
     free_sizes: FreeSizes | None = None
+    max_input_images: int = 0
     model_capabilities: list[ModelCapabilities] = Field(default_factory=list)
 
     @classmethod
@@ -186,11 +191,27 @@ class GeneratedImage(BaseModel):
     cost_usd: float | None = None
 
 
+SourceRole = Literal["subject", "style", "composition", "edit"]
+
+
+class SourceImage(BaseModel):
+    """An input image sent to an image provider with the prompt (issue 19): a reference with its
+    role and label, or (role "edit") the image being edited. Bytes are the stored, metadata-free
+    re-encoding; they never reach a log, an error or a session file."""
+
+    data: bytes = Field(repr=False)
+    mime: str
+    role: SourceRole
+    label: str = ""
+
+
 class ImageProvider(Protocol):
     """An image generation client, as its callers use it; the registry's `RegisteredProvider`
     (app/tools/provider_registry_tool.py) adds what a provider class offers the registry."""
 
-    def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage: ...
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> GeneratedImage: ...
 
     def close(self) -> None: ...
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from app.limits import MAX_BUDGET_USD, MAX_CANDIDATES, MAX_PLATEAU_ROUNDS
+from app.models.domain_models import RunMode
 
 # The score a run stops at, candidates per round, rounds without a win, dollars for the session.
 TargetScore = Annotated[int, Field(ge=1, le=100)]
@@ -30,3 +31,5 @@ class RunOptions(BaseModel):
     candidates: Candidates | None = None
     plateau_rounds: PlateauRounds | None = None
     budget_usd: BudgetUsd | None = None
+    # "edit": each candidate edits the current best image (issue 19); None means "generate".
+    mode: RunMode | None = None

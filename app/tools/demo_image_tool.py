@@ -13,12 +13,18 @@ import random
 import re
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, features
 
-from app.models.provider_models import GeneratedImage, ProviderCapabilities, RenderedPrompt
+from app.models.provider_models import (
+    GeneratedImage,
+    ProviderCapabilities,
+    RenderedPrompt,
+    SourceImage,
+)
 from app.settings import Settings
 
 _LONG_SIDE = {"small": 512, "medium": 768, "large": 1024}
@@ -110,7 +116,9 @@ class DemoImageTool:
             },
         )
 
-    def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage:
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> GeneratedImage:
         if self.delay_s:
             time.sleep(self.delay_s)
         image = self.draw(prompt, params)

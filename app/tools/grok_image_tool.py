@@ -7,6 +7,7 @@ once (without our key, with a size cap), or `b64_json`. Its `revised_prompt` is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from app.models.provider_models import (
     ModelCapabilities,
     ProviderCapabilities,
     RenderedPrompt,
+    SourceImage,
 )
 from app.settings import Settings
 from app.tools.http_tool import (
@@ -137,7 +139,9 @@ class GrokImageTool:
             guide="grok_prompting_guide.md",
         )
 
-    def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage:
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> GeneratedImage:
         model = params.get("model") or self.default_model
         text = prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS)
         payload = build_payload(model, text, params, self.response_format)

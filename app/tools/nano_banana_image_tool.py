@@ -7,6 +7,7 @@ is a real outcome: a `promptFeedback.blockReason` or a safety `finishReason` bec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from app.models.provider_models import (
     ModelCapabilities,
     ProviderCapabilities,
     RenderedPrompt,
+    SourceImage,
 )
 from app.settings import Settings
 from app.tools.http_tool import (
@@ -138,7 +140,9 @@ class NanoBananaImageTool:
             guide="gemini_prompting_guide.md",
         )
 
-    def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage:
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> GeneratedImage:
         model = params.get("model") or self.default_model
         payload = build_payload(
             model, prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS), params

@@ -10,6 +10,7 @@ as "Avoid ...".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -21,6 +22,7 @@ from app.models.provider_models import (
     ModelCapabilities,
     ProviderCapabilities,
     RenderedPrompt,
+    SourceImage,
 )
 from app.settings import Settings
 from app.tools.http_tool import (
@@ -198,7 +200,9 @@ class OpenAIImageTool:
             guide="openai_prompting_guide.md",
         )
 
-    def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage:
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> GeneratedImage:
         model = params.get("model") or self.default_model
         payload = build_payload(
             model, prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS), params

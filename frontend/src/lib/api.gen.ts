@@ -1143,6 +1143,11 @@ export interface components {
             created_at: string;
             /** Earlier Judgements */
             earlier_judgements: components["schemas"]["Judgement"][];
+            /**
+             * Edited From
+             * @default null
+             */
+            edited_from: number | null;
             /** @default null */
             error: components["schemas"]["ErrorInfo"] | null;
             /**
@@ -1334,6 +1339,11 @@ export interface components {
             free_sizes: components["schemas"]["FreeSizes"] | null;
             /** Id */
             id: string;
+            /**
+             * Max Input Images
+             * @default 0
+             */
+            max_input_images: number;
             /** Supported Aspect Ratios */
             supported_aspect_ratios: string[];
             /** Supported Backgrounds */
@@ -1438,6 +1448,11 @@ export interface components {
             /** Label */
             label: string;
             /**
+             * Max Input Images
+             * @default 0
+             */
+            max_input_images: number;
+            /**
              * Max Prompt Chars
              * @default 4000
              */
@@ -1506,6 +1521,43 @@ export interface components {
             providers: components["schemas"]["ProviderInfo"][];
             text: components["schemas"]["TextModelInfo"];
         };
+        /**
+         * Reference
+         * @description A reference image the person gave the session (issue 19): decoded, re-encoded without
+         *     metadata and stored in the session folder as `file`; `url` is where the app serves it.
+         */
+        Reference: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** File */
+            file: string;
+            /** Height */
+            height: number;
+            /** Id */
+            id: string;
+            /**
+             * Label
+             * @default
+             */
+            label: string;
+            /** Mime */
+            mime: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "subject" | "style" | "composition";
+            /**
+             * Url
+             * @default
+             */
+            url: string;
+            /** Width */
+            width: number;
+        };
         /** RoleSpend */
         RoleSpend: {
             /**
@@ -1559,6 +1611,12 @@ export interface components {
              * @enum {string}
              */
             kind: "generate" | "optimize" | "accept";
+            /**
+             * Mode
+             * @default generate
+             * @enum {string}
+             */
+            mode: "generate" | "edit";
             /**
              * Plateau Rounds
              * @default 0
@@ -1704,6 +1762,8 @@ export interface components {
              * @enum {string}
              */
             recommendations_status: "none" | "pending" | "ready" | "failed";
+            /** References */
+            references: components["schemas"]["Reference"][];
             /** @default null */
             run: components["schemas"]["RunInfo"] | null;
             /** Session Id */
