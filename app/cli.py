@@ -52,7 +52,7 @@ from app.services.goal_parser import parse_goals
 from app.settings import Settings
 from app.tools.api_client_tool import ApiClient
 from app.tools.log_tool import configure_logging
-from app.tools.provider_registry_tool import PROVIDER_CLASSES
+from app.tools.provider_registry_tool import PROVIDER_CLASSES, settings_models
 from app.tools.store_lock_tool import StoreBusy
 
 EXIT_DONE, EXIT_FAILED, EXIT_USAGE, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -123,7 +123,9 @@ class Runtime:
 
     def _logging(self) -> None:
         s = self.settings
-        configure_logging(s.log_level if self.verbose else "WARNING", s.secret_values())
+        configure_logging(
+            s.log_level if self.verbose else "WARNING", s.secret_values(settings_models())
+        )
 
     def container(self) -> Container:
         """The command's own container; it takes the store's lock (StoreBusy when held)."""

@@ -26,6 +26,7 @@ from app.security import register_security
 from app.server import BoundedWSGIServer
 from app.settings import Settings
 from app.tools.log_tool import bind_context, configure_logging, get_logger, unbind_context
+from app.tools.provider_registry_tool import settings_models
 from app.tools.store_lock_tool import StoreBusy, server_url
 
 log = get_logger("http")
@@ -46,7 +47,7 @@ def create_app(
 ) -> Flask:
     """The app factory: tools, services and routes built from one Settings object."""
     settings = settings or Settings()
-    configure_logging(settings.log_level, settings.secret_values())
+    configure_logging(settings.log_level, settings.secret_values(settings_models()))
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     # Flask's own provider (json_provider_class is never replaced); the base type lacks the flag.

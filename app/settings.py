@@ -2,22 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.limits import ITERATIONS_CEILING, MAX_CANDIDATES, MAX_PLATEAU_ROUNDS, MIN_SECRET_CHARS
 from app.models.price_models import DEFAULT_PRICE_TABLE, PriceTable
 
+_CONFIG = SettingsConfigDict(
+    env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+)
+
+
+def blank_is_none(value: object) -> object:
+    """An empty or blank variable means "not set" (a `.env` line `KEY=` keeps no key)."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class ProviderSettings(BaseSettings):
+    """One image provider's own settings, declared next to its tool: its key, base URL, models and
+    limits. Each subclass sets `env_prefix`, so field `api_key` of the `OPENAI_IMAGE_` model is the
+    variable OPENAI_IMAGE_API_KEY: a provider adds its variables without touching `Settings`.
+    `Settings.provider(model)` builds one from the same `.env` and keyword values."""
+
+    model_config = _CONFIG
+
+    api_key: SecretStr | None = None
+    base_url: str = ""
+
+    _blank_key_is_none = field_validator("api_key", mode="before")(blank_is_none)
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable of one of this model's fields."""
+        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+    @classmethod
+    def key_env(cls) -> str:
+        """The variable that holds this provider's key."""
+        return cls.env_name("api_key")
+
+    def key(self) -> str | None:
+        """The key's value, or None when unset."""
+        return self.api_key.get_secret_value() if self.api_key else None
+
+
+P = TypeVar("P", bound=ProviderSettings)
+
 
 class Settings(BaseSettings):
     """Every knob SFUMATO has; defaults suit a local run with no keys (offline demo mode)."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
-    )
+    model_config = _CONFIG
 
     # Server
     host: str = "127.0.0.1"
@@ -67,20 +106,8 @@ class Settings(BaseSettings):
     # Sent as OpenRouter's `reasoning.effort`; "low" keeps latency and cost down. Empty: not sent.
     openrouter_reasoning_effort: str | None = "low"
 
-    # Image providers
-    openai_image_api_key: SecretStr | None = None
-    openai_image_base_url: str = "https://api.openai.com/v1"
-    # GPT Image 2.5 Flare: same token price as gpt-image-2, better and faster (docs/providers.md).
-    openai_image_model: str = "gpt-image-2.5-flare"
-    grok_api_key: SecretStr | None = None
-    grok_base_url: str = "https://api.x.ai/v1"
-    grok_image_model: str = "grok-imagine-image"
-    # "b64_json" saves a second download of an expiring URL; "url" is handled too.
-    grok_response_format: Literal["b64_json", "url"] = "b64_json"
-    nano_banana_api_key: SecretStr | None = None
-    nano_banana_base_url: str = "https://generativelanguage.googleapis.com/v1beta"
-    # Nano Banana 2.1; gemini-2.5-flash-image shut down 2026-10-02, gemini-3.1-flash-image 2026-10-29.
-    nano_banana_model: str = "gemini-nano-banana-2.1"
+    # Image providers: each one's key, base URL and model are its own settings model, next to its
+    # tool (e.g. OpenAIImageSettings in app/tools/openai_image_tool.py), built by `provider`.
 
     # Outgoing HTTP
     http_connect_timeout_s: float = Field(5.0, gt=0)
@@ -117,17 +144,35 @@ class Settings(BaseSettings):
     # whatever the person writes in; the person reads everything else in their own language.
     image_prompt_language: Literal["en", "ru"] = "en"
 
-    @field_validator(
-        "openrouter_api_key",
-        "openai_image_api_key",
-        "grok_api_key",
-        "nano_banana_api_key",
-        "openrouter_reasoning_effort",
-        mode="before",
-    )
-    @classmethod
-    def _blank_key_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    # The keyword values and `.env` file this object was made with, which each provider's settings
+    # model reads too (`provider`), and the models built so far.
+    _given: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _env_file: Any = PrivateAttr(default=".env")
+    _providers: dict[type[ProviderSettings], ProviderSettings] = PrivateAttr(default_factory=dict)
+
+    _blank_key_is_none = field_validator(
+        "openrouter_api_key", "openrouter_reasoning_effort", mode="before"
+    )(blank_is_none)
+
+    def __init__(self, **values: Any) -> None:
+        """Takes keyword values for any provider's settings too (`openai_image_api_key=...`, as the
+        variable is named): `Settings` ignores them, `provider` hands them to their model."""
+        super().__init__(**values)
+        self._env_file = values.get("_env_file", _CONFIG.get("env_file"))
+        self._given = {k.lower(): v for k, v in values.items() if not k.startswith("_")}
+
+    def provider(self, model: type[P]) -> P:
+        """One provider's settings: its variables from the environment and the `.env` file this
+        object read, and from the keyword values it was given (which win), built once."""
+        built = self._providers.get(model)
+        if not isinstance(built, model):
+            prefix = str(model.model_config.get("env_prefix", "")).lower()
+            own = {
+                k.removeprefix(prefix): v for k, v in self._given.items() if k.startswith(prefix)
+            }
+            built = model(_env_file=self._env_file, **own)
+            self._providers[model] = built
+        return built
 
     @field_validator("log_level")
     @classmethod
@@ -141,15 +186,23 @@ class Settings(BaseSettings):
         secret = getattr(self, env_name.lower())
         return secret.get_secret_value() if secret else None
 
-    def secret_values(self) -> list[str]:
-        """Every configured secret, for the log redaction filter (which leaves out values too
-        short to be keys, and warns about them: `short_keys`)."""
-        return [v for v in (self.key_for(n) for n in key_names()) if v]
+    def keys(self, providers: Iterable[type[ProviderSettings]] = ()) -> dict[str, str | None]:
+        """Every key variable -> its value (None: unset): this object's own (OpenRouter's) and
+        those of the given providers' settings models (the registry's: `settings_models()`)."""
+        own = {n: self.key_for(n) for n in key_names()}
+        return own | {m.key_env(): self.provider(m).key() for m in providers}
 
-    def short_keys(self) -> list[str]:
+    def secret_values(self, providers: Iterable[type[ProviderSettings]] = ()) -> list[str]:
+        """Every configured secret, for the log redaction filter (which leaves out values too
+        short to be keys, and warns about them: `short_keys`). Pass the registry's provider
+        settings models (`provider_registry_tool.settings_models()`) to cover their keys."""
+        return [v for v in self.keys(providers).values() if v]
+
+    def short_keys(self, providers: Iterable[type[ProviderSettings]] = ()) -> list[str]:
         """The key variables set to a value shorter than any real key (MIN_SECRET_CHARS): it looks
         wrong, and it is not used for redaction (it would redact ordinary words)."""
-        return [n for n in key_names() if 0 < len(self.key_for(n) or "") < MIN_SECRET_CHARS]
+        keys = self.keys(providers)
+        return [n for n, v in keys.items() if 0 < len(v or "") < MIN_SECRET_CHARS]
 
     def price_table(self) -> PriceTable:
         """The price table the cost estimate reads (the file when one is set, else the defaults)."""
@@ -164,9 +217,8 @@ class Settings(BaseSettings):
 
 
 def key_names() -> tuple[str, ...]:
-    """The variable of every key setting (every `SecretStr` field), in field order: the scrubber
-    redacts each one's value, so a provider's key is covered by declaring its field, with no list
-    to keep in step (each provider names its field as `key_env`: the registry's PROVIDER_KEY_ENV).
-    """
+    """The variable of every key setting of `Settings` itself (every `SecretStr` field: today
+    OpenRouter's), in field order. Image providers' keys live in their own settings models, which
+    the registry lists (`provider_registry_tool.settings_models()`)."""
     fields = Settings.model_fields.items()
     return tuple(name.upper() for name, f in fields if SecretStr in get_args(f.annotation))

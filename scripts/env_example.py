@@ -1,4 +1,5 @@
-"""Writes `.env.example` from `Settings`, so it can never drift from the code (issue 17).
+"""Writes `.env.example` from `Settings` and every registered provider's own settings model, so
+it can never drift from the code (issues 17 and 20).
 
 Every setting appears with its real default (read from `Settings`, never typed here) and a
 description: the field's own `description` when it has one, else the text below. The check mode,
@@ -18,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.settings import Settings  # noqa: E402
+from app.tools.provider_registry_tool import settings_models  # noqa: E402
 
 TARGET = ROOT / ".env.example"
 
@@ -242,8 +245,20 @@ def env_value(value: Any) -> str:
     return str(value)
 
 
+def all_fields() -> dict[str, FieldInfo]:
+    """Every setting by its variable's name in lower case: those of `Settings`, then each
+    registered provider's (`openai_image_api_key` is field `api_key` of its settings model)."""
+    fields = dict(Settings.model_fields)
+    for model in settings_models():
+        fields |= {model.env_name(n).lower(): f for n, f in model.model_fields.items()}
+    return fields
+
+
+FIELDS = all_fields()
+
+
 def default_of(name: str) -> Any:
-    field = Settings.model_fields[name]
+    field = FIELDS[name]
     if field.default_factory is not None:
         return field.default_factory()  # type: ignore[call-arg]
     return None if field.default is PydanticUndefined else field.default
@@ -272,7 +287,7 @@ def wrap(text: str, width: int = 100) -> list[str]:
 def problems() -> list[str]:
     """Settings without a description, and descriptions of settings that do not exist."""
     described = [n for _, groups in SECTIONS for _, names in groups for n in names]
-    fields = set(Settings.model_fields)
+    fields = set(FIELDS)
     found = [
         f"described twice: {n}" for n in sorted({n for n in described if described.count(n) > 1})
     ]
@@ -280,7 +295,7 @@ def problems() -> list[str]:
     found += [
         f"no description: {n} (add description= to its Field or a line in scripts/env_example.py)"
         for n in sorted(fields - set(described))
-        if not Settings.model_fields[n].description
+        if not FIELDS[n].description
     ]
     return found
 
@@ -291,16 +306,14 @@ def render() -> str:
     for title, groups in SECTIONS:
         out.append(f"\n# --- {title} " + "-" * max(3, 93 - len(title)) + "\n")
         for text, names in groups:
-            own = [
-                Settings.model_fields[n].description for n in names if n in Settings.model_fields
-            ]
+            own = [FIELDS[n].description for n in names if n in FIELDS]
             out += [line + "\n" for line in wrap(next((d for d in own if d), None) or text)]
-            out += [line_for(n) + "\n" for n in names if n in Settings.model_fields]
-    rest = [n for n in Settings.model_fields if n not in described]
+            out += [line_for(n) + "\n" for n in names if n in FIELDS]
+    rest = [n for n in FIELDS if n not in described]
     if rest:
         out.append(f"\n# --- {OTHER} " + "-" * (93 - len(OTHER)) + "\n")
         for n in rest:
-            out += [line + "\n" for line in wrap(Settings.model_fields[n].description or "")]
+            out += [line + "\n" for line in wrap(FIELDS[n].description or "")]
             out.append(line_for(n) + "\n")
     return "".join(out)
 

@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 
 from app.main import create_app
 from app.settings import Settings
-from app.tools.provider_registry_tool import PROVIDER_KEY_ENV
+from app.tools.provider_registry_tool import PROVIDER_KEY_ENV, settings_models
 
 GOAL = "a small red paper boat on a calm lake at sunrise, minimalist photograph"
 # Cheapest sensible settings per provider: a smoke test checks the wiring, not the quality.
@@ -128,11 +128,26 @@ AUTH = {
 }
 
 
+def setting(settings: Settings, name: str) -> Any:
+    """A setting by its variable's name in lower case: one of `Settings`' own, or a field of a
+    provider's own settings model (`openai_image_base_url` is `OpenAIImageSettings.base_url`)."""
+    for model in settings_models():
+        field = name.removeprefix(model.env_name("").lower())
+        if field != name and field in model.model_fields:
+            return getattr(settings.provider(model), field)
+    return getattr(settings, name)
+
+
+def key_for(settings: Settings, env: str | None) -> str | None:
+    """The value of a key variable, the image providers' included (None: unset)."""
+    return settings.keys(settings_models()).get(env or "")
+
+
 def listed_models(settings: Settings, provider: str) -> list[str]:
     """The model ids the account can use, as the provider's own listing endpoint says."""
     base, env, path, auth, where, wanted = MODEL_LISTS[provider]
-    url = getattr(settings, base).rstrip("/") + "/" + path
-    response = httpx.get(url, headers=AUTH[auth](settings.key_for(env)), timeout=20)
+    url = setting(settings, base).rstrip("/") + "/" + path
+    response = httpx.get(url, headers=AUTH[auth](key_for(settings, env)), timeout=20)
     response.raise_for_status()
     group, key = where.split(".")
     ids = [str(item.get(key, "")).removeprefix("models/") for item in response.json()[group]]
@@ -142,7 +157,7 @@ def listed_models(settings: Settings, provider: str) -> list[str]:
 def print_models(settings: Settings) -> None:
     """Per configured provider: the usable models and whether each configured default is one."""
     for provider, (_, env, *_rest) in MODEL_LISTS.items():
-        if not settings.key_for(env):
+        if not key_for(settings, env):
             continue
         try:
             ids = listed_models(settings, provider)
@@ -151,7 +166,7 @@ def print_models(settings: Settings) -> None:
             continue
         print(f"MODELS {provider:<12} {len(ids)} usable: {', '.join(ids[:25])}")
         for name in DEFAULTS[provider]:
-            default = getattr(settings, name)
+            default = setting(settings, name)
             state = "listed" if default in ids else "NOT LISTED: retired or not enabled?"
             print(f"       default {name} = {default}: {state}")
 
@@ -162,7 +177,7 @@ def plan(settings: Settings, only: list[str] | None) -> tuple[list[str], dict[st
     for name, env in PROVIDER_KEY_ENV.items():
         if name == "demo" or (only and name not in only):
             continue
-        if settings.key_for(env):
+        if key_for(settings, env):
             chosen.append(name)
         else:
             skipped[name] = env

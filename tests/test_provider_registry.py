@@ -78,6 +78,7 @@ class EchoProvider:
     """A provider added by one dict entry: the API lists it and the flow uses it."""
 
     name: ClassVar[str] = "echo"
+    settings_model: ClassVar[Any] = None
     key_env: ClassVar[str | None] = None
 
     def __init__(self, settings: Settings, transport: Any = None) -> None:

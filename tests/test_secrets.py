@@ -25,6 +25,7 @@ import respx
 
 from app.main import create_app
 from app.tools import log_tool
+from app.tools.provider_registry_tool import settings_models
 from app.utils.scrub import REDACTED, redact_keys, register_secrets, scrub_text
 from tests.conftest import container_of, start_session
 from tests.grok_script import any_role
@@ -255,8 +256,8 @@ def test_a_short_configured_value_is_not_used_and_is_warned_about(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = make_settings(storage_dir=tmp_path / "s", openai_image_api_key="use it now")
-    assert settings.short_keys() == ["OPENAI_IMAGE_API_KEY"]
-    register_secrets(settings.secret_values())
+    assert settings.short_keys(settings_models()) == ["OPENAI_IMAGE_API_KEY"]
+    register_secrets(settings.secret_values(settings_models()))
     message = "Provider 'openai' needs OPENAI_IMAGE_API_KEY: use it now in .env and restart."
     assert scrub_text(message) == message
     log_tool._warned_short_keys.clear()  # once per process: this test checks that once

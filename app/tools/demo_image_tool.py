@@ -25,7 +25,7 @@ from app.models.provider_models import (
     RenderedPrompt,
     SourceImage,
 )
-from app.settings import Settings
+from app.settings import ProviderSettings, Settings
 
 _LONG_SIDE = {"small": 512, "medium": 768, "large": 1024}
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -84,6 +84,7 @@ class DemoImageTool:
     """The `demo` provider: always available, labelled as a demo everywhere."""
 
     name: ClassVar[str] = "demo"
+    settings_model: ClassVar[type[ProviderSettings] | None] = None  # no key, no settings of its own
     key_env: ClassVar[str | None] = None
     model_id: ClassVar[str] = "sfumato-demo-1"
 

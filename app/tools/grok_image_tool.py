@@ -8,10 +8,11 @@ once (without our key, with a size cap), or `b64_json`. Its `revised_prompt` is 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic_settings import SettingsConfigDict
 
 from app.models.provider_models import (
     GeneratedImage,
@@ -20,7 +21,7 @@ from app.models.provider_models import (
     RenderedPrompt,
     SourceImage,
 )
-from app.settings import Settings
+from app.settings import ProviderSettings, Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
@@ -95,11 +96,24 @@ def model_list(default: str) -> list[ModelCapabilities]:
     return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
+class GrokImageSettings(ProviderSettings):
+    """The `grok` provider's variables: GROK_API_KEY, GROK_BASE_URL, GROK_IMAGE_MODEL,
+    GROK_RESPONSE_FORMAT."""
+
+    model_config = SettingsConfigDict(env_prefix="GROK_")
+
+    base_url: str = "https://api.x.ai/v1"
+    image_model: str = "grok-imagine-image"
+    # "b64_json" saves a second download of an expiring URL; "url" is handled too.
+    response_format: Literal["b64_json", "url"] = "b64_json"
+
+
 class GrokImageTool:
     """The `grok` image provider."""
 
     name: ClassVar[str] = "grok"
-    key_env: ClassVar[str | None] = "GROK_API_KEY"
+    settings_model: ClassVar[type[ProviderSettings] | None] = GrokImageSettings
+    key_env: ClassVar[str | None] = GrokImageSettings.key_env()
 
     def __init__(
         self,
@@ -108,14 +122,15 @@ class GrokImageTool:
         *,
         sleep: Sleep | None = None,
     ) -> None:
-        key = settings.key_for(self.key_env) or ""
-        self.default_model = settings.grok_image_model
-        self.response_format = settings.grok_response_format
+        own = settings.provider(GrokImageSettings)
+        key = own.key() or ""
+        self.default_model = own.image_model
+        self.response_format = own.response_format
         self.max_image_bytes = settings.max_image_bytes
         self.http = HttpTool.for_images(
             settings,
             self.name,
-            settings.grok_base_url,
+            own.base_url,
             {"Authorization": f"Bearer {key}"},
             key,
             transport,
@@ -129,7 +144,7 @@ class GrokImageTool:
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities:
         return ProviderCapabilities.with_models(
-            model_list(settings.grok_image_model),
+            model_list(settings.provider(GrokImageSettings).image_model),
             name=cls.name,
             label="xAI Grok Imagine",
             description="Fast, wide aspect-ratio menu; returns the prompt it actually drew from.",

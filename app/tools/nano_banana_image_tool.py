@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
+from pydantic_settings import SettingsConfigDict
 
 from app.errors import ProviderError
 from app.models.provider_models import (
@@ -21,7 +22,7 @@ from app.models.provider_models import (
     RenderedPrompt,
     SourceImage,
 )
-from app.settings import Settings
+from app.settings import ProviderSettings, Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
@@ -102,11 +103,23 @@ def model_list(default: str) -> list[ModelCapabilities]:
     return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
+class NanoBananaImageSettings(ProviderSettings):
+    """The `nano_banana` provider's variables: NANO_BANANA_API_KEY, NANO_BANANA_BASE_URL,
+    NANO_BANANA_MODEL."""
+
+    model_config = SettingsConfigDict(env_prefix="NANO_BANANA_")
+
+    base_url: str = "https://generativelanguage.googleapis.com/v1beta"
+    # Nano Banana 2.1; gemini-2.5-flash-image shut down 2026-10-02, gemini-3.1-flash-image 2026-10-29.
+    model: str = "gemini-nano-banana-2.1"
+
+
 class NanoBananaImageTool:
     """The `nano_banana` image provider."""
 
     name: ClassVar[str] = "nano_banana"
-    key_env: ClassVar[str | None] = "NANO_BANANA_API_KEY"
+    settings_model: ClassVar[type[ProviderSettings] | None] = NanoBananaImageSettings
+    key_env: ClassVar[str | None] = NanoBananaImageSettings.key_env()
 
     def __init__(
         self,
@@ -115,12 +128,13 @@ class NanoBananaImageTool:
         *,
         sleep: Sleep | None = None,
     ) -> None:
-        key = settings.key_for(self.key_env) or ""
-        self.default_model = settings.nano_banana_model
+        own = settings.provider(NanoBananaImageSettings)
+        key = own.key() or ""
+        self.default_model = own.model
         self.http = HttpTool.for_images(
             settings,
             self.name,
-            settings.nano_banana_base_url,
+            own.base_url,
             {"x-goog-api-key": key},
             key,
             transport,
@@ -130,7 +144,7 @@ class NanoBananaImageTool:
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities:
         return ProviderCapabilities.with_models(
-            model_list(settings.nano_banana_model),
+            model_list(settings.provider(NanoBananaImageSettings).model),
             name=cls.name,
             label="Google Nano Banana",
             description="Gemini's native image model: natural-language prompts, up to 4K.",

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import httpx
+from pydantic_settings import SettingsConfigDict
 
 from app.errors import UnsupportedParam
 from app.models.provider_models import (
@@ -24,7 +25,7 @@ from app.models.provider_models import (
     RenderedPrompt,
     SourceImage,
 )
-from app.settings import Settings
+from app.settings import ProviderSettings, Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
@@ -162,11 +163,23 @@ def model_list(default: str) -> list[ModelCapabilities]:
     return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
+class OpenAIImageSettings(ProviderSettings):
+    """The `openai` provider's variables: OPENAI_IMAGE_API_KEY, OPENAI_IMAGE_BASE_URL,
+    OPENAI_IMAGE_MODEL."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENAI_IMAGE_")
+
+    base_url: str = "https://api.openai.com/v1"
+    # GPT Image 2.5 Flare: same token price as gpt-image-2, better and faster (docs/providers.md).
+    model: str = "gpt-image-2.5-flare"
+
+
 class OpenAIImageTool:
     """The `openai` image provider."""
 
     name: ClassVar[str] = "openai"
-    key_env: ClassVar[str | None] = "OPENAI_IMAGE_API_KEY"
+    settings_model: ClassVar[type[ProviderSettings] | None] = OpenAIImageSettings
+    key_env: ClassVar[str | None] = OpenAIImageSettings.key_env()
 
     def __init__(
         self,
@@ -175,12 +188,13 @@ class OpenAIImageTool:
         *,
         sleep: Sleep | None = None,
     ) -> None:
-        key = settings.key_for(self.key_env) or ""
-        self.default_model = settings.openai_image_model
+        own = settings.provider(OpenAIImageSettings)
+        key = own.key() or ""
+        self.default_model = own.model
         self.http = HttpTool.for_images(
             settings,
             self.name,
-            settings.openai_image_base_url,
+            own.base_url,
             {"Authorization": f"Bearer {key}"},
             key,
             transport,
@@ -190,7 +204,7 @@ class OpenAIImageTool:
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities:
         return ProviderCapabilities.with_models(
-            model_list(settings.openai_image_model),
+            model_list(settings.provider(OpenAIImageSettings).model),
             name=cls.name,
             label="OpenAI GPT Image",
             description="Strong prompt following and legible text; free sizes up to 3840x2160.",

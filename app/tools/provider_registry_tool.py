@@ -1,18 +1,20 @@
 """The image provider registry: provider name -> client, and provider name -> capabilities.
 
-Adding a provider is one new tool file and one line in `PROVIDER_CLASSES`; nothing else branches on
-provider names.
+Adding a provider is one new tool file (its client and its settings model) and one line in
+`PROVIDER_CLASSES`; nothing else branches on provider names. Its key reaches the scrubber, the
+provider list and the key checks from here (`settings_models`), not from `Settings` fields.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 import httpx
 
 from app.errors import ProviderNotConfigured, ValidationFailed
 from app.models.provider_models import ImageProvider, ProviderCapabilities
-from app.settings import Settings
+from app.settings import ProviderSettings, Settings
 from app.tools.demo_image_tool import DemoImageTool
 from app.tools.grok_image_tool import GrokImageTool
 from app.tools.nano_banana_image_tool import NanoBananaImageTool
@@ -20,10 +22,12 @@ from app.tools.openai_image_tool import OpenAIImageTool
 
 
 class RegisteredProvider(ImageProvider, Protocol):
-    """What a provider class offers the registry: its name, its key's variable, its settings-built
-    client and capabilities, besides the client's own `ImageProvider` methods."""
+    """What a provider class offers the registry: its name, its own settings model (None: it has
+    none, and needs no key) and that model's key variable, its settings-built client and
+    capabilities, besides the client's own `ImageProvider` methods."""
 
     name: ClassVar[str]
+    settings_model: ClassVar[type[ProviderSettings] | None]
     key_env: ClassVar[str | None]
 
     def __init__(
@@ -42,18 +46,32 @@ PROVIDER_CLASSES: dict[str, type[RegisteredProvider]] = {
 }
 # Provider name -> the variable that holds its key (None: needs no key), from each provider's class.
 PROVIDER_KEY_ENV: dict[str, str | None] = {n: c.key_env for n, c in PROVIDER_CLASSES.items()}
+ProviderClasses = Mapping[str, type[RegisteredProvider]]
+
+
+def settings_models(classes: ProviderClasses = PROVIDER_CLASSES) -> list[type[ProviderSettings]]:
+    """Every registered provider's own settings model: what `Settings.secret_values` and
+    `Settings.short_keys` take so that every provider's key is redacted and checked."""
+    return [c.settings_model for c in classes.values() if c.settings_model is not None]
 
 
 class ProviderRegistry:
     """Holds one client per provider (`providers`) and their capabilities (`capabilities`)."""
 
-    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        classes: ProviderClasses = PROVIDER_CLASSES,
+    ) -> None:
         self.settings = settings
+        self.classes = classes
         self.providers: dict[str, RegisteredProvider] = {
-            name: cls(settings, transport=transport) for name, cls in PROVIDER_CLASSES.items()
+            name: cls(settings, transport=transport) for name, cls in classes.items()
         }
         self.capabilities: dict[str, ProviderCapabilities] = {
-            name: cls.capabilities(settings) for name, cls in PROVIDER_CLASSES.items()
+            name: cls.capabilities(settings) for name, cls in classes.items()
         }
 
     def names(self) -> list[str]:
@@ -61,8 +79,10 @@ class ProviderRegistry:
 
     def missing_key(self, name: str) -> str | None:
         """The variable to set before `name` can be used, or None when it is ready."""
-        env = PROVIDER_CLASSES[self._known(name)].key_env
-        return env if env and not self.settings.key_for(env) else None
+        model = self.classes[self._known(name)].settings_model
+        if model is None or self.settings.provider(model).key():
+            return None
+        return model.key_env()
 
     def get(self, name: str) -> RegisteredProvider:
         """The client for a usable provider; a clear 4xx for unknown or unconfigured ones."""
@@ -93,10 +113,14 @@ class ProviderRegistry:
         for provider in self.providers.values():
             provider.close()
 
+    def secret_values(self) -> list[str]:
+        """Every configured key, this registry's providers' included (for the scrubber)."""
+        return self.settings.secret_values(settings_models(self.classes))
+
     def _known(self, name: str) -> str:
-        if name not in PROVIDER_CLASSES:
+        if name not in self.classes:
             raise ValidationFailed(
-                f"Unknown provider '{name}'. Choose one of: {', '.join(PROVIDER_CLASSES)}.",
-                details={"field": "provider", "allowed": list(PROVIDER_CLASSES)},
+                f"Unknown provider '{name}'. Choose one of: {', '.join(self.classes)}.",
+                details={"field": "provider", "allowed": list(self.classes)},
             )
         return name
