@@ -736,19 +736,7 @@ def batch(
     rt: Runtime = ctx.obj
     text = goals_file.read_text(encoding="utf-8")  # not UTF-8: exit 2 at the boundary
     specs = parse_goals(text, rt.settings.max_goal_chars)  # a bad line: exit 2, nothing runs
-    options = BatchOptions(
-        provider=given["provider"] or "demo",
-        iterations=(
-            rt.settings.max_iterations_default
-            if given["iterations"] is None
-            else given["iterations"]
-        ),
-        candidates=given["candidates"],
-        budget_usd=given["budget_usd"],
-        target_score=given["target"],
-        plateau_rounds=given["plateau"],
-        jobs=jobs,
-    )
+    options = _batch_options(rt.settings, given, jobs)
     client = rt.connect()
     if estimate:
         _print_estimate(rt, client, specs, text, options, as_json)
@@ -765,6 +753,20 @@ def batch(
     else:
         _print_summary(report, out_dir)
     sys.exit(code)
+
+
+def _batch_options(settings: Settings, given: dict[str, Any], jobs: int) -> BatchOptions:
+    """The batch's options from the command's run options (the settings' default rounds)."""
+    iterations = given["iterations"]
+    return BatchOptions(
+        provider=given["provider"] or "demo",
+        iterations=settings.max_iterations_default if iterations is None else iterations,
+        candidates=given["candidates"],
+        budget_usd=given["budget_usd"],
+        target_score=given["target"],
+        plateau_rounds=given["plateau"],
+        jobs=jobs,
+    )
 
 
 def _print_estimate(

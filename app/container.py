@@ -103,25 +103,80 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
     storage = StorageTool(settings.storage_dir)
     index = storage.read_index()  # read once: the sweep skips folders it still matches
     storage.sweep(indexed_stamps(index))  # what a kill left behind: temp files, unrecorded images
-    registry = ProviderRegistry(settings, transport=transport)
     text_model = LimitedTextModel(
         TEXT_MODEL_CLASSES[settings.text_mode](settings, transport=transport),
         settings.openrouter_max_concurrency,
     )
-    templates = TemplateTool()
     runs = RunService()
     sessions = SessionService(
         storage, notify=runs.publish_state, cache_size=settings.session_cache_size
     )
     sessions.recover(index)
+    container = _services(
+        settings,
+        storage,
+        ProviderRegistry(settings, transport=transport),
+        text_model,
+        runs,
+        sessions,
+    )
+    container.batches = _batches(container)
+    return container
+
+
+def _services(
+    settings: Settings,
+    storage: StorageTool,
+    registry: ProviderRegistry,
+    text_model: TextModel,
+    runs: RunService,
+    sessions: SessionService,
+) -> Container:
+    """The services over the store, the registry and the text model."""
+    templates = TemplateTool()
     prompts = PromptService(text_model, templates)
     images = ImageService(
         registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency
     )
     edits = SessionEdits(sessions)
     checklists = ChecklistService(text_model, templates, sessions, edits)
-    costs = CostService(settings, dict(text_model.models), settings.text_mode)
-    optimize = OptimizeService(
+    optimize = _optimize(
+        settings, text_model, templates, sessions, runs, prompts, images, checklists
+    )
+    planner = RunPlanner(settings)
+    return Container(
+        settings=settings,
+        storage=storage,
+        registry=registry,
+        text_model=text_model,
+        runs=runs,
+        sessions=sessions,
+        prompts=prompts,
+        images=images,
+        optimize=optimize,
+        checklists=checklists,
+        starts=StartService(sessions, prompts, checklists, settings, images, registry),
+        feedback=FeedbackService(optimize, checklists),
+        exports=SessionExport(sessions, storage),
+        edits=edits,
+        queries=SessionQueries(sessions),
+        planner=planner,
+        launcher=RunLauncher(sessions, optimize, runs, planner),
+    )
+
+
+def _optimize(
+    settings: Settings,
+    text_model: TextModel,
+    templates: TemplateTool,
+    sessions: SessionService,
+    runs: RunService,
+    prompts: PromptService,
+    images: ImageService,
+    checklists: ChecklistService,
+) -> OptimizeService:
+    """The optimize loop with its judge, its recommendations and its prices."""
+    return OptimizeService(
         sessions,
         runs,
         prompts,
@@ -129,31 +184,8 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         JudgeService(text_model, templates),
         RecommendationService(text_model, templates),
         checklists,
-        costs,
+        CostService(settings, dict(text_model.models), settings.text_mode),
     )
-    starts = StartService(sessions, prompts, checklists, settings, images, registry)
-    planner = RunPlanner(settings)
-    container = Container(
-        settings,
-        storage,
-        registry,
-        text_model,
-        runs,
-        sessions,
-        prompts,
-        images,
-        optimize,
-        checklists,
-        starts,
-        FeedbackService(optimize, checklists),
-        SessionExport(sessions, storage),
-        edits,
-        SessionQueries(sessions),
-        planner,
-        RunLauncher(sessions, optimize, runs, planner),
-    )
-    container.batches = _batches(container)
-    return container
 
 
 def _batches(c: Container) -> BatchService:

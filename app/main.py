@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api_controller import ApiController
 from app.compression import register_compression
-from app.container import build_container
+from app.container import Container, build_container
 from app.endpoints import api, web
 from app.errors import AppError
 from app.openapi import build_spec
@@ -135,14 +135,7 @@ def run() -> None:
         sys.exit(1)
     container = app.extensions["sfumato_container"]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = BoundedWSGIServer(
-        settings.host,
-        settings.port,
-        app,
-        threads=settings.server_threads,
-        read_timeout_s=settings.request_read_timeout_s,
-        write_timeout_s=settings.response_write_timeout_s,
-    )
+    server = _server(settings, app)
     if container.lock is not None:  # listening now: `sfumato` commands work through this server
         container.lock.announce(server_url(settings.host, settings.port))
     mode = "OpenRouter (Grok)" if settings.text_mode == "openrouter" else "offline demo text model"
@@ -150,6 +143,28 @@ def run() -> None:
         f"SFUMATO on http://{settings.host}:{settings.port}  (text: {mode}; Ctrl+C stops)",
         flush=True,
     )
+    _stop_on_signals(container, server)
+    try:
+        server.serve_forever()
+    finally:
+        container.close()
+
+
+def _server(settings: Settings, app: Flask) -> BoundedWSGIServer:
+    """The bounded threaded server on HOST:PORT with the settings' thread and time limits."""
+    return BoundedWSGIServer(
+        settings.host,
+        settings.port,
+        app,
+        threads=settings.server_threads,
+        read_timeout_s=settings.request_read_timeout_s,
+        write_timeout_s=settings.response_write_timeout_s,
+    )
+
+
+def _stop_on_signals(container: Container, server: BoundedWSGIServer) -> None:
+    """SIGTERM and Ctrl+C interrupt the runs in flight, then stop the server (from a thread:
+    `shutdown` waits for `serve_forever`, which runs on this one); a second signal stops now."""
     stopping = threading.Event()
 
     def stop_gracefully() -> None:
@@ -166,10 +181,6 @@ def run() -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    try:
-        server.serve_forever()
-    finally:
-        container.close()
 
 
 if __name__ == "__main__":

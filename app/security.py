@@ -105,6 +105,16 @@ def _inline_style_hashes(page: Path) -> list[str]:
     return hashes
 
 
+# Sent with every response unless a route set its own (the CSP is added beside them).
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
 def register_security(app: Flask, settings: Settings) -> None:
     """Installs the Host, Origin and Content-Type checks and the security headers."""
     exact, any_port, open_to_all = allowed_hosts(settings)
@@ -125,41 +135,47 @@ def register_security(app: Flask, settings: Settings) -> None:
                 status=403,
                 details={"host": host[:200]},
             )
-        origin = request.headers.get("Origin")
-        if origin is not None and not _origin_allowed(origin, host, cors_origins):
-            raise AppError(
-                "Requests from other web pages are not accepted.",
-                code="origin_not_allowed",
-                status=403,
-                details={"origin": origin[:200]},
-            )
+        _check_origin(host, cors_origins)
         if request.method in STATE_CHANGING and request.url_rule is not None:
-            if request.mimetype != "application/json":
-                raise AppError(
-                    "Send the body as JSON with 'Content-Type: application/json'.",
-                    code="unsupported_media_type",
-                    status=415,
-                    details={"content_type": (request.content_type or "")[:200]},
-                )
-            encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
-            if encoding not in ("", "identity"):
-                raise AppError(
-                    "Compressed request bodies are not accepted; send plain JSON.",
-                    code="unsupported_media_type",
-                    status=415,
-                    details={"content_encoding": encoding[:100]},
-                )
+            _check_json_body()
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", csp)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
+
+
+def _check_origin(host: str, cors_origins: frozenset[str]) -> None:
+    """Refuses a request another web page sent (its Origin is neither ours nor allowed)."""
+    origin = request.headers.get("Origin")
+    if origin is not None and not _origin_allowed(origin, host, cors_origins):
+        raise AppError(
+            "Requests from other web pages are not accepted.",
+            code="origin_not_allowed",
+            status=403,
+            details={"origin": origin[:200]},
+        )
+
+
+def _check_json_body() -> None:
+    """A state-changing request must send plain JSON: a form post from another page cannot."""
+    if request.mimetype != "application/json":
+        raise AppError(
+            "Send the body as JSON with 'Content-Type: application/json'.",
+            code="unsupported_media_type",
+            status=415,
+            details={"content_type": (request.content_type or "")[:200]},
+        )
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise AppError(
+            "Compressed request bodies are not accepted; send plain JSON.",
+            code="unsupported_media_type",
+            status=415,
+            details={"content_encoding": encoding[:100]},
+        )
 
 
 def _origin_allowed(origin: str, host: str, cors_origins: frozenset[str]) -> bool:

@@ -158,13 +158,27 @@ class BatchService:
         out = Path(out_dir) if out_dir else self.batches_dir / batch_id
         out.mkdir(parents=True, exist_ok=True)
         earlier = report_tool.load_report(out)
-        kept = {
-            g.id: g
-            for g in (earlier.goals if earlier else [])
-            if g.status in ("done", "interrupted")
-            and any(s.id == g.id and s.goal == g.goal for s in specs)
-        }
+        kept = _kept_goals(earlier, specs)
         done = {k: g for k, g in kept.items() if g.status == "done"}
+        report = self._report(options, specs, kept, earlier)
+        batch = Batch(batch_id, out, options, specs, report, skipped=len(done))
+        batch.earlier_seconds = earlier.summary.seconds if earlier and kept else 0.0
+        todo = [spec for spec in specs if spec.id not in done]
+        report.summary = report_tool.summarize(report.goals, batch.earlier_seconds)
+        self._save(batch)
+        with self._guard:
+            self._batches[batch_id] = batch
+        self._launch(batch, todo, on_goal)
+        return batch
+
+    def _report(
+        self,
+        options: BatchOptions,
+        specs: list[GoalSpec],
+        kept: dict[str, GoalResult],
+        earlier: BatchReport | None,
+    ) -> BatchReport:
+        """A batch's first report: a row per goal (the kept ones as they were, the rest new)."""
         rows = [
             kept.get(spec.id)
             or GoalResult(
@@ -175,22 +189,13 @@ class BatchService:
             )
             for spec in specs
         ]
-        report = BatchReport(
+        return BatchReport(
             provider=options.provider,
             models=self._models(options.provider),
             settings=self._settings(options),
             started_at=earlier.started_at if earlier and kept else utc_now(),
             goals=rows,
         )
-        batch = Batch(batch_id, out, options, specs, report, skipped=len(done))
-        batch.earlier_seconds = earlier.summary.seconds if earlier and kept else 0.0
-        todo = [spec for spec in specs if spec.id not in done]
-        report.summary = report_tool.summarize(rows, batch.earlier_seconds)
-        self._save(batch)
-        with self._guard:
-            self._batches[batch_id] = batch
-        self._launch(batch, todo, on_goal)
-        return batch
 
     def _folder_batch_id(self, out_dir: Path) -> str:
         """The id of the batch that last wrote to `out_dir` (409 while it runs), or a new one."""
@@ -557,3 +562,14 @@ def _set_row(
                 report.goals[n] = row.model_copy(update={"status": status})
             elif session_id is not None:
                 report.goals[n] = row.model_copy(update={"session_id": session_id})
+
+
+def _kept_goals(earlier: BatchReport | None, specs: list[GoalSpec]) -> dict[str, GoalResult]:
+    """The goals an earlier batch in the folder finished or left interrupted that are still
+    asked for (same id, same goal): done ones are skipped, interrupted ones continue."""
+    return {
+        g.id: g
+        for g in (earlier.goals if earlier else [])
+        if g.status in ("done", "interrupted")
+        and any(s.id == g.id and s.goal == g.goal for s in specs)
+    }

@@ -110,16 +110,7 @@ class GoalRunner:
         )
         try:
             with log_context(goal_id=spec.id):
-                session = self._existing(session_id)
-                if session is None and self._stopping(stop):
-                    result.status = "pending"  # stopped before it began: nothing was created
-                    return result
-                session = session or self._prepare(spec, options)
-                result.session_id = session.session_id
-                if on_event:
-                    on_event("session", {"session_id": session.session_id})
-                session, ran = self._advance(session, options, stop, on_event)
-                self._conclude(result, session, stop, on_event, ran)
+                self._run(result, spec, options, stop, on_event, session_id)
         except AppError as exc:
             result.status, result.error = "failed", GoalError(code=exc.code, message=exc.message)
             if exc.code == "server_stopping":  # the process is stopping: resume continues it
@@ -131,6 +122,27 @@ class GoalRunner:
             result.error = GoalError(code="internal_error", message=type(exc).__name__)
         result.seconds = round(time.perf_counter() - started, 3)
         return result
+
+    def _run(
+        self,
+        result: GoalResult,
+        spec: GoalSpec,
+        options: BatchOptions,
+        stop: threading.Event,
+        on_event: EventSink | None,
+        session_id: str | None,
+    ) -> None:
+        """`run_goal`'s work: find or open the session, run what is missing, fill in `result`."""
+        session = self._existing(session_id)
+        if session is None and self._stopping(stop):
+            result.status = "pending"  # stopped before it began: nothing was created
+            return
+        session = session or self._prepare(spec, options)
+        result.session_id = session.session_id
+        if on_event:
+            on_event("session", {"session_id": session.session_id})
+        session, ran = self._advance(session, options, stop, on_event)
+        self._conclude(result, session, stop, on_event, ran)
 
     def _existing(self, session_id: str | None) -> Session | None:
         """The session an interrupted goal had, or None (none yet, or deleted since)."""
@@ -223,24 +235,7 @@ class GoalRunner:
     ) -> None:
         first, best = session.iteration(0), session.best()
         reason = session.run.stop_reason if session.run else None
-        result.stop_reason = reason
-        result.demo = session.demo
-        result.cost_usd = round(session.cost_usd, 6)
-        # validate_assignment turns these dicts into fresh ChecklistItem copies (the row must not
-        # share the session's objects); mypy sees only the field's declared type.
-        result.checklist = [i.model_dump() for i in session.checklist]  # type: ignore[misc]
-        if first is not None:
-            result.first_score, result.first_checklist_pass = (
-                first.judge_score,
-                first.checklist_pass,
-            )
-            result.first_image = self._image_path(session, first)
-        if best is not None:
-            result.best_index, result.best_score = best.index, best.judge_score
-            result.best_checklist_pass = best.checklist_pass
-            result.best_image = self._image_path(session, best)
-            result.best_prompt = session.final_prompt_rendered or best.rendered_prompt
-            result.best_negative = best.rendered_negative
+        self._figures(result, session, first, best)
         if self._stopping(stop) or (ran and reason in ("cancelled", "interrupted")):
             result.status = "interrupted"
             return
@@ -259,6 +254,29 @@ class GoalRunner:
         result.best_vs_first, usd = self.best_vs_first(session, first, best)
         result.cost_usd = round(result.cost_usd + usd, 6)
         result.status = "done"
+
+    def _figures(
+        self, result: GoalResult, session: Session, first: Iteration | None, best: Iteration | None
+    ) -> None:
+        """Copies the session's figures into the goal's row: cost, checklist, first and best."""
+        result.stop_reason = session.run.stop_reason if session.run else None
+        result.demo = session.demo
+        result.cost_usd = round(session.cost_usd, 6)
+        # validate_assignment turns these dicts into fresh ChecklistItem copies (the row must not
+        # share the session's objects); mypy sees only the field's declared type.
+        result.checklist = [i.model_dump() for i in session.checklist]  # type: ignore[misc]
+        if first is not None:
+            result.first_score, result.first_checklist_pass = (
+                first.judge_score,
+                first.checklist_pass,
+            )
+            result.first_image = self._image_path(session, first)
+        if best is not None:
+            result.best_index, result.best_score = best.index, best.judge_score
+            result.best_checklist_pass = best.checklist_pass
+            result.best_image = self._image_path(session, best)
+            result.best_prompt = session.final_prompt_rendered or best.rendered_prompt
+            result.best_negative = best.rendered_negative
 
     def best_vs_first(
         self, session: Session, first: Iteration, best: Iteration
