@@ -26,6 +26,7 @@ import threading
 import traceback
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -97,29 +98,25 @@ def _validation_line(exc: ValidationError) -> str:
     return "; ".join(parts[:3])
 
 
+@dataclass(eq=False)
 class Runtime:
     """What the commands share: settings, the transport tests fake the network with, and the way
-    to the store: its owning server's API (`connect`) or a container of the command's own."""
+    to the store: its owning server's API (`connect`) or a container of the command's own.
+    `given` is the settings a test passes; None: read from the environment when first needed."""
 
-    def __init__(
-        self,
-        settings: Settings | None = None,
-        transport: httpx.BaseTransport | None = None,
-        api_transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._settings = settings
-        self.transport = transport
-        self.api_transport = api_transport
-        self.verbose = False
-        self.server_wait_s = SERVER_WAIT_S
-        self._container: Container | None = None
-        self._client: ApiClient | None = None
+    given: Settings | None = None
+    transport: httpx.BaseTransport | None = None
+    api_transport: httpx.BaseTransport | None = None
+    verbose: bool = False
+    server_wait_s: float = SERVER_WAIT_S
+    _container: Container | None = field(default=None, init=False, repr=False)
+    _client: ApiClient | None = field(default=None, init=False, repr=False)
 
     @property
     def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = Settings()
-        return self._settings
+        if self.given is None:
+            self.given = Settings()
+        return self.given
 
     def _logging(self) -> None:
         s = self.settings

@@ -47,6 +47,24 @@ ALL_ERROR_CODES: tuple[str, ...] = tuple(
 ErrorCode = Literal[ALL_ERROR_CODES]  # type: ignore[valid-type]
 
 
+# Status -> (code, message) of the answers the HTTP layer gives itself: the server's (`app.server`)
+# and Flask's for a route, method or body it refuses before any handler (`app.main`). One table,
+# so both layers answer a status alike.
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "The request could not be read."),
+    404: ("not_found", "No such route or file."),
+    405: ("method_not_allowed", "This route does not accept that method."),
+    408: ("request_timeout", "The request was not sent in time."),
+    413: ("payload_too_large", "The request body is too large."),
+    414: ("uri_too_long", "The request line is too long."),
+    415: ("unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json'."),
+    431: ("headers_too_large", "The request headers are too large."),
+    501: ("not_implemented", "The server does not support that."),
+    503: ("server_busy", "The server is busy; try again in a moment."),
+    505: ("http_version_not_supported", "Use HTTP/1.0 or HTTP/1.1."),
+}
+
+
 class AppError(Exception):
     """Base of every error the API reports; carries a stable code, an HTTP status and details."""
 

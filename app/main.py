@@ -20,7 +20,7 @@ from app.api_controller import ApiController
 from app.compression import register_compression
 from app.container import Container, build_container
 from app.endpoints import api, web
-from app.errors import AppError
+from app.errors import HTTP_ERRORS, AppError
 from app.openapi import build_spec
 from app.security import register_security
 from app.server import BoundedWSGIServer
@@ -30,16 +30,7 @@ from app.tools.provider_registry_tool import settings_models
 from app.tools.store_lock_tool import StoreBusy, server_url
 
 log = get_logger("http")
-HTTP_CODES = {
-    400: ("bad_request", "The request could not be read."),
-    404: ("not_found", "No such route or file."),
-    405: ("method_not_allowed", "This route does not accept that method."),
-    408: ("request_timeout", "The request was not sent in time."),
-    413: ("payload_too_large", "The request body is too large."),
-    414: ("uri_too_long", "The request line is too long."),
-    415: ("unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json'."),
-    431: ("headers_too_large", "The request headers are too large."),
-}
+HTTP_CODES = HTTP_ERRORS  # Flask's own refusals speak as the server's (app/errors.py)
 
 
 def create_app(

@@ -32,21 +32,14 @@ from typing import Any, Literal, cast
 from werkzeug.exceptions import RequestTimeout
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
+from app.errors import HTTP_ERRORS
+
 # How long a new connection may wait for a free thread before it is answered 503.
 QUEUE_WAIT_S = 2.0
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 
-# Status -> (code, message) of the answers the HTTP layer gives itself.
-HTTP_LAYER_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "The request could not be read."),
-    408: ("request_timeout", "The request was not sent in time."),
-    413: ("payload_too_large", "The request body is too large."),
-    414: ("uri_too_long", "The request line is too long."),
-    431: ("headers_too_large", "The request headers are too large."),
-    501: ("not_implemented", "The server does not support that."),
-    503: ("server_busy", "The server is busy; try again in a moment."),
-    505: ("http_version_not_supported", "Use HTTP/1.0 or HTTP/1.1."),
-}
+# Status -> (code, message) of the answers the HTTP layer gives itself (one table with app.main's).
+HTTP_LAYER_ERRORS = HTTP_ERRORS
 
 
 class RequestReadTimeout(RequestTimeout):

@@ -174,13 +174,7 @@ class BatchOptions(BaseModel):
 
     def run_options(self) -> RunOptions:
         """Each goal's run options under their shared names (what `RunPlanner.plan` reads)."""
-        return RunOptions(
-            iterations=self.iterations,
-            target_score=self.target_score,
-            candidates=self.candidates,
-            plateau_rounds=self.plateau_rounds,
-            budget_usd=self.budget_usd,
-        )
+        return RunOptions.of(self, self.iterations)
 
 
 class GoalError(BaseModel):

@@ -125,13 +125,7 @@ class OptimizeRequest(_Body):
 
     def run_options(self) -> RunOptions:
         """The run's options under their shared names (`iterations_count` is `iterations`)."""
-        return RunOptions(
-            iterations=self.iterations_count,
-            target_score=self.target_score,
-            candidates=self.candidates,
-            plateau_rounds=self.plateau_rounds,
-            budget_usd=self.budget_usd,
-        )
+        return RunOptions.of(self, self.iterations_count)
 
 
 class ChecklistItemIn(_Body):

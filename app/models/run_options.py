@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from app.limits import MAX_BUDGET_USD, MAX_CANDIDATES, MAX_PLATEAU_ROUNDS
 from app.models.domain_models import RunMode
+from app.models.shared_fields import shared_fields
 
 # The score a run stops at, candidates per round, rounds without a win, dollars for the session.
 TargetScore = Annotated[int, Field(ge=1, le=100)]
@@ -33,3 +34,10 @@ class RunOptions(BaseModel):
     budget_usd: BudgetUsd | None = None
     # "edit": each candidate edits the current best image (issue 19); None means "generate".
     mode: RunMode | None = None
+
+    @classmethod
+    def of(cls, body: BaseModel, iterations: int | None) -> RunOptions:
+        """A door's body as run options: its rounds (each door names them its own way) and every
+        field it shares with RunOptions by name, so a new option reaches each door it is added to
+        with no line here."""
+        return cls(iterations=iterations, **shared_fields(body, cls, skip=["iterations"]))

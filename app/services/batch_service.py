@@ -91,46 +91,34 @@ class Batch:
         return {"batch_id": self.batch_id, "status": self.status, "skipped": self.skipped, **data}
 
 
+@dataclass(eq=False)
 class BatchService:
     """Starts, resumes, saves, lists, cancels and estimates batches; shuts them down cleanly."""
 
-    def __init__(
-        self,
-        runner: GoalRunner,
-        settings: Settings,
-        images: ImageService,
-        registry: ProviderRegistry,
-        costs: CostService,
-        text_model: TextModel,
-        runs: RunService,
-        batches_dir: Path,
-    ) -> None:
-        self.runner = runner
-        self.settings = settings
-        self.images = images
-        self.registry = registry
-        self.costs = costs
-        self.text_model = text_model
-        self.runs = runs
-        self.batches_dir = Path(batches_dir)
-        self._batches: dict[str, Batch] = {}
-        self._guard = threading.Lock()
+    runner: GoalRunner
+    settings: Settings
+    images: ImageService
+    registry: ProviderRegistry
+    costs: CostService
+    text_model: TextModel
+    runs: RunService
+    batches_dir: Path
+    _batches: dict[str, Batch] = field(default_factory=dict, init=False, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Loads every batch back (those a stopped process left running become interrupted)."""
+        self.batches_dir = Path(self.batches_dir)
         # The goal runner's: set once the process is stopping (no goal starts after it).
-        self._closing = runner.closing
+        self._closing = self.runner.closing
         self.recover()
 
     # One goal, and recipes: the goal runner's (kept here for the CLI and the controller) ---------
 
-    def run_goal(
-        self,
-        spec: GoalSpec,
-        options: BatchOptions,
-        on_event: EventSink | None = None,
-        stop: threading.Event | None = None,
-        session_id: str | None = None,
-    ) -> GoalResult:
+    @property
+    def run_goal(self) -> Callable[..., GoalResult]:
         """`GoalRunner.run_goal`: one goal end to end (what `sfumato run` does)."""
-        return self.runner.run_goal(spec, options, on_event, stop, session_id)
+        return self.runner.run_goal
 
     def recipe(self, session_id: str) -> dict[str, Any]:
         """`GoalRunner.recipe`: what it takes to run a session again."""

@@ -20,6 +20,7 @@ from app.errors import AppError, ValidationFailed
 from app.limits import MAX_GOALS
 from app.models.batch_models import BatchOptions, GoalSpec, Recipe
 from app.models.domain_models import FLEX_BLOCKS
+from app.models.shared_fields import shared_fields
 from app.models.text_rules import normalize_newlines
 from app.services import flex_service
 
@@ -81,14 +82,7 @@ def spec_from_recipe(recipe: Any, settings: Any = None) -> GoalSpec:
     except ValidationError as exc:
         raise _refusal("Invalid recipe", _errors(exc)) from None
     spec = GoalSpec(
-        id="recipe",
-        goal=parts.goal,
-        provider=parts.provider,
-        image_params=parts.image_params,
-        feedback=parts.feedback,
-        prompt_text=parts.final_prompt,
-        locked_blocks=parts.locked_blocks,
-        checklist=parts.checklist,
+        **shared_fields(parts, GoalSpec, skip=["id"]), id="recipe", prompt_text=parts.final_prompt
     )
     problems = prompt_problems(spec)
     for problem in problems:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from app import __version__
@@ -42,38 +43,24 @@ RECIPE_VERSION = 1
 FINISHED_REASONS = ("completed", "target_reached", "plateau", "budget", "accepted")
 
 
+@dataclass(eq=False)
 class GoalRunner:
     """Runs one goal at a time (many threads may call it); knows nothing of batches."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        sessions: SessionService,
-        starts: StartService,
-        checklists: ChecklistService,
-        images: ImageService,
-        registry: ProviderRegistry,
-        optimize: OptimizeService,
-        runs: RunService,
-        storage: StorageTool,
-        text_model: TextModel,
-        launcher: RunLauncher,
-        edits: SessionEdits,
-    ) -> None:
-        self.settings = settings
-        self.sessions = sessions
-        self.starts = starts
-        self.checklists = checklists
-        self.images = images
-        self.registry = registry
-        self.optimize = optimize
-        self.runs = runs
-        self.storage = storage
-        self.text_model = text_model
-        self.launcher = launcher
-        self.edits = edits
-        # Set once the process is stopping: no goal starts and no session is created after it.
-        self._closing = threading.Event()
+    settings: Settings
+    sessions: SessionService
+    starts: StartService
+    checklists: ChecklistService
+    images: ImageService
+    registry: ProviderRegistry
+    optimize: OptimizeService
+    runs: RunService
+    storage: StorageTool
+    text_model: TextModel
+    launcher: RunLauncher
+    edits: SessionEdits
+    # Set once the process is stopping: no goal starts and no session is created after it.
+    _closing: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     @property
     def closing(self) -> threading.Event:

@@ -13,6 +13,7 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from app.errors import Conflict
@@ -27,20 +28,14 @@ EventSink = Callable[[str, Any], None]
 POLL_S = 0.1  # how often `follow` looks at `stop` while the run is quiet
 
 
+@dataclass(eq=False)
 class RunLauncher:
     """Plans and starts runs, and follows one to its end; holds no state of its own."""
 
-    def __init__(
-        self,
-        sessions: SessionService,
-        optimize: OptimizeService,
-        runs: RunService,
-        planner: RunPlanner,
-    ) -> None:
-        self.sessions = sessions
-        self.optimize = optimize
-        self.runs = runs
-        self.planner = planner
+    sessions: SessionService
+    optimize: OptimizeService
+    runs: RunService
+    planner: RunPlanner
 
     def plan(self, session_id: str, options: RunOptions, rounds: int | None = None) -> RunPlan:
         """The plan of the next optimize run on the session (404 when there is none)."""

@@ -23,6 +23,7 @@ from typing import Any
 from app.errors import NotFound, StorageFailed
 from app.models.domain_models import ErrorInfo, Session
 from app.models.response_models import SessionSummary
+from app.models.shared_fields import shared_fields
 from app.tools.log_tool import get_logger
 from app.tools.storage_tool import Stamp, StorageTool, is_session_id
 from app.utils.string_utils import new_session_id
@@ -351,13 +352,7 @@ def _summary(session: Session) -> dict[str, Any]:
     """The list's view of a session, JSON-ready; made once per change, never per request."""
     best = session.best()
     return SessionSummary(
-        session_id=session.session_id,
-        user_goal=session.user_goal,
-        image_provider=session.image_provider,
-        status=session.status,
-        demo=session.demo,
-        created_at=session.created_at,
-        updated_at=session.updated_at,
+        **shared_fields(session, SessionSummary, skip=["iterations"]),
         iterations=len(session.iterations),
         best_score=best.judge_score if best else None,
         best_image_url=best.image_url if best else None,

@@ -37,22 +37,16 @@ class SessionSpec:
     language: str | None = None
 
 
+@dataclass(eq=False)
 class StartService:
-    def __init__(
-        self,
-        sessions: SessionService,
-        prompts: PromptService,
-        checklists: ChecklistService,
-        settings: Settings,
-        images: ImageService,
-        registry: ProviderRegistry,
-    ) -> None:
-        self.sessions = sessions
-        self.prompts = prompts
-        self.checklists = checklists
-        self.settings = settings
-        self.images = images
-        self.registry = registry
+    """Opens sessions from a spec, alike for every door; its collaborators are its fields."""
+
+    sessions: SessionService
+    prompts: PromptService
+    checklists: ChecklistService
+    settings: Settings
+    images: ImageService
+    registry: ProviderRegistry
 
     def open(self, spec: SessionSpec) -> Session:
         """Creates a session from a spec, alike for every door: the provider's key is checked
