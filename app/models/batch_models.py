@@ -8,7 +8,7 @@ order-swapped pairwise judgement of its best image against its first.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -31,9 +31,9 @@ from app.limits import (
 )
 from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, StopReason
 from app.models.request_models import (
+    WITHIN_MAX_ITERATIONS,
     ChecklistItemIn,
     _bounded_text,
-    _check_iterations,
     _limit,
     prompt_text,
 )
@@ -139,7 +139,9 @@ class Recipe(_PersonParts):
 
     provider: str = Field(min_length=1, max_length=64)
     final_prompt: str | None = None
-    iterations: int | None = Field(None, ge=0, le=ITERATIONS_CEILING, strict=True)
+    iterations: Annotated[int | None, WITHIN_MAX_ITERATIONS] = Field(
+        None, ge=0, le=ITERATIONS_CEILING, strict=True
+    )
     candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES, strict=True)
 
     @field_validator("final_prompt")
@@ -149,28 +151,18 @@ class Recipe(_PersonParts):
             return None
         return prompt_text(value, _limit(info, "max_prompt_chars"))
 
-    @field_validator("iterations")
-    @classmethod
-    def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
-        return _check_iterations(value, info)
-
 
 class BatchOptions(BaseModel):
     """What every goal of a batch (or one `sfumato run`) is run with. `iterations` is checked
     against MAX_ITERATIONS when validated with the settings context (`BatchService.check` does)."""
 
     provider: str = "demo"
-    iterations: int = Field(3, ge=0, le=ITERATIONS_CEILING)
+    iterations: Annotated[int, WITHIN_MAX_ITERATIONS] = Field(3, ge=0, le=ITERATIONS_CEILING)
     candidates: Candidates | None = None
     budget_usd: BudgetUsd | None = None
     target_score: TargetScore | None = None
     plateau_rounds: PlateauRounds | None = None
     jobs: int = Field(1, ge=1, le=MAX_BATCH_JOBS)
-
-    @field_validator("iterations")
-    @classmethod
-    def _iterations(cls, value: int, info: ValidationInfo) -> int:
-        return _check_iterations(value, info) or value
 
     def run_options(self) -> RunOptions:
         """Each goal's run options under their shared names (what `RunPlanner.plan` reads)."""
@@ -245,17 +237,14 @@ class BatchRequest(BaseModel):
 
     goals: str = Field(min_length=1)
     provider: str = "demo"
-    iterations: int | None = Field(None, ge=0, le=ITERATIONS_CEILING)
+    iterations: Annotated[int | None, WITHIN_MAX_ITERATIONS] = Field(
+        None, ge=0, le=ITERATIONS_CEILING
+    )
     candidates: Candidates | None = None
     budget_usd: BudgetUsd | None = None
     target_score: TargetScore | None = None
     plateau_rounds: PlateauRounds | None = None
     jobs: int = Field(2, ge=1, le=MAX_WEB_BATCH_JOBS)
-
-    @field_validator("iterations")
-    @classmethod
-    def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
-        return _check_iterations(value, info)
 
 
 class BatchState(BatchReport):

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.limits import (
     CHECKLIST_QUESTION_MAX_CHARS,
@@ -24,6 +31,20 @@ def _limit(info: ValidationInfo, name: str) -> int | None:
 def _bounded_text(value: str, info: ValidationInfo, limit_name: str, allow_empty: bool) -> str:
     """The text rules every door applies (app.models.text_rules) with the Settings limit."""
     return person_text(value, allow_empty=allow_empty, limit=_limit(info, limit_name))
+
+
+_Rounds = TypeVar("_Rounds", int, int | None)
+
+
+def _check_iterations(value: _Rounds, info: ValidationInfo) -> _Rounds:
+    limit = _limit(info, "max_iterations")
+    if value is not None and limit is not None and value > limit:
+        raise ValueError(f"must be at most {limit} (MAX_ITERATIONS)")
+    return value
+
+
+# Every door's rounds field: at most MAX_ITERATIONS when validated with the settings context.
+WITHIN_MAX_ITERATIONS = AfterValidator(_check_iterations)
 
 
 def prompt_text(value: str, limit: int | None) -> str:
@@ -59,7 +80,7 @@ class CreateSessionRequest(_Body):
     goal: str
     provider: str = "demo"
     image_params: dict[str, Any] = Field(default_factory=dict)
-    iterations_count: int | None = Field(None, ge=1)
+    iterations_count: Annotated[int | None, WITHIN_MAX_ITERATIONS] = Field(None, ge=1)
     target_score: int | None = Field(None, ge=1, le=100)
     # The UI language, to write for the person in it; null: the goal's own language.
     language: Literal["en", "ru"] | None = None
@@ -68,11 +89,6 @@ class CreateSessionRequest(_Body):
     @classmethod
     def _goal(cls, value: str, info: ValidationInfo) -> str:
         return _bounded_text(value, info, "max_goal_chars", allow_empty=False)
-
-    @field_validator("iterations_count")
-    @classmethod
-    def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
-        return _check_iterations(value, info)
 
 
 class UpdatePromptRequest(_Body):
@@ -111,17 +127,12 @@ class FeedbackRequest(_Body):
 
 
 class OptimizeRequest(_Body):
-    iterations_count: int | None = Field(None, ge=1)
+    iterations_count: Annotated[int | None, WITHIN_MAX_ITERATIONS] = Field(None, ge=1)
     target_score: TargetScore | None = None
     candidates: Candidates | None = None
     plateau_rounds: PlateauRounds | None = None
     budget_usd: BudgetUsd | None = None
     wait: bool = True
-
-    @field_validator("iterations_count")
-    @classmethod
-    def _iterations(cls, value: int | None, info: ValidationInfo) -> int | None:
-        return _check_iterations(value, info)
 
     def run_options(self) -> RunOptions:
         """The run's options under their shared names (`iterations_count` is `iterations`)."""
@@ -143,13 +154,6 @@ class ChecklistItemIn(_Body):
 
 class ChecklistRequest(_Body):
     checklist: list[ChecklistItemIn] = Field(max_length=MAX_CHECKLIST_ITEMS)
-
-
-def _check_iterations(value: int | None, info: ValidationInfo) -> int | None:
-    limit = _limit(info, "max_iterations")
-    if value is not None and limit is not None and value > limit:
-        raise ValueError(f"must be at most {limit} (MAX_ITERATIONS)")
-    return value
 
 
 class ListSessionsQuery(BaseModel):

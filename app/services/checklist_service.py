@@ -11,7 +11,7 @@ from typing import Any
 
 from app.errors import ValidationFailed
 from app.limits import MAX_CHECKLIST_ITEMS
-from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, Session
+from app.models.domain_models import ChecklistItem, Session
 from app.models.llm_models import ChecklistOutput
 from app.models.provider_models import LLMRequest, LLMResult, TextModel
 from app.services.cost_service import charge_text
@@ -50,22 +50,17 @@ class ChecklistService:
     ) -> tuple[list[ChecklistItem], LLMResult]:
         """A fresh checklist for the goal (and feedback); current goal items are offered to keep.
         The questions are in the person's `language` (default: the goal's)."""
+        language = language or detect_language(goal)
         context = {
             "goal": goal,
-            "language": language or detect_language(goal),
+            "language": language,
             "feedback": feedback or "",
             "current": [item.model_dump() for item in current],
             "transparent": wants_transparency(params),
         }
         request = LLMRequest(
             role="checklist",
-            system=self.templates.render(
-                "sys_cmd_prompt.jinja2",
-                task="write a yes/no checklist for an image",
-                blocks=FLEX_BLOCKS,
-                language=context["language"],
-                prompt_language="en",
-            ),
+            system=self.templates.system("write a yes/no checklist for an image", language),
             user=self.templates.render("llm_checklist.jinja2", **context),
             output=ChecklistOutput,
             context=context,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.models.domain_models import FLEX_BLOCKS, Session
+from app.models.domain_models import Session
 from app.models.llm_models import RecommendOutput
 from app.models.provider_models import LLMRequest, LLMResult, TextModel
 from app.services.prompt_service import history_rows
@@ -27,12 +27,8 @@ class RecommendationService:
         }
         request = LLMRequest(
             role="recommend",
-            system=self.templates.render(
-                "sys_cmd_prompt.jinja2",
-                task="summarise what worked",
-                blocks=FLEX_BLOCKS,
-                language=session.language,
-                prompt_language=session.prompt_language,
+            system=self.templates.system(
+                "summarise what worked", session.language, session.prompt_language
             ),
             user=self.templates.render("llm_recommend.jinja2", **context),
             output=RecommendOutput,

@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from app.models.domain_models import FLEX_BLOCKS
 from app.utils.language import language_name
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -31,6 +32,17 @@ class TemplateTool:
 
     def render(self, name: str, **variables: Any) -> str:
         return self.env.get_template(name).render(**variables).strip()
+
+    def system(self, task: str, language: str = "en", prompt_language: str = "en") -> str:
+        """The system prompt every text role shares (sys_cmd_prompt.jinja2): its `task`, the
+        FLEX blocks, the person's `language` and the image prompt's."""
+        return self.render(
+            "sys_cmd_prompt.jinja2",
+            task=task,
+            blocks=FLEX_BLOCKS,
+            language=language,
+            prompt_language=prompt_language,
+        )
 
     def guide(self, file_name: str | None) -> str:
         """A provider's prompting guide, or "" when the provider has none (the demo)."""
