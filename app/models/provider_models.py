@@ -95,16 +95,10 @@ class ModelCapabilities(BaseModel):
     defaults: dict[str, Any] = Field(default_factory=dict)
 
 
-# The per-model fields a ModelCapabilities overlays on its provider's capabilities.
-MODEL_FIELDS = (
-    "supported_aspect_ratios",
-    "supported_sizes",
-    "supported_resolutions",
-    "supported_qualities",
-    "supported_output_formats",
-    "supported_backgrounds",
-    "free_sizes",
-    "max_input_images",
+# The per-model fields a ModelCapabilities overlays on its provider's capabilities: all but its
+# name, its description and its defaults (which the provider's `defaults` take in `for_model`).
+MODEL_FIELDS = tuple(
+    name for name in ModelCapabilities.model_fields if name not in ("id", "description", "defaults")
 )
 
 
