@@ -18,8 +18,6 @@ ALLOWED: set[str] = {
     "tools/offline_text_tool.py:_judge",
     "tools/offline_text_tool.py:_recommend",
     "tools/http_tool.py:_attempt",  # the tools' request code: engineer "refs-providers"
-    "services/judge_service.py:evaluate",  # issue 19's judge with references ("refs-loop")
-    "services/prompt_service.py:revise",  # issue 19's revision with references ("refs-loop")
 }
 
 

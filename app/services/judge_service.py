@@ -73,13 +73,7 @@ class JudgeService:
         self.templates = templates
 
     def _system(self, task: str, language: str) -> str:
-        return self.templates.render(
-            "sys_cmd_prompt.jinja2",
-            task=task,
-            blocks=FLEX_BLOCKS,
-            language=language,
-            prompt_language="en",
-        )
+        return self.templates.system(task, language)
 
     def evaluate(
         self,
@@ -93,16 +87,8 @@ class JudgeService:
     ) -> Verdict:
         """Answers the checklist and scores the image; the same rubric for every image.
         Notes come in the person's `language` (default: the goal's)."""
-        items = [item.model_dump() for item in checklist]
-        context: dict[str, Any] = {
-            "goal": goal,
-            "language": language or detect_language(goal),
-            "prompt": rendered_prompt,
-            "blocks": blocks,
-            "checklist": items,
-            "transparent": wants_transparency(params),
-            "aspect_ratio": params.get("aspect_ratio"),
-        }
+        context = _judge_context(goal, rendered_prompt, blocks, checklist, params, language)
+        items = context["checklist"]
         request = LLMRequest(
             role="judge",
             system=self._system(
@@ -124,12 +110,7 @@ class JudgeService:
             max_tokens=800 + 60 * len(checklist),
         )
         result = self.text_model.complete(request)
-        questions = {item.id: item for item in checklist}
-        results = [
-            ChecklistResult(id=a.id, answer=a.answer, note=a.note)
-            for a in result.answer(JudgeOutput).checklist
-            if a.id in questions
-        ]
+        results = _checklist_results(result, checklist)
         return Verdict(result, results, checklist_pass(results))
 
     def compare(
@@ -211,3 +192,33 @@ class JudgeService:
             max_tokens=300,
         )
         return self.text_model.complete(request)
+
+
+def _judge_context(
+    goal: str,
+    rendered_prompt: str,
+    blocks: dict[str, str],
+    checklist: list[ChecklistItem],
+    params: dict[str, Any],
+    language: str | None,
+) -> dict[str, Any]:
+    """What the judge's prompt and the offline stand-in read of one image's setting."""
+    return {
+        "goal": goal,
+        "language": language or detect_language(goal),
+        "prompt": rendered_prompt,
+        "blocks": blocks,
+        "checklist": [item.model_dump() for item in checklist],
+        "transparent": wants_transparency(params),
+        "aspect_ratio": params.get("aspect_ratio"),
+    }
+
+
+def _checklist_results(result: LLMResult, checklist: list[ChecklistItem]) -> list[ChecklistResult]:
+    """The judge's answers to the questions asked (an answer to any other id is dropped)."""
+    questions = {item.id for item in checklist}
+    return [
+        ChecklistResult(id=a.id, answer=a.answer, note=a.note)
+        for a in result.answer(JudgeOutput).checklist
+        if a.id in questions
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.models.domain_models import FLEX_BLOCKS, Iteration, Session, Usage
+from app.models.domain_models import Iteration, Session, Usage
 from app.models.llm_models import PromptGenOutput, ReviseOutput, revise_output_for
 from app.models.provider_models import (
     LLMRequest,
@@ -59,13 +59,7 @@ class PromptService:
         self.templates = templates
 
     def system(self, task: str, language: str = "en", prompt_language: str = "en") -> str:
-        return self.templates.render(
-            "sys_cmd_prompt.jinja2",
-            task=task,
-            blocks=FLEX_BLOCKS,
-            language=language,
-            prompt_language=prompt_language,
-        )
+        return self.templates.system(task, language, prompt_language)
 
     def generate_initial(
         self,
@@ -135,16 +129,20 @@ class PromptService:
             output=revise_output_for(free),
             context=context,
         )
-        result = self.text_model.complete(request)
-        answer = result.answer(ReviseOutput)
-        merged, changed = flex_service.merge(
-            doc, {c.block: c.text for c in answer.changes}, set(session.locked_blocks)
-        )
-        return Revision(merged.serialize(), answer.summary, changed, result, name, result.usage)
+        return _revision(doc, self.text_model.complete(request), set(session.locked_blocks), name)
 
     def render(self, prompt_text: str, caps: ProviderCapabilities) -> RenderedPrompt:
         doc = flex_service.parse(prompt_text)
         return flex_service.render(doc, caps.prompt_layout, caps.supports_negative_prompt)
+
+
+def _revision(
+    doc: flex_service.FlexDoc, result: LLMResult, locked: set[str], strategy: str
+) -> Revision:
+    """The reviser's answer merged into the prompt: the frame and the locked blocks kept."""
+    answer = result.answer(ReviseOutput)
+    merged, changed = flex_service.merge(doc, {c.block: c.text for c in answer.changes}, locked)
+    return Revision(merged.serialize(), answer.summary, changed, result, strategy, result.usage)
 
 
 def revise_context(session: Session, base: Iteration, blocks: dict[str, str]) -> dict[str, Any]:
