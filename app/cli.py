@@ -49,7 +49,7 @@ from app.models.batch_models import BatchOptions, BatchState, GoalResult, GoalSp
 from app.models.request_models import CreateSessionRequest
 from app.services import flex_service
 from app.services.batch_service import Batch, BatchService
-from app.services.goal_parser import parse_goals
+from app.services.goal_parser import parse_goals, spec_from_recipe
 from app.settings import Settings
 from app.tools.api_client_tool import ApiClient
 from app.tools.log_tool import configure_logging
@@ -363,7 +363,7 @@ def _run_inputs(
     if bool(goal) == bool(given["recipe_file"]):
         raise click.UsageError("Give a GOAL or --from recipe.json (one of them).")
     recipe = _read_recipe(given["recipe_file"]) if given["recipe_file"] else {}
-    base = BatchService.spec_from_recipe(recipe) if recipe else GoalSpec(id="run", goal=goal or "")
+    base = spec_from_recipe(recipe) if recipe else GoalSpec(id="run", goal=goal or "")
     fields = {
         **base.model_dump(mode="json", exclude_none=True),
         "provider": given["provider"] or base.provider or "demo",
@@ -404,7 +404,7 @@ def _read_recipe(path: Path) -> dict[str, Any]:
     if not isinstance(recipe, dict):
         raise Failure("Not a usable recipe: it must be a JSON object.")
     try:
-        BatchService.spec_from_recipe(recipe)
+        spec_from_recipe(recipe)
     except (AppError, ValidationError) as exc:
         why = _validation_line(exc) if isinstance(exc, ValidationError) else exc.message
         raise Failure(f"Not a usable recipe: {why}") from None

@@ -45,7 +45,6 @@ from app.services.goal_parser import (
     parse_goals,
     with_line,
 )
-from app.services.goal_parser import spec_from_recipe as _spec_from_recipe
 from app.services.goal_runner import (  # noqa: F401  (callers import them from here)
     FINISHED_REASONS,
     RECIPE_VERSION,
@@ -123,11 +122,6 @@ class BatchService:
     def recipe(self, session_id: str) -> dict[str, Any]:
         """`GoalRunner.recipe`: what it takes to run a session again."""
         return self.runner.recipe(session_id)
-
-    @staticmethod
-    def spec_from_recipe(recipe: dict[str, Any], settings: Any = None) -> GoalSpec:
-        """The recipe's goal, checked as a goals line is (app.services.goal_parser)."""
-        return _spec_from_recipe(recipe, settings)
 
     # Batches ------------------------------------------------------------------------------------
 

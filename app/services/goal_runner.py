@@ -23,7 +23,6 @@ from app.models.batch_models import BatchOptions, GoalError, GoalResult, GoalSpe
 from app.models.domain_models import Iteration, PairwiseResult, Session
 from app.models.provider_models import TextModel
 from app.services.checklist_service import ChecklistService
-from app.services.goal_parser import spec_from_recipe as _spec_from_recipe
 from app.services.image_service import ImageService
 from app.services.optimize_service import OptimizeService, RunPlan
 from app.services.run_launcher import EventSink as EventSink  # re-exported to batch_service
@@ -312,11 +311,6 @@ class GoalRunner:
             "target_score": s.target_score,
             "best_score": best.judge_score if best else None,
         }
-
-    @staticmethod
-    def spec_from_recipe(recipe: dict[str, Any], settings: Any = None) -> GoalSpec:
-        """The recipe's goal, checked as a goals line is (app.services.goal_parser)."""
-        return _spec_from_recipe(recipe, settings)
 
 
 def _baseline_judged(session: Session) -> bool:
