@@ -51,6 +51,18 @@ class ProviderSettings(BaseSettings):
 
 
 P = TypeVar("P", bound=ProviderSettings)
+Providers = Iterable[type[ProviderSettings]] | None
+
+
+def defined_providers() -> list[type[ProviderSettings]]:
+    """Every ProviderSettings subclass defined so far (each image tool module defines one)."""
+    found: list[type[ProviderSettings]] = []
+    stack = list(ProviderSettings.__subclasses__())
+    while stack:
+        model = stack.pop()
+        found.append(model)
+        stack.extend(model.__subclasses__())
+    return found
 
 
 class Settings(BaseSettings):
@@ -186,19 +198,21 @@ class Settings(BaseSettings):
         secret = getattr(self, env_name.lower())
         return secret.get_secret_value() if secret else None
 
-    def keys(self, providers: Iterable[type[ProviderSettings]] = ()) -> dict[str, str | None]:
+    def keys(self, providers: Providers = None) -> dict[str, str | None]:
         """Every key variable -> its value (None: unset): this object's own (OpenRouter's) and
-        those of the given providers' settings models (the registry's: `settings_models()`)."""
+        those of the given providers' settings models (the registry's: `settings_models()`);
+        None: every provider settings model defined so far, so no caller can forget one."""
         own = {n: self.key_for(n) for n in key_names()}
-        return own | {m.key_env(): self.provider(m).key() for m in providers}
+        models = defined_providers() if providers is None else providers
+        return own | {m.key_env(): self.provider(m).key() for m in models}
 
-    def secret_values(self, providers: Iterable[type[ProviderSettings]] = ()) -> list[str]:
+    def secret_values(self, providers: Providers = None) -> list[str]:
         """Every configured secret, for the log redaction filter (which leaves out values too
-        short to be keys, and warns about them: `short_keys`). Pass the registry's provider
-        settings models (`provider_registry_tool.settings_models()`) to cover their keys."""
+        short to be keys, and warns about them: `short_keys`). The app passes the registry's
+        provider settings models (`provider_registry_tool.settings_models()`)."""
         return [v for v in self.keys(providers).values() if v]
 
-    def short_keys(self, providers: Iterable[type[ProviderSettings]] = ()) -> list[str]:
+    def short_keys(self, providers: Providers = None) -> list[str]:
         """The key variables set to a value shorter than any real key (MIN_SECRET_CHARS): it looks
         wrong, and it is not used for redaction (it would redact ordinary words)."""
         keys = self.keys(providers)

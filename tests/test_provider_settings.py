@@ -96,6 +96,7 @@ def test_the_scrubber_knows_every_registered_provider_s_key(
     monkeypatch.setenv(KEYED[provider], key)
     settings = Settings(_env_file=None)
     assert key in settings.secret_values(settings_models())
+    assert key in settings.secret_values()  # by default: every provider settings model defined
     assert PROVIDER_CLASSES[provider].key_env == KEYED[provider]
     model = PROVIDER_CLASSES[provider].settings_model
     assert model is not None and model.key_env() == KEYED[provider]
