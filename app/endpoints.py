@@ -265,6 +265,7 @@ def batches() -> BatchController:
 
 def start_batch() -> Any:
     """Starts a batch over the goals given (text: one a line, or JSON Lines); 202."""
+    request.max_content_length = max(CREATE_BODY_BYTES, _body_limit())  # goals' references
     return batches().start(body()), 202
 
 

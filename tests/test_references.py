@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, PngImagePlugin
 
+from app.errors import NotFound
 from app.limits import MAX_REFERENCE_BYTES, MAX_REFERENCE_PIXELS, MAX_REFERENCES
 from app.main import create_app
 from app.models.request_models import REFERENCE_BODY_BYTES
@@ -283,3 +284,62 @@ def test_unknown_sessions_are_a_404(app: Flask, client: FlaskClient) -> None:
     missing = "0" * 32
     assert add(client, missing, data_url(picture())).status_code == 404
     assert client.delete(f"/api/sessions/{missing}/references/r1", json={}).status_code == 404
+
+
+def test_sources_judge_inputs_and_the_image_to_edit(app: Flask, client: FlaskClient) -> None:
+    sid = start_session(client)["session_id"]
+    big = picture("JPEG", (2000, 1000))
+    add(client, sid, data_url(big, "image/jpeg"), role="style", label="mood")
+    add(client, sid, data_url(picture(alpha=True)), role="composition")
+    refs = container_of(app).references
+    assert refs is not None
+    session = container_of(app).sessions.get(sid)
+    sources = refs.sources(session)
+    assert [(s.role, s.label, s.mime) for s in sources] == [
+        ("style", "mood", "image/jpeg"),
+        ("composition", "", "image/png"),
+    ]
+    assert sources[0].data == stored(app, sid, "ref_1.jpeg")
+    copies = refs.judge_inputs(session)
+    assert [ref.id for ref, _ in copies] == ["r1", "r2"]
+    assert Image.open(io.BytesIO(copies[0][1].data)).size == (1024, 512)
+    assert copies[0][1].mime == "image/jpeg" and copies[1][1].mime == "image/png"
+    assert refs.judge_inputs(session)[0][1] is copies[0][1]  # encoded once, then cached
+    with pytest.raises(NotFound):
+        refs.iteration_source(session, 0)
+    assert client.post(f"/api/sessions/{sid}/generate", json={}).status_code == 200
+    session = container_of(app).sessions.get(sid)
+    edit = refs.iteration_source(session, 0)
+    assert edit.role == "edit" and edit.data == stored(app, sid, session.iterations[0].image_path)
+
+
+def test_a_reference_file_a_kill_left_unrecorded_goes_at_the_next_start(tmp_path: Path) -> None:
+    app = create_app(demo_settings(tmp_path))
+    takes(app, MAX_REFERENCES)
+    client = app.test_client()
+    sid = start_session(client)["session_id"]
+    add(client, sid, data_url(picture()))
+    folder = _folder(app, sid)
+    container_of(app).close()
+    (folder / "ref_2.png").write_bytes(picture())  # written, then killed before the save
+    again = create_app(demo_settings(tmp_path))
+    try:
+        assert sorted(p.name for p in folder.glob("ref_*")) == ["ref_1.png"]
+        assert [
+            r["id"] for r in again.test_client().get(f"/api/sessions/{sid}").json["references"]
+        ] == ["r1"]
+    finally:
+        container_of(again).close()
+
+
+def test_a_branch_keeps_the_references(app: Flask, client: FlaskClient) -> None:
+    sid = start_session(client)["session_id"]
+    add(client, sid, data_url(picture()), role="subject", label="the bottle")
+    add(client, sid, data_url(picture("JPEG"), "image/jpeg"), role="style")
+    client.delete(f"/api/sessions/{sid}/references/r1", json={})
+    branch = client.post(f"/api/sessions/{sid}/branch", json={}).json["session"]
+    assert [(r["id"], r["role"]) for r in branch["references"]] == [("r2", "style")]
+    new = branch["session_id"]
+    assert stored(app, new, "ref_2.jpeg") == stored(app, sid, "ref_2.jpeg")
+    assert client.get(branch["references"][0]["url"]).status_code == 200
+    assert add(client, new, data_url(picture())).json["reference"]["id"] == "r3"

@@ -115,6 +115,22 @@ class ReferenceService:
                     self.storage.delete_reference(session_id, ref.file)
                 raise
 
+    def copy_all(self, source: Session, target_id: str) -> Session:
+        """The source's references (same ids, roles, labels) copied onto a new session: a
+        branch keeps what its images are to keep."""
+        made = []
+        for ref in source.references:
+            name = self.storage.save_reference(
+                target_id, ref.id, self._bytes(source, ref.file), ref.file.rsplit(".", 1)[1]
+            )
+            made.append(ref.model_copy(update={"file": name, "url": media_url(target_id, name)}))
+
+        def change(session: Session) -> None:
+            session.references = made
+            session.references_made = source.references_made
+
+        return self.sessions.update(target_id, change)
+
     def remove(self, session_id: str, ref_id: str) -> Session:
         """Removes a reference and its file; 404 for an unknown id, 409 while a run is going."""
 
