@@ -21,10 +21,10 @@ from PIL import Image, PngImagePlugin
 from app.errors import NotFound
 from app.limits import MAX_REFERENCE_BYTES, MAX_REFERENCE_PIXELS, MAX_REFERENCES
 from app.main import create_app
-from app.models.request_models import REFERENCE_BODY_BYTES
+from app.models.request_models import CREATE_BODY_BYTES, REFERENCE_BODY_BYTES
 from tests.conftest import container_of, demo_settings, start_session
 from tests.grok_script import scripted_app
-from tests.test_races import WAIT_S, Gate, reviewed, wait_idle
+from tests.test_races import WAIT_S, Gate, race, reviewed, wait_idle
 
 
 def takes(app: Flask, count: int, provider: str = "demo") -> None:
@@ -253,6 +253,7 @@ def test_the_model_limit_and_the_overall_limit(app: Flask, client: FlaskClient) 
     assert len(files) == MAX_REFERENCES  # refused adds left no file behind
 
 
+@pytest.mark.race
 def test_references_cannot_change_while_a_run_is_going(tmp_path: Path) -> None:
     gate = Gate()
     for app in scripted_app(tmp_path, gate):
@@ -343,3 +344,32 @@ def test_a_branch_keeps_the_references(app: Flask, client: FlaskClient) -> None:
     assert stored(app, new, "ref_2.jpeg") == stored(app, sid, "ref_2.jpeg")
     assert client.get(branch["references"][0]["url"]).status_code == 200
     assert add(client, new, data_url(picture())).json["reference"]["id"] == "r3"
+
+
+@pytest.mark.race
+def test_racing_adds_get_distinct_ids_and_each_its_own_file(app: Flask) -> None:
+    client = app.test_client()
+    sid = start_session(client)["session_id"]
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (9, 9, 9)]
+    images = []
+    for colour in colours:
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+        images.append(data_url(buffer.getvalue()))
+    answers = race(*[lambda image=image: add(app.test_client(), sid, image) for image in images])
+    assert all(a.status_code == 201 for a in answers), [a.json for a in answers]
+    ids = sorted(a.json["reference"]["id"] for a in answers)
+    assert ids == sorted(f"r{n}" for n in range(1, len(images) + 1))
+    for answer, colour in zip(answers, colours, strict=True):
+        ref = answer.json["reference"]
+        assert Image.open(io.BytesIO(stored(app, sid, ref["file"]))).getpixel((0, 0)) == colour
+    assert len(client.get(f"/api/sessions/{sid}").json["references"]) == len(images)
+
+
+def test_a_new_session_body_is_capped_at_64_mib(app: Flask, client: FlaskClient) -> None:
+    body = b'{"goal": "a fox", "references": [{"image": "' + b"A" * CREATE_BODY_BYTES + b'"}]}'
+    refused = client.post("/api/sessions", data=body, content_type="application/json")
+    assert (
+        refused.status_code == 413 and refused.json["details"]["limit_bytes"] == CREATE_BODY_BYTES
+    )
+    assert client.get("/api/sessions").json["sessions"] == []
