@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,9 @@ def test_a_bad_ref_is_bad_usage_and_creates_nothing(tmp_path: Path) -> None:
 
 def test_run_with_refs_beside_a_server_sends_them_through_it(tmp_path: Path) -> None:
     h = Harness(tmp_path, GoalAwareGrok(scores=scores()))
-    bottle = write_image(tmp_path / "bottle.png")
+    bottle = tmp_path / "bottle.png"  # noise: ~0.5 MB, more than a plain request body may carry
+    Image.frombytes("RGB", (420, 420), os.urandom(420 * 420 * 3)).save(bottle, format="PNG")
+    assert bottle.stat().st_size > 256 * 1024
     with served(h) as (api, _watch):
         result = h.invoke("run", "a bottle", "-n", "0", "--ref", f"{bottle}:composition", "--json")
         assert result.exit_code == 0, result.output
