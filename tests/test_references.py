@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageCms, PngImagePlugin
 
 from app.errors import NotFound
 from app.limits import MAX_REFERENCE_BYTES, MAX_REFERENCE_PIXELS, MAX_REFERENCES
@@ -176,8 +176,9 @@ def test_metadata_is_stripped_from_jpeg_and_png(app: Flask, client: FlaskClient)
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"  # Make
     exif[0x8825] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}  # GPS
-    jpeg = picture("JPEG", exif=exif.tobytes())
-    assert b"SecretCam" in jpeg
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    jpeg = picture("JPEG", exif=exif.tobytes(), icc_profile=icc)
+    assert b"SecretCam" in jpeg and "icc_profile" in Image.open(io.BytesIO(jpeg)).info
     text = PngImagePlugin.PngInfo()
     text.add_text("Comment", "home address: SecretStreet 1")
     png = picture("PNG", pnginfo=text)

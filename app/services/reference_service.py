@@ -9,6 +9,7 @@ no file behind. Ids are r1, r2, ... in the order given and never reused after a 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -68,6 +69,9 @@ class ReferenceService:
         self.judge_max_px = judge_max_px
         self._judge_copies: OrderedDict[tuple[str, str], ImageInput] = OrderedDict()
         self._cache_lock = threading.Lock()
+        # Decoding a 40-megapixel image takes ~0.5 GB and a core for a while: as many at once as
+        # there are cores, the rest wait (32 uploads at once must not need 16 GB).
+        self._pixel_work = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
     # Checking ---------------------------------------------------------------------------------
 
@@ -77,7 +81,9 @@ class ReferenceService:
         role = _role(upload.role, f"{field}role")
         label = _label(upload.label, f"{field}label")
         data = reference_image_tool.decode_data_url(upload.image, f"{field}image")
-        return CheckedReference(reference_image_tool.clean(data, f"{field}image"), role, label)
+        with self._pixel_work:
+            picture = reference_image_tool.clean(data, f"{field}image")
+        return CheckedReference(picture, role, label)
 
     def check_all(
         self, uploads: Sequence[ReferenceUpload], caps: ProviderCapabilities
