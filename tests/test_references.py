@@ -374,3 +374,11 @@ def test_a_new_session_body_is_capped_at_64_mib(app: Flask, client: FlaskClient)
         refused.status_code == 413 and refused.json["details"]["limit_bytes"] == CREATE_BODY_BYTES
     )
     assert client.get("/api/sessions").json["sessions"] == []
+
+
+def test_a_session_that_gave_every_id_takes_no_more(app: Flask, client: FlaskClient) -> None:
+    sid = start_session(client)["session_id"]
+    container_of(app).sessions.update(sid, lambda s: setattr(s, "references_made", 998))
+    assert add(client, sid, data_url(picture())).json["reference"]["id"] == "r999"
+    refused = add(client, sid, data_url(picture()))
+    assert refused.status_code == 400 and refused.json["details"]["limit"] == 999

@@ -33,6 +33,8 @@ _ROLES: dict[str, ReferenceRole] = {
     "style": "style",
     "composition": "composition",
 }
+# Reference ids are r1..r999 (Reference.id's pattern); never reused, so a session can run out.
+MAX_REFERENCE_IDS = 999
 # Judge copies of references kept in memory (each ~0.2 MB at 1024 px): a few sessions' worth.
 JUDGE_CACHE_ITEMS = 64
 
@@ -110,6 +112,7 @@ class ReferenceService:
             session = self.sessions.get(session_id)
             ensure_idle(session)
             _check_room(self._caps(session), len(session.references) + len(checked))
+            _check_ids_left(session, len(checked))
             made = [
                 self._stored(session_id, session.references_made + n + 1, c)
                 for n, c in enumerate(checked)
@@ -267,6 +270,15 @@ def _check_room(caps: ProviderCapabilities, wanted: int) -> None:
             details={"param": "references", "field": "references", "provider": caps.name,
                      "model": model, "limit": shown, "count": wanted},
         )  # fmt: skip
+
+
+def _check_ids_left(session: Session, wanted: int) -> None:
+    """Ids go up to r999 (never reused): a session that has given them all takes no more."""
+    if session.references_made + wanted > MAX_REFERENCE_IDS:
+        raise ValidationFailed(
+            f"This session has given all {MAX_REFERENCE_IDS} reference ids; start a new session for more.",
+            details={"field": "references", "limit": MAX_REFERENCE_IDS},
+        )
 
 
 def _role(value: str, field: str) -> ReferenceRole:
