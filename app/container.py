@@ -121,6 +121,8 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
     images = ImageService(
         registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency
     )
+    # Reference images (issue 19): built early, so the run services can be given it.
+    references = ReferenceService(sessions, storage, images, settings.judge_image_max_px)
     edits = SessionEdits(sessions)
     checklists = ChecklistService(text_model, templates, sessions, edits)
     costs = CostService(settings, dict(text_model.models), settings.text_mode)
@@ -134,7 +136,6 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         checklists,
         costs,
     )
-    references = ReferenceService(sessions, storage, images, settings.judge_image_max_px)
     starts = StartService(
         sessions, prompts, checklists, settings, images, registry, references=references
     )
