@@ -18,6 +18,7 @@ from app.services.judge_service import JudgeService
 from app.services.optimize_service import OptimizeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
+from app.services.reference_service import ReferenceService
 from app.services.run_launcher import RunLauncher
 from app.services.run_planner import RunPlanner
 from app.services.run_service import RunService
@@ -60,6 +61,8 @@ class Container:
     planner: RunPlanner
     # Starting and following a run (issue 20): the controller's optimize/run and each batch goal.
     launcher: RunLauncher
+    # Reference images on sessions (issue 19): set by _build once the container exists.
+    references: ReferenceService | None = None
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -135,9 +138,7 @@ def _services(
     """The services over the store, the registry and the text model."""
     templates = TemplateTool()
     prompts = PromptService(text_model, templates)
-    images = ImageService(
-        registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency
-    )
+    images, references = _images(settings, registry, storage, sessions)
     edits = SessionEdits(sessions)
     checklists = ChecklistService(text_model, templates, sessions, edits)
     optimize = _optimize(
@@ -155,14 +156,28 @@ def _services(
         images,
         optimize,
         checklists,
-        StartService(sessions, prompts, checklists, settings, images, registry),
+        StartService(
+            sessions, prompts, checklists, settings, images, registry, references=references
+        ),
         FeedbackService(optimize, checklists),
         SessionExport(sessions, storage),
         edits,
         SessionQueries(sessions),
         planner,
         RunLauncher(sessions, optimize, runs, planner),
+        references=references,
     )
+
+
+def _images(
+    settings: Settings, registry: ProviderRegistry, storage: StorageTool, sessions: SessionService
+) -> tuple[ImageService, ReferenceService]:
+    """The image service and the reference images (issue 19), which hand the images their inputs;
+    built early, so the run services can be given both."""
+    images = ImageService(
+        registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency
+    )
+    return images, ReferenceService(sessions, storage, images, settings.judge_image_max_px)
 
 
 def _optimize(

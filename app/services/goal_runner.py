@@ -25,10 +25,12 @@ from app.models.provider_models import TextModel
 from app.services.checklist_service import ChecklistService
 from app.services.image_service import ImageService
 from app.services.optimize_service import OptimizeService, RunPlan
+from app.services.reference_service import ReferenceUpload
 from app.services.run_launcher import EventSink as EventSink  # re-exported to batch_service
 from app.services.run_launcher import RunLauncher
 from app.services.run_service import RunService
 from app.services.session_edits import SessionEdits
+from app.services.session_export import recipe_references
 from app.services.session_service import SessionService
 from app.services.start_service import SessionSpec, StartService
 from app.settings import Settings
@@ -194,6 +196,7 @@ class GoalRunner:
                 image_params=spec.image_params,
                 iterations_count=max(1, options.iterations),
                 target_score=options.target_score,
+                references=tuple(ReferenceUpload(**r.model_dump()) for r in spec.references),
             )
         )
         sid = session.session_id
@@ -310,6 +313,8 @@ class GoalRunner:
             "candidates": s.run.candidates if s.run else None,
             "target_score": s.target_score,
             "best_score": best.judge_score if best else None,
+            # The reference images themselves (data URLs): a recipe reproduces the session.
+            "references": recipe_references(self.storage, s),
         }
 
 

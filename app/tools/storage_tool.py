@@ -24,6 +24,7 @@ from app.models.paths import (  # the names live there; imported from here too
     INDEX_FILE,
     SESSION_FILE,
     media_url,
+    reference_name,
     thumbnail_name,
 )
 from app.tools.log_tool import get_logger
@@ -31,6 +32,7 @@ from app.tools.log_tool import get_logger
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _IMAGE_NAME = re.compile(r"^iter_\d{1,4}\.(png|jpeg|jpg|webp)$")
 _THUMBNAIL_NAME = re.compile(r"^thumb_(\d{1,4})\.jpg$")
+_REFERENCE_NAME = re.compile(r"^ref_\d{1,3}\.(png|jpeg)$")
 # An image written up to this long before its session.json was last saved may be one a kill left
 # unreferenced (another candidate of the round saved the session in between): sweep checks it.
 SWEEP_WINDOW_S = 600
@@ -118,8 +120,8 @@ class StorageTool:
         return name
 
     def media_path(self, session_id: str, name: str) -> Path | None:
-        """The path of a stored image, or None for anything that is not one (no traversal)."""
-        if not is_session_id(session_id) or not _IMAGE_NAME.match(name):
+        """The path of a stored image or reference, or None for anything else (no traversal)."""
+        if not is_session_id(session_id) or not _is_media_name(name):
             return None
         path = (self.root / session_id / name).resolve()
         if path.parent.parent != self.root or not path.is_file():
@@ -129,6 +131,19 @@ class StorageTool:
     def read_image(self, session_id: str, name: str) -> bytes | None:
         path = self.media_path(session_id, name)
         return path.read_bytes() if path else None
+
+    def save_reference(self, session_id: str, ref_id: str, data: bytes, ext: str) -> str:
+        """Writes reference `ref_id`'s clean copy (app/tools/reference_image_tool.py); its name."""
+        name = reference_name(ref_id, ext)
+        folder = self.session_dir(session_id)
+        _make_dir(folder)
+        atomic_write(folder / name, data)
+        return name
+
+    def delete_reference(self, session_id: str, name: str) -> None:
+        """Removes a reference file (nothing for a name that is not one)."""
+        if is_session_id(session_id) and _REFERENCE_NAME.match(name):
+            (self.root / session_id / name).unlink(missing_ok=True)
 
     def save_thumbnail(self, session_id: str, index: int, data: bytes) -> str:
         name = thumbnail_name(index)
@@ -173,6 +188,7 @@ class StorageTool:
                 "images_recorded",
                 "images_deleted",
                 "thumbnails_deleted",
+                "references_deleted",
                 "empty_folders",
             ),
             0,
@@ -211,6 +227,8 @@ class StorageTool:
                     images_ns = max(images_ns, entry.stat().st_mtime_ns)
                 elif match := _THUMBNAIL_NAME.match(entry.name):
                     thumbs[int(match.group(1))] = entry.path
+                elif _REFERENCE_NAME.match(entry.name):  # one a kill left unrecorded is newer
+                    images_ns = max(images_ns, entry.stat().st_mtime_ns)
         for index in thumbs.keys() - images:
             Path(thumbs[index]).unlink(missing_ok=True)
             counts["thumbnails_deleted"] += 1
@@ -225,6 +243,7 @@ class StorageTool:
         session = self.load_session(folder.name)
         if session is None:
             return
+        _drop_unrecorded_references(folder, session, counts)
         referenced = {it.image_path for it in session.iterations if it.image_path}
         changed = False
         for path in sorted(folder.glob("iter_*")):
@@ -250,6 +269,16 @@ class StorageTool:
                 self.save_session(session)
             except StorageFailed as exc:  # the images stay; the next start records them
                 log.warning("recorded images not saved", extra={"code": exc.code})
+
+
+def _drop_unrecorded_references(folder: Path, session: Session, counts: dict[str, int]) -> None:
+    """Reference files the session does not list: written by an add a kill cut off before the
+    session was saved (the add was never answered), so nobody knows them; they go."""
+    recorded = {ref.file for ref in session.references}
+    for path in folder.glob("ref_*"):
+        if _REFERENCE_NAME.match(path.name) and path.name not in recorded:
+            path.unlink(missing_ok=True)
+            counts["references_deleted"] += 1
 
 
 IMAGE_UNRECORDED = ErrorInfo(
@@ -284,6 +313,11 @@ def _interrupted_iteration(session: Session, index: int) -> Iteration:
     )
     session.iterations = sorted([*session.iterations, it], key=lambda x: x.index)
     return it
+
+
+def _is_media_name(name: str) -> bool:
+    """An iteration's image or a reference: the files `/media` serves besides thumbnails."""
+    return bool(_IMAGE_NAME.match(name) or _REFERENCE_NAME.match(name))
 
 
 def _is_temp(name: str) -> bool:
