@@ -102,9 +102,6 @@ class GrokImageTool(HttpImageTool):
     """The `grok` image provider: `images/generations`, or `images/edits` with input images."""
 
     name: ClassVar[str] = "grok"
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
     key_env: ClassVar[str | None] = "GROK_API_KEY"
 
     def __init__(
@@ -144,6 +141,11 @@ class GrokImageTool(HttpImageTool):
             prompt_layout="prose",
             guide="grok_prompting_guide.md",
         )
+
+    # What the shared generate (HttpImageTool) needs to know of this provider.
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
 
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]

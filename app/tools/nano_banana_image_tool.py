@@ -112,9 +112,6 @@ class NanoBananaImageTool(HttpImageTool):
     """The `nano_banana` image provider: input images are `inlineData` parts before the text."""
 
     name: ClassVar[str] = "nano_banana"
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = FLASH_INPUT_IMAGES
     key_env: ClassVar[str | None] = "NANO_BANANA_API_KEY"
 
     def __init__(
@@ -148,6 +145,11 @@ class NanoBananaImageTool(HttpImageTool):
             prompt_layout="prose",
             guide="gemini_prompting_guide.md",
         )
+
+    # What the shared generate (HttpImageTool) needs to know of this provider.
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = FLASH_INPUT_IMAGES
 
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]

@@ -169,9 +169,6 @@ class OpenAIImageTool(HttpImageTool):
     """The `openai` image provider: `images/generations`, or `images/edits` with input images."""
 
     name: ClassVar[str] = "openai"
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
     key_env: ClassVar[str | None] = "OPENAI_IMAGE_API_KEY"
 
     def __init__(
@@ -205,6 +202,11 @@ class OpenAIImageTool(HttpImageTool):
             prompt_layout="lines",
             guide="openai_prompting_guide.md",
         )
+
+    # What the shared generate (HttpImageTool) needs to know of this provider.
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
 
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
