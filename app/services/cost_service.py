@@ -149,29 +149,8 @@ class CostService:
         table = self.table()
         per_call: dict[str, float] = {}
         text_basis: dict[str, Any] = {}
-        for role, (tokens_in, tokens_out) in TYPICAL_TOKENS.items():
-            spend = session.llm_spend.get(role)
-            model = self.text_models.get(role, "")
-            if self.text_mode == "offline":
-                per_call[role], text_basis[role] = 0.0, {"from": "offline stand-in (free)"}
-            elif spend and spend.calls_with_cost:
-                per_call[role] = spend.usd / spend.calls_with_cost
-                text_basis[role] = {
-                    "from": f"this session's {spend.calls_with_cost} recorded call(s)",
-                    "model": model,
-                }
-            elif price := table.text_price(model):
-                per_call[role] = (
-                    tokens_in * price.usd_per_mtok_in + tokens_out * price.usd_per_mtok_out
-                ) / 1_000_000
-                text_basis[role] = {
-                    "from": f"price table (checked {price.checked}), ~{tokens_in}+{tokens_out} tokens",
-                    "model": model,
-                }
-            else:
-                per_call[role] = 0.0
-                text_basis[role] = {"from": f"no price known for {model}", "model": model}
-            per_call[role] = round(per_call[role], 6)
+        for role, tokens in TYPICAL_TOKENS.items():
+            per_call[role], text_basis[role] = self._text_price(session, table, role, tokens)
         entry = table.image_price(session.image_provider, image_model, session.image_params)
         image_basis = {
             "provider": session.image_provider,
@@ -189,6 +168,29 @@ class CostService:
             per_input_image=per_input,
             sources=count,
         )
+
+    def _text_price(
+        self, session: Session, table: PriceTable, role: str, tokens: tuple[int, int]
+    ) -> tuple[float, dict[str, Any]]:
+        """One call of a role: free offline, else this session's recorded calls, else the table."""
+        spend = session.llm_spend.get(role)
+        model = self.text_models.get(role, "")
+        if self.text_mode == "offline":
+            return 0.0, {"from": "offline stand-in (free)"}
+        if spend and spend.calls_with_cost:
+            return round(spend.usd / spend.calls_with_cost, 6), {
+                "from": f"this session's {spend.calls_with_cost} recorded call(s)",
+                "model": model,
+            }
+        price = table.text_price(model)
+        if price is None:
+            return 0.0, {"from": f"no price known for {model}", "model": model}
+        tokens_in, tokens_out = tokens
+        usd = (tokens_in * price.usd_per_mtok_in + tokens_out * price.usd_per_mtok_out) / 1e6
+        return round(usd, 6), {
+            "from": f"price table (checked {price.checked}), ~{tokens_in}+{tokens_out} tokens",
+            "model": model,
+        }
 
     def _input_image(
         self, provider: str, model: str | None, count: int
@@ -213,14 +215,12 @@ class CostService:
         rejudge: bool,
         sources: int | None = None,
     ) -> dict[str, Any]:
-        """`{"usd", "low", "high", "llm_calls", "image_calls", "basis"}` for one optimize run.
-
-        Every candidate's image request sends `sources` input images (by default the session's
-        references), each priced by the table's input-image rows."""
+        """`{"usd", "low", "high", "llm_calls", "image_calls", "basis"}` for one optimize run;
+        each candidate's image sends `sources` input images (default: the session's references)."""
         prices = self.prices(session, image_model, sources)
         p = prices.per_call
-        image = prices.of("generate")
-        round_usd = candidates * (p["revise"] + image + p["judge"]) + 2 * p["pairwise"]
+        round_usd = candidates * (p["revise"] + prices.of("generate") + p["judge"])
+        round_usd += 2 * p["pairwise"]
         fixed = p["recommend"] + (p["judge"] if rejudge else 0.0)
         usd = rounds * round_usd + fixed
         low = min(usd, round_usd + fixed)  # the target can be reached in the first round

@@ -421,18 +421,9 @@ class HttpTool:
         except ProviderError as exc:  # past the deadline, or the body over the size cap
             outcome = "deadline" if exc.code == "provider_timeout" else "too_large"
             return None, exc, None
-        except httpx.TimeoutException as exc:
-            outcome = "timeout"
-            return None, self._transport_error("provider_timeout", "timed out", exc), exc
-        except httpx.DecodingError as exc:
-            outcome = "undecodable"
-            return None, bad_response(self.provider, f"the answer could not be decoded: {exc}"), exc
-        except httpx.InvalidURL as exc:
-            outcome = "bad_url"
-            return None, bad_response(self.provider, f"the answer pointed to a bad URL: {exc}"), exc
-        except httpx.HTTPError as exc:
-            outcome = "connect_error"
-            return None, self._transport_error("provider_unavailable", "is unreachable", exc), exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            outcome, failure = self._transport_failure(exc)
+            return None, failure, exc
         finally:
             self._log(method, url, model, attempt, started, status=status, outcome=outcome)
         if response.is_success:
@@ -499,6 +490,20 @@ class HttpTool:
             failure.details["retry_after_s"] = round(asked, 1)
             return None
         return asked
+
+    def _transport_failure(
+        self, exc: httpx.HTTPError | httpx.InvalidURL
+    ) -> tuple[str, ProviderError]:
+        """(the log's outcome, the ProviderError) for a transfer that raised."""
+        if isinstance(exc, httpx.TimeoutException):
+            return "timeout", self._transport_error("provider_timeout", "timed out", exc)
+        if isinstance(exc, httpx.DecodingError):
+            return "undecodable", bad_response(
+                self.provider, f"the answer could not be decoded: {exc}"
+            )
+        if isinstance(exc, httpx.InvalidURL):
+            return "bad_url", bad_response(self.provider, f"the answer pointed to a bad URL: {exc}")
+        return "connect_error", self._transport_error("provider_unavailable", "is unreachable", exc)
 
     def _transport_error(self, code: str, what: str, exc: Exception) -> ProviderError:
         detail = scrub_message(f"{type(exc).__name__}: {exc}", self.secrets)
