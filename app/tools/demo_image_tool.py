@@ -15,6 +15,7 @@ import random
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -78,6 +79,9 @@ _SCRIPT_RANGES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
 # Arabic needs shaping (joined letter forms, right to left): Raqm does it where Pillow has it.
 _LAYOUT = ImageFont.Layout.RAQM if features.check_feature("raqm") else ImageFont.Layout.BASIC
 _FONTS = threading.local()
+# Small copies of recent input images, by the SHA-256 of their bytes (see source_picture).
+_PICTURES: OrderedDict[bytes, Image.Image | None] = OrderedDict()
+_PICTURES_LOCK = threading.Lock()
 
 
 def _section(text: str, label: str) -> str:
@@ -316,9 +320,25 @@ class DemoImageTool:
 
 def source_picture(source: SourceImage) -> Image.Image | None:
     """A small RGB copy of an input image (decoded at a reduced size where the format allows);
-    None when it does not decode, so a bad reference never costs the demo its picture."""
+    None when it does not decode, so a bad reference never costs the demo its picture. Decoded
+    once per image: every candidate of every round sends the same references (a 40 MP PNG takes
+    a second to decode). The copy is shared, so callers only read it."""
+    key = hashlib.sha256(source.data).digest()  # not the bytes: a reference can be 20 MB
+    with _PICTURES_LOCK:
+        if key in _PICTURES:
+            _PICTURES.move_to_end(key)
+            return _PICTURES[key]
+    picture = _small_picture(source.data)
+    with _PICTURES_LOCK:
+        _PICTURES[key] = picture
+        while len(_PICTURES) > 16:
+            _PICTURES.popitem(last=False)
+    return picture
+
+
+def _small_picture(data: bytes) -> Image.Image | None:
     try:
-        with Image.open(io.BytesIO(source.data)) as opened:
+        with Image.open(io.BytesIO(data)) as opened:
             opened.draft("RGB", (SOURCE_SIDE, SOURCE_SIDE))
             picture = ImageOps.exif_transpose(opened).convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError):
