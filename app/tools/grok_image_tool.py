@@ -27,11 +27,8 @@ from app.tools.http_tool import (
     Sleep,
     bad_response,
     decode_base64_image,
-    optional_text,
-    plain_usage,
-    sniff_image,
 )
-from app.tools.image_request_tool import data_url, generate_with, with_legend
+from app.tools.image_request_tool import answer_image, data_url, generate_with, with_legend
 
 ASPECT_RATIOS = (
     "1:1",
@@ -168,14 +165,8 @@ class GrokImageTool:
     def parse(self, body: Any, model: str) -> GeneratedImage:
         item = first_item(self.name, body)
         data = self._image_bytes(item, model)
-        mime, ext = sniff_image(self.name, data)
-        return GeneratedImage(
-            data=data,
-            mime=mime,
-            ext=ext,
-            model=model,
-            revised_prompt=optional_text(item.get("revised_prompt")),
-            usage=plain_usage(body.get("usage")),
+        return answer_image(
+            self.name, data, model, revised=item.get("revised_prompt"), usage=body.get("usage")
         )
 
     def close(self) -> None:

@@ -24,7 +24,14 @@ from app.models.provider_models import (
     RenderedPrompt,
     SourceImage,
 )
-from app.tools.http_tool import Verbatim, answer_shape, prompt_for_provider
+from app.tools.http_tool import (
+    Verbatim,
+    answer_shape,
+    optional_text,
+    plain_usage,
+    prompt_for_provider,
+    sniff_image,
+)
 from app.tools.template_tool import TemplateTool
 
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
@@ -66,6 +73,22 @@ def generate_with(
     body = tool.send(model, text, params, sources)
     with answer_shape(tool.name):
         return tool.parse(body, model)
+
+
+def answer_image(
+    provider: str, data: bytes, model: str, *, revised: Any = None, usage: Any = None
+) -> GeneratedImage:
+    """The image an answer carried: its type read from its bytes (never the provider's claim),
+    the revised prompt when it is text, the usage figures kept to plain values."""
+    mime, ext = sniff_image(provider, data)
+    return GeneratedImage(
+        data=data,
+        mime=mime,
+        ext=ext,
+        model=model,
+        revised_prompt=optional_text(revised),
+        usage=plain_usage(usage),
+    )
 
 
 def check_source_count(provider: str, model: str, limit: int, given: int) -> None:

@@ -28,11 +28,9 @@ from app.tools.http_tool import (
     Verbatim,
     bad_response,
     decode_base64_image,
-    plain_usage,
     scrub_message,
-    sniff_image,
 )
-from app.tools.image_request_tool import base64_of, generate_with, with_legend
+from app.tools.image_request_tool import answer_image, base64_of, generate_with, with_legend
 
 # The ratios every current Nano Banana model accepts; 2.1 and Flash-Lite add 1:4, 4:1, 1:8, 8:1.
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
@@ -206,10 +204,7 @@ def parse_image(provider: str, body: Any, model: str) -> GeneratedImage:
     if not isinstance(inline, dict) or not inline.get("data"):
         raise no_image_error(provider, body, candidate, parts)
     data = decode_base64_image(provider, str(inline["data"]))
-    mime, ext = sniff_image(provider, data)
-    return GeneratedImage(
-        data=data, mime=mime, ext=ext, model=model, usage=plain_usage(body.get("usageMetadata"))
-    )
+    return answer_image(provider, data, model, usage=body.get("usageMetadata"))
 
 
 def first_candidate(body: dict[str, Any]) -> dict[str, Any]:

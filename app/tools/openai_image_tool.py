@@ -30,11 +30,8 @@ from app.tools.http_tool import (
     Sleep,
     bad_response,
     decode_base64_image,
-    optional_text,
-    plain_usage,
-    sniff_image,
 )
-from app.tools.image_request_tool import file_name, generate_with, with_legend
+from app.tools.image_request_tool import answer_image, file_name, generate_with, with_legend
 
 SIZE_BY_ASPECT = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
 SIZES = (*SIZE_BY_ASPECT.values(), "auto")
@@ -303,12 +300,6 @@ def parse_image(provider: str, body: Any, model: str) -> GeneratedImage:
     if not isinstance(encoded, str) or not encoded:
         raise bad_response(provider, "no data[0].b64_json in the answer")
     data = decode_base64_image(provider, encoded)
-    mime, ext = sniff_image(provider, data)
-    return GeneratedImage(
-        data=data,
-        mime=mime,
-        ext=ext,
-        model=model,
-        revised_prompt=optional_text(first.get("revised_prompt")),
-        usage=plain_usage(body.get("usage")),
+    return answer_image(
+        provider, data, model, revised=first.get("revised_prompt"), usage=body.get("usage")
     )
