@@ -58,9 +58,15 @@ class Prices:
     per_call: dict[str, float]
     per_image: float
     basis: dict[str, Any]
+    # Input images (references, the image being edited) sent with each image request.
+    per_input_image: float = 0.0
+    sources: int = 0
 
     def of(self, step: str) -> float:
-        return self.per_image if step == "generate" else self.per_call.get(step, 0.0)
+        """One call of a step; an image's price includes the input images sent with it."""
+        if step == "generate":
+            return self.per_image + self.sources * self.per_input_image
+        return self.per_call.get(step, 0.0)
 
     def candidate(self) -> float:
         """At most what one candidate costs: a revision asked twice, its image, its judgement."""
@@ -135,33 +141,16 @@ class CostService:
             or (models[0] if models else None)
         )
 
-    def prices(self, session: Session, image_model: str | None) -> Prices:
+    def prices(
+        self, session: Session, image_model: str | None, sources: int | None = None
+    ) -> Prices:
+        """Prices per call; `sources` is how many input images each image request sends (by
+        default the session's references; an edit adds the image being edited)."""
         table = self.table()
         per_call: dict[str, float] = {}
         text_basis: dict[str, Any] = {}
-        for role, (tokens_in, tokens_out) in TYPICAL_TOKENS.items():
-            spend = session.llm_spend.get(role)
-            model = self.text_models.get(role, "")
-            if self.text_mode == "offline":
-                per_call[role], text_basis[role] = 0.0, {"from": "offline stand-in (free)"}
-            elif spend and spend.calls_with_cost:
-                per_call[role] = spend.usd / spend.calls_with_cost
-                text_basis[role] = {
-                    "from": f"this session's {spend.calls_with_cost} recorded call(s)",
-                    "model": model,
-                }
-            elif price := table.text_price(model):
-                per_call[role] = (
-                    tokens_in * price.usd_per_mtok_in + tokens_out * price.usd_per_mtok_out
-                ) / 1_000_000
-                text_basis[role] = {
-                    "from": f"price table (checked {price.checked}), ~{tokens_in}+{tokens_out} tokens",
-                    "model": model,
-                }
-            else:
-                per_call[role] = 0.0
-                text_basis[role] = {"from": f"no price known for {model}", "model": model}
-            per_call[role] = round(per_call[role], 6)
+        for role, tokens in TYPICAL_TOKENS.items():
+            per_call[role], text_basis[role] = self._text_price(session, table, role, tokens)
         entry = table.image_price(session.image_provider, image_model, session.image_params)
         image_basis = {
             "provider": session.image_provider,
@@ -170,11 +159,51 @@ class CostService:
             "checked": str(entry.checked) if entry else None,
             "source": entry.source if entry else "no price known: counted as $0",
         }
+        count = len(session.references) if sources is None else max(0, sources)
+        per_input, input_basis = self._input_image(session.image_provider, image_model, count)
         return Prices(
             per_call=per_call,
             per_image=entry.usd_per_image if entry else 0.0,
-            basis={"text": text_basis, "image": image_basis},
+            basis={"text": text_basis, "image": image_basis, "input_images": input_basis},
+            per_input_image=per_input,
+            sources=count,
         )
+
+    def _text_price(
+        self, session: Session, table: PriceTable, role: str, tokens: tuple[int, int]
+    ) -> tuple[float, dict[str, Any]]:
+        """One call of a role: free offline, else this session's recorded calls, else the table."""
+        spend = session.llm_spend.get(role)
+        model = self.text_models.get(role, "")
+        if self.text_mode == "offline":
+            return 0.0, {"from": "offline stand-in (free)"}
+        if spend and spend.calls_with_cost:
+            return round(spend.usd / spend.calls_with_cost, 6), {
+                "from": f"this session's {spend.calls_with_cost} recorded call(s)",
+                "model": model,
+            }
+        price = table.text_price(model)
+        if price is None:
+            return 0.0, {"from": f"no price known for {model}", "model": model}
+        tokens_in, tokens_out = tokens
+        usd = (tokens_in * price.usd_per_mtok_in + tokens_out * price.usd_per_mtok_out) / 1e6
+        return round(usd, 6), {
+            "from": f"price table (checked {price.checked}), ~{tokens_in}+{tokens_out} tokens",
+            "model": model,
+        }
+
+    def _input_image(
+        self, provider: str, model: str | None, count: int
+    ) -> tuple[float, dict[str, Any]]:
+        """Dollars per input image, and where the figure comes from."""
+        entry = self.table().input_image_price(provider, model)
+        usd = entry.usd_per_input_image if entry else 0.0
+        return usd, {
+            "count": count,
+            "usd_per_input_image": entry.usd_per_input_image if entry else None,
+            "checked": str(entry.checked) if entry else None,
+            "source": entry.source if entry else "no price known: counted as $0",
+        }
 
     def estimate(
         self,
@@ -184,11 +213,14 @@ class CostService:
         candidates: int,
         budget_usd: float | None,
         rejudge: bool,
+        sources: int | None = None,
     ) -> dict[str, Any]:
-        """`{"usd", "low", "high", "llm_calls", "image_calls", "basis"}` for one optimize run."""
-        prices = self.prices(session, image_model)
+        """`{"usd", "low", "high", "llm_calls", "image_calls", "basis"}` for one optimize run;
+        each candidate's image sends `sources` input images (default: the session's references)."""
+        prices = self.prices(session, image_model, sources)
         p = prices.per_call
-        round_usd = candidates * (p["revise"] + prices.per_image + p["judge"]) + 2 * p["pairwise"]
+        round_usd = candidates * (p["revise"] + prices.of("generate") + p["judge"])
+        round_usd += 2 * p["pairwise"]
         fixed = p["recommend"] + (p["judge"] if rejudge else 0.0)
         usd = rounds * round_usd + fixed
         low = min(usd, round_usd + fixed)  # the target can be reached in the first round

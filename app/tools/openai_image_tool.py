@@ -29,14 +29,10 @@ from app.settings import ProviderSettings, Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
-    answer_shape,
     bad_response,
     decode_base64_image,
-    optional_text,
-    plain_usage,
-    prompt_for_provider,
-    sniff_image,
 )
+from app.tools.image_request_tool import answer_image, file_name, generate_with, with_legend
 
 SIZE_BY_ASPECT = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
 SIZES = (*SIZE_BY_ASPECT.values(), "auto")
@@ -47,6 +43,9 @@ BACKGROUNDS = ("auto", "opaque", "transparent")
 OPAQUE_ONLY = ("auto", "opaque")
 TRANSPARENT_FORMATS = ("png", "webp")
 MAX_PROMPT_CHARS = 32000
+# Input images per edit: "You can provide up to 16 images" for every GPT Image model (the official
+# SDK's `ImageEditParams.image`); chatgpt-image-latest "follows the same input constraints".
+MAX_INPUT_IMAGES = 16
 # Free sizes: the common ratios (all within 1:3..3:1) and a tier naming the short edge. At 1K the
 # three classic ratios give the classic sizes (1024x1024, 1536x1024, 1024x1536).
 FREE_RATIOS = ("1:1", "3:2", "2:3", "4:3", "3:4", "16:9", "9:16", "21:9", "9:21")
@@ -63,6 +62,7 @@ def _free(model_id: str, description: str, qualities: tuple[str, ...]) -> ModelC
         supported_output_formats=list(OUTPUT_FORMATS),
         supported_backgrounds=list(BACKGROUNDS),
         free_sizes=FREE_SIZES,
+        max_input_images=MAX_INPUT_IMAGES,
         defaults={
             "aspect_ratio": "1:1",
             "resolution": "1K",
@@ -82,6 +82,7 @@ def _fixed(model_id: str, description: str, backgrounds: tuple[str, ...]) -> Mod
         supported_qualities=list(QUALITIES),
         supported_output_formats=list(OUTPUT_FORMATS),
         supported_backgrounds=list(backgrounds),
+        max_input_images=MAX_INPUT_IMAGES,
         defaults={
             "aspect_ratio": "1:1",
             "size": "auto",
@@ -214,16 +215,30 @@ class OpenAIImageTool:
             guide="openai_prompting_guide.md",
         )
 
+    # What the shared generate (image_request_tool.generate_with) reads of this provider.
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
+
     def generate(
         self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
     ) -> GeneratedImage:
-        model = params.get("model") or self.default_model
-        payload = build_payload(
-            model, prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS), params
-        )
-        body = self.http.post_json("images/generations", payload, model=model)
-        with answer_shape(self.name):
-            return parse_image(self.name, body, model)
+        return generate_with(self, prompt, params, sources)
+
+    def send(
+        self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
+    ) -> Any:
+        """Without input images a JSON generation; with them a multipart edit, every image an
+        `image[]` part and the same output fields as form fields (as the official SDK sends)."""
+        if not sources:
+            payload = build_payload(model, text, params)
+            return self.http.post_json("images/generations", payload, model=model)
+        payload = build_payload(model, with_legend(text, sources), params)
+        fields = {key: str(value) for key, value in payload.items()}
+        return self.http.post_multipart("images/edits", fields, image_parts(sources), model=model)
+
+    def parse(self, body: Any, model: str) -> GeneratedImage:
+        return parse_image(self.name, body, model)
 
     def close(self) -> None:
         self.http.close()
@@ -255,6 +270,14 @@ def build_payload(model: str, prompt: str, params: dict[str, Any]) -> dict[str, 
         if params.get(field):
             payload[field] = params[field]
     return payload
+
+
+def image_parts(sources: Sequence[SourceImage]) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """The edit's input images as multipart file parts, in order."""
+    return [
+        ("image[]", (file_name(i, source), source.data, source.mime))
+        for i, source in enumerate(sources, 1)
+    ]
 
 
 def supports_transparency(model: str) -> bool:
@@ -291,12 +314,6 @@ def parse_image(provider: str, body: Any, model: str) -> GeneratedImage:
     if not isinstance(encoded, str) or not encoded:
         raise bad_response(provider, "no data[0].b64_json in the answer")
     data = decode_base64_image(provider, encoded)
-    mime, ext = sniff_image(provider, data)
-    return GeneratedImage(
-        data=data,
-        mime=mime,
-        ext=ext,
-        model=model,
-        revised_prompt=optional_text(first.get("revised_prompt")),
-        usage=plain_usage(body.get("usage")),
+    return answer_image(
+        provider, data, model, revised=first.get("revised_prompt"), usage=body.get("usage")
     )
