@@ -17,7 +17,6 @@ ALLOWED: set[str] = {
     "tools/offline_text_tool.py:_fix_failed_checks",  # engineer "refs-loop" owns it
     "tools/offline_text_tool.py:_judge",
     "tools/offline_text_tool.py:_recommend",
-    "tools/http_tool.py:_attempt",  # the tools' request code: engineer "refs-providers"
 }
 
 
