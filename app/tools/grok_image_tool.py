@@ -18,8 +18,6 @@ from pydantic_settings import SettingsConfigDict
 from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
-    ProviderCapabilities,
-    RenderedPrompt,
     SourceImage,
 )
 from app.settings import ProviderSettings, Settings
@@ -29,7 +27,7 @@ from app.tools.http_tool import (
     bad_response,
     decode_base64_image,
 )
-from app.tools.image_request_tool import answer_image, data_url, generate_with, with_legend
+from app.tools.image_request_tool import HttpImageTool, answer_image, data_url, with_legend
 
 ASPECT_RATIOS = (
     "1:1",
@@ -109,61 +107,38 @@ class GrokImageSettings(ProviderSettings):
     response_format: Literal["b64_json", "url"] = "b64_json"
 
 
-class GrokImageTool:
+class GrokImageTool(HttpImageTool):
     """The `grok` image provider."""
 
     name: ClassVar[str] = "grok"
     settings_model: ClassVar[type[ProviderSettings] | None] = GrokImageSettings
     key_env: ClassVar[str | None] = GrokImageSettings.key_env()
+    model_field: ClassVar[str] = "image_model"
+    label: ClassVar[str] = "xAI Grok Imagine"
+    description: ClassVar[str] = (
+        "Fast, wide aspect-ratio menu; returns the prompt it actually drew from."
+    )
+    prompt_layout: ClassVar[str] = "prose"
+    guide: ClassVar[str] = "grok_prompting_guide.md"
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
+    model_list = staticmethod(model_list)
 
-    def __init__(
+    def configure(
         self,
         settings: Settings,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        sleep: Sleep | None = None,
+        own: Any,
+        key: str,
+        transport: httpx.BaseTransport | None,
+        sleep: Sleep | None,
     ) -> None:
-        own = settings.provider(GrokImageSettings)
-        key = own.key() or ""
-        self.default_model = own.image_model
         self.response_format = own.response_format
         self.max_image_bytes = settings.max_image_bytes
-        self.http = HttpTool.for_images(
-            settings,
-            self.name,
-            own.base_url,
-            {"Authorization": f"Bearer {key}"},
-            key,
-            transport,
-            sleep,
-        )
         # A separate client for hosted images: the key must never travel to the image host.
         self.downloads = HttpTool.for_images(
             settings, self.name, "", {}, key, transport, sleep, settings.download_deadline_s
         )
-
-    @classmethod
-    def capabilities(cls, settings: Settings) -> ProviderCapabilities:
-        return ProviderCapabilities.with_models(
-            model_list(settings.provider(GrokImageSettings).image_model),
-            name=cls.name,
-            label="xAI Grok Imagine",
-            description="Fast, wide aspect-ratio menu; returns the prompt it actually drew from.",
-            key_env=cls.key_env,
-            max_prompt_chars=MAX_PROMPT_CHARS,
-            prompt_layout="prose",
-            guide="grok_prompting_guide.md",
-        )
-
-    # What the shared generate (image_request_tool.generate_with) reads of this provider.
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
-
-    def generate(
-        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
-    ) -> GeneratedImage:
-        return generate_with(self, prompt, params, sources)
 
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
@@ -185,7 +160,7 @@ class GrokImageTool:
         )
 
     def close(self) -> None:
-        self.http.close()
+        super().close()
         self.downloads.close()
 
     def _image_bytes(self, item: dict[str, Any], model: str) -> bytes:

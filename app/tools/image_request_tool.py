@@ -15,16 +15,21 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, ClassVar, Protocol
 
+import httpx
 import pybase64
 
 from app.errors import UnsupportedParam
 from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
+    ProviderCapabilities,
     RenderedPrompt,
     SourceImage,
 )
+from app.settings import ProviderSettings, Settings
 from app.tools.http_tool import (
+    HttpTool,
+    Sleep,
     Verbatim,
     answer_shape,
     optional_text,
@@ -73,6 +78,99 @@ def generate_with(
     body = tool.send(model, text, params, sources)
     with answer_shape(tool.name):
         return tool.parse(body, model)
+
+
+class HttpImageTool:
+    """What the three HTTP image providers share: their own settings model read once, one client
+    that sends the key only in the provider's auth header (and scrubs it from every answer), the
+    capabilities built from the class's description, and `generate_with`. A provider class says
+    only what differs: its settings, models, description, auth header, `send` and `parse`."""
+
+    name: ClassVar[str]
+    settings_model: ClassVar[type[ProviderSettings] | None]
+    key_env: ClassVar[str | None]
+    # The settings field that names the default model, and how the capabilities describe it.
+    model_field: ClassVar[str] = "model"
+    label: ClassVar[str]
+    description: ClassVar[str]
+    prompt_layout: ClassVar[str]
+    guide: ClassVar[str]
+    # What `generate_with` reads of the provider.
+    max_prompt_chars: ClassVar[int]
+    models: ClassVar[dict[str, ModelCapabilities]]
+    unknown_model_inputs: ClassVar[int]
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        sleep: Sleep | None = None,
+    ) -> None:
+        own = self.own(settings)
+        key = own.key() or ""
+        self.default_model: str = getattr(own, self.model_field)
+        self.http = HttpTool.for_images(
+            settings, self.name, own.base_url, self.auth(key), key, transport, sleep
+        )
+        self.configure(settings, own, key, transport, sleep)
+
+    @classmethod
+    def own(cls, settings: Settings) -> ProviderSettings:
+        """The provider's own settings (every HTTP provider has a settings model and a key)."""
+        assert cls.settings_model is not None, f"{cls.name} declares no settings model"
+        return settings.provider(cls.settings_model)
+
+    @staticmethod
+    def auth(key: str) -> dict[str, str]:
+        """The header that carries the key (a bearer token unless the provider says otherwise)."""
+        return {"Authorization": f"Bearer {key}"}
+
+    def configure(
+        self,
+        settings: Settings,
+        own: Any,
+        key: str,
+        transport: httpx.BaseTransport | None,
+        sleep: Sleep | None,
+    ) -> None:
+        """What a provider keeps beyond the shared client (a download client, an answer format)."""
+
+    @staticmethod
+    def model_list(default: str) -> list[ModelCapabilities]:
+        """The provider's models, the configured default first."""
+        raise NotImplementedError
+
+    @classmethod
+    def capabilities(cls, settings: Settings) -> ProviderCapabilities:
+        return ProviderCapabilities.with_models(
+            cls.model_list(getattr(cls.own(settings), cls.model_field)),
+            name=cls.name,
+            label=cls.label,
+            description=cls.description,
+            key_env=cls.key_env,
+            max_prompt_chars=cls.max_prompt_chars,
+            prompt_layout=cls.prompt_layout,
+            guide=cls.guide,
+        )
+
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> GeneratedImage:
+        return generate_with(self, prompt, params, sources)
+
+    def send(
+        self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
+    ) -> Any:
+        """Sends the request (with `sources` where given) and returns the parsed JSON answer."""
+        raise NotImplementedError
+
+    def parse(self, body: Any, model: str) -> GeneratedImage:
+        """The image in an answer, or the typed provider error it stands for."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def answer_image(

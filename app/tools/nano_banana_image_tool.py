@@ -11,27 +11,22 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import httpx
 from pydantic_settings import SettingsConfigDict
 
 from app.errors import ProviderError
 from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
-    ProviderCapabilities,
-    RenderedPrompt,
     SourceImage,
 )
-from app.settings import ProviderSettings, Settings
+from app.settings import ProviderSettings
 from app.tools.http_tool import (
-    HttpTool,
-    Sleep,
     Verbatim,
     bad_response,
     decode_base64_image,
     scrub_message,
 )
-from app.tools.image_request_tool import answer_image, base64_of, generate_with, with_legend
+from app.tools.image_request_tool import HttpImageTool, answer_image, base64_of, with_legend
 
 # The ratios every current Nano Banana model accepts; 2.1 and Flash-Lite add 1:4, 4:1, 1:8, 8:1.
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
@@ -119,55 +114,24 @@ class NanoBananaImageSettings(ProviderSettings):
     model: str = "gemini-nano-banana-2.1"
 
 
-class NanoBananaImageTool:
+class NanoBananaImageTool(HttpImageTool):
     """The `nano_banana` image provider."""
 
     name: ClassVar[str] = "nano_banana"
     settings_model: ClassVar[type[ProviderSettings] | None] = NanoBananaImageSettings
     key_env: ClassVar[str | None] = NanoBananaImageSettings.key_env()
-
-    def __init__(
-        self,
-        settings: Settings,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        sleep: Sleep | None = None,
-    ) -> None:
-        own = settings.provider(NanoBananaImageSettings)
-        key = own.key() or ""
-        self.default_model = own.model
-        self.http = HttpTool.for_images(
-            settings,
-            self.name,
-            own.base_url,
-            {"x-goog-api-key": key},
-            key,
-            transport,
-            sleep,
-        )
-
-    @classmethod
-    def capabilities(cls, settings: Settings) -> ProviderCapabilities:
-        return ProviderCapabilities.with_models(
-            model_list(settings.provider(NanoBananaImageSettings).model),
-            name=cls.name,
-            label="Google Nano Banana",
-            description="Gemini's native image model: natural-language prompts, up to 4K.",
-            key_env=cls.key_env,
-            max_prompt_chars=MAX_PROMPT_CHARS,
-            prompt_layout="prose",
-            guide="gemini_prompting_guide.md",
-        )
-
-    # What the shared generate (image_request_tool.generate_with) reads of this provider.
+    label: ClassVar[str] = "Google Nano Banana"
+    description: ClassVar[str] = "Gemini's native image model: natural-language prompts, up to 4K."
+    prompt_layout: ClassVar[str] = "prose"
+    guide: ClassVar[str] = "gemini_prompting_guide.md"
     max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
     models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
     unknown_model_inputs: ClassVar[int] = FLASH_INPUT_IMAGES
+    model_list = staticmethod(model_list)
 
-    def generate(
-        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
-    ) -> GeneratedImage:
-        return generate_with(self, prompt, params, sources)
+    @staticmethod
+    def auth(key: str) -> dict[str, str]:
+        return {"x-goog-api-key": key}
 
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
@@ -178,9 +142,6 @@ class NanoBananaImageTool:
 
     def parse(self, body: Any, model: str) -> GeneratedImage:
         return parse_image(self.name, body, model)
-
-    def close(self) -> None:
-        self.http.close()
 
 
 def build_payload(

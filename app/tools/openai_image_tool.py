@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import httpx
 from pydantic_settings import SettingsConfigDict
 
 from app.errors import UnsupportedParam
@@ -21,18 +20,14 @@ from app.models.provider_models import (
     FreeSizes,
     GeneratedImage,
     ModelCapabilities,
-    ProviderCapabilities,
-    RenderedPrompt,
     SourceImage,
 )
-from app.settings import ProviderSettings, Settings
+from app.settings import ProviderSettings
 from app.tools.http_tool import (
-    HttpTool,
-    Sleep,
     bad_response,
     decode_base64_image,
 )
-from app.tools.image_request_tool import answer_image, file_name, generate_with, with_legend
+from app.tools.image_request_tool import HttpImageTool, answer_image, file_name, with_legend
 
 SIZE_BY_ASPECT = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
 SIZES = (*SIZE_BY_ASPECT.values(), "auto")
@@ -175,55 +170,22 @@ class OpenAIImageSettings(ProviderSettings):
     model: str = "gpt-image-2.5-flare"
 
 
-class OpenAIImageTool:
+class OpenAIImageTool(HttpImageTool):
     """The `openai` image provider."""
 
     name: ClassVar[str] = "openai"
     settings_model: ClassVar[type[ProviderSettings] | None] = OpenAIImageSettings
     key_env: ClassVar[str | None] = OpenAIImageSettings.key_env()
-
-    def __init__(
-        self,
-        settings: Settings,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        sleep: Sleep | None = None,
-    ) -> None:
-        own = settings.provider(OpenAIImageSettings)
-        key = own.key() or ""
-        self.default_model = own.model
-        self.http = HttpTool.for_images(
-            settings,
-            self.name,
-            own.base_url,
-            {"Authorization": f"Bearer {key}"},
-            key,
-            transport,
-            sleep,
-        )
-
-    @classmethod
-    def capabilities(cls, settings: Settings) -> ProviderCapabilities:
-        return ProviderCapabilities.with_models(
-            model_list(settings.provider(OpenAIImageSettings).model),
-            name=cls.name,
-            label="OpenAI GPT Image",
-            description="Strong prompt following and legible text; free sizes up to 3840x2160.",
-            key_env=cls.key_env,
-            max_prompt_chars=MAX_PROMPT_CHARS,
-            prompt_layout="lines",
-            guide="openai_prompting_guide.md",
-        )
-
-    # What the shared generate (image_request_tool.generate_with) reads of this provider.
+    label: ClassVar[str] = "OpenAI GPT Image"
+    description: ClassVar[str] = (
+        "Strong prompt following and legible text; free sizes up to 3840x2160."
+    )
+    prompt_layout: ClassVar[str] = "lines"
+    guide: ClassVar[str] = "openai_prompting_guide.md"
     max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
     models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
     unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
-
-    def generate(
-        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
-    ) -> GeneratedImage:
-        return generate_with(self, prompt, params, sources)
+    model_list = staticmethod(model_list)
 
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
@@ -239,9 +201,6 @@ class OpenAIImageTool:
 
     def parse(self, body: Any, model: str) -> GeneratedImage:
         return parse_image(self.name, body, model)
-
-    def close(self) -> None:
-        self.http.close()
 
 
 def size_for(params: dict[str, Any], model: str | None = None) -> str:
