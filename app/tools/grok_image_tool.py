@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic_settings import SettingsConfigDict
 
 from app.models.provider_models import (
@@ -23,11 +22,10 @@ from app.models.provider_models import (
 from app.settings import ProviderSettings, Settings
 from app.tools.http_tool import (
     HttpTool,
-    Sleep,
     bad_response,
     decode_base64_image,
 )
-from app.tools.image_request_tool import HttpImageTool, answer_image, data_url, with_legend
+from app.tools.image_request_tool import About, HttpImageTool, answer_image, data_url, with_legend
 
 ASPECT_RATIOS = (
     "1:1",
@@ -107,32 +105,17 @@ class GrokImageSettings(ProviderSettings):
     response_format: Literal["b64_json", "url"] = "b64_json"
 
 
-class GrokImageTool(HttpImageTool):
-    """The `grok` image provider."""
+class GrokImageTool(HttpImageTool, name="grok", settings=GrokImageSettings):
+    """Fast, wide aspect-ratio menu; returns the prompt it actually drew from."""
 
-    name: ClassVar[str] = "grok"
-    settings_model: ClassVar[type[ProviderSettings] | None] = GrokImageSettings
-    key_env: ClassVar[str | None] = GrokImageSettings.key_env()
     model_field: ClassVar[str] = "image_model"
-    label: ClassVar[str] = "xAI Grok Imagine"
-    description: ClassVar[str] = (
-        "Fast, wide aspect-ratio menu; returns the prompt it actually drew from."
-    )
-    prompt_layout: ClassVar[str] = "prose"
-    guide: ClassVar[str] = "grok_prompting_guide.md"
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    about = About("xAI Grok Imagine", "prose", "grok_prompting_guide.md", MAX_PROMPT_CHARS)
     models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
     unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
     model_list = staticmethod(model_list)
 
-    def configure(
-        self,
-        settings: Settings,
-        own: Any,
-        key: str,
-        transport: httpx.BaseTransport | None,
-        sleep: Sleep | None,
-    ) -> None:
+    def configure(self, settings: Settings, own: Any) -> None:
+        key, transport, sleep = self.client_parts
         self.response_format = own.response_format
         self.max_image_bytes = settings.max_image_bytes
         # A separate client for hosted images: the key must never travel to the image host.

@@ -12,6 +12,7 @@ tells the model what each one is for, rendered from `app/prompts/providers/sourc
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar, Protocol
 
@@ -80,6 +81,17 @@ def generate_with(
         return tool.parse(body, model)
 
 
+@dataclass(frozen=True)
+class About:
+    """How the capabilities present a provider: its label, how its prompt is laid out ("lines" or
+    "prose"), its prompting guide (under app/prompts/providers/) and its prompt length limit."""
+
+    label: str
+    prompt_layout: str
+    guide: str
+    max_prompt_chars: int
+
+
 class HttpImageTool:
     """What the three HTTP image providers share: their own settings model read once, one client
     that sends the key only in the provider's auth header (and scrubs it from every answer), the
@@ -89,16 +101,23 @@ class HttpImageTool:
     name: ClassVar[str]
     settings_model: ClassVar[type[ProviderSettings] | None]
     key_env: ClassVar[str | None]
-    # The settings field that names the default model, and how the capabilities describe it.
+    # The settings field that names the default model; how the capabilities present the provider
+    # (the class's docstring is its description).
     model_field: ClassVar[str] = "model"
-    label: ClassVar[str]
-    description: ClassVar[str]
-    prompt_layout: ClassVar[str]
-    guide: ClassVar[str]
+    about: ClassVar[About]
     # What `generate_with` reads of the provider.
     max_prompt_chars: ClassVar[int]
     models: ClassVar[dict[str, ModelCapabilities]]
     unknown_model_inputs: ClassVar[int]
+
+    def __init_subclass__(
+        cls, *, name: str, settings: type[ProviderSettings], **kwargs: Any
+    ) -> None:
+        """A provider class names itself and its settings model in its class line; its key
+        variable comes from that model."""
+        super().__init_subclass__(**kwargs)
+        cls.name, cls.settings_model, cls.key_env = name, settings, settings.key_env()
+        cls.max_prompt_chars = cls.about.max_prompt_chars
 
     def __init__(
         self,
@@ -113,7 +132,8 @@ class HttpImageTool:
         self.http = HttpTool.for_images(
             settings, self.name, own.base_url, self.auth(key), key, transport, sleep
         )
-        self.configure(settings, own, key, transport, sleep)
+        self.client_parts = (key, transport, sleep)
+        self.configure(settings, own)
 
     @classmethod
     def own(cls, settings: Settings) -> ProviderSettings:
@@ -126,15 +146,9 @@ class HttpImageTool:
         """The header that carries the key (a bearer token unless the provider says otherwise)."""
         return {"Authorization": f"Bearer {key}"}
 
-    def configure(
-        self,
-        settings: Settings,
-        own: Any,
-        key: str,
-        transport: httpx.BaseTransport | None,
-        sleep: Sleep | None,
-    ) -> None:
-        """What a provider keeps beyond the shared client (a download client, an answer format)."""
+    def configure(self, settings: Settings, own: Any) -> None:
+        """What a provider keeps beyond the shared client (a download client, an answer format);
+        `client_parts` holds the key, transport and sleep the shared client was built with."""
 
     @staticmethod
     def model_list(default: str) -> list[ModelCapabilities]:
@@ -146,12 +160,12 @@ class HttpImageTool:
         return ProviderCapabilities.with_models(
             cls.model_list(getattr(cls.own(settings), cls.model_field)),
             name=cls.name,
-            label=cls.label,
-            description=cls.description,
+            label=cls.about.label,
+            description=" ".join((cls.__doc__ or "").split()),
             key_env=cls.key_env,
             max_prompt_chars=cls.max_prompt_chars,
-            prompt_layout=cls.prompt_layout,
-            guide=cls.guide,
+            prompt_layout=cls.about.prompt_layout,
+            guide=cls.about.guide,
         )
 
     def generate(

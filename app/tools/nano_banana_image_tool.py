@@ -26,7 +26,7 @@ from app.tools.http_tool import (
     decode_base64_image,
     scrub_message,
 )
-from app.tools.image_request_tool import HttpImageTool, answer_image, base64_of, with_legend
+from app.tools.image_request_tool import About, HttpImageTool, answer_image, base64_of, with_legend
 
 # The ratios every current Nano Banana model accepts; 2.1 and Flash-Lite add 1:4, 4:1, 1:8, 8:1.
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
@@ -114,17 +114,10 @@ class NanoBananaImageSettings(ProviderSettings):
     model: str = "gemini-nano-banana-2.1"
 
 
-class NanoBananaImageTool(HttpImageTool):
-    """The `nano_banana` image provider."""
+class NanoBananaImageTool(HttpImageTool, name="nano_banana", settings=NanoBananaImageSettings):
+    """Gemini's native image model: natural-language prompts, up to 4K."""
 
-    name: ClassVar[str] = "nano_banana"
-    settings_model: ClassVar[type[ProviderSettings] | None] = NanoBananaImageSettings
-    key_env: ClassVar[str | None] = NanoBananaImageSettings.key_env()
-    label: ClassVar[str] = "Google Nano Banana"
-    description: ClassVar[str] = "Gemini's native image model: natural-language prompts, up to 4K."
-    prompt_layout: ClassVar[str] = "prose"
-    guide: ClassVar[str] = "gemini_prompting_guide.md"
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    about = About("Google Nano Banana", "prose", "gemini_prompting_guide.md", MAX_PROMPT_CHARS)
     models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
     unknown_model_inputs: ClassVar[int] = FLASH_INPUT_IMAGES
     model_list = staticmethod(model_list)

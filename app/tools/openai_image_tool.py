@@ -27,7 +27,7 @@ from app.tools.http_tool import (
     bad_response,
     decode_base64_image,
 )
-from app.tools.image_request_tool import HttpImageTool, answer_image, file_name, with_legend
+from app.tools.image_request_tool import About, HttpImageTool, answer_image, file_name, with_legend
 
 SIZE_BY_ASPECT = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
 SIZES = (*SIZE_BY_ASPECT.values(), "auto")
@@ -170,19 +170,10 @@ class OpenAIImageSettings(ProviderSettings):
     model: str = "gpt-image-2.5-flare"
 
 
-class OpenAIImageTool(HttpImageTool):
-    """The `openai` image provider."""
+class OpenAIImageTool(HttpImageTool, name="openai", settings=OpenAIImageSettings):
+    """Strong prompt following and legible text; free sizes up to 3840x2160."""
 
-    name: ClassVar[str] = "openai"
-    settings_model: ClassVar[type[ProviderSettings] | None] = OpenAIImageSettings
-    key_env: ClassVar[str | None] = OpenAIImageSettings.key_env()
-    label: ClassVar[str] = "OpenAI GPT Image"
-    description: ClassVar[str] = (
-        "Strong prompt following and legible text; free sizes up to 3840x2160."
-    )
-    prompt_layout: ClassVar[str] = "lines"
-    guide: ClassVar[str] = "openai_prompting_guide.md"
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    about = About("OpenAI GPT Image", "lines", "openai_prompting_guide.md", MAX_PROMPT_CHARS)
     models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
     unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
     model_list = staticmethod(model_list)
