@@ -192,6 +192,24 @@ class PromptService:
         doc = flex_service.parse(prompt_text)
         return flex_service.render(doc, caps.prompt_layout, caps.supports_negative_prompt)
 
+    def edit_instruction(
+        self, base_prompt: str, prompt_text: str, caps: ProviderCapabilities, wish: str | None
+    ) -> RenderedPrompt:
+        """What an image provider is told when it edits an image (`generate` with `edit_from`):
+        the person's own `wish`, else the blocks the working prompt changed against the prompt of
+        the image being edited, else the whole prompt to match. Always "keep everything else",
+        so an edit stays an edit. No model call: it is written from what the person gave."""
+        keep = "; keep everything else exactly as it is."
+        if wish:
+            return RenderedPrompt(text=wish.strip().rstrip(".;") + keep)
+        before = flex_service.parse(base_prompt).blocks
+        after = flex_service.parse(prompt_text).blocks
+        changed = [f"the {n.replace('_', ' ')}: {t}" for n, t in after.items() if before.get(n) != t]
+        if changed:
+            return RenderedPrompt(text="Change only " + "; ".join(changed) + keep)
+        whole = self.render(prompt_text, caps).text
+        return RenderedPrompt(text=f"Change only what differs from this description{keep}\n{whole}")
+
 
 def revise_context(session: Session, base: Iteration, blocks: dict[str, str]) -> dict[str, Any]:
     """What the reviser sees: keep (strengths), fix (failed checks, weaknesses), feedback, history."""
