@@ -152,7 +152,7 @@ class ApiController:
     def generate(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
         req = self.parse(GenerateRequest, payload)
         session = self.c.optimize.start_generate(
-            session_id, req.wait, edit_from=req.edit_from, instruction=req.instruction
+            session_id, req.wait, edit_from=req.edit_from, instruction=req.instruction or None
         )
         return run_answer(session, req.wait)
 

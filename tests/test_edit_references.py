@@ -302,7 +302,7 @@ def test_references_are_refused_before_any_call_when_the_model_takes_fewer(app: 
         {"edit_from": 7},
         {"edit_from": -1},
         {"edit_from": "0"},
-        {"edit_from": 0, "instruction": "   "},
+        {"edit_from": 0, "instruction": "x" * 2001},
         {"edit_from": 0, "instruction": "bluer\u202e"},
     ],
 )

@@ -110,19 +110,17 @@ class UpdatePromptRequest(_Body):
 
 class GenerateRequest(_Body):
     """`edit_from`: edit that iteration's image (issue 19) instead of drawing from words alone;
-    `instruction`: the edit in the person's words (default: the change the working prompt makes
+    `instruction`: the edit in the person's words (empty: the change the working prompt makes
     to that iteration's prompt)."""
 
     wait: bool = True
     edit_from: int | None = Field(None, ge=0)
-    instruction: str | None = None
+    instruction: str = ""
 
     @field_validator("instruction")
     @classmethod
-    def _instruction(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
-        return _bounded_text(value, info, "max_feedback_chars", allow_empty=False)
+    def _instruction(cls, value: str, info: ValidationInfo) -> str:
+        return _bounded_text(value, info, "max_feedback_chars", allow_empty=True)
 
 
 class BranchRequest(_Body):

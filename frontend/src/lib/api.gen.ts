@@ -1025,7 +1025,7 @@ export interface components {
         /**
          * GenerateRequest
          * @description `edit_from`: edit that iteration's image (issue 19) instead of drawing from words alone;
-         *     `instruction`: the edit in the person's words (default: the change the working prompt makes
+         *     `instruction`: the edit in the person's words (empty: the change the working prompt makes
          *     to that iteration's prompt).
          */
         GenerateRequest: {
@@ -1036,9 +1036,9 @@ export interface components {
             edit_from?: number | null;
             /**
              * Instruction
-             * @default null
+             * @default
              */
-            instruction?: string | null;
+            instruction?: string;
             /**
              * Wait
              * @default true
