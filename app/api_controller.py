@@ -127,8 +127,12 @@ class ApiController:
         ref = self._references().add(session_id, req.image, req.role, req.label)
         return {"reference": ref.model_dump(mode="json")}
 
-    def remove_reference(self, session_id: str, ref_id: str) -> dict[str, Any]:
-        """Issue 19: removes a reference (and its file); the session as it is now."""
+    def remove_reference(
+        self, session_id: str, ref_id: str, payload: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Issue 19: removes a reference (and its file); the session as it is now. The body is
+        `{}` or empty, as `optimize/cancel`'s."""
+        self.parse(CancelRequest, payload or {})
         return self._references().remove(session_id, ref_id).model_dump(mode="json")
 
     def _references(self) -> ReferenceService:

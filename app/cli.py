@@ -14,6 +14,7 @@ what finished and leaves the batch report consistent.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -45,11 +46,12 @@ from app.limits import (
     MAX_WEB_BATCH_JOBS,
 )
 from app.models.batch_models import BatchOptions, BatchState, GoalResult, GoalSpec
-from app.models.request_models import CreateSessionRequest
+from app.models.request_models import CreateSessionRequest, ReferenceIn
 from app.services import flex_service
 from app.services.batch_service import Batch, BatchService
 from app.services.goal_parser import parse_goals
 from app.settings import Settings
+from app.tools import reference_image_tool
 from app.tools.api_client_tool import ApiClient
 from app.tools.log_tool import configure_logging
 from app.tools.provider_registry_tool import PROVIDER_CLASSES
@@ -336,6 +338,14 @@ def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--feedback", help="What to change, as you would type it in the web app.")
 @click.option("--lock", "locks", multiple=True, metavar="BLOCK", help="Keep a block (repeatable).")
 @click.option(
+    "--ref",
+    "refs",
+    multiple=True,
+    metavar="PATH[:ROLE[:LABEL]]",
+    help="A reference image: ROLE subject (default), style or composition; a short LABEL "
+    "(repeatable; replaces a recipe's references).",
+)
+@click.option(
     "--from",
     "recipe_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -379,6 +389,8 @@ def _run_inputs(
         "locked_blocks": list(given["locks"]) or base.locked_blocks,
     }
     spec = parse_goals(json.dumps({k: v for k, v in fields.items() if v is not None}))[0]
+    refs = [_reference(value) for value in given.get("refs", ())] or base.references
+    spec = spec.model_copy(update={"references": refs})
     settings = rt.settings
     CreateSessionRequest.model_validate(  # the goal as `POST /api/sessions` checks it
         {"goal": spec.goal, "provider": spec.provider, "image_params": spec.image_params},
@@ -402,6 +414,47 @@ def _run_inputs(
     if options.iterations > settings.max_iterations:
         raise Failure(f"iterations: {options.iterations} is more than {settings.max_iterations}.")
     return spec, options
+
+
+def _reference(value: str) -> ReferenceIn:
+    """`--ref PATH[:ROLE[:LABEL]]`: the file read, checked and cleaned here (a bad one stops the
+    command before anything is created) and sent as a data URL. A path may hold colons: a ROLE is
+    read only where a known role name follows a colon, from the right, and the rest is an
+    existing file."""
+    path, role, label = _split_reference(value)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Failure(f"--ref {value}: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        clean = reference_image_tool.clean(data, f"--ref {path.name}")
+        ref = ReferenceIn(image=_data_url(clean.data, clean.mime), role=role, label=label)
+    except AppError as exc:
+        raise Failure(exc.message) from None
+    except ValidationError as exc:
+        raise Failure(f"--ref {value}: {_validation_line(exc)}") from None
+    return ref
+
+
+def _split_reference(value: str) -> tuple[Path, Any, str]:
+    """(path, role, label) of a `--ref` value; the whole value is the path when it is a file."""
+    if Path(value).is_file():
+        return Path(value), "subject", ""
+    for end in range(len(value), 0, -1):
+        for role in ("subject", "style", "composition"):
+            head = value[:end]
+            if head.endswith(f":{role}") and Path(head[: -len(role) - 1]).is_file():
+                rest = value[end:]
+                if rest == "" or rest.startswith(":"):
+                    return Path(head[: -len(role) - 1]), role, rest[1:]
+    raise Failure(
+        f"--ref {value}: no such file (write PATH, PATH:ROLE or PATH:ROLE:LABEL; ROLE is subject, "
+        "style or composition)."
+    )
+
+
+def _data_url(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _read_recipe(path: Path) -> dict[str, Any]:
@@ -540,7 +593,10 @@ def _remote_run(
 ) -> GoalResult:
     """`run` through the server: a one-goal batch (the same `run_goal` pipeline), its progress
     fed by the session's event stream; Ctrl+C or SIGTERM cancels the batch and its run."""
-    goal_line = json.dumps(spec.model_dump(mode="json", exclude_none=True))
+    line = spec.model_dump(mode="json", exclude_none=True)
+    if spec.references:  # left out of a spec's dump (app.models.batch_models): sent here
+        line["references"] = [r.model_dump() for r in spec.references]
+    goal_line = json.dumps(line)
     state = client.start_batch(_batch_body(options, goal_line, jobs=1))
     batch_id = state["batch_id"]
     interrupted = False

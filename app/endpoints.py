@@ -153,7 +153,7 @@ def add_reference(session_id: str) -> Any:
 
 def remove_reference(session_id: str, ref_id: str) -> Any:
     """Removes a reference image and its file; the session as it is now."""
-    return controller().remove_reference(session_id, ref_id)
+    return controller().remove_reference(session_id, ref_id, body())
 
 
 def _body_limit() -> int:
@@ -265,6 +265,7 @@ def batches() -> BatchController:
 
 def start_batch() -> Any:
     """Starts a batch over the goals given (text: one a line, or JSON Lines); 202."""
+    request.max_content_length = max(CREATE_BODY_BYTES, _body_limit())  # goals' references
     return batches().start(body()), 202
 
 
@@ -352,7 +353,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{S}/optimize/cancel", optimize_cancel, "Stop the run (the call in flight is closed)", CancelRequest, {202: Session}, (409,)),
     Route("GET", f"{S}/events", events, "Server-Sent Events of the session's run", None, {200: "text/event-stream"}),
     Route("POST", f"{S}/references", add_reference, "Add a reference image (a data URL, its role and label)", ReferenceIn, {201: ReferenceAnswer}, (409, 422)),
-    Route("DELETE", f"{S}/references/<ref_id>", remove_reference, "Remove a reference image and its file", None, {200: Session}, (409,)),
+    Route("DELETE", f"{S}/references/<ref_id>", remove_reference, "Remove a reference image and its file", CancelRequest, {200: Session}, (409,)),
     Route("GET", f"{S}/download", download, "The whole session as a zip", None, {200: "application/zip"}),
     Route("GET", f"{S}/recipe", recipe, "A re-runnable recipe of the session (`sfumato export`)", None, {200: "application/json"}, (404,)),
     Route("GET", "/media/<session_id>/<name>", media, "A stored image", None, {200: "image/*"}, (404,)),

@@ -16,14 +16,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageCms, PngImagePlugin
 
+from app.errors import NotFound
 from app.limits import MAX_REFERENCE_BYTES, MAX_REFERENCE_PIXELS, MAX_REFERENCES
 from app.main import create_app
-from app.models.request_models import REFERENCE_BODY_BYTES
+from app.models.request_models import CREATE_BODY_BYTES, REFERENCE_BODY_BYTES
 from tests.conftest import container_of, demo_settings, start_session
 from tests.grok_script import scripted_app
-from tests.test_races import WAIT_S, Gate, reviewed, wait_idle
+from tests.test_races import WAIT_S, Gate, race, reviewed, wait_idle
 
 
 def takes(app: Flask, count: int, provider: str = "demo") -> None:
@@ -175,8 +176,9 @@ def test_metadata_is_stripped_from_jpeg_and_png(app: Flask, client: FlaskClient)
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"  # Make
     exif[0x8825] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}  # GPS
-    jpeg = picture("JPEG", exif=exif.tobytes())
-    assert b"SecretCam" in jpeg
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    jpeg = picture("JPEG", exif=exif.tobytes(), icc_profile=icc)
+    assert b"SecretCam" in jpeg and "icc_profile" in Image.open(io.BytesIO(jpeg)).info
     text = PngImagePlugin.PngInfo()
     text.add_text("Comment", "home address: SecretStreet 1")
     png = picture("PNG", pnginfo=text)
@@ -252,6 +254,7 @@ def test_the_model_limit_and_the_overall_limit(app: Flask, client: FlaskClient) 
     assert len(files) == MAX_REFERENCES  # refused adds left no file behind
 
 
+@pytest.mark.race
 def test_references_cannot_change_while_a_run_is_going(tmp_path: Path) -> None:
     gate = Gate()
     for app in scripted_app(tmp_path, gate):
@@ -283,3 +286,99 @@ def test_unknown_sessions_are_a_404(app: Flask, client: FlaskClient) -> None:
     missing = "0" * 32
     assert add(client, missing, data_url(picture())).status_code == 404
     assert client.delete(f"/api/sessions/{missing}/references/r1", json={}).status_code == 404
+
+
+def test_sources_judge_inputs_and_the_image_to_edit(app: Flask, client: FlaskClient) -> None:
+    sid = start_session(client)["session_id"]
+    big = picture("JPEG", (2000, 1000))
+    add(client, sid, data_url(big, "image/jpeg"), role="style", label="mood")
+    add(client, sid, data_url(picture(alpha=True)), role="composition")
+    refs = container_of(app).references
+    assert refs is not None
+    session = container_of(app).sessions.get(sid)
+    sources = refs.sources(session)
+    assert [(s.role, s.label, s.mime) for s in sources] == [
+        ("style", "mood", "image/jpeg"),
+        ("composition", "", "image/png"),
+    ]
+    assert sources[0].data == stored(app, sid, "ref_1.jpeg")
+    copies = refs.judge_inputs(session)
+    assert [ref.id for ref, _ in copies] == ["r1", "r2"]
+    assert Image.open(io.BytesIO(copies[0][1].data)).size == (1024, 512)
+    assert copies[0][1].mime == "image/jpeg" and copies[1][1].mime == "image/png"
+    assert refs.judge_inputs(session)[0][1] is copies[0][1]  # encoded once, then cached
+    with pytest.raises(NotFound):
+        refs.iteration_source(session, 0)
+    assert client.post(f"/api/sessions/{sid}/generate", json={}).status_code == 200
+    session = container_of(app).sessions.get(sid)
+    edit = refs.iteration_source(session, 0)
+    assert edit.role == "edit" and edit.data == stored(app, sid, session.iterations[0].image_path)
+
+
+def test_a_reference_file_a_kill_left_unrecorded_goes_at_the_next_start(tmp_path: Path) -> None:
+    app = create_app(demo_settings(tmp_path))
+    takes(app, MAX_REFERENCES)
+    client = app.test_client()
+    sid = start_session(client)["session_id"]
+    add(client, sid, data_url(picture()))
+    folder = _folder(app, sid)
+    container_of(app).close()
+    (folder / "ref_2.png").write_bytes(picture())  # written, then killed before the save
+    again = create_app(demo_settings(tmp_path))
+    try:
+        assert sorted(p.name for p in folder.glob("ref_*")) == ["ref_1.png"]
+        assert [
+            r["id"] for r in again.test_client().get(f"/api/sessions/{sid}").json["references"]
+        ] == ["r1"]
+    finally:
+        container_of(again).close()
+
+
+def test_a_branch_keeps_the_references(app: Flask, client: FlaskClient) -> None:
+    sid = start_session(client)["session_id"]
+    add(client, sid, data_url(picture()), role="subject", label="the bottle")
+    add(client, sid, data_url(picture("JPEG"), "image/jpeg"), role="style")
+    client.delete(f"/api/sessions/{sid}/references/r1", json={})
+    branch = client.post(f"/api/sessions/{sid}/branch", json={}).json["session"]
+    assert [(r["id"], r["role"]) for r in branch["references"]] == [("r2", "style")]
+    new = branch["session_id"]
+    assert stored(app, new, "ref_2.jpeg") == stored(app, sid, "ref_2.jpeg")
+    assert client.get(branch["references"][0]["url"]).status_code == 200
+    assert add(client, new, data_url(picture())).json["reference"]["id"] == "r3"
+
+
+@pytest.mark.race
+def test_racing_adds_get_distinct_ids_and_each_its_own_file(app: Flask) -> None:
+    client = app.test_client()
+    sid = start_session(client)["session_id"]
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (9, 9, 9)]
+    images = []
+    for colour in colours:
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+        images.append(data_url(buffer.getvalue()))
+    answers = race(*[lambda image=image: add(app.test_client(), sid, image) for image in images])
+    assert all(a.status_code == 201 for a in answers), [a.json for a in answers]
+    ids = sorted(a.json["reference"]["id"] for a in answers)
+    assert ids == sorted(f"r{n}" for n in range(1, len(images) + 1))
+    for answer, colour in zip(answers, colours, strict=True):
+        ref = answer.json["reference"]
+        assert Image.open(io.BytesIO(stored(app, sid, ref["file"]))).getpixel((0, 0)) == colour
+    assert len(client.get(f"/api/sessions/{sid}").json["references"]) == len(images)
+
+
+def test_a_new_session_body_is_capped_at_64_mib(app: Flask, client: FlaskClient) -> None:
+    body = b'{"goal": "a fox", "references": [{"image": "' + b"A" * CREATE_BODY_BYTES + b'"}]}'
+    refused = client.post("/api/sessions", data=body, content_type="application/json")
+    assert (
+        refused.status_code == 413 and refused.json["details"]["limit_bytes"] == CREATE_BODY_BYTES
+    )
+    assert client.get("/api/sessions").json["sessions"] == []
+
+
+def test_a_session_that_gave_every_id_takes_no_more(app: Flask, client: FlaskClient) -> None:
+    sid = start_session(client)["session_id"]
+    container_of(app).sessions.update(sid, lambda s: setattr(s, "references_made", 998))
+    assert add(client, sid, data_url(picture())).json["reference"]["id"] == "r999"
+    refused = add(client, sid, data_url(picture()))
+    assert refused.status_code == 400 and refused.json["details"]["limit"] == 999

@@ -27,11 +27,13 @@ from app.limits import (
     MAX_CHECKLIST_ITEMS,
     MAX_GOAL_ID_CHARS,
     MAX_LABEL_CHARS,
+    MAX_REFERENCES,
     MAX_WEB_BATCH_JOBS,
 )
 from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, RunMode, StopReason
 from app.models.request_models import (
     ChecklistItemIn,
+    ReferenceIn,
     _bounded_text,
     _check_iterations,
     _limit,
@@ -59,6 +61,11 @@ class _PersonParts(BaseModel):
     feedback: str | None = None
     locked_blocks: list[str] = Field(default_factory=list, max_length=len(FLEX_BLOCKS))
     checklist: list[dict[str, Any]] | None = Field(None, max_length=MAX_CHECKLIST_ITEMS)
+    # Reference images (issue 19) as data URLs, checked when the session is made. Never written
+    # out (exclude): a batch's saved state would carry megabytes of base64 on every save.
+    references: list[ReferenceIn] = Field(
+        default_factory=list, max_length=MAX_REFERENCES, exclude=True
+    )
 
     @field_validator("goal")
     @classmethod

@@ -89,6 +89,7 @@ def spec_from_recipe(recipe: Any, settings: Any = None) -> GoalSpec:
         prompt_text=parts.final_prompt,
         locked_blocks=parts.locked_blocks,
         checklist=parts.checklist,
+        references=parts.references,
     )
     problems = prompt_problems(spec)
     for problem in problems:

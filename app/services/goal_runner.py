@@ -25,10 +25,12 @@ from app.services.checklist_service import ChecklistService
 from app.services.goal_parser import spec_from_recipe as _spec_from_recipe
 from app.services.image_service import ImageService
 from app.services.optimize_service import OptimizeService, RunPlan
+from app.services.reference_service import ReferenceUpload
 from app.services.run_launcher import EventSink as EventSink  # re-exported to batch_service
 from app.services.run_launcher import RunLauncher
 from app.services.run_service import RunService
 from app.services.session_edits import SessionEdits
+from app.services.session_export import recipe_references
 from app.services.session_service import SessionService
 from app.services.start_service import SessionSpec, StartService
 from app.settings import Settings
@@ -196,6 +198,7 @@ class GoalRunner:
                 image_params=spec.image_params,
                 iterations_count=max(1, options.iterations),
                 target_score=options.target_score,
+                references=tuple(ReferenceUpload(**r.model_dump()) for r in spec.references),
             )
         )
         sid = session.session_id
@@ -306,6 +309,8 @@ class GoalRunner:
             "candidates": s.run.candidates if s.run else None,
             "target_score": s.target_score,
             "best_score": best.judge_score if best else None,
+            # The reference images themselves (data URLs): a recipe reproduces the session.
+            "references": recipe_references(self.storage, s),
         }
 
     @staticmethod

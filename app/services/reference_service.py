@@ -9,6 +9,7 @@ no file behind. Ids are r1, r2, ... in the order given and never reused after a 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ _ROLES: dict[str, ReferenceRole] = {
     "style": "style",
     "composition": "composition",
 }
+# Reference ids are r1..r999 (Reference.id's pattern); never reused, so a session can run out.
+MAX_REFERENCE_IDS = 999
 # Judge copies of references kept in memory (each ~0.2 MB at 1024 px): a few sessions' worth.
 JUDGE_CACHE_ITEMS = 64
 
@@ -68,6 +71,9 @@ class ReferenceService:
         self.judge_max_px = judge_max_px
         self._judge_copies: OrderedDict[tuple[str, str], ImageInput] = OrderedDict()
         self._cache_lock = threading.Lock()
+        # Decoding a 40-megapixel image takes ~0.5 GB and a core for a while: as many at once as
+        # there are cores, the rest wait (32 uploads at once must not need 16 GB).
+        self._pixel_work = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
     # Checking ---------------------------------------------------------------------------------
 
@@ -77,7 +83,9 @@ class ReferenceService:
         role = _role(upload.role, f"{field}role")
         label = _label(upload.label, f"{field}label")
         data = reference_image_tool.decode_data_url(upload.image, f"{field}image")
-        return CheckedReference(reference_image_tool.clean(data, f"{field}image"), role, label)
+        with self._pixel_work:
+            picture = reference_image_tool.clean(data, f"{field}image")
+        return CheckedReference(picture, role, label)
 
     def check_all(
         self, uploads: Sequence[ReferenceUpload], caps: ProviderCapabilities
@@ -104,6 +112,7 @@ class ReferenceService:
             session = self.sessions.get(session_id)
             ensure_idle(session)
             _check_room(self._caps(session), len(session.references) + len(checked))
+            _check_ids_left(session, len(checked))
             made = [
                 self._stored(session_id, session.references_made + n + 1, c)
                 for n, c in enumerate(checked)
@@ -114,6 +123,22 @@ class ReferenceService:
                 for ref in made:
                     self.storage.delete_reference(session_id, ref.file)
                 raise
+
+    def copy_all(self, source: Session, target_id: str) -> Session:
+        """The source's references (same ids, roles, labels) copied onto a new session: a
+        branch keeps what its images are to keep."""
+        made = []
+        for ref in source.references:
+            name = self.storage.save_reference(
+                target_id, ref.id, self._bytes(source, ref.file), ref.file.rsplit(".", 1)[1]
+            )
+            made.append(ref.model_copy(update={"file": name, "url": media_url(target_id, name)}))
+
+        def change(session: Session) -> None:
+            session.references = made
+            session.references_made = source.references_made
+
+        return self.sessions.update(target_id, change)
 
     def remove(self, session_id: str, ref_id: str) -> Session:
         """Removes a reference and its file; 404 for an unknown id, 409 while a run is going."""
@@ -245,6 +270,15 @@ def _check_room(caps: ProviderCapabilities, wanted: int) -> None:
             details={"param": "references", "field": "references", "provider": caps.name,
                      "model": model, "limit": shown, "count": wanted},
         )  # fmt: skip
+
+
+def _check_ids_left(session: Session, wanted: int) -> None:
+    """Ids go up to r999 (never reused): a session that has given them all takes no more."""
+    if session.references_made + wanted > MAX_REFERENCE_IDS:
+        raise ValidationFailed(
+            f"This session has given all {MAX_REFERENCE_IDS} reference ids; start a new session for more.",
+            details={"field": "references", "limit": MAX_REFERENCE_IDS},
+        )
 
 
 def _role(value: str, field: str) -> ReferenceRole:

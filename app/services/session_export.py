@@ -3,8 +3,10 @@ images, every prompt and a markdown summary. Reads through the store; writes not
 
 from __future__ import annotations
 
+import base64
 import io
 import zipfile
+from typing import Any
 
 from app.models.domain_models import Session
 from app.models.paths import SESSION_FILE
@@ -31,6 +33,10 @@ class SessionExport:
                 data = self.storage.read_image(session_id, it.image_path) if it.image_path else None
                 if data:
                     archive.writestr(f"images/{it.image_path}", data)
+            for ref in session.references:  # issue 19: the references as stored (no metadata)
+                data = self.storage.read_image(session_id, ref.file)
+                if data:
+                    archive.writestr(f"references/{ref.file}", data)
             # Two forms of the result: what the provider received (to paste anywhere) and the FLEX
             # source (to reuse in SFUMATO).
             if session.final_prompt_text:
@@ -38,6 +44,19 @@ class SessionExport:
                 archive.writestr("final_prompt_flex.txt", session.final_prompt_text)
             archive.writestr("summary.md", _summary_markdown(session))
         return buffer.getvalue()
+
+
+def recipe_references(storage: StorageTool, session: Session) -> list[dict[str, Any]]:
+    """The session's references as a recipe (and `POST /api/sessions`) takes them: each stored
+    image as a data URL with its role and label. The images are in the recipe itself, so it runs
+    anywhere; a recipe is an export the person asked for, never logged."""
+    out = []
+    for ref in session.references:
+        data = storage.read_image(session.session_id, ref.file)
+        if data:
+            image = f"data:{ref.mime};base64,{base64.b64encode(data).decode('ascii')}"
+            out.append({"image": image, "role": ref.role, "label": ref.label})
+    return out
 
 
 def _as_sent(session: Session) -> str:
@@ -57,6 +76,10 @@ def _summary_markdown(session: Session) -> str:
         f"- Provider: {session.image_provider}{' (offline demo)' if session.demo else ''}",
         f"- Text model: {session.text_mode}",
         f"- Status: {session.status}; best iteration: {session.best_index}",
+        *[
+            f"- Reference {r.id} ({r.role}{': ' + r.label if r.label else ''}): references/{r.file}"
+            for r in session.references
+        ],
         "",
         "## Iterations",
     ]

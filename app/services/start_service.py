@@ -174,7 +174,10 @@ class StartService:
             prompt_language=source.prompt_language,
             branched_from=BranchOrigin(session_id=source_id, iteration=iteration),
         )
-        return self.sessions.create(session)
+        made = self.sessions.create(session)
+        if source.references and self.references is not None:
+            return self.references.copy_all(source, made.session_id)
+        return made
 
 
 def planned_references(checked: list[Any]) -> list[Reference]:

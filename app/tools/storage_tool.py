@@ -188,6 +188,7 @@ class StorageTool:
                 "images_recorded",
                 "images_deleted",
                 "thumbnails_deleted",
+                "references_deleted",
                 "empty_folders",
             ),
             0,
@@ -226,6 +227,8 @@ class StorageTool:
                     images_ns = max(images_ns, entry.stat().st_mtime_ns)
                 elif match := _THUMBNAIL_NAME.match(entry.name):
                     thumbs[int(match.group(1))] = entry.path
+                elif _REFERENCE_NAME.match(entry.name):  # one a kill left unrecorded is newer
+                    images_ns = max(images_ns, entry.stat().st_mtime_ns)
         for index in thumbs.keys() - images:
             Path(thumbs[index]).unlink(missing_ok=True)
             counts["thumbnails_deleted"] += 1
@@ -240,6 +243,7 @@ class StorageTool:
         session = self.load_session(folder.name)
         if session is None:
             return
+        _drop_unrecorded_references(folder, session, counts)
         referenced = {it.image_path for it in session.iterations if it.image_path}
         changed = False
         for path in sorted(folder.glob("iter_*")):
@@ -265,6 +269,16 @@ class StorageTool:
                 self.save_session(session)
             except StorageFailed as exc:  # the images stay; the next start records them
                 log.warning("recorded images not saved", extra={"code": exc.code})
+
+
+def _drop_unrecorded_references(folder: Path, session: Session, counts: dict[str, int]) -> None:
+    """Reference files the session does not list: written by an add a kill cut off before the
+    session was saved (the add was never answered), so nobody knows them; they go."""
+    recorded = {ref.file for ref in session.references}
+    for path in folder.glob("ref_*"):
+        if _REFERENCE_NAME.match(path.name) and path.name not in recorded:
+            path.unlink(missing_ok=True)
+            counts["references_deleted"] += 1
 
 
 IMAGE_UNRECORDED = ErrorInfo(
