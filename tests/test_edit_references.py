@@ -336,3 +336,13 @@ def test_a_session_started_with_references_has_a_checklist_item_for_each(app: Fl
     answers = {r["id"]: r["answer"] for r in done["iterations"][0]["checklist_results"]}
     tied_ids = [i["id"] for i in session["checklist"] if i["reference"]]
     assert [answers[i] for i in tied_ids] == ["unsure", "unsure"]  # the stand-in cannot see
+
+
+def test_a_branch_keeps_the_reference_items_with_its_references(app: Flask) -> None:
+    client = app.test_client()
+    sid = start_session(client, references=REFERENCES)["session_id"]
+    answer = client.post(f"/api/sessions/{sid}/branch", json={})
+    assert answer.status_code == 201, answer.json
+    branch = answer.json["session"]
+    assert [r["id"] for r in branch["references"]] == ["r1", "r2"]
+    assert [i["reference"] for i in branch["checklist"] if i["reference"]] == ["r1", "r2"]

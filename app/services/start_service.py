@@ -166,7 +166,8 @@ class StartService:
             target_score=source.target_score,
             prompt_text=prompt_text,
             locked_blocks=[name for name in source.locked_blocks if name in names],
-            checklist=[item for item in source.checklist if item.source == "goal"],
+            # goal items and those tied to a reference (the references come along, same ids)
+            checklist=[item for item in source.checklist if item.source != "feedback"],
             checklist_version=1,
             text_mode=source.text_mode,
             demo=source.demo,
