@@ -121,6 +121,8 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
     images = ImageService(
         registry, storage, settings.judge_image_max_px, settings.provider_max_concurrency
     )
+    # Reference images (issue 19): built early, so the run services can be given it.
+    references = ReferenceService(sessions, storage, images, settings.judge_image_max_px)
     edits = SessionEdits(sessions)
     checklists = ChecklistService(text_model, templates, sessions, edits)
     costs = CostService(settings, dict(text_model.models), settings.text_mode)
@@ -133,9 +135,8 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         RecommendationService(text_model, templates),
         checklists,
         costs,
+        references=references,  # the loop sends, judges against and edits with them
     )
-    references = ReferenceService(sessions, storage, images, settings.judge_image_max_px)
-    optimize.references = references  # the loop sends, judges against and edits with them
     starts = StartService(
         sessions, prompts, checklists, settings, images, registry, references=references
     )

@@ -25,6 +25,7 @@ from app.models.request_models import CREATE_BODY_BYTES, REFERENCE_BODY_BYTES
 from tests.conftest import container_of, demo_settings, start_session
 from tests.grok_script import scripted_app
 from tests.test_races import WAIT_S, Gate, race, reviewed, wait_idle
+from tests.test_storage_errors import Disk
 
 
 def takes(app: Flask, count: int, provider: str = "demo") -> None:
@@ -382,3 +383,27 @@ def test_a_session_that_gave_every_id_takes_no_more(app: Flask, client: FlaskCli
     assert add(client, sid, data_url(picture())).json["reference"]["id"] == "r999"
     refused = add(client, sid, data_url(picture()))
     assert refused.status_code == 400 and refused.json["details"]["limit"] == 999
+
+
+def test_a_full_disk_leaves_no_reference_file_behind(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = Disk(monkeypatch, container_of(app).settings.storage_dir)
+    sid = start_session(client)["session_id"]
+    disk.fill(names=("session.json",))  # the file is written, recording it fails
+    refused = add(client, sid, data_url(picture()))
+    disk.free()
+    assert refused.status_code == 507 and refused.json["code"] == "storage_full"
+    assert list(_folder(app, sid).glob("ref_*")) == []
+    image = {"image": data_url(picture())}
+    made = start_session(client)["session_id"]
+    disk.fill(names=("ref_2",))  # the second of two files fails
+    refused = client.post(f"/api/sessions/{made}/references", json=image)
+    assert refused.status_code == 201  # one file: fine
+    two = client.post("/api/sessions", json={"goal": "a fox", "references": [image, image]})
+    disk.free()
+    assert two.status_code == 507
+    assert [p.name for p in container_of(app).settings.storage_dir.glob("*/ref_*")] == [
+        "ref_1.png"
+    ]  # only the one added before
+    assert add(client, sid, data_url(picture())).json["reference"]["id"] == "r1"

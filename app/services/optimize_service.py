@@ -112,6 +112,7 @@ class OptimizeService:
         recommendations: RecommendationService,
         checklists: ChecklistService,
         costs: CostService,
+        references: ReferenceService | None = None,
     ) -> None:
         self.sessions = sessions
         self.runs = runs
@@ -121,8 +122,8 @@ class OptimizeService:
         self.recommendations = recommendations
         self.checklists = checklists
         self.costs = costs
-        # The session's reference images (issue 19), set by the container once it is built.
-        self.references: ReferenceService | None = None
+        # The sessions' reference images (issue 19): sent, judged against, edited with.
+        self.references = references
 
     # Starting runs ------------------------------------------------------------------------------
 

@@ -113,11 +113,10 @@ class ReferenceService:
             ensure_idle(session)
             _check_room(self._caps(session), len(session.references) + len(checked))
             _check_ids_left(session, len(checked))
-            made = [
-                self._stored(session_id, session.references_made + n + 1, c)
-                for n, c in enumerate(checked)
-            ]
+            made: list[Reference] = []
             try:
+                for n, one in enumerate(checked, start=session.references_made + 1):
+                    made.append(self._stored(session_id, n, one))
                 return self.sessions.update(session_id, lambda s: _append(s, made))
             except BaseException:
                 for ref in made:
