@@ -346,3 +346,28 @@ def test_a_branch_keeps_the_reference_items_with_its_references(app: Flask) -> N
     branch = answer.json["session"]
     assert [r["id"] for r in branch["references"]] == ["r1", "r2"]
     assert [i["reference"] for i in branch["checklist"] if i["reference"]] == ["r1", "r2"]
+
+
+def test_sfumato_run_mode_edit_edits_the_best_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sfumato run --mode edit`: the CLI's option reaches the run (the demo given room for the
+    image to edit, on its capabilities, as `takes` does on a registry)."""
+    from click.testing import CliRunner
+
+    from app.cli import Runtime, main
+    from app.tools.demo_image_tool import DemoImageTool
+
+    drawn = DemoImageTool.capabilities
+    roomy = classmethod(lambda cls, s: drawn(s).model_copy(update={"max_input_images": 8}))
+    monkeypatch.setattr(DemoImageTool, "capabilities", roomy)
+    settings = demo_settings(tmp_path, plateau_rounds_default=0)
+    args = ["run", "a red fox asleep in snow", "-n", "1", "--mode", "edit", "--json"]
+    result = CliRunner().invoke(main, args, obj=Runtime(settings, None), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    sid = json.loads(result.stdout)["session_id"]
+    session = json.loads((settings.storage_dir / sid / "session.json").read_text("utf-8"))
+    assert session["run"]["mode"] == "edit"
+    edited = [it for it in session["iterations"] if it["round"]]
+    assert [it["edited_from"] for it in edited] == [0]
+    assert edited[0]["rendered_prompt"].startswith("Edit: change only")
