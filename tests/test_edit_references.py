@@ -116,8 +116,8 @@ class RecordingGrok(ScriptedGrok):
     """The scripted Grok, recording each judge and pairwise body's content parts; it answers as
     if the references were not there (the script knows only the judged images)."""
 
-    def __init__(self) -> None:
-        super().__init__(scores=[60, 70, 80, 90])
+    def __init__(self, scores: list[int] | None = None) -> None:
+        super().__init__(scores=scores or [60, 70, 80, 90])
         self.bodies: dict[str, list[list[dict[str, Any]]]] = {"judge": [], "pairwise": []}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -371,3 +371,22 @@ def test_sfumato_run_mode_edit_edits_the_best_image(
     edited = [it for it in session["iterations"] if it["round"]]
     assert [it["edited_from"] for it in edited] == [0]
     assert edited[0]["rendered_prompt"].startswith("Edit: change only")
+
+
+def test_an_edited_best_is_judged_again_with_the_instruction_it_was_sent(tmp_path: Path) -> None:
+    grok = RecordingGrok(scores=[60, 80, 80, 70])
+    for app in scripted_app(tmp_path, grok):
+        takes(app, 8)
+        client = app.test_client()
+        sid = baseline(client, references=False)
+        edit = client.post(
+            f"/api/sessions/{sid}/generate", json={"edit_from": 0, "instruction": "add a moon"}
+        )
+        assert edit.status_code == 200 and edit.json["best_index"] == 1, edit.json
+        assert edit.json["iterations"][1]["pairwise"]["result"] == "win"
+        feedback = {"feedback": "warmer light"}
+        assert client.put(f"/api/sessions/{sid}/feedback", json=feedback).status_code == 200
+        done = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1})
+        assert done.status_code == 200, done.json
+    rejudged = grok.bodies["judge"][2][0]["text"]
+    assert '"""add a moon; keep everything else exactly as it is."""' in rejudged

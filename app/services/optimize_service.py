@@ -706,7 +706,8 @@ class OptimizeService:
             return True
         if not budget.reserve(prices.of("judge")):
             return False
-        rendered = self.prompts.render(best.prompt_text, caps).text
+        # as it was sent: an edited image's instruction, not its prompt
+        rendered = best.rendered_prompt or self.prompts.render(best.prompt_text, caps).text
         verdict = self._step(ctl, best, "rejudge", lambda: self._evaluate(session, rendered, best))
         budget.settle(prices.of("judge"), verdict.result.usage.cost_usd or prices.of("judge"))
 
