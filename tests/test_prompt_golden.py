@@ -443,3 +443,22 @@ def test_revise_edit_mode(recorded, language: str) -> None:
     )
     check(f"revise_edit_{language}", recorder.requests)
     assert revision.instruction and revision.instruction.startswith("Edit: change only")
+
+
+def test_an_item_whose_reference_was_removed_is_asked_plainly(recorded) -> None:
+    """The checklist still ties q6 to r1, but r1 is gone: no "compare with r1", no "unsure"."""
+    recorder, templates, _ = recorded
+    s = with_references(session("openai"))
+    verdict = JudgeService(recorder, templates).evaluate(
+        GOAL,
+        "prompt",
+        flex_service.parse(s.prompt_text).blocks,
+        png(),
+        s.checklist,
+        {},
+        references=attached()[1:],
+    )
+    assert "(compare with r1)" not in recorder.requests[0].user
+    assert "(compare with r2)" not in recorder.requests[0].user  # nothing ties to r2
+    note = next(r.note for r in verdict.checklist_results if r.id == "q6")
+    assert note != "the offline judge cannot compare with a reference"

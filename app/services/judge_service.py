@@ -85,11 +85,19 @@ def shared_context(
     params: dict[str, Any],
     references: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """What the judge and the pairwise calls both render from (and the offline model reads)."""
+    """What the judge and the pairwise calls both render from (and the offline model reads). An
+    item tied to a reference that is not attached (removed since) is asked as a plain question."""
+    attached = {row["id"] for row in references}
     return {
         "goal": goal,
         "language": language,
-        "checklist": [item.model_dump() for item in checklist],
+        "checklist": [
+            {
+                **item.model_dump(),
+                "reference": item.reference if item.reference in attached else None,
+            }
+            for item in checklist
+        ],
         "transparent": wants_transparency(params),
         "aspect_ratio": params.get("aspect_ratio"),
         "references": references,
