@@ -277,7 +277,14 @@ def _check_finite(_ctx: click.Context, _param: click.Parameter, value: float | N
 
 
 def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
+    for option in reversed([*_provider_and_rounds(), *_stops_and_mode()]):
+        func = option(func)
+    return func
+
+
+def _provider_and_rounds() -> list[Callable[[Any], Any]]:
+    """`run` and `batch`: the provider, the rounds and the candidates per round."""
+    return [
         click.option(
             "--provider",
             "-p",
@@ -299,6 +306,12 @@ def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(1, MAX_CANDIDATES),
             help=f"Candidates per round, 1..{MAX_CANDIDATES}.",
         ),
+    ]
+
+
+def _stops_and_mode() -> list[Callable[[Any], Any]]:
+    """`run` and `batch`: when a run stops, how candidates are made, and the output format."""
+    return [
         click.option(
             "--budget-usd",
             type=click.FloatRange(min=0, max=MAX_BUDGET_USD),
@@ -311,11 +324,14 @@ def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(0, MAX_PLATEAU_ROUNDS),
             help=f"Stop after this many rounds without a win, 0..{MAX_PLATEAU_ROUNDS} (0: never).",
         ),
+        click.option(
+            "--mode",
+            type=click.Choice(["generate", "edit"]),
+            help="generate (default): each candidate is drawn from its prompt; edit: each "
+            "candidate edits the best image so far.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print machine-readable results."),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
 
 
 @main.command(epilog=EPILOG)
@@ -370,20 +386,7 @@ def _run_inputs(
     rt: Runtime, goal: str | None, given: dict[str, Any]
 ) -> tuple[GoalSpec, BatchOptions]:
     """The goal and options of `run`, checked as the API and the goals files check them."""
-    if bool(goal) == bool(given["recipe_file"]):
-        raise click.UsageError("Give a GOAL or --from recipe.json (one of them).")
-    recipe = _read_recipe(given["recipe_file"]) if given["recipe_file"] else {}
-    base = spec_from_recipe(recipe) if recipe else GoalSpec(id="run", goal=goal or "")
-    fields = {
-        **base.model_dump(mode="json", exclude_none=True),
-        "provider": given["provider"] or base.provider or "demo",
-        "image_params": {**base.image_params, **_params(given["params"])},
-        "feedback": given["feedback"] or base.feedback,
-        "locked_blocks": list(given["locks"]) or base.locked_blocks,
-    }
-    spec = parse_goals(json.dumps({k: v for k, v in fields.items() if v is not None}))[0]
-    refs = [_reference(value) for value in given.get("refs", ())] or base.references
-    spec = spec.model_copy(update={"references": refs})
+    recipe, spec = _run_spec(goal, given)
     settings = rt.settings
     CreateSessionRequest.model_validate(  # the goal as `POST /api/sessions` checks it
         {"goal": spec.goal, "provider": spec.provider, "image_params": spec.image_params},
@@ -401,11 +404,30 @@ def _run_inputs(
             "budget_usd": given["budget_usd"],
             "target_score": given["target"],
             "plateau_rounds": given["plateau"],
+            "mode": given["mode"],
         }
     )
     if options.iterations > settings.max_iterations:
         raise Failure(f"iterations: {options.iterations} is more than {settings.max_iterations}.")
     return spec, options
+
+
+def _run_spec(goal: str | None, given: dict[str, Any]) -> tuple[dict[str, Any], GoalSpec]:
+    """`run`'s recipe (if any) and its goal: the recipe's fields, then the options over them."""
+    if bool(goal) == bool(given["recipe_file"]):
+        raise click.UsageError("Give a GOAL or --from recipe.json (one of them).")
+    recipe = _read_recipe(given["recipe_file"]) if given["recipe_file"] else {}
+    base = spec_from_recipe(recipe) if recipe else GoalSpec(id="run", goal=goal or "")
+    fields = {
+        **base.model_dump(mode="json", exclude_none=True),
+        "provider": given["provider"] or base.provider or "demo",
+        "image_params": {**base.image_params, **_params(given["params"])},
+        "feedback": given["feedback"] or base.feedback,
+        "locked_blocks": list(given["locks"]) or base.locked_blocks,
+    }
+    spec = parse_goals(json.dumps({k: v for k, v in fields.items() if v is not None}))[0]
+    refs = [_reference(value) for value in given.get("refs", ())] or base.references
+    return recipe, spec.model_copy(update={"references": refs})
 
 
 def _reference(value: str) -> ReferenceIn:
@@ -818,6 +840,7 @@ def _batch_options(settings: Settings, given: dict[str, Any], jobs: int) -> Batc
         budget_usd=given["budget_usd"],
         target_score=given["target"],
         plateau_rounds=given["plateau"],
+        mode=given["mode"],
         jobs=jobs,
     )
 

@@ -142,7 +142,7 @@ def _services(
     edits = SessionEdits(sessions)
     checklists = ChecklistService(text_model, templates, sessions, edits)
     optimize = _optimize(
-        settings, text_model, templates, sessions, runs, prompts, images, checklists
+        settings, text_model, templates, sessions, runs, prompts, images, checklists, references
     )
     planner = RunPlanner(settings)
     return Container(
@@ -189,6 +189,7 @@ def _optimize(
     prompts: PromptService,
     images: ImageService,
     checklists: ChecklistService,
+    references: ReferenceService,
 ) -> OptimizeService:
     """The optimize loop with its judge, its recommendations and its prices."""
     return OptimizeService(
@@ -200,6 +201,7 @@ def _optimize(
         RecommendationService(text_model, templates),
         checklists,
         CostService(settings, dict(text_model.models), settings.text_mode),
+        references=references,  # the loop sends, judges against and edits with them
     )
 
 

@@ -44,6 +44,7 @@ from app.models.request_models import (
     ChecklistItemIn,
     CreateSessionRequest,
     FeedbackRequest,
+    GenerateRequest,
     OptimizeRequest,
     UpdatePromptRequest,
 )
@@ -90,6 +91,7 @@ SETTINGS_LIMITS: tuple[tuple[type[BaseModel], str, str, str], ...] = (
     (BatchRequest, "iterations", "maximum", "max_iterations"),
     (UpdatePromptRequest, "prompt_text", "maxLength", "max_prompt_chars"),
     (FeedbackRequest, "feedback", "maxLength", "max_feedback_chars"),
+    (GenerateRequest, "instruction", "maxLength", "max_feedback_chars"),
 )
 # Fixed checks the validators make in code: text that is not blank, a question with at least
 # CHECKLIST_QUESTION_MIN_CHARS characters a person can see (spaces do not count).

@@ -30,7 +30,7 @@ from app.limits import (
     MAX_REFERENCES,
     MAX_WEB_BATCH_JOBS,
 )
-from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, StopReason
+from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, RunMode, StopReason
 from app.models.request_models import (
     WITHIN_MAX_ITERATIONS,
     ChecklistItemIn,
@@ -169,6 +169,7 @@ class BatchOptions(BaseModel):
     budget_usd: BudgetUsd | None = None
     target_score: TargetScore | None = None
     plateau_rounds: PlateauRounds | None = None
+    mode: RunMode | None = None  # "edit": candidates edit the best image (issue 19)
     jobs: int = Field(1, ge=1, le=MAX_BATCH_JOBS)
 
     def run_options(self) -> RunOptions:
@@ -251,6 +252,7 @@ class BatchRequest(BaseModel):
     budget_usd: BudgetUsd | None = None
     target_score: TargetScore | None = None
     plateau_rounds: PlateauRounds | None = None
+    mode: RunMode | None = None  # "edit": candidates edit the best image (issue 19)
     jobs: int = Field(2, ge=1, le=MAX_WEB_BATCH_JOBS)
 
 

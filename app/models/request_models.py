@@ -22,7 +22,7 @@ from app.limits import (
     MAX_REFERENCE_LABEL_CHARS,
     MAX_REFERENCES,
 )
-from app.models.domain_models import ReferenceRole
+from app.models.domain_models import ChecklistSource, ReferenceRole, RunMode
 from app.models.run_options import BudgetUsd, Candidates, PlateauRounds, RunOptions, TargetScore
 from app.models.text_rules import person_text, refuse_controls, visible_length
 
@@ -125,7 +125,18 @@ class UpdatePromptRequest(_Body):
 
 
 class GenerateRequest(_Body):
+    """`edit_from`: edit that iteration's image (issue 19) instead of drawing from words alone;
+    `instruction`: the edit in the person's words (empty: the change the working prompt makes
+    to that iteration's prompt)."""
+
     wait: bool = True
+    edit_from: int | None = Field(None, ge=0)
+    instruction: str = ""
+
+    @field_validator("instruction")
+    @classmethod
+    def _instruction(cls, value: str, info: ValidationInfo) -> str:
+        return _bounded_text(value, info, "max_feedback_chars", allow_empty=True)
 
 
 class BranchRequest(_Body):
@@ -155,6 +166,8 @@ class OptimizeRequest(_Body):
     candidates: Candidates | None = None
     plateau_rounds: PlateauRounds | None = None
     budget_usd: BudgetUsd | None = None
+    # "edit": each candidate edits the current best image (issue 19); null: "generate".
+    mode: RunMode | None = None
     wait: bool = True
 
     def run_options(self) -> RunOptions:
@@ -167,7 +180,8 @@ class ChecklistItemIn(_Body):
     question: str = Field(
         max_length=CHECKLIST_QUESTION_MAX_CHARS
     )  # as sent (as the schema says), and again collapsed
-    source: Literal["goal", "feedback"] = "goal"
+    source: ChecklistSource = "goal"
+    reference: str | None = Field(None, pattern=r"^r[0-9]{1,3}$")
 
     @field_validator("question")
     @classmethod

@@ -3,10 +3,13 @@
 `evaluate` answers every checklist question (yes / no / unsure with a note) and gives a 0..100
 score with the same rubric for every image. `compare` shows a vision model two images in one call,
 asked twice with the order swapped; a candidate wins only when both orders prefer it.
+The session's reference images (issue 19) go first in every call, each labelled, so the judge
+can check what must match them; both pairwise orders attach the same references.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass
@@ -19,11 +22,13 @@ from app.models.domain_models import (
     Pairwise,
     PairwiseResult,
     PairwiseVerdict,
+    Reference,
     Usage,
 )
 from app.models.llm_models import JudgeOutput, PairwiseOutput, judge_output_for
 from app.models.provider_models import ImageInput, LLMRequest, LLMResult, TextModel
 from app.services.image_service import wants_transparent_background as wants_transparency
+from app.services.prompt_service import reference_label, reference_rows
 from app.tools.template_tool import TemplateTool
 from app.utils.language import detect_language
 
@@ -56,6 +61,58 @@ def checklist_pass(results: list[ChecklistResult]) -> float | None:
 
 # An image as the pairwise judge is shown it: the image, its rendered prompt and its blocks.
 Shown = tuple[ImageInput, str, dict[str, str]]
+# A reference image as the judge is shown it: the reference and its compact judge copy.
+Attached = Sequence[tuple[Reference, ImageInput]]
+
+
+def attachments(
+    references: Attached, judged: list[ImageInput], labels: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[ImageInput], list[str]]:
+    """The references' rows for the prompt, then every image in the order it is sent (the
+    references first) with the label sent before each. Without references: the judged images
+    alone, with the text model's default labels."""
+    rows = reference_rows([ref for ref, _ in references])
+    if not rows:
+        return [], judged, []
+    images = [image for _, image in references] + judged
+    return rows, images, [reference_label(row) for row in rows] + list(labels)
+
+
+def shared_context(
+    goal: str,
+    language: str,
+    checklist: list[ChecklistItem],
+    params: dict[str, Any],
+    references: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """What the judge and the pairwise calls both render from (and the offline model reads). An
+    item tied to a reference that is not attached (removed since) is asked as a plain question."""
+    attached = {row["id"] for row in references}
+    return {
+        "goal": goal,
+        "language": language,
+        "checklist": [
+            {
+                **item.model_dump(),
+                "reference": item.reference if item.reference in attached else None,
+            }
+            for item in checklist
+        ],
+        "transparent": wants_transparency(params),
+        "aspect_ratio": params.get("aspect_ratio"),
+        "references": references,
+    }
+
+
+def verdict_of(
+    first_is: Literal["candidate", "incumbent"], preferred: Literal["first", "second", "tie"]
+) -> PairwiseVerdict:
+    """One order's answer as a verdict on the candidate: which image it preferred, by name."""
+    if preferred == "tie":
+        return "tie"
+    if preferred == "first":
+        return first_is
+    return "incumbent" if first_is == "candidate" else "candidate"
 
 
 def pairwise_result(verdicts: list[PairwiseVerdict]) -> PairwiseResult:
@@ -84,33 +141,36 @@ class JudgeService:
         checklist: list[ChecklistItem],
         params: dict[str, Any],
         language: str | None = None,
+        references: Attached = (),
     ) -> Verdict:
         """Answers the checklist and scores the image; the same rubric for every image.
-        Notes come in the person's `language` (default: the goal's)."""
-        context = _judge_context(goal, rendered_prompt, blocks, checklist, params, language)
-        items = context["checklist"]
+        Notes come in the person's `language` (default: the goal's); `references` are attached
+        before the image, labelled."""
+        rows, images, labels = attachments(references, [image], ["CANDIDATE IMAGE:"])
+        lang = language or detect_language(goal)
+        context = {
+            **shared_context(goal, lang, checklist, params, rows),
+            "prompt": rendered_prompt,
+            "blocks": blocks,
+        }
         request = LLMRequest(
             role="judge",
-            system=self._system(
-                "judge an image against a goal and a checklist", context["language"]
-            ),
+            system=self._system("judge an image against a goal and a checklist", lang),
+            # the template's `blocks` are the names to start strengths with, not this image's
             user=self.templates.render(
-                "llm_judge_prompt.jinja2",
-                goal=goal,
-                prompt=rendered_prompt,
-                checklist=items,
-                transparent=context["transparent"],
-                blocks=FLEX_BLOCKS,
-                language=context["language"],
+                "llm_judge_prompt.jinja2", **{**context, "blocks": FLEX_BLOCKS}
             ),
             output=judge_output_for([item.id for item in checklist]),
-            images=[image],
+            images=images,
+            image_labels=labels,
             context=context,
             temperature=0.2,
             max_tokens=800 + 60 * len(checklist),
         )
         result = self.text_model.complete(request)
-        results = _checklist_results(result, checklist)
+        questions = {item.id for item in checklist}
+        answers = result.answer(JudgeOutput).checklist
+        results = [ChecklistResult(**a.model_dump()) for a in answers if a.id in questions]
         return Verdict(result, results, checklist_pass(results))
 
     def compare(
@@ -122,8 +182,10 @@ class JudgeService:
         incumbent: tuple[ImageInput, str, dict[str, str]],
         incumbent_index: int,
         language: str | None = None,
+        references: Attached = (),
     ) -> Comparison:
-        """Both orders at once: (candidate, incumbent) and (incumbent, candidate)."""
+        """Both orders at once: (candidate, incumbent) and (incumbent, candidate), each with the
+        same `references` attached first."""
         orders: list[tuple[Shown, Shown, Literal["candidate", "incumbent"]]] = [
             (candidate, incumbent, "candidate"),
             (incumbent, candidate, "incumbent"),
@@ -131,19 +193,16 @@ class JudgeService:
         lang = language or detect_language(goal)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pairwise") as pool:
             futures = [
-                pool.submit(copy_context().run, self._ask, goal, checklist, params, a, b, lang)
+                pool.submit(
+                    copy_context().run, self._ask, goal, checklist, params, a, b, lang, references
+                )
                 for a, b, _ in orders
             ]
             answers = [f.result() for f in futures]
-        verdicts: list[PairwiseVerdict] = []
-        for (_, _, first_is), answer in zip(orders, answers, strict=True):
-            preferred = answer.answer(PairwiseOutput).preferred
-            if preferred == "tie":
-                verdicts.append("tie")
-            elif preferred == "first":
-                verdicts.append(first_is)
-            else:
-                verdicts.append("incumbent" if first_is == "candidate" else "candidate")
+        verdicts = [
+            verdict_of(first_is, answer.answer(PairwiseOutput).preferred)
+            for (_, _, first_is), answer in zip(orders, answers, strict=True)
+        ]
         usage = answers[0].usage.plus(answers[1].usage)
         pairwise = Pairwise(
             against=incumbent_index,
@@ -161,15 +220,13 @@ class JudgeService:
         first: tuple[ImageInput, str, dict[str, str]],
         second: tuple[ImageInput, str, dict[str, str]],
         language: str = "en",
+        references: Attached = (),
     ) -> LLMResult:
-        items = [item.model_dump() for item in checklist]
-        transparent = wants_transparency(params)
+        rows, images, labels = attachments(
+            references, [first[0], second[0]], ["FIRST IMAGE:", "SECOND IMAGE:"]
+        )
         context = {
-            "goal": goal,
-            "language": language,
-            "checklist": items,
-            "transparent": transparent,
-            "aspect_ratio": params.get("aspect_ratio"),
+            **shared_context(goal, language, checklist, params, rows),
             "first_prompt": first[1],
             "first_blocks": first[2],
             "second_prompt": second[1],
@@ -178,47 +235,12 @@ class JudgeService:
         request = LLMRequest(
             role="pairwise",
             system=self._system("compare two images made for the same goal", language),
-            user=self.templates.render(
-                "llm_pairwise.jinja2",
-                goal=goal,
-                checklist=items,
-                transparent=transparent,
-                language=language,
-            ),
+            user=self.templates.render("llm_pairwise.jinja2", **context),
             output=PairwiseOutput,
-            images=[first[0], second[0]],
+            images=images,
+            image_labels=labels,
             context=context,
             temperature=0.0,
             max_tokens=300,
         )
         return self.text_model.complete(request)
-
-
-def _judge_context(
-    goal: str,
-    rendered_prompt: str,
-    blocks: dict[str, str],
-    checklist: list[ChecklistItem],
-    params: dict[str, Any],
-    language: str | None,
-) -> dict[str, Any]:
-    """What the judge's prompt and the offline stand-in read of one image's setting."""
-    return {
-        "goal": goal,
-        "language": language or detect_language(goal),
-        "prompt": rendered_prompt,
-        "blocks": blocks,
-        "checklist": [item.model_dump() for item in checklist],
-        "transparent": wants_transparency(params),
-        "aspect_ratio": params.get("aspect_ratio"),
-    }
-
-
-def _checklist_results(result: LLMResult, checklist: list[ChecklistItem]) -> list[ChecklistResult]:
-    """The judge's answers to the questions asked (an answer to any other id is dropped)."""
-    questions = {item.id for item in checklist}
-    return [
-        ChecklistResult(id=a.id, answer=a.answer, note=a.note)
-        for a in result.answer(JudgeOutput).checklist
-        if a.id in questions
-    ]

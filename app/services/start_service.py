@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.errors import ValidationFailed
-from app.models.domain_models import BranchOrigin, Session
+from app.models.domain_models import BranchOrigin, ChecklistItem, Reference, Session
 from app.models.provider_models import ProviderCapabilities
 from app.services import flex_service
 from app.services.checklist_service import ChecklistService
@@ -76,6 +76,7 @@ class StartService:
             demo=caps.is_demo or s.text_mode == "offline",
             language=spec.language,
             prompt_language=s.image_prompt_language,
+            planned_references=planned_references(checked),
         )
         if checked and self.references is not None:
             return self.references.attach(session.session_id, checked)
@@ -98,22 +99,11 @@ class StartService:
         `language` (the UI's, optional) is the person's language; without it, the goal's."""
         language = fields.pop("language", None) or detect_language(goal)
         langs = {"language": language, "prompt_language": fields.pop("prompt_language", "en")}
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="start") as pool:
-            prompt_job = pool.submit(
-                # mypy cannot carry `**langs` through Context.run's ParamSpec into submit's; the
-                # keywords are generate_initial's `language` and `prompt_language`, both str.
-                copy_context().run,  # type: ignore[arg-type]
-                self.prompts.generate_initial,
-                goal,
-                caps,
-                params,
-                **langs,
-            )
-            checklist_job = pool.submit(
-                copy_context().run, self.checklists.write, goal, None, [], params, language
-            )
-            prompt_text, prompt_result = prompt_job.result()
-            checklist, checklist_result = checklist_job.result()
+        # The references it will hold (stored once it exists): prompt and checklist know them now
+        planned: list[Reference] = fields.pop("planned_references", [])
+        (prompt_text, prompt_result), (checklist, checklist_result) = self._write_both(
+            goal, caps, params, langs, planned
+        )
         session = Session(
             session_id="",  # SessionService.create gives it its id
             user_goal=goal,
@@ -128,6 +118,39 @@ class StartService:
         charge_text(session, "prompt_gen", prompt_result.usage)
         charge_text(session, "checklist", checklist_result.usage)
         return self.sessions.create(session)
+
+    def _write_both(
+        self,
+        goal: str,
+        caps: ProviderCapabilities,
+        params: dict[str, Any],
+        langs: dict[str, str],
+        planned: list[Reference],
+    ) -> tuple[tuple[str, Any], tuple[list[ChecklistItem], Any]]:
+        """The starting prompt and the checklist, written at once (two calls, one wait)."""
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="start") as pool:
+            prompt_job = pool.submit(
+                # mypy cannot carry `**langs` through Context.run's ParamSpec into submit's; the
+                # keywords are generate_initial's `language` and `prompt_language`, both str.
+                copy_context().run,  # type: ignore[arg-type]
+                self.prompts.generate_initial,
+                goal,
+                caps,
+                params,
+                **langs,
+                references=planned,
+            )
+            checklist_job = pool.submit(
+                copy_context().run,
+                self.checklists.write,
+                goal,
+                None,
+                [],
+                params,
+                langs["language"],
+                planned,
+            )
+            return prompt_job.result(), checklist_job.result()
 
     def branch(self, source_id: str, iteration: int | None) -> Session:
         """A new session with the source's goal, provider and settings, whose editable prompt is
@@ -155,7 +178,8 @@ class StartService:
             target_score=source.target_score,
             prompt_text=prompt_text,
             locked_blocks=[name for name in source.locked_blocks if name in names],
-            checklist=[item for item in source.checklist if item.source == "goal"],
+            # goal items and those tied to a reference (the references come along, same ids)
+            checklist=[item for item in source.checklist if item.source != "feedback"],
             checklist_version=1,
             text_mode=source.text_mode,
             demo=source.demo,
@@ -167,3 +191,20 @@ class StartService:
         if source.references and self.references is not None:
             return self.references.copy_all(source, made.session_id)
         return made
+
+
+def planned_references(checked: list[Any]) -> list[Reference]:
+    """The checked references of a new session as it will hold them (r1, r2, ... in order), for
+    the prompt writer and the checklist, which run before the files are stored."""
+    return [
+        Reference(
+            id=f"r{n}",
+            role=c.role,
+            label=c.label,
+            file="",
+            width=c.picture.width,
+            height=c.picture.height,
+            mime=c.picture.mime,
+        )
+        for n, c in enumerate(checked, start=1)
+    ]

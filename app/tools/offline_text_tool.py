@@ -28,6 +28,7 @@ from app.models.llm_models import (
     ChecklistAnswerItem,
     ChecklistOutput,
     ChecklistQuestion,
+    EditReviseOutput,
     JudgeOutput,
     PairwiseOutput,
     PromptBlocks,
@@ -174,6 +175,7 @@ if not TYPE_CHECKING:
     BlockChange = _fitted(BlockChange)
     ChecklistAnswerItem = _fitted(ChecklistAnswerItem)
     ChecklistQuestion = _fitted(ChecklistQuestion)
+    EditReviseOutput = _fitted(EditReviseOutput)
     JudgeOutput = _fitted(JudgeOutput)
     PairwiseOutput = _fitted(PairwiseOutput)
     PromptBlocks = _fitted(PromptBlocks)
@@ -207,6 +209,7 @@ class OfflineTextTool:
             role(request.context) if role else self._roles[request.role](request.context, request)
         )
         answer = in_russian(answer) if ru else answer
+        answer = _REFERENCE_STEPS.get(request.role, _as_is)(answer, request.context)
         data = request.output.model_validate(answer.model_dump())
         latency = int((time.perf_counter() - started) * 1000)
         return LLMResult(data=data, model=MODEL_ID, usage=Usage(), latency_ms=latency)
@@ -252,6 +255,7 @@ class OfflineTextTool:
             apply(feedback, blocks, free, changes)
         self._add_missing_goal_words(ctx, blocks, free, changes)
         self._fix_failed_checks(ctx, blocks, free, changes)
+        _fix_reference_checks(ctx, blocks, free, changes)
         # Each strategy starts its enrichment at a different block and phrase, so K candidates of a
         # round differ; a retry after "changed nothing" moves one step further.
         offset = int(ctx.get("strategy_number", 0)) + (1 if ctx.get("retry_note") else 0)
@@ -336,21 +340,7 @@ class OfflineTextTool:
         """Acts on failed checklist questions: what must be absent goes to the negative
         constraints; what must be shown, in words the person used (goal or feedback), goes into the
         subject (or the first free block). Generic quality questions give no words to add."""
-        prompt_words = set(keywords(" ".join(blocks.values())))
-        asked = set(keywords(f"{ctx.get('goal', '')} {ctx.get('feedback', '')}"))
-        avoided = set(keywords(blocks.get("negative_constraints", "")))
-        words: list[str] = []
-        absent: list[str] = []
-        for item in ctx.get("failed_checks", []):
-            question = item["question"]
-            if _is_generic(question) or _ru_rule_wish(question):
-                continue  # a Russian wish a rule knows is written in its English wording
-            found = [w for w in _question_words(question) if w in asked]
-            if _is_absence(question):
-                absent += [w for w in found if w not in avoided]
-            else:
-                words += [w for w in found if w not in prompt_words]
-        absent = list(dict.fromkeys(absent))[:4]
+        words, absent = _failed_words(ctx, blocks)
         if absent and "negative_constraints" in free and "negative_constraints" not in changes:
             text = _append(
                 blocks["negative_constraints"], ", ".join(absent), "negative_constraints"
@@ -359,7 +349,6 @@ class OfflineTextTool:
                 text,
                 f"kept out what must be absent: {', '.join(absent)}",
             )
-        words = list(dict.fromkeys(words))[:4]
         target = next(
             (b for b in ("subject", *free) if b in free and b != "negative_constraints"), None
         )
@@ -410,17 +399,7 @@ class OfflineTextTool:
             + image_points
         )
         failed = [a for a in answers if a.answer == "no"]
-        weaknesses = [
-            *(
-                [f"subject: feedback not reflected yet: {', '.join(fb_missing)}"]
-                if fb_missing
-                else []
-            ),
-            *([f"subject: goal details missing: {', '.join(missing[:5])}"] if missing else []),
-            *([f"subject: checklist {failed[0].id} fails ({failed[0].note})"] if failed else []),
-            *image_notes,
-            *[f"{n}: vague ({len(blocks[n].split())} words), name concrete details" for n in vague],
-        ]
+        weaknesses = _weaknesses(fb_missing, missing, failed, image_notes, blocks, vague)
         strengths = _strengths(coverage, blocks, vague, fb_missing)
         notes = _judge_notes(score, missing, vague, fb_missing, image_notes)
         return JudgeOutput(
@@ -436,11 +415,7 @@ class OfflineTextTool:
     def _checklist(self, ctx: dict[str, Any], _: LLMRequest) -> ChecklistOutput:
         """Questions from the goal's clauses, one per feedback point, and generic checks to reach 4."""
         goal = " ".join(str(ctx["goal"]).split())
-        kept = [
-            ChecklistQuestion(question=item["question"], source="goal")
-            for item in ctx.get("current", [])
-            if item.get("source") == "goal"
-        ]
+        kept = _kept_goal_questions(ctx)
         questions = kept or [
             ChecklistQuestion(question=_question_for(clause), source="goal")
             for clause in _clauses(_NEGATION.sub("", goal))
@@ -459,14 +434,7 @@ class OfflineTextTool:
                 else f"Does the image reflect the request: {point}?"
             )
             questions.append(ChecklistQuestion(question=question, source="feedback"))
-        for generic in _GENERIC_CHECKS:
-            if len({q.question.lower() for q in questions}) >= 4:  # as many once deduplicated
-                break
-            questions.append(ChecklistQuestion(question=generic, source="goal"))
-        unique = list({q.question.lower(): q for q in questions}.values())
-        goal_items = [q for q in unique if q.source == "goal"]
-        feedback_items = [q for q in unique if q.source == "feedback"][:6]
-        return ChecklistOutput(questions=(goal_items[: 12 - len(feedback_items)] + feedback_items))
+        return _finished_checklist(questions, _GENERIC_CHECKS)
 
     # pairwise -----------------------------------------------------------------------------------
 
@@ -479,10 +447,9 @@ class OfflineTextTool:
         marks = []
         for side in ("first", "second"):
             judged_ctx = {**ctx, "prompt": ctx[f"{side}_prompt"], "blocks": ctx[f"{side}_blocks"]}
-            image = request.images[0 if side == "first" else 1]
-            verdict = self._judge(
-                judged_ctx, LLMRequest(**{**_request_fields(request), "images": [image]})
-            )
+            image = request.images[-2 if side == "first" else -1]  # after any references
+            alone = {**_request_fields(request), "images": [image], "image_labels": []}
+            verdict = self._judge(judged_ctx, LLMRequest(**alone))
             passed = sum(a.answer == "yes" for a in verdict.checklist)
             marks.append((passed, verdict.score))
         (pass1, score1), (pass2, score2) = marks
@@ -502,60 +469,141 @@ class OfflineTextTool:
     # recommend ----------------------------------------------------------------------------------
 
     def _recommend(self, ctx: dict[str, Any], _: LLMRequest) -> RecommendOutput:
+        """What won, what lost and what raised the score, the best to start from, then standing
+        advice: at most 7, each once."""
         history: list[dict[str, Any]] = ctx.get("history", [])
         scored = [h for h in history if h.get("status") == "ok" and h.get("score") is not None]
         by_index = {h["index"]: h for h in scored}
-        wins: list[str] = []
-        losses: list[str] = []
-        raised: list[str] = []
+        outcomes: dict[str, list[str]] = {"win": [], "loss": [], "raised": []}
         for cur in scored:
             base = by_index.get(cur.get("based_on"))
-            if base is None:
-                continue
-            changed = ", ".join(cur.get("changed") or []) or "the prompt"
-            delta = cur["score"] - base["score"]
-            outcome = cur.get("pairwise")
-            if outcome == "win":
-                wins.append(
-                    f"Changing {changed} in iteration {cur['index']} won the side-by-side "
-                    f"comparison with iteration {base['index']} (score {base['score']} -> "
-                    f"{cur['score']}): keep that wording."
-                )
-            elif outcome == "loss" or (not outcome and delta < 0):
-                losses.append(
-                    f"Changing {changed} in iteration {cur['index']} made it worse than iteration "
-                    f"{base['index']} (score {base['score']} -> {cur['score']}): avoid that direction."
-                )
-            elif delta > 0 and not outcome:
-                raised.append(
-                    f"Changing {changed} in iteration {cur['index']} raised the score by {delta} "
-                    f"(to {cur['score']})."
-                )
-        tips = wins + losses[:2] + raised[:1]
+            outcome = _outcome_tip(cur, base) if base is not None else None
+            if outcome:
+                outcomes[outcome[0]].append(outcome[1])
+        tips = outcomes["win"] + outcomes["loss"][:2] + outcomes["raised"][:1]
         best = by_index.get(ctx.get("best_index")) or max(
             scored, key=lambda h: h["score"], default=None
         )
-        if best:
-            tips.append(
-                f"Start from iteration {best['index']}'s prompt (score {best['score']}): it is the best one found."
-            )
-        if ctx.get("locked"):
-            tips.append(
-                f"Locked blocks ({', '.join(ctx['locked'])}) stayed fixed: lock what already works to focus revisions."
-            )
-        if any(
-            h.get("status") == "failed" and "changed nothing" not in str(h.get("error"))
-            for h in history
-        ):
-            tips.append(
-                "Some iterations failed at the provider: check their errors before rerunning."
-            )
-        tips += [
-            "Name concrete light sources, directions and colours instead of mood words.",
-            "Keep the subject block first and concrete: nouns, counts and relations the image must show.",
-            "Put must-not-appear items in negative constraints rather than the subject.",
-        ]
+        tips += _standing_tips(ctx, history, best)
         return RecommendOutput(recommendations=list(dict.fromkeys(tips))[:7])
+
+
+def _outcome_tip(cur: dict[str, Any], base: dict[str, Any]) -> tuple[str, str] | None:
+    """What one revision's outcome against its base teaches: ("win" | "loss" | "raised", tip)."""
+    changed = ", ".join(cur.get("changed") or []) or "the prompt"
+    delta = cur["score"] - base["score"]
+    outcome = cur.get("pairwise")
+    scores = f"(score {base['score']} -> {cur['score']})"
+    if outcome == "win":
+        return "win", (
+            f"Changing {changed} in iteration {cur['index']} won the side-by-side comparison "
+            f"with iteration {base['index']} {scores}: keep that wording."
+        )
+    if outcome == "loss" or (not outcome and delta < 0):
+        return "loss", (
+            f"Changing {changed} in iteration {cur['index']} made it worse than iteration "
+            f"{base['index']} {scores}: avoid that direction."
+        )
+    if delta > 0 and not outcome:
+        return "raised", (
+            f"Changing {changed} in iteration {cur['index']} raised the score by {delta} "
+            f"(to {cur['score']})."
+        )
+    return None
+
+
+def _standing_tips(
+    ctx: dict[str, Any], history: list[dict[str, Any]], best: dict[str, Any] | None
+) -> list[str]:
+    """The best prompt to start from, locks and provider failures, then general advice."""
+    tips = []
+    if best:
+        tips.append(
+            f"Start from iteration {best['index']}'s prompt (score {best['score']}): it is the best one found."
+        )
+    if ctx.get("locked"):
+        tips.append(
+            f"Locked blocks ({', '.join(ctx['locked'])}) stayed fixed: lock what already works to focus revisions."
+        )
+    if any(
+        h.get("status") == "failed" and "changed nothing" not in str(h.get("error"))
+        for h in history
+    ):
+        tips.append("Some iterations failed at the provider: check their errors before rerunning.")
+    return [*tips, *_GENERAL_TIPS]
+
+
+_GENERAL_TIPS = (
+    "Name concrete light sources, directions and colours instead of mood words.",
+    "Keep the subject block first and concrete: nouns, counts and relations the image must show.",
+    "Put must-not-appear items in negative constraints rather than the subject.",
+)
+
+
+def _kept_goal_questions(ctx: dict[str, Any]) -> list[ChecklistQuestion]:
+    """The current checklist's goal questions, kept when only the feedback changed."""
+    return [
+        ChecklistQuestion(question=item["question"], source="goal")
+        for item in ctx.get("current", [])
+        if item.get("source") == "goal"
+    ]
+
+
+def _finished_checklist(
+    questions: list[ChecklistQuestion], generics: tuple[str, ...]
+) -> ChecklistOutput:
+    """Generic checks added until there are 4 distinct questions, duplicates dropped, at most 6
+    feedback questions and 12 in all (goal questions make room)."""
+    for generic in generics:
+        if len({q.question.lower() for q in questions}) >= 4:  # as many once deduplicated
+            break
+        questions.append(ChecklistQuestion(question=generic, source="goal"))
+    unique = list({q.question.lower(): q for q in questions}.values())
+    goal_items = [q for q in unique if q.source == "goal"]
+    feedback_items = [q for q in unique if q.source == "feedback"][:6]
+    return ChecklistOutput(questions=(goal_items[: 12 - len(feedback_items)] + feedback_items))
+
+
+def _failed_words(ctx: dict[str, Any], blocks: dict[str, str]) -> tuple[list[str], list[str]]:
+    """From the failed checklist questions, in words the person used (goal or feedback): what
+    the prompt must show and does not say yet, and what must be absent and is not avoided yet
+    (at most 4 each)."""
+    prompt_words = set(keywords(" ".join(blocks.values())))
+    asked = set(keywords(f"{ctx.get('goal', '')} {ctx.get('feedback', '')}"))
+    avoided = set(keywords(blocks.get("negative_constraints", "")))
+    words: list[str] = []
+    absent: list[str] = []
+    for item in ctx.get("failed_checks", []):
+        question = item["question"]
+        if _is_generic(question) or _ru_rule_wish(question):
+            continue  # a Russian wish a rule knows is written in its English wording
+        found = [w for w in _question_words(question) if w in asked]
+        if _is_absence(question):
+            absent += [w for w in found if w not in avoided]
+        else:
+            words += [w for w in found if w not in prompt_words]
+    return list(dict.fromkeys(words))[:4], list(dict.fromkeys(absent))[:4]
+
+
+def _weaknesses(
+    fb_missing: list[str],
+    missing: list[str],
+    failed: list[ChecklistAnswerItem],
+    image_notes: list[str],
+    blocks: dict[str, str],
+    vague: list[str],
+) -> list[str]:
+    """The judge's weaknesses, most important first: feedback, goal details, a failed check,
+    what the image checks found, vague blocks."""
+    out = [f"subject: feedback not reflected yet: {', '.join(fb_missing)}"] if fb_missing else []
+    if missing:
+        out.append(f"subject: goal details missing: {', '.join(missing[:5])}")
+    if failed:
+        out.append(f"subject: checklist {failed[0].id} fails ({failed[0].note})")
+    vagueness = [
+        f"{n}: vague ({len(blocks[n].split())} words), name concrete details" for n in vague
+    ]
+    return [*out, *image_notes, *vagueness]
 
 
 def _append(text: str, phrase: str, name: str) -> str:
@@ -589,10 +637,10 @@ def _unreflected_feedback(feedback: str, prompt_words: set[str]) -> list[str]:
 
 def _image_checks(request: LLMRequest, ctx: dict[str, Any]) -> tuple[float, list[str]]:
     """Up to 20 points for what can be measured: it decodes, is not blank, has the asked shape and mood."""
-    if request.image is None:
+    if not request.images:
         return 0.0, ["image: no image to judge"]
-    try:
-        image = Image.open(io.BytesIO(request.image.data))
+    try:  # the judged image comes last: reference images (issue 19) are attached before it
+        image = Image.open(io.BytesIO(request.images[-1].data))
         image.load()
     except (OSError, ValueError):
         return 0.0, ["image: the file does not decode"]
@@ -687,6 +735,10 @@ def _answer(
     The offline judge cannot see beyond the words: something that must be absent ("free of X")
     passes when the negative constraints name it, and is unsure otherwise.
     """
+    if item.get("reference"):
+        return ChecklistAnswerItem(
+            id=item["id"], answer="unsure", note="the offline judge cannot compare with a reference"
+        )
     if _has_cyrillic(item["question"]):
         return _answer_ru(item, prompt_words, blocks)
     words = _question_words(item["question"])
@@ -762,27 +814,41 @@ _RU_LIGHT = (
     (r"темн|тёмн|мрачн", _LIGHT_HINTS["dark"]),
     (r"тепл|тёпл", "warm golden light, soft and low"),
 )
-# Feedback: stem pattern -> (block, English wording to add).
-_RU_FEEDBACK_RULES: tuple[tuple[str, str, str], ...] = (
-    (r"контраст", "lighting", "stronger contrast, deep shadows and bright highlights"),
-    (r"тепл|тёпл", "lighting", "warm golden light, soft and low"),
-    (r"холодн|прохладн", "lighting", "cool blue light"),
-    (r"полноч|ноч|лун", "lighting", _LIGHT_HINTS["night"]),
-    (r"закат", "lighting", "warm low sunset light from the horizon"),
-    (r"рассвет", "lighting", "soft dawn light, low sun, pink and gold sky"),
-    (r"утр", "lighting", _LIGHT_HINTS["morning"]),
-    (r"ярч|светлее|светл", "lighting", "brighter exposure, open shadows"),
-    (r"темнее|темн|тёмн|мрачн", "lighting", "darker low-key lighting, deep shadows"),
-    (r"насыщ|сочн", "style", "richer, more saturated colours"),
-    (r"приглуш|пастел", "style", "muted, soft pastel colours"),
-    (r"реалист|фотореал", "style", "photorealistic, natural detail"),
-    (r"акварел", "style", _STYLE_HINTS["watercolor"]),
-    (r"ближе|крупн", "camera", "close-up framing, the subject fills the frame"),
-    (r"шире|дальше|общий план", "camera", "wide shot, more of the surroundings"),
-    (r"размыт|боке", "camera", "shallow depth of field, soft background blur"),
-    (r"слева|левее", "composition", "the subject placed on the left third"),
-    (r"справа|правее", "composition", "the subject placed on the right third"),
-    (r"центр", "composition", "the subject centred"),
+# Feedback, per block: stem pattern -> English wording to add; the first match wins, in order.
+_RU_FEEDBACK_BY_BLOCK: dict[str, dict[str, str]] = {
+    "lighting": {
+        r"контраст": "stronger contrast, deep shadows and bright highlights",
+        r"тепл|тёпл": "warm golden light, soft and low",
+        r"холодн|прохладн": "cool blue light",
+        r"полноч|ноч|лун": _LIGHT_HINTS["night"],
+        r"закат": "warm low sunset light from the horizon",
+        r"рассвет": "soft dawn light, low sun, pink and gold sky",
+        r"утр": _LIGHT_HINTS["morning"],
+        r"ярч|светлее|светл": "brighter exposure, open shadows",
+        r"темнее|темн|тёмн|мрачн": "darker low-key lighting, deep shadows",
+    },
+    "style": {
+        r"насыщ|сочн": "richer, more saturated colours",
+        r"приглуш|пастел": "muted, soft pastel colours",
+        r"реалист|фотореал": "photorealistic, natural detail",
+        r"акварел": _STYLE_HINTS["watercolor"],
+    },
+    "camera": {
+        r"ближе|крупн": "close-up framing, the subject fills the frame",
+        r"шире|дальше|общий план": "wide shot, more of the surroundings",
+        r"размыт|боке": "shallow depth of field, soft background blur",
+    },
+    "composition": {
+        r"слева|левее": "the subject placed on the left third",
+        r"справа|правее": "the subject placed on the right third",
+        r"центр": "the subject centred",
+    },
+}
+# The same rules flat, in order: (stem pattern, block, wording).
+_RU_FEEDBACK_RULES: tuple[tuple[str, str, str], ...] = tuple(
+    (pattern, block, wording)
+    for block, rules in _RU_FEEDBACK_BY_BLOCK.items()
+    for pattern, wording in rules.items()
 )
 # Output messages (the English rules' wording) -> Russian; groups are translated too.
 _RU_MESSAGES: tuple[tuple[str, str], ...] = (
@@ -829,6 +895,11 @@ _RU_MESSAGES: tuple[tuple[str, str], ...] = (
     (r"No image to judge\.", "Нет изображения для оценки."),
     (r"The file does not decode\.", "Файл изображения не открывается."),
     (r"the offline judge cannot see this", "офлайн-судья этого не видит"),
+    (
+        r"the offline judge cannot compare with a reference",
+        "офлайн-судья не умеет сравнивать с референсом",
+    ),
+    (r"asked to match (.+) closely", "уточнено соответствие референсам: {0}"),
     (r"kept out by the prompt", "исключено промптом"),
     (r"not ruled out", "не исключено"),
     (r"in the prompt", "есть в промпте"),
@@ -1056,7 +1127,9 @@ def in_russian(answer: Any) -> Any:
             BlockChange(**{**c.model_dump(), "reason": _to_russian(c.reason)})
             for c in answer.changes
         ]
-        return ReviseOutput(changes=changes, summary=_to_russian(answer.summary))
+        return type(answer)(
+            **{**answer.model_dump(), "changes": changes, "summary": _to_russian(answer.summary)}
+        )
     if isinstance(answer, PairwiseOutput):
         return PairwiseOutput(**{**answer.model_dump(), "reason": _to_russian(answer.reason)})
     if isinstance(answer, RecommendOutput):
@@ -1098,11 +1171,7 @@ def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
     """Russian questions from the goal's clauses and quoted text, one per feedback point, and
     generic checks to reach 4 (the English rules, in Russian)."""
     goal = " ".join(str(ctx["goal"]).split())
-    kept = [
-        ChecklistQuestion(question=item["question"], source="goal")
-        for item in ctx.get("current", [])
-        if item.get("source") == "goal"
-    ]
+    kept = _kept_goal_questions(ctx)
     questions = kept or [
         ChecklistQuestion(
             question=f"Видно ли на изображении: {_lower_first(clause)}?", source="goal"
@@ -1124,14 +1193,7 @@ def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
             f"На изображении нет {removed[0]}?" if removed else f"Учтено ли пожелание: {point}?"
         )
         questions.append(ChecklistQuestion(question=question, source="feedback"))
-    for generic in _RU_GENERIC_CHECKS:
-        if len({q.question.lower() for q in questions}) >= 4:  # as many once deduplicated
-            break
-        questions.append(ChecklistQuestion(question=generic, source="goal"))
-    unique = list({q.question.lower(): q for q in questions}.values())
-    goal_items = [q for q in unique if q.source == "goal"]
-    feedback_items = [q for q in unique if q.source == "feedback"][:6]
-    return ChecklistOutput(questions=(goal_items[: 12 - len(feedback_items)] + feedback_items))
+    return _finished_checklist(questions, _RU_GENERIC_CHECKS)
 
 
 def apply_feedback_ru(
@@ -1164,4 +1226,104 @@ def apply_feedback_ru(
 _RU_ROLES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "prompt_gen": prompt_gen_ru,
     "checklist": checklist_ru,
+}
+
+
+# References and edit mode (issue 19) -------------------------------------------------------------
+# The stand-in cannot see a reference, but it uses them where words can: the starting prompt says
+# what to take from each, the checklist asks one question per reference (the judge answers those
+# "unsure"), and in edit mode the reviser writes the instruction sent with the image it edits.
+
+_REFERENCE_USE = {
+    "subject": "keep {label} from reference {n} exactly as it is",
+    "style": "take the palette and look of reference {n}",
+    "composition": "follow the layout of reference {n}",
+}
+_REFERENCE_QUESTION = {
+    "subject": "Is the {label} the one in reference {n}: shape, markings, colours?",
+    "style": "Does the image take the palette and look of reference {n}?",
+    "composition": "Does the layout follow reference {n}?",
+}
+_REFERENCE_QUESTION_RU = {
+    "subject": "Совпадает ли {label} с референсом {n}: форма, надписи, цвета?",
+    "style": "Переняты ли палитра и манера референса {n}?",
+    "composition": "Повторяет ли компоновка референс {n}?",
+}
+
+
+def _as_is(answer: Any, _: dict[str, Any]) -> Any:
+    return answer
+
+
+def _prompt_with_references(answer: PromptGenOutput, ctx: dict[str, Any]) -> PromptGenOutput:
+    """The starting prompt's constraints say what to take from each reference image."""
+    refs: list[dict[str, Any]] = ctx.get("references") or []
+    if not refs:
+        return answer
+    uses = "; ".join(
+        _REFERENCE_USE[r["role"]].format(n=r["number"], label=r["label"] or "the subject")
+        for r in refs
+    )
+    blocks = answer.blocks.model_dump()
+    blocks["constraints"] = _append(
+        blocks["constraints"], f"with the reference images: {uses}", "constraints"
+    )
+    return PromptGenOutput(blocks=PromptBlocks(**blocks))
+
+
+def _checklist_with_references(answer: ChecklistOutput, ctx: dict[str, Any]) -> ChecklistOutput:
+    """One question per reference, tied to it, in the person's language; the others make room."""
+    refs: list[dict[str, Any]] = ctx.get("references") or []
+    if not refs:
+        return answer
+    ru = _language(ctx) == "ru"
+    wording = _REFERENCE_QUESTION_RU if ru else _REFERENCE_QUESTION
+    default = "главный объект" if ru else "main subject"
+    extra = [
+        ChecklistQuestion(
+            question=wording[r["role"]].format(n=r["number"], label=r["label"] or default),
+            source="reference",
+            reference=r["id"],
+        )
+        for r in refs
+    ]
+    kept = [q for q in answer.questions if q.source != "reference"]
+    return ChecklistOutput(questions=kept[: 12 - len(extra)] + extra)
+
+
+def _edit_instruction(answer: ReviseOutput, ctx: dict[str, Any]) -> ReviseOutput:
+    """Edit mode: the changes as an instruction for the image being edited, "Edit: change only
+    ...; keep everything else", from the phrase each change added (English, the provider's)."""
+    if ctx.get("mode") != "edit":
+        return answer
+    parts = [_edit_part(c.block, c.text) for c in answer.changes]
+    instruction = f"Edit: change only {'; '.join(parts)}; keep everything else exactly as it is."
+    return EditReviseOutput(**answer.model_dump(), instruction=instruction)
+
+
+def _edit_part(block: str, text: str) -> str:
+    added = text.rsplit(", ", 1)[-1].strip()
+    if block == "negative_constraints":
+        return f"remove {added}"
+    return f"the {block.replace('_', ' ')}: {added}"
+
+
+def _fix_reference_checks(
+    ctx: dict[str, Any], blocks: dict[str, str], free: list[str], changes: dict[str, Any]
+) -> None:
+    """Failed reference items: the constraints ask to match each of those references closely."""
+    numbers = [i["reference"] for i in ctx.get("failed_checks", []) if i.get("reference")]
+    said = blocks.get("constraints", "")
+    missing = [n for n in dict.fromkeys(numbers) if f"reference {n}" not in said]
+    if not missing or "constraints" not in free or "constraints" in changes:
+        return
+    refs = ", ".join(f"reference {n}" for n in missing)
+    text = _append(said, f"match {refs} closely", "constraints")
+    changes["constraints"] = (text, f"asked to match {refs} closely")
+
+
+_REFERENCE_STEPS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "prompt_gen": _prompt_with_references,
+    "checklist": _checklist_with_references,
+    "revise": _edit_instruction,
 }

@@ -8,9 +8,9 @@ import { makeSession } from '@/test/fixtures'
 import { ChecklistEditor } from './checklist-editor'
 
 const checklist: ChecklistItem[] = [
-  { id: 'q1', question: 'Is there one fox?', source: 'goal' },
-  { id: 'q2', question: 'Is it snowing?', source: 'goal' },
-  { id: 'q3', question: 'Is the light warmer?', source: 'feedback' },
+  { id: 'q1', question: 'Is there one fox?', source: 'goal', reference: null },
+  { id: 'q2', question: 'Is it snowing?', source: 'goal', reference: null },
+  { id: 'q3', question: 'Is the light warmer?', source: 'feedback', reference: null },
 ]
 
 afterEach(() => vi.unstubAllGlobals())
