@@ -1,0 +1,50 @@
+// Issue 19's API as the web app uses it: the reference images of a session and editing an image.
+// The parts the generated types do not have yet are written here by hand, in this one place, until the
+// backend branches (refs-store, refs-loop) are merged and `make types` brings them into api.gen.ts.
+import { request } from '@/lib/api-client'
+import type { components } from '@/lib/api.gen'
+import type { CreateSessionBody, CreateSessionResponse, OptimizeBody, Session } from '@/lib/types'
+
+/** A reference stored on a session (generated: Session.references). */
+export type Reference = components['schemas']['Reference']
+export type ReferenceRole = Reference['role']
+export const REFERENCE_ROLES: readonly ReferenceRole[] = ['subject', 'style', 'composition']
+
+/** A reference as sent to the server: the image as a data URL, its role and an optional label. */
+export interface ReferenceInput {
+  image: string
+  role: ReferenceRole
+  label: string
+}
+
+/** `POST /api/sessions` with its references (issue 19). */
+export type CreateWithReferences = CreateSessionBody & { references?: ReferenceInput[] }
+
+/** `"mode": "edit"`: each candidate edits the current best image instead of starting again. */
+export type RunMode = 'generate' | 'edit'
+export type OptimizeWithMode = OptimizeBody & { mode?: RunMode }
+
+const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`
+
+export const referenceApi = {
+  /** A new session; references go along only when there are some (older servers refuse the field). */
+  createSession: (body: CreateSessionBody, references: ReferenceInput[]) =>
+    request<CreateSessionResponse>(
+      'POST',
+      '/api/sessions',
+      (references.length ? { ...body, references } : body) satisfies CreateWithReferences,
+    ),
+  add: (id: string, reference: ReferenceInput) =>
+    request<{ reference: Reference }>('POST', `${sessionPath(id)}/references`, reference),
+  remove: (id: string, refId: string) =>
+    request<unknown>('DELETE', `${sessionPath(id)}/references/${encodeURIComponent(refId)}`),
+  /** One new image made by editing iteration `from` with a short instruction ("change only ..."). */
+  edit: (id: string, from: number, instruction: string) =>
+    request<Session>('POST', `${sessionPath(id)}/generate`, {
+      edit_from: from,
+      instruction,
+      wait: false,
+    }),
+  optimize: (id: string, body: OptimizeWithMode) =>
+    request<Session>('POST', `${sessionPath(id)}/optimize/run`, { ...body, wait: false }),
+}
