@@ -2,6 +2,7 @@ import { useTranslation } from '@/i18n/react'
 
 import { Disclosure } from '@/components/disclosure'
 
+import { EditImage } from './edit-image'
 import { RejudgeNote } from './rejudge-note'
 import star from '../../../../assets/star_80.png'
 import { ChecklistTicks } from '@/components/checklist-ticks'
@@ -16,7 +17,7 @@ import { cn } from '@/lib/cn'
 import { blockLabel } from '@/lib/flex'
 import { byRound, percent, STEP_LABELS } from '@/lib/flow'
 import type { CurrentStep } from '@/lib/types'
-import type { ChecklistItem, Iteration } from '@/lib/types'
+import type { ChecklistItem, Iteration, Session } from '@/lib/types'
 
 const COLUMNS: Record<number, string> = {
   1: 'sm:grid-cols-2',
@@ -34,6 +35,15 @@ interface Props {
   pending?: CurrentStep | null
   onOpen: (index: number) => void
   onBranch: BranchFn
+  /** "Edit this image" on each image, where the session's model takes input images (issue 19). */
+  edit?: EditOptions | null
+}
+
+export interface EditOptions {
+  sessionId: string
+  maxChars: number
+  disabled: boolean
+  onSession: (session: Session) => void
 }
 
 function Card({
@@ -43,6 +53,7 @@ function Card({
   checklistVersion,
   onOpen,
   onBranch,
+  edit,
 }: {
   it: Iteration
   best: boolean
@@ -50,6 +61,7 @@ function Card({
   checklistVersion?: number
   onOpen: () => void
   onBranch: BranchFn
+  edit?: EditOptions | null
 }) {
   const { t } = useTranslation()
   return (
@@ -68,6 +80,11 @@ function Card({
         <span className="font-medium text-zinc-100">
           {it.index === 0 ? t('image.first') : `#${it.index}`}
           {it.strategy && <span className="ml-2 text-xs font-normal text-zinc-400">{it.strategy}</span>}
+          {it.edited_from != null && (
+            <span className="ml-2 text-xs font-normal text-violet-300" data-testid="edited-from">
+              {t('edit.editedFrom', { n: it.edited_from })}
+            </span>
+          )}
         </span>
         <div className="flex items-center gap-2">
           {best && (
@@ -158,6 +175,15 @@ function Card({
         )}
         <div className="flex flex-wrap gap-2">
           <BranchButton iteration={it.index} onBranch={onBranch} variant="ghost" className="-ml-2 px-2" />
+          {edit && it.status === 'ok' && it.image_url && (
+            <EditImage
+              sessionId={edit.sessionId}
+              index={it.index}
+              maxChars={edit.maxChars}
+              disabled={edit.disabled}
+              onSession={edit.onSession}
+            />
+          )}
         </div>
       </div>
     </li>
@@ -173,6 +199,7 @@ export function Timeline({
   pending,
   onOpen,
   onBranch,
+  edit,
 }: Props) {
   const { t } = useTranslation()
   const groups = byRound(iterations)
@@ -209,6 +236,7 @@ export function Timeline({
                 checklistVersion={checklistVersion}
                 onOpen={() => onOpen(it.index)}
                 onBranch={onBranch}
+                edit={edit}
               />
             ))}
           </ol>
