@@ -37,6 +37,7 @@ from app.models.request_models import (
     GenerateRequest,
     ListSessionsQuery,
     OptimizeRequest,
+    ReferenceIn,
     UpdatePromptRequest,
 )
 from app.models.response_models import (
@@ -46,6 +47,7 @@ from app.models.response_models import (
     ProvidersResponse,
     TextModelInfo,
 )
+from app.services.reference_service import ReferenceService, ReferenceUpload
 from app.services.run_service import Event
 from app.services.start_service import SessionSpec
 
@@ -105,7 +107,9 @@ class ApiController:
 
     def create_session(self, payload: dict[str, Any]) -> dict[str, Any]:
         req = self.parse(CreateSessionRequest, payload)
-        session = self.c.starts.open(SessionSpec(**req.model_dump()))
+        uploads = tuple(ReferenceUpload(**r.model_dump()) for r in req.references)
+        spec = SessionSpec(**req.model_dump(exclude={"references"}), references=uploads)
+        session = self.c.starts.open(spec)
         return CreateSessionResponse(
             session_id=session.session_id, first_prompt_text=session.prompt_text, session=session
         ).model_dump(mode="json")
@@ -116,6 +120,20 @@ class ApiController:
         return CreateSessionResponse(
             session_id=session.session_id, first_prompt_text=session.prompt_text, session=session
         ).model_dump(mode="json")
+
+    def add_reference(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Issue 19: one reference image onto a session; 201 {"reference": {...}}."""
+        req = self.parse(ReferenceIn, payload)
+        ref = self._references().add(session_id, req.image, req.role, req.label)
+        return {"reference": ref.model_dump(mode="json")}
+
+    def remove_reference(self, session_id: str, ref_id: str) -> dict[str, Any]:
+        """Issue 19: removes a reference (and its file); the session as it is now."""
+        return self._references().remove(session_id, ref_id).model_dump(mode="json")
+
+    def _references(self) -> ReferenceService:
+        assert self.c.references is not None, "build_container sets the reference service"
+        return self.c.references
 
     def list_sessions(self, query: dict[str, Any]) -> dict[str, Any]:
         """One page of precomputed summaries (already JSON-ready: not validated again here)."""

@@ -18,6 +18,7 @@ from app.services.judge_service import JudgeService
 from app.services.optimize_service import OptimizeService
 from app.services.prompt_service import PromptService
 from app.services.recommendation_service import RecommendationService
+from app.services.reference_service import ReferenceService
 from app.services.run_launcher import RunLauncher
 from app.services.run_planner import RunPlanner
 from app.services.run_service import RunService
@@ -60,6 +61,8 @@ class Container:
     planner: RunPlanner
     # Starting and following a run (issue 20): the controller's optimize/run and each batch goal.
     launcher: RunLauncher
+    # Reference images on sessions (issue 19): set by _build once the container exists.
+    references: ReferenceService | None = None
     # Batch runs (issue 12): set by build_container once the container exists.
     batches: BatchService | None = None
     # The hold on STORAGE_DIR (issue 16): released last, once nothing writes any more.
@@ -131,7 +134,10 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         checklists,
         costs,
     )
-    starts = StartService(sessions, prompts, checklists, settings, images, registry)
+    references = ReferenceService(sessions, storage, images, settings.judge_image_max_px)
+    starts = StartService(
+        sessions, prompts, checklists, settings, images, registry, references=references
+    )
     planner = RunPlanner(settings)
     container = Container(
         settings,
@@ -152,6 +158,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         planner,
         RunLauncher(sessions, optimize, runs, planner),
     )
+    container.references = references
     container.batches = _batches(container)
     return container
 

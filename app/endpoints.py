@@ -31,6 +31,8 @@ from app.errors import AppError
 from app.models.batch_models import BatchEstimate, BatchList, BatchRequest, BatchState
 from app.models.domain_models import Session
 from app.models.request_models import (
+    CREATE_BODY_BYTES,
+    REFERENCE_BODY_BYTES,
     BranchRequest,
     CancelRequest,
     ChecklistRequest,
@@ -39,6 +41,7 @@ from app.models.request_models import (
     GenerateRequest,
     ListSessionsQuery,
     OptimizeRequest,
+    ReferenceIn,
     UpdatePromptRequest,
 )
 from app.models.response_models import (
@@ -46,6 +49,7 @@ from app.models.response_models import (
     CreateSessionResponse,
     HealthResponse,
     ProvidersResponse,
+    ReferenceAnswer,
     SessionList,
 )
 
@@ -84,7 +88,7 @@ def body() -> dict[str, Any]:
 
 def _refuse_streamed_overflow(size: int) -> None:
     """413 for a chunked body over the limit (Werkzeug stops reading at the limit without saying)."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    limit = request.max_content_length  # the app's, or a route's own (references, issue 19)
     streamed = request.content_length is None and limit and size >= limit
     if streamed and request.environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()
@@ -137,7 +141,23 @@ def providers() -> Any:
 
 def create_session() -> Any:
     """Starts a session: validates the settings and writes the starting prompt."""
+    request.max_content_length = max(CREATE_BODY_BYTES, _body_limit())  # references (issue 19)
     return controller().create_session(body()), 201
+
+
+def add_reference(session_id: str) -> Any:
+    """A reference image onto the session (issue 19): a data URL, its role and label."""
+    request.max_content_length = max(REFERENCE_BODY_BYTES, _body_limit())
+    return controller().add_reference(session_id, body()), 201
+
+
+def remove_reference(session_id: str, ref_id: str) -> Any:
+    """Removes a reference image and its file; the session as it is now."""
+    return controller().remove_reference(session_id, ref_id)
+
+
+def _body_limit() -> int:
+    return int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
 def list_sessions() -> Any:
@@ -331,6 +351,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{S}/optimize/run", optimize_run, "Run the revise -> generate -> judge loop", OptimizeRequest, {200: Session, 202: Session}, RUN_FAILURES),
     Route("POST", f"{S}/optimize/cancel", optimize_cancel, "Stop the run (the call in flight is closed)", CancelRequest, {202: Session}, (409,)),
     Route("GET", f"{S}/events", events, "Server-Sent Events of the session's run", None, {200: "text/event-stream"}),
+    Route("POST", f"{S}/references", add_reference, "Add a reference image (a data URL, its role and label)", ReferenceIn, {201: ReferenceAnswer}, (409, 422)),
+    Route("DELETE", f"{S}/references/<ref_id>", remove_reference, "Remove a reference image and its file", None, {200: Session}, (409,)),
     Route("GET", f"{S}/download", download, "The whole session as a zip", None, {200: "application/zip"}),
     Route("GET", f"{S}/recipe", recipe, "A re-runnable recipe of the session (`sfumato export`)", None, {200: "application/json"}, (404,)),
     Route("GET", "/media/<session_id>/<name>", media, "A stored image", None, {200: "image/*"}, (404,)),

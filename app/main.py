@@ -77,7 +77,7 @@ def _register_errors(app: Flask, settings: Settings) -> None:
         code, message = HTTP_CODES.get(status, ("http_error", exc.description or "HTTP error"))
         details: dict[str, Any] = {"path": request.path[:200]}
         if status == 413:
-            details["limit_bytes"] = settings.max_request_bytes
+            details["limit_bytes"] = request.max_content_length or settings.max_request_bytes
         return {"code": code, "message": message, "details": details}, status
 
     @app.errorhandler(Exception)

@@ -257,6 +257,8 @@ class Session(BaseModel):
     locked_blocks: list[str] = Field(default_factory=list)
     # Reference images, in the order the person gave them (issue 19).
     references: list[Reference] = Field(default_factory=list)
+    # How many reference ids were ever given (r1..rN): a deleted reference's id is never reused.
+    references_made: int = 0
     user_feedback: str | None = None
     checklist: list[ChecklistItem] = Field(default_factory=list)
     # Bumped on every checklist change; an iteration judged under an older version is re-judged

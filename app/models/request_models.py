@@ -11,7 +11,11 @@ from app.limits import (
     CHECKLIST_QUESTION_MIN_CHARS,
     MAX_CHECKLIST_ITEMS,
     MAX_PAGE_SIZE,
+    MAX_REFERENCE_BYTES,
+    MAX_REFERENCE_LABEL_CHARS,
+    MAX_REFERENCES,
 )
+from app.models.domain_models import ReferenceRole
 from app.models.run_options import BudgetUsd, Candidates, PlateauRounds, RunOptions, TargetScore
 from app.models.text_rules import person_text, refuse_controls, visible_length
 
@@ -55,6 +59,23 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
 
 
+# Request bodies with reference images (issue 19) may be larger than MAX_REQUEST_BYTES: one
+# reference of MAX_REFERENCE_BYTES decoded is 4/3 of that in base64, plus room for the JSON around
+# it. A new session's body may carry 64 MiB of references in all (two full-size ones, or eight of
+# ~6 MB); more are added one by one with `POST /api/sessions/<id>/references`.
+REFERENCE_BODY_BYTES = -(-MAX_REFERENCE_BYTES // 3) * 4 + 64 * 1024
+CREATE_BODY_BYTES = 64 * 1024 * 1024
+
+
+class ReferenceIn(_Body):
+    """A reference image: `image` is a data URL (data:image/png|jpeg|webp;base64,...), checked by
+    decoding it (app/tools/reference_image_tool.py), not by the type it declares."""
+
+    image: str
+    role: ReferenceRole = "subject"
+    label: str = Field("", max_length=MAX_REFERENCE_LABEL_CHARS)
+
+
 class CreateSessionRequest(_Body):
     goal: str
     provider: str = "demo"
@@ -63,6 +84,8 @@ class CreateSessionRequest(_Body):
     target_score: int | None = Field(None, ge=1, le=100)
     # The UI language, to write for the person in it; null: the goal's own language.
     language: Literal["en", "ru"] | None = None
+    # Reference images (issue 19), in order; all are checked before the session is created.
+    references: list[ReferenceIn] = Field(default_factory=list, max_length=MAX_REFERENCES)
 
     @field_validator("goal")
     @classmethod

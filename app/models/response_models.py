@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from app.errors import ErrorCode
-from app.models.domain_models import Session, SessionStatus, TextMode
+from app.models.domain_models import Reference, Session, SessionStatus, TextMode
 from app.models.provider_models import ProviderCapabilities
 
 if TYPE_CHECKING:
@@ -27,6 +27,12 @@ class CreateSessionResponse(BaseModel):
     session_id: str
     first_prompt_text: str
     session: Session
+
+
+class ReferenceAnswer(BaseModel):
+    """`POST /api/sessions/<id>/references` (issue 19): the reference as stored."""
+
+    reference: Reference
 
 
 class SessionSummary(BaseModel):

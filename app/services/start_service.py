@@ -7,7 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.errors import ValidationFailed
 from app.models.domain_models import BranchOrigin, Session
@@ -22,6 +22,9 @@ from app.settings import Settings
 from app.tools.provider_registry_tool import ProviderRegistry
 from app.utils.language import detect_language
 
+if TYPE_CHECKING:
+    from app.services.reference_service import ReferenceService, ReferenceUpload
+
 
 @dataclass(frozen=True)
 class SessionSpec:
@@ -35,6 +38,8 @@ class SessionSpec:
     iterations_count: int | None = None
     target_score: int | None = None
     language: str | None = None
+    # Reference images (issue 19): checked before the session is created, stored once it is.
+    references: tuple[ReferenceUpload, ...] = ()
 
 
 class StartService:
@@ -46,7 +51,9 @@ class StartService:
         settings: Settings,
         images: ImageService,
         registry: ProviderRegistry,
+        references: ReferenceService | None = None,
     ) -> None:
+        self.references = references
         self.sessions = sessions
         self.prompts = prompts
         self.checklists = checklists
@@ -64,10 +71,12 @@ class StartService:
             raise ValidationFailed(f"The goal is longer than {s.max_goal_chars} characters.")
         caps = self.images.capabilities(spec.provider)
         self.registry.get(spec.provider)
-        return self.create(
+        params = normalize_params(caps, spec.image_params)
+        checked = self._checked_references(spec, caps.for_model(params.get("model")))
+        session = self.create(
             spec.goal,
             caps,
-            normalize_params(caps, spec.image_params),
+            params,
             iterations_count=spec.iterations_count or s.max_iterations_default,
             target_score=spec.target_score or s.target_score_default,
             text_mode=s.text_mode,
@@ -75,6 +84,18 @@ class StartService:
             language=spec.language,
             prompt_language=s.image_prompt_language,
         )
+        if checked and self.references is not None:
+            return self.references.attach(session.session_id, checked)
+        return session
+
+    def _checked_references(self, spec: SessionSpec, caps: ProviderCapabilities) -> list[Any]:
+        """The spec's references decoded and checked now, before any model call or write: a bad
+        one (or one too many for the model) creates nothing."""
+        if not spec.references:
+            return []
+        if self.references is None:  # wired by the container; a bare StartService takes none
+            raise ValidationFailed("This door takes no reference images.")
+        return self.references.check_all(spec.references, caps)
 
     def create(
         self, goal: str, caps: ProviderCapabilities, params: dict[str, Any], **fields: Any

@@ -24,6 +24,7 @@ from app.models.paths import (  # the names live there; imported from here too
     INDEX_FILE,
     SESSION_FILE,
     media_url,
+    reference_name,
     thumbnail_name,
 )
 from app.tools.log_tool import get_logger
@@ -31,6 +32,7 @@ from app.tools.log_tool import get_logger
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _IMAGE_NAME = re.compile(r"^iter_\d{1,4}\.(png|jpeg|jpg|webp)$")
 _THUMBNAIL_NAME = re.compile(r"^thumb_(\d{1,4})\.jpg$")
+_REFERENCE_NAME = re.compile(r"^ref_\d{1,3}\.(png|jpeg)$")
 # An image written up to this long before its session.json was last saved may be one a kill left
 # unreferenced (another candidate of the round saved the session in between): sweep checks it.
 SWEEP_WINDOW_S = 600
@@ -118,8 +120,8 @@ class StorageTool:
         return name
 
     def media_path(self, session_id: str, name: str) -> Path | None:
-        """The path of a stored image, or None for anything that is not one (no traversal)."""
-        if not is_session_id(session_id) or not _IMAGE_NAME.match(name):
+        """The path of a stored image or reference, or None for anything else (no traversal)."""
+        if not is_session_id(session_id) or not _is_media_name(name):
             return None
         path = (self.root / session_id / name).resolve()
         if path.parent.parent != self.root or not path.is_file():
@@ -129,6 +131,19 @@ class StorageTool:
     def read_image(self, session_id: str, name: str) -> bytes | None:
         path = self.media_path(session_id, name)
         return path.read_bytes() if path else None
+
+    def save_reference(self, session_id: str, ref_id: str, data: bytes, ext: str) -> str:
+        """Writes reference `ref_id`'s clean copy (app/tools/reference_image_tool.py); its name."""
+        name = reference_name(ref_id, ext)
+        folder = self.session_dir(session_id)
+        _make_dir(folder)
+        atomic_write(folder / name, data)
+        return name
+
+    def delete_reference(self, session_id: str, name: str) -> None:
+        """Removes a reference file (nothing for a name that is not one)."""
+        if is_session_id(session_id) and _REFERENCE_NAME.match(name):
+            (self.root / session_id / name).unlink(missing_ok=True)
 
     def save_thumbnail(self, session_id: str, index: int, data: bytes) -> str:
         name = thumbnail_name(index)
@@ -284,6 +299,11 @@ def _interrupted_iteration(session: Session, index: int) -> Iteration:
     )
     session.iterations = sorted([*session.iterations, it], key=lambda x: x.index)
     return it
+
+
+def _is_media_name(name: str) -> bool:
+    """An iteration's image or a reference: the files `/media` serves besides thumbnails."""
+    return bool(_IMAGE_NAME.match(name) or _REFERENCE_NAME.match(name))
 
 
 def _is_temp(name: str) -> bool:

@@ -414,6 +414,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sessions/{session_id}/references": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a reference image (a data URL, its role and label) */
+        post: operations["post_api_sessions_session_id_references"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sessions/{session_id}/references/{ref_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a reference image and its file */
+        delete: operations["delete_api_sessions_session_id_references_ref_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apple-touch-icon.png": {
         parameters: {
             query?: never;
@@ -829,6 +863,8 @@ export interface components {
              * @default demo
              */
             provider?: string;
+            /** References */
+            references?: components["schemas"]["ReferenceIn"][];
             /**
              * Target Score
              * @default null
@@ -1558,6 +1594,33 @@ export interface components {
             /** Width */
             width: number;
         };
+        /**
+         * ReferenceAnswer
+         * @description `POST /api/sessions/<id>/references` (issue 19): the reference as stored.
+         */
+        ReferenceAnswer: {
+            reference: components["schemas"]["Reference"];
+        };
+        /**
+         * ReferenceIn
+         * @description A reference image: `image` is a data URL (data:image/png|jpeg|webp;base64,...), checked by
+         *     decoding it (app/tools/reference_image_tool.py), not by the type it declares.
+         */
+        ReferenceIn: {
+            /** Image */
+            image: string;
+            /**
+             * Label
+             * @default
+             */
+            label?: string;
+            /**
+             * Role
+             * @default subject
+             * @enum {string}
+             */
+            role?: "subject" | "style" | "composition";
+        };
         /** RoleSpend */
         RoleSpend: {
             /**
@@ -1764,6 +1827,11 @@ export interface components {
             recommendations_status: "none" | "pending" | "ready" | "failed";
             /** References */
             references: components["schemas"]["Reference"][];
+            /**
+             * References Made
+             * @default 0
+             */
+            references_made: number;
             /** @default null */
             run: components["schemas"]["RunInfo"] | null;
             /** Session Id */
@@ -3681,6 +3749,154 @@ export interface operations {
             };
             /** @description An error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_sessions_session_id_references: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReferenceIn"];
+            };
+        };
+        responses: {
+            /** @description ReferenceAnswer */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferenceAnswer"];
+                };
+            };
+            /** @description An error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_api_sessions_session_id_references_ref_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+                ref_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description An error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
