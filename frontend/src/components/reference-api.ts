@@ -1,6 +1,6 @@
 // Issue 19's API as the web app uses it: the reference images of a session and editing an image.
-// The parts the generated types do not have yet are written here by hand, in this one place, until the
-// backend branches (refs-store, refs-loop) are merged and `make types` brings them into api.gen.ts.
+// References come from the generated types (refs-store); the edit fields (`edit_from`, `mode`) are
+// written here by hand, in this one place, until refs-loop is merged and `make types` brings them.
 import { request } from '@/lib/api-client'
 import type { components } from '@/lib/api.gen'
 import type { CreateSessionBody, CreateSessionResponse, OptimizeBody, Session } from '@/lib/types'
@@ -11,14 +11,7 @@ export type ReferenceRole = Reference['role']
 export const REFERENCE_ROLES: readonly ReferenceRole[] = ['subject', 'style', 'composition']
 
 /** A reference as sent to the server: the image as a data URL, its role and an optional label. */
-export interface ReferenceInput {
-  image: string
-  role: ReferenceRole
-  label: string
-}
-
-/** `POST /api/sessions` with its references (issue 19). */
-export type CreateWithReferences = CreateSessionBody & { references?: ReferenceInput[] }
+export type ReferenceInput = Required<components['schemas']['ReferenceIn']>
 
 /** `"mode": "edit"`: each candidate edits the current best image instead of starting again. */
 export type RunMode = 'generate' | 'edit'
@@ -27,17 +20,17 @@ export type OptimizeWithMode = OptimizeBody & { mode?: RunMode }
 const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`
 
 export const referenceApi = {
-  /** A new session; references go along only when there are some (older servers refuse the field). */
+  /** A new session with its references (left out when there are none: the body stays as before). */
   createSession: (body: CreateSessionBody, references: ReferenceInput[]) =>
     request<CreateSessionResponse>(
       'POST',
       '/api/sessions',
-      (references.length ? { ...body, references } : body) satisfies CreateWithReferences,
+      (references.length ? { ...body, references } : body) satisfies CreateSessionBody,
     ),
   add: (id: string, reference: ReferenceInput) =>
-    request<{ reference: Reference }>('POST', `${sessionPath(id)}/references`, reference),
+    request<components['schemas']['ReferenceAnswer']>('POST', `${sessionPath(id)}/references`, reference),
   remove: (id: string, refId: string) =>
-    request<unknown>('DELETE', `${sessionPath(id)}/references/${encodeURIComponent(refId)}`),
+    request<Session>('DELETE', `${sessionPath(id)}/references/${encodeURIComponent(refId)}`),
   /** One new image made by editing iteration `from` with a short instruction ("change only ..."). */
   edit: (id: string, from: number, instruction: string) =>
     request<Session>('POST', `${sessionPath(id)}/generate`, {

@@ -95,6 +95,7 @@ export function makeSession(extra: Partial<Session> = {}): Session {
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
     references: [],
+    references_made: 0,
     ...extra,
   }
 }
