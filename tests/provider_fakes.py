@@ -205,3 +205,48 @@ def gemini_prompt_blocked(reason: str = "PROHIBITED_CONTENT") -> dict[str, Any]:
 
 def gemini_error(code: int, message: str, status: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "status": status}}
+
+
+# Input images (issue 19) -----------------------------------------------------------------------
+
+# (method, URL) of each image provider's call with input images, with the defaults.
+EDIT_ROUTES = {
+    "openai": ("POST", f"{OPENAI_URL}/images/edits"),
+    "grok": ("POST", f"{GROK_URL}/images/edits"),
+    "nano_banana": IMAGE_ROUTES["nano_banana"],  # the same generateContent call
+}
+
+
+def source_image(
+    role: str = "subject",
+    label: str = "",
+    colour: tuple[int, int, int] = (30, 90, 200),
+    fmt: str = "PNG",
+    size: tuple[int, int] = (40, 30),
+) -> Any:
+    """A real, tiny input image as the reference store hands it to the providers."""
+    from app.models.provider_models import SourceImage
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=fmt)
+    mime = "image/png" if fmt == "PNG" else "image/jpeg"
+    return SourceImage(data=buffer.getvalue(), mime=mime, role=role, label=label)
+
+
+def multipart_parts(request: httpx.Request) -> list[dict[str, Any]]:
+    """The parts of a multipart/form-data request, in order: name, file name, type and bytes."""
+    content_type = request.headers["content-type"]
+    assert content_type.startswith("multipart/form-data; boundary=")
+    boundary = content_type.split("boundary=", 1)[1].encode()
+    parts = []
+    for chunk in request.content.split(b"--" + boundary)[1:-1]:
+        head, _, data = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        data = data.removesuffix(b"\r\n")  # the line break before the next boundary
+        headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n") if ": " in line)
+        disposition = headers.get("Content-Disposition", "")
+        name = disposition.split('name="', 1)[1].split('"', 1)[0]
+        filename = disposition.split('filename="', 1)[1].split('"', 1)[0] if "filename=" in disposition else None  # fmt: skip
+        parts.append(
+            {"name": name, "filename": filename, "type": headers.get("Content-Type"), "data": data}
+        )
+    return parts

@@ -25,6 +25,16 @@ class ImagePrice(BaseModel):
     source: str = ""
 
 
+class InputImagePrice(BaseModel):
+    """One input image (a reference, or the image being edited) sent with an image request."""
+
+    provider: str
+    model: str  # or "*" for every model of the provider
+    usd_per_input_image: float = Field(ge=0)
+    checked: date
+    source: str = ""
+
+
 class TextPrice(BaseModel):
     """A text or vision model on OpenRouter, per million tokens (images count as input tokens)."""
 
@@ -38,6 +48,7 @@ class TextPrice(BaseModel):
 class PriceTable(BaseModel):
     image: list[ImagePrice] = Field(default_factory=list)
     text: list[TextPrice] = Field(default_factory=list)
+    input_image: list[InputImagePrice] = Field(default_factory=list)
 
     def image_price(
         self, provider: str, model: str | None, params: dict[str, Any]
@@ -60,6 +71,11 @@ class PriceTable(BaseModel):
 
         ranked = [(r, p) for p in candidates if (r := rank(p)) is not None]
         return max(ranked, key=lambda rp: rp[0])[1] if ranked else None
+
+    def input_image_price(self, provider: str, model: str | None) -> InputImagePrice | None:
+        """The entry for this model, else the provider's "*" entry."""
+        rows = [p for p in self.input_image if p.provider == provider and p.model in (model, "*")]
+        return max(rows, key=lambda p: p.model != "*") if rows else None
 
     def text_price(self, model: str) -> TextPrice | None:
         return next((p for p in self.text if p.model == model), None)
@@ -95,6 +111,23 @@ _MINI = (
     {"low": 0.005, "medium": 0.011, "high": 0.036},
     {"low": 0.006, "medium": 0.015, "high": 0.052},
 )
+
+
+# Input images. xAI: "Image edits are billed for both the input image and the generated output
+# image" (docs.x.ai developers/model-capabilities/images), the input at its models page's figure.
+# OpenAI bills input images as image input tokens (openai.com/api/pricing: $8/M for gpt-image-2,
+# 2.5 and 1.5, $2.50/M for 1-mini); a 1024 px input is ~765 tokens (85 + 170 per 512 px tile, the
+# vision token rule), an estimate. Gemini: input images are input tokens (560 per image for the
+# Pro model, $0.0011 an image, ai.google.dev/gemini-api/docs/pricing; Flash at its $0.50/M rate).
+_XAI_INPUT = "docs.x.ai/developers/models (input image, billed on edits)"
+_OPENAI_INPUT = "openai.com/api/pricing: image input tokens, ~765 per 1024 px input (estimate)"
+_GEMINI_INPUT = "ai.google.dev/gemini-api/docs/pricing: image input tokens (560 per image)"
+
+
+def _input(provider: str, model: str, usd: float, source: str) -> InputImagePrice:
+    return InputImagePrice(
+        provider=provider, model=model, usd_per_input_image=usd, checked=_CHECKED, source=source
+    )
 
 
 def _img(provider: str, model: str, size: str, quality: str, usd: float, source: str) -> ImagePrice:
@@ -168,6 +201,14 @@ DEFAULT_PRICE_TABLE = PriceTable(
         _img("nano_banana", "gemini-3-pro-image", "2K", "*", 0.134, _GEMINI_PRO),
         _img("nano_banana", "gemini-3-pro-image", "4K", "*", 0.24, _GEMINI_PRO),
         _img("nano_banana", "gemini-3.1-flash-lite-image", "*", "*", 0.034, _GEMINI + "; 1K only"),
+    ],
+    input_image=[
+        _input("demo", "*", 0.0, "the offline demo is free"),
+        _input("openai", "*", round(765 * 8 / 1e6, 6), _OPENAI_INPUT),
+        _input("openai", "gpt-image-1-mini", round(765 * 2.5 / 1e6, 6), _OPENAI_INPUT),
+        _input("grok", "*", 0.002, _XAI_INPUT),
+        _input("nano_banana", "*", round(560 * 0.5 / 1e6, 6), _GEMINI_INPUT),
+        _input("nano_banana", "gemini-3-pro-image", 0.0011, _GEMINI_INPUT),
     ],
     text=[
         TextPrice(

@@ -58,9 +58,15 @@ class Prices:
     per_call: dict[str, float]
     per_image: float
     basis: dict[str, Any]
+    # Input images (references, the image being edited) sent with each image request.
+    per_input_image: float = 0.0
+    sources: int = 0
 
     def of(self, step: str) -> float:
-        return self.per_image if step == "generate" else self.per_call.get(step, 0.0)
+        """One call of a step; an image's price includes the input images sent with it."""
+        if step == "generate":
+            return self.per_image + self.sources * self.per_input_image
+        return self.per_call.get(step, 0.0)
 
     def candidate(self) -> float:
         """At most what one candidate costs: a revision asked twice, its image, its judgement."""
@@ -135,7 +141,11 @@ class CostService:
             or (models[0] if models else None)
         )
 
-    def prices(self, session: Session, image_model: str | None) -> Prices:
+    def prices(
+        self, session: Session, image_model: str | None, sources: int | None = None
+    ) -> Prices:
+        """Prices per call; `sources` is how many input images each image request sends (by
+        default the session's references; an edit adds the image being edited)."""
         table = self.table()
         per_call: dict[str, float] = {}
         text_basis: dict[str, Any] = {}
@@ -170,11 +180,28 @@ class CostService:
             "checked": str(entry.checked) if entry else None,
             "source": entry.source if entry else "no price known: counted as $0",
         }
+        count = len(session.references) if sources is None else max(0, sources)
+        per_input, input_basis = self._input_image(session.image_provider, image_model, count)
         return Prices(
             per_call=per_call,
             per_image=entry.usd_per_image if entry else 0.0,
-            basis={"text": text_basis, "image": image_basis},
+            basis={"text": text_basis, "image": image_basis, "input_images": input_basis},
+            per_input_image=per_input,
+            sources=count,
         )
+
+    def _input_image(
+        self, provider: str, model: str | None, count: int
+    ) -> tuple[float, dict[str, Any]]:
+        """Dollars per input image, and where the figure comes from."""
+        entry = self.table().input_image_price(provider, model)
+        usd = entry.usd_per_input_image if entry else 0.0
+        return usd, {
+            "count": count,
+            "usd_per_input_image": entry.usd_per_input_image if entry else None,
+            "checked": str(entry.checked) if entry else None,
+            "source": entry.source if entry else "no price known: counted as $0",
+        }
 
     def estimate(
         self,
@@ -184,11 +211,16 @@ class CostService:
         candidates: int,
         budget_usd: float | None,
         rejudge: bool,
+        sources: int | None = None,
     ) -> dict[str, Any]:
-        """`{"usd", "low", "high", "llm_calls", "image_calls", "basis"}` for one optimize run."""
-        prices = self.prices(session, image_model)
+        """`{"usd", "low", "high", "llm_calls", "image_calls", "basis"}` for one optimize run.
+
+        Every candidate's image request sends `sources` input images (by default the session's
+        references), each priced by the table's input-image rows."""
+        prices = self.prices(session, image_model, sources)
         p = prices.per_call
-        round_usd = candidates * (p["revise"] + prices.per_image + p["judge"]) + 2 * p["pairwise"]
+        image = prices.of("generate")
+        round_usd = candidates * (p["revise"] + image + p["judge"]) + 2 * p["pairwise"]
         fixed = p["recommend"] + (p["judge"] if rejudge else 0.0)
         usd = rounds * round_usd + fixed
         low = min(usd, round_usd + fixed)  # the target can be reached in the first round

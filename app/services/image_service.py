@@ -7,6 +7,7 @@ import re
 import reprlib
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from app.models.provider_models import (
     ImageInput,
     ProviderCapabilities,
     RenderedPrompt,
+    SourceImage,
     parse_ratio,
 )
 from app.tools import image_codec_tool
@@ -103,6 +105,31 @@ def normalize_params(caps: ProviderCapabilities, params: dict[str, Any]) -> dict
         )
     _check_transparency(caps, normalized)
     return normalized
+
+
+def check_sources(caps: ProviderCapabilities, params: dict[str, Any], count: int) -> None:
+    """A 422 naming the model and its limit when it cannot take `count` input images."""
+    chosen = caps.for_model(params.get("model") or caps.defaults.get("model"))
+    limit = chosen.max_input_images
+    if count <= limit:
+        return
+    model = chosen.defaults.get("model") or caps.label
+    reason = (
+        "takes no reference or input images"
+        if limit == 0
+        else f"takes at most {limit} reference or input images"
+    )
+    raise UnsupportedParam(
+        f"{model} ('{caps.label}') {reason}; this request has {count}. "
+        "Remove references, or choose a model that takes them.",
+        details={
+            "param": "references",
+            "provider": caps.name,
+            "model": model,
+            "max_input_images": limit,
+            "given": count,
+        },
+    )
 
 
 def _free_ratio(caps: ProviderCapabilities, value: Any) -> str:
@@ -250,12 +277,17 @@ class ImageService:
         provider: str,
         prompt: RenderedPrompt,
         params: dict[str, Any],
+        sources: Sequence[SourceImage] = (),
     ) -> tuple[GeneratedImage, str]:
         """Generates one image, checks it in full (size, decode, format) and stores it as
-        `iter_<index>.<ext>`; returns it and the file name. A bad image is never stored."""
+        `iter_<index>.<ext>`; returns it and the file name. A bad image is never stored.
+
+        `sources` are the input images (references, or the image being edited): refused before
+        any call when the chosen model takes none or fewer."""
         client = self.registry.get(provider)
+        check_sources(self.registry.capabilities[provider], params, len(sources))
         with self.slots.hold(provider):  # at most the provider's setting in flight, process-wide
-            image = client.generate(prompt, params)
+            image = client.generate(prompt, params, sources)
         with self._pixel_work:
             image, picture = accept_decoded(provider, image, self.registry.settings.max_image_bytes)
         name = self.storage.save_image(session_id, index, image.data, image.ext)

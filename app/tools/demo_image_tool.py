@@ -3,6 +3,8 @@
 It needs no key and no network. Colours follow the style and lighting wording, the subject's placement
 and size follow the composition and camera wording, the seed moves the grain, and the subject text is
 written on the picture unless the prompt asks for no text. Same prompt and params, same bytes.
+References show: the picture takes their dominant colours and a small inset of the first one; an
+edit (an input image with role "edit") starts from the image being edited.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, features
 
+from app.limits import MAX_REFERENCES
 from app.models.provider_models import (
     GeneratedImage,
     ProviderCapabilities,
@@ -41,6 +44,9 @@ _PALETTES: tuple[tuple[tuple[str, ...], tuple[int, int, int], tuple[int, int, in
     (("pastel", "soft", "dreamy", "watercolor"), (240, 200, 225), (170, 200, 235)),
     (("ocean", "sea", "underwater", "teal"), (60, 170, 190), (10, 40, 80)),
 )
+# Input images: every reference a session may hold, and the image being edited.
+MAX_INPUT_IMAGES = MAX_REFERENCES + 1
+SOURCE_SIDE = 256  # input images are looked at this small
 _STYLE_PRESETS = ["none", "photographic", "illustration", "watercolor", "noir", "neon"]
 # Bundled, openly licensed fonts (assets/fonts/OFL.txt), loaded by path so every machine draws the
 # same glyphs: Noto Sans covers Latin, Cyrillic and Greek; the others their scripts.
@@ -106,6 +112,7 @@ class DemoImageTool:
             supports_negative_prompt=True,
             supports_style_presets=True,
             style_presets=_STYLE_PRESETS,
+            max_input_images=MAX_INPUT_IMAGES,
             defaults={
                 "model": cls.model_id,
                 "aspect_ratio": "1:1",
@@ -121,7 +128,7 @@ class DemoImageTool:
     ) -> GeneratedImage:
         if self.delay_s:
             time.sleep(self.delay_s)
-        image = self.draw(prompt, params)
+        image = self.draw(prompt, params, sources)
         fmt = params.get("output_format", "png")
         buffer = io.BytesIO()
         image.save(buffer, format=fmt.upper(), **({"quality": 90} if fmt != "png" else {}))
@@ -134,18 +141,29 @@ class DemoImageTool:
 
     # Drawing -----------------------------------------------------------------------------------
 
-    def draw(self, prompt: RenderedPrompt, params: dict[str, Any]) -> Image.Image:
+    def draw(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> Image.Image:
         text = prompt.text
         look = " ".join(
             [_section(text, "Style"), _section(text, "Lighting"), params.get("style_preset", "")]
         ).lower()
         width, height = self._size(params)
         seed = int(params.get("seed") or int(hashlib.sha256(text.encode()).hexdigest()[:8], 16))
-        image = self._gradient(width, height, *self._palette(look, text))
-        self._scenery(image, text, seed)
+        pictures = [(s.role, p) for s in sources if (p := source_picture(s)) is not None]
+        edited = next((p for role, p in pictures if role == "edit"), None)
+        references = [p for role, p in pictures if role != "edit"]
+        if edited is not None:  # an edit starts from the image being edited
+            image = ImageOps.fit(edited, (width, height), Image.Resampling.BICUBIC)
+        else:
+            colours = dominant_colours(references)
+            image = self._gradient(width, height, *(colours or self._palette(look, text)))
+            self._scenery(image, text, seed)
         subject = self._subject(image, text, seed)
         self._key_light(image, _section(text, "Lighting").lower())
         image = self._finish(image, text, look, seed)
+        if references:
+            draw_inset(image, references[0])
         avoid = (prompt.negative or "") + " " + _section(text, "Avoid")
         if not re.search(r"(?i)\b(text|letters|words|caption)\b", avoid):
             self._caption(image, text)
@@ -294,6 +312,53 @@ class DemoImageTool:
         draw.rectangle((0, top - 10, image.width, image.height), fill=(0, 0, 0))
         for number, line in enumerate(lines):
             draw_text(draw, (16, top + number * line_height), line, size, (235, 235, 235))
+
+
+def source_picture(source: SourceImage) -> Image.Image | None:
+    """A small RGB copy of an input image (decoded at a reduced size where the format allows);
+    None when it does not decode, so a bad reference never costs the demo its picture."""
+    try:
+        with Image.open(io.BytesIO(source.data)) as opened:
+            opened.draft("RGB", (SOURCE_SIDE, SOURCE_SIDE))
+            picture = ImageOps.exif_transpose(opened).convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    picture.thumbnail((SOURCE_SIDE, SOURCE_SIDE))
+    return picture
+
+
+def dominant_colours(
+    pictures: Sequence[Image.Image],
+) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
+    """The references' two most common colours (light first, dark second), for the gradient."""
+    if not pictures:
+        return None
+    strip = Image.new("RGB", (64 * len(pictures), 64))
+    for i, picture in enumerate(pictures):
+        strip.paste(picture.resize((64, 64)), (64 * i, 0))
+    quantized = strip.quantize(colors=2, method=Image.Quantize.MEDIANCUT)
+    palette = quantized.getpalette() or []
+    # A palette image's colours are (count, palette index) pairs.
+    used = sorted(quantized.getcolors() or [], key=lambda pair: pair[0], reverse=True)
+    colours = [_rgb(palette, int(cast(int, index))) for _, index in used] or [(128, 128, 128)]
+    light, dark = sorted((colours * 2)[:2], key=sum, reverse=True)
+    return light, dark
+
+
+def _rgb(palette: Sequence[int], index: int) -> tuple[int, int, int]:
+    red, green, blue = palette[3 * index : 3 * index + 3]
+    return red, green, blue
+
+
+def draw_inset(image: Image.Image, reference: Image.Image) -> None:
+    """A small framed copy of the first reference in the top left corner."""
+    side = max(24, min(image.size) // 5)
+    inset = reference.copy()
+    inset.thumbnail((side, side))
+    ImageDraw.Draw(image).rectangle(
+        (8, 8, 12 + inset.width, 12 + inset.height), fill=(255, 255, 255)
+    )
+    image.paste(inset, (10, 10))
 
 
 def script_of(char: str) -> str:

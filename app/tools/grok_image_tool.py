@@ -1,4 +1,5 @@
-"""xAI image generation (Grok Imagine): `POST /images/generations`, OpenAI-shaped.
+"""xAI image generation (Grok Imagine): `POST /images/generations`, OpenAI-shaped; with input
+images `POST /images/edits` (JSON, up to 3 images as base64 data URIs).
 
 xAI takes `aspect_ratio` and `resolution` (not `size` or `style`, which it rejects); `quality` only
 matters to the 2.0 model. The answer holds either a hosted `url`, which expires and is downloaded at
@@ -17,21 +18,19 @@ from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
     ProviderCapabilities,
-    RenderedPrompt,
     SourceImage,
 )
 from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
-    answer_shape,
     bad_response,
     decode_base64_image,
     optional_text,
     plain_usage,
-    prompt_for_provider,
     sniff_image,
 )
+from app.tools.image_request_tool import HttpImageTool, data_url, with_legend
 
 ASPECT_RATIOS = (
     "1:1",
@@ -52,6 +51,9 @@ RESOLUTIONS = ("1k", "2k")
 QUALITIES = ("low", "medium")  # the price tiers of grok-imagine-image-2.0; others ignore it
 # Unsure: xAI documents no prompt limit; this is a conservative cap, the API's 400 still maps.
 MAX_PROMPT_CHARS = 8000
+# "Multi-image editing supports up to 3 source images in a single request" (docs.x.ai,
+# developers/model-capabilities/images/multi-image-editing); unsure for -pro, assumed the same.
+MAX_INPUT_IMAGES = 3
 
 
 def _model(model_id: str, description: str, qualities: tuple[str, ...] = ()) -> ModelCapabilities:
@@ -64,6 +66,7 @@ def _model(model_id: str, description: str, qualities: tuple[str, ...] = ()) -> 
         supported_aspect_ratios=list(ASPECT_RATIOS),
         supported_resolutions=list(RESOLUTIONS),
         supported_qualities=list(qualities),
+        max_input_images=MAX_INPUT_IMAGES,
         defaults=defaults,
     )
 
@@ -95,10 +98,13 @@ def model_list(default: str) -> list[ModelCapabilities]:
     return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
-class GrokImageTool:
-    """The `grok` image provider."""
+class GrokImageTool(HttpImageTool):
+    """The `grok` image provider: `images/generations`, or `images/edits` with input images."""
 
     name: ClassVar[str] = "grok"
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
     key_env: ClassVar[str | None] = "GROK_API_KEY"
 
     def __init__(
@@ -139,28 +145,33 @@ class GrokImageTool:
             guide="grok_prompting_guide.md",
         )
 
-    def generate(
-        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
-    ) -> GeneratedImage:
-        model = params.get("model") or self.default_model
-        text = prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS)
-        payload = build_payload(model, text, params, self.response_format)
-        body = self.http.post_json("images/generations", payload, model=model)
-        with answer_shape(self.name):
-            item = first_item(self.name, body)
-            data = self._image_bytes(item, model)
-            mime, ext = sniff_image(self.name, data)
-            return GeneratedImage(
-                data=data,
-                mime=mime,
-                ext=ext,
-                model=model,
-                revised_prompt=optional_text(item.get("revised_prompt")),
-                usage=plain_usage(body.get("usage")),
-            )
+    def send(
+        self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
+    ) -> Any:
+        """Input images go to `images/edits` only: `images/generations` ignores them and still
+        bills the call."""
+        if not sources:
+            payload = build_payload(model, text, params, self.response_format)
+            return self.http.post_json("images/generations", payload, model=model)
+        payload = build_payload(model, with_legend(text, sources), params, self.response_format)
+        payload.update(edit_images(sources))
+        return self.http.post_json("images/edits", payload, model=model)
+
+    def parse(self, body: Any, model: str) -> GeneratedImage:
+        item = first_item(self.name, body)
+        data = self._image_bytes(item, model)
+        mime, ext = sniff_image(self.name, data)
+        return GeneratedImage(
+            data=data,
+            mime=mime,
+            ext=ext,
+            model=model,
+            revised_prompt=optional_text(item.get("revised_prompt")),
+            usage=plain_usage(body.get("usage")),
+        )
 
     def close(self) -> None:
-        self.http.close()
+        super().close()
         self.downloads.close()
 
     def _image_bytes(self, item: dict[str, Any], model: str) -> bytes:
@@ -196,6 +207,15 @@ def build_payload(
     if params.get("quality") and accepts_quality(model):
         payload["quality"] = params["quality"]
     return payload
+
+
+def edit_images(sources: Sequence[SourceImage]) -> dict[str, Any]:
+    """The input images of an edit, as xAI's REST reference for `POST /v1/images/edits` defines
+    them (docs.x.ai, developers/model-capabilities/images/editing and multi-image-editing): JSON,
+    each image an object whose `url` is a public URL or a base64 data URI, `image` for one and
+    `images` (mutually exclusive with `image`) for several, in the order the prompt refers to."""
+    images = [{"url": data_url(source), "type": "image_url"} for source in sources]
+    return {"image": images[0]} if len(images) == 1 else {"images": images}
 
 
 def first_item(provider: str, body: Any) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -66,6 +66,13 @@ _MODERATION = re.compile(
 )
 _BAD_KEY = re.compile(r"api[_ ]key[_ ](not[_ ]valid|invalid)|invalid[_ ]api[_ ]key", re.I)
 _AUTH_WORDS = re.compile(r"(?i)(bearer\s+|api[_-]?key[\"':=\s]+|key=)[^\s\"',;&]+")
+
+
+class Body(NamedTuple):
+    """A request body made once per logical call, and its content type."""
+
+    data: bytes
+    content_type: str
 
 
 @dataclass(frozen=True)
@@ -329,6 +336,23 @@ class HttpTool:
         response = self.request("POST", path, json_body=payload, model=model)
         return parse_json(self.provider, response)
 
+    def post_multipart(
+        self,
+        path: str,
+        fields: dict[str, str],
+        files: list[tuple[str, tuple[str, bytes, str]]],
+        *,
+        model: str | None = None,
+    ) -> Any:
+        """POST a multipart/form-data body (OpenAI's image edits) and return the parsed JSON answer.
+
+        httpx writes the body (boundary, parts) once; every attempt sends the same bytes.
+        """
+        built = httpx.Request("POST", "https://multipart.invalid/", data=fields, files=files)
+        body = Body(built.read(), built.headers["Content-Type"])
+        response = self.request("POST", path, body=body, model=model)
+        return parse_json(self.provider, response)
+
     def get_bytes(self, url: str, *, max_bytes: int) -> tuple[bytes, str | None]:
         """Download a body (a generated image) at once, refusing more than `max_bytes`."""
         response = self.request("GET", url, max_bytes=max_bytes)
@@ -342,10 +366,13 @@ class HttpTool:
         json_body: dict[str, Any] | None = None,
         model: str | None = None,
         max_bytes: int | None = None,
+        body: Body | None = None,
     ) -> httpx.Response:
         """One logical call: up to `max_retries` more attempts on retryable failures, all within
-        the call's deadline and stopped at once by a cancel or a shutdown."""
-        body = None if json_body is None else encode_json(json_body)  # once, not per attempt
+        the call's deadline and stopped at once by a cancel or a shutdown. The body is a JSON
+        payload (`json_body`) or bytes made by the caller with their content type (`body`)."""
+        if json_body is not None:  # serialised once, not per attempt
+            body = Body(encode_json(json_body), JSON_HEADERS["Content-Type"])
         call = CallWatch(self.provider, self.deadline_s, current_stop())
         for attempt in itertools.count(1):
             call.check()
@@ -373,7 +400,7 @@ class HttpTool:
         call: CallWatch,
         method: str,
         url: str,
-        body: bytes | None,
+        body: Body | None,
         model: str | None,
         attempt: int,
         max_bytes: int | None,
@@ -417,7 +444,7 @@ class HttpTool:
         transfer: Transfer,
         method: str,
         url: str,
-        body: bytes | None,
+        body: Body | None,
         max_bytes: int,
     ) -> httpx.Response | None:
         """Stream the answer so an oversized body is refused before it fills memory.
@@ -425,10 +452,11 @@ class HttpTool:
         Runs in the transfer's helper thread; stops reading (closing the answer) once aborted.
         The body was serialised once by `request`, whatever the number of attempts.
         """
-        headers = JSON_HEADERS if body is not None else None
+        headers = {"Content-Type": body.content_type} if body is not None else None
+        content = body.data if body is not None else None
         extensions = {"trace": transfer.trace}
         with self.client.stream(
-            method, url, content=body, headers=headers, extensions=extensions
+            method, url, content=content, headers=headers, extensions=extensions
         ) as streamed:
             transfer.attach(streamed)
             declared = streamed.headers.get("content-length", "")

@@ -18,27 +18,32 @@ from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
     ProviderCapabilities,
-    RenderedPrompt,
     SourceImage,
 )
 from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
-    answer_shape,
+    Verbatim,
     bad_response,
     decode_base64_image,
     plain_usage,
-    prompt_for_provider,
     scrub_message,
     sniff_image,
 )
+from app.tools.image_request_tool import HttpImageTool, base64_of, with_legend
 
 # The ratios every current Nano Banana model accepts; 2.1 and Flash-Lite add 1:4, 4:1, 1:8, 8:1.
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 EXTREME_RATIOS = ("1:4", "4:1", "1:8", "8:1")
 IMAGE_SIZES = ("1K", "2K", "4K")
 MAX_PROMPT_CHARS = 20000
+# Input images per request. Google's limits page for Gemini image generation: "For best results
+# using Gemini 2.5 Flash Image, include a maximum of three images in an input. For best results
+# using Gemini 3 Pro Image, include a maximum of 14" (docs.cloud.google.com, gemini image
+# generation limitations); Nano Banana 2 takes the Pro figure, the Flash-Lite model the Flash one.
+MAX_INPUT_IMAGES = {"gemini-nano-banana-2.1": 14, "gemini-3-pro-image": 14}
+FLASH_INPUT_IMAGES = 3
 # Stopped for what the content is, not because the model failed: reported as content_blocked.
 _BLOCKING_FINISH = frozenset(
     {
@@ -69,6 +74,7 @@ def _model(model_id: str, description: str, ratios: tuple[str, ...]) -> ModelCap
         description=description,
         supported_aspect_ratios=list(ratios),
         supported_resolutions=list(IMAGE_SIZES) if sized else [],
+        max_input_images=MAX_INPUT_IMAGES.get(model_id, FLASH_INPUT_IMAGES),
         defaults=defaults,
     )
 
@@ -102,10 +108,13 @@ def model_list(default: str) -> list[ModelCapabilities]:
     return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
-class NanoBananaImageTool:
-    """The `nano_banana` image provider."""
+class NanoBananaImageTool(HttpImageTool):
+    """The `nano_banana` image provider: input images are `inlineData` parts before the text."""
 
     name: ClassVar[str] = "nano_banana"
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = FLASH_INPUT_IMAGES
     key_env: ClassVar[str | None] = "NANO_BANANA_API_KEY"
 
     def __init__(
@@ -140,24 +149,22 @@ class NanoBananaImageTool:
             guide="gemini_prompting_guide.md",
         )
 
-    def generate(
-        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
-    ) -> GeneratedImage:
-        model = params.get("model") or self.default_model
-        payload = build_payload(
-            model, prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS), params
-        )
+    def send(
+        self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
+    ) -> Any:
+        payload = build_payload(model, text, params, sources)
         path = f"models/{quote(model, safe='.-_')}:generateContent"
-        body = self.http.post_json(path, payload, model=model)
-        with answer_shape(self.name):
-            return parse_image(self.name, body, model)
+        return self.http.post_json(path, payload, model=model)
 
-    def close(self) -> None:
-        self.http.close()
+    def parse(self, body: Any, model: str) -> GeneratedImage:
+        return parse_image(self.name, body, model)
 
 
-def build_payload(model: str, prompt: str, params: dict[str, Any]) -> dict[str, Any]:
-    """contents + generationConfig; imageSize only where the model accepts it."""
+def build_payload(
+    model: str, prompt: str, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+) -> dict[str, Any]:
+    """contents + generationConfig; imageSize only where the model accepts it. Input images come
+    first, each an `inlineData` part, then the text with the line saying what each image is for."""
     image_config: dict[str, Any] = {}
     if params.get("aspect_ratio"):
         image_config["aspectRatio"] = params["aspect_ratio"]
@@ -166,7 +173,14 @@ def build_payload(model: str, prompt: str, params: dict[str, Any]) -> dict[str, 
     config: dict[str, Any] = {"responseModalities": ["TEXT", "IMAGE"]}
     if image_config:
         config["imageConfig"] = image_config
-    return {"contents": [{"role": "user", "parts": [{"text": prompt}]}], "generationConfig": config}
+    parts = [*image_parts(sources), {"text": with_legend(prompt, sources)}]
+    return {"contents": [{"role": "user", "parts": parts}], "generationConfig": config}
+
+
+def image_parts(sources: Sequence[SourceImage]) -> list[dict[str, Any]]:
+    """Each input image as the official `google-genai` SDK writes `types.Part.from_bytes` into
+    the REST body (`inlineData` with `data` and `mime_type`)."""
+    return [{"inlineData": {"data": Verbatim(base64_of(s)), "mime_type": s.mime}} for s in sources]
 
 
 def parse_image(provider: str, body: Any, model: str) -> GeneratedImage:

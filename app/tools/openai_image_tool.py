@@ -21,21 +21,19 @@ from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
     ProviderCapabilities,
-    RenderedPrompt,
     SourceImage,
 )
 from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
-    answer_shape,
     bad_response,
     decode_base64_image,
     optional_text,
     plain_usage,
-    prompt_for_provider,
     sniff_image,
 )
+from app.tools.image_request_tool import HttpImageTool, file_name, with_legend
 
 SIZE_BY_ASPECT = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
 SIZES = (*SIZE_BY_ASPECT.values(), "auto")
@@ -46,6 +44,9 @@ BACKGROUNDS = ("auto", "opaque", "transparent")
 OPAQUE_ONLY = ("auto", "opaque")
 TRANSPARENT_FORMATS = ("png", "webp")
 MAX_PROMPT_CHARS = 32000
+# Input images per edit: "You can provide up to 16 images" for every GPT Image model (the official
+# SDK's `ImageEditParams.image`); chatgpt-image-latest "follows the same input constraints".
+MAX_INPUT_IMAGES = 16
 # Free sizes: the common ratios (all within 1:3..3:1) and a tier naming the short edge. At 1K the
 # three classic ratios give the classic sizes (1024x1024, 1536x1024, 1024x1536).
 FREE_RATIOS = ("1:1", "3:2", "2:3", "4:3", "3:4", "16:9", "9:16", "21:9", "9:21")
@@ -62,6 +63,7 @@ def _free(model_id: str, description: str, qualities: tuple[str, ...]) -> ModelC
         supported_output_formats=list(OUTPUT_FORMATS),
         supported_backgrounds=list(BACKGROUNDS),
         free_sizes=FREE_SIZES,
+        max_input_images=MAX_INPUT_IMAGES,
         defaults={
             "aspect_ratio": "1:1",
             "resolution": "1K",
@@ -81,6 +83,7 @@ def _fixed(model_id: str, description: str, backgrounds: tuple[str, ...]) -> Mod
         supported_qualities=list(QUALITIES),
         supported_output_formats=list(OUTPUT_FORMATS),
         supported_backgrounds=list(backgrounds),
+        max_input_images=MAX_INPUT_IMAGES,
         defaults={
             "aspect_ratio": "1:1",
             "size": "auto",
@@ -162,10 +165,13 @@ def model_list(default: str) -> list[ModelCapabilities]:
     return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
-class OpenAIImageTool:
-    """The `openai` image provider."""
+class OpenAIImageTool(HttpImageTool):
+    """The `openai` image provider: `images/generations`, or `images/edits` with input images."""
 
     name: ClassVar[str] = "openai"
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
     key_env: ClassVar[str | None] = "OPENAI_IMAGE_API_KEY"
 
     def __init__(
@@ -200,19 +206,20 @@ class OpenAIImageTool:
             guide="openai_prompting_guide.md",
         )
 
-    def generate(
-        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
-    ) -> GeneratedImage:
-        model = params.get("model") or self.default_model
-        payload = build_payload(
-            model, prompt_for_provider(self.name, prompt, MAX_PROMPT_CHARS), params
-        )
-        body = self.http.post_json("images/generations", payload, model=model)
-        with answer_shape(self.name):
-            return parse_image(self.name, body, model)
+    def send(
+        self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
+    ) -> Any:
+        """Without input images a JSON generation; with them a multipart edit, every image an
+        `image[]` part and the same output fields as form fields (as the official SDK sends)."""
+        if not sources:
+            payload = build_payload(model, text, params)
+            return self.http.post_json("images/generations", payload, model=model)
+        payload = build_payload(model, with_legend(text, sources), params)
+        fields = {key: str(value) for key, value in payload.items()}
+        return self.http.post_multipart("images/edits", fields, image_parts(sources), model=model)
 
-    def close(self) -> None:
-        self.http.close()
+    def parse(self, body: Any, model: str) -> GeneratedImage:
+        return parse_image(self.name, body, model)
 
 
 def size_for(params: dict[str, Any], model: str | None = None) -> str:
@@ -241,6 +248,14 @@ def build_payload(model: str, prompt: str, params: dict[str, Any]) -> dict[str, 
         if params.get(field):
             payload[field] = params[field]
     return payload
+
+
+def image_parts(sources: Sequence[SourceImage]) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """The edit's input images as multipart file parts, in order."""
+    return [
+        ("image[]", (file_name(i, source), source.data, source.mime))
+        for i, source in enumerate(sources, 1)
+    ]
 
 
 def supports_transparency(model: str) -> bool:
