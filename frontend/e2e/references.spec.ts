@@ -49,7 +49,7 @@ const WORDS = {
     moveLeft2: 'Move reference 2 left',
     none: 'takes no reference images',
     refs: 'References',
-    edit1: 'Edit image #1',
+    edit1: 'Edit this image (#1)',
     what1: 'What should change in #1?',
     run: /^Edit$/,
     editedFrom: 'edited from #1',
@@ -64,7 +64,7 @@ const WORDS = {
     moveLeft2: 'Сдвинуть референс 2 влево',
     none: 'не принимает референсы',
     refs: 'Референсы',
-    edit1: 'Редактировать изображение №1',
+    edit1: 'Редактировать это изображение (№1)',
     what1: 'Что изменить в №1?',
     run: /^Изменить$/,
     editedFrom: 'отредактировано из №1',
@@ -148,3 +148,22 @@ for (const lang of ['en', 'ru'] as const) {
     })
   }
 }
+
+test('a model that takes no input images says so before Generate, and adding is off', async ({ page }) => {
+  // Every model SFUMATO ships takes references, so the catalogue's answer is changed on its way in.
+  await page.route('/api/providers', async (route) => {
+    const body = (await (await route.fetch()).json()) as { providers: { name: string; capabilities: Caps }[] }
+    for (const p of body.providers) {
+      p.capabilities.max_input_images = 0
+      for (const m of p.capabilities.model_capabilities ?? []) m.max_input_images = 0
+    }
+    await route.fulfill({ json: body })
+  })
+  await page.goto('/')
+  await page.getByRole('radio', { name: /Offline demo/ }).click()
+  await expect(page.getByTestId('references-none')).toHaveText(
+    'Offline demo takes no reference images: choose another model or provider to use them.',
+  )
+  await expect(page.getByRole('button', { name: 'Add images' })).toBeDisabled()
+  expect(await axe(page)).toEqual([])
+})

@@ -102,7 +102,7 @@ export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax
         </h2>
         {cap > 0 && (
           <span className="text-xs text-zinc-400">
-            {t('references.count', { count: items.length, max: cap })}
+            {t('references.count', { n: items.length, max: cap })}
           </span>
         )}
       </div>

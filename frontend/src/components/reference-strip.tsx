@@ -15,14 +15,14 @@ export function ReferenceStrip({ references }: { references: Reference[] }) {
         {references.map((r, i) => {
           const role = t(`references.role.${r.role}`)
           return (
-            <li key={r.id} className="w-20 space-y-1" data-reference={r.id}>
+            <li key={r.id} className="w-16 space-y-1" data-reference={r.id}>
               <img
                 src={r.url}
                 alt={t('references.thumbAlt', { n: i + 1, name: r.label || role })}
-                width={80}
-                height={80}
+                width={64}
+                height={64}
                 loading="lazy"
-                className="size-20 rounded-lg border border-zinc-800 bg-zinc-950 object-cover"
+                className="size-16 rounded-lg border border-zinc-800 bg-zinc-950 object-cover"
               />
               <p className="truncate text-[11px] leading-tight text-zinc-300" title={r.label || undefined}>
                 <span className="font-medium text-violet-200">{role}</span>
