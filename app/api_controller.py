@@ -151,7 +151,9 @@ class ApiController:
 
     def generate(self, session_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
         req = self.parse(GenerateRequest, payload)
-        session = self.c.optimize.start_generate(session_id, req.wait)
+        session = self.c.optimize.start_generate(
+            session_id, req.wait, edit_from=req.edit_from, instruction=req.instruction
+        )
         return run_answer(session, req.wait)
 
     def feedback(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -310,6 +310,12 @@ def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(0, MAX_PLATEAU_ROUNDS),
             help=f"Stop after this many rounds without a win, 0..{MAX_PLATEAU_ROUNDS} (0: never).",
         ),
+        click.option(
+            "--mode",
+            type=click.Choice(["generate", "edit"]),
+            help="generate (default): each candidate is drawn from its prompt; edit: each "
+            "candidate edits the best image so far.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print machine-readable results."),
     ]
     for option in reversed(options):
@@ -390,6 +396,7 @@ def _run_inputs(
             "budget_usd": given["budget_usd"],
             "target_score": given["target"],
             "plateau_rounds": given["plateau"],
+            "mode": given["mode"],
         }
     )
     if options.iterations > settings.max_iterations:
@@ -745,6 +752,7 @@ def batch(
         budget_usd=given["budget_usd"],
         target_score=given["target"],
         plateau_rounds=given["plateau"],
+        mode=given["mode"],
         jobs=jobs,
     )
     client = rt.connect()

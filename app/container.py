@@ -135,6 +135,7 @@ def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Contain
         costs,
     )
     references = ReferenceService(sessions, storage, images, settings.judge_image_max_px)
+    optimize.references = references  # the loop sends, judges against and edits with them
     starts = StartService(
         sessions, prompts, checklists, settings, images, registry, references=references
     )

@@ -107,6 +107,7 @@ def test_new_feedback_rewrites_the_checklist_and_the_incumbent_is_judged_again(
             "id": "q5",
             "question": "Is the light warm?",
             "source": "feedback",
+            "reference": None,
         }
         assert "warmer light" in grok.checklist_calls[-1]
         done = optimize(client, sid, iterations_count=1)

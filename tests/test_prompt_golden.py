@@ -22,6 +22,7 @@ from app.models.domain_models import (
     ErrorInfo,
     Iteration,
     Pairwise,
+    Reference,
     Session,
 )
 from app.models.provider_models import ImageInput, LLMRequest, LLMResult
@@ -147,6 +148,9 @@ def check(name: str, requests: list[LLMRequest]) -> None:
     text = "\n\n".join(
         f"=== {r.role}: system ===\n{r.system}\n\n=== {r.role}: user ===\n{r.user}\n"
         f"=== {r.role}: images attached: {len(r.images)} ==="
+        + "".join(
+            f"\n=== label before image {n}: {label}" for n, label in enumerate(r.image_labels, 1)
+        )
         for r in requests
     )
     path = GOLDEN / f"{name}.txt"
@@ -316,3 +320,126 @@ def test_recommend_ru(recorded) -> None:
     recorder, templates, _ = recorded
     RecommendationService(recorder, templates).build_summary(session_ru("nano_banana"))
     check("recommend_ru", recorder.requests)
+
+
+# Reference images and edit mode (issue 19) ----------------------------------------------------
+
+REFERENCES = [
+    Reference(
+        id="r1",
+        role="subject",
+        label="red fox",
+        file="ref_r1.png",
+        width=32,
+        height=24,
+        mime="image/png",
+    ),
+    Reference(id="r2", role="style", file="ref_r2.png", width=32, height=24, mime="image/png"),
+    Reference(
+        id="r3",
+        role="composition",
+        label="winter card",
+        file="ref_r3.png",
+        width=24,
+        height=32,
+        mime="image/png",
+    ),
+]
+REFERENCE_ITEM = {
+    "en": "Is the red fox the one in reference 1: shape, markings, colours?",
+    "ru": "Совпадает ли рыжая лиса с референсом 1: форма, надписи, цвета?",
+}
+
+
+def with_references(s: Session, language: str = "en") -> Session:
+    """The session with three references, a checklist item tied to the first, failed by the base."""
+    item = ChecklistItem(
+        id="q6", question=REFERENCE_ITEM[language], source="reference", reference="r1"
+    )
+    base = s.iterations[0].model_copy(deep=True)
+    base.checklist_results.append(ChecklistResult(id="q6", answer="no", note="a grey fox"))
+    return s.model_copy(
+        update={
+            "references": REFERENCES,
+            "checklist": [*s.checklist, item],
+            "iterations": [base, *s.iterations[1:]],
+        }
+    )
+
+
+def attached() -> list[tuple[Reference, ImageInput]]:
+    return [(ref, png((ref.width, ref.height))) for ref in REFERENCES]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_prompt_gen_references(recorded, language: str) -> None:
+    recorder, templates, registry = recorded
+    PromptService(recorder, templates).generate_initial(
+        GOAL_RU if language == "ru" else GOAL,
+        registry.capabilities["openai"],
+        {"aspect_ratio": "3:2"},
+        language,
+        "en",
+        references=REFERENCES,
+    )
+    check(f"prompt_gen_references_{language}", recorder.requests)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_checklist_references(recorded, language: str) -> None:
+    recorder, templates, _ = recorded
+    items, _ = ChecklistService(recorder, templates, sessions=None).write(  # type: ignore[arg-type]
+        GOAL_RU if language == "ru" else GOAL, None, [], {}, language, references=REFERENCES
+    )
+    check(f"checklist_references_{language}", recorder.requests)
+    tied = [(i.source, i.reference) for i in items if i.reference]
+    assert tied == [("reference", "r1"), ("reference", "r2"), ("reference", "r3")]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_judge_references(recorded, language: str) -> None:
+    recorder, templates, registry = recorded
+    s = with_references(session_ru("openai") if language == "ru" else session("openai"), language)
+    rendered = PromptService(recorder, templates).render(
+        s.prompt_text, registry.capabilities["openai"]
+    )
+    verdict = JudgeService(recorder, templates).evaluate(
+        s.user_goal,
+        rendered.text,
+        flex_service.parse(s.prompt_text).blocks,
+        png(),
+        s.checklist,
+        {"aspect_ratio": "3:2"},
+        language=language,
+        references=attached(),
+    )
+    check(f"judge_references_{language}", recorder.requests)
+    assert [r.answer for r in verdict.checklist_results if r.id == "q6"] == ["unsure"]
+
+
+def test_pairwise_references(recorded) -> None:
+    recorder, templates, _ = recorded
+    s = with_references(session("grok"))
+    blocks = flex_service.parse(s.prompt_text).blocks
+    JudgeService(recorder, templates).compare(
+        GOAL,
+        s.checklist,
+        {},
+        (png((32, 24)), "candidate", blocks),
+        (png((24, 32)), "best", blocks),
+        0,
+        references=attached(),
+    )
+    assert len(recorder.requests) == 2 and recorder.requests[0].user == recorder.requests[1].user
+    check("pairwise_references", recorder.requests[:1])
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_revise_edit_mode(recorded, language: str) -> None:
+    recorder, templates, registry = recorded
+    s = with_references(session_ru("openai") if language == "ru" else session("openai"), language)
+    revision = PromptService(recorder, templates).revise(
+        s, s.iterations[0], registry.capabilities["openai"], edit=True
+    )
+    check(f"revise_edit_{language}", recorder.requests)
+    assert revision.instruction and revision.instruction.startswith("Edit: change only")

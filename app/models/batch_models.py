@@ -29,7 +29,7 @@ from app.limits import (
     MAX_LABEL_CHARS,
     MAX_WEB_BATCH_JOBS,
 )
-from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, StopReason
+from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, RunMode, StopReason
 from app.models.request_models import (
     ChecklistItemIn,
     _bounded_text,
@@ -165,6 +165,7 @@ class BatchOptions(BaseModel):
     budget_usd: BudgetUsd | None = None
     target_score: TargetScore | None = None
     plateau_rounds: PlateauRounds | None = None
+    mode: RunMode | None = None  # "edit": candidates edit the best image (issue 19)
     jobs: int = Field(1, ge=1, le=MAX_BATCH_JOBS)
 
     @field_validator("iterations")
@@ -180,6 +181,7 @@ class BatchOptions(BaseModel):
             candidates=self.candidates,
             plateau_rounds=self.plateau_rounds,
             budget_usd=self.budget_usd,
+            mode=self.mode,
         )
 
 
@@ -256,6 +258,7 @@ class BatchRequest(BaseModel):
     budget_usd: BudgetUsd | None = None
     target_score: TargetScore | None = None
     plateau_rounds: PlateauRounds | None = None
+    mode: RunMode | None = None  # "edit": candidates edit the best image (issue 19)
     jobs: int = Field(2, ge=1, le=MAX_WEB_BATCH_JOBS)
 
     @field_validator("iterations")

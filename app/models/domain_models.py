@@ -38,6 +38,8 @@ TextMode = Literal["offline", "openrouter"]
 ReferenceRole = Literal["subject", "style", "composition"]
 # How a run makes its candidates: from words alone, or by editing the current best image.
 RunMode = Literal["generate", "edit"]
+# Where a checklist question comes from: the goal, the person's feedback, or a reference image.
+ChecklistSource = Literal["goal", "feedback", "reference"]
 
 FLEX_BLOCKS: tuple[str, ...] = (
     "subject",
@@ -81,7 +83,9 @@ class ChecklistItem(BaseModel):
     question: str = Field(
         min_length=CHECKLIST_QUESTION_MIN_CHARS, max_length=CHECKLIST_QUESTION_MAX_CHARS
     )
-    source: Literal["goal", "feedback"] = "goal"
+    source: ChecklistSource = "goal"
+    # A reference item (issue 19) names the reference it checks against ("r1"); otherwise None.
+    reference: str | None = Field(None, pattern=r"^r[0-9]{1,3}$")
 
 
 class ChecklistResult(BaseModel):

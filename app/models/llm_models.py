@@ -47,8 +47,16 @@ class ReviseOutput(BaseModel):
     summary: str = Field(min_length=1, max_length=400)
 
 
-def revise_output_for(free_blocks: list[str]) -> type[ReviseOutput]:
-    """ReviseOutput whose `block` may name only `free_blocks` (the unlocked ones), built per call.
+class EditReviseOutput(ReviseOutput):
+    """revise in edit mode (issue 19): the block changes (kept as the iteration's prompt, for the
+    rounds after it) and the edit instruction the image provider gets with the image to edit."""
+
+    instruction: str = Field(min_length=1, max_length=1200)
+
+
+def revise_output_for(free_blocks: list[str], edit: bool = False) -> type[ReviseOutput]:
+    """ReviseOutput whose `block` may name only `free_blocks` (the unlocked ones), built per call;
+    with `edit`, the edit-mode answer that also carries the edit instruction.
 
     The schema sent to the model then cannot even express a change to a locked block.
     """
@@ -60,7 +68,7 @@ def revise_output_for(free_blocks: list[str]) -> type[ReviseOutput]:
     )
     return create_model(
         "ReviseOutput",
-        __base__=ReviseOutput,
+        __base__=EditReviseOutput if edit else ReviseOutput,
         changes=(list[change], Field(min_length=1, max_length=len(names))),
     )
 
@@ -69,7 +77,9 @@ class ChecklistQuestion(BaseModel):
     question: str = Field(
         min_length=CHECKLIST_QUESTION_MIN_CHARS, max_length=CHECKLIST_QUESTION_MAX_CHARS
     )
-    source: Literal["goal", "feedback"]
+    source: Literal["goal", "feedback", "reference"]
+    # For a reference question, the id of the reference it checks against ("r1"); else "".
+    reference: str = Field(default="", max_length=4)
 
 
 class ChecklistOutput(BaseModel):

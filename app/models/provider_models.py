@@ -241,6 +241,8 @@ class LLMRequest(BaseModel):
     user: str
     output: type[BaseModel]
     images: list[ImageInput] = Field(default_factory=list)
+    # A label sent before each image ("REFERENCE 1 (subject: bottle):"); empty: the default ones.
+    image_labels: list[str] = Field(default_factory=list)
     context: dict[str, Any] = Field(default_factory=dict)
     temperature: float = 0.4
     max_tokens: int = 1200

@@ -15,7 +15,7 @@ from app.limits import (
     MAX_REFERENCE_LABEL_CHARS,
     MAX_REFERENCES,
 )
-from app.models.domain_models import ReferenceRole
+from app.models.domain_models import ChecklistSource, ReferenceRole, RunMode
 from app.models.run_options import BudgetUsd, Candidates, PlateauRounds, RunOptions, TargetScore
 from app.models.text_rules import person_text, refuse_controls, visible_length
 
@@ -109,7 +109,20 @@ class UpdatePromptRequest(_Body):
 
 
 class GenerateRequest(_Body):
+    """`edit_from`: edit that iteration's image (issue 19) instead of drawing from words alone;
+    `instruction`: the edit in the person's words (default: the change the working prompt makes
+    to that iteration's prompt)."""
+
     wait: bool = True
+    edit_from: int | None = Field(None, ge=0)
+    instruction: str | None = None
+
+    @field_validator("instruction")
+    @classmethod
+    def _instruction(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        return _bounded_text(value, info, "max_feedback_chars", allow_empty=False)
 
 
 class BranchRequest(_Body):
@@ -139,6 +152,8 @@ class OptimizeRequest(_Body):
     candidates: Candidates | None = None
     plateau_rounds: PlateauRounds | None = None
     budget_usd: BudgetUsd | None = None
+    # "edit": each candidate edits the current best image (issue 19); null: "generate".
+    mode: RunMode | None = None
     wait: bool = True
 
     @field_validator("iterations_count")
@@ -154,6 +169,7 @@ class OptimizeRequest(_Body):
             candidates=self.candidates,
             plateau_rounds=self.plateau_rounds,
             budget_usd=self.budget_usd,
+            mode=self.mode,
         )
 
 
@@ -162,7 +178,8 @@ class ChecklistItemIn(_Body):
     question: str = Field(
         max_length=CHECKLIST_QUESTION_MAX_CHARS
     )  # as sent (as the schema says), and again collapsed
-    source: Literal["goal", "feedback"] = "goal"
+    source: ChecklistSource = "goal"
+    reference: str | None = Field(None, pattern=r"^r[0-9]{1,3}$")
 
     @field_validator("question")
     @classmethod

@@ -448,6 +448,7 @@ class BatchService:
             budget_usd=req.budget_usd,
             target_score=req.target_score,
             plateau_rounds=req.plateau_rounds,
+            mode=req.mode,
             jobs=req.jobs,
         )
         self.check(specs, options, need_key)

@@ -7,15 +7,17 @@ incumbent best must be judged again before anything is compared with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from app.errors import ValidationFailed
 from app.limits import MAX_CHECKLIST_ITEMS
-from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, Session
-from app.models.llm_models import ChecklistOutput
+from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, Reference, Session
+from app.models.llm_models import ChecklistOutput, ChecklistQuestion
 from app.models.provider_models import LLMRequest, LLMResult, TextModel
 from app.services.cost_service import charge_text
 from app.services.image_service import wants_transparent_background as wants_transparency
+from app.services.prompt_service import reference_rows
 from app.services.session_edits import SessionEdits, ensure_idle
 from app.services.session_service import SessionService
 from app.tools.log_tool import get_logger
@@ -47,15 +49,18 @@ class ChecklistService:
         current: list[ChecklistItem],
         params: dict[str, Any],
         language: str | None = None,
+        references: Sequence[Reference] = (),
     ) -> tuple[list[ChecklistItem], LLMResult]:
         """A fresh checklist for the goal (and feedback); current goal items are offered to keep.
-        The questions are in the person's `language` (default: the goal's)."""
+        The questions are in the person's `language` (default: the goal's); each reference image
+        gets its own question, tied to it."""
         context = {
             "goal": goal,
             "language": language or detect_language(goal),
             "feedback": feedback or "",
             "current": [item.model_dump() for item in current],
             "transparent": wants_transparency(params),
+            "references": reference_rows(references),
         }
         request = LLMRequest(
             role="checklist",
@@ -74,10 +79,8 @@ class ChecklistService:
         )
         result = self.text_model.complete(request)
         answer = result.answer(ChecklistOutput)
-        items = [
-            ChecklistItem(id=f"q{n}", question=" ".join(q.question.split()), source=q.source)
-            for n, q in enumerate(answer.questions, start=1)
-        ]
+        known = {ref.id for ref in references}
+        items = [_item(n, q, known) for n, q in enumerate(answer.questions, start=1)]
         return items, result
 
     def is_stale(self, session: Session) -> bool:
@@ -92,6 +95,7 @@ class ChecklistService:
             session.checklist,
             session.image_params,
             session.language,
+            references=session.references,
         )
 
     def take_feedback(self, session_id: str, feedback: str) -> Session:
@@ -137,6 +141,16 @@ class ChecklistService:
         return self.sessions.update(session_id, change)
 
 
+def _item(n: int, q: ChecklistQuestion, known: set[str]) -> ChecklistItem:
+    """A written question as a checklist item; a reference item naming no reference of the
+    session is kept as a goal item (its question still counts, its tie does not)."""
+    reference = q.reference if q.source == "reference" and q.reference in known else None
+    source = q.source if q.source != "reference" or reference else "goal"
+    return ChecklistItem(
+        id=f"q{n}", question=" ".join(q.question.split()), source=source, reference=reference
+    )
+
+
 def _moved(current: Session, started: Session) -> bool:
     """Whether a rewrite begun from `started` would overwrite something newer in `current`."""
     return (
@@ -164,6 +178,7 @@ def _numbered(items: list[dict[str, Any]]) -> list[ChecklistItem]:
                 id=item.get("id") or next(fresh),
                 question=question,
                 source=item.get("source") or "goal",
+                reference=item.get("reference"),
             )
         )
     return out

@@ -3,10 +3,13 @@
 `evaluate` answers every checklist question (yes / no / unsure with a note) and gives a 0..100
 score with the same rubric for every image. `compare` shows a vision model two images in one call,
 asked twice with the order swapped; a candidate wins only when both orders prefer it.
+The session's reference images (issue 19) go first in every call, each labelled, so the judge
+can check what must match them; both pairwise orders attach the same references.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass
@@ -19,11 +22,13 @@ from app.models.domain_models import (
     Pairwise,
     PairwiseResult,
     PairwiseVerdict,
+    Reference,
     Usage,
 )
 from app.models.llm_models import JudgeOutput, PairwiseOutput, judge_output_for
 from app.models.provider_models import ImageInput, LLMRequest, LLMResult, TextModel
 from app.services.image_service import wants_transparent_background as wants_transparency
+from app.services.prompt_service import reference_label, reference_rows
 from app.tools.template_tool import TemplateTool
 from app.utils.language import detect_language
 
@@ -56,6 +61,21 @@ def checklist_pass(results: list[ChecklistResult]) -> float | None:
 
 # An image as the pairwise judge is shown it: the image, its rendered prompt and its blocks.
 Shown = tuple[ImageInput, str, dict[str, str]]
+# A reference image as the judge is shown it: the reference and its compact judge copy.
+Attached = Sequence[tuple[Reference, ImageInput]]
+
+
+def attachments(
+    references: Attached, judged: list[ImageInput], labels: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[ImageInput], list[str]]:
+    """The references' rows for the prompt, then every image in the order it is sent (the
+    references first) with the label sent before each. Without references: the judged images
+    alone, with the text model's default labels."""
+    rows = reference_rows([ref for ref, _ in references])
+    if not rows:
+        return [], judged, []
+    images = [image for _, image in references] + judged
+    return rows, images, [reference_label(row) for row in rows] + list(labels)
 
 
 def pairwise_result(verdicts: list[PairwiseVerdict]) -> PairwiseResult:
@@ -90,10 +110,13 @@ class JudgeService:
         checklist: list[ChecklistItem],
         params: dict[str, Any],
         language: str | None = None,
+        references: Attached = (),
     ) -> Verdict:
         """Answers the checklist and scores the image; the same rubric for every image.
-        Notes come in the person's `language` (default: the goal's)."""
+        Notes come in the person's `language` (default: the goal's); `references` are attached
+        before the image, labelled."""
         items = [item.model_dump() for item in checklist]
+        rows, images, labels = attachments(references, [image], ["CANDIDATE IMAGE:"])
         context: dict[str, Any] = {
             "goal": goal,
             "language": language or detect_language(goal),
@@ -102,6 +125,7 @@ class JudgeService:
             "checklist": items,
             "transparent": wants_transparency(params),
             "aspect_ratio": params.get("aspect_ratio"),
+            "references": rows,
         }
         request = LLMRequest(
             role="judge",
@@ -116,9 +140,11 @@ class JudgeService:
                 transparent=context["transparent"],
                 blocks=FLEX_BLOCKS,
                 language=context["language"],
+                references=rows,
             ),
             output=judge_output_for([item.id for item in checklist]),
-            images=[image],
+            images=images,
+            image_labels=labels,
             context=context,
             temperature=0.2,
             max_tokens=800 + 60 * len(checklist),
@@ -141,8 +167,10 @@ class JudgeService:
         incumbent: tuple[ImageInput, str, dict[str, str]],
         incumbent_index: int,
         language: str | None = None,
+        references: Attached = (),
     ) -> Comparison:
-        """Both orders at once: (candidate, incumbent) and (incumbent, candidate)."""
+        """Both orders at once: (candidate, incumbent) and (incumbent, candidate), each with the
+        same `references` attached first."""
         orders: list[tuple[Shown, Shown, Literal["candidate", "incumbent"]]] = [
             (candidate, incumbent, "candidate"),
             (incumbent, candidate, "incumbent"),
@@ -150,7 +178,9 @@ class JudgeService:
         lang = language or detect_language(goal)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pairwise") as pool:
             futures = [
-                pool.submit(copy_context().run, self._ask, goal, checklist, params, a, b, lang)
+                pool.submit(
+                    copy_context().run, self._ask, goal, checklist, params, a, b, lang, references
+                )
                 for a, b, _ in orders
             ]
             answers = [f.result() for f in futures]
@@ -180,9 +210,13 @@ class JudgeService:
         first: tuple[ImageInput, str, dict[str, str]],
         second: tuple[ImageInput, str, dict[str, str]],
         language: str = "en",
+        references: Attached = (),
     ) -> LLMResult:
         items = [item.model_dump() for item in checklist]
         transparent = wants_transparency(params)
+        rows, images, labels = attachments(
+            references, [first[0], second[0]], ["FIRST IMAGE:", "SECOND IMAGE:"]
+        )
         context = {
             "goal": goal,
             "language": language,
@@ -193,6 +227,7 @@ class JudgeService:
             "first_blocks": first[2],
             "second_prompt": second[1],
             "second_blocks": second[2],
+            "references": rows,
         }
         request = LLMRequest(
             role="pairwise",
@@ -203,9 +238,11 @@ class JudgeService:
                 checklist=items,
                 transparent=transparent,
                 language=language,
+                references=rows,
             ),
             output=PairwiseOutput,
-            images=[first[0], second[0]],
+            images=images,
+            image_labels=labels,
             context=context,
             temperature=0.0,
             max_tokens=300,

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.errors import AppError, Conflict, StorageFailed, ValidationFailed
 from app.models.domain_models import (
@@ -28,7 +28,9 @@ from app.models.domain_models import (
     ErrorInfo,
     Iteration,
     Judgement,
+    Reference,
     RunInfo,
+    RunMode,
     Session,
     SessionStatus,
     StopReason,
@@ -36,11 +38,17 @@ from app.models.domain_models import (
 )
 from app.models.llm_models import JudgeOutput, RecommendOutput
 from app.models.paths import media_url
-from app.models.provider_models import GeneratedImage, ImageInput, ProviderCapabilities
+from app.models.provider_models import (
+    GeneratedImage,
+    ImageInput,
+    ProviderCapabilities,
+    RenderedPrompt,
+    SourceImage,
+)
 from app.services import flex_service
 from app.services.checklist_service import ChecklistService, apply_rewrite
 from app.services.cost_service import Budget, CostService, Prices, charge_image, charge_text
-from app.services.image_service import ImageService
+from app.services.image_service import ImageService, check_sources
 from app.services.judge_service import Comparison, JudgeService, Verdict
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
@@ -49,6 +57,9 @@ from app.services.session_edits import apply_feedback, ensure_idle
 from app.services.session_service import INTERRUPTED, SessionService
 from app.tools.log_tool import get_logger, log_context
 from app.utils.time_utils import Stopwatch, utc_now
+
+if TYPE_CHECKING:
+    from app.services.reference_service import ReferenceService
 
 log = get_logger("optimize")
 T = TypeVar("T")
@@ -66,6 +77,7 @@ class RunPlan:
     candidates: int = 1
     plateau_rounds: int = 0
     budget_usd: float | None = None
+    mode: RunMode = "generate"  # "edit": each candidate edits the incumbent's image
 
 
 @dataclass
@@ -77,6 +89,7 @@ class _Round:
     session: Session
     caps: ProviderCapabilities
     prices: Prices
+    mode: RunMode = "generate"
     claimed: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -108,13 +121,65 @@ class OptimizeService:
         self.recommendations = recommendations
         self.checklists = checklists
         self.costs = costs
+        # The session's reference images (issue 19), set by the container once it is built.
+        self.references: ReferenceService | None = None
 
     # Starting runs ------------------------------------------------------------------------------
 
-    def start_generate(self, session_id: str, wait: bool) -> Session:
-        """Generates and judges iteration 0 from the current prompt (replacing an earlier baseline)."""
-        self._start(session_id, RunInfo(kind="generate"), self._baseline, wait, _not_optimized)
+    def start_generate(
+        self,
+        session_id: str,
+        wait: bool,
+        edit_from: int | None = None,
+        instruction: str | None = None,
+    ) -> Session:
+        """Generates and judges iteration 0 from the current prompt (replacing an earlier baseline);
+        with `edit_from`, edits that iteration's image instead (`start_edit`)."""
+        if edit_from is not None:
+            return self.start_edit(session_id, edit_from, instruction, wait)
+
+        def check(session: Session) -> None:
+            _not_optimized(session)
+            self._check_inputs(session, 0)
+
+        self._start(session_id, RunInfo(kind="generate"), self._baseline, wait, check)
         return self.sessions.get(session_id)
+
+    def start_edit(
+        self, session_id: str, edit_from: int, instruction: str | None, wait: bool
+    ) -> Session:
+        """A new iteration that edits iteration `edit_from`'s image (issue 19), as the person's
+        `instruction` (or the working prompt's changes) says."""
+        self._start(
+            session_id,
+            RunInfo(kind="generate", mode="edit"),
+            lambda ctl: self._edit(ctl, edit_from, instruction),
+            wait,
+            lambda session: self._check_edit(session, edit_from),
+        )
+        return self.sessions.get(session_id)
+
+    def _check_inputs(self, session: Session, edited: int) -> None:
+        """A model that cannot take the session's references (plus `edited` images to edit) is
+        refused now, with `unsupported_param`, before any call is made or paid."""
+        caps = self.images.capabilities(session.image_provider)
+        check_sources(caps, session.image_params, len(session.references) + edited)
+
+    def _check_edit(self, session: Session, index: int) -> None:
+        """The image to edit exists, and the model takes it (with the references)."""
+        it = session.iteration(index)
+        if it is None:
+            raise ValidationFailed(
+                f"Session {session.session_id} has no iteration {index} to edit.",
+                details={"field": "edit_from", "have": [x.index for x in session.iterations]},
+            )
+        if not it.image_path or self.references is None:
+            raise Conflict(
+                f"Iteration {index} has no image to edit.",
+                code="image_missing",
+                details={"field": "edit_from", "iteration": index},
+            )
+        self._check_inputs(session, 1)
 
     def check_optimizable(self, session: Session) -> Iteration:
         best = session.best()
@@ -154,10 +219,14 @@ class OptimizeService:
             plateau_rounds=plan.plateau_rounds,
             budget_usd=plan.budget_usd,
             estimate_usd=self.estimate(session_id, plan)["usd"],
+            mode=plan.mode,
         )
-        self._start(
-            session_id, run, lambda ctl: self._optimize(ctl, plan), wait, self.check_optimizable
-        )
+
+        def check(s: Session) -> None:
+            self.check_optimizable(s)
+            self._check_inputs(s, 1 if plan.mode == "edit" else 0)
+
+        self._start(session_id, run, lambda ctl: self._optimize(ctl, plan), wait, check)
         return self.sessions.get(session_id)
 
     def accept(self, session_id: str, feedback: str | None = None) -> Session:
@@ -241,6 +310,58 @@ class OptimizeService:
         else:
             self._finish(ctl, "completed", None, recommend=False, status_ok="draft")
 
+    def _edit(self, ctl: RunControl, edit_from: int, wish: str | None) -> None:
+        """A new iteration that edits iteration `edit_from`'s image; judged, then compared with
+        the best (both orders), whose place it takes only on a win."""
+        session = self.sessions.get(ctl.session_id)
+        caps = self.images.capabilities(session.image_provider)
+        prices = self.costs.prices(session, self._image_model(session))
+        base = session.iteration(edit_from)
+        assert base is not None  # checked at the start
+        it = Iteration(
+            index=max(x.index for x in session.iterations) + 1,
+            prompt_text=session.prompt_text,
+            prompt_diff=f"edit of iteration {edit_from}",
+            based_on=edit_from,
+            edited_from=edit_from,
+            user_feedback=session.user_feedback,
+            provider=session.image_provider,
+        )
+        told = self.prompts.edit_instruction(base.prompt_text, session.prompt_text, caps, wish)
+        it = self._produce(ctl, session, it, caps, prices, edit=told)
+        error = it.error if it.status == "failed" else None
+        if error is None:
+            error = self._compete(ctl, session, it, caps)
+        status: SessionStatus = "done" if session.optimized() else "draft"
+        self._finish(ctl, "error" if error else "completed", error, False, status)
+
+    def _compete(
+        self, ctl: RunControl, session: Session, it: Iteration, caps: ProviderCapabilities
+    ) -> ErrorInfo | None:
+        """An edited image against the best (pairwise, both orders); the best with no best yet."""
+        best = self.sessions.get(ctl.session_id).best()
+        if best is None:
+            self.sessions.update(ctl.session_id, lambda s: _set_best(s, it.index))
+            return None
+        try:
+            comparison = self._step(
+                ctl, it, "pairwise", lambda: self.compare(session, it, best, caps)
+            )
+        except AppError as exc:
+            return _error(exc)
+
+        def record(s: Session) -> None:
+            edited = s.iteration(it.index)
+            if edited is not None:
+                edited.pairwise = comparison.pairwise
+                edited.cost.text = edited.cost.text.plus(comparison.usage)
+            charge_text(s, "pairwise", comparison.usage)
+            if comparison.pairwise.result == "win":
+                _set_best(s, it.index)
+
+        self.sessions.update(ctl.session_id, record)
+        return None
+
     def _optimize(self, ctl: RunControl, plan: RunPlan) -> None:
         session = self.sessions.get(ctl.session_id)
         budget = Budget(plan.budget_usd)
@@ -282,7 +403,8 @@ class OptimizeService:
         after (whatever happened in it)."""
         incumbent = session.best()
         assert incumbent is not None  # checked by the caller
-        rnd = _Round(session.next_round(), incumbent, session, caps, prices)
+        mode = session.run.mode if session.run else "generate"
+        rnd = _Round(session.next_round(), incumbent, session, caps, prices, mode)
         rnd.claimed.update(it.prompt_text for it in session.iterations)
         reserved = prices.round(k)
         budget.reserve(reserved)
@@ -392,14 +514,26 @@ class OptimizeService:
             return it
         if ctl.cancelled:
             return None
+        if rnd.mode == "edit":  # the candidate edits the incumbent's image
+            it.edited_from = rnd.incumbent.index
+            told = self._told(rnd, revision)
+            return self._produce(ctl, rnd.session, it, rnd.caps, rnd.prices, edit=told)
         return self._produce(ctl, rnd.session, it, rnd.caps, rnd.prices)
+
+    def _told(self, rnd: _Round, revision: Revision) -> RenderedPrompt:
+        """Edit mode: the reviser's edit instruction (or, without one, the blocks it changed)."""
+        if revision.instruction:
+            return RenderedPrompt(text=revision.instruction)
+        base = rnd.incumbent.prompt_text
+        return self.prompts.edit_instruction(base, revision.prompt_text, rnd.caps, None)
 
     def _revise(self, rnd: _Round, c: int) -> Revision:
         """One revision; asked once more when it changes nothing or repeats a tried prompt.
 
         Returns a Revision whose `result` is None when the second answer changed nothing either.
         """
-        first = self.prompts.revise(rnd.session, rnd.incumbent, rnd.caps, c)
+        edit = rnd.mode == "edit"
+        first = self.prompts.revise(rnd.session, rnd.incumbent, rnd.caps, c, edit=edit)
         if first.changed and rnd.claim(first.prompt_text):
             return first
         note = (
@@ -409,7 +543,9 @@ class OptimizeService:
             else "after the merge it changed nothing (locked blocks and identical texts are "
             "ignored); change at least one unlocked block."
         )
-        second = self.prompts.revise(rnd.session, rnd.incumbent, rnd.caps, c, retry_note=note)
+        second = self.prompts.revise(
+            rnd.session, rnd.incumbent, rnd.caps, c, retry_note=note, edit=edit
+        )
         usage = first.usage.plus(second.usage)
         if second.changed and rnd.claim(second.prompt_text):
             second.usage = usage
@@ -432,15 +568,18 @@ class OptimizeService:
         it: Iteration,
         caps: ProviderCapabilities,
         prices: Prices,
+        edit: RenderedPrompt | None = None,
     ) -> Iteration:
-        """Generates and judges one prompt, saves the iteration (failed or not) and returns it.
+        """Generates and judges one prompt, saves the iteration (failed or not) and returns it;
+        `edit` (an edit instruction) is sent instead of the prompt, with `it.edited_from`'s image.
 
         An image already paid for stays with its iteration even when judging fails; such an
         iteration is `failed`, never `ok` without a score.
         """
         try:
-            rendered = self.prompts.render(it.prompt_text, caps)
+            rendered = edit or self.prompts.render(it.prompt_text, caps)
             it.rendered_prompt, it.rendered_negative = rendered.text, rendered.negative
+            sources = self._sources(session, it.edited_from)
             image, name = self._step(
                 ctl,
                 it,
@@ -451,6 +590,7 @@ class OptimizeService:
                     session.image_provider,
                     rendered,
                     session.image_params,
+                    sources=sources,
                 ),
             )
             _record_image(it, session.session_id, name, image, prices)
@@ -483,6 +623,7 @@ class OptimizeService:
             current.checklist,
             current.image_params,
             language=current.language,
+            references=self._judge_references(current),
         )
         verdict.checklist_version = current.checklist_version  # the rubric it was judged with
         return verdict
@@ -515,7 +656,24 @@ class OptimizeService:
             self._judge_view(session.session_id, incumbent, caps),
             incumbent.index,
             language=session.language,
+            references=self._judge_references(session),
         )
+
+    def _judge_references(self, session: Session) -> list[tuple[Reference, ImageInput]]:
+        """The session's references as the judge sees them (compact copies), attached first."""
+        if self.references is None or not session.references:
+            return []
+        return self.references.judge_inputs(session)
+
+    def _sources(self, session: Session, edited_from: int | None) -> list[SourceImage]:
+        """What the image provider gets with the prompt: the image being edited first (edit
+        mode), then the session's references in order."""
+        if self.references is None:
+            return []
+        edited = (
+            [] if edited_from is None else [self.references.iteration_source(session, edited_from)]
+        )
+        return edited + (self.references.sources(session) if session.references else [])
 
     def _judge_view(
         self, session_id: str, it: Iteration, caps: ProviderCapabilities

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.models.domain_models import FLEX_BLOCKS, Iteration, Session, Usage
-from app.models.llm_models import PromptGenOutput, ReviseOutput, revise_output_for
+from app.models.domain_models import FLEX_BLOCKS, Iteration, Reference, Session, Usage
+from app.models.llm_models import (
+    EditReviseOutput,
+    PromptGenOutput,
+    ReviseOutput,
+    revise_output_for,
+)
 from app.models.provider_models import (
     LLMRequest,
     LLMResult,
@@ -43,6 +49,35 @@ STRATEGIES: tuple[tuple[str, str], ...] = (
 )
 
 
+# What each role of reference image stands for, as every prompt that lists references says it.
+REFERENCE_PURPOSE = {
+    "subject": "the person, product or object to keep as it is (shape, markings, colours)",
+    "style": "the look and palette to take, not its content",
+    "composition": "the layout and framing to follow, not its content",
+}
+
+
+def reference_rows(references: Sequence[Reference]) -> list[dict[str, Any]]:
+    """The references as every prompt (and the offline model) sees them: numbered in the order
+    they are attached, with their role, the person's label and what the role stands for."""
+    return [
+        {
+            "number": n,
+            "id": ref.id,
+            "role": ref.role,
+            "label": ref.label,
+            "purpose": REFERENCE_PURPOSE[ref.role],
+        }
+        for n, ref in enumerate(references, start=1)
+    ]
+
+
+def reference_label(row: dict[str, Any]) -> str:
+    """The label sent right before a reference image: "REFERENCE 1 (subject: bottle):"."""
+    label = f": {row['label']}" if row["label"] else ""
+    return f"REFERENCE {row['number']} ({row['role']}{label}):"
+
+
 @dataclass
 class Revision:
     prompt_text: str
@@ -51,6 +86,8 @@ class Revision:
     result: LLMResult | None
     strategy: str | None = None
     usage: Usage = field(default_factory=Usage)
+    # Edit mode: what the image provider is told to change in the image it edits.
+    instruction: str | None = None
 
 
 class PromptService:
@@ -74,9 +111,11 @@ class PromptService:
         params: dict[str, Any],
         language: str = "en",
         prompt_language: str = "en",
+        references: Sequence[Reference] = (),
     ) -> tuple[str, LLMResult]:
         """The structured starting prompt for a goal, written in the image provider's language
-        (`prompt_language`) whatever the person's (`language`)."""
+        (`prompt_language`) whatever the person's (`language`); told what each reference image
+        sent with it is for."""
         context = {
             "goal": goal,
             "language": language,
@@ -86,6 +125,7 @@ class PromptService:
             "image_params": params,
             "supports_negative_prompt": caps.supports_negative_prompt,
             "guide": self.templates.guide(caps.guide),
+            "references": reference_rows(references),
         }
         request = LLMRequest(
             role="prompt_gen",
@@ -107,8 +147,10 @@ class PromptService:
         caps: ProviderCapabilities,
         strategy_number: int = 0,
         retry_note: str | None = None,
+        edit: bool = False,
     ) -> Revision:
-        """New block texts for the best prompt so far, following one strategy.
+        """New block texts for the best prompt so far, following one strategy; with `edit` (an
+        edit-mode run) also the edit instruction sent with the best image to change it.
 
         The answer may name only unlocked blocks (the schema is built per call); the merge keeps
         the frame and locked blocks whatever comes back.
@@ -125,6 +167,7 @@ class PromptService:
             strategy=how,
             strategy_number=strategy_number,
             retry_note=retry_note or "",
+            mode="edit" if edit else "generate",
         )
         request = LLMRequest(
             role="revise",
@@ -132,7 +175,7 @@ class PromptService:
                 "revise an image prompt block by block", session.language, session.prompt_language
             ),
             user=self.templates.render("llm_prompt_revise.jinja2", **context),
-            output=revise_output_for(free),
+            output=revise_output_for(free, edit=edit),
             context=context,
         )
         result = self.text_model.complete(request)
@@ -140,18 +183,46 @@ class PromptService:
         merged, changed = flex_service.merge(
             doc, {c.block: c.text for c in answer.changes}, set(session.locked_blocks)
         )
-        return Revision(merged.serialize(), answer.summary, changed, result, name, result.usage)
+        revision = Revision(merged.serialize(), answer.summary, changed, result, name, result.usage)
+        if edit:
+            revision.instruction = result.answer(EditReviseOutput).instruction
+        return revision
 
     def render(self, prompt_text: str, caps: ProviderCapabilities) -> RenderedPrompt:
         doc = flex_service.parse(prompt_text)
         return flex_service.render(doc, caps.prompt_layout, caps.supports_negative_prompt)
 
+    def edit_instruction(
+        self, base_prompt: str, prompt_text: str, caps: ProviderCapabilities, wish: str | None
+    ) -> RenderedPrompt:
+        """What an image provider is told when it edits an image (`generate` with `edit_from`):
+        the person's own `wish`, else the blocks the working prompt changed against the prompt of
+        the image being edited, else the whole prompt to match. Always "keep everything else",
+        so an edit stays an edit. No model call: it is written from what the person gave."""
+        keep = "; keep everything else exactly as it is."
+        if wish:
+            return RenderedPrompt(text=wish.strip().rstrip(".;") + keep)
+        before = flex_service.parse(base_prompt).blocks
+        after = flex_service.parse(prompt_text).blocks
+        changed = [f"the {n.replace('_', ' ')}: {t}" for n, t in after.items() if before.get(n) != t]
+        if changed:
+            return RenderedPrompt(text="Change only " + "; ".join(changed) + keep)
+        whole = self.render(prompt_text, caps).text
+        return RenderedPrompt(text=f"Change only what differs from this description{keep}\n{whole}")
+
 
 def revise_context(session: Session, base: Iteration, blocks: dict[str, str]) -> dict[str, Any]:
     """What the reviser sees: keep (strengths), fix (failed checks, weaknesses), feedback, history."""
     questions = {item.id: item for item in session.checklist}
+    numbers = {ref.id: n for n, ref in enumerate(session.references, start=1)}
     failed = [
-        {"id": r.id, "answer": r.answer, "note": r.note, "question": questions[r.id].question}
+        {
+            "id": r.id,
+            "answer": r.answer,
+            "note": r.note,
+            "question": questions[r.id].question,
+            "reference": numbers.get(questions[r.id].reference or ""),
+        }
         for r in base.checklist_results
         if r.answer != "yes" and r.id in questions
     ]
@@ -172,6 +243,7 @@ def revise_context(session: Session, base: Iteration, blocks: dict[str, str]) ->
         "revised_prompt": base.revised_prompt or "",
         "feedback": session.user_feedback or "",
         "history": history_rows(session.iterations),
+        "references": reference_rows(session.references),
     }
 
 

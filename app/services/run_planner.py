@@ -41,4 +41,5 @@ class RunPlanner:
             candidates=options.candidates or s.candidates_default,
             plateau_rounds=s.plateau_rounds_default if plateau is None else plateau,
             budget_usd=session_budget(budget, session.cost_usd),
+            mode=options.mode or "generate",
         )

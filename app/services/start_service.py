@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.errors import ValidationFailed
-from app.models.domain_models import BranchOrigin, Session
+from app.models.domain_models import BranchOrigin, Reference, Session
 from app.models.provider_models import ProviderCapabilities
 from app.services import flex_service
 from app.services.checklist_service import ChecklistService
@@ -83,6 +83,7 @@ class StartService:
             demo=caps.is_demo or s.text_mode == "offline",
             language=spec.language,
             prompt_language=s.image_prompt_language,
+            planned_references=planned_references(checked),
         )
         if checked and self.references is not None:
             return self.references.attach(session.session_id, checked)
@@ -105,6 +106,9 @@ class StartService:
         `language` (the UI's, optional) is the person's language; without it, the goal's."""
         language = fields.pop("language", None) or detect_language(goal)
         langs = {"language": language, "prompt_language": fields.pop("prompt_language", "en")}
+        # The references the session will hold (stored once it exists): the prompt writer and the
+        # checklist are told about them now.
+        planned: list[Reference] = fields.pop("planned_references", [])
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="start") as pool:
             prompt_job = pool.submit(
                 # mypy cannot carry `**langs` through Context.run's ParamSpec into submit's; the
@@ -115,9 +119,17 @@ class StartService:
                 caps,
                 params,
                 **langs,
+                references=planned,
             )
             checklist_job = pool.submit(
-                copy_context().run, self.checklists.write, goal, None, [], params, language
+                copy_context().run,
+                self.checklists.write,
+                goal,
+                None,
+                [],
+                params,
+                language,
+                references=planned,
             )
             prompt_text, prompt_result = prompt_job.result()
             checklist, checklist_result = checklist_job.result()
@@ -171,3 +183,20 @@ class StartService:
             branched_from=BranchOrigin(session_id=source_id, iteration=iteration),
         )
         return self.sessions.create(session)
+
+
+def planned_references(checked: list[Any]) -> list[Reference]:
+    """The checked references of a new session as it will hold them (r1, r2, ... in order), for
+    the prompt writer and the checklist, which run before the files are stored."""
+    return [
+        Reference(
+            id=f"r{n}",
+            role=c.role,
+            label=c.label,
+            file="",
+            width=c.picture.width,
+            height=c.picture.height,
+            mime=c.picture.mime,
+        )
+        for n, c in enumerate(checked, start=1)
+    ]

@@ -28,6 +28,7 @@ from app.models.llm_models import (
     ChecklistAnswerItem,
     ChecklistOutput,
     ChecklistQuestion,
+    EditReviseOutput,
     JudgeOutput,
     PairwiseOutput,
     PromptBlocks,
@@ -174,6 +175,7 @@ if not TYPE_CHECKING:
     BlockChange = _fitted(BlockChange)
     ChecklistAnswerItem = _fitted(ChecklistAnswerItem)
     ChecklistQuestion = _fitted(ChecklistQuestion)
+    EditReviseOutput = _fitted(EditReviseOutput)
     JudgeOutput = _fitted(JudgeOutput)
     PairwiseOutput = _fitted(PairwiseOutput)
     PromptBlocks = _fitted(PromptBlocks)
@@ -207,6 +209,7 @@ class OfflineTextTool:
             role(request.context) if role else self._roles[request.role](request.context, request)
         )
         answer = in_russian(answer) if ru else answer
+        answer = _REFERENCE_STEPS.get(request.role, _as_is)(answer, request.context)
         data = request.output.model_validate(answer.model_dump())
         latency = int((time.perf_counter() - started) * 1000)
         return LLMResult(data=data, model=MODEL_ID, usage=Usage(), latency_ms=latency)
@@ -252,6 +255,7 @@ class OfflineTextTool:
             apply(feedback, blocks, free, changes)
         self._add_missing_goal_words(ctx, blocks, free, changes)
         self._fix_failed_checks(ctx, blocks, free, changes)
+        _fix_reference_checks(ctx, blocks, free, changes)
         # Each strategy starts its enrichment at a different block and phrase, so K candidates of a
         # round differ; a retry after "changed nothing" moves one step further.
         offset = int(ctx.get("strategy_number", 0)) + (1 if ctx.get("retry_note") else 0)
@@ -479,10 +483,9 @@ class OfflineTextTool:
         marks = []
         for side in ("first", "second"):
             judged_ctx = {**ctx, "prompt": ctx[f"{side}_prompt"], "blocks": ctx[f"{side}_blocks"]}
-            image = request.images[0 if side == "first" else 1]
-            verdict = self._judge(
-                judged_ctx, LLMRequest(**{**_request_fields(request), "images": [image]})
-            )
+            image = request.images[-2 if side == "first" else -1]  # after any references
+            alone = {**_request_fields(request), "images": [image], "image_labels": []}
+            verdict = self._judge(judged_ctx, LLMRequest(**alone))
             passed = sum(a.answer == "yes" for a in verdict.checklist)
             marks.append((passed, verdict.score))
         (pass1, score1), (pass2, score2) = marks
@@ -589,10 +592,10 @@ def _unreflected_feedback(feedback: str, prompt_words: set[str]) -> list[str]:
 
 def _image_checks(request: LLMRequest, ctx: dict[str, Any]) -> tuple[float, list[str]]:
     """Up to 20 points for what can be measured: it decodes, is not blank, has the asked shape and mood."""
-    if request.image is None:
+    if not request.images:
         return 0.0, ["image: no image to judge"]
-    try:
-        image = Image.open(io.BytesIO(request.image.data))
+    try:  # the judged image comes last: reference images (issue 19) are attached before it
+        image = Image.open(io.BytesIO(request.images[-1].data))
         image.load()
     except (OSError, ValueError):
         return 0.0, ["image: the file does not decode"]
@@ -687,6 +690,10 @@ def _answer(
     The offline judge cannot see beyond the words: something that must be absent ("free of X")
     passes when the negative constraints name it, and is unsure otherwise.
     """
+    if item.get("reference"):
+        return ChecklistAnswerItem(
+            id=item["id"], answer="unsure", note="the offline judge cannot compare with a reference"
+        )
     if _has_cyrillic(item["question"]):
         return _answer_ru(item, prompt_words, blocks)
     words = _question_words(item["question"])
@@ -829,6 +836,11 @@ _RU_MESSAGES: tuple[tuple[str, str], ...] = (
     (r"No image to judge\.", "Нет изображения для оценки."),
     (r"The file does not decode\.", "Файл изображения не открывается."),
     (r"the offline judge cannot see this", "офлайн-судья этого не видит"),
+    (
+        r"the offline judge cannot compare with a reference",
+        "офлайн-судья не умеет сравнивать с референсом",
+    ),
+    (r"asked to match (.+) closely", "уточнено соответствие референсам: {0}"),
     (r"kept out by the prompt", "исключено промптом"),
     (r"not ruled out", "не исключено"),
     (r"in the prompt", "есть в промпте"),
@@ -1056,7 +1068,9 @@ def in_russian(answer: Any) -> Any:
             BlockChange(**{**c.model_dump(), "reason": _to_russian(c.reason)})
             for c in answer.changes
         ]
-        return ReviseOutput(changes=changes, summary=_to_russian(answer.summary))
+        return type(answer)(
+            **{**answer.model_dump(), "changes": changes, "summary": _to_russian(answer.summary)}
+        )
     if isinstance(answer, PairwiseOutput):
         return PairwiseOutput(**{**answer.model_dump(), "reason": _to_russian(answer.reason)})
     if isinstance(answer, RecommendOutput):
@@ -1164,4 +1178,104 @@ def apply_feedback_ru(
 _RU_ROLES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "prompt_gen": prompt_gen_ru,
     "checklist": checklist_ru,
+}
+
+
+# References and edit mode (issue 19) -------------------------------------------------------------
+# The stand-in cannot see a reference, but it uses them where words can: the starting prompt says
+# what to take from each, the checklist asks one question per reference (the judge answers those
+# "unsure"), and in edit mode the reviser writes the instruction sent with the image it edits.
+
+_REFERENCE_USE = {
+    "subject": "keep {label} from reference {n} exactly as it is",
+    "style": "take the palette and look of reference {n}",
+    "composition": "follow the layout of reference {n}",
+}
+_REFERENCE_QUESTION = {
+    "subject": "Is the {label} the one in reference {n}: shape, markings, colours?",
+    "style": "Does the image take the palette and look of reference {n}?",
+    "composition": "Does the layout follow reference {n}?",
+}
+_REFERENCE_QUESTION_RU = {
+    "subject": "Совпадает ли {label} с референсом {n}: форма, надписи, цвета?",
+    "style": "Переняты ли палитра и манера референса {n}?",
+    "composition": "Повторяет ли компоновка референс {n}?",
+}
+
+
+def _as_is(answer: Any, _: dict[str, Any]) -> Any:
+    return answer
+
+
+def _prompt_with_references(answer: PromptGenOutput, ctx: dict[str, Any]) -> PromptGenOutput:
+    """The starting prompt's constraints say what to take from each reference image."""
+    refs: list[dict[str, Any]] = ctx.get("references") or []
+    if not refs:
+        return answer
+    uses = "; ".join(
+        _REFERENCE_USE[r["role"]].format(n=r["number"], label=r["label"] or "the subject")
+        for r in refs
+    )
+    blocks = answer.blocks.model_dump()
+    blocks["constraints"] = _append(
+        blocks["constraints"], f"with the reference images: {uses}", "constraints"
+    )
+    return PromptGenOutput(blocks=PromptBlocks(**blocks))
+
+
+def _checklist_with_references(answer: ChecklistOutput, ctx: dict[str, Any]) -> ChecklistOutput:
+    """One question per reference, tied to it, in the person's language; the others make room."""
+    refs: list[dict[str, Any]] = ctx.get("references") or []
+    if not refs:
+        return answer
+    ru = _language(ctx) == "ru"
+    wording = _REFERENCE_QUESTION_RU if ru else _REFERENCE_QUESTION
+    default = "главный объект" if ru else "main subject"
+    extra = [
+        ChecklistQuestion(
+            question=wording[r["role"]].format(n=r["number"], label=r["label"] or default),
+            source="reference",
+            reference=r["id"],
+        )
+        for r in refs
+    ]
+    kept = [q for q in answer.questions if q.source != "reference"]
+    return ChecklistOutput(questions=kept[: 12 - len(extra)] + extra)
+
+
+def _edit_instruction(answer: ReviseOutput, ctx: dict[str, Any]) -> ReviseOutput:
+    """Edit mode: the changes as an instruction for the image being edited, "Edit: change only
+    ...; keep everything else", from the phrase each change added (English, the provider's)."""
+    if ctx.get("mode") != "edit":
+        return answer
+    parts = [_edit_part(c.block, c.text) for c in answer.changes]
+    instruction = f"Edit: change only {'; '.join(parts)}; keep everything else exactly as it is."
+    return EditReviseOutput(**answer.model_dump(), instruction=instruction)
+
+
+def _edit_part(block: str, text: str) -> str:
+    added = text.rsplit(", ", 1)[-1].strip()
+    if block == "negative_constraints":
+        return f"remove {added}"
+    return f"the {block.replace('_', ' ')}: {added}"
+
+
+def _fix_reference_checks(
+    ctx: dict[str, Any], blocks: dict[str, str], free: list[str], changes: dict[str, Any]
+) -> None:
+    """Failed reference items: the constraints ask to match each of those references closely."""
+    numbers = [i["reference"] for i in ctx.get("failed_checks", []) if i.get("reference")]
+    said = blocks.get("constraints", "")
+    missing = [n for n in dict.fromkeys(numbers) if f"reference {n}" not in said]
+    if not missing or "constraints" not in free or "constraints" in changes:
+        return
+    refs = ", ".join(f"reference {n}" for n in missing)
+    text = _append(said, f"match {refs} closely", "constraints")
+    changes["constraints"] = (text, f"asked to match {refs} closely")
+
+
+_REFERENCE_STEPS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "prompt_gen": _prompt_with_references,
+    "checklist": _checklist_with_references,
+    "revise": _edit_instruction,
 }

@@ -194,12 +194,15 @@ def user_content(request: LLMRequest) -> str | list[dict[str, Any]]:
     """Plain text, or a text part plus `image_url` parts (data URLs) for the vision roles.
 
     With two images (the pairwise comparison) each is preceded by a label, so "first" and
-    "second" in the prompt name the images in the order they are sent.
+    "second" in the prompt name the images in the order they are sent; a request's own
+    `image_labels` (references before the judged images) replace those.
     """
     if not request.images:
         return request.user
     parts: list[dict[str, Any]] = [{"type": "text", "text": request.user}]
-    labels = IMAGE_LABELS if len(request.images) > 1 else ("",) * len(request.images)
+    labels = request.image_labels or (
+        IMAGE_LABELS if len(request.images) > 1 else ("",) * len(request.images)
+    )
     for label, image in zip(labels, request.images, strict=False):
         if label:
             parts.append({"type": "text", "text": label})
