@@ -1,6 +1,5 @@
 // Issue 19's API as the web app uses it: the reference images of a session and editing an image.
-// References come from the generated types (refs-store); the edit fields (`edit_from`, `mode`) are
-// written here by hand, in this one place, until refs-loop is merged and `make types` brings them.
+// Every shape comes from the generated types (api.gen.ts, `make types`).
 import { request } from '@/lib/api-client'
 import type { components } from '@/lib/api.gen'
 import type { CreateSessionBody, CreateSessionResponse, OptimizeBody, Session } from '@/lib/types'
@@ -14,8 +13,8 @@ export const REFERENCE_ROLES: readonly ReferenceRole[] = ['subject', 'style', 'c
 export type ReferenceInput = Required<components['schemas']['ReferenceIn']>
 
 /** `"mode": "edit"`: each candidate edits the current best image instead of starting again. */
-export type RunMode = 'generate' | 'edit'
-export type OptimizeWithMode = OptimizeBody & { mode?: RunMode }
+export type RunMode = components['schemas']['RunInfo']['mode']
+type GenerateBody = components['schemas']['GenerateRequest']
 
 const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`
 
@@ -37,7 +36,7 @@ export const referenceApi = {
       edit_from: from,
       instruction,
       wait: false,
-    }),
-  optimize: (id: string, body: OptimizeWithMode) =>
+    } satisfies GenerateBody),
+  optimize: (id: string, body: OptimizeBody) =>
     request<Session>('POST', `${sessionPath(id)}/optimize/run`, { ...body, wait: false }),
 }

@@ -608,6 +608,11 @@ export interface components {
              */
             jobs?: number;
             /**
+             * Mode
+             * @default null
+             */
+            mode?: ("generate" | "edit") | null;
+            /**
              * Plateau Rounds
              * @default null
              */
@@ -775,11 +780,16 @@ export interface components {
             /** Question */
             question: string;
             /**
+             * Reference
+             * @default null
+             */
+            reference: string | null;
+            /**
              * Source
              * @default goal
              * @enum {string}
              */
-            source: "goal" | "feedback";
+            source: "goal" | "feedback" | "reference";
         };
         /** ChecklistItemIn */
         ChecklistItemIn: {
@@ -791,11 +801,16 @@ export interface components {
             /** Question */
             question: string;
             /**
+             * Reference
+             * @default null
+             */
+            reference?: string | null;
+            /**
              * Source
              * @default goal
              * @enum {string}
              */
-            source?: "goal" | "feedback";
+            source?: "goal" | "feedback" | "reference";
         };
         /** ChecklistRequest */
         ChecklistRequest: {
@@ -1007,8 +1022,23 @@ export interface components {
                 [key: string]: number;
             };
         };
-        /** GenerateRequest */
+        /**
+         * GenerateRequest
+         * @description `edit_from`: edit that iteration's image (issue 19) instead of drawing from words alone;
+         *     `instruction`: the edit in the person's words (default: the change the working prompt makes
+         *     to that iteration's prompt).
+         */
         GenerateRequest: {
+            /**
+             * Edit From
+             * @default null
+             */
+            edit_from?: number | null;
+            /**
+             * Instruction
+             * @default null
+             */
+            instruction?: string | null;
             /**
              * Wait
              * @default true
@@ -1410,6 +1440,11 @@ export interface components {
              * @default null
              */
             iterations_count?: number | null;
+            /**
+             * Mode
+             * @default null
+             */
+            mode?: ("generate" | "edit") | null;
             /**
              * Plateau Rounds
              * @default null

@@ -76,7 +76,7 @@ describe('ResultStep', () => {
   it('shows the pairwise outcome and the checklist ticks of each candidate', () => {
     const session = makeSession({
       status: 'done',
-      checklist: [{ id: 'q1', question: 'Is there one fox?', source: 'goal' }],
+      checklist: [{ id: 'q1', question: 'Is there one fox?', source: 'goal', reference: null }],
       iterations: [
         makeIteration(0, { round: 0, checklist_pass: 0.5 }),
         makeIteration(1, {
