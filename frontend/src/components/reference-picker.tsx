@@ -111,9 +111,19 @@ export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax
           {t('references.modelTakesNone', { model: modelName })}
         </p>
       ) : (
-        <p className="text-xs text-zinc-400" id="references-help">
-          {t('references.help', { max: cap })}
-        </p>
+        <div className="space-y-1 text-xs text-zinc-400" id="references-help">
+          <p>{t('references.help', { max: cap })}</p>
+          <p>
+            {REFERENCE_ROLES.map((role, i) => (
+              <span key={role}>
+                {i > 0 && ' · '}
+                <span className="text-violet-200">{t(`references.role.${role}`)}</span>
+                {' — '}
+                {t(`references.roleHint.${role}`)}
+              </span>
+            ))}
+          </p>
+        </div>
       )}
       <div
         onDragOver={(e) => {

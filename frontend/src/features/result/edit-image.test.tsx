@@ -43,7 +43,7 @@ describe('Edit this image', () => {
   it('sends the instruction with edit_from and shows the new image as edited from #n', async () => {
     const user = userEvent.setup()
     const edited = done({
-      iterations: [...done().iterations, makeIteration(2, { round: 2, edited_from: 1 })],
+      iterations: [...done().iterations, makeIteration(2, { round: 0, edited_from: 1 })],
     })
     const calls = server(3, edited)
     const onSession = vi.fn()
@@ -61,6 +61,9 @@ describe('Edit this image', () => {
     rerender(<ResultStep session={edited} onSession={onSession} {...props} />)
     const card = screen.getByTestId('timeline').querySelector('li[data-index="2"]') as HTMLElement
     expect(within(card).getByTestId('edited-from')).toHaveTextContent('edited from #1')
+    // A single edit has round 0 like the first image, but is listed after the rounds, as an edit.
+    expect(screen.getByRole('region', { name: 'Edits' })).toContainElement(card)
+    expect(screen.getByRole('region', { name: 'First image' })).not.toContainElement(card)
   })
 
   it('is not offered where the model takes no input images', async () => {

@@ -12,6 +12,7 @@ import { PairwiseBadge } from '@/components/pairwise-badge'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { ScoreBadge } from '@/components/status-badge'
 import { BranchButton, type BranchFn } from '@/features/run/branch-button'
+import { t } from '@/i18n'
 import { describeError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { blockLabel } from '@/lib/flex'
@@ -190,6 +191,21 @@ function Card({
   )
 }
 
+const EDITS = -1 // the group of single edits ("Edit this image"), shown after the rounds
+
+/** The rounds, then the single edits made outside any run (their round is 0, as the first image's). */
+function withEdits(iterations: Iteration[]): { round: number; items: Iteration[] }[] {
+  const single = (it: Iteration) => it.edited_from != null && (it.round ?? 0) === 0
+  const groups = byRound(iterations.filter((it) => !single(it)))
+  const edits = iterations.filter(single)
+  return edits.length ? [...groups, { round: EDITS, items: edits }] : groups
+}
+
+function groupTitle(round: number): string {
+  if (round === EDITS) return t('edit.group')
+  return round === 0 ? t('image.first') : t('timeline.round', { n: round })
+}
+
 /** Every image, grouped by round: the candidates of a round side by side, the compared one marked. */
 export function Timeline({
   iterations,
@@ -202,7 +218,7 @@ export function Timeline({
   edit,
 }: Props) {
   const { t } = useTranslation()
-  const groups = byRound(iterations)
+  const groups = withEdits(iterations)
   // As many columns as the widest round has candidates, so a round fills the width.
   const widest = Math.max(1, ...groups.map((g) => g.items.length))
   const showPending =
@@ -213,13 +229,9 @@ export function Timeline({
       data-testid="timeline"
     >
       {groups.map((g) => (
-        <section
-          key={g.round}
-          data-round={g.round}
-          aria-label={g.round === 0 ? t('image.first') : t('timeline.round', { n: g.round })}
-        >
+        <section key={g.round} data-round={g.round} aria-label={groupTitle(g.round)}>
           <h3 className="mb-2 text-sm font-medium text-zinc-200">
-            {g.round === 0 ? t('image.first') : t('timeline.round', { n: g.round })}
+            {groupTitle(g.round)}
             {g.items.length > 1 && (
               <span className="ml-2 font-normal text-zinc-400">
                 {t('count.candidates', { count: g.items.length })}
