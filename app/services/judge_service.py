@@ -78,6 +78,35 @@ def attachments(
     return rows, images, [reference_label(row) for row in rows] + list(labels)
 
 
+def shared_context(
+    goal: str,
+    language: str,
+    checklist: list[ChecklistItem],
+    params: dict[str, Any],
+    references: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """What the judge and the pairwise calls both render from (and the offline model reads)."""
+    return {
+        "goal": goal,
+        "language": language,
+        "checklist": [item.model_dump() for item in checklist],
+        "transparent": wants_transparency(params),
+        "aspect_ratio": params.get("aspect_ratio"),
+        "references": references,
+    }
+
+
+def verdict_of(
+    first_is: Literal["candidate", "incumbent"], preferred: Literal["first", "second", "tie"]
+) -> PairwiseVerdict:
+    """One order's answer as a verdict on the candidate: which image it preferred, by name."""
+    if preferred == "tie":
+        return "tie"
+    if preferred == "first":
+        return first_is
+    return "incumbent" if first_is == "candidate" else "candidate"
+
+
 def pairwise_result(verdicts: list[PairwiseVerdict]) -> PairwiseResult:
     """Win or loss only when both orders agree; anything else is a tie."""
     if verdicts and all(v == "candidate" for v in verdicts):
@@ -115,32 +144,19 @@ class JudgeService:
         """Answers the checklist and scores the image; the same rubric for every image.
         Notes come in the person's `language` (default: the goal's); `references` are attached
         before the image, labelled."""
-        items = [item.model_dump() for item in checklist]
         rows, images, labels = attachments(references, [image], ["CANDIDATE IMAGE:"])
-        context: dict[str, Any] = {
-            "goal": goal,
-            "language": language or detect_language(goal),
+        lang = language or detect_language(goal)
+        context = {
+            **shared_context(goal, lang, checklist, params, rows),
             "prompt": rendered_prompt,
             "blocks": blocks,
-            "checklist": items,
-            "transparent": wants_transparency(params),
-            "aspect_ratio": params.get("aspect_ratio"),
-            "references": rows,
         }
         request = LLMRequest(
             role="judge",
-            system=self._system(
-                "judge an image against a goal and a checklist", context["language"]
-            ),
+            system=self._system("judge an image against a goal and a checklist", lang),
+            # the template's `blocks` are the names to start strengths with, not this image's
             user=self.templates.render(
-                "llm_judge_prompt.jinja2",
-                goal=goal,
-                prompt=rendered_prompt,
-                checklist=items,
-                transparent=context["transparent"],
-                blocks=FLEX_BLOCKS,
-                language=context["language"],
-                references=rows,
+                "llm_judge_prompt.jinja2", **{**context, "blocks": FLEX_BLOCKS}
             ),
             output=judge_output_for([item.id for item in checklist]),
             images=images,
@@ -150,12 +166,9 @@ class JudgeService:
             max_tokens=800 + 60 * len(checklist),
         )
         result = self.text_model.complete(request)
-        questions = {item.id: item for item in checklist}
-        results = [
-            ChecklistResult(id=a.id, answer=a.answer, note=a.note)
-            for a in result.answer(JudgeOutput).checklist
-            if a.id in questions
-        ]
+        questions = {item.id for item in checklist}
+        answers = result.answer(JudgeOutput).checklist
+        results = [ChecklistResult(**a.model_dump()) for a in answers if a.id in questions]
         return Verdict(result, results, checklist_pass(results))
 
     def compare(
@@ -184,15 +197,10 @@ class JudgeService:
                 for a, b, _ in orders
             ]
             answers = [f.result() for f in futures]
-        verdicts: list[PairwiseVerdict] = []
-        for (_, _, first_is), answer in zip(orders, answers, strict=True):
-            preferred = answer.answer(PairwiseOutput).preferred
-            if preferred == "tie":
-                verdicts.append("tie")
-            elif preferred == "first":
-                verdicts.append(first_is)
-            else:
-                verdicts.append("incumbent" if first_is == "candidate" else "candidate")
+        verdicts = [
+            verdict_of(first_is, answer.answer(PairwiseOutput).preferred)
+            for (_, _, first_is), answer in zip(orders, answers, strict=True)
+        ]
         usage = answers[0].usage.plus(answers[1].usage)
         pairwise = Pairwise(
             against=incumbent_index,
@@ -212,34 +220,20 @@ class JudgeService:
         language: str = "en",
         references: Attached = (),
     ) -> LLMResult:
-        items = [item.model_dump() for item in checklist]
-        transparent = wants_transparency(params)
         rows, images, labels = attachments(
             references, [first[0], second[0]], ["FIRST IMAGE:", "SECOND IMAGE:"]
         )
         context = {
-            "goal": goal,
-            "language": language,
-            "checklist": items,
-            "transparent": transparent,
-            "aspect_ratio": params.get("aspect_ratio"),
+            **shared_context(goal, language, checklist, params, rows),
             "first_prompt": first[1],
             "first_blocks": first[2],
             "second_prompt": second[1],
             "second_blocks": second[2],
-            "references": rows,
         }
         request = LLMRequest(
             role="pairwise",
             system=self._system("compare two images made for the same goal", language),
-            user=self.templates.render(
-                "llm_pairwise.jinja2",
-                goal=goal,
-                checklist=items,
-                transparent=transparent,
-                language=language,
-                references=rows,
-            ),
+            user=self.templates.render("llm_pairwise.jinja2", **context),
             output=PairwiseOutput,
             images=images,
             image_labels=labels,

@@ -514,14 +514,13 @@ class OptimizeService:
             return it
         if ctl.cancelled:
             return None
-        if rnd.mode == "edit":  # the candidate edits the incumbent's image
-            it.edited_from = rnd.incumbent.index
-            told = self._told(rnd, revision)
-            return self._produce(ctl, rnd.session, it, rnd.caps, rnd.prices, edit=told)
-        return self._produce(ctl, rnd.session, it, rnd.caps, rnd.prices)
+        told = self._as_edit(rnd, revision, it) if rnd.mode == "edit" else None
+        return self._produce(ctl, rnd.session, it, rnd.caps, rnd.prices, edit=told)
 
-    def _told(self, rnd: _Round, revision: Revision) -> RenderedPrompt:
-        """Edit mode: the reviser's edit instruction (or, without one, the blocks it changed)."""
+    def _as_edit(self, rnd: _Round, revision: Revision, it: Iteration) -> RenderedPrompt:
+        """Edit mode: the candidate edits the incumbent's image, told by the reviser's edit
+        instruction (or, without one, the blocks it changed)."""
+        it.edited_from = rnd.incumbent.index
         if revision.instruction:
             return RenderedPrompt(text=revision.instruction)
         base = rnd.incumbent.prompt_text

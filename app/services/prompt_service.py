@@ -179,14 +179,7 @@ class PromptService:
             context=context,
         )
         result = self.text_model.complete(request)
-        answer = result.answer(ReviseOutput)
-        merged, changed = flex_service.merge(
-            doc, {c.block: c.text for c in answer.changes}, set(session.locked_blocks)
-        )
-        revision = Revision(merged.serialize(), answer.summary, changed, result, name, result.usage)
-        if edit:
-            revision.instruction = result.answer(EditReviseOutput).instruction
-        return revision
+        return _revision(doc, set(session.locked_blocks), result, name, edit)
 
     def render(self, prompt_text: str, caps: ProviderCapabilities) -> RenderedPrompt:
         doc = flex_service.parse(prompt_text)
@@ -204,11 +197,26 @@ class PromptService:
             return RenderedPrompt(text=wish.strip().rstrip(".;") + keep)
         before = flex_service.parse(base_prompt).blocks
         after = flex_service.parse(prompt_text).blocks
-        changed = [f"the {n.replace('_', ' ')}: {t}" for n, t in after.items() if before.get(n) != t]
+        changed = [
+            f"the {n.replace('_', ' ')}: {t}" for n, t in after.items() if before.get(n) != t
+        ]
         if changed:
             return RenderedPrompt(text="Change only " + "; ".join(changed) + keep)
         whole = self.render(prompt_text, caps).text
         return RenderedPrompt(text=f"Change only what differs from this description{keep}\n{whole}")
+
+
+def _revision(
+    doc: flex_service.FlexDoc, locked: set[str], result: LLMResult, strategy: str, edit: bool
+) -> Revision:
+    """The reviser's answer merged into the prompt (the frame and locked blocks kept whatever
+    came back), with the edit instruction in edit mode."""
+    answer = result.answer(ReviseOutput)
+    merged, changed = flex_service.merge(doc, {c.block: c.text for c in answer.changes}, locked)
+    instruction = result.answer(EditReviseOutput).instruction if edit else None
+    return Revision(
+        merged.serialize(), answer.summary, changed, result, strategy, result.usage, instruction
+    )
 
 
 def revise_context(session: Session, base: Iteration, blocks: dict[str, str]) -> dict[str, Any]:

@@ -106,8 +106,7 @@ class StartService:
         `language` (the UI's, optional) is the person's language; without it, the goal's."""
         language = fields.pop("language", None) or detect_language(goal)
         langs = {"language": language, "prompt_language": fields.pop("prompt_language", "en")}
-        # The references the session will hold (stored once it exists): the prompt writer and the
-        # checklist are told about them now.
+        # The references it will hold (stored once it exists): prompt and checklist know them now
         planned: list[Reference] = fields.pop("planned_references", [])
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="start") as pool:
             prompt_job = pool.submit(
@@ -122,14 +121,7 @@ class StartService:
                 references=planned,
             )
             checklist_job = pool.submit(
-                copy_context().run,
-                self.checklists.write,
-                goal,
-                None,
-                [],
-                params,
-                language,
-                references=planned,
+                copy_context().run, self.checklists.write, goal, None, [], params, language, planned
             )
             prompt_text, prompt_result = prompt_job.result()
             checklist, checklist_result = checklist_job.result()

@@ -340,21 +340,7 @@ class OfflineTextTool:
         """Acts on failed checklist questions: what must be absent goes to the negative
         constraints; what must be shown, in words the person used (goal or feedback), goes into the
         subject (or the first free block). Generic quality questions give no words to add."""
-        prompt_words = set(keywords(" ".join(blocks.values())))
-        asked = set(keywords(f"{ctx.get('goal', '')} {ctx.get('feedback', '')}"))
-        avoided = set(keywords(blocks.get("negative_constraints", "")))
-        words: list[str] = []
-        absent: list[str] = []
-        for item in ctx.get("failed_checks", []):
-            question = item["question"]
-            if _is_generic(question) or _ru_rule_wish(question):
-                continue  # a Russian wish a rule knows is written in its English wording
-            found = [w for w in _question_words(question) if w in asked]
-            if _is_absence(question):
-                absent += [w for w in found if w not in avoided]
-            else:
-                words += [w for w in found if w not in prompt_words]
-        absent = list(dict.fromkeys(absent))[:4]
+        words, absent = _failed_words(ctx, blocks)
         if absent and "negative_constraints" in free and "negative_constraints" not in changes:
             text = _append(
                 blocks["negative_constraints"], ", ".join(absent), "negative_constraints"
@@ -363,7 +349,6 @@ class OfflineTextTool:
                 text,
                 f"kept out what must be absent: {', '.join(absent)}",
             )
-        words = list(dict.fromkeys(words))[:4]
         target = next(
             (b for b in ("subject", *free) if b in free and b != "negative_constraints"), None
         )
@@ -414,17 +399,7 @@ class OfflineTextTool:
             + image_points
         )
         failed = [a for a in answers if a.answer == "no"]
-        weaknesses = [
-            *(
-                [f"subject: feedback not reflected yet: {', '.join(fb_missing)}"]
-                if fb_missing
-                else []
-            ),
-            *([f"subject: goal details missing: {', '.join(missing[:5])}"] if missing else []),
-            *([f"subject: checklist {failed[0].id} fails ({failed[0].note})"] if failed else []),
-            *image_notes,
-            *[f"{n}: vague ({len(blocks[n].split())} words), name concrete details" for n in vague],
-        ]
+        weaknesses = _weaknesses(fb_missing, missing, failed, image_notes, blocks, vague)
         strengths = _strengths(coverage, blocks, vague, fb_missing)
         notes = _judge_notes(score, missing, vague, fb_missing, image_notes)
         return JudgeOutput(
@@ -440,11 +415,7 @@ class OfflineTextTool:
     def _checklist(self, ctx: dict[str, Any], _: LLMRequest) -> ChecklistOutput:
         """Questions from the goal's clauses, one per feedback point, and generic checks to reach 4."""
         goal = " ".join(str(ctx["goal"]).split())
-        kept = [
-            ChecklistQuestion(question=item["question"], source="goal")
-            for item in ctx.get("current", [])
-            if item.get("source") == "goal"
-        ]
+        kept = _kept_goal_questions(ctx)
         questions = kept or [
             ChecklistQuestion(question=_question_for(clause), source="goal")
             for clause in _clauses(_NEGATION.sub("", goal))
@@ -463,14 +434,7 @@ class OfflineTextTool:
                 else f"Does the image reflect the request: {point}?"
             )
             questions.append(ChecklistQuestion(question=question, source="feedback"))
-        for generic in _GENERIC_CHECKS:
-            if len({q.question.lower() for q in questions}) >= 4:  # as many once deduplicated
-                break
-            questions.append(ChecklistQuestion(question=generic, source="goal"))
-        unique = list({q.question.lower(): q for q in questions}.values())
-        goal_items = [q for q in unique if q.source == "goal"]
-        feedback_items = [q for q in unique if q.source == "feedback"][:6]
-        return ChecklistOutput(questions=(goal_items[: 12 - len(feedback_items)] + feedback_items))
+        return _finished_checklist(questions, _GENERIC_CHECKS)
 
     # pairwise -----------------------------------------------------------------------------------
 
@@ -505,60 +469,141 @@ class OfflineTextTool:
     # recommend ----------------------------------------------------------------------------------
 
     def _recommend(self, ctx: dict[str, Any], _: LLMRequest) -> RecommendOutput:
+        """What won, what lost and what raised the score, the best to start from, then standing
+        advice: at most 7, each once."""
         history: list[dict[str, Any]] = ctx.get("history", [])
         scored = [h for h in history if h.get("status") == "ok" and h.get("score") is not None]
         by_index = {h["index"]: h for h in scored}
-        wins: list[str] = []
-        losses: list[str] = []
-        raised: list[str] = []
+        outcomes: dict[str, list[str]] = {"win": [], "loss": [], "raised": []}
         for cur in scored:
             base = by_index.get(cur.get("based_on"))
-            if base is None:
-                continue
-            changed = ", ".join(cur.get("changed") or []) or "the prompt"
-            delta = cur["score"] - base["score"]
-            outcome = cur.get("pairwise")
-            if outcome == "win":
-                wins.append(
-                    f"Changing {changed} in iteration {cur['index']} won the side-by-side "
-                    f"comparison with iteration {base['index']} (score {base['score']} -> "
-                    f"{cur['score']}): keep that wording."
-                )
-            elif outcome == "loss" or (not outcome and delta < 0):
-                losses.append(
-                    f"Changing {changed} in iteration {cur['index']} made it worse than iteration "
-                    f"{base['index']} (score {base['score']} -> {cur['score']}): avoid that direction."
-                )
-            elif delta > 0 and not outcome:
-                raised.append(
-                    f"Changing {changed} in iteration {cur['index']} raised the score by {delta} "
-                    f"(to {cur['score']})."
-                )
-        tips = wins + losses[:2] + raised[:1]
+            outcome = _outcome_tip(cur, base) if base is not None else None
+            if outcome:
+                outcomes[outcome[0]].append(outcome[1])
+        tips = outcomes["win"] + outcomes["loss"][:2] + outcomes["raised"][:1]
         best = by_index.get(ctx.get("best_index")) or max(
             scored, key=lambda h: h["score"], default=None
         )
-        if best:
-            tips.append(
-                f"Start from iteration {best['index']}'s prompt (score {best['score']}): it is the best one found."
-            )
-        if ctx.get("locked"):
-            tips.append(
-                f"Locked blocks ({', '.join(ctx['locked'])}) stayed fixed: lock what already works to focus revisions."
-            )
-        if any(
-            h.get("status") == "failed" and "changed nothing" not in str(h.get("error"))
-            for h in history
-        ):
-            tips.append(
-                "Some iterations failed at the provider: check their errors before rerunning."
-            )
-        tips += [
-            "Name concrete light sources, directions and colours instead of mood words.",
-            "Keep the subject block first and concrete: nouns, counts and relations the image must show.",
-            "Put must-not-appear items in negative constraints rather than the subject.",
-        ]
+        tips += _standing_tips(ctx, history, best)
         return RecommendOutput(recommendations=list(dict.fromkeys(tips))[:7])
+
+
+def _outcome_tip(cur: dict[str, Any], base: dict[str, Any]) -> tuple[str, str] | None:
+    """What one revision's outcome against its base teaches: ("win" | "loss" | "raised", tip)."""
+    changed = ", ".join(cur.get("changed") or []) or "the prompt"
+    delta = cur["score"] - base["score"]
+    outcome = cur.get("pairwise")
+    scores = f"(score {base['score']} -> {cur['score']})"
+    if outcome == "win":
+        return "win", (
+            f"Changing {changed} in iteration {cur['index']} won the side-by-side comparison "
+            f"with iteration {base['index']} {scores}: keep that wording."
+        )
+    if outcome == "loss" or (not outcome and delta < 0):
+        return "loss", (
+            f"Changing {changed} in iteration {cur['index']} made it worse than iteration "
+            f"{base['index']} {scores}: avoid that direction."
+        )
+    if delta > 0 and not outcome:
+        return "raised", (
+            f"Changing {changed} in iteration {cur['index']} raised the score by {delta} "
+            f"(to {cur['score']})."
+        )
+    return None
+
+
+def _standing_tips(
+    ctx: dict[str, Any], history: list[dict[str, Any]], best: dict[str, Any] | None
+) -> list[str]:
+    """The best prompt to start from, locks and provider failures, then general advice."""
+    tips = []
+    if best:
+        tips.append(
+            f"Start from iteration {best['index']}'s prompt (score {best['score']}): it is the best one found."
+        )
+    if ctx.get("locked"):
+        tips.append(
+            f"Locked blocks ({', '.join(ctx['locked'])}) stayed fixed: lock what already works to focus revisions."
+        )
+    if any(
+        h.get("status") == "failed" and "changed nothing" not in str(h.get("error"))
+        for h in history
+    ):
+        tips.append("Some iterations failed at the provider: check their errors before rerunning.")
+    return [*tips, *_GENERAL_TIPS]
+
+
+_GENERAL_TIPS = (
+    "Name concrete light sources, directions and colours instead of mood words.",
+    "Keep the subject block first and concrete: nouns, counts and relations the image must show.",
+    "Put must-not-appear items in negative constraints rather than the subject.",
+)
+
+
+def _kept_goal_questions(ctx: dict[str, Any]) -> list[ChecklistQuestion]:
+    """The current checklist's goal questions, kept when only the feedback changed."""
+    return [
+        ChecklistQuestion(question=item["question"], source="goal")
+        for item in ctx.get("current", [])
+        if item.get("source") == "goal"
+    ]
+
+
+def _finished_checklist(
+    questions: list[ChecklistQuestion], generics: tuple[str, ...]
+) -> ChecklistOutput:
+    """Generic checks added until there are 4 distinct questions, duplicates dropped, at most 6
+    feedback questions and 12 in all (goal questions make room)."""
+    for generic in generics:
+        if len({q.question.lower() for q in questions}) >= 4:  # as many once deduplicated
+            break
+        questions.append(ChecklistQuestion(question=generic, source="goal"))
+    unique = list({q.question.lower(): q for q in questions}.values())
+    goal_items = [q for q in unique if q.source == "goal"]
+    feedback_items = [q for q in unique if q.source == "feedback"][:6]
+    return ChecklistOutput(questions=(goal_items[: 12 - len(feedback_items)] + feedback_items))
+
+
+def _failed_words(ctx: dict[str, Any], blocks: dict[str, str]) -> tuple[list[str], list[str]]:
+    """From the failed checklist questions, in words the person used (goal or feedback): what
+    the prompt must show and does not say yet, and what must be absent and is not avoided yet
+    (at most 4 each)."""
+    prompt_words = set(keywords(" ".join(blocks.values())))
+    asked = set(keywords(f"{ctx.get('goal', '')} {ctx.get('feedback', '')}"))
+    avoided = set(keywords(blocks.get("negative_constraints", "")))
+    words: list[str] = []
+    absent: list[str] = []
+    for item in ctx.get("failed_checks", []):
+        question = item["question"]
+        if _is_generic(question) or _ru_rule_wish(question):
+            continue  # a Russian wish a rule knows is written in its English wording
+        found = [w for w in _question_words(question) if w in asked]
+        if _is_absence(question):
+            absent += [w for w in found if w not in avoided]
+        else:
+            words += [w for w in found if w not in prompt_words]
+    return list(dict.fromkeys(words))[:4], list(dict.fromkeys(absent))[:4]
+
+
+def _weaknesses(
+    fb_missing: list[str],
+    missing: list[str],
+    failed: list[ChecklistAnswerItem],
+    image_notes: list[str],
+    blocks: dict[str, str],
+    vague: list[str],
+) -> list[str]:
+    """The judge's weaknesses, most important first: feedback, goal details, a failed check,
+    what the image checks found, vague blocks."""
+    out = [f"subject: feedback not reflected yet: {', '.join(fb_missing)}"] if fb_missing else []
+    if missing:
+        out.append(f"subject: goal details missing: {', '.join(missing[:5])}")
+    if failed:
+        out.append(f"subject: checklist {failed[0].id} fails ({failed[0].note})")
+    vagueness = [
+        f"{n}: vague ({len(blocks[n].split())} words), name concrete details" for n in vague
+    ]
+    return [*out, *image_notes, *vagueness]
 
 
 def _append(text: str, phrase: str, name: str) -> str:
@@ -769,27 +814,41 @@ _RU_LIGHT = (
     (r"темн|тёмн|мрачн", _LIGHT_HINTS["dark"]),
     (r"тепл|тёпл", "warm golden light, soft and low"),
 )
-# Feedback: stem pattern -> (block, English wording to add).
-_RU_FEEDBACK_RULES: tuple[tuple[str, str, str], ...] = (
-    (r"контраст", "lighting", "stronger contrast, deep shadows and bright highlights"),
-    (r"тепл|тёпл", "lighting", "warm golden light, soft and low"),
-    (r"холодн|прохладн", "lighting", "cool blue light"),
-    (r"полноч|ноч|лун", "lighting", _LIGHT_HINTS["night"]),
-    (r"закат", "lighting", "warm low sunset light from the horizon"),
-    (r"рассвет", "lighting", "soft dawn light, low sun, pink and gold sky"),
-    (r"утр", "lighting", _LIGHT_HINTS["morning"]),
-    (r"ярч|светлее|светл", "lighting", "brighter exposure, open shadows"),
-    (r"темнее|темн|тёмн|мрачн", "lighting", "darker low-key lighting, deep shadows"),
-    (r"насыщ|сочн", "style", "richer, more saturated colours"),
-    (r"приглуш|пастел", "style", "muted, soft pastel colours"),
-    (r"реалист|фотореал", "style", "photorealistic, natural detail"),
-    (r"акварел", "style", _STYLE_HINTS["watercolor"]),
-    (r"ближе|крупн", "camera", "close-up framing, the subject fills the frame"),
-    (r"шире|дальше|общий план", "camera", "wide shot, more of the surroundings"),
-    (r"размыт|боке", "camera", "shallow depth of field, soft background blur"),
-    (r"слева|левее", "composition", "the subject placed on the left third"),
-    (r"справа|правее", "composition", "the subject placed on the right third"),
-    (r"центр", "composition", "the subject centred"),
+# Feedback, per block: stem pattern -> English wording to add; the first match wins, in order.
+_RU_FEEDBACK_BY_BLOCK: dict[str, dict[str, str]] = {
+    "lighting": {
+        r"контраст": "stronger contrast, deep shadows and bright highlights",
+        r"тепл|тёпл": "warm golden light, soft and low",
+        r"холодн|прохладн": "cool blue light",
+        r"полноч|ноч|лун": _LIGHT_HINTS["night"],
+        r"закат": "warm low sunset light from the horizon",
+        r"рассвет": "soft dawn light, low sun, pink and gold sky",
+        r"утр": _LIGHT_HINTS["morning"],
+        r"ярч|светлее|светл": "brighter exposure, open shadows",
+        r"темнее|темн|тёмн|мрачн": "darker low-key lighting, deep shadows",
+    },
+    "style": {
+        r"насыщ|сочн": "richer, more saturated colours",
+        r"приглуш|пастел": "muted, soft pastel colours",
+        r"реалист|фотореал": "photorealistic, natural detail",
+        r"акварел": _STYLE_HINTS["watercolor"],
+    },
+    "camera": {
+        r"ближе|крупн": "close-up framing, the subject fills the frame",
+        r"шире|дальше|общий план": "wide shot, more of the surroundings",
+        r"размыт|боке": "shallow depth of field, soft background blur",
+    },
+    "composition": {
+        r"слева|левее": "the subject placed on the left third",
+        r"справа|правее": "the subject placed on the right third",
+        r"центр": "the subject centred",
+    },
+}
+# The same rules flat, in order: (stem pattern, block, wording).
+_RU_FEEDBACK_RULES: tuple[tuple[str, str, str], ...] = tuple(
+    (pattern, block, wording)
+    for block, rules in _RU_FEEDBACK_BY_BLOCK.items()
+    for pattern, wording in rules.items()
 )
 # Output messages (the English rules' wording) -> Russian; groups are translated too.
 _RU_MESSAGES: tuple[tuple[str, str], ...] = (
@@ -1112,11 +1171,7 @@ def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
     """Russian questions from the goal's clauses and quoted text, one per feedback point, and
     generic checks to reach 4 (the English rules, in Russian)."""
     goal = " ".join(str(ctx["goal"]).split())
-    kept = [
-        ChecklistQuestion(question=item["question"], source="goal")
-        for item in ctx.get("current", [])
-        if item.get("source") == "goal"
-    ]
+    kept = _kept_goal_questions(ctx)
     questions = kept or [
         ChecklistQuestion(
             question=f"Видно ли на изображении: {_lower_first(clause)}?", source="goal"
@@ -1138,14 +1193,7 @@ def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
             f"На изображении нет {removed[0]}?" if removed else f"Учтено ли пожелание: {point}?"
         )
         questions.append(ChecklistQuestion(question=question, source="feedback"))
-    for generic in _RU_GENERIC_CHECKS:
-        if len({q.question.lower() for q in questions}) >= 4:  # as many once deduplicated
-            break
-        questions.append(ChecklistQuestion(question=generic, source="goal"))
-    unique = list({q.question.lower(): q for q in questions}.values())
-    goal_items = [q for q in unique if q.source == "goal"]
-    feedback_items = [q for q in unique if q.source == "feedback"][:6]
-    return ChecklistOutput(questions=(goal_items[: 12 - len(feedback_items)] + feedback_items))
+    return _finished_checklist(questions, _RU_GENERIC_CHECKS)
 
 
 def apply_feedback_ru(
