@@ -254,6 +254,7 @@ def test_image_service_refuses_too_many_sources_naming_model_and_limit(mock, tmp
         service.generate(SID, 1, "openai", PROMPT, {"model": "gpt-image-2"}, [source_image()] * 17)
 
     assert "gpt-image-2" in caught.value.message and "16" in caught.value.message
+    assert caught.value.details["param"] == "references"  # the service refused, not the tool
     assert caught.value.details["max_input_images"] == 16 and not edits.called
 
 
@@ -313,14 +314,21 @@ def test_demo_draws_an_inset_of_the_first_reference_and_takes_its_colours():
     demo = DemoImageTool(make_settings())
     params = {"resolution": "small", "output_format": "png", "aspect_ratio": "1:1"}
     red = source_image("subject", "the bottle", (220, 20, 20), size=(200, 200))
+    with Image.open(io.BytesIO(red.data)) as picture:  # a blue square in the middle
+        picture = picture.copy()
+    picture.paste((20, 20, 220), (70, 70, 130, 130))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    red = red.model_copy(update={"data": buffer.getvalue()})
 
     plain = demo.generate(PROMPT, params)
     with_ref = demo.generate(PROMPT, params, [red])
 
     assert with_ref.data == demo.generate(PROMPT, params, [red]).data  # deterministic
-    assert close_to(pixel(with_ref.data, (30, 30)), (220, 20, 20), 10)  # the inset
+    assert close_to(pixel(with_ref.data, (9, 9)), (255, 255, 255), 5)  # the inset's frame
+    assert close_to(pixel(with_ref.data, (61, 61)), (20, 20, 220), 20)  # its blue middle
     assert close_to(pixel(with_ref.data, (256, 120)), (220, 20, 20), 90)  # its colour fills
-    assert not close_to(pixel(plain.data, (30, 30)), (220, 20, 20), 10)
+    assert not close_to(pixel(plain.data, (256, 120)), (220, 20, 20), 90)
 
 
 def test_demo_edit_starts_from_the_edited_image():

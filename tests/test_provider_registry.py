@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -92,7 +93,9 @@ class EchoProvider:
             defaults={"aspect_ratio": "1:1"},
         )
 
-    def generate(self, prompt: RenderedPrompt, params: dict[str, Any]) -> GeneratedImage:
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[Any] = ()
+    ) -> GeneratedImage:  # the ImageProvider protocol: input images too (none here)
         self.prompts.append(prompt.text)
         return GeneratedImage(data=image_bytes(size=(32, 32)), mime="image/png", ext="png")
 

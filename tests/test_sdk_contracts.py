@@ -27,7 +27,7 @@ import openai
 import pytest
 from google import genai
 from google.genai import types as genai_types
-from openai.types import ImageModel, ImagesResponse, image_generate_params
+from openai.types import ImageModel, ImagesResponse, image_edit_params, image_generate_params
 from openai.types import image_model as openai_image_model
 from openai.types.image import Image as OpenAIImage
 from openai.types.shared import ErrorObject
@@ -42,6 +42,7 @@ from app.models.provider_models import ImageInput, LLMRequest, RenderedPrompt
 from app.services.image_service import normalize_params
 from app.tools import openai_image_tool
 from app.tools.grok_image_tool import GrokImageTool
+from app.tools.image_request_tool import file_name, with_legend
 from app.tools.nano_banana_image_tool import NanoBananaImageTool
 from app.tools.openai_image_tool import OpenAIImageTool
 from app.tools.openrouter_tool import OpenRouterTool
@@ -629,3 +630,144 @@ def test_the_sdk_parses_what_the_fakes_answer():
     capture = Capture(fakes.openai_image_answer(PNG))
     images = openai_sdk(capture).images.generate(prompt="x", model="gpt-image-2")
     assert base64.b64decode(images.data[0].b64_json) == PNG
+
+
+# Input images (issue 19): edits against the SDKs' own edit calls ----------------------------------
+
+OPENAI_EDIT_PARAMS = image_edit_params.ImageEditParamsNonStreaming
+OPENAI_EDIT_DOCS = field_docs(image_edit_params.ImageEditParamsBase)
+SOURCES = [
+    fakes.source_image("subject", "the bottle", (200, 30, 30)),
+    fakes.source_image("style", "", (20, 160, 60), fmt="JPEG"),
+    fakes.source_image("composition", "wide", (9, 9, 9)),
+]
+EDIT_PROMPT = with_legend(PROMPT.text, SOURCES)
+
+OPENAI_EDIT_INTENTS = {
+    "gpt-image-2 16:9 at 2K, three references": (
+        {"model": "gpt-image-2", "aspect_ratio": "16:9", "resolution": "2K"},
+        {"model": "gpt-image-2", "size": "2560x1440", "quality": "medium", "background": "auto", "output_format": "png"},
+    ),
+    "gpt-image-2.5-flare transparent webp": (
+        {"model": "gpt-image-2.5-flare", "background": "transparent", "output_format": "webp", "quality": "xhigh"},
+        {"model": "gpt-image-2.5-flare", "size": "1024x1024", "quality": "xhigh", "background": "transparent", "output_format": "webp"},
+    ),
+    "gpt-image-1-mini 2:3 low": (
+        {"model": "gpt-image-1-mini", "aspect_ratio": "2:3", "quality": "low"},
+        {"model": "gpt-image-1-mini", "size": "1024x1536", "quality": "low", "background": "auto", "output_format": "png"},
+    ),
+}  # fmt: skip
+
+
+def sfumato_openai_edit(ui_params: dict[str, Any]) -> httpx.Request:
+    settings = make_settings()
+    capture = Capture(fakes.openai_image_answer(image_bytes()))
+    caps = OpenAIImageTool.capabilities(settings)
+    tool = OpenAIImageTool(settings, transport=capture.transport(), sleep=FakeSleep())
+    tool.generate(PROMPT, normalize_params(caps, ui_params), SOURCES)
+    return capture.last
+
+
+def comparable_parts(request: httpx.Request) -> list[tuple[Any, ...]]:
+    """Multipart parts as (name, file name, type, bytes), fields sorted (their order is free)."""
+    parts = [tuple(p.values()) for p in fakes.multipart_parts(request)]
+    return sorted(p for p in parts if p[1] is None) + [p for p in parts if p[1] is not None]
+
+
+@pytest.mark.parametrize("intent", list(OPENAI_EDIT_INTENTS))
+def test_openai_edit_matches_the_sdks_images_edit_with_several_images(intent):
+    """The SDK's `images.edit(image=[...])` with the same files: the same path, auth, and the same
+    multipart parts (every field, and every image an `image[]` part with its bytes and type)."""
+    ui_params, sdk_kwargs = OPENAI_EDIT_INTENTS[intent]
+    capture = Capture(fakes.openai_image_answer(image_bytes()))
+    files = [(file_name(i, s), s.data, s.mime) for i, s in enumerate(SOURCES, 1)]
+    openai_sdk(capture).images.edit(image=files, prompt=EDIT_PROMPT, n=1, **sdk_kwargs)
+    ours, theirs = sfumato_openai_edit(ui_params), capture.last
+
+    assert (ours.method, ours.url.path) == (theirs.method, theirs.url.path) == ("POST", "/v1/images/edits")  # fmt: skip
+    assert contract_headers(ours) == contract_headers(theirs)
+    assert comparable_parts(ours) == comparable_parts(theirs)
+    assert [p[0] for p in comparable_parts(ours) if p[1]] == ["image[]"] * len(SOURCES)
+
+
+@pytest.mark.parametrize("intent", list(OPENAI_EDIT_INTENTS))
+def test_openai_edit_fields_are_current_in_the_sdks_edit_params(intent):
+    sent = {p["name"] for p in fakes.multipart_parts(sfumato_openai_edit(OPENAI_EDIT_INTENTS[intent][0]))}  # fmt: skip
+    hints = OPENAI_EDIT_PARAMS.__annotations__
+
+    assert {name.removesuffix("[]") for name in sent} <= set(hints)
+    for key in sent - {"image[]"}:
+        assert not first_paragraph_says_deprecated(OPENAI_EDIT_DOCS.get(key, "")), key
+
+
+def test_openai_input_image_limit_follows_the_sdk_documentation():
+    doc = " ".join(OPENAI_EDIT_DOCS["image"].split())
+    limit = int(re.search(r"up to (\d+) images", doc).group(1))
+    edit_models = backticked(" ".join(OPENAI_EDIT_DOCS["model"].split()).split("Deprecated")[0])
+    caps = OpenAIImageTool.capabilities(make_settings())
+
+    assert set(caps.models) <= edit_models  # every listed model can edit
+    assert {m.max_input_images for m in caps.model_capabilities} == {limit}
+
+
+def inline_bytes(body: dict[str, Any]) -> dict[str, Any]:
+    """The body with each inline image's data decoded. The SDK writes URL-safe base64, we write
+    the standard alphabet; proto3's JSON mapping of `bytes` accepts either, so the bytes count."""
+    for content in body["contents"]:
+        for part in content["parts"]:
+            if "inlineData" in part:
+                part["inlineData"]["data"] = base64.urlsafe_b64decode(
+                    part["inlineData"]["data"].replace("+", "-").replace("/", "_")
+                )
+    return body
+
+
+def test_gemini_reference_request_matches_the_sdks_parts():
+    """`types.Part.from_bytes` for each image, then the text: the SDK writes the same body."""
+    capture = Capture(fakes.gemini_image_answer(image_bytes()))
+    config = genai_types.GenerateContentConfig(
+        response_modalities=["TEXT", "IMAGE"],
+        image_config=genai_types.ImageConfig(aspect_ratio="1:1", image_size="1K"),
+    )
+    parts = [genai_types.Part.from_bytes(data=s.data, mime_type=s.mime) for s in SOURCES]
+    genai_sdk(capture).models.generate_content(
+        model="gemini-nano-banana-2.1", contents=[*parts, EDIT_PROMPT], config=config
+    )
+    settings = make_settings()
+    ours_capture = Capture(fakes.gemini_image_answer(image_bytes()))
+    tool = NanoBananaImageTool(settings, transport=ours_capture.transport(), sleep=FakeSleep())
+    caps = NanoBananaImageTool.capabilities(settings)
+    tool.generate(PROMPT, normalize_params(caps, {"aspect_ratio": "1:1"}), SOURCES)
+
+    ours, theirs = ours_capture.last, capture.last
+    assert (ours.method, ours.url.path, contract_headers(ours)) == (theirs.method, theirs.url.path, contract_headers(theirs))  # fmt: skip
+    assert differences(inline_bytes(body_of(ours)), inline_bytes(body_of(theirs))) == []
+    sent = body_of(ours)["contents"][0]
+    assert [list(p) for p in sent["parts"]] == [["inlineData"]] * len(SOURCES) + [["text"]]
+    genai_types.Content.model_validate(sent)
+
+
+def test_xai_edit_follows_xais_documented_shape():
+    """No SDK among our dependencies covers xAI's edits (the `openai` SDK's `images.edit` is
+    multipart, which xAI refuses: it takes JSON). The shape is xAI's documentation: docs.x.ai,
+    developers/model-capabilities/images/editing ("a public image URL or base64-encoded data URI")
+    and .../multi-image-editing ("up to three source images", in the order sent), with the REST
+    reference's `image` object (one) or `images` array (several, exclusive with `image`); the other
+    fields are the generation body's (the OpenAI image params and xAI's documented extensions)."""
+    settings = make_settings()
+    for count in (1, 3):
+        capture = Capture(fakes.xai_b64_answer(image_bytes("JPEG")))
+        tool = GrokImageTool(settings, transport=capture.transport(), sleep=FakeSleep())
+        tool.generate(PROMPT, {"aspect_ratio": "3:2", "resolution": "2k"}, SOURCES[:count])
+        body = body_of(capture.last)
+
+        assert capture.last.url.path == "/v1/images/edits"
+        assert capture.last.headers["content-type"] == "application/json"
+        images = [body["image"]] if count == 1 else body["images"]
+        assert ("image" in body) != ("images" in body) and len(images) == count
+        for item, source in zip(images, SOURCES, strict=False):
+            assert item["url"] == f"data:{source.mime};base64," + base64.b64encode(source.data).decode()  # fmt: skip
+        rest = set(body) - {"image", "images"}
+        assert rest <= set(OPENAI_PARAMS.__annotations__) | XAI_BODY_EXTENSIONS
+        assert "size" not in rest and "style" not in rest
+    assert {m.max_input_images for m in GrokImageTool.capabilities(settings).model_capabilities} == {3}  # fmt: skip

@@ -18,6 +18,7 @@ from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
     ProviderCapabilities,
+    RenderedPrompt,
     SourceImage,
 )
 from app.settings import Settings
@@ -30,7 +31,7 @@ from app.tools.http_tool import (
     plain_usage,
     sniff_image,
 )
-from app.tools.image_request_tool import HttpImageTool, data_url, with_legend
+from app.tools.image_request_tool import data_url, generate_with, with_legend
 
 ASPECT_RATIOS = (
     "1:1",
@@ -98,13 +99,10 @@ def model_list(default: str) -> list[ModelCapabilities]:
     return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
-class GrokImageTool(HttpImageTool):
-    """The `grok` image provider: `images/generations`, or `images/edits` with input images."""
+class GrokImageTool:
+    """The `grok` image provider."""
 
     name: ClassVar[str] = "grok"
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
     key_env: ClassVar[str | None] = "GROK_API_KEY"
 
     def __init__(
@@ -145,6 +143,16 @@ class GrokImageTool(HttpImageTool):
             guide="grok_prompting_guide.md",
         )
 
+    # What the shared generate (image_request_tool.generate_with) reads of this provider.
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
+
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> GeneratedImage:
+        return generate_with(self, prompt, params, sources)
+
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
     ) -> Any:
@@ -171,7 +179,7 @@ class GrokImageTool(HttpImageTool):
         )
 
     def close(self) -> None:
-        super().close()
+        self.http.close()
         self.downloads.close()
 
     def _image_bytes(self, item: dict[str, Any], model: str) -> bytes:

@@ -1,6 +1,6 @@
 """The request/response skeleton every HTTP image provider shares (OpenAI, xAI, Gemini).
 
-`generate` is written once here: pick the model, check the prompt's length, refuse more input
+`generate_with` is the tools' one `generate`: pick the model, check the prompt's length, refuse more input
 images than the model takes, send (each tool's `send`: its endpoint and body), and read the answer
 inside `answer_shape`, so a malformed answer is a typed provider error. The tools keep only what
 differs: their payloads, endpoints and answer shapes.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import pybase64
 
@@ -24,53 +24,48 @@ from app.models.provider_models import (
     RenderedPrompt,
     SourceImage,
 )
-from app.tools.http_tool import HttpTool, Verbatim, answer_shape, prompt_for_provider
+from app.tools.http_tool import Verbatim, answer_shape, prompt_for_provider
 from app.tools.template_tool import TemplateTool
 
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
-class HttpImageTool:
-    """Base of the HTTP image tools: the shared `generate` and `close`.
-
-    A subclass sets `name`, `max_prompt_chars`, `models` (its known models' capabilities) and
-    `unknown_model_inputs` (what an id set by configuration is assumed to take), gives `self.http`
-    and `self.default_model` in its constructor, and implements `send` and `parse`.
-    """
+class ImageRequester(Protocol):
+    """What `generate_with` needs of an HTTP image tool: its name, default model, prompt limit and
+    known models' capabilities (with what an id set by configuration is assumed to take), and
+    its own `send` (endpoint and body) and `parse` (answer shape)."""
 
     name: ClassVar[str]
     max_prompt_chars: ClassVar[int]
     models: ClassVar[dict[str, ModelCapabilities]]
-    unknown_model_inputs: ClassVar[int] = 0
-    http: HttpTool
+    unknown_model_inputs: ClassVar[int]
     default_model: str
-
-    def generate(
-        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
-    ) -> GeneratedImage:
-        model = params.get("model") or self.default_model
-        text = prompt_for_provider(self.name, prompt, self.max_prompt_chars)
-        check_source_count(self.name, model, self.max_inputs(model), len(sources))
-        body = self.send(model, text, params, sources)
-        with answer_shape(self.name):
-            return self.parse(body, model)
-
-    def max_inputs(self, model: str) -> int:
-        known = self.models.get(model)
-        return known.max_input_images if known else self.unknown_model_inputs
 
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
     ) -> Any:
         """Sends the request (with `sources` where given) and returns the parsed JSON answer."""
-        raise NotImplementedError
 
     def parse(self, body: Any, model: str) -> GeneratedImage:
         """The image in an answer, or the typed provider error it stands for."""
-        raise NotImplementedError
 
-    def close(self) -> None:
-        self.http.close()
+
+def generate_with(
+    tool: ImageRequester,
+    prompt: RenderedPrompt,
+    params: dict[str, Any],
+    sources: Sequence[SourceImage] = (),
+) -> GeneratedImage:
+    """The one `generate` of the HTTP image tools: model, prompt length, input image count, then
+    the tool's request and its answer read inside `answer_shape`."""
+    model = params.get("model") or tool.default_model
+    text = prompt_for_provider(tool.name, prompt, tool.max_prompt_chars)
+    known = tool.models.get(model)
+    limit = known.max_input_images if known else tool.unknown_model_inputs
+    check_source_count(tool.name, model, limit, len(sources))
+    body = tool.send(model, text, params, sources)
+    with answer_shape(tool.name):
+        return tool.parse(body, model)
 
 
 def check_source_count(provider: str, model: str, limit: int, given: int) -> None:

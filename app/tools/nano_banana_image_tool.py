@@ -18,6 +18,7 @@ from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
     ProviderCapabilities,
+    RenderedPrompt,
     SourceImage,
 )
 from app.settings import Settings
@@ -31,7 +32,7 @@ from app.tools.http_tool import (
     scrub_message,
     sniff_image,
 )
-from app.tools.image_request_tool import HttpImageTool, base64_of, with_legend
+from app.tools.image_request_tool import base64_of, generate_with, with_legend
 
 # The ratios every current Nano Banana model accepts; 2.1 and Flash-Lite add 1:4, 4:1, 1:8, 8:1.
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
@@ -108,13 +109,10 @@ def model_list(default: str) -> list[ModelCapabilities]:
     return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
-class NanoBananaImageTool(HttpImageTool):
-    """The `nano_banana` image provider: input images are `inlineData` parts before the text."""
+class NanoBananaImageTool:
+    """The `nano_banana` image provider."""
 
     name: ClassVar[str] = "nano_banana"
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = FLASH_INPUT_IMAGES
     key_env: ClassVar[str | None] = "NANO_BANANA_API_KEY"
 
     def __init__(
@@ -149,6 +147,16 @@ class NanoBananaImageTool(HttpImageTool):
             guide="gemini_prompting_guide.md",
         )
 
+    # What the shared generate (image_request_tool.generate_with) reads of this provider.
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = FLASH_INPUT_IMAGES
+
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> GeneratedImage:
+        return generate_with(self, prompt, params, sources)
+
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
     ) -> Any:
@@ -158,6 +166,9 @@ class NanoBananaImageTool(HttpImageTool):
 
     def parse(self, body: Any, model: str) -> GeneratedImage:
         return parse_image(self.name, body, model)
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def build_payload(

@@ -21,6 +21,7 @@ from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
     ProviderCapabilities,
+    RenderedPrompt,
     SourceImage,
 )
 from app.settings import Settings
@@ -33,7 +34,7 @@ from app.tools.http_tool import (
     plain_usage,
     sniff_image,
 )
-from app.tools.image_request_tool import HttpImageTool, file_name, with_legend
+from app.tools.image_request_tool import file_name, generate_with, with_legend
 
 SIZE_BY_ASPECT = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
 SIZES = (*SIZE_BY_ASPECT.values(), "auto")
@@ -165,13 +166,10 @@ def model_list(default: str) -> list[ModelCapabilities]:
     return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
 
 
-class OpenAIImageTool(HttpImageTool):
-    """The `openai` image provider: `images/generations`, or `images/edits` with input images."""
+class OpenAIImageTool:
+    """The `openai` image provider."""
 
     name: ClassVar[str] = "openai"
-    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
     key_env: ClassVar[str | None] = "OPENAI_IMAGE_API_KEY"
 
     def __init__(
@@ -206,6 +204,16 @@ class OpenAIImageTool(HttpImageTool):
             guide="openai_prompting_guide.md",
         )
 
+    # What the shared generate (image_request_tool.generate_with) reads of this provider.
+    max_prompt_chars: ClassVar[int] = MAX_PROMPT_CHARS
+    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
+    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
+
+    def generate(
+        self, prompt: RenderedPrompt, params: dict[str, Any], sources: Sequence[SourceImage] = ()
+    ) -> GeneratedImage:
+        return generate_with(self, prompt, params, sources)
+
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
     ) -> Any:
@@ -220,6 +228,9 @@ class OpenAIImageTool(HttpImageTool):
 
     def parse(self, body: Any, model: str) -> GeneratedImage:
         return parse_image(self.name, body, model)
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def size_for(params: dict[str, Any], model: str | None = None) -> str:
