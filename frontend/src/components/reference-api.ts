@@ -2,7 +2,7 @@
 // Every shape comes from the generated types (api.gen.ts, `make types`).
 import { request } from '@/lib/api-client'
 import type { components } from '@/lib/api.gen'
-import type { CreateSessionBody, CreateSessionResponse, OptimizeBody, Session } from '@/lib/types'
+import type { CreateSessionBody, CreateSessionResponse, Session } from '@/lib/types'
 
 /** A reference stored on a session (generated: Session.references). */
 export type Reference = components['schemas']['Reference']
@@ -26,10 +26,6 @@ export const referenceApi = {
       '/api/sessions',
       (references.length ? { ...body, references } : body) satisfies CreateSessionBody,
     ),
-  add: (id: string, reference: ReferenceInput) =>
-    request<components['schemas']['ReferenceAnswer']>('POST', `${sessionPath(id)}/references`, reference),
-  remove: (id: string, refId: string) =>
-    request<Session>('DELETE', `${sessionPath(id)}/references/${encodeURIComponent(refId)}`),
   /** One new image made by editing iteration `from` with a short instruction ("change only ..."). */
   edit: (id: string, from: number, instruction: string) =>
     request<Session>('POST', `${sessionPath(id)}/generate`, {
@@ -37,6 +33,4 @@ export const referenceApi = {
       instruction,
       wait: false,
     } satisfies GenerateBody),
-  optimize: (id: string, body: OptimizeBody) =>
-    request<Session>('POST', `${sessionPath(id)}/optimize/run`, { ...body, wait: false }),
 }

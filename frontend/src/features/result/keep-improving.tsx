@@ -4,7 +4,7 @@ import { useState } from 'react'
 import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
 import { RadioGroup } from '@/components/radio-group'
-import { referenceApi, type RunMode } from '@/components/reference-api'
+import type { RunMode } from '@/components/reference-api'
 import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { ChecklistEditor } from '@/features/run/checklist-editor'
 import { RunOptions } from '@/features/run/run-options'
@@ -43,11 +43,9 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
     try {
       if (feedback.trim()) onSession(await api.feedback(session.session_id, feedback.trim(), false))
       const body = optimizeBody(choice)
-      onSession(
-        mode === 'edit' && inputImages > 0
-          ? await referenceApi.optimize(session.session_id, { ...body, mode })
-          : await api.optimize(session.session_id, body),
-      )
+      // Edit mode only where the model takes input images; otherwise the body is as before.
+      const edit = mode === 'edit' && inputImages > 0
+      onSession(await api.optimize(session.session_id, edit ? { ...body, mode } : body))
     } catch (e) {
       setError(describeError(e))
     } finally {
