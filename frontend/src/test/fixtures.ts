@@ -53,6 +53,7 @@ export function makeIteration(index: number, extra: Partial<Iteration> = {}): It
       image_cost_estimated: false,
     },
     created_at: `2026-01-01T00:00:0${index}Z`,
+    edited_from: null,
     ...extra,
   }
 }
@@ -93,6 +94,8 @@ export function makeSession(extra: Partial<Session> = {}): Session {
     llm_spend: {},
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
+    references: [],
+    references_made: 0,
     ...extra,
   }
 }
@@ -121,6 +124,7 @@ export function makeCaps(extra: Partial<Capabilities> = {}): Capabilities {
     guide: null,
     free_sizes: null,
     model_capabilities: [],
+    max_input_images: 0,
     ...extra,
   }
 }
@@ -128,6 +132,7 @@ export function makeCaps(extra: Partial<Capabilities> = {}): Capabilities {
 export function makeRun(extra: Partial<RunInfo> = {}): RunInfo {
   return {
     kind: 'optimize',
+    mode: 'generate',
     requested_iterations: 2,
     target_score: 90,
     candidates: 1,

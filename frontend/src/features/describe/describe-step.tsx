@@ -6,14 +6,18 @@ import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
 import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { PulsingLogo } from '@/components/pulsing-logo'
+import { referenceApi } from '@/components/reference-api'
+import { type DraftReference, referencesProblem, toInputs } from '@/components/reference-list'
+import { ReferencePicker } from '@/components/reference-picker'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { providerLabel } from '@/lib/provider-text'
-import { api, describeError, type ReadableError } from '@/lib/api-client'
+import { describeError, type ReadableError } from '@/lib/api-client'
+import { MAX_REFERENCE_LABEL_CHARS } from '@/lib/limits.gen'
 import { draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
 import type { CreateSessionResponse, ProvidersResponse } from '@/lib/types'
 
 import { ProviderCards } from './provider-cards'
-import { buildImageParams, initialValues, seedError, type SettingValues } from './settings'
+import { buildImageParams, initialValues, maxInputImages, seedError, type SettingValues } from './settings'
 import { SettingsForm } from './settings-form'
 
 interface Props {
@@ -54,6 +58,11 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
   }, [goal, providerName, values])
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
+  // Not in the draft: images are too large for local storage.
+  const [references, setReferences] = useState<DraftReference[]>([])
+  const modelMax = provider ? maxInputImages(provider.capabilities, values.model) : 0
+  const modelName = values.model ?? (provider ? providerLabel(provider) : '')
+  const refProblem = referencesProblem(references, modelMax, MAX_REFERENCE_LABEL_CHARS)
 
   const choose = (name: string) => {
     setProviderName(name)
@@ -66,19 +75,27 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
       ? t('describe.goalOver', { count: goal.length - limits.max_goal_chars, max: limits.max_goal_chars })
       : null
   const canSubmit =
-    !busy && goal.trim().length > 0 && !goalProblem && !!provider && seedError(values.seed) === null
+    !busy &&
+    goal.trim().length > 0 &&
+    !goalProblem &&
+    !refProblem &&
+    !!provider &&
+    seedError(values.seed) === null
   const submit = async () => {
     if (!canSubmit || !provider) return
     setBusy(true)
     setError(null)
     try {
-      const created = await api.createSession({
-        goal: goal.trim(),
-        provider: provider.name,
-        image_params: buildImageParams(provider.capabilities, values),
-        // The number of rounds is chosen on step 3, beside the candidates and the cost estimate.
-        iterations_count: limits.max_iterations_default,
-      })
+      const created = await referenceApi.createSession(
+        {
+          goal: goal.trim(),
+          provider: provider.name,
+          image_params: buildImageParams(provider.capabilities, values),
+          // The number of rounds is chosen on step 3, beside the candidates and the cost estimate.
+          iterations_count: limits.max_iterations_default,
+        },
+        toInputs(references),
+      )
       onCreated(created)
     } catch (e) {
       setError(describeError(e))
@@ -139,11 +156,28 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
         </Card>
       )}
 
+      {provider && (
+        <Card>
+          <ReferencePicker
+            items={references}
+            onChange={setReferences}
+            modelMax={modelMax}
+            modelName={modelName}
+            labelMax={MAX_REFERENCE_LABEL_CHARS}
+          />
+        </Card>
+      )}
+
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
 
       {/* On a phone the action stays in reach at the bottom of the screen. */}
       <div className="sticky bottom-0 z-10 -mx-3 flex flex-wrap items-center justify-end gap-3 border-t border-zinc-800 bg-zinc-950/95 px-3 py-2 backdrop-blur sm:static sm:mx-0 sm:border-0 sm:bg-transparent sm:p-0 sm:backdrop-blur-none">
         {goalProblem && <p className="mr-auto text-sm text-rose-300">{goalProblem}</p>}
+        {!goalProblem && refProblem && (
+          <p className="mr-auto text-sm text-rose-300" data-testid="references-problem">
+            {refProblem}
+          </p>
+        )}
         {!goal.trim() && <p className="mr-auto text-sm text-zinc-300">{t('describe.first')}</p>}
         {busy && <PulsingLogo size="sm" label={t('describe.writing')} />}
         <span className="hidden text-xs text-zinc-400 sm:inline">{t('common.hotkey')}</span>

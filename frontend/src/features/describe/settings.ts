@@ -155,3 +155,9 @@ export function withSetting(values: SettingValues, key: string, value: string): 
     next.background = 'auto'
   return next
 }
+
+/** How many input images (references) the chosen model takes; 0: none (issue 19). */
+export function maxInputImages(caps: Capabilities, model?: string): number {
+  const chosen = caps.model_capabilities?.find((m) => m.id === (model ?? caps.defaults?.model))
+  return chosen?.max_input_images ?? caps.max_input_images ?? 0
+}

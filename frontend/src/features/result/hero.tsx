@@ -2,6 +2,7 @@ import { useTranslation } from '@/i18n/react'
 
 import { RejudgeNote } from './rejudge-note'
 import { CopyButton } from '@/components/copy-button'
+import { ReferenceStrip } from '@/components/reference-strip'
 import { ScoreBadge } from '@/components/status-badge'
 import { api } from '@/lib/api-client'
 import { formatUsd, percent, renderedPromptOf } from '@/lib/flow'
@@ -107,6 +108,7 @@ export function Hero({ session, first, best, onOpen }: Props) {
         </div>
       )}
       <div className="col-span-2 flex min-w-0 flex-col gap-3 lg:col-span-1">
+        <ReferenceStrip references={session.references ?? []} />
         <dl className="grid grid-cols-2 gap-2 text-sm" data-testid="uplift">
           <div className="rounded-lg border border-zinc-800 p-2">
             <dt className="text-xs text-zinc-400">{t('hero.score')}</dt>

@@ -3,6 +3,8 @@ import { useState } from 'react'
 
 import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
+import { RadioGroup } from '@/components/radio-group'
+import type { RunMode } from '@/components/reference-api'
 import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { ChecklistEditor } from '@/features/run/checklist-editor'
 import { RunOptions } from '@/features/run/run-options'
@@ -15,14 +17,17 @@ interface Props {
   session: Session
   limits: Limits
   onSession: (s: Session) => void
+  /** The session's model's max_input_images: edit mode needs one (issue 19). */
+  inputImages?: number
 }
 
-export function KeepImproving({ session, limits, onSession }: Props) {
+export function KeepImproving({ session, limits, onSession, inputImages = 0 }: Props) {
   const { t } = useTranslation()
   const [open, setOpen] = useState(false)
   const [feedback, setFeedback] = useState('')
   const [choice, setChoice] = useState<RunChoice>(() => ({ ...initialChoice(session, limits), rounds: 1 }))
   const [checklistDirty, setChecklistDirty] = useState(false)
+  const [mode, setMode] = useState<RunMode>('generate')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ReadableError | null>(null)
   const tooLong = feedback.length > limits.max_feedback_chars
@@ -37,7 +42,10 @@ export function KeepImproving({ session, limits, onSession }: Props) {
     setError(null)
     try {
       if (feedback.trim()) onSession(await api.feedback(session.session_id, feedback.trim(), false))
-      onSession(await api.optimize(session.session_id, optimizeBody(choice)))
+      const body = optimizeBody(choice)
+      // Edit mode only where the model takes input images; otherwise the body is as before.
+      const edit = mode === 'edit' && inputImages > 0
+      onSession(await api.optimize(session.session_id, edit ? { ...body, mode } : body))
     } catch (e) {
       setError(describeError(e))
     } finally {
@@ -75,6 +83,7 @@ export function KeepImproving({ session, limits, onSession }: Props) {
         />
       </div>
       <RunOptions session={session} limits={limits} choice={choice} onChange={setChoice} idPrefix="more" />
+      <EditMode mode={inputImages > 0 ? mode : 'generate'} onChange={setMode} available={inputImages > 0} />
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       <div className="flex flex-wrap items-center justify-end gap-3">
         {blocked && <p className="mr-auto text-sm text-rose-300">{blocked}</p>}
@@ -86,5 +95,33 @@ export function KeepImproving({ session, limits, onSession }: Props) {
         </Button>
       </div>
     </section>
+  )
+}
+
+/** "Keep everything, fix this": each candidate edits the best image instead of starting again. */
+function EditMode({
+  mode,
+  onChange,
+  available,
+}: {
+  mode: RunMode
+  onChange: (mode: RunMode) => void
+  available: boolean
+}) {
+  const { t } = useTranslation()
+  return (
+    <div className="space-y-2" data-testid="edit-mode">
+      <p className="text-sm font-medium text-zinc-200">{t('edit.mode')}</p>
+      <RadioGroup<RunMode>
+        label={t('edit.mode')}
+        value={mode}
+        onChange={onChange}
+        options={[
+          { value: 'generate', label: t('edit.modeGenerate') },
+          { value: 'edit', label: t('edit.modeEdit'), disabled: !available },
+        ]}
+      />
+      <p className="text-xs text-zinc-400">{available ? t('edit.modeEditHint') : t('edit.modeNone')}</p>
+    </div>
   )
 }

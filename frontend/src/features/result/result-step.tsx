@@ -7,6 +7,7 @@ import { ErrorAlert } from '@/components/error-alert'
 import { Lightbox } from '@/components/lightbox'
 import { LiveProgress } from '@/components/live-progress'
 import { PulsingLogo } from '@/components/pulsing-logo'
+import { useInputImages } from '@/components/reference-capacity'
 import type { BranchFn } from '@/features/run/branch-button'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { bestIteration, firstIteration, roundBeforeRun, stopReasonText } from '@/lib/flow'
@@ -71,6 +72,7 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
   const best = bestIteration(session)
   const first = firstIteration(session)
   const bestIndex = session.best_index ?? best?.index ?? null
+  const inputImages = useInputImages(session)
   const failedCount = session.iterations.filter((it) => it.status === 'failed').length
   const stop = running ? null : stopReasonText(session.run)
   // While a run goes on, the chart's x-axis shows every planned round from the start.
@@ -143,6 +145,16 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
             pending={running ? current : null}
             onOpen={setOpen}
             onBranch={onBranch}
+            edit={
+              inputImages
+                ? {
+                    sessionId: session.session_id,
+                    maxChars: limits.max_feedback_chars,
+                    disabled: running,
+                    onSession,
+                  }
+                : null
+            }
           />
         ) : (
           <p className="text-sm text-zinc-300">{t('result.noImages')}</p>
@@ -165,7 +177,12 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
       )}
 
       {!running && session.iterations.some((it) => it.status === 'ok') && (
-        <KeepImproving session={session} limits={limits} onSession={onSession} />
+        <KeepImproving
+          session={session}
+          limits={limits}
+          onSession={onSession}
+          inputImages={inputImages ?? 0}
+        />
       )}
 
       {open != null && (

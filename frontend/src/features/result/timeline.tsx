@@ -2,6 +2,7 @@ import { useTranslation } from '@/i18n/react'
 
 import { Disclosure } from '@/components/disclosure'
 
+import { EditImage } from './edit-image'
 import { RejudgeNote } from './rejudge-note'
 import star from '../../../../assets/star_80.png'
 import { ChecklistTicks } from '@/components/checklist-ticks'
@@ -11,12 +12,13 @@ import { PairwiseBadge } from '@/components/pairwise-badge'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { ScoreBadge } from '@/components/status-badge'
 import { BranchButton, type BranchFn } from '@/features/run/branch-button'
+import { t } from '@/i18n'
 import { describeError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { blockLabel } from '@/lib/flex'
 import { byRound, percent, STEP_LABELS } from '@/lib/flow'
 import type { CurrentStep } from '@/lib/types'
-import type { ChecklistItem, Iteration } from '@/lib/types'
+import type { ChecklistItem, Iteration, Session } from '@/lib/types'
 
 const COLUMNS: Record<number, string> = {
   1: 'sm:grid-cols-2',
@@ -34,6 +36,15 @@ interface Props {
   pending?: CurrentStep | null
   onOpen: (index: number) => void
   onBranch: BranchFn
+  /** "Edit this image" on each image, where the session's model takes input images (issue 19). */
+  edit?: EditOptions | null
+}
+
+export interface EditOptions {
+  sessionId: string
+  maxChars: number
+  disabled: boolean
+  onSession: (session: Session) => void
 }
 
 function Card({
@@ -43,6 +54,7 @@ function Card({
   checklistVersion,
   onOpen,
   onBranch,
+  edit,
 }: {
   it: Iteration
   best: boolean
@@ -50,6 +62,7 @@ function Card({
   checklistVersion?: number
   onOpen: () => void
   onBranch: BranchFn
+  edit?: EditOptions | null
 }) {
   const { t } = useTranslation()
   return (
@@ -68,6 +81,11 @@ function Card({
         <span className="font-medium text-zinc-100">
           {it.index === 0 ? t('image.first') : `#${it.index}`}
           {it.strategy && <span className="ml-2 text-xs font-normal text-zinc-400">{it.strategy}</span>}
+          {it.edited_from != null && (
+            <span className="ml-2 text-xs font-normal text-violet-300" data-testid="edited-from">
+              {t('edit.editedFrom', { n: it.edited_from })}
+            </span>
+          )}
         </span>
         <div className="flex items-center gap-2">
           {best && (
@@ -158,10 +176,34 @@ function Card({
         )}
         <div className="flex flex-wrap gap-2">
           <BranchButton iteration={it.index} onBranch={onBranch} variant="ghost" className="-ml-2 px-2" />
+          {edit && it.status === 'ok' && it.image_url && (
+            <EditImage
+              sessionId={edit.sessionId}
+              index={it.index}
+              maxChars={edit.maxChars}
+              disabled={edit.disabled}
+              onSession={edit.onSession}
+            />
+          )}
         </div>
       </div>
     </li>
   )
+}
+
+const EDITS = -1 // the group of single edits ("Edit this image"), shown after the rounds
+
+/** The rounds, then the single edits made outside any run (their round is 0, as the first image's). */
+function withEdits(iterations: Iteration[]): { round: number; items: Iteration[] }[] {
+  const single = (it: Iteration) => it.edited_from != null && (it.round ?? 0) === 0
+  const groups = byRound(iterations.filter((it) => !single(it)))
+  const edits = iterations.filter(single)
+  return edits.length ? [...groups, { round: EDITS, items: edits }] : groups
+}
+
+function groupTitle(round: number): string {
+  if (round === EDITS) return t('edit.group')
+  return round === 0 ? t('image.first') : t('timeline.round', { n: round })
 }
 
 /** Every image, grouped by round: the candidates of a round side by side, the compared one marked. */
@@ -173,9 +215,10 @@ export function Timeline({
   pending,
   onOpen,
   onBranch,
+  edit,
 }: Props) {
   const { t } = useTranslation()
-  const groups = byRound(iterations)
+  const groups = withEdits(iterations)
   // As many columns as the widest round has candidates, so a round fills the width.
   const widest = Math.max(1, ...groups.map((g) => g.items.length))
   const showPending =
@@ -186,13 +229,9 @@ export function Timeline({
       data-testid="timeline"
     >
       {groups.map((g) => (
-        <section
-          key={g.round}
-          data-round={g.round}
-          aria-label={g.round === 0 ? t('image.first') : t('timeline.round', { n: g.round })}
-        >
+        <section key={g.round} data-round={g.round} aria-label={groupTitle(g.round)}>
           <h3 className="mb-2 text-sm font-medium text-zinc-200">
-            {g.round === 0 ? t('image.first') : t('timeline.round', { n: g.round })}
+            {groupTitle(g.round)}
             {g.items.length > 1 && (
               <span className="ml-2 font-normal text-zinc-400">
                 {t('count.candidates', { count: g.items.length })}
@@ -209,6 +248,7 @@ export function Timeline({
                 checklistVersion={checklistVersion}
                 onOpen={() => onOpen(it.index)}
                 onBranch={onBranch}
+                edit={edit}
               />
             ))}
           </ol>

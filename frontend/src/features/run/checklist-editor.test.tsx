@@ -11,6 +11,7 @@ const checklist: ChecklistItem[] = [
   { id: 'q1', question: 'Is there one fox?', source: 'goal', reference: null },
   { id: 'q2', question: 'Is it snowing?', source: 'goal', reference: null },
   { id: 'q3', question: 'Is the light warmer?', source: 'feedback', reference: null },
+  { id: 'q4', question: 'Is the bottle the one in reference 1?', source: 'reference', reference: 'r1' },
 ]
 
 afterEach(() => vi.unstubAllGlobals())
@@ -48,6 +49,8 @@ describe('ChecklistEditor', () => {
       checklist: [
         { id: 'q1', question: 'Is there exactly one fox?', source: 'goal' },
         { id: 'q3', question: 'Is the light warmer?', source: 'feedback' },
+        // A question tied to a reference image keeps its tie (issue 19).
+        { id: 'q4', question: 'Is the bottle the one in reference 1?', source: 'reference', reference: 'r1' },
         { question: 'Is it dawn?', source: 'goal' },
       ],
     })

@@ -19,7 +19,7 @@ interface Props {
   onDirtyChange?: (dirty: boolean) => void
 }
 
-type Draft = { id?: string; question: string; source: ChecklistItem['source'] }
+type Draft = { id?: string; question: string; source: ChecklistItem['source']; reference?: string | null }
 
 const toDraft = (items: ChecklistItem[]): Draft[] => items.map((q) => ({ ...q }))
 
@@ -73,6 +73,8 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
             ...(q.id ? { id: q.id } : {}),
             question: q.question.trim(),
             source: q.source,
+            // An item tied to a reference image keeps its tie (issue 19).
+            ...(q.reference ? { reference: q.reference } : {}),
           })),
         ),
       )
