@@ -7,7 +7,6 @@ import { ErrorAlert } from '@/components/error-alert'
 import { OfflineBanner } from '@/components/offline-banner'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { Stepper } from '@/components/stepper'
-import { useBatchRoute } from '@/features/batch/use-batch-route'
 import { useRoute } from '@/hooks/use-route'
 import { withStrings } from '@/i18n'
 import { useSession } from '@/hooks/use-session'
@@ -50,7 +49,7 @@ function useCatalog() {
 export function App() {
   const { t } = useTranslation()
   const [route, navigate] = useRoute()
-  const batchOpen = useBatchRoute()
+  const batchOpen = route.name === 'batch'
   const { catalog, error: catalogError, retry } = useCatalog()
   const sessionId = route.name === 'session' ? route.id : null
   const { session, loadError, apply } = useSession(sessionId)
@@ -62,7 +61,7 @@ export function App() {
   const reached: Stage = stageOf(session)
   const requested = route.name === 'session' ? route.stage : undefined
   const viewed: Stage | null =
-    route.name === 'history'
+    route.name === 'history' || batchOpen
       ? null
       : route.name === 'new'
         ? 'describe'
@@ -91,6 +90,10 @@ export function App() {
   }, [route, session, reached, navigate])
 
   const openSession = (id: string) => navigate({ name: 'session', id })
+  const openBatch = useCallback(
+    (id: string | null) => navigate(id ? { name: 'batch', id } : { name: 'batch' }, { replace: !id }),
+    [navigate],
+  )
   const startNew = () => {
     clearDraft(draftKeys.describe)
     navigate({ name: 'new' })
@@ -132,7 +135,9 @@ export function App() {
 
       <main className="flex-1">
         <Suspense fallback={<PulsingLogo label={t('common.loading')} />}>
-          {batchOpen && <BatchPage catalog={catalog} />}
+          {route.name === 'batch' && (
+            <BatchPage catalog={catalog} limits={limits} routeId={route.id} onRoute={openBatch} />
+          )}
           {!batchOpen && route.name === 'history' && <HistoryList onOpen={openSession} onNew={startNew} />}
           {!batchOpen &&
             route.name === 'new' &&

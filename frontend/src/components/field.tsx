@@ -49,26 +49,28 @@ export function CharCount({ value, max }: { value: string; max: number }) {
 export function IterationsSlider({
   id,
   label,
+  min = 1,
   max,
   value,
   onChange,
 }: {
   id: string
   label: string
+  min?: number
   max: number
   value: number
   onChange: (value: number) => void
 }) {
   return (
     <div>
-      <FieldLabel htmlFor={id} hint={`1–${max}`}>
+      <FieldLabel htmlFor={id} hint={`${min}–${max}`}>
         {label}
       </FieldLabel>
       <div className="flex items-center gap-3">
         <input
           id={id}
           type="range"
-          min={1}
+          min={min}
           max={max}
           value={value}
           onChange={(e) => onChange(Number(e.target.value))}

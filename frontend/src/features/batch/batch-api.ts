@@ -25,6 +25,8 @@ export const batchApi = {
   cancel: (id: string) => request<BatchState>('POST', `${batchPath(id)}/cancel`, {}),
   /** Runs an interrupted or cancelled batch on: done goals kept, cut-off goals continue their sessions. */
   resume: (id: string) => request<BatchState>('POST', `${batchPath(id)}/resume`, {}),
+  /** Server-Sent Events of the batch: `state` snapshots, then `done` (docs/API.md "Batches"). */
+  eventsUrl: (id: string) => `${batchPath(id)}/events`,
   fileUrl: (id: string, name: string) => `${batchPath(id)}/files/${name}`,
   downloadUrl: (id: string) => `${batchPath(id)}/download`,
 }

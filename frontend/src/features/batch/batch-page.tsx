@@ -7,12 +7,14 @@ import { Button } from '@/components/button'
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
 import { FieldLabel, TextArea } from '@/components/field'
+import { RunFields } from '@/components/run-fields'
 import { formatDateTime, formatMoney, formatNumber, i18n, t } from '@/i18n'
 import { describeError, type ReadableError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { providerLabel } from '@/lib/provider-text'
-import { DEFAULT_LIMITS, MAX_CANDIDATES, MAX_WEB_BATCH_JOBS } from '@/lib/limits.gen'
-import type { ProvidersResponse } from '@/lib/types'
+import { MAX_WEB_BATCH_JOBS } from '@/lib/limits.gen'
+import { choiceProblem, optimizeBody, type RunChoice } from '@/lib/run-choice'
+import type { Limits, ProvidersResponse } from '@/lib/types'
 
 import {
   type BatchBody,
@@ -28,7 +30,6 @@ import {
   signed,
 } from './batch-api'
 
-const POLL_MS = 1000
 const DEMO = 'demo'
 const LAST_BATCH_KEY = 'sfumato.batch'
 const EXAMPLE = [
@@ -107,35 +108,57 @@ function useEstimate(body: BatchBody | null) {
   return state && state.key === key ? state : null
 }
 
+function parseBatch(e: Event): BatchState | null {
+  try {
+    return JSON.parse((e as MessageEvent<string>).data) as BatchState
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Follows `GET /api/batches/<id>/events` the way the session page follows its run: each `state`
+ * is the whole batch, `done` the last one. When the stream breaks (or reconnects), one GET fills
+ * the gap; a batch the server no longer knows is forgotten.
+ */
 function useBatch(id: string | null, onGone: () => void) {
   const [state, setState] = useState<BatchState | null>(null)
   const [error, setError] = useState<ReadableError | null>(null)
-  const running = !state || state.status === 'running'
+  // Another batch's state (the address moved on) is never shown under this id.
+  const current = state?.batch_id === id ? state : null
+  const running = !current || current.status === 'running'
   useEffect(() => {
     if (!id || !running) return
     const ctl = new AbortController()
-    const poll = () =>
-      batchApi.get(id, ctl.signal).then(
-        (s) => {
-          setState(s)
-          setError(null)
-        },
-        (e: unknown) => {
-          if (ctl.signal.aborted) return
-          const readable = describeError(e)
-          // A batch of an earlier server run: its report stays on disk, the page starts afresh.
-          if (readable.code === 'not_found') onGone()
-          else setError(readable)
-        },
-      )
-    void poll()
-    const timer = window.setInterval(() => void poll(), POLL_MS)
+    const show = (s: BatchState) => {
+      setState(s)
+      setError(null)
+    }
+    const fetchOnce = () =>
+      batchApi.get(id, ctl.signal).then(show, (e: unknown) => {
+        if (ctl.signal.aborted) return
+        const readable = describeError(e)
+        // A batch of an earlier server run: its report stays on disk, the page starts afresh.
+        if (readable.code === 'not_found') onGone()
+        else setError(readable)
+      })
+    void fetchOnce() // the batch at once, as the session page loads over REST, then its events
+    const source = new EventSource(batchApi.eventsUrl(id))
+    const on = (name: string) =>
+      source.addEventListener(name, (e) => {
+        const data = parseBatch(e)
+        if (data) show(data)
+        if (name === 'done') source.close()
+      })
+    on('state')
+    on('done')
+    source.onerror = () => void fetchOnce()
     return () => {
-      window.clearInterval(timer)
+      source.close()
       ctl.abort()
     }
   }, [id, running, onGone])
-  return { state, error, setState }
+  return { state: current, error, setState }
 }
 
 /** Batches since the server started (any tab or the CLI's `serve`), refreshed while one runs. */
@@ -321,44 +344,57 @@ function Progress({
   )
 }
 
-export default function BatchPage({ catalog }: { catalog: ProvidersResponse | null }) {
+/**
+ * `routeId` is the batch the address names (`#/batch/<id>`); at `#/batch` the page shows the batch
+ * last open in this tab, so it survives a visit to one of its sessions. `onRoute` puts the open
+ * batch in the address (null: none).
+ */
+export default function BatchPage({
+  catalog,
+  limits,
+  routeId,
+  onRoute,
+}: {
+  catalog: ProvidersResponse | null
+  limits: Limits
+  routeId?: string
+  onRoute: (id: string | null) => void
+}) {
   const { t } = useTranslation()
   const providers = catalog?.providers ?? []
   const [goals, setGoals] = useState('')
   const [provider, setProvider] = useState('demo')
-  const [iterations, setIterations] = useState<number | ''>(
-    catalog?.limits.max_iterations_default ?? DEFAULT_LIMITS.max_iterations_default,
-  )
-  const [candidates, setCandidates] = useState<number | ''>(1)
+  // The session's run options, with the server's limits (the generated ones until it answers).
+  const [choice, setChoice] = useState<RunChoice>(() => ({
+    rounds: limits.max_iterations_default,
+    candidates: limits.candidates_default,
+    budget: '',
+  }))
   const [jobs, setJobs] = useState<number | ''>(2)
-  const [budget, setBudget] = useState<number | ''>('')
-  // The open batch survives a visit to one of its sessions (and a reload) in this tab.
-  const [batchId, setBatchIdState] = useState<string | null>(() => sessionStorage.getItem(LAST_BATCH_KEY))
+  const batchId = routeId ?? sessionStorage.getItem(LAST_BATCH_KEY)
   const setBatchId = (id: string) => {
     sessionStorage.setItem(LAST_BATCH_KEY, id)
-    setBatchIdState(id)
+    onRoute(id)
   }
+  useEffect(() => {
+    if (routeId) sessionStorage.setItem(LAST_BATCH_KEY, routeId)
+  }, [routeId])
   const [error, setError] = useState<ReadableError | null>(null)
   const [busy, setBusy] = useState(false)
+  const [, setForgotten] = useState(0)
   const forget = useCallback(() => {
     sessionStorage.removeItem(LAST_BATCH_KEY)
-    setBatchIdState(null)
-  }, [])
+    setForgotten((n) => n + 1) // at "#/batch" the address stays: show the page afresh
+    onRoute(null)
+  }, [onRoute])
   const batch = useBatch(batchId, forget)
   const recent = useRecentBatches(batchId, batch.state?.status)
   const count = countGoals(goals)
 
+  const problem = choiceProblem(choice, limits, 0)
+  const { iterations_count: iterations, ...run } = optimizeBody(choice)
   const body: BatchBody | null =
-    count > 0
-      ? {
-          goals,
-          provider,
-          iterations: iterations === '' ? 0 : iterations,
-          candidates: candidates === '' ? 1 : candidates,
-          jobs: jobs === '' ? 1 : jobs,
-          ...(budget === '' ? {} : { budget_usd: budget }),
-        }
-      : null
+    count > 0 && !problem ? { goals, provider, iterations, ...run, jobs: jobs === '' ? 1 : jobs } : null
   const checked = useEstimate(body)
   const estimate = checked && 'estimate' in checked ? checked.estimate : null
   const refused = checked && 'error' in checked ? checked : null
@@ -437,8 +473,8 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             <span>{t('batch.fileHint')}</span>
           </label>
         </div>
-        <div className="grid grid-cols-2 gap-3 sm:grid-cols-5">
-          <div className="col-span-2 sm:col-span-1">
+        <div className="grid grid-cols-2 gap-3 sm:max-w-xl">
+          <div>
             <FieldLabel htmlFor="batch-provider">{t('overview.provider')}</FieldLabel>
             <select
               id="batch-provider"
@@ -458,22 +494,6 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             </select>
           </div>
           <NumberField
-            id="batch-iterations"
-            label={t('run.rounds')}
-            value={iterations}
-            min={0}
-            max={catalog?.limits.max_iterations ?? DEFAULT_LIMITS.max_iterations}
-            onChange={setIterations}
-          />
-          <NumberField
-            id="batch-candidates"
-            label={t('batch.candidates')}
-            value={candidates}
-            min={1}
-            max={MAX_CANDIDATES}
-            onChange={setCandidates}
-          />
-          <NumberField
             id="batch-jobs"
             label={t('batch.jobs')}
             value={jobs}
@@ -481,16 +501,15 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
             max={MAX_WEB_BATCH_JOBS}
             onChange={setJobs}
           />
-          <NumberField
-            id="batch-budget"
-            label={t('batch.budget')}
-            value={budget}
-            min={0}
-            step={0.05}
-            placeholder={t('batch.none')}
-            onChange={setBudget}
-          />
         </div>
+        <RunFields
+          limits={limits}
+          choice={choice}
+          onChange={setChoice}
+          idPrefix="batch"
+          minRounds={0}
+          budgetLabel={t('batch.budget')}
+        />
         <div className="flex flex-wrap items-center justify-between gap-3">
           <p className="text-sm text-zinc-400" data-testid="batch-estimate">
             {estimate
@@ -500,13 +519,15 @@ export default function BatchPage({ catalog }: { catalog: ProvidersResponse | nu
                   high: formatMoney(estimate.high, 2),
                   goals: t('count.goals', { count: estimate.goals }),
                 })
-              : refused
-                ? refused.problems.length
-                  ? t('batch.fixLines')
-                  : t('batch.noEstimate')
-                : count
-                  ? t('run.estimating')
-                  : t('batch.empty')}
+              : problem
+                ? problem
+                : refused
+                  ? refused.problems.length
+                    ? t('batch.fixLines')
+                    : t('batch.noEstimate')
+                  : count
+                    ? t('run.estimating')
+                    : t('batch.empty')}
           </p>
           <Button
             variant="primary"
