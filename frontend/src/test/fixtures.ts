@@ -52,6 +52,7 @@ export function makeIteration(index: number, extra: Partial<Iteration> = {}): It
       image_cost_usd: null,
       image_cost_estimated: false,
     },
+    edited_from: null,
     created_at: `2026-01-01T00:00:0${index}Z`,
     ...extra,
   }
@@ -88,6 +89,7 @@ export function makeSession(extra: Partial<Session> = {}): Session {
     text_mode: 'offline',
     demo: true,
     branched_from: null,
+    references: [],
     total_cost: { prompt_tokens: 0, completion_tokens: 0, cost_usd: null },
     cost_usd: 0,
     llm_spend: {},
@@ -121,6 +123,7 @@ export function makeCaps(extra: Partial<Capabilities> = {}): Capabilities {
     guide: null,
     free_sizes: null,
     model_capabilities: [],
+    max_input_images: 0,
     ...extra,
   }
 }
@@ -128,6 +131,7 @@ export function makeCaps(extra: Partial<Capabilities> = {}): Capabilities {
 export function makeRun(extra: Partial<RunInfo> = {}): RunInfo {
   return {
     kind: 'optimize',
+    mode: 'generate',
     requested_iterations: 2,
     target_score: 90,
     candidates: 1,

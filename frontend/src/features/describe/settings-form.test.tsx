@@ -218,6 +218,7 @@ const PER_MODEL = makeCaps({
       supported_output_formats: [],
       supported_backgrounds: [],
       free_sizes: FREE_SIZES,
+      max_input_images: 0,
       defaults: { aspect_ratio: '1:1', resolution: '1K', quality: 'medium' },
     },
     {
@@ -230,6 +231,7 @@ const PER_MODEL = makeCaps({
       supported_output_formats: [],
       supported_backgrounds: [],
       free_sizes: null,
+      max_input_images: 0,
       defaults: { aspect_ratio: '1:1', size: 'auto', quality: 'medium' },
     },
   ],
