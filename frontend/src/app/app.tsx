@@ -91,7 +91,8 @@ export function App() {
 
   const openSession = (id: string) => navigate({ name: 'session', id })
   const openBatch = useCallback(
-    (id: string | null) => navigate(id ? { name: 'batch', id } : { name: 'batch' }, { replace: !id }),
+    (id: string | null, opts: { replace?: boolean } = {}) =>
+      navigate(id ? { name: 'batch', id } : { name: 'batch' }, { replace: opts.replace ?? !id }),
     [navigate],
   )
   const startNew = () => {

@@ -1,4 +1,5 @@
 import { render, screen, waitFor, within } from '@testing-library/react'
+import { useCallback, useState } from 'react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
@@ -42,5 +43,60 @@ describe('batch page run options', () => {
     await userEvent.type(screen.getByLabelText('Goals: one per line, or JSON Lines'), 'a fox')
     await userEvent.click(within(candidates).getByRole('radio', { name: '2' }))
     await waitFor(() => expect(bodies.at(-1)).toMatchObject({ iterations: 5, candidates: 2 }))
+  })
+})
+
+const SUMMARY = {
+  goals: 1,
+  done: 1,
+  failed: 0,
+  win_rate: null,
+  loss_rate: null,
+  tie_rate: null,
+  mean_score_uplift: null,
+  mean_checklist_uplift: null,
+  cost_usd: 0,
+  seconds: 1,
+}
+const DONE = {
+  batch_id: 'b1',
+  status: 'done',
+  provider: 'demo',
+  started_at: '2026-01-01T00:00:00Z',
+  summary: SUMMARY,
+  goals: [],
+}
+
+/** The page under a route the way the browser moves it: the address changes a task later. */
+function Routed() {
+  const [routeId, setRouteId] = useState<string | undefined>()
+  const onRoute = useCallback((id: string | null) => {
+    window.setTimeout(() => setRouteId(id ?? undefined))
+  }, [])
+  return <BatchPage catalog={null} limits={DEFAULT_LIMITS} routeId={routeId} onRoute={onRoute} />
+}
+
+describe('opening a batch', () => {
+  it('loads a finished batch opened from the recent list', async () => {
+    const gets: string[] = []
+    vi.stubGlobal(
+      'EventSource',
+      class {
+        addEventListener() {}
+        close() {}
+      },
+    )
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (input: RequestInfo | URL) => {
+        const url = String(input)
+        gets.push(url)
+        return new Response(JSON.stringify(url.endsWith('/api/batches') ? { batches: [DONE] } : DONE))
+      }),
+    )
+    render(<Routed />)
+    await userEvent.click(await screen.findByRole('button', { name: 'Open report' }))
+    expect(await screen.findByTestId('batch-table')).toBeInTheDocument()
+    expect(gets).toContain('/api/batches/b1')
   })
 })

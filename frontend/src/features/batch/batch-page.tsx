@@ -344,10 +344,33 @@ function Progress({
   )
 }
 
+type OnRoute = (id: string | null, opts?: { replace?: boolean }) => void
+
 /**
- * `routeId` is the batch the address names (`#/batch/<id>`); at `#/batch` the page shows the batch
- * last open in this tab, so it survives a visit to one of its sessions. `onRoute` puts the open
- * batch in the address (null: none).
+ * The open batch is the one the address names, and nothing else: it is never read from storage
+ * while rendering (a value React does not track: a render that React then bailed out of kept the
+ * new id in the effects' dependencies without running them, so a batch opened from the list never
+ * loaded). At `#/batch` the batch last open in this tab is put back in the address, so the page
+ * survives a visit to one of its sessions.
+ */
+function useOpenBatch(routeId: string | undefined, onRoute: OnRoute) {
+  useEffect(() => {
+    if (routeId) sessionStorage.setItem(LAST_BATCH_KEY, routeId)
+    else {
+      const last = sessionStorage.getItem(LAST_BATCH_KEY)
+      if (last) onRoute(last, { replace: true })
+    }
+  }, [routeId, onRoute])
+  const forget = useCallback(() => {
+    sessionStorage.removeItem(LAST_BATCH_KEY)
+    onRoute(null)
+  }, [onRoute])
+  return { batchId: routeId ?? null, open: (id: string) => onRoute(id), forget }
+}
+
+/**
+ * `routeId` is the batch the address names (`#/batch/<id>`); `onRoute` puts the open batch in the
+ * address (null: none).
  */
 export default function BatchPage({
   catalog,
@@ -358,7 +381,7 @@ export default function BatchPage({
   catalog: ProvidersResponse | null
   limits: Limits
   routeId?: string
-  onRoute: (id: string | null) => void
+  onRoute: OnRoute
 }) {
   const { t } = useTranslation()
   const providers = catalog?.providers ?? []
@@ -371,22 +394,9 @@ export default function BatchPage({
     budget: '',
   }))
   const [jobs, setJobs] = useState<number | ''>(2)
-  const batchId = routeId ?? sessionStorage.getItem(LAST_BATCH_KEY)
-  const setBatchId = (id: string) => {
-    sessionStorage.setItem(LAST_BATCH_KEY, id)
-    onRoute(id)
-  }
-  useEffect(() => {
-    if (routeId) sessionStorage.setItem(LAST_BATCH_KEY, routeId)
-  }, [routeId])
+  const { batchId, open: setBatchId, forget } = useOpenBatch(routeId, onRoute)
   const [error, setError] = useState<ReadableError | null>(null)
   const [busy, setBusy] = useState(false)
-  const [, setForgotten] = useState(0)
-  const forget = useCallback(() => {
-    sessionStorage.removeItem(LAST_BATCH_KEY)
-    setForgotten((n) => n + 1) // at "#/batch" the address stays: show the page afresh
-    onRoute(null)
-  }, [onRoute])
   const batch = useBatch(batchId, forget)
   const recent = useRecentBatches(batchId, batch.state?.status)
   const count = countGoals(goals)
@@ -544,14 +554,7 @@ export default function BatchPage({
       </Card>
 
       {batchId && batch.state && <Progress state={batch.state} onCancel={cancel} onResume={resume} />}
-      <RecentBatches
-        rows={recent}
-        openId={batchId}
-        onOpen={(id) => {
-          batch.setState(null)
-          setBatchId(id)
-        }}
-      />
+      <RecentBatches rows={recent} openId={batchId} onOpen={setBatchId} />
     </div>
   )
 }
