@@ -14,7 +14,7 @@ import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys } from '@/lib/drafts'
 import { type Stage, stageIndex, stageOf } from '@/lib/flow'
 import { FALLBACK_LIMITS } from '@/lib/limits'
-import type { ProvidersResponse } from '@/lib/types'
+import type { ProvidersResponse, Session } from '@/lib/types'
 
 // The first chunk is the shell; every step loads on demand (main.tsx starts the likely one at once).
 // The goal form needs only the first part of the strings; the other pages wait for the rest too.
@@ -111,6 +111,9 @@ export function App() {
     [session, apply, navigate],
   )
 
+  // What the review and result steps both take.
+  const stepProps = (shown: Session) => ({ session: shown, limits, onSession: apply, onBranch })
+
   const heading = batchOpen
     ? t('heading.batch')
     : route.name === 'history'
@@ -189,23 +192,12 @@ export function App() {
               {viewed === 'review' && (
                 <ReviewStep
                   key={session.session_id}
-                  session={session}
-                  limits={limits}
-                  onSession={apply}
+                  {...stepProps(session)}
                   onBackToPrompt={() => view('prompt')}
                   onShowResult={() => view('result')}
-                  onBranch={onBranch}
                 />
               )}
-              {viewed === 'result' && (
-                <ResultStep
-                  key={session.session_id}
-                  session={session}
-                  limits={limits}
-                  onSession={apply}
-                  onBranch={onBranch}
-                />
-              )}
+              {viewed === 'result' && <ResultStep key={session.session_id} {...stepProps(session)} />}
             </>
           )}
         </Suspense>

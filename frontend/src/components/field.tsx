@@ -22,15 +22,26 @@ export function FieldLabel({
   )
 }
 
+const TEXT_AREA =
+  'w-full rounded-xl border border-zinc-700 bg-zinc-950/80 px-3 py-2 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-400 focus:ring-1 focus:ring-violet-400 focus:outline-none disabled:opacity-60'
+
 export function TextArea({ className, ...props }: TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  return <textarea className={cn(TEXT_AREA, className)} {...props} />
+}
+
+/** A text area under its label, the label's hint (a count, "optional") at the right. */
+export function TextAreaField({
+  label,
+  hint,
+  ...props
+}: TextareaHTMLAttributes<HTMLTextAreaElement> & { id: string; label: ReactNode; hint?: ReactNode }) {
   return (
-    <textarea
-      className={cn(
-        'w-full rounded-xl border border-zinc-700 bg-zinc-950/80 px-3 py-2 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-400 focus:ring-1 focus:ring-violet-400 focus:outline-none disabled:opacity-60',
-        className,
-      )}
-      {...props}
-    />
+    <>
+      <FieldLabel htmlFor={props.id} hint={hint}>
+        {label}
+      </FieldLabel>
+      <TextArea {...props} />
+    </>
   )
 }
 

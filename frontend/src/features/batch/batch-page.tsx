@@ -6,7 +6,7 @@ import { type ChangeEvent, useCallback, useEffect, useState } from 'react'
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
-import { FieldLabel, TextArea } from '@/components/field'
+import { FieldLabel, TextAreaField } from '@/components/field'
 import { RunFields } from '@/components/run-fields'
 import { formatDateTime, formatMoney, formatNumber, i18n, t } from '@/i18n'
 import { describeError, type ReadableError } from '@/lib/api-client'
@@ -14,24 +14,21 @@ import { cn } from '@/lib/cn'
 import { providerLabel } from '@/lib/provider-text'
 import { MAX_WEB_BATCH_JOBS } from '@/lib/limits.gen'
 import { choiceProblem, optimizeBody, type RunChoice } from '@/lib/run-choice'
-import type { Limits, ProvidersResponse } from '@/lib/types'
+import type {
+  BatchBody,
+  BatchEstimate,
+  BatchGoal,
+  BatchRow,
+  BatchState,
+  Limits,
+  ProvidersResponse,
+} from '@/lib/types'
 
-import {
-  type BatchBody,
-  type BatchEstimate,
-  type BatchGoal,
-  batchApi,
-  type BatchRow,
-  type BatchState,
-  countGoals,
-  type LineProblem,
-  lineProblems,
-  pct,
-  signed,
-} from './batch-api'
+import { batchApi, countGoals, type LineProblem, lineProblems, pct, signed } from './batch-api'
 
 const DEMO = 'demo'
 const LAST_BATCH_KEY = 'sfumato.batch'
+const GOAL_FILES = '.txt,.jsonl,.json,text/plain'
 const EXAMPLE = [
   'exactly five yellow rubber ducks in a row in a bathtub',
   '{"id": "sign", "goal": "a bakery sign that reads FRESH BREAD", "image_params": {"aspect_ratio": "16:9"}}',
@@ -444,16 +441,15 @@ export default function BatchPage({
       <Card className="space-y-4">
         <p className="text-sm text-zinc-400">{t('batch.intro')}</p>
         <div>
-          <FieldLabel htmlFor="batch-goals" hint={t('count.goals', { count })}>
-            {t('batch.goalsLabel')}
-          </FieldLabel>
-          <TextArea
+          <TextAreaField
+            label={t('batch.goalsLabel')}
+            hint={t('count.goals', { count })}
+            className="font-mono text-xs"
             id="batch-goals"
             rows={7}
-            value={goals}
             placeholder={EXAMPLE}
+            value={goals}
             onChange={(e) => setGoals(e.target.value)}
-            className="font-mono text-xs"
             aria-invalid={!!refused?.problems.length}
             aria-describedby={refused?.problems.length ? 'batch-goal-problems' : undefined}
           />
@@ -474,12 +470,7 @@ export default function BatchPage({
             <span className="rounded-lg border border-zinc-700 px-3 py-1 whitespace-nowrap text-zinc-200 hover:bg-zinc-800">
               {t('batch.loadFile')}
             </span>
-            <input
-              type="file"
-              accept=".txt,.jsonl,.json,text/plain"
-              className="sr-only"
-              onChange={loadFile}
-            />
+            <input type="file" accept={GOAL_FILES} className="sr-only" onChange={loadFile} />
             <span>{t('batch.fileHint')}</span>
           </label>
         </div>
