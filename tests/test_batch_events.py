@@ -4,6 +4,7 @@ snapshots to `done`, only the newest for a slow reader, `Last-Event-ID` resume a
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,21 @@ def chunks(client: FlaskClient, batch_id: str, **headers: str) -> Iterator[str]:
         yield chunk.decode()
 
 
+def read_all(client: FlaskClient, batch_id: str, **headers: str) -> list[str]:
+    """The whole stream, read on a helper thread: a stream that never ends fails the test (after a
+    minute) instead of hanging the suite."""
+    out: list[str] = []
+    ended = threading.Event()
+
+    def read() -> None:
+        out.extend(chunks(client, batch_id, **headers))
+        ended.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert ended.wait(60), "the events stream did not end with the batch"
+    return out
+
+
 def parse(chunk: str) -> tuple[str, str, Any]:
     fields = dict(line.split(": ", 1) for line in chunk.strip().splitlines())
     return fields["event"], fields["id"], json.loads(fields["data"])
@@ -38,7 +54,7 @@ def test_the_stream_of_a_demo_batch_ends_with_done_and_the_final_state(
     client: FlaskClient,
 ) -> None:
     batch_id = start(client)
-    events = [parse(c) for c in chunks(client, batch_id) if not c.startswith(":")]
+    events = [parse(c) for c in read_all(client, batch_id) if not c.startswith(":")]
     kinds = [kind for kind, _, _ in events]
     assert kinds[-1] == "done" and set(kinds[:-1]) == {"state"}
     final = events[-1][2]
@@ -65,9 +81,9 @@ def test_a_slow_reader_gets_only_the_newest_snapshot(
 
 def test_a_reader_that_has_the_final_snapshot_resumes_to_done_alone(client: FlaskClient) -> None:
     batch_id = start(client)
-    events = [parse(c) for c in chunks(client, batch_id) if not c.startswith(":")]
+    events = [parse(c) for c in read_all(client, batch_id) if not c.startswith(":")]
     _, last_id, _ = events[-1]
-    again = [parse(c) for c in chunks(client, batch_id, **{"Last-Event-ID": last_id})]
+    again = [parse(c) for c in read_all(client, batch_id, **{"Last-Event-ID": last_id})]
     assert [kind for kind, _, _ in again] == ["done"]
 
 
