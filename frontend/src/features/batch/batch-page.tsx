@@ -176,10 +176,12 @@ function RecentBatches({
   rows,
   openId,
   onOpen,
+  providerName,
 }: {
   rows: BatchRow[]
   openId: string | null
   onOpen: (id: string) => void
+  providerName: (name: string) => string
 }) {
   const { t } = useTranslation()
   if (rows.length === 0) return null
@@ -190,7 +192,7 @@ function RecentBatches({
         {rows.map((row) => (
           <li key={row.batch_id} className="flex flex-wrap items-center justify-between gap-3 py-2 text-sm">
             <span className="text-zinc-200">
-              {formatDateTime(row.started_at)} · {row.provider} ·{' '}
+              {formatDateTime(row.started_at)} · {providerName(row.provider)} ·{' '}
               <span className={STATUS_STYLE[row.status] ?? 'text-zinc-300'}>{statusText(row.status)}</span> ·{' '}
               {t('batch.goalsDone', { count: row.summary.goals, done: row.summary.done })}
             </span>
@@ -243,7 +245,7 @@ function GoalRow({ batchId, g }: { batchId: string; g: BatchGoal }) {
       <td className="py-2 pr-3 whitespace-nowrap tabular-nums">
         {pct(g.first_checklist_pass)} → {pct(g.best_checklist_pass)}
       </td>
-      <td className="py-2 pr-3">{g.best_vs_first ?? '–'}</td>
+      <td className="py-2 pr-3">{g.best_vs_first ? t(`batch.verdict.${g.best_vs_first}`) : '–'}</td>
       <td className="py-2 pr-3 tabular-nums">{formatMoney(g.cost_usd, 4)}</td>
       <td className="py-2 tabular-nums">
         {t('progress.sec', { s: formatNumber(g.seconds, { maximumFractionDigits: 1 }) })}
@@ -256,10 +258,12 @@ function Progress({
   state,
   onCancel,
   onResume,
+  providerName,
 }: {
   state: BatchState
   onCancel: () => void
   onResume: () => void
+  providerName: (name: string) => string
 }) {
   const { t } = useTranslation()
   const s = state.summary
@@ -268,7 +272,7 @@ function Progress({
     <Card className="space-y-4" data-testid="batch-progress">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <h2 className="text-base font-semibold text-zinc-100">
-          {t('batch.progress', { provider: state.provider, finished, goals: s.goals })}
+          {t('batch.progress', { provider: providerName(state.provider), finished, goals: s.goals })}
           <span className="ml-2 text-sm font-normal text-zinc-400" data-testid="batch-status">
             ({statusText(state.status)})
           </span>
@@ -382,6 +386,9 @@ export default function BatchPage({
 }) {
   const { t } = useTranslation()
   const providers = catalog?.providers ?? []
+  // The catalogue's name in the language on screen ("Offline demo"), not the API's ("demo").
+  const providerName = (name: string) =>
+    providerLabel(providers.find((p) => p.name === name) ?? { name, label: name })
   const [goals, setGoals] = useState('')
   const [provider, setProvider] = useState('demo')
   // The session's run options, with the server's limits (the generated ones until it answers).
@@ -544,8 +551,10 @@ export default function BatchPage({
         />
       </Card>
 
-      {batchId && batch.state && <Progress state={batch.state} onCancel={cancel} onResume={resume} />}
-      <RecentBatches rows={recent} openId={batchId} onOpen={setBatchId} />
+      {batchId && batch.state && (
+        <Progress state={batch.state} onCancel={cancel} onResume={resume} providerName={providerName} />
+      )}
+      <RecentBatches rows={recent} openId={batchId} onOpen={setBatchId} providerName={providerName} />
     </div>
   )
 }
