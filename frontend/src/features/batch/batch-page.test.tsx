@@ -100,3 +100,26 @@ describe('opening a batch', () => {
     expect(gets).toContain('/api/batches/b1')
   })
 })
+
+describe('the batch last open in this tab', () => {
+  it('comes back into the address at #/batch, replacing it', async () => {
+    backend()
+    sessionStorage.setItem('sfumato.batch', 'b7')
+    const onRoute = vi.fn()
+    render(<BatchPage catalog={null} limits={DEFAULT_LIMITS} onRoute={onRoute} />)
+    await waitFor(() => expect(onRoute).toHaveBeenCalledWith('b7', { replace: true }))
+  })
+
+  it('is remembered when the address names a batch', () => {
+    backend()
+    vi.stubGlobal(
+      'EventSource',
+      class {
+        addEventListener() {}
+        close() {}
+      },
+    )
+    render(<BatchPage catalog={null} limits={DEFAULT_LIMITS} routeId="b9" onRoute={() => undefined} />)
+    expect(sessionStorage.getItem('sfumato.batch')).toBe('b9')
+  })
+})
