@@ -343,6 +343,32 @@ class BatchController:
         self.api.parse(CancelRequest, payload)
         return _answer(BatchState, self.batches.cancel(batch_id).snapshot())
 
+    def events(self, batch_id: str, last_event_id: str | None = None) -> Iterator[str]:
+        """SSE like the session's: `state` snapshots of the batch (the current one first; only the
+        newest when they pile up), a heartbeat comment, then `done` with the final state.
+        A client reconnecting with `Last-Event-ID` is not sent the snapshot it already has."""
+        self.batches.get(batch_id)  # 404 before the stream starts
+        listener = self.batches.subscribe(batch_id)
+        return self._stream(batch_id, listener, last_event_id)
+
+    def _stream(
+        self, batch_id: str, listener: queue.Queue[Event], last_event_id: str | None
+    ) -> Iterator[str]:
+        try:
+            current = self.get(batch_id)
+            if event_id(current) != last_event_id:
+                yield _sse("state", current)
+            while current["status"] == "running":
+                try:
+                    current = _answer(BatchState, _newest(listener, HEARTBEAT_S)["state"])
+                except queue.Empty:
+                    yield ": ping\n\n"
+                    continue
+                yield _sse("state", current)
+            yield _sse("done", self.get(batch_id))
+        finally:
+            self.batches.unsubscribe(batch_id, listener)
+
     def resume(self, batch_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.api.parse(CancelRequest, payload)  # an empty body, as cancel's
         return _answer(BatchState, self.batches.resume(batch_id).snapshot())

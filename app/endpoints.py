@@ -294,6 +294,13 @@ def resume_batch(batch_id: str) -> Any:
     return batches().resume(batch_id, body()), 202
 
 
+def batch_events(batch_id: str) -> Response:
+    """Server-Sent Events of a batch: state snapshots, then done."""
+    stream = batches().events(batch_id, request.headers.get("Last-Event-ID"))
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(stream), mimetype="text/event-stream", headers=headers)
+
+
 def batch_file(batch_id: str, name: str) -> Response:
     """report.json, report.md, report.html, or one of its images."""
     path, mimetype = batches().file(batch_id, name)
@@ -363,6 +370,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{B}", get_batch, "A batch's report so far", None, {200: BatchState}, (404,)),
     Route("POST", f"{B}/cancel", cancel_batch, "Stop a batch, keeping finished goals", CancelRequest, {202: BatchState}, (404,)),
     Route("POST", f"{B}/resume", resume_batch, "Run a stopped batch on, continuing interrupted goals", CancelRequest, {202: BatchState}, (404, 409, 503)),
+    Route("GET", f"{B}/events", batch_events, "Server-Sent Events of the batch", None, {200: "text/event-stream"}, (404,)),
     Route("GET", f"{B}/files/<path:name>", batch_file, "A report file or image", None, {200: "*/*"}, (404,)),
     Route("GET", f"{B}/download", download_batch, "The report folder as a zip", None, {200: "application/zip"}, (404,)),
     Route("GET", "/", index, "The web app", None, {200: "text/html"}),

@@ -16,6 +16,7 @@ goal continues its own session from its last saved iteration, so nothing finishe
 from __future__ import annotations
 
 import builtins
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -52,7 +53,7 @@ from app.services.goal_runner import (  # noqa: F401  (callers import them from 
     GoalRunner,
 )
 from app.services.image_service import ImageService, normalize_params
-from app.services.run_service import RunService
+from app.services.run_service import Event, RunService
 from app.settings import Settings
 from app.tools import report_tool
 from app.tools.log_tool import get_logger
@@ -308,10 +309,25 @@ class BatchService:
             seconds = batch.earlier_seconds + (time.perf_counter() - started)
             batch.report.summary = report_tool.summarize(batch.report.goals, seconds)
             self._write(batch, reports)
+        self._publish(batch)
 
     def _save(self, batch: Batch) -> None:
         with batch.lock:
             self._write(batch)
+        self._publish(batch)
+
+    # Live events: the run service's listeners, keyed apart from sessions ------------------------
+
+    def subscribe(self, batch_id: str) -> queue.Queue[Event]:
+        """A queue that gets a `state` snapshot after every change the batch saves."""
+        return self.runs.subscribe(_events_key(batch_id))
+
+    def unsubscribe(self, batch_id: str, listener: queue.Queue[Event]) -> None:
+        self.runs.unsubscribe(_events_key(batch_id), listener)
+
+    def _publish(self, batch: Batch) -> None:
+        """Sends the saved snapshot to the batch's listeners (the web app's batch page)."""
+        self.runs.publish(_events_key(batch.batch_id), "state", batch.snapshot())
 
     def _write(self, batch: Batch, reports: bool = True) -> None:
         """The state file first (what a restart reads), then the report files; caller holds
@@ -520,6 +536,11 @@ class BatchService:
             "text_mode": s.text_mode,
             "sfumato_version": __version__,
         }
+
+
+def _events_key(batch_id: str) -> str:
+    """Batch ids look like session ids: the prefix keeps their listeners apart."""
+    return f"batch:{batch_id}"
 
 
 def _mark_interrupted(batch: Batch) -> None:

@@ -17,12 +17,20 @@ test('run a batch from the web app and open its report', async ({ page, request 
     )
   await page.getByLabel('Rounds').fill('1')
   await expect(page.getByTestId('batch-estimate')).toContainText('$0.00')
+  // The page loads the batch once, then follows its events stream: no polling while it runs.
+  const gets: string[] = []
+  page.on('request', (r) => {
+    if (/\/api\/batches\/[0-9a-f]+(\/events)?$/.test(r.url())) gets.push(r.url())
+  })
   await page.getByRole('button', { name: 'Start batch' }).click()
+  await expect(page).toHaveURL(/#\/batch\/[0-9a-f]+$/) // the open batch is in the address
 
   const table = page.getByTestId('batch-table')
   await expect(table.locator('tbody tr')).toHaveCount(2)
   await shot(page, '20-batch-running')
   await expect(table.locator('tbody tr[data-status="done"]')).toHaveCount(2, { timeout: 60_000 })
+  expect(gets.filter((url) => url.endsWith('/events'))).toHaveLength(1)
+  expect(gets.filter((url) => !url.endsWith('/events')).length).toBeLessThanOrEqual(1) // the first load
   await expect(page.getByTestId('batch-status')).toHaveText('(done)')
   await expect(page.getByTestId('batch-summary')).toContainText('Done 2, failed 0')
   await expect(page.getByRole('img', { name: 'Best image of sign' })).toBeVisible()

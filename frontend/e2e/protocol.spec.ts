@@ -68,8 +68,9 @@ test('checklist, estimate and candidates before the run; slots and cost during i
   await expect(progress.getByRole('progressbar')).toHaveAttribute('aria-valuemax', '6')
   await expect(progress.getByTestId('cost-meter')).toContainText('$0 (demo)')
   await expect(progress.getByTestId('progress-times')).toContainText('elapsed')
-  await shot(page, '22-running', { first: true })
+  // The newest image before the screenshots: on a busy machine taking them outlasts the demo run.
   await expect(progress.getByTestId('newest-image')).toBeVisible({ timeout: 30_000 })
+  await shot(page, '22-running', { first: true })
   await shot(page, '22-running-newest', { first: true })
   await expect(progress).toBeHidden({ timeout: 60_000 })
 

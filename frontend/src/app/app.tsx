@@ -7,7 +7,6 @@ import { ErrorAlert } from '@/components/error-alert'
 import { OfflineBanner } from '@/components/offline-banner'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { Stepper } from '@/components/stepper'
-import { useBatchRoute } from '@/features/batch/use-batch-route'
 import { useRoute } from '@/hooks/use-route'
 import { withStrings } from '@/i18n'
 import { useSession } from '@/hooks/use-session'
@@ -15,7 +14,7 @@ import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys } from '@/lib/drafts'
 import { type Stage, stageIndex, stageOf } from '@/lib/flow'
 import { FALLBACK_LIMITS } from '@/lib/limits'
-import type { ProvidersResponse } from '@/lib/types'
+import type { ProvidersResponse, Session } from '@/lib/types'
 
 // The first chunk is the shell; every step loads on demand (main.tsx starts the likely one at once).
 // The goal form needs only the first part of the strings; the other pages wait for the rest too.
@@ -50,7 +49,7 @@ function useCatalog() {
 export function App() {
   const { t } = useTranslation()
   const [route, navigate] = useRoute()
-  const batchOpen = useBatchRoute()
+  const batchOpen = route.name === 'batch'
   const { catalog, error: catalogError, retry } = useCatalog()
   const sessionId = route.name === 'session' ? route.id : null
   const { session, loadError, apply } = useSession(sessionId)
@@ -62,7 +61,7 @@ export function App() {
   const reached: Stage = stageOf(session)
   const requested = route.name === 'session' ? route.stage : undefined
   const viewed: Stage | null =
-    route.name === 'history'
+    route.name === 'history' || batchOpen
       ? null
       : route.name === 'new'
         ? 'describe'
@@ -91,6 +90,11 @@ export function App() {
   }, [route, session, reached, navigate])
 
   const openSession = (id: string) => navigate({ name: 'session', id })
+  const openBatch = useCallback(
+    (id: string | null, opts: { replace?: boolean } = {}) =>
+      navigate(id ? { name: 'batch', id } : { name: 'batch' }, { replace: opts.replace ?? !id }),
+    [navigate],
+  )
   const startNew = () => {
     clearDraft(draftKeys.describe)
     navigate({ name: 'new' })
@@ -106,6 +110,9 @@ export function App() {
     },
     [session, apply, navigate],
   )
+
+  // What the review and result steps both take.
+  const stepProps = (shown: Session) => ({ session: shown, limits, onSession: apply, onBranch })
 
   const heading = batchOpen
     ? t('heading.batch')
@@ -132,7 +139,9 @@ export function App() {
 
       <main className="flex-1">
         <Suspense fallback={<PulsingLogo label={t('common.loading')} />}>
-          {batchOpen && <BatchPage catalog={catalog} />}
+          {route.name === 'batch' && (
+            <BatchPage catalog={catalog} limits={limits} routeId={route.id} onRoute={openBatch} />
+          )}
           {!batchOpen && route.name === 'history' && <HistoryList onOpen={openSession} onNew={startNew} />}
           {!batchOpen &&
             route.name === 'new' &&
@@ -183,23 +192,12 @@ export function App() {
               {viewed === 'review' && (
                 <ReviewStep
                   key={session.session_id}
-                  session={session}
-                  limits={limits}
-                  onSession={apply}
+                  {...stepProps(session)}
                   onBackToPrompt={() => view('prompt')}
                   onShowResult={() => view('result')}
-                  onBranch={onBranch}
                 />
               )}
-              {viewed === 'result' && (
-                <ResultStep
-                  key={session.session_id}
-                  session={session}
-                  limits={limits}
-                  onSession={apply}
-                  onBranch={onBranch}
-                />
-              )}
+              {viewed === 'result' && <ResultStep key={session.session_id} {...stepProps(session)} />}
             </>
           )}
         </Suspense>

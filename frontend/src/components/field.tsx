@@ -22,15 +22,26 @@ export function FieldLabel({
   )
 }
 
+const TEXT_AREA =
+  'w-full rounded-xl border border-zinc-700 bg-zinc-950/80 px-3 py-2 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-400 focus:ring-1 focus:ring-violet-400 focus:outline-none disabled:opacity-60'
+
 export function TextArea({ className, ...props }: TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  return <textarea className={cn(TEXT_AREA, className)} {...props} />
+}
+
+/** A text area under its label, the label's hint (a count, "optional") at the right. */
+export function TextAreaField({
+  label,
+  hint,
+  ...props
+}: TextareaHTMLAttributes<HTMLTextAreaElement> & { id: string; label: ReactNode; hint?: ReactNode }) {
   return (
-    <textarea
-      className={cn(
-        'w-full rounded-xl border border-zinc-700 bg-zinc-950/80 px-3 py-2 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-400 focus:ring-1 focus:ring-violet-400 focus:outline-none disabled:opacity-60',
-        className,
-      )}
-      {...props}
-    />
+    <>
+      <FieldLabel htmlFor={props.id} hint={hint}>
+        {label}
+      </FieldLabel>
+      <TextArea {...props} />
+    </>
   )
 }
 
@@ -49,26 +60,28 @@ export function CharCount({ value, max }: { value: string; max: number }) {
 export function IterationsSlider({
   id,
   label,
+  min = 1,
   max,
   value,
   onChange,
 }: {
   id: string
   label: string
+  min?: number
   max: number
   value: number
   onChange: (value: number) => void
 }) {
   return (
     <div>
-      <FieldLabel htmlFor={id} hint={`1–${max}`}>
+      <FieldLabel htmlFor={id} hint={`${min}–${max}`}>
         {label}
       </FieldLabel>
       <div className="flex items-center gap-3">
         <input
           id={id}
           type="range"
-          min={1}
+          min={min}
           max={max}
           value={value}
           onChange={(e) => onChange(Number(e.target.value))}

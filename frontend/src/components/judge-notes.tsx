@@ -1,4 +1,5 @@
 import { useTranslation } from '@/i18n/react'
+import { cn } from '@/lib/cn'
 import type { Iteration } from '@/lib/types'
 
 /** The judge's notes, strengths and weaknesses for one iteration. */
@@ -8,30 +9,23 @@ export function JudgeNotes({ iteration }: { iteration: Iteration }) {
   return (
     <div className="space-y-3 text-sm">
       {judge_notes && <p className="text-zinc-200">{judge_notes}</p>}
-      {judge_strengths.length > 0 && (
-        <div>
-          <h4 className="text-xs font-semibold tracking-wide text-emerald-300 uppercase">
-            {t('judge.strengths')}
-          </h4>
-          <ul className="mt-1 list-inside list-disc space-y-0.5 text-zinc-300">
-            {judge_strengths.map((s, i) => (
-              <li key={i}>{s}</li>
-            ))}
-          </ul>
-        </div>
-      )}
-      {judge_weaknesses.length > 0 && (
-        <div>
-          <h4 className="text-xs font-semibold tracking-wide text-rose-300 uppercase">
-            {t('judge.weaknesses')}
-          </h4>
-          <ul className="mt-1 list-inside list-disc space-y-0.5 text-zinc-300">
-            {judge_weaknesses.map((s, i) => (
-              <li key={i}>{s}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <NoteList title={t('judge.strengths')} items={judge_strengths} tone="text-emerald-300" />
+      <NoteList title={t('judge.weaknesses')} items={judge_weaknesses} tone="text-rose-300" />
+    </div>
+  )
+}
+
+/** One titled list of the judge's points (nothing when there are none). */
+function NoteList({ title, items, tone }: { title: string; items: string[]; tone: string }) {
+  if (items.length === 0) return null
+  return (
+    <div>
+      <h4 className={cn('text-xs font-semibold tracking-wide uppercase', tone)}>{title}</h4>
+      <ul className="mt-1 list-inside list-disc space-y-0.5 text-zinc-300">
+        {items.map((s, i) => (
+          <li key={i}>{s}</li>
+        ))}
+      </ul>
     </div>
   )
 }

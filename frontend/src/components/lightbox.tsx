@@ -1,4 +1,5 @@
 import { useTranslation } from '@/i18n/react'
+import { cn } from '@/lib/cn'
 import { useEffect, useRef } from 'react'
 
 import { ScoreBadge } from '@/components/status-badge'
@@ -85,27 +86,35 @@ export function Lightbox({ iterations, index, sessionId, onIndex, onClose }: Pro
           alt={t('image.alt', { n: it.index })}
           className="max-h-full max-w-full object-contain"
         />
-        {prev && (
-          <button
-            type="button"
-            aria-label={t('lightbox.prev', { n: prev.index })}
-            onClick={() => onIndex(prev.index)}
-            className="absolute left-1 flex size-12 items-center justify-center rounded-full bg-zinc-900/80 text-2xl text-white hover:bg-zinc-800"
-          >
-            ‹
-          </button>
-        )}
-        {next && (
-          <button
-            type="button"
-            aria-label={t('lightbox.next', { n: next.index })}
-            onClick={() => onIndex(next.index)}
-            className="absolute right-1 flex size-12 items-center justify-center rounded-full bg-zinc-900/80 text-2xl text-white hover:bg-zinc-800"
-          >
-            ›
-          </button>
-        )}
+        <StepArrow to={prev} side="left-1" name="lightbox.prev" glyph="‹" onIndex={onIndex} />
+        <StepArrow to={next} side="right-1" name="lightbox.next" glyph="›" onIndex={onIndex} />
       </div>
     </div>
+  )
+}
+
+/** The previous or next arrow over the image (none at either end). */
+function StepArrow(props: {
+  to: Iteration | null
+  side: string
+  name: 'lightbox.prev' | 'lightbox.next'
+  glyph: string
+  onIndex: (index: number) => void
+}) {
+  const { t } = useTranslation()
+  const { to, onIndex } = props
+  if (!to) return null
+  return (
+    <button
+      type="button"
+      aria-label={t(props.name, { n: to.index })}
+      onClick={() => onIndex(to.index)}
+      className={cn(
+        'absolute flex size-12 items-center justify-center rounded-full bg-zinc-900/80 text-2xl text-white hover:bg-zinc-800',
+        props.side,
+      )}
+    >
+      {props.glyph}
+    </button>
   )
 }

@@ -1,6 +1,8 @@
 import { act, renderHook, waitFor } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
+import { i18n } from '@/i18n'
+import { useTranslation } from '@/i18n/react'
 import { currentStep } from '@/lib/session-events'
 import { makeIteration, makeRun, makeSession, makeStep } from '@/test/fixtures'
 
@@ -121,5 +123,30 @@ describe('useSession', () => {
     const { result } = renderHook(() => useSession('s1'))
     await waitFor(() => expect(result.current.loadError?.code).toBe('not_found'))
     expect(result.current.session).toBeNull()
+  })
+})
+
+describe('a session that cannot be loaded', () => {
+  afterEach(async () => {
+    await i18n.changeLanguage('en')
+  })
+
+  it('names its error in words that arrive after the error did', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        async () =>
+          new Response(JSON.stringify({ code: 'not_found', message: "No session 'x'.", details: {} }), {
+            status: 404,
+          }),
+      ),
+    )
+    // Russian with its error words not loaded yet, as on a slow first visit.
+    await i18n.changeLanguage('ru')
+    const { result } = renderHook(() => {
+      useTranslation()
+      return useSession('x')
+    })
+    await waitFor(() => expect(result.current.loadError?.title).toBe('Не найдено'))
   })
 })

@@ -3,7 +3,7 @@
 // BroadcastChannel, and an idle view checks the session every few seconds (other browsers, devices).
 import { useCallback, useEffect, useReducer, useState } from 'react'
 
-import { api, describeError, type ReadableError } from '@/lib/api-client'
+import { api, describeError } from '@/lib/api-client'
 import { initialSessionState, type SessionAction, sessionReducer } from '@/lib/session-events'
 import type { Session } from '@/lib/types'
 
@@ -78,7 +78,8 @@ function followEvents(id: string, dispatch: (a: SessionAction) => void): () => v
 
 export function useSession(id: string | null) {
   const [state, dispatch] = useReducer(sessionReducer, initialSessionState)
-  const [loadError, setLoadError] = useState<{ id: string; error: ReadableError } | null>(null)
+  // The error itself, described when shown: its words may arrive after it (the strings load lazily).
+  const [loadError, setLoadError] = useState<{ id: string; error: unknown } | null>(null)
   const loadedId = state.session?.session_id ?? null
 
   useEffect(() => {
@@ -90,7 +91,7 @@ export function useSession(id: string | null) {
     api.session(id, ctl.signal).then(
       (session) => dispatch({ type: 'load', session }),
       (error: unknown) => {
-        if (!ctl.signal.aborted) setLoadError({ id, error: describeError(error) })
+        if (!ctl.signal.aborted) setLoadError({ id, error })
       },
     )
     return () => ctl.abort()
@@ -138,7 +139,7 @@ export function useSession(id: string | null) {
   return {
     session,
     stream: state.stream,
-    loadError: loadError && loadError.id === id ? loadError.error : null,
+    loadError: loadError && loadError.id === id ? describeError(loadError.error) : null,
     apply,
   }
 }

@@ -1,4 +1,4 @@
-// FLEX block parser and editor (DESIGN.md 2.5).
+// FLEX block parser and editor (README "How it works": FLEX blocks; the server's is app/services/flex_service.py).
 //
 // A prompt is a "frame" with named blocks inside it:
 //   ## FLEX_BEGIN:subject

@@ -20,10 +20,10 @@ export function initialChoice(session: Session, limits: Limits): RunChoice {
   }
 }
 
-/** Why the choice cannot be run, or null. Mirrors the server's limits. */
-export function choiceProblem(choice: RunChoice, limits: Limits): string | null {
-  if (choice.rounds < 1 || choice.rounds > limits.max_iterations)
-    return t('run.roundsRange', { max: limits.max_iterations })
+/** Why the choice cannot be run, or null. Mirrors the server's limits (a batch allows 0 rounds). */
+export function choiceProblem(choice: RunChoice, limits: Limits, minRounds = 1): string | null {
+  if (choice.rounds < minRounds || choice.rounds > limits.max_iterations)
+    return t('run.roundsRange', { min: minRounds, max: limits.max_iterations })
   const maxK = limits.max_candidates
   if (choice.candidates < 1 || choice.candidates > maxK) return t('run.candidatesRange', { max: maxK })
   if (choice.budget.trim() !== '') {

@@ -43,3 +43,11 @@ export type ApiErrorBody = Schemas['ErrorBody']
 
 /** The query of `GET /api/sessions`: one page, newest first, optionally filtered. */
 export type SessionQuery = NonNullable<operations['get_api_sessions']['parameters']['query']>
+
+// Batches (docs/API.md "Batches"): a batch's state, one goal's row, the form's body and estimate.
+export type BatchState = Schemas['BatchState']
+export type BatchGoal = Schemas['GoalResult']
+export type BatchBody = Schemas['BatchRequest']
+export type BatchEstimate = Schemas['BatchEstimate']
+export type BatchRow = Schemas['BatchRow']
+export type BatchList = Schemas['BatchList']

@@ -52,8 +52,8 @@ export function makeIteration(index: number, extra: Partial<Iteration> = {}): It
       image_cost_usd: null,
       image_cost_estimated: false,
     },
-    created_at: `2026-01-01T00:00:0${index}Z`,
     edited_from: null,
+    created_at: `2026-01-01T00:00:0${index}Z`,
     ...extra,
   }
 }
@@ -89,45 +89,44 @@ export function makeSession(extra: Partial<Session> = {}): Session {
     text_mode: 'offline',
     demo: true,
     branched_from: null,
+    references: [],
     total_cost: { prompt_tokens: 0, completion_tokens: 0, cost_usd: null },
     cost_usd: 0,
     llm_spend: {},
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
-    references: [],
     references_made: 0,
     ...extra,
   }
 }
 
-export function makeCaps(extra: Partial<Capabilities> = {}): Capabilities {
-  return {
-    name: 'demo',
-    label: 'Offline demo',
-    description: '',
-    is_demo: true,
-    key_env: null,
-    models: ['sfumato-demo-1'],
-    supported_aspect_ratios: ['1:1', '3:2', '16:9'],
-    supported_sizes: [],
-    supported_resolutions: ['small', 'medium', 'large'],
-    supported_qualities: [],
-    supported_output_formats: ['png', 'jpeg'],
-    supported_backgrounds: [],
-    supports_seed: true,
-    supports_negative_prompt: true,
-    supports_style_presets: true,
-    style_presets: ['none', 'photographic'],
-    max_prompt_chars: 4000,
-    defaults: { aspect_ratio: '1:1', resolution: 'small', output_format: 'png', style_preset: 'none' },
-    prompt_layout: 'lines',
-    guide: null,
-    free_sizes: null,
-    model_capabilities: [],
-    max_input_images: 0,
-    ...extra,
-  }
+const DEMO_CAPS: Capabilities = {
+  name: 'demo',
+  label: 'Offline demo',
+  description: '',
+  is_demo: true,
+  key_env: null,
+  models: ['sfumato-demo-1'],
+  supported_aspect_ratios: ['1:1', '3:2', '16:9'],
+  supported_sizes: [],
+  supported_resolutions: ['small', 'medium', 'large'],
+  supported_qualities: [],
+  supported_output_formats: ['png', 'jpeg'],
+  supported_backgrounds: [],
+  supports_seed: true,
+  supports_negative_prompt: true,
+  supports_style_presets: true,
+  style_presets: ['none', 'photographic'],
+  max_prompt_chars: 4000,
+  defaults: { aspect_ratio: '1:1', resolution: 'small', output_format: 'png', style_preset: 'none' },
+  prompt_layout: 'lines',
+  guide: null,
+  free_sizes: null,
+  model_capabilities: [],
+  max_input_images: 0,
 }
+
+export const makeCaps = (extra: Partial<Capabilities> = {}): Capabilities => ({ ...DEMO_CAPS, ...extra })
 
 export function makeRun(extra: Partial<RunInfo> = {}): RunInfo {
   return {

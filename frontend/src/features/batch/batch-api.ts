@@ -1,17 +1,6 @@
 // Batch runs (docs/API.md "Batches"): start, follow, cancel, and the report files.
 import { ApiError, request } from '@/lib/api-client'
-import type { components } from '@/lib/api.gen'
-
-type Schemas = components['schemas']
-
-// The shapes come from the generated contract (`make types`), like every other API type.
-export type BatchState = Schemas['BatchState']
-export type BatchGoal = Schemas['GoalResult']
-export type GoalStatus = BatchGoal['status']
-export type BatchSummary = Schemas['BatchSummary']
-export type BatchBody = Schemas['BatchRequest']
-export type BatchEstimate = Schemas['BatchEstimate']
-export type BatchRow = Schemas['BatchRow']
+import type { BatchBody, BatchEstimate, BatchList, BatchState } from '@/lib/types'
 
 const batchPath = (id: string) => `/api/batches/${encodeURIComponent(id)}`
 
@@ -20,11 +9,13 @@ export const batchApi = {
   estimate: (body: BatchBody, signal?: AbortSignal) =>
     request<BatchEstimate>('POST', '/api/batches/estimate', body, { signal }),
   /** Batches since the server started, newest first. */
-  list: (signal?: AbortSignal) => request<Schemas['BatchList']>('GET', '/api/batches', undefined, { signal }),
+  list: (signal?: AbortSignal) => request<BatchList>('GET', '/api/batches', undefined, { signal }),
   get: (id: string, signal?: AbortSignal) => request<BatchState>('GET', batchPath(id), undefined, { signal }),
   cancel: (id: string) => request<BatchState>('POST', `${batchPath(id)}/cancel`, {}),
   /** Runs an interrupted or cancelled batch on: done goals kept, cut-off goals continue their sessions. */
   resume: (id: string) => request<BatchState>('POST', `${batchPath(id)}/resume`, {}),
+  /** Server-Sent Events of the batch: `state` snapshots, then `done` (docs/API.md "Batches"). */
+  eventsUrl: (id: string) => `${batchPath(id)}/events`,
   fileUrl: (id: string, name: string) => `${batchPath(id)}/files/${name}`,
   downloadUrl: (id: string) => `${batchPath(id)}/download`,
 }

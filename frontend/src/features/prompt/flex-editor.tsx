@@ -30,17 +30,9 @@ function LockIcon({ open }: { open: boolean }) {
   )
 }
 
-function LockButton({
-  locked,
-  name,
-  onClick,
-  disabled,
-}: {
-  locked: boolean
-  name: string
-  onClick: () => void
-  disabled?: boolean
-}) {
+/** A block's padlock: `name` is the block, `locked` whether rewrites keep it as written. */
+function LockButton(props: { locked: boolean; name: string; onClick: () => void; disabled?: boolean }) {
+  const { locked, name, onClick, disabled } = props
   const { t } = useTranslation()
   return (
     <button

@@ -119,12 +119,12 @@ export default function PromptStep({ session, maxPromptChars, onSession, onBranc
           </p>
         )}
         <FlexEditor
+          readOnly={!editable}
           text={text}
           onChange={setText}
           locked={locked}
           onLockedChange={setLocked}
           raw={raw}
-          readOnly={!editable}
         />
       </Card>
       {session.status === 'failed' && session.error && <ErrorAlert error={describeError(session.error)} />}

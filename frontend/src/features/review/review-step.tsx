@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react'
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
 import { ErrorAlert } from '@/components/error-alert'
-import { CharCount, FieldLabel, TextArea } from '@/components/field'
+import { CharCount, TextAreaField } from '@/components/field'
 import { IterationImage } from '@/components/iteration-image'
 import { JudgeNotes } from '@/components/judge-notes'
 import { LiveProgress } from '@/components/live-progress'
@@ -148,13 +148,9 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
       </Card>
       <Card className="space-y-5">
         <div>
-          <FieldLabel
-            htmlFor="feedback"
+          <TextAreaField
+            label={t('review.feedbackLabel')}
             hint={<CharCount value={feedback} max={limits.max_feedback_chars} />}
-          >
-            {t('review.feedbackLabel')}
-          </FieldLabel>
-          <TextArea
             id="feedback"
             rows={3}
             value={feedback}

@@ -1,8 +1,7 @@
 import { useTranslation } from '@/i18n/react'
 import { useEffect, useState } from 'react'
 
-import { FieldLabel, IterationsSlider } from '@/components/field'
-import { RadioGroup } from '@/components/radio-group'
+import { RunFields } from '@/components/run-fields'
 import { api, describeError } from '@/lib/api-client'
 import { formatUsd } from '@/lib/flow'
 import { choiceProblem, optimizeBody, type RunChoice } from '@/lib/run-choice'
@@ -48,41 +47,10 @@ export function RunOptions({
   const { t } = useTranslation()
   const problem = choiceProblem(choice, limits)
   const estimate = useEstimate(session, choice, problem === null)
-  const maxK = limits.max_candidates
   const images = choice.rounds * choice.candidates
   return (
     <div className="grid gap-5 md:grid-cols-2" data-testid="run-options">
-      <div className="space-y-4">
-        <IterationsSlider
-          id={`${idPrefix}-rounds`}
-          label={t('run.rounds')}
-          max={limits.max_iterations}
-          value={choice.rounds}
-          onChange={(rounds) => onChange({ ...choice, rounds })}
-        />
-        <div>
-          <FieldLabel hint={t('run.candidatesHint')}>{t('run.candidates')}</FieldLabel>
-          <RadioGroup
-            label={t('run.candidates')}
-            value={choice.candidates}
-            options={Array.from({ length: maxK }, (_, i) => ({ value: i + 1, label: String(i + 1) }))}
-            onChange={(candidates) => onChange({ ...choice, candidates })}
-          />
-        </div>
-        <div>
-          <FieldLabel htmlFor={`${idPrefix}-budget`} hint={t('run.budgetHint')}>
-            {t('run.budget')}
-          </FieldLabel>
-          <input
-            id={`${idPrefix}-budget`}
-            inputMode="decimal"
-            placeholder={t('run.noLimit')}
-            value={choice.budget}
-            onChange={(e) => onChange({ ...choice, budget: e.target.value })}
-            className="h-11 w-32 rounded-lg border border-zinc-700 bg-zinc-950/80 px-3 text-sm text-zinc-100 placeholder:text-zinc-400 focus:border-violet-400 focus:outline-none sm:h-9"
-          />
-        </div>
-      </div>
+      <RunFields limits={limits} choice={choice} onChange={onChange} idPrefix={idPrefix} />
       <div
         className="space-y-1 self-start rounded-xl border border-zinc-800 bg-zinc-950/60 p-3 text-sm"
         data-testid="estimate"
