@@ -87,12 +87,6 @@ MODELS = tuple(m.id for m in MODEL_CAPABILITIES)
 _BY_ID = {m.id: m for m in MODEL_CAPABILITIES}
 
 
-def model_list(default: str) -> list[ModelCapabilities]:
-    """The configured default first; an unknown configured id gets the standard model's settings."""
-    first = _BY_ID.get(default) or _model(default, "Set by GROK_IMAGE_MODEL.")
-    return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
-
-
 class GrokImageSettings(ProviderSettings):
     """The `grok` provider's variables: GROK_API_KEY, GROK_BASE_URL, GROK_IMAGE_MODEL,
     GROK_RESPONSE_FORMAT."""
@@ -112,7 +106,10 @@ class GrokImageTool(HttpImageTool, name="grok", settings=GrokImageSettings):
     about = About("xAI Grok Imagine", "prose", "grok_prompting_guide.md", MAX_PROMPT_CHARS)
     models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
     unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
-    model_list = staticmethod(model_list)
+
+    @staticmethod
+    def unknown_model(model_id: str) -> ModelCapabilities:
+        return _model(model_id, "Set by GROK_IMAGE_MODEL.")
 
     def configure(self, settings: Settings, own: Any) -> None:
         key, transport, sleep = self.client_parts

@@ -65,7 +65,7 @@ def downscale(data: bytes, max_px: int) -> tuple[bytes, str]:
 def thumbnail_jpeg(picture: Image.Image) -> bytes:
     """A JPEG at most THUMBNAIL_PX on its longer side (JPEG: ~20x faster to write than WebP)."""
     small = _shrunk(picture, THUMBNAIL_PX)
-    if _has_alpha(small):
+    if has_alpha(small):
         rgba = small.convert("RGBA")
         flat = Image.new("RGB", rgba.size, THUMBNAIL_BACKGROUND)
         flat.paste(rgba, mask=rgba.getchannel("A"))
@@ -98,7 +98,7 @@ def _shrunk(picture: Image.Image, max_px: int) -> Image.Image:
     if max(picture.size) <= max_px:
         return picture
     if picture.mode not in ("RGB", "RGBA", "L", "LA"):
-        picture = picture.convert("RGBA" if _has_alpha(picture) else "RGB")
+        picture = picture.convert("RGBA" if has_alpha(picture) else "RGB")
     width, height = picture.size
     scale = max_px / max(width, height)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -108,14 +108,14 @@ def _shrunk(picture: Image.Image, max_px: int) -> Image.Image:
 
 def _encode_for_judge(picture: Image.Image) -> tuple[bytes, str]:
     buffer = io.BytesIO()
-    if _has_alpha(picture):
+    if has_alpha(picture):
         picture.convert("RGBA").save(buffer, format="PNG")
         return buffer.getvalue(), "image/png"
     picture.convert("RGB").save(buffer, format="JPEG", quality=JUDGE_JPEG_QUALITY)
     return buffer.getvalue(), "image/jpeg"
 
 
-def _has_alpha(picture: Image.Image) -> bool:
+def has_alpha(picture: Image.Image) -> bool:
     """Whether any pixel is see-through (an opaque RGBA render is treated as RGB)."""
     if picture.mode == "P":
         return "transparency" in picture.info

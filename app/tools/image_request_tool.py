@@ -151,9 +151,15 @@ class HttpImageTool:
         `client_parts` holds the key, transport and sleep the shared client was built with."""
 
     @staticmethod
-    def model_list(default: str) -> list[ModelCapabilities]:
-        """The provider's models, the configured default first."""
+    def unknown_model(model_id: str) -> ModelCapabilities:
+        """What a model id set by configuration but not in `models` is assumed to take."""
         raise NotImplementedError
+
+    @classmethod
+    def model_list(cls, default: str) -> list[ModelCapabilities]:
+        """The provider's models, the configured default first (an unknown one as assumed)."""
+        first = cls.models.get(default) or cls.unknown_model(default)
+        return [first, *(m for m in cls.models.values() if m.id != default)]
 
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities:

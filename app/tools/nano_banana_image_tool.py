@@ -97,12 +97,6 @@ MODELS = tuple(m.id for m in MODEL_CAPABILITIES)
 _BY_ID = {m.id: m for m in MODEL_CAPABILITIES}
 
 
-def model_list(default: str) -> list[ModelCapabilities]:
-    """The configured default first; an unknown configured id gets the common ratios and 1K-4K."""
-    first = _BY_ID.get(default) or _model(default, "Set by NANO_BANANA_MODEL.", ASPECT_RATIOS)
-    return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
-
-
 class NanoBananaImageSettings(ProviderSettings):
     """The `nano_banana` provider's variables: NANO_BANANA_API_KEY, NANO_BANANA_BASE_URL,
     NANO_BANANA_MODEL."""
@@ -120,7 +114,10 @@ class NanoBananaImageTool(HttpImageTool, name="nano_banana", settings=NanoBanana
     about = About("Google Nano Banana", "prose", "gemini_prompting_guide.md", MAX_PROMPT_CHARS)
     models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
     unknown_model_inputs: ClassVar[int] = FLASH_INPUT_IMAGES
-    model_list = staticmethod(model_list)
+
+    @staticmethod
+    def unknown_model(model_id: str) -> ModelCapabilities:
+        return _model(model_id, "Set by NANO_BANANA_MODEL.", ASPECT_RATIOS)
 
     @staticmethod
     def auth(key: str) -> dict[str, str]:

@@ -151,14 +151,6 @@ MODELS = tuple(m.id for m in MODEL_CAPABILITIES)
 _BY_ID = {m.id: m for m in MODEL_CAPABILITIES}
 
 
-def model_list(default: str) -> list[ModelCapabilities]:
-    """The configured default first; an unknown configured id gets the conservative fixed sizes."""
-    first = _BY_ID.get(default) or _fixed(
-        default, "Set by OPENAI_IMAGE_MODEL; treated as a fixed-size model.", OPAQUE_ONLY
-    )
-    return [first, *(m for m in MODEL_CAPABILITIES if m.id != default)]
-
-
 class OpenAIImageSettings(ProviderSettings):
     """The `openai` provider's variables: OPENAI_IMAGE_API_KEY, OPENAI_IMAGE_BASE_URL,
     OPENAI_IMAGE_MODEL."""
@@ -176,7 +168,12 @@ class OpenAIImageTool(HttpImageTool, name="openai", settings=OpenAIImageSettings
     about = About("OpenAI GPT Image", "lines", "openai_prompting_guide.md", MAX_PROMPT_CHARS)
     models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
     unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
-    model_list = staticmethod(model_list)
+
+    @staticmethod
+    def unknown_model(model_id: str) -> ModelCapabilities:
+        return _fixed(
+            model_id, "Set by OPENAI_IMAGE_MODEL; treated as a fixed-size model.", OPAQUE_ONLY
+        )
 
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]

@@ -23,12 +23,12 @@ import io
 import re
 import warnings
 from dataclasses import dataclass
-from typing import cast
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.errors import AppError, ValidationFailed
 from app.limits import MAX_REFERENCE_BYTES, MAX_REFERENCE_PIXELS
+from app.tools.image_codec_tool import has_alpha
 
 # Pillow's format names we accept (decoded), and the declared types a data URL may carry.
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
@@ -39,7 +39,6 @@ JPEG_QUALITY = 90
 # fast at any level. The request waits for this, so the faster level.
 PNG_COMPRESS_LEVEL = 3
 _DATA_URL = re.compile(r"^data:(?P<mime>[a-z/+.-]{1,40});base64,", re.IGNORECASE)
-_ALPHA_MODES = ("RGBA", "LA", "PA")
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ def _upright_srgb(picture: Image.Image) -> Image.Image:
     picture.seek(0)
     icc = picture.info.get("icc_profile")
     turned = ImageOps.exif_transpose(picture) or picture
-    mode = "RGBA" if _has_alpha(turned) else "RGB"
+    mode = "RGBA" if has_alpha(turned) else "RGB"
     if icc:
         turned = _to_srgb(turned, icc, mode)
     return turned.convert(mode)
@@ -151,15 +150,6 @@ def _encoded(picture: Image.Image, keep_png: bool) -> CleanImage:
         return CleanImage(buffer.getvalue(), "image/png", "png", width, height)
     picture.save(buffer, format="JPEG", quality=JPEG_QUALITY)
     return CleanImage(buffer.getvalue(), "image/jpeg", "jpeg", width, height)
-
-
-def _has_alpha(picture: Image.Image) -> bool:
-    if picture.mode == "P":
-        return "transparency" in picture.info
-    if picture.mode in _ALPHA_MODES:
-        lowest, _ = cast(tuple[int, int], picture.getchannel("A").getextrema())  # one band
-        return lowest < 255
-    return False
 
 
 def _unreadable(field: str) -> ValidationFailed:
