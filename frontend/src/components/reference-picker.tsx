@@ -26,6 +26,8 @@ interface Props {
   /** The chosen model's name, for "... takes no reference images". */
   modelName: string
   labelMax: number
+  /** Images pasted or dropped before the picker was loaded (see reference-slot.tsx). */
+  pending?: File[]
 }
 
 let nextKey = 0
@@ -56,7 +58,7 @@ async function readAll(files: File[]): Promise<{ added: DraftReference[]; proble
  * with its role, a short label, move left/right and remove. Up to the chosen model's limit; a model
  * that takes none says so here, before Generate, and adding is off.
  */
-export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax }: Props) {
+export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax, pending }: Props) {
   const { t } = useTranslation()
   const input = useRef<HTMLInputElement>(null)
   const [problems, setProblems] = useState<string[]>([])
@@ -76,6 +78,15 @@ export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax
     setProblems([...refused, ...unread.map((name) => t('references.unreadable', { name }))])
     if (added.length) onChange((prev) => [...prev, ...added].slice(0, Math.max(prev.length, cap)))
   }
+
+  // What arrived before the picker did is added once, as if it had been dropped here.
+  const [early] = useState(pending ?? [])
+  useEffect(() => {
+    if (!early.length) return
+    const timer = setTimeout(() => void add(early), 0)
+    return () => clearTimeout(timer)
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, on mount
+  }, [early])
 
   // Ctrl+V of an image anywhere on the form adds it; pasted text goes where it always went.
   useEffect(() => {

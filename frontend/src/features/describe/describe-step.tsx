@@ -8,7 +8,7 @@ import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { referenceApi } from '@/components/reference-api'
 import { type DraftReference, referencesProblem, toInputs } from '@/components/reference-list'
-import { ReferencePicker } from '@/components/reference-picker'
+import { ReferenceSlot } from '@/components/reference-slot'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { providerLabel } from '@/lib/provider-text'
 import { describeError, type ReadableError } from '@/lib/api-client'
@@ -158,7 +158,7 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
 
       {provider && (
         <Card>
-          <ReferencePicker
+          <ReferenceSlot
             items={references}
             onChange={setReferences}
             modelMax={modelMax}
