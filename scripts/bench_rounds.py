@@ -1,13 +1,15 @@
-"""Best-of-K rounds against latency fakes, and the bytes one round uploads.
+"""Best-of-K runs against latency fakes, and the bytes one round uploads.
 
 OpenRouter and the OpenAI Images API are faked at the transport level, in their documented shapes,
 so every byte of SFUMATO's own work runs: payloads, base64, validation, atomic saves, events, the
 candidate threads and the per-provider slots. One round is revise -> generate -> judge per
 candidate, then the two pairwise calls. The critical path of a round is therefore text + image +
 text + text latency whatever K is; the ratio K=4 / K=1 shows what running candidates side by side
-costs on top. It is measured twice in one run: every call taking its mean latency (fixed), and
-each call drawing its latency from a seeded lognormal with a coefficient of variation of 0.3
-(variable), where a round of K candidates may wait for the slowest of them.
+costs on top. It is measured on whole runs of several rounds (3 by default), so a candidate that
+arrives after its round closed and competes in the next one counts, twice in one run: every call
+taking its mean latency (fixed), and each call drawing its latency from a seeded lognormal with a
+coefficient of variation of 0.3 (variable), where a round of K candidates would wait for the
+slowest of them if it did not close without its stragglers (see README "How the loop decides").
 
 Then the upload: the bytes of every OpenRouter request of one K=1 round (revision, judge, two
 pairwise calls), with photo-like provider images of 1024 and 2048 px (goal <= 2 MB at either).
@@ -134,31 +136,31 @@ def bench_app(transport: httpx.MockTransport) -> tuple[object, object]:
     return app, app.test_client()
 
 
-def one_round(client: object, candidates: int) -> tuple[float, str]:
-    """Creates a session with its judged first image, then times one optimize round."""
+def one_run(client: object, candidates: int, rounds: int) -> tuple[float, str]:
+    """Creates a session with its judged first image, then times an optimize run of `rounds`
+    rounds (no plateau, an unreachable target: every round runs). Every candidate paid for must
+    be saved and judged, late ones included."""
     body = {"goal": GOAL, "provider": "openai"}
     sid = client.post("/api/sessions", json=body).json["session_id"]
     client.post(f"/api/sessions/{sid}/generate", json={})
+    plan = {"iterations_count": rounds, "candidates": candidates, "target_score": 100}
     started = time.perf_counter()
-    done = client.post(
-        f"/api/sessions/{sid}/optimize/run",
-        json={"iterations_count": 1, "candidates": candidates, "target_score": 100},
-    ).json
+    done = client.post(f"/api/sessions/{sid}/optimize/run", json={**plan, "plateau_rounds": 0}).json
     seconds = time.perf_counter() - started
     assert done["status"] == "done", done.get("error")
-    made = [it for it in done["iterations"] if it["round"] == 1]
-    assert len(made) == candidates and all(it["status"] == "ok" for it in made)
+    made = [it for it in done["iterations"] if it["round"] >= 1]
+    assert len(made) == rounds * candidates and all(it["status"] == "ok" for it in made)
     return seconds, sid
 
 
-def round_seconds(
-    candidates: int, repeats: int, text_s: float, image_s: float, cv: float = 0.0
+def run_seconds(
+    candidates: int, repeats: int, text_s: float, image_s: float, cv: float, rounds: int
 ) -> list[float]:
     app, client = bench_app(latency_fakes(latency(text_s, cv, 1), latency(image_s, cv, 2)))
     runs = app.extensions["sfumato_container"].runs
     times = []
     for _ in range(repeats):
-        seconds, sid = one_round(client, candidates)
+        seconds, sid = one_run(client, candidates, rounds)
         times.append(seconds)
         runs.wait_followup(sid)
     app.extensions["sfumato_container"].close()
@@ -199,25 +201,30 @@ def quality_sweep(px: int = 1024) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--text-latency", type=float, default=0.3)
     parser.add_argument("--image-latency", type=float, default=1.0)
     args = parser.parse_args()
-    path = 3 * args.text_latency + args.image_latency  # revise, image, judge, pairwise (parallel)
+    # revise, image, judge, pairwise (its two orders in parallel), per round
+    path = args.rounds * (3 * args.text_latency + args.image_latency)
     print(
-        f"one optimize round, {args.repeats} runs each; fakes: {args.text_latency:.2f} s per text "
-        f"call, {args.image_latency:.2f} s per image (mean); critical path {path:.2f} s"
+        f"optimize runs of {args.rounds} rounds, {args.repeats} runs each; fakes: "
+        f"{args.text_latency:.2f} s per text call, {args.image_latency:.2f} s per image (mean); "
+        f"critical path {path:.2f} s"
     )
     for label, cv, goal in (("fixed", 0.0, 1.15), (f"variable, CV {VARIABLE_CV}", 0.3, 1.10)):
         medians = {}
         for k in (1, 4):
-            times = round_seconds(k, args.repeats, args.text_latency, args.image_latency, cv)
+            times = run_seconds(
+                k, args.repeats, args.text_latency, args.image_latency, cv, args.rounds
+            )
             medians[k] = statistics.median(times)
             print(
                 f"  {label}: K={k} median {medians[k]:.3f} s, max {max(times):.3f} s, "
                 f"overhead over the critical path {medians[k] - path:+.3f} s"
             )
         print(
-            f"K=4 / K=1 round wall-time ratio, {label} latency: "
+            f"K=4 / K=1 run wall-time ratio ({args.rounds} rounds), {label} latency: "
             f"{medians[4] / medians[1]:.3f} (goal <= {goal})"
         )
     quality_sweep()

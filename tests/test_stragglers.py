@@ -219,3 +219,29 @@ def test_cancel_ends_the_run_with_a_late_candidate_still_in_flight(tmp_path: Pat
     assert on_time["status"] == "ok" and late["status"] == "failed"
     assert late["error"]["code"] == "cancelled"
     assert done["in_flight"] == [] and done["best_index"] == on_time["index"]
+
+
+@pytest.mark.race
+def test_the_budget_counts_a_late_candidate_still_in_flight(tmp_path: Path) -> None:
+    # Per call: revise, judge and pairwise $0.001 (the fake's recorded cost), an image $0.053 from
+    # the price table; a candidate is reserved at $0.056, a comparison at $0.002. With $0.16 for
+    # the run, round 1 (two candidates, its comparison, and a closing one held) fits. After it,
+    # $0.057 is spent and the late candidate still holds $0.056 with the closing $0.002: nothing
+    # is left for a round 2 candidate. Counting only what was spent, one more would start and
+    # the run would pass its budget.
+    grok = WidthGrok(release_on=("pairwise", 1))
+    for app in openai_app(tmp_path, grok):
+        client, sid = baseline(app)
+        budget = round(client.get(f"/api/sessions/{sid}").json["cost_usd"] + 0.16, 6)
+        body = {"iterations_count": 3, "candidates": 2, "target_score": 100, "plateau_rounds": 0}
+        response = client.post(
+            f"/api/sessions/{sid}/optimize/run", json={**body, "budget_usd": budget}
+        )
+        assert response.status_code == 200
+        done = settled(client, sid)
+    assert done["run"]["stop_reason"] == "budget" and done["run"]["rounds_done"] == 1
+    assert len(done["iterations"]) == 3 and done["run"]["spent_usd"] <= 0.16
+    late, on_time = late_and_on_time(done)
+    # the late one was paid for, so it was judged and had its closing comparison
+    assert late["judge_score"] == 90 and late["pairwise"]["against"] == on_time["index"]
+    assert done["best_index"] == late["index"]
