@@ -50,12 +50,14 @@ class ClosePolicy:
 
     grace_ratio: float = 0.25
     grace_min_s: float = 0.25
+    close_early: bool = True  # False: every round waits for all its candidates (as before)
 
     def grace(self, first_s: float) -> float:
         return max(self.grace_min_s, self.grace_ratio * first_s)
 
 
 DEFAULT_CLOSE = ClosePolicy()
+WAIT_FOR_ALL = ClosePolicy(close_early=False)  # the old rule, kept for `bench_rounds` to compare
 
 
 @dataclass

@@ -302,7 +302,8 @@ class OptimizeService:
             futures = [self._submit(ctl, run, rnd, c) for c in range(k)]
             # The last round, a single candidate, or no money held for a closing comparison:
             # the round waits for all its candidates (and the last for every late one).
-            wait_all = last or k == 1 or not run.hold_closing()
+            early = self.close_policy.close_early and not last and k > 1
+            wait_all = not (early and run.hold_closing())
             made, late = gather(futures, self.close_policy, wait_all, _judged)
             made += run.drain() if last else run.arrived()
             run.late += late
