@@ -23,6 +23,7 @@ import pytest
 from flask import Flask
 from PIL import Image
 
+from app.services.optimize_rounds import ClosePolicy
 from tests.conftest import container_of, settled, sse_events, start_session
 from tests.grok_script import ScriptedGrok, checklist_ids, image_urls, scripted_app
 from tests.provider_fakes import OPENAI_URL, image_bytes, openai_image_answer
@@ -150,6 +151,10 @@ def stored(app: Flask, sid: str) -> dict[str, Any]:
 def test_a_late_candidate_is_judged_saved_and_competes_in_the_next_round(tmp_path: Path) -> None:
     grok = WidthGrok(release_on=("revise", 3))  # round 2's first revision
     for app in openai_app(tmp_path, grok):
+        # A whole second of grace: round 2 cannot close before the late candidate, answered
+        # before round 2's images, has saved its judgement (and round 2's siblings keep together).
+        # Round 1 still closes without the held one, which waits for round 2 to begin.
+        container_of(app).optimize.close_policy = ClosePolicy(grace_ratio=0.0, grace_min_s=1.0)
         client, sid = baseline(app)
         body = {"iterations_count": 3, "candidates": 2, "target_score": 100, "plateau_rounds": 0}
         assert client.post(f"/api/sessions/{sid}/optimize/run", json=body).status_code == 200
