@@ -45,14 +45,8 @@ from app.services.checklist_service import ChecklistService, apply_rewrite
 from app.services.cost_service import Budget, CostService, Prices, charge_image, charge_text
 from app.services.image_service import ImageService
 from app.services.judge_service import Comparison, JudgeService, Verdict
-from app.services.optimize_rounds import (
-    DEFAULT_CLOSE,
-    Candidate,
-    ClosePolicy,
-    RunPlan,
-    RunState,
-    gather,
-)
+from app.services.optimize_rounds import DEFAULT_CLOSE, Candidate, ClosePolicy, RunState, gather
+from app.services.optimize_rounds import RunPlan as RunPlan  # the doors import it from here
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunControl, RunService
