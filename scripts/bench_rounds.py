@@ -154,24 +154,26 @@ def one_run(client: object, candidates: int, rounds: int) -> tuple[float, str]:
     return seconds, sid
 
 
-def run_seconds(
-    candidates: int,
-    repeats: int,
-    text_s: float,
-    image_s: float,
-    cv: float,
-    rounds: int,
-    policy: ClosePolicy = DEFAULT_CLOSE,
-) -> list[float]:
-    app, client = bench_app(latency_fakes(latency(text_s, cv, 1), latency(image_s, cv, 2)))
-    app.extensions["sfumato_container"].optimize.close_policy = policy
-    runs = app.extensions["sfumato_container"].runs
-    times = []
-    for _ in range(repeats):
-        seconds, sid = one_run(client, candidates, rounds)
-        times.append(seconds)
-        runs.wait_followup(sid)
-    app.extensions["sfumato_container"].close()
+def interleaved_seconds(
+    plans: list[tuple[str, int, ClosePolicy]], args: argparse.Namespace, cv: float
+) -> dict[str, list[float]]:
+    """Run times per plan (name, K, close rule), each plan on an app of its own with its own seeded
+    latency fakes; the plans take turns run by run, so a change in the machine's load between
+    minutes weighs on every plan alike instead of on whichever ran last."""
+    apps = {}
+    for name, _, policy in plans:
+        fakes = latency_fakes(latency(args.text_latency, cv, 1), latency(args.image_latency, cv, 2))
+        apps[name] = bench_app(fakes)
+        apps[name][0].extensions["sfumato_container"].optimize.close_policy = policy
+    times: dict[str, list[float]] = {name: [] for name, _, _ in plans}
+    for _ in range(args.repeats):
+        for name, k, _ in plans:
+            app, client = apps[name]
+            seconds, sid = one_run(client, k, args.rounds)
+            times[name].append(seconds)
+            app.extensions["sfumato_container"].runs.wait_followup(sid)
+    for app, _ in apps.values():
+        app.extensions["sfumato_container"].close()
     return times
 
 
@@ -213,7 +215,7 @@ def k_ratios(args: argparse.Namespace) -> None:
     # revise, image, judge, pairwise (its two orders in parallel), per round
     path = args.rounds * (3 * args.text_latency + args.image_latency)
     print(
-        f"optimize runs of {args.rounds} rounds, {args.repeats} runs each; fakes: "
+        f"optimize runs of {args.rounds} rounds, {args.repeats} runs each, taking turns; fakes: "
         f"{args.text_latency:.2f} s per text call, {args.image_latency:.2f} s per image (mean); "
         f"critical path {path:.2f} s"
     )
@@ -221,10 +223,7 @@ def k_ratios(args: argparse.Namespace) -> None:
     for label, cv, goal in (("fixed", 0.0, 1.15), (f"variable, CV {VARIABLE_CV}", 0.3, 1.10)):
         plans = [("K=1", 1, DEFAULT_CLOSE), ("K=4", 4, DEFAULT_CLOSE), (waiting, 4, WAIT_FOR_ALL)]
         medians = {}
-        for name, k, rule in plans:
-            times = run_seconds(
-                k, args.repeats, args.text_latency, args.image_latency, cv, args.rounds, rule
-            )
+        for name, times in interleaved_seconds(plans, args, cv).items():
             medians[name] = statistics.median(times)
             print(
                 f"  {label}: {name} median {medians[name]:.3f} s, max {max(times):.3f} s, "
