@@ -47,7 +47,8 @@ class ClosePolicy:
     run about as fast still make it (the minimum keeps instant demo steps together), a straggler
     far behind the rest does not hold the round up. A tenth, chosen with `make bench`
     (bench_rounds, CV 0.3, 3-round runs on a busy machine): a quarter gave K=4/K=1 1.12x, a tenth
-    1.05x; a late candidate loses nothing but the next revision's sight of its outcome.
+    1.01-1.05x, and 1.00x against 1.18x for rounds waiting for all with the runs taking turns; a
+    late candidate loses nothing but the next revision's sight of its outcome.
     """
 
     grace_ratio: float = 0.1
