@@ -5,7 +5,10 @@ The loop is a protocol (see README "How the loop decides"):
   incumbent best is judged again if the checklist changed since it was judged.
 - A round writes K distinct revisions of the incumbent (one strategy each), generates and judges
   them concurrently and saves each as its own iteration (`round`, `candidate`).
-- The round's strongest candidate (checklist pass, then score) is compared with the incumbent in an
+- A round does not wait for its stragglers (`optimize_rounds`): it closes once its first judged
+  candidate plus a grace is in; a late candidate is still judged and saved, and joins the next
+  round's pool (or a closing comparison before the run ends).
+- The pool's strongest candidate (checklist pass, then score) is compared with the incumbent in an
   order-swapped pairwise call; only a win (both orders agree) makes it the new best.
 - The run stops after N rounds, when the best reaches the target score, after `plateau_rounds`
   rounds without a win, or before a round the budget cannot pay for.
@@ -50,6 +53,8 @@ from app.services.checklist_service import ChecklistService, apply_rewrite
 from app.services.cost_service import Budget, CostService, Prices, charge_image, charge_text
 from app.services.image_service import ImageService, check_sources
 from app.services.judge_service import Comparison, JudgeService, Verdict
+from app.services.optimize_rounds import DEFAULT_CLOSE, Candidate, ClosePolicy, RunState, gather
+from app.services.optimize_rounds import RunPlan as RunPlan  # the doors import it from here
 from app.services.prompt_service import PromptService, Revision
 from app.services.recommendation_service import RecommendationService
 from app.services.run_service import RunControl, RunService
@@ -66,23 +71,13 @@ T = TypeVar("T")
 # Failures worth moving past: the next revision may avoid what the provider refused, and a
 # candidate that changed nothing cost no image.
 RECOVERABLE_CODES = {"content_blocked", "no_change"}
-
-
-@dataclass
-class RunPlan:
-    """What one optimize run was asked for."""
-
-    rounds: int
-    target: int
-    candidates: int = 1
-    plateau_rounds: int = 0
-    budget_usd: float | None = None
-    mode: RunMode = "generate"  # "edit": each candidate edits the incumbent's image
+Outcome = tuple[StopReason, ErrorInfo | None]
 
 
 @dataclass
 class _Round:
-    """Shared by the candidates of one round: prompts already claimed, so no two are the same."""
+    """Shared by the candidates of one round: prompts already claimed (by the whole run, so no two
+    are the same), and what its comparison spent."""
 
     number: int
     incumbent: Iteration
@@ -92,6 +87,7 @@ class _Round:
     mode: RunMode = "generate"
     claimed: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    spent_comparing: float = 0.0
 
     def claim(self, prompt_text: str) -> bool:
         with self.lock:
@@ -113,6 +109,7 @@ class OptimizeService:
         checklists: ChecklistService,
         costs: CostService,
         references: ReferenceService | None = None,
+        close_policy: ClosePolicy = DEFAULT_CLOSE,
     ) -> None:
         self.sessions = sessions
         self.runs = runs
@@ -124,6 +121,7 @@ class OptimizeService:
         self.costs = costs
         # The sessions' reference images (issue 19): sent, judged against, edited with.
         self.references = references
+        self.close_policy = close_policy  # when a round stops waiting for its stragglers
 
     # Starting runs ------------------------------------------------------------------------------
 
@@ -374,48 +372,102 @@ class OptimizeService:
                 return self._finish(ctl, "budget", None)
         except AppError as exc:
             return self._finish(ctl, "error", _error(exc))
-        for _ in range(plan.rounds):
+        # Late candidates outlive their round: the executor belongs to the run, and every one of
+        # them is done (judged and saved) before the run's ending is written.
+        workers = 3 * max(1, plan.candidates)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="candidate") as pool:
+            first_index = max(it.index for it in session.iterations) + 1
+            run = RunState(plan, caps, prices, budget, pool, first_index, session.next_round())
+            run.claimed.update(it.prompt_text for it in session.iterations)
+            reason, error = self._rounds(ctl, run)
+            reason, error = self._wrap_up(ctl, run, reason, error)
+        return self._finish(ctl, reason, error)
+
+    def _rounds(self, ctl: RunControl, run: RunState) -> Outcome:
+        """The plan's rounds, until one of them or a stop rule ends the run: how it ends."""
+        for n in range(run.plan.rounds):
             if ctl.cancelled:
-                return self._finish_cancelled(ctl)
+                return self._cancel_outcome(ctl)
             session = self.sessions.get(ctl.session_id)
             if session.best() is None:  # the re-judgement failed: nothing to compare with
-                return self._finish(ctl, "error", session.error)
-            k = budget.affordable(prices, plan.candidates)
+                return "error", session.error
+            k = run.budget.affordable(run.prices, run.plan.candidates)
             if k == 0:
-                return self._finish(ctl, "budget", None)
-            outcome = self._paid_round(ctl, session, caps, prices, budget, k)
+                return "budget", None
+            outcome = self._paid_round(ctl, run, session, k, last=n == run.plan.rounds - 1)
             if outcome is not None:
-                return self._finish(ctl, *outcome)
-            reason = stop_after_round(self.sessions.get(ctl.session_id), plan)
+                return outcome
+            reason = stop_after_round(self.sessions.get(ctl.session_id), run.plan)
             if reason is not None:
-                return self._finish(ctl, reason, None)
-        return self._finish(ctl, "completed", None)
+                return reason, None
+        return "completed", None
 
     def _paid_round(
-        self,
-        ctl: RunControl,
-        session: Session,
-        caps: ProviderCapabilities,
-        prices: Prices,
-        budget: Budget,
-        k: int,
-    ) -> tuple[StopReason, Any] | None:
-        """One round of `k` candidates, its price reserved before and settled at the real figure
-        after (whatever happened in it)."""
+        self, ctl: RunControl, run: RunState, session: Session, k: int, last: bool
+    ) -> Outcome | None:
+        """One round of `k` candidates. Each candidate's price is reserved when it is submitted
+        and settled when it finishes (on time or late); the comparison's when it is made."""
         incumbent = session.best()
         assert incumbent is not None  # checked by the caller
         mode = session.run.mode if session.run else "generate"
-        rnd = _Round(session.next_round(), incumbent, session, caps, prices, mode)
-        rnd.claimed.update(it.prompt_text for it in session.iterations)
-        reserved = prices.round(k)
-        budget.reserve(reserved)
+        rnd = _Round(run.take_round(), incumbent, session, run.caps, run.prices, mode)
+        rnd.claimed, rnd.lock = run.claimed, run.claim_lock
+        reserved = 2 * run.prices.of("pairwise")
+        run.budget.reserve(reserved)
         try:
-            return self._round(ctl, rnd, k)
+            futures = [self._submit(ctl, run, rnd, c) for c in range(k)]
+            # The last round, a single candidate, or no money held for a closing comparison:
+            # the round waits for all its candidates (and the last for every late one).
+            early = self.close_policy.close_early and not last and k > 1
+            wait_all = not (early and run.hold_closing())
+            made, late = gather(futures, self.close_policy, wait_all, _judged)
+            made += run.drain() if last else run.arrived()
+            run.late += late
+            log.info("round closed", extra={"round": rnd.number, "late": len(late)})
+            return self._round(ctl, rnd, made)
         finally:
-            made = self.sessions.get(ctl.session_id).iterations
-            budget.settle(
-                reserved, sum(prices.spent_on(it) for it in made if it.round == rnd.number)
-            )
+            run.budget.settle(reserved, rnd.spent_comparing)
+            if not run.late:
+                run.release_closing()
+
+    def _submit(self, ctl: RunControl, run: RunState, rnd: _Round, c: int) -> Candidate:
+        """Starts candidate `c` on the run's executor with its own index, reserved now."""
+        index, reserved = run.take_index(), run.prices.candidate()
+        run.budget.reserve(reserved)
+        work = copy_context().run
+        return run.pool.submit(work, self._paid_candidate, ctl, run, rnd, c, index, reserved)
+
+    def _paid_candidate(
+        self, ctl: RunControl, run: RunState, rnd: _Round, c: int, index: int, reserved: float
+    ) -> Iteration | None:
+        it: Iteration | None = None
+        try:
+            it = self._candidate(ctl, rnd, c, index)
+            return it
+        finally:
+            run.budget.settle(reserved, run.prices.spent_on(it) if it is not None else 0.0)
+
+    def _wrap_up(
+        self, ctl: RunControl, run: RunState, reason: StopReason, error: ErrorInfo | None
+    ) -> Outcome:
+        """Before the run ends: waits for every late candidate (each judged and saved by its own
+        thread), and gives the strongest one never compared a closing pairwise against the best,
+        so a late winner can still win. Its price was held when its round closed without it."""
+        arrived = [it for it in run.drain() if _judged(it)]
+        session = self.sessions.get(ctl.session_id)
+        best = session.best()
+        if not arrived or best is None or error is not None or ctl.cancelled:
+            run.release_closing()
+            return reason, error
+        strongest = max(arrived, key=_strength)
+        try:
+            comparison = self._pairwise(ctl, session, strongest, best, run.caps)
+        except AppError as exc:
+            run.release_closing()
+            return "error", _error(exc)
+        run.release_closing(_usd(comparison, run.held))
+        self._record_comparison(ctl, strongest, comparison, None)
+        return reason, None
 
     def _accept(self, ctl: RunControl) -> None:
         self.sessions.update(ctl.session_id, _mark_accepted)
@@ -423,16 +475,9 @@ class OptimizeService:
 
     # Rounds -------------------------------------------------------------------------------------
 
-    def _round(self, ctl: RunControl, rnd: _Round, k: int) -> tuple[StopReason, Any] | None:
-        """K candidates in parallel, then the strongest against the incumbent. A stop, or None."""
-        first_index = max(it.index for it in rnd.session.iterations) + 1
-        with ThreadPoolExecutor(max_workers=k, thread_name_prefix="candidate") as pool:
-            futures = [
-                pool.submit(copy_context().run, self._candidate, ctl, rnd, c, first_index + c)
-                for c in range(k)
-            ]
-            answers = [f.result() for f in futures]
-        made = [it for it in answers if it is not None]
+    def _round(self, ctl: RunControl, rnd: _Round, made: list[Iteration]) -> Outcome | None:
+        """The round's pool (its candidates that are in, and late ones that arrived since): the
+        strongest against the incumbent. A stop, or None."""
         if ctl.cancelled:
             return self._cancel_outcome(ctl)
         judged = [it for it in made if _judged(it)]
@@ -442,19 +487,33 @@ class OptimizeService:
             if hard:
                 return "error", hard[0].error
             return None
-        strongest = max(
-            judged, key=lambda it: (it.checklist_pass or 0.0, it.judge_score or 0, -it.index)
-        )
+        strongest = max(judged, key=_strength)
         try:
-            comparison = self._step(
-                ctl,
-                strongest,
-                "pairwise",
-                lambda: self.compare(rnd.session, strongest, rnd.incumbent, rnd.caps),
-            )
+            comparison = self._pairwise(ctl, rnd.session, strongest, rnd.incumbent, rnd.caps)
         except AppError as exc:
             self.sessions.update(ctl.session_id, lambda s: _count_round(s, won=False))
             return "error", _error(exc)
+        rnd.spent_comparing = _usd(comparison, 2 * rnd.prices.of("pairwise"))
+        self._record_comparison(ctl, strongest, comparison, rnd.number)
+        return None
+
+    def _pairwise(
+        self,
+        ctl: RunControl,
+        session: Session,
+        candidate: Iteration,
+        incumbent: Iteration,
+        caps: ProviderCapabilities,
+    ) -> Comparison:
+        return self._step(
+            ctl, candidate, "pairwise", lambda: self.compare(session, candidate, incumbent, caps)
+        )
+
+    def _record_comparison(
+        self, ctl: RunControl, strongest: Iteration, comparison: Comparison, number: int | None
+    ) -> None:
+        """Stores a comparison on its candidate; a win moves the best. `number`: the round it
+        decides (counted for the plateau rule), None for the run's closing comparison."""
         won = comparison.pairwise.result == "win"
 
         def record(s: Session) -> None:
@@ -466,18 +525,19 @@ class OptimizeService:
             charge_text(s, "pairwise", comparison.usage)
             if won:
                 _set_best(s, strongest.index)
-            _count_round(s, won)
+            if number is not None:
+                _count_round(s, won)
 
         self.sessions.update(ctl.session_id, record)
         log.info(
             "round compared",
             extra={
-                "round": rnd.number,
+                "round": number if number is not None else "closing",
                 "candidate": strongest.index,
+                "late": strongest.round != number,
                 "result": comparison.pairwise.result,
             },
         )
-        return None
 
     def _candidate(self, ctl: RunControl, rnd: _Round, c: int, index: int) -> Iteration | None:
         """Revise -> generate -> judge for candidate `c`; the saved iteration, or None if skipped."""
@@ -579,38 +639,40 @@ class OptimizeService:
         try:
             rendered = edit or self.prompts.render(it.prompt_text, caps)
             it.rendered_prompt, it.rendered_negative = rendered.text, rendered.negative
-            sources = self._sources(session, it.edited_from)
             image, name = self._step(
-                ctl,
-                it,
-                "generate",
-                lambda: self.images.generate(
-                    session.session_id,
-                    it.index,
-                    session.image_provider,
-                    rendered,
-                    session.image_params,
-                    sources=sources,
-                ),
+                ctl, it, "generate", lambda: self._generate(session, it, rendered)
             )
             _record_image(it, session.session_id, name, image, prices)
             self.sessions.update(ctl.session_id, lambda s: charge_image(s, it.cost.image_cost_usd))
             self._save(ctl, it)  # the picture shows (and is kept) before judging
-            verdict = self._step(
-                ctl,
-                it,
-                "judge",
-                lambda: self._evaluate(session, rendered.text, it),
-            )
-            _record_verdict(it, verdict)
-            self.sessions.update(
-                ctl.session_id, lambda s: charge_text(s, "judge", verdict.result.usage)
-            )
+            self._judge_new(ctl, session, it, rendered.text)
         except AppError as exc:
             it.status, it.error = "failed", _error(exc)
             log.warning("iteration failed", extra={"iteration": it.index, "code": exc.code})
         self._save(ctl, it)
         return it
+
+    def _generate(
+        self, session: Session, it: Iteration, rendered: RenderedPrompt
+    ) -> tuple[GeneratedImage, str]:
+        """The paid image call: the rendered prompt with the session's references (and, for an
+        edit, the image being edited) as the model's input images."""
+        return self.images.generate(
+            session.session_id,
+            it.index,
+            session.image_provider,
+            rendered,
+            session.image_params,
+            sources=self._sources(session, it.edited_from),
+        )
+
+    def _judge_new(self, ctl: RunControl, session: Session, it: Iteration, rendered: str) -> None:
+        """Judges a just-made image and records the verdict on its iteration (saved by the caller)."""
+        verdict = self._step(ctl, it, "judge", lambda: self._evaluate(session, rendered, it))
+        _record_verdict(it, verdict)
+        self.sessions.update(
+            ctl.session_id, lambda s: charge_text(s, "judge", verdict.result.usage)
+        )
 
     def _evaluate(self, session: Session, rendered: str, it: Iteration) -> Verdict:
         """Judges a stored image (its once-made judge copy) under the session's current checklist."""
@@ -764,10 +826,6 @@ class OptimizeService:
         if getattr(ctl, "reason", "cancelled") == "interrupted":
             return "interrupted", INTERRUPTED
         return "cancelled", None
-
-    def _finish_cancelled(self, ctl: RunControl) -> None:
-        reason, error = self._cancel_outcome(ctl)
-        self._finish(ctl, reason, error)
 
     def _finish(
         self,
@@ -967,6 +1025,17 @@ def _refresh_final(session: Session) -> None:
 
 def _judged(it: Iteration) -> bool:
     return it.status == "ok" and it.judge_score is not None
+
+
+def _strength(it: Iteration) -> tuple[float, int, int]:
+    """How a pool ranks its candidates: checklist pass, then score, then the earlier one."""
+    return (it.checklist_pass or 0.0, it.judge_score or 0, -it.index)
+
+
+def _usd(comparison: Comparison, priced: float) -> float:
+    """What a comparison cost: its reported figure, else the price it was reserved at."""
+    cost = comparison.usage.cost_usd
+    return priced if cost is None else cost
 
 
 def _record_image(
