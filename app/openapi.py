@@ -7,7 +7,8 @@ this description's paths both come from it (`tests/test_openapi.py` checks that 
 schemathesis run (`tests/test_fuzz.py`) checks the server against the description.
 
 Errors every route can give are added for you: 403 (host or origin refused) everywhere; 404 for
-routes with a session id; 400, 408, 413 and 415 for routes that take a body.
+routes with a session id; 400, 408, 413 and 415 for routes that take a body. Each error status
+refers to the one shared answer `#/components/responses/Error` (an `ErrorBody`).
 
 What a client generated from it can rely on (issue 21; `tests/test_generated_client.py` generates
 one with openapi-python-client): files are `format: binary` under `application/octet-stream` too;
@@ -128,6 +129,8 @@ _RESUME = [
 ]
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 _BODY_ERRORS = (400, 408, 413, 415)
+# Every error status of every operation is this one shared answer (`components/responses`).
+_ERROR = {"$ref": "#/components/responses/Error"}
 
 
 class _Schemas(GenerateJsonSchema):
@@ -180,7 +183,8 @@ def build_spec(settings: Settings) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": {**schemas, "ErrorCode": ERROR_CODE_SCHEMA, "SessionStreamEvent": SSE_EVENT}
+            "schemas": {**schemas, "ErrorCode": ERROR_CODE_SCHEMA, "SessionStreamEvent": SSE_EVENT},
+            "responses": {"Error": _error_answer(refs)},
         },
     }
 
@@ -228,10 +232,15 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         }
     for status, answer in route.answers.items():
         operation["responses"][str(status)] = _answer(answer, refs)
-    error = {"description": "An error", "content": {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}}  # fmt: skip
     for status in sorted(errors - set(route.answers)):
-        operation["responses"][str(status)] = error
+        operation["responses"][str(status)] = _ERROR
     return operation
+
+
+def _error_answer(refs: dict[Any, Any]) -> dict[str, Any]:
+    """The answer every error status shares: an `ErrorBody`."""
+    schema = refs[(ErrorBody, "serialization")]
+    return {"description": "An error", "content": {"application/json": {"schema": schema}}}
 
 
 def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ import { useState } from 'react'
 import { describe, expect, it } from 'vitest'
 
 import { makeCaps } from '@/test/fixtures'
-import type { Capabilities } from '@/lib/types'
+import type { Capabilities, ModelCapabilities } from '@/lib/types'
 
 import { buildImageParams, initialValues, settingFields, type SettingValues } from './settings'
 import { SettingsForm } from './settings-form'
@@ -24,6 +24,13 @@ function Harness({ caps, onValues }: { caps: Capabilities; onValues?: (v: Settin
       <output data-testid="params">{JSON.stringify(buildImageParams(caps, values))}</output>
     </>
   )
+}
+
+/** Renders the form for these capabilities (the demo provider's by default), with a user to drive it. */
+function setup(caps: Capabilities = makeCaps()) {
+  const user = userEvent.setup()
+  render(<Harness caps={caps} />)
+  return user
 }
 
 const params = () => JSON.parse(screen.getByTestId('params').textContent ?? '{}')
@@ -96,8 +103,7 @@ describe('SettingsForm', () => {
   })
 
   it('changes values through chips and the seed box', async () => {
-    const user = userEvent.setup()
-    render(<Harness caps={makeCaps()} />)
+    const user = setup()
     await user.click(screen.getByRole('radio', { name: '16:9' }))
     await user.click(screen.getByRole('radio', { name: 'large' }))
     await user.type(screen.getByLabelText(/Seed/), '42')
@@ -106,16 +112,14 @@ describe('SettingsForm', () => {
   })
 
   it('flags a bad seed and leaves it out of the request', async () => {
-    const user = userEvent.setup()
-    render(<Harness caps={makeCaps()} />)
+    const user = setup()
     await user.type(screen.getByLabelText(/Seed/), '4x')
     expect(screen.getByText('A seed is a whole number')).toBeInTheDocument()
     expect(params()).not.toHaveProperty('seed')
   })
 
   it('shows size, quality, background and a model select for an OpenAI-like provider', async () => {
-    const user = userEvent.setup()
-    render(<Harness caps={OPENAI_LIKE} />)
+    const user = setup(OPENAI_LIKE)
     expect(screen.queryByRole('radiogroup', { name: 'Aspect ratio' })).not.toBeInTheDocument()
     expect(screen.queryByLabelText(/Seed/)).not.toBeInTheDocument()
     expect(screen.getByRole('radiogroup', { name: 'Size' })).toBeInTheDocument()
@@ -132,8 +136,7 @@ describe('SettingsForm', () => {
   })
 
   it('keeps a transparent background on png or webp', async () => {
-    const user = userEvent.setup()
-    render(<Harness caps={OPENAI_LIKE} />)
+    const user = setup(OPENAI_LIKE)
     await user.click(screen.getByRole('radio', { name: 'webp' }))
     await user.click(screen.getByRole('radio', { name: 'transparent' }))
     expect(params()).toMatchObject({ background: 'transparent', output_format: 'webp' })
@@ -156,8 +159,7 @@ describe('SettingsForm', () => {
   })
 
   it('follows the chosen model: ratios and a tier with the size sent, or the fixed sizes', async () => {
-    const user = userEvent.setup()
-    render(<Harness caps={PER_MODEL} />)
+    const user = setup(PER_MODEL)
     expect(screen.getByTestId('model-description')).toHaveTextContent('free sizes')
     const ratios = screen.getByRole('radiogroup', { name: 'Aspect ratio' })
     expect(ratios).toHaveTextContent('16:9')
@@ -199,6 +201,20 @@ const FREE_SIZES = {
   },
 }
 
+/** A model of PER_MODEL: low or medium quality, no output format, background or input image to choose. */
+const perModel = (
+  m: Omit<
+    ModelCapabilities,
+    'supported_qualities' | 'supported_output_formats' | 'supported_backgrounds' | 'max_input_images'
+  >,
+): ModelCapabilities => ({
+  supported_qualities: ['low', 'medium'],
+  supported_output_formats: [],
+  supported_backgrounds: [],
+  max_input_images: 0,
+  ...m,
+})
+
 const PER_MODEL = makeCaps({
   name: 'openai',
   is_demo: false,
@@ -208,31 +224,23 @@ const PER_MODEL = makeCaps({
   style_presets: [],
   defaults: { model: 'gpt-image-2' },
   model_capabilities: [
-    {
+    perModel({
       id: 'gpt-image-2',
       description: 'GPT Image 2: free sizes up to 3840x2160.',
       supported_aspect_ratios: ['1:1', '16:9', '9:16'],
       supported_sizes: [],
       supported_resolutions: ['1K', '2K'],
-      supported_qualities: ['low', 'medium'],
-      supported_output_formats: [],
-      supported_backgrounds: [],
       free_sizes: FREE_SIZES,
-      max_input_images: 0,
       defaults: { aspect_ratio: '1:1', resolution: '1K', quality: 'medium' },
-    },
-    {
+    }),
+    perModel({
       id: 'gpt-image-1.5',
       description: 'Three fixed sizes.',
       supported_aspect_ratios: ['1:1', '3:2', '2:3'],
       supported_sizes: ['1024x1024', 'auto'],
       supported_resolutions: [],
-      supported_qualities: ['low', 'medium'],
-      supported_output_formats: [],
-      supported_backgrounds: [],
       free_sizes: null,
-      max_input_images: 0,
       defaults: { aspect_ratio: '1:1', size: 'auto', quality: 'medium' },
-    },
+    }),
   ],
 })

@@ -7,7 +7,8 @@ import { ErrorAlert } from '@/components/error-alert'
 import { CharCount } from '@/components/field'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
-import { api, describeError, type ReadableError } from '@/lib/api-client'
+import { useBusyAction } from '@/hooks/use-busy-action'
+import { api, describeError } from '@/lib/api-client'
 import { clearDraft, draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
 import { canEditPrompt, hasOptimized } from '@/lib/flow'
 import { normalizeLocks } from '@/lib/flex'
@@ -53,24 +54,17 @@ export default function PromptStep({ session, maxPromptChars, onSession, onBranc
   }, [editable, key, text, locked, lockedChanged, session.prompt_text])
   const tooLong = text.length > maxPromptChars
   const [raw, setRaw] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ReadableError | null>(null)
+  const { busy, error, clearError, act } = useBusyAction()
   const dirty = text !== session.prompt_text
 
   const generate = async () => {
     if (busy || !editable || tooLong) return
-    setBusy(true)
-    setError(null)
-    try {
+    await act(async () => {
       const saved = await api.savePrompt(session.session_id, text, normalizeLocks(text, locked))
       onSession(saved)
       clearDraft(key)
       onSession(await api.generate(session.session_id))
-    } catch (e) {
-      setError(describeError(e))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   useSubmitHotkey(editable && !busy && !tooLong ? generate : null)
 
@@ -128,7 +122,7 @@ export default function PromptStep({ session, maxPromptChars, onSession, onBranc
         />
       </Card>
       {session.status === 'failed' && session.error && <ErrorAlert error={describeError(session.error)} />}
-      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      <ErrorAlert error={error} onDismiss={clearError} />
       {editable && (
         <div className="flex flex-wrap items-center justify-end gap-3">
           {busy && <PulsingLogo size="sm" label={t('prompt.starting')} />}

@@ -5,7 +5,7 @@ import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
 import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { referenceApi } from '@/components/reference-api'
-import { describeError, type ReadableError } from '@/lib/api-client'
+import { useBusyAction } from '@/hooks/use-busy-action'
 import type { Session } from '@/lib/types'
 
 interface Props {
@@ -25,23 +25,16 @@ export function EditImage({ sessionId, index, maxChars, disabled, onSession }: P
   const id = useId()
   const [open, setOpen] = useState(false)
   const [text, setText] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ReadableError | null>(null)
+  const { busy, error, clearError, act } = useBusyAction()
   const tooLong = text.length > maxChars
 
   const run = async () => {
     if (!text.trim() || tooLong) return
-    setBusy(true)
-    setError(null)
-    try {
+    await act(async () => {
       onSession(await referenceApi.edit(sessionId, index, text.trim()))
       setOpen(false)
       setText('')
-    } catch (e) {
-      setError(describeError(e))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   if (!open) {
@@ -82,7 +75,7 @@ export function EditImage({ sessionId, index, maxChars, disabled, onSession }: P
         placeholder={t('edit.instructionPlaceholder')}
         aria-invalid={tooLong}
       />
-      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      <ErrorAlert error={error} onDismiss={clearError} />
       <div className="flex flex-wrap justify-end gap-2">
         <Button size="sm" variant="ghost" onClick={() => setOpen(false)} disabled={busy}>
           {t('edit.cancel')}

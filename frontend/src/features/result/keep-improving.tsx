@@ -9,7 +9,8 @@ import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { ChecklistEditor } from '@/features/run/checklist-editor'
 import { RunOptions } from '@/features/run/run-options'
 import { choiceProblem, initialChoice, optimizeBody, type RunChoice } from '@/lib/run-choice'
-import { api, describeError, type ReadableError } from '@/lib/api-client'
+import { useBusyAction } from '@/hooks/use-busy-action'
+import { api } from '@/lib/api-client'
 import type { Limits, Session } from '@/lib/types'
 
 /** After a run: the checklist, more feedback and more rounds, starting from the best so far. */
@@ -28,8 +29,7 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
   const [choice, setChoice] = useState<RunChoice>(() => ({ ...initialChoice(session, limits), rounds: 1 }))
   const [checklistDirty, setChecklistDirty] = useState(false)
   const [mode, setMode] = useState<RunMode>('generate')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ReadableError | null>(null)
+  const { busy, error, clearError, act } = useBusyAction()
   const tooLong = feedback.length > limits.max_feedback_chars
   const blocked = tooLong
     ? t('more.tooLong')
@@ -37,21 +37,14 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
       ? t('review.checklistDirty')
       : choiceProblem(choice, limits)
 
-  const run = async () => {
-    setBusy(true)
-    setError(null)
-    try {
+  const run = () =>
+    act(async () => {
       if (feedback.trim()) onSession(await api.feedback(session.session_id, feedback.trim(), false))
       const body = optimizeBody(choice)
       // Edit mode only where the model takes input images; otherwise the body is as before.
       const edit = mode === 'edit' && inputImages > 0
       onSession(await api.optimize(session.session_id, edit ? { ...body, mode } : body))
-    } catch (e) {
-      setError(describeError(e))
-    } finally {
-      setBusy(false)
-    }
-  }
+    })
 
   if (!open) {
     return (
@@ -84,7 +77,7 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
       </div>
       <RunOptions session={session} limits={limits} choice={choice} onChange={setChoice} idPrefix="more" />
       <EditMode mode={inputImages > 0 ? mode : 'generate'} onChange={setMode} available={inputImages > 0} />
-      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      <ErrorAlert error={error} onDismiss={clearError} />
       <div className="flex flex-wrap items-center justify-end gap-3">
         {blocked && <p className="mr-auto text-sm text-rose-300">{blocked}</p>}
         <Button variant="ghost" onClick={() => setOpen(false)} disabled={busy}>

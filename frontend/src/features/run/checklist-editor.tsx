@@ -3,7 +3,8 @@ import { useEffect, useState } from 'react'
 
 import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
-import { api, describeError, type ReadableError } from '@/lib/api-client'
+import { useBusyAction } from '@/hooks/use-busy-action'
+import { api } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { CHECKLIST_QUESTION_MAX_CHARS, CHECKLIST_QUESTION_MIN_CHARS } from '@/lib/limits.gen'
 import type { ChecklistItem, Session } from '@/lib/types'
@@ -37,8 +38,7 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
   const saved = session.checklist ?? []
   const [items, setItems] = useState<Draft[]>(() => toDraft(saved))
   const [adding, setAdding] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ReadableError | null>(null)
+  const { busy, error, clearError, act } = useBusyAction()
   const running = session.status === 'running'
   const dirty = JSON.stringify(items) !== JSON.stringify(toDraft(saved))
   useEffect(() => {
@@ -62,10 +62,8 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
         ? t('checklistEditor.keepOne')
         : null
 
-  const save = async () => {
-    setBusy(true)
-    setError(null)
-    try {
+  const save = () =>
+    act(async () => {
       onSession(
         await api.saveChecklist(
           session.session_id,
@@ -78,12 +76,7 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
           })),
         ),
       )
-    } catch (e) {
-      setError(describeError(e))
-    } finally {
-      setBusy(false)
-    }
-  }
+    })
   const add = () => {
     if (addProblem || !adding.trim()) return
     setItems((xs) => [...xs, { question: adding.trim(), source: 'goal' }])
@@ -163,7 +156,7 @@ function Editor({ session, maxItems, onSession, onDirtyChange }: Props) {
         </Button>
       </div>
       {(addProblem || problem) && <p className="text-xs text-rose-300">{addProblem ?? problem}</p>}
-      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      <ErrorAlert error={error} onDismiss={clearError} />
       {dirty && (
         <div className="flex flex-wrap items-center justify-end gap-2">
           <span className="text-xs text-amber-200">{t('checklistEditor.unsaved')}</span>
