@@ -390,3 +390,23 @@ def test_an_edited_best_is_judged_again_with_the_instruction_it_was_sent(tmp_pat
         assert done.status_code == 200, done.json
     rejudged = grok.bodies["judge"][2][0]["text"]
     assert '"""add a moon; keep everything else exactly as it is."""' in rejudged
+
+
+def test_a_reference_added_later_gets_its_question_before_the_next_run(app: Flask) -> None:
+    """The checklist is written with the references a session starts with; one added afterwards
+    (the API's POST references) makes it stale, so the next run writes it again first, with a
+    question tied to the new reference, and judges the best again under it."""
+    client = app.test_client()
+    sid = baseline(client, references=False)
+    before = client.get(f"/api/sessions/{sid}").json
+    assert not [i for i in before["checklist"] if i["reference"]]
+    add_references(client, sid)
+    response = client.post(
+        f"/api/sessions/{sid}/optimize/run",
+        json={"iterations_count": 1, "candidates": 1, "plateau_rounds": 0},
+    )
+    assert response.status_code == 200, response.json
+    session = response.json
+    tied = [i["reference"] for i in session["checklist"] if i["reference"]]
+    assert tied == ["r1", "r2"]
+    assert session["checklist_version"] > before["checklist_version"]

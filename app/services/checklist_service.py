@@ -79,8 +79,12 @@ class ChecklistService:
         return items, result
 
     def is_stale(self, session: Session) -> bool:
-        """Whether the feedback changed since the checklist was written."""
-        return (session.user_feedback or None) != (session.checklist_feedback or None)
+        """Whether the checklist should be written again before the next run: the feedback
+        changed since it was written, or a reference image was added that no question asks about
+        (references given after the session was created)."""
+        asked = {item.reference for item in session.checklist if item.reference}
+        unasked = any(ref.id not in asked for ref in session.references)
+        return unasked or (session.user_feedback or None) != (session.checklist_feedback or None)
 
     def rewrite(self, session: Session) -> tuple[list[ChecklistItem], LLMResult]:
         """A checklist for the session's goal and current feedback (its goal items offered to keep)."""

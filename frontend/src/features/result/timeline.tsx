@@ -19,6 +19,7 @@ import { blockLabel } from '@/lib/flex'
 import { byRound, percent, STEP_LABELS } from '@/lib/flow'
 import type { CurrentStep } from '@/lib/types'
 import type { ChecklistItem, Iteration, Session } from '@/lib/types'
+import { changeNote } from './server-notes'
 
 const COLUMNS: Record<number, string> = {
   1: 'sm:grid-cols-2',
@@ -125,7 +126,7 @@ function Card({
         )}
         {it.pairwise && <PairwiseBadge pairwise={it.pairwise} />}
         {it.status === 'failed' && it.error && <ErrorAlert error={describeError(it.error)} />}
-        {it.prompt_diff && <p className="text-xs text-zinc-300">{it.prompt_diff}</p>}
+        {changeNote(it.prompt_diff) && <p className="text-xs text-zinc-300">{changeNote(it.prompt_diff)}</p>}
         {it.changed_blocks.length > 0 && (
           <div className="flex flex-wrap gap-1">
             {it.changed_blocks.map((b) => (
