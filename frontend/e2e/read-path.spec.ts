@@ -57,8 +57,11 @@ test('JSON is gzipped and scripts come precompressed', async ({ page, request })
   expect(scripts[0]['content-encoding']).toBe('br')
 })
 
-test('the first screen loads at most 95 KB of compressed script', async ({ page }) => {
+test('the first screen loads at most 96 KB of compressed script', async ({ page }) => {
   // What the browser actually fetched for the first screen (the goal form), as sent on the wire.
+  // 95 KB until the goal form took reference images (issue 19): their picker, file checks and most
+  // of their strings load at the first sign of work on the form (reference-slot.tsx), and what
+  // stays (the heading, the model's limit, the send-time checks) costs 0.8 KB, so 96 KB.
   await page.goto('/')
   await expect(page.getByLabel('What do you want to see?')).toBeVisible()
   const sizes = await page.evaluate(() =>
@@ -77,5 +80,5 @@ test('the first screen loads at most 95 KB of compressed script', async ({ page 
       `(${(raw / 1024).toFixed(1)} KB raw); every resource ${(all / 1024).toFixed(1)} KB`,
   )
   expect(wire).toBeGreaterThan(0)
-  expect(wire).toBeLessThanOrEqual(95 * 1024)
+  expect(wire).toBeLessThanOrEqual(96 * 1024)
 })

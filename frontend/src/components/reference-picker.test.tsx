@@ -5,14 +5,8 @@ import { describe, expect, it } from 'vitest'
 
 import { MAX_REFERENCE_BYTES, MAX_REFERENCES } from '@/lib/limits.gen'
 
-import {
-  type DraftReference,
-  move,
-  referenceCap,
-  referencesProblem,
-  sortFiles,
-  toInputs,
-} from './reference-list'
+import { move, sortFiles } from './reference-files'
+import { type DraftReference, referenceCap, referencesProblem, toInputs } from './reference-list'
 import { ReferencePicker } from './reference-picker'
 
 // A real 1x1 PNG: the picker reads files with the browser's FileReader, as in the app.

@@ -6,17 +6,16 @@ import { cn } from '@/lib/cn'
 
 import { REFERENCE_ROLES, type ReferenceRole } from './reference-api'
 import {
-  type DraftReference,
   measure,
   move,
   pixelProblem,
   readDataUrl,
   REFERENCE_TYPES,
-  referenceCap,
   sortFiles,
   withLabel,
   withRole,
-} from './reference-list'
+} from './reference-files'
+import { type DraftReference, referenceCap } from './reference-list'
 
 interface Props {
   items: DraftReference[]
@@ -75,7 +74,7 @@ export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax
     }
     const { accepted, problems: refused } = sortFiles(files, items.length, cap)
     const { added, problems: unread } = await readAll(accepted)
-    setProblems([...refused, ...unread.map((name) => t('references.unreadable', { name }))])
+    setProblems([...refused, ...unread.map((name) => t('referenceImages.unreadable', { name }))])
     if (added.length) onChange((prev) => [...prev, ...added].slice(0, Math.max(prev.length, cap)))
   }
 
@@ -113,7 +112,7 @@ export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax
         </h2>
         {cap > 0 && (
           <span className="text-xs text-zinc-400">
-            {t('references.count', { n: items.length, max: cap })}
+            {t('referenceImages.count', { n: items.length, max: cap })}
           </span>
         )}
       </div>
@@ -128,9 +127,9 @@ export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax
             {REFERENCE_ROLES.map((role, i) => (
               <span key={role}>
                 {i > 0 && ' · '}
-                <span className="text-violet-200">{t(`references.role.${role}`)}</span>
+                <span className="text-violet-200">{t(`referenceImages.role.${role}`)}</span>
                 {' — '}
-                {t(`references.roleHint.${role}`)}
+                {t(`referenceImages.roleHint.${role}`)}
               </span>
             ))}
           </p>
@@ -185,7 +184,7 @@ export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax
         </ul>
       )}
       {items.length > 0 && (
-        <ol className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" aria-label={t('references.listLabel')}>
+        <ol className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" aria-label={t('referenceImages.listLabel')}>
           {items.map((r, i) => (
             <ReferenceCard
               key={r.key}
@@ -254,14 +253,14 @@ function ReferenceCard({
     <li className="flex gap-3 rounded-xl border border-zinc-800 bg-zinc-950/60 p-2" data-reference={n}>
       <img
         src={item.image}
-        alt={t('references.thumbAlt', { n, name: item.name })}
+        alt={t('referenceImages.thumbAlt', { n, name: item.name })}
         className="size-20 shrink-0 rounded-lg border border-zinc-800 bg-zinc-900 object-cover"
       />
       <div className="min-w-0 flex-1 space-y-2">
         <div className="flex items-center gap-2">
-          <span className="text-xs font-medium text-zinc-300">{t('references.number', { n })}</span>
+          <span className="text-xs font-medium text-zinc-300">{t('referenceImages.number', { n })}</span>
           <label htmlFor={roleId} className="sr-only">
-            {t('references.roleOf', { n })}
+            {t('referenceImages.roleOf', { n })}
           </label>
           <select
             id={roleId}
@@ -271,20 +270,20 @@ function ReferenceCard({
           >
             {REFERENCE_ROLES.map((role) => (
               <option key={role} value={role}>
-                {t(`references.role.${role}`)}
+                {t(`referenceImages.role.${role}`)}
               </option>
             ))}
           </select>
         </div>
         <label htmlFor={labelId} className="sr-only">
-          {t('references.labelOf', { n })}
+          {t('referenceImages.labelOf', { n })}
         </label>
         <input
           id={labelId}
           value={item.label}
           maxLength={labelMax}
           onChange={(e) => onLabel(e.target.value)}
-          placeholder={t('references.labelPlaceholder')}
+          placeholder={t('referenceImages.labelPlaceholder')}
           className="h-9 w-full rounded-lg border border-zinc-700 bg-zinc-950 px-2 text-sm text-zinc-100 placeholder:text-zinc-500 focus:border-violet-400 focus:outline-none focus-visible:outline-2 focus-visible:outline-violet-400"
         />
         <div className="flex flex-wrap gap-1">
@@ -294,7 +293,7 @@ function ReferenceCard({
             variant="ghost"
             disabled={first}
             onClick={() => onMove(-1)}
-            aria-label={t('references.moveLeft', { n })}
+            aria-label={t('referenceImages.moveLeft', { n })}
           >
             ‹
           </Button>
@@ -304,12 +303,17 @@ function ReferenceCard({
             variant="ghost"
             disabled={last}
             onClick={() => onMove(1)}
-            aria-label={t('references.moveRight', { n })}
+            aria-label={t('referenceImages.moveRight', { n })}
           >
             ›
           </Button>
-          <Button size="sm" variant="ghost" onClick={onRemove} aria-label={t('references.removeOf', { n })}>
-            {t('references.remove')}
+          <Button
+            size="sm"
+            variant="ghost"
+            onClick={onRemove}
+            aria-label={t('referenceImages.removeOf', { n })}
+          >
+            {t('referenceImages.remove')}
           </Button>
         </div>
       </div>

@@ -1,3 +1,4 @@
+import { withStrings } from '@/i18n'
 import { useTranslation } from '@/i18n/react'
 import { type ComponentProps, lazy, Suspense, useEffect, useState } from 'react'
 
@@ -6,7 +7,10 @@ import { Button } from '@/components/button'
 import { referenceCap } from './reference-list'
 import type { ReferencePicker as Picker } from './reference-picker'
 
-const ReferencePicker = lazy(() => import('./reference-picker').then((m) => ({ default: m.ReferencePicker })))
+// The picker's strings are in the catalogue's second part, which arrives with it.
+const ReferencePicker = lazy(() =>
+  withStrings(import('./reference-picker')).then((m) => ({ default: m.ReferencePicker })),
+)
 
 type Props = Omit<ComponentProps<typeof Picker>, 'pending'>
 

@@ -9,16 +9,16 @@ export function ReferenceStrip({ references }: { references: Reference[] }) {
   return (
     <section aria-labelledby="shown-references" data-testid="reference-strip" className="space-y-2">
       <h2 id="shown-references" className="text-sm font-medium text-zinc-100">
-        {t('references.shownTitle')}
+        {t('referenceImages.shownTitle')}
       </h2>
-      <ol className="flex flex-wrap gap-2" aria-label={t('references.shownLabel')}>
+      <ol className="flex flex-wrap gap-2" aria-label={t('referenceImages.shownLabel')}>
         {references.map((r, i) => {
-          const role = t(`references.role.${r.role}`)
+          const role = t(`referenceImages.role.${r.role}`)
           return (
             <li key={r.id} className="w-16 space-y-1" data-reference={r.id}>
               <img
                 src={r.url}
-                alt={t('references.thumbAlt', { n: i + 1, name: r.label || role })}
+                alt={t('referenceImages.thumbAlt', { n: i + 1, name: r.label || role })}
                 width={64}
                 height={64}
                 loading="lazy"
