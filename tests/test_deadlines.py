@@ -22,7 +22,7 @@ from app.errors import ProviderError, RunStopped
 from app.main import create_app
 from app.services.run_service import RunControl
 from app.tools.http_tool import HttpTool
-from app.utils.cancellation import bind_stop, unbind_stop
+from app.utils.cancellation import bind_stop, closing_call, unbind_stop
 from tests.conftest import container_of, start_session
 from tests.grok_script import any_role
 from tests.provider_fakes import (
@@ -161,13 +161,28 @@ def test_after_a_shutdown_no_new_call_starts(provider: SlowProvider) -> None:
     assert provider.connections == []
 
 
-def test_a_call_started_after_a_plain_cancel_still_runs(provider: SlowProvider) -> None:
+def test_a_closing_call_started_after_a_plain_cancel_still_runs(provider: SlowProvider) -> None:
     """The run's closing call (its recommendations) is made after the cancel on purpose."""
     provider.mode = "ok"
     http = tool(provider.url)
-    _, answer = timed_in_a_run(lambda: http.post_json("things", {}), stopped="cancelled")
+
+    def closing() -> Any:
+        with closing_call():
+            return http.post_json("things", {})
+
+    _, answer = timed_in_a_run(closing, stopped="cancelled")
     http.close()
     assert answer == {"ok": True}
+
+
+def test_any_other_call_started_after_a_cancel_is_stopped(provider: SlowProvider) -> None:
+    """A candidate's image call that starts just after the cancel (it passed its own check a
+    moment before) must not run to its deadline while the run waits for it."""
+    provider.mode = "ok"
+    http = tool(provider.url)
+    _, error = timed_in_a_run(lambda: http.post_json("things", {}), stopped="cancelled")
+    http.close()
+    assert isinstance(error, RunStopped) and error.code == "cancelled"
 
 
 def test_a_cancel_cuts_a_retry_wait_short(provider: SlowProvider) -> None:

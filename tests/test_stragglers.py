@@ -47,6 +47,7 @@ class WidthGrok(ScriptedGrok):
         self.round_over = threading.Event()
         self.round_two = threading.Event()  # set at the third revision: round 2 has begun
         self.late_judged = threading.Event()  # the held image has been judged
+        self.held_returned = threading.Event()  # the held image call has answered
         self.pairwise_seen = 0
 
     def revise(self, body: dict) -> httpx.Response:
@@ -106,6 +107,7 @@ def held_images(grok: WidthGrok) -> Any:
             n = calls["n"]
         if HELD_PROMPT in json.loads(request.content)["prompt"]:
             grok.round_over.wait(HOLD_S)
+            grok.held_returned.set()
             return httpx.Response(200, json=openai_image_answer(image_bytes(size=(HELD_WIDTH, 6))))
         if grok.round_two.is_set():
             grok.late_judged.wait(HOLD_S)
@@ -214,7 +216,7 @@ def test_cancel_ends_the_run_with_a_late_candidate_still_in_flight(tmp_path: Pat
             assert client.post(f"/api/sessions/{sid}/optimize/cancel", json={}).status_code == 202
             events = sse_events(client, sid)  # ends once the run has ended
             done = settled(client, sid)
-            held_open = not grok.round_over.is_set()
+            held_open = not grok.held_returned.is_set()
     finally:
         grok.round_over.set()  # lets the abandoned fake calls return
         grok.late_judged.set()

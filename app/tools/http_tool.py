@@ -46,7 +46,7 @@ from app.errors import ProviderError, RunStopped, UnsupportedParam
 from app.models.provider_models import RenderedPrompt
 from app.settings import Settings
 from app.tools.log_tool import get_logger
-from app.utils.cancellation import StopSignal, current_stop
+from app.utils.cancellation import StopSignal, current_stop, is_closing_call
 from app.utils.scrub import scrub_answer, scrub_text
 from app.utils.string_utils import truncate
 
@@ -610,9 +610,10 @@ class CallWatch:
         self.stop = stop
         if stop is not None and stop.cancel_event.is_set() and stop.reason == "interrupted":
             raise RunStopped("interrupted")  # the server is stopping: no new outside call
-        # A call started after a plain cancel is the run's deliberate closing call: only a
-        # cancel that arrives while a call is in flight interrupts it.
-        self.watch_stop = stop is not None and not stop.cancel_event.is_set()
+        # A cancel stops every call of a run, even one that starts just after it (a candidate's
+        # image call racing the cancel must not run to its deadline); only the run's deliberate
+        # closing calls (`closing_call()`: its recommendations) are left to finish.
+        self.watch_stop = stop is not None and not is_closing_call()
 
     def remaining(self) -> float:
         return self.ends_at - time.monotonic()

@@ -8,8 +8,10 @@ any signature in between having to carry it.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
+from collections.abc import Iterator
 from typing import Protocol
 
 
@@ -38,3 +40,22 @@ def unbind_stop(token: contextvars.Token[StopSignal | None]) -> None:
 def current_stop() -> StopSignal | None:
     """The stop signal of the run this thread works for, or None outside a run."""
     return _CURRENT.get()
+
+
+_CLOSING: contextvars.ContextVar[bool] = contextvars.ContextVar("run_closing_call", default=False)
+
+
+@contextlib.contextmanager
+def closing_call() -> Iterator[None]:
+    """Marks the calls made inside as the run's deliberate closing calls (its recommendations,
+    written after the run ended, cancelled or not): a plain cancel does not stop them, a shutdown
+    still does. Every other call of a run is stopped by a cancel, whenever it started."""
+    token = _CLOSING.set(True)
+    try:
+        yield
+    finally:
+        _CLOSING.reset(token)
+
+
+def is_closing_call() -> bool:
+    return _CLOSING.get()
