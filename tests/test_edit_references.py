@@ -410,3 +410,20 @@ def test_a_reference_added_later_gets_its_question_before_the_next_run(app: Flas
     tied = [i["reference"] for i in session["checklist"] if i["reference"]]
     assert tied == ["r1", "r2"]
     assert session["checklist_version"] > before["checklist_version"]
+
+
+def test_an_edit_run_is_priced_with_the_image_it_edits(app: Flask) -> None:
+    """Each candidate of an edit run sends the references and the image being edited: the estimate
+    (and the budget's reservations, from the same prices) count one input image more per call."""
+    from app.services.optimize_rounds import RunPlan
+
+    client = app.test_client()
+    sid = baseline(client)
+    c = container_of(app)
+    c.sessions.update(sid, lambda s: setattr(s, "image_provider", "grok"))  # a priced provider
+    plan = RunPlan(rounds=2, target=100, candidates=3)
+    drawn = c.optimize.estimate(sid, plan)
+    edited = c.optimize.estimate(sid, RunPlan(rounds=2, target=100, candidates=3, mode="edit"))
+    per_input = c.settings.price_table().input_image_price("grok", "any").usd_per_input_image
+    assert per_input > 0
+    assert edited["usd"] == pytest.approx(drawn["usd"] + 2 * 3 * per_input)

@@ -26,8 +26,6 @@ from app.utils.language import detect_language
 
 log = get_logger("checklist")
 
-MAX_ITEMS = MAX_CHECKLIST_ITEMS  # kept for callers; the number lives in app/limits.py
-
 
 class ChecklistService:
     def __init__(
@@ -160,10 +158,10 @@ def _moved(current: Session, started: Session) -> bool:
 
 
 def _numbered(items: list[dict[str, Any]]) -> list[ChecklistItem]:
-    if len(items) > MAX_ITEMS:
+    if len(items) > MAX_CHECKLIST_ITEMS:
         raise ValidationFailed(
-            f"A checklist holds at most {MAX_ITEMS} items; this one has {len(items)}.",
-            details={"field": "checklist", "limit": MAX_ITEMS},
+            f"A checklist holds at most {MAX_CHECKLIST_ITEMS} items; this one has {len(items)}.",
+            details={"field": "checklist", "limit": MAX_CHECKLIST_ITEMS},
         )
     taken = {str(item.get("id")) for item in items if item.get("id")}
     if len(taken) != sum(1 for item in items if item.get("id")):

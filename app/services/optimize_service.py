@@ -61,6 +61,7 @@ from app.services.run_service import RunControl, RunService
 from app.services.session_edits import apply_feedback, ensure_idle
 from app.services.session_service import INTERRUPTED, SessionService
 from app.tools.log_tool import get_logger, log_context
+from app.utils.cancellation import closing_call
 from app.utils.time_utils import Stopwatch, utc_now
 
 if TYPE_CHECKING:
@@ -205,6 +206,7 @@ class OptimizeService:
             plan.candidates,
             plan.budget_usd,
             rejudge=best.checklist_version != session.checklist_version,
+            sources=_inputs_per_image(session, plan.mode),
         )
 
     def start_optimize(self, session_id: str, plan: RunPlan, wait: bool) -> Session:
@@ -314,7 +316,9 @@ class OptimizeService:
         the best (both orders), whose place it takes only on a win."""
         session = self.sessions.get(ctl.session_id)
         caps = self.images.capabilities(session.image_provider)
-        prices = self.costs.prices(session, self._image_model(session))
+        prices = self.costs.prices(
+            session, self._image_model(session), _inputs_per_image(session, "edit")
+        )
         base = session.iteration(edit_from)
         assert base is not None  # checked at the start
         it = Iteration(
@@ -343,28 +347,18 @@ class OptimizeService:
             self.sessions.update(ctl.session_id, lambda s: _set_best(s, it.index))
             return None
         try:
-            comparison = self._step(
-                ctl, it, "pairwise", lambda: self.compare(session, it, best, caps)
-            )
+            comparison = self._pairwise(ctl, session, it, best, caps)
         except AppError as exc:
             return _error(exc)
-
-        def record(s: Session) -> None:
-            edited = s.iteration(it.index)
-            if edited is not None:
-                edited.pairwise = comparison.pairwise
-                edited.cost.text = edited.cost.text.plus(comparison.usage)
-            charge_text(s, "pairwise", comparison.usage)
-            if comparison.pairwise.result == "win":
-                _set_best(s, it.index)
-
-        self.sessions.update(ctl.session_id, record)
+        self._record_comparison(ctl, it, comparison, None)
         return None
 
     def _optimize(self, ctl: RunControl, plan: RunPlan) -> None:
         session = self.sessions.get(ctl.session_id)
         budget = Budget(plan.budget_usd)
-        prices = self.costs.prices(session, self._image_model(session))
+        prices = self.costs.prices(
+            session, self._image_model(session), _inputs_per_image(session, plan.mode)
+        )
         caps = self.images.capabilities(session.image_provider)
         try:
             self._current_checklist(ctl, session)
@@ -896,7 +890,7 @@ class OptimizeService:
         error: ErrorInfo | None = None
         recs: list[str] = []
         usage = Usage()
-        with log_context(session_id=ctl.session_id, step="recommend"):
+        with log_context(session_id=ctl.session_id, step="recommend"), closing_call():
             try:
                 result = self.recommendations.build_summary(session)
                 recs, usage = list(result.answer(RecommendOutput).recommendations), result.usage
@@ -1021,6 +1015,11 @@ def _refresh_final(session: Session) -> None:
     best = session.best()
     session.final_prompt_text = best.prompt_text if best else None
     session.final_prompt_rendered = best.rendered_prompt if best else None
+
+
+def _inputs_per_image(session: Session, mode: RunMode) -> int:
+    """Input images each image call sends: the references, and in edit mode the image edited."""
+    return len(session.references) + (1 if mode == "edit" else 0)
 
 
 def _judged(it: Iteration) -> bool:

@@ -22,6 +22,7 @@ from app.errors import StorageFailed
 from app.models.domain_models import ErrorInfo, Iteration, Session
 from app.models.paths import (  # the names live there; imported from here too
     INDEX_FILE,
+    REFERENCE_EXTS,
     SESSION_FILE,
     media_url,
     reference_name,
@@ -32,7 +33,7 @@ from app.tools.log_tool import get_logger
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _IMAGE_NAME = re.compile(r"^iter_\d{1,4}\.(png|jpeg|jpg|webp)$")
 _THUMBNAIL_NAME = re.compile(r"^thumb_(\d{1,4})\.jpg$")
-_REFERENCE_NAME = re.compile(r"^ref_\d{1,3}\.(png|jpeg)$")
+_REFERENCE_NAME = re.compile(rf"^ref_\d{{1,3}}\.({'|'.join(REFERENCE_EXTS)})$")
 # An image written up to this long before its session.json was last saved may be one a kill left
 # unreferenced (another candidate of the round saved the session in between): sweep checks it.
 SWEEP_WINDOW_S = 600
