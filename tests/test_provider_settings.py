@@ -164,7 +164,7 @@ def test_a_new_provider_s_key_is_scrubbed_without_touching_settings(tmp_path: Pa
     )
     assert ACME_KEY in registry.secret_values()
     register_secrets(registry.secret_values())
-    assert ACME_KEY not in scrub_text(f"acme said: bad key {ACME_KEY[:20]}...")
+    assert ACME_KEY[:20] not in scrub_text(f"acme said: bad key {ACME_KEY[:20]}...")
     assert REDACTED in scrub_text(f"echo {ACME_KEY.upper()}")
 
 

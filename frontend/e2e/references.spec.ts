@@ -88,14 +88,8 @@ for (const lang of ['en', 'ru'] as const) {
         await page.goto('/')
         await page.getByLabel(w.goal).fill('A glass perfume bottle on wet black stone, studio light')
         await page.getByRole('radio', { name: /Offline demo|Офлайн/ }).click()
-        const takes = await demoInputs(request)
-        if (takes === 0) {
-          // Before Generate: the model that takes none says so, and adding is off.
-          await expect(page.getByTestId('references-none')).toContainText(w.none)
-          await expect(page.getByRole('button', { name: w.add })).toBeDisabled()
-          await shot(page, name('none'))
-          test.skip(true, 'the demo model takes no input images until refs-providers is merged')
-        }
+        // The demo model takes input images (the model that takes none is the last test's).
+        expect(await demoInputs(request)).toBeGreaterThan(0)
 
         // Two real PNG files through the file input; role, label and order changed by keyboard.
         await page.getByTestId('reference-file').setInputFiles([STAR, ICON])
@@ -135,7 +129,7 @@ for (const lang of ['en', 'ru'] as const) {
         await expect(strip.getByRole('img').nth(1)).toHaveAttribute('alt', /the star/)
         await shot(page, name('result'), { first: true })
 
-        test.skip(!(await canEdit(request)), 'generate takes edit_from once refs-loop is merged')
+        expect(await canEdit(request)).toBe(true) // generate takes edit_from
         await page.getByRole('button', { name: w.edit1 }).click()
         await page.getByLabel(w.what1).fill('Change only the stone: make it white marble')
         expect(await axe(page)).toEqual([])
