@@ -78,11 +78,11 @@ def parse_ratio(aspect_ratio: str) -> float:
     return width / height
 
 
-class ModelCapabilities(BaseModel):
-    """What one model of a provider accepts. Empty lists: the setting is not adjustable for it."""
+class ModelSettings(BaseModel):
+    """The settings a model fixes for its provider (what `ProviderCapabilities.for_model` lays over
+    the provider's): the values each setting takes (empty: not adjustable), its free sizes, and how
+    many input images (references, or the image being edited) it takes; 0: none."""
 
-    id: str
-    description: str = ""
     supported_aspect_ratios: list[str] = Field(default_factory=list)
     supported_sizes: list[str] = Field(default_factory=list)
     supported_resolutions: list[str] = Field(default_factory=list)
@@ -90,24 +90,28 @@ class ModelCapabilities(BaseModel):
     supported_output_formats: list[str] = Field(default_factory=list)
     supported_backgrounds: list[str] = Field(default_factory=list)
     free_sizes: FreeSizes | None = None
-    # How many input images (references, or the image being edited) the model takes; 0: none.
     max_input_images: int = 0
+
+
+class ModelCapabilities(ModelSettings):
+    """What one model of a provider accepts: its settings, its id, description and defaults."""
+
+    id: str
+    description: str = ""
     defaults: dict[str, Any] = Field(default_factory=dict)
 
 
-# The per-model fields a ModelCapabilities overlays on its provider's capabilities: all but its
-# name, its description and its defaults (which the provider's `defaults` take in `for_model`).
-MODEL_FIELDS = tuple(
-    name for name in ModelCapabilities.model_fields if name not in ("id", "description", "defaults")
-)
+# The per-model fields a ModelCapabilities overlays on its provider's capabilities (its defaults
+# go into the provider's `defaults` in `for_model`).
+MODEL_FIELDS = tuple(ModelSettings.model_fields)
 
 
-class ProviderCapabilities(BaseModel):
+class ProviderCapabilities(ModelSettings):
     """What an image provider accepts; the UI shows only these settings, the API validates against them.
 
     Empty lists mean "not adjustable". `defaults` holds the value used when a setting is left out.
-    The top-level lists are those of the default model; `model_capabilities` holds each model's own
-    (its sizes or ratios, resolutions, qualities, backgrounds, formats), and `for_model` applies one.
+    The top-level settings (`ModelSettings`) are those of the default model; `model_capabilities`
+    holds each model's own, and `for_model` applies one.
     """
 
     name: str
@@ -116,12 +120,6 @@ class ProviderCapabilities(BaseModel):
     is_demo: bool = False
     key_env: str | None = None
     models: list[str] = Field(default_factory=list)
-    supported_aspect_ratios: list[str] = Field(default_factory=list)
-    supported_sizes: list[str] = Field(default_factory=list)
-    supported_resolutions: list[str] = Field(default_factory=list)
-    supported_qualities: list[str] = Field(default_factory=list)
-    supported_output_formats: list[str] = Field(default_factory=list)
-    supported_backgrounds: list[str] = Field(default_factory=list)
     supports_seed: bool = False
     supports_negative_prompt: bool = False
     supports_style_presets: bool = False
@@ -131,8 +129,6 @@ class ProviderCapabilities(BaseModel):
     # How the rendered prompt joins its blocks: "lines" (one labelled line each) or "prose".
     prompt_layout: str = "lines"
     guide: str | None = None  # file name under app/prompts/providers/
-    free_sizes: FreeSizes | None = None
-    max_input_images: int = 0
     model_capabilities: list[ModelCapabilities] = Field(default_factory=list)
 
     @classmethod

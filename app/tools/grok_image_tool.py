@@ -9,10 +9,8 @@ once (without our key, with a size cap), or `b64_json`. Its `revised_prompt` is 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
-
-from pydantic_settings import SettingsConfigDict
 
 from app.models.provider_models import (
     GeneratedImage,
@@ -83,15 +81,11 @@ MODEL_CAPABILITIES = (
         "Grok Imagine Pro: the highest fidelity and prompt control, the dearest (about $0.07).",
     ),
 )
-MODELS = tuple(m.id for m in MODEL_CAPABILITIES)
-_BY_ID = {m.id: m for m in MODEL_CAPABILITIES}
 
 
-class GrokImageSettings(ProviderSettings):
+class GrokImageSettings(ProviderSettings, env_prefix="GROK_"):
     """The `grok` provider's variables: GROK_API_KEY, GROK_BASE_URL, GROK_IMAGE_MODEL,
     GROK_RESPONSE_FORMAT."""
-
-    model_config = SettingsConfigDict(env_prefix="GROK_")
 
     base_url: str = "https://api.x.ai/v1"
     image_model: str = "grok-imagine-image"
@@ -99,13 +93,13 @@ class GrokImageSettings(ProviderSettings):
     response_format: Literal["b64_json", "url"] = "b64_json"
 
 
-class GrokImageTool(HttpImageTool, name="grok", settings=GrokImageSettings):
+class GrokImageTool(
+    HttpImageTool, name="grok", settings=GrokImageSettings, models=MODEL_CAPABILITIES
+):
     """Fast, wide aspect-ratio menu; returns the prompt it actually drew from."""
 
-    model_field: ClassVar[str] = "image_model"
+    model_field = "image_model"
     about = About("xAI Grok Imagine", "prose", "grok_prompting_guide.md", MAX_PROMPT_CHARS)
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
 
     @staticmethod
     def unknown_model(model_id: str) -> ModelCapabilities:

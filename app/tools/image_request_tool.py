@@ -51,8 +51,11 @@ class ImageRequester(Protocol):
     name: ClassVar[str]
     max_prompt_chars: ClassVar[int]
     models: ClassVar[dict[str, ModelCapabilities]]
-    unknown_model_inputs: ClassVar[int]
     default_model: str
+
+    @staticmethod
+    def unknown_model(model_id: str) -> ModelCapabilities:
+        """What a model id set by configuration but not in `models` is assumed to take."""
 
     def send(
         self, model: str, text: str, params: dict[str, Any], sources: Sequence[SourceImage]
@@ -73,8 +76,7 @@ def generate_with(
     the tool's request and its answer read inside `answer_shape`."""
     model = params.get("model") or tool.default_model
     text = prompt_for_provider(tool.name, prompt, tool.max_prompt_chars)
-    known = tool.models.get(model)
-    limit = known.max_input_images if known else tool.unknown_model_inputs
+    limit = (tool.models.get(model) or tool.unknown_model(model)).max_input_images
     check_source_count(tool.name, model, limit, len(sources))
     body = tool.send(model, text, params, sources)
     with answer_shape(tool.name):
@@ -105,18 +107,23 @@ class HttpImageTool:
     # (the class's docstring is its description).
     model_field: ClassVar[str] = "model"
     about: ClassVar[About]
-    # What `generate_with` reads of the provider.
+    # What `generate_with` reads of the provider: its prompt limit and its known models by id.
     max_prompt_chars: ClassVar[int]
     models: ClassVar[dict[str, ModelCapabilities]]
-    unknown_model_inputs: ClassVar[int]
 
     def __init_subclass__(
-        cls, *, name: str, settings: type[ProviderSettings], **kwargs: Any
+        cls,
+        *,
+        name: str,
+        settings: type[ProviderSettings],
+        models: Sequence[ModelCapabilities],
+        **kwargs: Any,
     ) -> None:
-        """A provider class names itself and its settings model in its class line; its key
-        variable comes from that model."""
+        """A provider class names itself, its settings model and its models in its class line;
+        its key variable comes from the settings model."""
         super().__init_subclass__(**kwargs)
         cls.name, cls.settings_model, cls.key_env = name, settings, settings.key_env()
+        cls.models = {m.id: m for m in models}
         cls.max_prompt_chars = cls.about.max_prompt_chars
 
     def __init__(
@@ -152,7 +159,8 @@ class HttpImageTool:
 
     @staticmethod
     def unknown_model(model_id: str) -> ModelCapabilities:
-        """What a model id set by configuration but not in `models` is assumed to take."""
+        """What a model id set by configuration but not in `models` is assumed to take (its
+        `max_input_images` is the limit `generate_with` checks for it)."""
         raise NotImplementedError
 
     @classmethod

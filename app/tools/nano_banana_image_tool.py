@@ -8,10 +8,8 @@ is a real outcome: a `promptFeedback.blockReason` or a safety `finishReason` bec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
-
-from pydantic_settings import SettingsConfigDict
 
 from app.errors import ProviderError
 from app.models.provider_models import (
@@ -93,27 +91,23 @@ MODEL_CAPABILITIES = (
         ASPECT_RATIOS + EXTREME_RATIOS,
     ),
 )
-MODELS = tuple(m.id for m in MODEL_CAPABILITIES)
-_BY_ID = {m.id: m for m in MODEL_CAPABILITIES}
 
 
-class NanoBananaImageSettings(ProviderSettings):
+class NanoBananaImageSettings(ProviderSettings, env_prefix="NANO_BANANA_"):
     """The `nano_banana` provider's variables: NANO_BANANA_API_KEY, NANO_BANANA_BASE_URL,
     NANO_BANANA_MODEL."""
-
-    model_config = SettingsConfigDict(env_prefix="NANO_BANANA_")
 
     base_url: str = "https://generativelanguage.googleapis.com/v1beta"
     # Nano Banana 2.1; gemini-2.5-flash-image shut down 2026-10-02, gemini-3.1-flash-image 2026-10-29.
     model: str = "gemini-nano-banana-2.1"
 
 
-class NanoBananaImageTool(HttpImageTool, name="nano_banana", settings=NanoBananaImageSettings):
+class NanoBananaImageTool(
+    HttpImageTool, name="nano_banana", settings=NanoBananaImageSettings, models=MODEL_CAPABILITIES
+):
     """Gemini's native image model: natural-language prompts, up to 4K."""
 
     about = About("Google Nano Banana", "prose", "gemini_prompting_guide.md", MAX_PROMPT_CHARS)
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = FLASH_INPUT_IMAGES
 
     @staticmethod
     def unknown_model(model_id: str) -> ModelCapabilities:

@@ -11,9 +11,7 @@ as "Avoid ...".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
-
-from pydantic_settings import SettingsConfigDict
+from typing import Any
 
 from app.errors import UnsupportedParam
 from app.models.provider_models import (
@@ -147,27 +145,23 @@ MODEL_CAPABILITIES = (
         QUALITIES,
     ),
 )
-MODELS = tuple(m.id for m in MODEL_CAPABILITIES)
-_BY_ID = {m.id: m for m in MODEL_CAPABILITIES}
 
 
-class OpenAIImageSettings(ProviderSettings):
+class OpenAIImageSettings(ProviderSettings, env_prefix="OPENAI_IMAGE_"):
     """The `openai` provider's variables: OPENAI_IMAGE_API_KEY, OPENAI_IMAGE_BASE_URL,
     OPENAI_IMAGE_MODEL."""
-
-    model_config = SettingsConfigDict(env_prefix="OPENAI_IMAGE_")
 
     base_url: str = "https://api.openai.com/v1"
     # GPT Image 2.5 Flare: same token price as gpt-image-2, better and faster (docs/providers.md).
     model: str = "gpt-image-2.5-flare"
 
 
-class OpenAIImageTool(HttpImageTool, name="openai", settings=OpenAIImageSettings):
+class OpenAIImageTool(
+    HttpImageTool, name="openai", settings=OpenAIImageSettings, models=MODEL_CAPABILITIES
+):
     """Strong prompt following and legible text; free sizes up to 3840x2160."""
 
     about = About("OpenAI GPT Image", "lines", "openai_prompting_guide.md", MAX_PROMPT_CHARS)
-    models: ClassVar[dict[str, ModelCapabilities]] = _BY_ID
-    unknown_model_inputs: ClassVar[int] = MAX_INPUT_IMAGES
 
     @staticmethod
     def unknown_model(model_id: str) -> ModelCapabilities:
@@ -198,7 +192,8 @@ def size_for(params: dict[str, Any], model: str | None = None) -> str:
     if size and size != "auto":
         return str(size)
     aspect = str(params.get("aspect_ratio", ""))
-    free = _BY_ID[model].free_sizes if model in _BY_ID else None
+    known = OpenAIImageTool.models.get(model or "")
+    free = known.free_sizes if known else None
     if free and aspect in FREE_RATIOS:
         return free.size_for(aspect, str(params.get("resolution") or "1K").upper())
     return SIZE_BY_ASPECT.get(aspect, "auto")
@@ -229,7 +224,7 @@ def image_parts(sources: Sequence[SourceImage]) -> list[tuple[str, tuple[str, by
 
 def supports_transparency(model: str) -> bool:
     """gpt-image-2 (preview), the 2.5 family, 1.5 and 1-mini; unknown ids are not assumed to."""
-    known = _BY_ID.get(model)
+    known = OpenAIImageTool.models.get(model)
     return known is not None and "transparent" in known.supported_backgrounds
 
 
