@@ -18,7 +18,6 @@ from pydantic import BaseModel, ValidationError
 from app import __version__
 from app.container import Container
 from app.errors import AppError, NotFound, ValidationFailed, status_for_code
-from app.limits import published_limits
 from app.models.batch_models import (
     BatchEstimate,
     BatchList,
@@ -44,6 +43,7 @@ from app.models.response_models import (
     CostEstimate,
     CreateSessionResponse,
     HealthResponse,
+    Limits,
     ProvidersResponse,
     TextModelInfo,
 )
@@ -100,7 +100,7 @@ class ApiController:
         return ProvidersResponse(
             providers=self.c.registry.describe(),
             text=text,
-            limits=published_limits(s),
+            limits=Limits.of(s),
         ).model_dump(mode="json")
 
     # Sessions -----------------------------------------------------------------------------------

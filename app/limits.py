@@ -8,23 +8,6 @@ recipes, CLI options) reads them from here rather than writing the number again.
 
 from __future__ import annotations
 
-from typing import Protocol
-
-
-class _Configured(Protocol):
-    """What `published_limits` reads of the Settings (settings.py imports this module for its own
-    bounds, so this module names the fields it reads instead of importing Settings)."""
-
-    max_iterations: int
-    max_iterations_default: int
-    target_score_default: int
-    max_goal_chars: int
-    max_prompt_chars: int
-    max_feedback_chars: int
-    candidates_default: int
-    plateau_rounds_default: int
-
-
 # A checklist: the person may add beyond the 12 questions Grok writes, within reason.
 MAX_CHECKLIST_ITEMS = 16
 CHECKLIST_QUESTION_MIN_CHARS = 3
@@ -60,21 +43,3 @@ MAX_LABEL_CHARS = 80
 # (it would redact ordinary words); any run of this many characters of a key is redacted.
 MIN_SECRET_CHARS = 16
 SECRET_RUN_CHARS = 12
-
-
-def published_limits(settings: _Configured) -> dict[str, int]:
-    """The limits `GET /api/providers` publishes (the `Limits` model) and the web app mirrors:
-    the configurable ones from `settings`, the fixed ones from here. `scripts/limits_ts.py` writes
-    the same dict with Settings' defaults into `frontend/src/lib/limits.gen.ts`."""
-    return {
-        "max_iterations": settings.max_iterations,
-        "max_iterations_default": settings.max_iterations_default,
-        "target_score_default": settings.target_score_default,
-        "max_goal_chars": settings.max_goal_chars,
-        "max_prompt_chars": settings.max_prompt_chars,
-        "max_feedback_chars": settings.max_feedback_chars,
-        "max_candidates": MAX_CANDIDATES,
-        "candidates_default": settings.candidates_default,
-        "plateau_rounds_default": settings.plateau_rounds_default,
-        "max_checklist_items": MAX_CHECKLIST_ITEMS,
-    }

@@ -13,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import limits
+from app.models.response_models import Limits
 from app.settings import Settings
 
 HEADER = (
@@ -31,7 +32,7 @@ def render() -> str:
     """The TypeScript module: one `export const` per fixed limit, then the published defaults."""
     lines = [HEADER, "import type { Limits } from './types'\n"]
     lines += [f"export const {name} = {value}" for name, value in fixed_limits().items()]
-    defaults = limits.published_limits(Settings.model_construct())  # defaults; no .env, no env
+    defaults = Limits.of(Settings.model_construct()).model_dump()  # defaults; no .env, no env
     lines += ["", "// The limits a server publishes with its default settings.", ""]
     lines += ["export const DEFAULT_LIMITS: Limits = {"]
     lines += [f"  {name}: {value}," for name, value in defaults.items()]

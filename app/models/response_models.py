@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from app.errors import ErrorCode
+from app.limits import MAX_CANDIDATES, MAX_CHECKLIST_ITEMS
 from app.models.domain_models import Reference, Session, SessionStatus, TextMode
 from app.models.provider_models import ProviderCapabilities
 
 if TYPE_CHECKING:
-    pass
+    from app.settings import Settings
 
 
 class ErrorBody(BaseModel):
@@ -85,6 +86,16 @@ class Limits(BaseModel):
     candidates_default: int
     plateau_rounds_default: int
     max_checklist_items: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits `GET /api/providers` publishes: the fixed ones from `app.limits`, the rest
+        are `settings`' fields of the same names. `scripts/limits_ts.py` writes them with Settings'
+        defaults into `frontend/src/lib/limits.gen.ts`."""
+        fixed = {"max_candidates": MAX_CANDIDATES, "max_checklist_items": MAX_CHECKLIST_ITEMS}
+        return cls(
+            **{name: fixed.get(name, getattr(settings, name, None)) for name in cls.model_fields}
+        )
 
 
 class ProvidersResponse(BaseModel):

@@ -1406,7 +1406,7 @@ export interface components {
         };
         /**
          * ModelCapabilities
-         * @description What one model of a provider accepts. Empty lists: the setting is not adjustable for it.
+         * @description What one model of a provider accepts: its settings, its id, description and defaults.
          */
         ModelCapabilities: {
             /** Defaults */
@@ -1503,8 +1503,8 @@ export interface components {
          * @description What an image provider accepts; the UI shows only these settings, the API validates against them.
          *
          *     Empty lists mean "not adjustable". `defaults` holds the value used when a setting is left out.
-         *     The top-level lists are those of the default model; `model_capabilities` holds each model's own
-         *     (its sizes or ratios, resolutions, qualities, backgrounds, formats), and `for_model` applies one.
+         *     The top-level settings (`ModelSettings`) are those of the default model; `model_capabilities`
+         *     holds each model's own, and `for_model` applies one.
          */
         ProviderCapabilities: {
             /** Defaults */
