@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageCms, PngImagePlugin
 
-from app.errors import NotFound
+from app.errors import ValidationFailed
 from app.limits import MAX_REFERENCE_BYTES, MAX_REFERENCE_PIXELS, MAX_REFERENCES
 from app.main import create_app
 from app.models.request_models import CREATE_BODY_BYTES, REFERENCE_BODY_BYTES
@@ -308,7 +308,7 @@ def test_sources_judge_inputs_and_the_image_to_edit(app: Flask, client: FlaskCli
     assert Image.open(io.BytesIO(copies[0][1].data)).size == (1024, 512)
     assert copies[0][1].mime == "image/jpeg" and copies[1][1].mime == "image/png"
     assert refs.judge_inputs(session)[0][1] is copies[0][1]  # encoded once, then cached
-    with pytest.raises(NotFound):
+    with pytest.raises(ValidationFailed):
         refs.iteration_source(session, 0)
     assert client.post(f"/api/sessions/{sid}/generate", json={}).status_code == 200
     session = container_of(app).sessions.get(sid)

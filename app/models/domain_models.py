@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from app.errors import ValidationFailed
 from app.limits import CHECKLIST_QUESTION_MAX_CHARS, CHECKLIST_QUESTION_MIN_CHARS
 from app.models.paths import thumbnail_name
 from app.utils.language import Language
@@ -301,6 +302,17 @@ class Session(BaseModel):
 
     def iteration(self, index: int | None) -> Iteration | None:
         return next((it for it in self.iterations if it.index == index), None)
+
+    def chosen_iteration(self, index: int, field: str) -> Iteration:
+        """Iteration `index`, which a request's `field` names; a 400 naming the ones there are
+        when the session has none of that index."""
+        it = self.iteration(index)
+        if it is None:
+            raise ValidationFailed(
+                f"Session {self.session_id} has no iteration {index}.",
+                details={"field": field, "have": [x.index for x in self.iterations]},
+            )
+        return it
 
     def next_round(self) -> int:
         return max((it.round for it in self.iterations), default=0) + 1

@@ -167,12 +167,7 @@ class OptimizeService:
 
     def _check_edit(self, session: Session, index: int) -> None:
         """The image to edit exists, and the model takes it (with the references)."""
-        it = session.iteration(index)
-        if it is None:
-            raise ValidationFailed(
-                f"Session {session.session_id} has no iteration {index} to edit.",
-                details={"field": "edit_from", "have": [x.index for x in session.iterations]},
-            )
+        it = session.chosen_iteration(index, "edit_from")
         if not it.image_path or self.references is None:
             raise Conflict(
                 f"Iteration {index} has no image to edit.",

@@ -177,12 +177,7 @@ class ReferenceService:
 
     def iteration_source(self, session: Session, index: int) -> SourceImage:
         """The stored image of iteration `index`, as the image to edit (role "edit")."""
-        it = session.iteration(index)
-        if it is None:
-            raise NotFound(
-                f"Session {session.session_id} has no iteration {index}.",
-                details={"field": "edit_from", "have": [x.index for x in session.iterations]},
-            )
+        it = session.chosen_iteration(index, "edit_from")
         data = self.storage.read_image(session.session_id, it.image_path) if it.image_path else None
         if not data:
             raise Conflict(

@@ -25,6 +25,20 @@ from app.utils.language import detect_language
 if TYPE_CHECKING:
     from app.services.reference_service import ReferenceService, ReferenceUpload
 
+# What a branch keeps of its source as it is: the goal, the provider and its settings, the run's
+# defaults, the text mode, the `demo` flag and both languages.
+BRANCH_KEEPS: set[str] = {
+    "user_goal",
+    "image_provider",
+    "image_params",
+    "iterations_count",
+    "target_score",
+    "text_mode",
+    "demo",
+    "language",
+    "prompt_language",
+}
+
 
 @dataclass(frozen=True)
 class SessionSpec:
@@ -161,30 +175,16 @@ class StartService:
         if iteration is None:
             prompt_text = source.prompt_text
         else:
-            it = source.iteration(iteration)
-            if it is None:
-                raise ValidationFailed(
-                    f"Session {source_id} has no iteration {iteration}.",
-                    details={"field": "iteration", "have": [x.index for x in source.iterations]},
-                )
-            prompt_text = it.prompt_text
+            prompt_text = source.chosen_iteration(iteration, "iteration").prompt_text
         names = flex_service.parse(prompt_text).blocks
         session = Session(
+            **source.model_dump(include=BRANCH_KEEPS),
             session_id="",
-            user_goal=source.user_goal,
-            image_provider=source.image_provider,
-            image_params=source.image_params,
-            iterations_count=source.iterations_count,
-            target_score=source.target_score,
             prompt_text=prompt_text,
             locked_blocks=[name for name in source.locked_blocks if name in names],
             # goal items and those tied to a reference (the references come along, same ids)
             checklist=[item for item in source.checklist if item.source != "feedback"],
             checklist_version=1,
-            text_mode=source.text_mode,
-            demo=source.demo,
-            language=source.language,
-            prompt_language=source.prompt_language,
             branched_from=BranchOrigin(session_id=source_id, iteration=iteration),
         )
         made = self.sessions.create(session)
