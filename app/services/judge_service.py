@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from app.models.domain_models import (
     FLEX_BLOCKS,
@@ -63,6 +63,17 @@ def checklist_pass(results: list[ChecklistResult]) -> float | None:
 Shown = tuple[ImageInput, str, dict[str, str]]
 # A reference image as the judge is shown it: the reference and its compact judge copy.
 Attached = Sequence[tuple[Reference, ImageInput]]
+
+
+class _Brief(NamedTuple):
+    """What both orders of a pairwise judgement share: the goal, the checklist, the settings, the
+    language of the reasons and the references attached first."""
+
+    goal: str
+    checklist: list[ChecklistItem]
+    params: dict[str, Any]
+    language: str
+    references: Attached
 
 
 def attachments(
@@ -178,8 +189,8 @@ class JudgeService:
         goal: str,
         checklist: list[ChecklistItem],
         params: dict[str, Any],
-        candidate: tuple[ImageInput, str, dict[str, str]],
-        incumbent: tuple[ImageInput, str, dict[str, str]],
+        candidate: Shown,
+        incumbent: Shown,
         incumbent_index: int,
         language: str | None = None,
         references: Attached = (),
@@ -190,13 +201,10 @@ class JudgeService:
             (candidate, incumbent, "candidate"),
             (incumbent, candidate, "incumbent"),
         ]
-        lang = language or detect_language(goal)
+        brief = _Brief(goal, checklist, params, language or detect_language(goal), references)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pairwise") as pool:
             futures = [
-                pool.submit(
-                    copy_context().run, self._ask, goal, checklist, params, a, b, lang, references
-                )
-                for a, b, _ in orders
+                pool.submit(copy_context().run, self._ask, brief, a, b) for a, b, _ in orders
             ]
             answers = [f.result() for f in futures]
         verdicts = [
@@ -212,16 +220,9 @@ class JudgeService:
         )
         return Comparison(pairwise, usage, answers[0].model)
 
-    def _ask(
-        self,
-        goal: str,
-        checklist: list[ChecklistItem],
-        params: dict[str, Any],
-        first: tuple[ImageInput, str, dict[str, str]],
-        second: tuple[ImageInput, str, dict[str, str]],
-        language: str = "en",
-        references: Attached = (),
-    ) -> LLMResult:
+    def _ask(self, brief: _Brief, first: Shown, second: Shown) -> LLMResult:
+        """One order of a pairwise judgement: which of `first` and `second` serves the goal."""
+        goal, checklist, params, language, references = brief
         rows, images, labels = attachments(
             references, [first[0], second[0]], ["FIRST IMAGE:", "SECOND IMAGE:"]
         )

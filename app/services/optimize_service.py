@@ -52,7 +52,7 @@ from app.services import flex_service
 from app.services.checklist_service import ChecklistService, apply_rewrite
 from app.services.cost_service import Budget, CostService, Prices, charge_image, charge_text
 from app.services.image_service import ImageService, check_sources
-from app.services.judge_service import Comparison, JudgeService, Verdict
+from app.services.judge_service import Comparison, JudgeService, Shown, Verdict
 from app.services.optimize_rounds import DEFAULT_CLOSE, Candidate, ClosePolicy, RunState, gather
 from app.services.optimize_rounds import RunPlan as RunPlan  # the doors import it from here
 from app.services.prompt_service import PromptService, Revision
@@ -726,9 +726,7 @@ class OptimizeService:
         )
         return edited + (self.references.sources(session) if session.references else [])
 
-    def _judge_view(
-        self, session_id: str, it: Iteration, caps: ProviderCapabilities
-    ) -> tuple[ImageInput, str, dict[str, str]]:
+    def _judge_view(self, session_id: str, it: Iteration, caps: ProviderCapabilities) -> Shown:
         """An iteration as the pairwise judge sees it: its image, the prompt it was sent with and
         its blocks."""
         rendered = it.rendered_prompt or self.prompts.render(it.prompt_text, caps).text
