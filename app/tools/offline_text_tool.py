@@ -15,6 +15,7 @@ import io
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from annotated_types import MaxLen
@@ -222,140 +223,83 @@ class OfflineTextTool:
     def _prompt_gen(self, ctx: dict[str, Any], _: LLMRequest) -> PromptGenOutput:
         goal = " ".join(str(ctx["goal"]).split())
         low = goal.lower()
-        style = next(
-            (v for k, v in _STYLE_HINTS.items() if k in low),
-            "cinematic photograph, natural colour grading",
-        )
-        light = next((v for k, v in _LIGHT_HINTS.items() if k in low), "soft diffused daylight")
-        negatives = ["blurry", "low resolution", "watermark"] + [
-            m.strip() for m in _NEGATION.findall(low)
-        ]
-        aspect = ctx.get("image_params", {}).get("aspect_ratio", "the chosen")
-        blocks = PromptBlocks(
-            subject=_NEGATION.sub("", goal).strip(" ,.") or goal,
-            style=style,
-            composition="the subject as the clear focal point, uncluttered background",
-            lighting=light,
-            camera="eye-level view, sharp focus on the subject",
-            constraints=f"framed for a {aspect} aspect ratio",
-            negative_constraints=", ".join(dict.fromkeys(negatives)),
-        )
-        return PromptGenOutput(blocks=blocks)
+        subject = _NEGATION.sub("", goal).strip(" ,.") or goal
+        avoid = [m.strip() for m in _NEGATION.findall(low)]
+        return _starting_prompt(ctx, subject, _style_of(low), _light_of(low), avoid)
 
     # revise -------------------------------------------------------------------------------------
 
     def _revise(self, ctx: dict[str, Any], _: LLMRequest) -> ReviseOutput:
         blocks: dict[str, str] = dict(ctx["blocks"])
         locked = set(ctx.get("locked", []))
-        free = [n for n in FLEX_BLOCKS if n in blocks and n not in locked]
-        changes: dict[str, tuple[str, str]] = {}
+        draft = _Draft(blocks, [n for n in FLEX_BLOCKS if n in blocks and n not in locked])
         feedback = str(ctx.get("feedback") or "")
         if feedback:
             apply = apply_feedback_ru if _has_cyrillic(feedback) else self._apply_feedback
-            apply(feedback, blocks, free, changes)
-        self._add_missing_goal_words(ctx, blocks, free, changes)
-        self._fix_failed_checks(ctx, blocks, free, changes)
-        _fix_reference_checks(ctx, blocks, free, changes)
+            apply(feedback, draft)
+        self._add_missing_goal_words(ctx, draft)
+        self._fix_failed_checks(ctx, draft)
+        _fix_reference_checks(ctx, draft)
         # Each strategy starts its enrichment at a different block and phrase, so K candidates of a
         # round differ; a retry after "changed nothing" moves one step further.
         offset = int(ctx.get("strategy_number", 0)) + (1 if ctx.get("retry_note") else 0)
-        weak = self._weak_blocks(ctx, blocks, free)
+        weak = self._weak_blocks(ctx, blocks, draft.free)
         weak = weak[offset % len(weak) :] + weak[: offset % len(weak)] if weak else weak
         # Up to three changes; a strategy other than the first always makes one of its own, so the
         # candidates of a round (and a retry) never come out the same.
         own = 1 if offset else 0
         for name in weak:
-            if len(changes) >= 3 and own == 0:
+            if len(draft.changes) >= 3 and own == 0:
                 break
             phrase = _next_phrase(name, blocks[name], attempt=len(ctx.get("history", [])) + offset)
-            if phrase and name not in changes:
-                changes[name] = (
-                    _append(blocks[name], phrase, name),
-                    f"made {name} more specific: {phrase}",
-                )
+            if phrase and name not in draft.changes:
+                draft.add(name, phrase, f"made {name} more specific: {phrase}")
                 own = 0
-        if not changes:
-            return self._fallback_change(blocks, free)
-        return ReviseOutput(
-            changes=[BlockChange(block=n, text=t, reason=r) for n, (t, r) in changes.items()],
-            summary="; ".join(r for _, r in changes.values()),
-        )
+        if not draft.changes:
+            return self._fallback_change(blocks, draft.free)
+        return draft.output()
 
     @staticmethod
-    def _apply_feedback(
-        feedback: str, blocks: dict[str, str], free: list[str], changes: dict[str, tuple[str, str]]
-    ) -> None:
+    def _apply_feedback(feedback: str, draft: _Draft) -> None:
         low = feedback.lower()
-        avoided = blocks.get("negative_constraints", "").lower()
+        avoided = draft.blocks.get("negative_constraints", "").lower()
         removals = [m.strip() for m in _NEGATION.findall(low) if m.strip() not in avoided]
-        if removals and "negative_constraints" in free:
-            text = _append(
-                blocks["negative_constraints"], ", ".join(removals), "negative_constraints"
-            )
-            changes["negative_constraints"] = (text, f"added to avoid: {', '.join(removals)}")
+        if removals and "negative_constraints" in draft.free:
+            said = ", ".join(removals)
+            draft.add("negative_constraints", said, f"added to avoid: {said}")
         wish = " ".join(_FILLER.sub("", _NEGATION.sub("", low)).split()).strip(" ,.;!")
-        if not wish or not _unreflected_feedback(wish, set(keywords(" ".join(blocks.values())))):
+        prompt_words = set(keywords(" ".join(draft.blocks.values())))
+        if not wish or not _unreflected_feedback(wish, prompt_words):
             return
-        target = next((b for pattern, b in _FEEDBACK_ROUTES if re.search(pattern, wish)), "subject")
-        chosen = (
-            target
-            if target in free
-            else next((b for b in free if b != "negative_constraints"), None)
-        )
+        route = next((b for pattern, b in _FEEDBACK_ROUTES if re.search(pattern, wish)), "subject")
+        chosen = _writable(draft.free, route)
         if chosen:
-            changes[chosen] = (
-                _append(blocks[chosen], wish, chosen),
-                f"{chosen} now reflects the feedback: '{wish}'",
-            )
+            draft.add(chosen, wish, f"{chosen} now reflects the feedback: '{wish}'")
 
     @staticmethod
-    def _add_missing_goal_words(
-        ctx: dict[str, Any],
-        blocks: dict[str, str],
-        free: list[str],
-        changes: dict[str, tuple[str, str]],
-    ) -> None:
-        prompt_words = set(keywords(" ".join(blocks.values())))
+    def _add_missing_goal_words(ctx: dict[str, Any], draft: _Draft) -> None:
+        prompt_words = set(keywords(" ".join(draft.blocks.values())))
         wanted = _NEGATION.sub("", str(ctx["goal"]).lower())  # "no people" is not a detail to add
-        missing = [w for w in keywords(wanted) if w not in prompt_words][:4]
-        target = (
-            "subject"
-            if "subject" in free
-            else next((b for b in free if b != "negative_constraints"), None)
-        )
-        if missing and target and target not in changes:
-            text = _append(blocks[target], "with " + ", ".join(missing), target)
-            changes[target] = (
-                text,
-                f"brought back goal details missing from the prompt: {', '.join(missing)}",
-            )
+        missing = ", ".join([w for w in keywords(wanted) if w not in prompt_words][:4])
+        target = _writable(draft.free)
+        if missing and target and target not in draft.changes:
+            reason = f"brought back goal details missing from the prompt: {missing}"
+            draft.add(target, f"with {missing}", reason)
 
     @staticmethod
-    def _fix_failed_checks(
-        ctx: dict[str, Any],
-        blocks: dict[str, str],
-        free: list[str],
-        changes: dict[str, tuple[str, str]],
-    ) -> None:
+    def _fix_failed_checks(ctx: dict[str, Any], draft: _Draft) -> None:
         """Acts on failed checklist questions: what must be absent goes to the negative
         constraints; what must be shown, in words the person used (goal or feedback), goes into the
         subject (or the first free block). Generic quality questions give no words to add."""
-        words, absent = _failed_words(ctx, blocks)
-        if absent and "negative_constraints" in free and "negative_constraints" not in changes:
-            text = _append(
-                blocks["negative_constraints"], ", ".join(absent), "negative_constraints"
-            )
-            changes["negative_constraints"] = (
-                text,
-                f"kept out what must be absent: {', '.join(absent)}",
-            )
-        target = next(
-            (b for b in ("subject", *free) if b in free and b != "negative_constraints"), None
-        )
-        if words and target and target not in changes:
-            changes[target] = (
-                _append(blocks[target], "showing " + ", ".join(words), target),
-                f"spelled out what the checklist found missing: {', '.join(words)}",
+        words, absent = _failed_words(ctx, draft.blocks)
+        if absent and draft.open("negative_constraints"):
+            said = ", ".join(absent)
+            draft.add("negative_constraints", said, f"kept out what must be absent: {said}")
+        target = _writable(draft.free)
+        if words and target and target not in draft.changes:
+            shown = ", ".join(words)
+            draft.add(
+                target, f"showing {shown}", f"spelled out what the checklist found missing: {shown}"
             )
 
     @staticmethod
@@ -366,9 +310,7 @@ class OfflineTextTool:
 
     @staticmethod
     def _fallback_change(blocks: dict[str, str], free: list[str]) -> ReviseOutput:
-        name = next((n for n in free if n != "negative_constraints"), None) or (
-            free[0] if free else "subject"
-        )
+        name = _writable(free) or (free[0] if free else "subject")
         text = _append(blocks.get(name, ""), "refined for clarity", name)
         return ReviseOutput(
             changes=[BlockChange(block=name, text=text, reason="small refinement")],
@@ -991,6 +933,71 @@ def _language(ctx: dict[str, Any]) -> str:
     return str(ctx.get("language") or detect_language(str(ctx.get("goal", ""))))
 
 
+def _style_of(low: str) -> str:
+    return next(
+        (v for k, v in _STYLE_HINTS.items() if k in low),
+        "cinematic photograph, natural colour grading",
+    )
+
+
+def _light_of(low: str) -> str:
+    return next((v for k, v in _LIGHT_HINTS.items() if k in low), "soft diffused daylight")
+
+
+def _starting_prompt(
+    ctx: dict[str, Any], subject: str, style: str, light: str, avoid: list[str]
+) -> PromptGenOutput:
+    """The stand-in's starting prompt in either language: the goal's subject, style and light, a
+    plain composition and camera, the chosen ratio, and what to avoid."""
+    aspect = ctx.get("image_params", {}).get("aspect_ratio", "the chosen")
+    negatives = ["blurry", "low resolution", "watermark", *avoid]
+    blocks = PromptBlocks(
+        subject=subject,
+        style=style,
+        composition="the subject as the clear focal point, uncluttered background",
+        lighting=light,
+        camera="eye-level view, sharp focus on the subject",
+        constraints=f"framed for a {aspect} aspect ratio",
+        negative_constraints=", ".join(dict.fromkeys(negatives)),
+    )
+    return PromptGenOutput(blocks=blocks)
+
+
+@dataclass
+class _Draft:
+    """A revision the stand-in is writing: the blocks as they were, the ones the person left free
+    (not locked), and the changes so far (block -> its new text, its reasons)."""
+
+    blocks: dict[str, str]
+    free: list[str]
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def open(self, name: str) -> bool:
+        """Whether a rule may still change block `name`: it is free and not changed yet."""
+        return name in self.free and name not in self.changes
+
+    def add(self, name: str, phrase: str, reason: str) -> None:
+        """Appends `phrase` to this draft's text of block `name`, with the reason for it."""
+        text, reasons = self.changes.get(name, (self.blocks[name], ""))
+        joined = "; ".join(filter(None, [reasons, reason]))
+        self.changes[name] = (_append(text, phrase, name), joined)
+
+    def output(self) -> ReviseOutput:
+        changes = self.changes.items()
+        return ReviseOutput(
+            changes=[BlockChange(block=n, text=t, reason=r) for n, (t, r) in changes],
+            summary="; ".join(r for _, (_, r) in changes),
+        )
+
+
+def _writable(free: list[str], preferred: str = "subject") -> str | None:
+    """The block a change goes into: `preferred` when the person left it free, else the first free
+    block other than the negative constraints (None when there is none)."""
+    if preferred in free:
+        return preferred
+    return next((b for b in free if b != "negative_constraints"), None)
+
+
 def _has_cyrillic(text: str) -> bool:
     return bool(_CYRILLIC.search(text))
 
@@ -1144,27 +1151,11 @@ def prompt_gen_ru(ctx: dict[str, Any]) -> PromptGenOutput:
     English wording; what the person asks to leave out goes to the negative constraints."""
     goal = " ".join(str(ctx["goal"]).split())
     low = goal.lower()
-    style_key = _first_rule(low, _RU_STYLE, "")
-    style = _STYLE_HINTS.get(style_key) or next(
-        (v for k, v in _STYLE_HINTS.items() if k in low),
-        "cinematic photograph, natural colour grading",
-    )
-    light = _first_rule(low, _RU_LIGHT, "") or next(
-        (v for k, v in _LIGHT_HINTS.items() if k in low), "soft diffused daylight"
-    )
-    negatives = ["blurry", "low resolution", "watermark", *_removed_any(goal)]
-    aspect = ctx.get("image_params", {}).get("aspect_ratio", "the chosen")
+    style = _STYLE_HINTS.get(_first_rule(low, _RU_STYLE, "")) or _style_of(low)
+    light = _first_rule(low, _RU_LIGHT, "") or _light_of(low)
     subject = _NEGATION.sub("", _RU_NEGATION.sub("", goal)).strip(" ,.:;") or goal
-    blocks = PromptBlocks(
-        subject=re.sub(r"\s*,(\s*,)+", ",", subject),
-        style=style,
-        composition="the subject as the clear focal point, uncluttered background",
-        lighting=light,
-        camera="eye-level view, sharp focus on the subject",
-        constraints=f"framed for a {aspect} aspect ratio",
-        negative_constraints=", ".join(dict.fromkeys(negatives)),
-    )
-    return PromptGenOutput(blocks=blocks)
+    subject = re.sub(r"\s*,(\s*,)+", ",", subject)
+    return _starting_prompt(ctx, subject, style, light, _removed_any(goal))
 
 
 def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
@@ -1196,31 +1187,22 @@ def checklist_ru(ctx: dict[str, Any]) -> ChecklistOutput:
     return _finished_checklist(questions, _RU_GENERIC_CHECKS)
 
 
-def apply_feedback_ru(
-    feedback: str, blocks: dict[str, str], free: list[str], changes: dict[str, tuple[str, str]]
-) -> None:
+def apply_feedback_ru(feedback: str, draft: _Draft) -> None:
     """Russian feedback: what to leave out goes to the negative constraints; each wish a rule
     knows becomes its English wording in the rule's block; any other wish is added as written."""
-    avoided = blocks.get("negative_constraints", "").lower()
+    avoided = draft.blocks.get("negative_constraints", "").lower()
     removals = [m for m in _ru_removed(feedback) if m not in avoided]
-    if removals and "negative_constraints" in free:
-        text = _append(blocks["negative_constraints"], ", ".join(removals), "negative_constraints")
-        changes["negative_constraints"] = (text, f"добавлено в «избегать»: {', '.join(removals)}")
-    prompt_words = set(keywords(" ".join(blocks.values())))
+    if removals and "negative_constraints" in draft.free:
+        said = ", ".join(removals)
+        draft.add("negative_constraints", said, f"добавлено в «избегать»: {said}")
+    prompt_words = set(keywords(" ".join(draft.blocks.values())))
     for clause in _ru_clauses(_RU_NEGATION.sub("", feedback.lower())):
         if not _ru_missing(clause, prompt_words):
             continue
         block, phrase = _ru_rule_for(clause) or ("subject", clause)
-        target = (
-            block if block in free else next((b for b in free if b != "negative_constraints"), None)
-        )
-        if target is None:
-            continue
-        current = changes.get(target, (blocks[target], ""))
-        changes[target] = (
-            _append(current[0], phrase, target),
-            "; ".join(filter(None, [current[1], f"блок {target} учитывает пожелание «{clause}»"])),
-        )
+        target = _writable(draft.free, block)
+        if target is not None:
+            draft.add(target, phrase, f"блок {target} учитывает пожелание «{clause}»")
 
 
 _RU_ROLES: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -1308,18 +1290,14 @@ def _edit_part(block: str, text: str) -> str:
     return f"the {block.replace('_', ' ')}: {added}"
 
 
-def _fix_reference_checks(
-    ctx: dict[str, Any], blocks: dict[str, str], free: list[str], changes: dict[str, Any]
-) -> None:
+def _fix_reference_checks(ctx: dict[str, Any], draft: _Draft) -> None:
     """Failed reference items: the constraints ask to match each of those references closely."""
     numbers = [i["reference"] for i in ctx.get("failed_checks", []) if i.get("reference")]
-    said = blocks.get("constraints", "")
+    said = draft.blocks.get("constraints", "")
     missing = [n for n in dict.fromkeys(numbers) if f"reference {n}" not in said]
-    if not missing or "constraints" not in free or "constraints" in changes:
-        return
-    refs = ", ".join(f"reference {n}" for n in missing)
-    text = _append(said, f"match {refs} closely", "constraints")
-    changes["constraints"] = (text, f"asked to match {refs} closely")
+    if missing and draft.open("constraints"):
+        refs = ", ".join(f"reference {n}" for n in missing)
+        draft.add("constraints", f"match {refs} closely", f"asked to match {refs} closely")
 
 
 _REFERENCE_STEPS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
