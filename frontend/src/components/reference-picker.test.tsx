@@ -20,13 +20,7 @@ function Harness({ modelMax = 3, start = [] }: { modelMax?: number; start?: Draf
   const [items, setItems] = useState<DraftReference[]>(start)
   return (
     <>
-      <ReferencePicker
-        items={items}
-        onChange={setItems}
-        modelMax={modelMax}
-        modelName="test-model"
-        labelMax={80}
-      />
+      <ReferencePicker items={items} onChange={setItems} modelMax={modelMax} modelName="test-model" />
       <output data-testid="sent">
         {JSON.stringify(toInputs(items).map(({ role, label }) => [role, label]))}
       </output>
@@ -132,10 +126,10 @@ describe('reference rules', () => {
 
   it('block sending more references than the model takes, or any to a model that takes none', () => {
     const three = [draft('a'), draft('b'), draft('c')]
-    expect(referencesProblem(three, 3, 80)).toBeNull()
-    expect(referencesProblem(three, 2, 80)).toMatch(/1 reference too many/)
-    expect(referencesProblem(three, 0, 80)).toMatch(/takes no reference images/)
-    expect(referencesProblem([], 0, 80)).toBeNull()
+    expect(referencesProblem(three, 3)).toBeNull()
+    expect(referencesProblem(three, 2)).toMatch(/1 reference too many/)
+    expect(referencesProblem(three, 0)).toMatch(/takes no reference images/)
+    expect(referencesProblem([], 0)).toBeNull()
   })
 
   it('move stays put at either end', () => {

@@ -3,6 +3,7 @@ import { type Dispatch, type SetStateAction, useEffect, useRef, useState } from 
 
 import { Button } from '@/components/button'
 import { cn } from '@/lib/cn'
+import { MAX_REFERENCE_LABEL_CHARS } from '@/lib/limits.gen'
 
 import { REFERENCE_ROLES, type ReferenceRole } from './reference-api'
 import {
@@ -24,7 +25,6 @@ interface Props {
   modelMax: number
   /** The chosen model's name, for "... takes no reference images". */
   modelName: string
-  labelMax: number
   /** Images pasted or dropped before the picker was loaded (see reference-slot.tsx). */
   pending?: File[]
 }
@@ -57,7 +57,7 @@ async function readAll(files: File[]): Promise<{ added: DraftReference[]; proble
  * with its role, a short label, move left/right and remove. Up to the chosen model's limit; a model
  * that takes none says so here, before Generate, and adding is off.
  */
-export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax, pending }: Props) {
+export function ReferencePicker({ items, onChange, modelMax, modelName, pending }: Props) {
   const { t } = useTranslation()
   const input = useRef<HTMLInputElement>(null)
   const [problems, setProblems] = useState<string[]>([])
@@ -192,7 +192,6 @@ export function ReferencePicker({ items, onChange, modelMax, modelName, labelMax
               n={i + 1}
               first={i === 0}
               last={i === items.length - 1}
-              labelMax={labelMax}
               focusKey={focusKey}
               onFocused={() => setFocusKey(null)}
               onRole={(role) => onChange((prev) => withRole(prev, r.key, role))}
@@ -212,7 +211,6 @@ interface CardProps {
   n: number
   first: boolean
   last: boolean
-  labelMax: number
   focusKey: string | null
   onFocused: () => void
   onRole: (role: ReferenceRole) => void
@@ -227,7 +225,6 @@ function ReferenceCard({
   n,
   first,
   last,
-  labelMax,
   focusKey,
   onFocused,
   onRole,
@@ -247,8 +244,6 @@ function ReferenceCard({
     if (focusKey === `${item.key}:left`) focus(first ? rightId : leftId)
     if (focusKey === `${item.key}:right`) focus(last ? leftId : rightId)
   }, [focusKey, item.key, first, last, leftId, rightId, onFocused])
-  const roleId = `${item.key}-role`
-  const labelId = `${item.key}-label`
   return (
     <li className="flex gap-3 rounded-xl border border-zinc-800 bg-zinc-950/60 p-2" data-reference={n}>
       <img
@@ -259,11 +254,8 @@ function ReferenceCard({
       <div className="min-w-0 flex-1 space-y-2">
         <div className="flex items-center gap-2">
           <span className="text-xs font-medium text-zinc-300">{t('referenceImages.number', { n })}</span>
-          <label htmlFor={roleId} className="sr-only">
-            {t('referenceImages.roleOf', { n })}
-          </label>
           <select
-            id={roleId}
+            aria-label={t('referenceImages.roleOf', { n })}
             value={item.role}
             onChange={(e) => onRole(e.target.value as ReferenceRole)}
             className="h-8 rounded-full border border-violet-400/60 bg-violet-500/15 px-2 text-xs text-violet-100 focus-visible:outline-2 focus-visible:outline-violet-400"
@@ -275,13 +267,10 @@ function ReferenceCard({
             ))}
           </select>
         </div>
-        <label htmlFor={labelId} className="sr-only">
-          {t('referenceImages.labelOf', { n })}
-        </label>
         <input
-          id={labelId}
+          aria-label={t('referenceImages.labelOf', { n })}
           value={item.label}
-          maxLength={labelMax}
+          maxLength={MAX_REFERENCE_LABEL_CHARS}
           onChange={(e) => onLabel(e.target.value)}
           placeholder={t('referenceImages.labelPlaceholder')}
           className="h-9 w-full rounded-lg border border-zinc-700 bg-zinc-950 px-2 text-sm text-zinc-100 placeholder:text-zinc-500 focus:border-violet-400 focus:outline-none focus-visible:outline-2 focus-visible:outline-violet-400"

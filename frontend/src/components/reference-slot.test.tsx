@@ -15,7 +15,7 @@ function Harness() {
   const [items, setItems] = useState<DraftReference[]>([])
   return (
     <>
-      <ReferenceSlot items={items} onChange={setItems} modelMax={3} modelName="m" labelMax={80} />
+      <ReferenceSlot items={items} onChange={setItems} modelMax={3} modelName="m" />
       <output data-testid="order">{items.map((r) => r.name).join(',')}</output>
     </>
   )

@@ -12,7 +12,6 @@ import { ReferenceSlot } from '@/components/reference-slot'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { providerLabel } from '@/lib/provider-text'
 import { describeError, type ReadableError } from '@/lib/api-client'
-import { MAX_REFERENCE_LABEL_CHARS } from '@/lib/limits.gen'
 import { draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
 import type { CreateSessionResponse, ProvidersResponse } from '@/lib/types'
 
@@ -62,7 +61,7 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
   const [references, setReferences] = useState<DraftReference[]>([])
   const modelMax = provider ? maxInputImages(provider.capabilities, values.model) : 0
   const modelName = values.model ?? (provider ? providerLabel(provider) : '')
-  const refProblem = referencesProblem(references, modelMax, MAX_REFERENCE_LABEL_CHARS)
+  const refProblem = referencesProblem(references, modelMax)
 
   const choose = (name: string) => {
     setProviderName(name)
@@ -163,7 +162,6 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
             onChange={setReferences}
             modelMax={modelMax}
             modelName={modelName}
-            labelMax={MAX_REFERENCE_LABEL_CHARS}
           />
         </Card>
       )}
