@@ -28,22 +28,9 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from app.api_controller import ApiController, BatchController
 from app.compression import send_precompressed
 from app.errors import AppError
+from app.models import request_models as rq
 from app.models.batch_models import BatchEstimate, BatchList, BatchRequest, BatchState
 from app.models.domain_models import Session
-from app.models.request_models import (
-    CREATE_BODY_BYTES,
-    REFERENCE_BODY_BYTES,
-    BranchRequest,
-    CancelRequest,
-    ChecklistRequest,
-    CreateSessionRequest,
-    FeedbackRequest,
-    GenerateRequest,
-    ListSessionsQuery,
-    OptimizeRequest,
-    ReferenceIn,
-    UpdatePromptRequest,
-)
 from app.models.response_models import (
     CostEstimate,
     CreateSessionResponse,
@@ -141,13 +128,13 @@ def providers() -> Any:
 
 def create_session() -> Any:
     """Starts a session: validates the settings and writes the starting prompt."""
-    request.max_content_length = max(CREATE_BODY_BYTES, _body_limit())  # references (issue 19)
+    request.max_content_length = max(rq.CREATE_BODY_BYTES, _body_limit())  # references (issue 19)
     return controller().create_session(body()), 201
 
 
 def add_reference(session_id: str) -> Any:
     """A reference image onto the session (issue 19): a data URL, its role and label."""
-    request.max_content_length = max(REFERENCE_BODY_BYTES, _body_limit())
+    request.max_content_length = max(rq.REFERENCE_BODY_BYTES, _body_limit())
     return controller().add_reference(session_id, body()), 201
 
 
@@ -265,7 +252,7 @@ def batches() -> BatchController:
 
 def start_batch() -> Any:
     """Starts a batch over the goals given (text: one a line, or JSON Lines); 202."""
-    request.max_content_length = max(CREATE_BODY_BYTES, _body_limit())  # goals' references
+    request.max_content_length = max(rq.CREATE_BODY_BYTES, _body_limit())  # goals' references
     return batches().start(body()), 202
 
 
@@ -347,20 +334,20 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", health, "Liveness and the text model mode", None, {200: HealthResponse}),
     Route("GET", "/api/providers", providers, "Image providers, text model, limits", None, {200: ProvidersResponse}),
     Route("GET", "/api/openapi.json", openapi, "This description", None, {200: "application/json"}),
-    Route("POST", "/api/sessions", create_session, "Start a session (writes the starting prompt)", CreateSessionRequest, {201: CreateSessionResponse}, PROVIDER_FAILURES),
-    Route("GET", "/api/sessions", list_sessions, "Past sessions, newest first", None, {200: SessionList}, (400,), ListSessionsQuery),
+    Route("POST", "/api/sessions", create_session, "Start a session (writes the starting prompt)", rq.CreateSessionRequest, {201: CreateSessionResponse}, PROVIDER_FAILURES),
+    Route("GET", "/api/sessions", list_sessions, "Past sessions, newest first", None, {200: SessionList}, (400,), rq.ListSessionsQuery),
     Route("GET", S, get_session, "A session with all its iterations", None, {200: Session}),
-    Route("POST", f"{S}/branch", branch_session, "A new session from one of this session's prompts (no model call)", BranchRequest, {201: CreateSessionResponse}),
-    Route("PUT", f"{S}/prompt", update_prompt, "Edit the starting prompt and block locks", UpdatePromptRequest, {200: Session}, (409,)),
-    Route("POST", f"{S}/generate", generate, "Generate and judge iteration 0", GenerateRequest, {200: Session, 202: Session}, RUN_FAILURES),
-    Route("PUT", f"{S}/feedback", feedback, "Feedback on the latest image; accepted: true finishes", FeedbackRequest, {200: Session}, (409, 503)),
-    Route("PUT", f"{S}/checklist", checklist, "Edit the checklist every image is judged against", ChecklistRequest, {200: Session}, (409,)),
-    Route("POST", f"{S}/optimize/estimate", optimize_estimate, "What an optimize run would cost", OptimizeRequest, {200: CostEstimate}, (409,)),
-    Route("POST", f"{S}/optimize/run", optimize_run, "Run the revise -> generate -> judge loop", OptimizeRequest, {200: Session, 202: Session}, RUN_FAILURES),
-    Route("POST", f"{S}/optimize/cancel", optimize_cancel, "Stop the run (the call in flight is closed)", CancelRequest, {202: Session}, (409,)),
+    Route("POST", f"{S}/branch", branch_session, "A new session from one of this session's prompts (no model call)", rq.BranchRequest, {201: CreateSessionResponse}),
+    Route("PUT", f"{S}/prompt", update_prompt, "Edit the starting prompt and block locks", rq.UpdatePromptRequest, {200: Session}, (409,)),
+    Route("POST", f"{S}/generate", generate, "Generate and judge iteration 0", rq.GenerateRequest, {200: Session, 202: Session}, RUN_FAILURES),
+    Route("PUT", f"{S}/feedback", feedback, "Feedback on the latest image; accepted: true finishes", rq.FeedbackRequest, {200: Session}, (409, 503)),
+    Route("PUT", f"{S}/checklist", checklist, "Edit the checklist every image is judged against", rq.ChecklistRequest, {200: Session}, (409,)),
+    Route("POST", f"{S}/optimize/estimate", optimize_estimate, "What an optimize run would cost", rq.OptimizeRequest, {200: CostEstimate}, (409,)),
+    Route("POST", f"{S}/optimize/run", optimize_run, "Run the revise -> generate -> judge loop", rq.OptimizeRequest, {200: Session, 202: Session}, RUN_FAILURES),
+    Route("POST", f"{S}/optimize/cancel", optimize_cancel, "Stop the run (the call in flight is closed)", rq.CancelRequest, {202: Session}, (409,)),
     Route("GET", f"{S}/events", events, "Server-Sent Events of the session's run", None, {200: "text/event-stream"}),
-    Route("POST", f"{S}/references", add_reference, "Add a reference image (a data URL, its role and label)", ReferenceIn, {201: ReferenceAnswer}, (409, 422)),
-    Route("DELETE", f"{S}/references/<ref_id>", remove_reference, "Remove a reference image and its file", CancelRequest, {200: Session}, (409,)),
+    Route("POST", f"{S}/references", add_reference, "Add a reference image (a data URL, its role and label)", rq.ReferenceIn, {201: ReferenceAnswer}, (409, 422)),
+    Route("DELETE", f"{S}/references/<ref_id>", remove_reference, "Remove a reference image and its file", rq.CancelRequest, {200: Session}, (409,)),
     Route("GET", f"{S}/download", download, "The whole session as a zip", None, {200: "application/zip"}),
     Route("GET", f"{S}/recipe", recipe, "A re-runnable recipe of the session (`sfumato export`)", None, {200: "application/json"}, (404,)),
     Route("GET", "/media/<session_id>/<name>", media, "A stored image", None, {200: "image/*"}, (404,)),
@@ -368,8 +355,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/batches/estimate", estimate_batch, "What a batch would cost", BatchRequest, {200: BatchEstimate}, (422,)),
     Route("GET", "/api/batches", list_batches, "Every batch on disk, newest first", None, {200: BatchList}),
     Route("GET", f"{B}", get_batch, "A batch's report so far", None, {200: BatchState}, (404,)),
-    Route("POST", f"{B}/cancel", cancel_batch, "Stop a batch, keeping finished goals", CancelRequest, {202: BatchState}, (404,)),
-    Route("POST", f"{B}/resume", resume_batch, "Run a stopped batch on, continuing interrupted goals", CancelRequest, {202: BatchState}, (404, 409, 503)),
+    Route("POST", f"{B}/cancel", cancel_batch, "Stop a batch, keeping finished goals", rq.CancelRequest, {202: BatchState}, (404,)),
+    Route("POST", f"{B}/resume", resume_batch, "Run a stopped batch on, continuing interrupted goals", rq.CancelRequest, {202: BatchState}, (404, 409, 503)),
     Route("GET", f"{B}/events", batch_events, "Server-Sent Events of the batch", None, {200: "text/event-stream"}, (404,)),
     Route("GET", f"{B}/files/<path:name>", batch_file, "A report file or image", None, {200: "*/*"}, (404,)),
     Route("GET", f"{B}/download", download_batch, "The report folder as a zip", None, {200: "application/zip"}, (404,)),
