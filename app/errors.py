@@ -45,6 +45,11 @@ ALL_ERROR_CODES: tuple[str, ...] = tuple(
 # Built from the table so the codes are written once; a type checker sees `str` here (it cannot
 # read a Literal built at run time), pydantic and the OpenAPI schema see the closed set.
 ErrorCode = Literal[ALL_ERROR_CODES]  # type: ignore[valid-type]
+# Code -> HTTP status: the table read the other way. An error's status is its code's, so no class
+# or call writes a status the table already gives.
+STATUS_BY_CODE: dict[str, int] = {
+    code: status for status, codes in ERROR_CODES.items() for code in codes
+}
 
 
 # Status -> (code, message) of the answers the HTTP layer gives itself: the server's (`app.server`)
@@ -69,7 +74,7 @@ class AppError(Exception):
     """Base of every error the API reports; carries a stable code, an HTTP status and details."""
 
     code = "internal_error"
-    status = 500
+    status = 500  # of a code the table does not list
 
     def __init__(
         self,
@@ -83,7 +88,7 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code or self.code
-        self.status = status or self.status
+        self.status = status or STATUS_BY_CODE.get(self.code, self.status)
         self.details = scrub_value(details or {})
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,41 +96,39 @@ class AppError(Exception):
 
 
 class ValidationFailed(AppError):
-    code, status = "validation_error", 400
+    """A request that breaks a rule of its fields; `details.field` names the field."""
+
+    code = "validation_error"
 
 
 class NotFound(AppError):
-    code, status = "not_found", 404
+    """A session, batch, iteration or file that is not there."""
+
+    code = "not_found"
 
 
 class Conflict(AppError):
-    code, status = "conflict", 409
+    """A request the session's state does not allow now (its `code` says which)."""
+
+    code = "conflict"
 
 
 class UnsupportedParam(AppError):
-    code, status = "unsupported_param", 422
+    """A setting, or a number of input images, that the chosen model does not take."""
+
+    code = "unsupported_param"
 
 
 class ProviderNotConfigured(AppError):
-    code, status = "provider_not_configured", 400
+    """A provider chosen whose key is not set."""
+
+    code = "provider_not_configured"
 
 
 class ProviderError(AppError):
     """A failure talking to an outside service (text LLM or image provider)."""
 
-    code, status = "provider_unavailable", 503
-
-    # Provider error code -> HTTP status the API answers with.
-    STATUS_BY_CODE: ClassVar[dict[str, int]] = {
-        "provider_auth": 502,
-        "provider_quota": 502,
-        "provider_rate_limited": 503,
-        "provider_timeout": 504,
-        "provider_unavailable": 503,
-        "provider_bad_response": 502,
-        "content_blocked": 422,
-        "unsupported_param": 422,
-    }
+    code = "provider_unavailable"
 
     def __init__(
         self,
@@ -140,9 +143,7 @@ class ProviderError(AppError):
         info = {"provider": provider, **(details or {})}
         if upstream_status is not None:
             info["upstream_status"] = upstream_status
-        super().__init__(
-            message, code=code, status=self.STATUS_BY_CODE.get(code, 502), details=info
-        )
+        super().__init__(message, code=code, details=info)
         self.provider = provider
         self.upstream_status = upstream_status
         self.retryable = retryable
@@ -153,7 +154,7 @@ class StorageFailed(AppError):
     `storage_error` (read-only, permissions, I/O). HTTP 507: the request was fine, the disk was not.
     """
 
-    code, status = "storage_error", 507
+    code = "storage_error"
     FULL: ClassVar[frozenset[int]] = frozenset({errno.ENOSPC, errno.EDQUOT})
 
     @classmethod
@@ -179,32 +180,12 @@ class RunStopped(AppError):
     `code` is the run's stop reason: `cancelled` (the person asked) or `interrupted` (shutdown).
     """
 
-    STATUS_BY_REASON: ClassVar[dict[str, int]] = {"cancelled": 409, "interrupted": 503}
-
     def __init__(self, reason: str, message: str | None = None) -> None:
         what = "the run was cancelled" if reason == "cancelled" else "the server is stopping"
-        super().__init__(
-            message or f"The call was stopped: {what}.",
-            code=reason,
-            status=self.STATUS_BY_REASON.get(reason, 409),
-        )
-
-
-# Error code -> HTTP status, for errors recorded on a session (a synchronous run that failed answers
-# with its error's status). Codes not listed answer 500.
-STATUS_BY_CODE: dict[str, int] = {
-    "validation_error": 400,
-    "invalid_prompt": 400,
-    "provider_not_configured": 400,
-    "not_found": 404,
-    "invalid_state": 409,
-    "run_in_progress": 409,
-    "storage_full": 507,
-    "storage_error": 507,
-    **RunStopped.STATUS_BY_REASON,
-    **ProviderError.STATUS_BY_CODE,
-}
+        super().__init__(message or f"The call was stopped: {what}.", code=reason)
 
 
 def status_for_code(code: str) -> int:
+    """The status of an error recorded on a session (a synchronous run that failed answers with
+    it); 500 for a code the table does not list."""
     return STATUS_BY_CODE.get(code, 500)

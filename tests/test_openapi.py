@@ -14,7 +14,16 @@ from flask.testing import FlaskClient
 from jsonschema_rs import Draft202012Validator
 from pydantic import BaseModel
 
-from app.errors import STATUS_BY_CODE, ValidationFailed
+from app.errors import (
+    STATUS_BY_CODE,
+    Conflict,
+    NotFound,
+    ProviderError,
+    RunStopped,
+    StorageFailed,
+    UnsupportedParam,
+    ValidationFailed,
+)
 from app.main import HTTP_CODES, create_app
 from app.models.request_models import ChecklistItemIn, ListSessionsQuery
 from app.openapi import CLI_CODES, ERROR_CODES, RECORDED_CODES, ROUTES, openapi_path
@@ -260,9 +269,33 @@ def test_every_error_code_the_app_sets_is_listed() -> None:
         {c for codes in ERROR_CODES.values() for c in codes} | set(RECORDED_CODES) | set(CLI_CODES)
     )
     assert found <= listed, f"not in app/openapi.py ERROR_CODES (nor docs/API.md): {found - listed}"
-    for status, codes in ERROR_CODES.items():
-        for code in codes:
-            assert STATUS_BY_CODE.get(code, status) == status, code
+
+
+def test_an_errors_status_is_its_codes_in_the_table() -> None:
+    """No class or call writes a status the table gives: each error answers its code's."""
+    made = [
+        ValidationFailed("x"),
+        NotFound("x"),
+        Conflict("x", code="run_in_progress"),
+        UnsupportedParam("x"),
+        ProviderError("provider_timeout", "x", provider="openai"),
+        ProviderError("content_blocked", "x", provider="openai"),
+        RunStopped("cancelled"),
+        RunStopped("interrupted"),
+        StorageFailed("x", code="storage_full"),
+    ]
+    assert [(e.code, e.status) for e in made] == [
+        ("validation_error", 400),
+        ("not_found", 404),
+        ("run_in_progress", 409),
+        ("unsupported_param", 422),
+        ("provider_timeout", 504),
+        ("content_blocked", 422),
+        ("cancelled", 409),
+        ("interrupted", 503),
+        ("storage_full", 507),
+    ]
+    assert all(STATUS_BY_CODE[e.code] == e.status for e in made)
 
 
 def _documented_enums() -> dict[str, list[set[str]]]:
