@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 import click
-import httpx
 from pydantic import ValidationError
 
 from app import __version__
@@ -54,6 +53,7 @@ from app.services.goal_parser import parse_goals, spec_from_recipe
 from app.settings import Settings
 from app.tools import reference_image_tool
 from app.tools.api_client_tool import ApiClient
+from app.tools.http_tool import Transport
 from app.tools.log_tool import configure_logging
 from app.tools.provider_registry_tool import PROVIDER_CLASSES, settings_models
 from app.tools.store_lock_tool import StoreBusy
@@ -107,8 +107,8 @@ class Runtime:
     `given` is the settings a test passes; None: read from the environment when first needed."""
 
     given: Settings | None = None
-    transport: httpx.BaseTransport | None = None
-    api_transport: httpx.BaseTransport | None = None
+    transport: Transport = None
+    api_transport: Transport = None
     verbose: bool = False
     server_wait_s: float = SERVER_WAIT_S
     _container: Container | None = field(default=None, init=False, repr=False)

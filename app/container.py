@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from app.models.provider_models import TextModel
 from app.services.batch_service import BatchService
 from app.services.checklist_service import ChecklistService
@@ -29,6 +27,7 @@ from app.services.session_service import SessionService, indexed_stamps
 from app.services.start_service import StartService
 from app.settings import Settings
 from app.tools.concurrency_tool import LimitedTextModel
+from app.tools.http_tool import Transport
 from app.tools.offline_text_tool import OfflineTextTool
 from app.tools.openrouter_tool import OpenRouterTool
 from app.tools.provider_registry_tool import ProviderRegistry
@@ -82,7 +81,7 @@ class Container:
 
 
 def build_container(
-    settings: Settings, transport: httpx.BaseTransport | None = None, owner: OwnerKind = "server"
+    settings: Settings, transport: Transport = None, owner: OwnerKind = "server"
 ) -> Container:
     """Everything the API needs; `transport` lets tests fake the far side of the network.
 
@@ -101,7 +100,7 @@ def build_container(
     return container
 
 
-def _build(settings: Settings, transport: httpx.BaseTransport | None) -> Container:
+def _build(settings: Settings, transport: Transport) -> Container:
     """The tools and services, in the order they need each other (the caller owns the store)."""
     storage = StorageTool(settings.storage_dir)
     index = storage.read_index()  # read once: the sweep skips folders it still matches

@@ -10,7 +10,6 @@ import time
 import uuid
 from typing import Any, cast
 
-import httpx
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
@@ -25,6 +24,7 @@ from app.openapi import build_spec
 from app.security import register_security
 from app.server import BoundedWSGIServer
 from app.settings import Settings
+from app.tools.http_tool import Transport
 from app.tools.log_tool import bind_context, configure_logging, get_logger, unbind_context
 from app.tools.provider_registry_tool import settings_models
 from app.tools.store_lock_tool import StoreBusy, server_url
@@ -33,9 +33,7 @@ log = get_logger("http")
 HTTP_CODES = HTTP_ERRORS  # Flask's own refusals speak as the server's (app/errors.py)
 
 
-def create_app(
-    settings: Settings | None = None, transport: httpx.BaseTransport | None = None
-) -> Flask:
+def create_app(settings: Settings | None = None, transport: Transport = None) -> Flask:
     """The app factory: tools, services and routes built from one Settings object."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.secret_values(settings_models()))

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from app.errors import AppError
+from app.tools.http_tool import Transport
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 STREAM_TIMEOUT = httpx.Timeout(5.0, read=60.0)  # the event stream pings every 15 s
@@ -33,7 +34,7 @@ class ServerBadResponse(AppError):
 class ApiClient:
     """A few routes of the API, with its error shape turned back into AppError."""
 
-    def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, base_url: str, transport: Transport = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=TIMEOUT, transport=transport)
 

@@ -53,6 +53,8 @@ from app.utils.string_utils import truncate
 log = get_logger("http")
 
 Sleep = Callable[[float], None]
+# The far side of the network: None for the real one; tests pass a fake at the transport level.
+Transport = httpx.BaseTransport | None
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MESSAGE_LIMIT = 300
@@ -252,7 +254,7 @@ def build_client(
     base_url: str = "",
     headers: dict[str, str] | None = None,
     read_timeout_s: float,
-    transport: httpx.BaseTransport | None = None,
+    transport: Transport = None,
 ) -> httpx.Client:
     """One httpx client with explicit connect/read timeouts (write and pool follow read/connect).
 
@@ -286,7 +288,7 @@ class HttpTool:
         headers: dict[str, str] | None = None,
         read_timeout_s: float,
         deadline_s: float | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport = None,
         secrets: Iterable[str] = (),
         sleep: Sleep | None = None,
     ) -> None:
@@ -313,7 +315,7 @@ class HttpTool:
         base_url: str,
         headers: dict[str, str],
         key: str,
-        transport: httpx.BaseTransport | None,
+        transport: Transport,
         sleep: Sleep | None,
         deadline_s: float | None = None,
     ) -> HttpTool:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar, Protocol
 
-import httpx
 import pybase64
 
 from app.errors import UnsupportedParam
@@ -31,6 +30,7 @@ from app.settings import ProviderSettings, Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
+    Transport,
     Verbatim,
     answer_shape,
     optional_text,
@@ -127,11 +127,7 @@ class HttpImageTool:
         cls.max_prompt_chars = cls.about.max_prompt_chars
 
     def __init__(
-        self,
-        settings: Settings,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        sleep: Sleep | None = None,
+        self, settings: Settings, transport: Transport = None, *, sleep: Sleep | None = None
     ) -> None:
         own = self.own(settings)
         key = own.key() or ""

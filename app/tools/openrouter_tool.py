@@ -13,7 +13,6 @@ import json
 import time
 from typing import Any, ClassVar, cast
 
-import httpx
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +24,7 @@ from app.settings import Settings
 from app.tools.http_tool import (
     HttpTool,
     Sleep,
+    Transport,
     Verbatim,
     answer_shape,
     compact_json,
@@ -54,11 +54,7 @@ class OpenRouterTool:
     name: ClassVar[str] = "openrouter"
 
     def __init__(
-        self,
-        settings: Settings,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        sleep: Sleep | None = None,
+        self, settings: Settings, transport: Transport = None, *, sleep: Sleep | None = None
     ) -> None:
         self.settings = settings
         self.key = settings.key_for(KEY_ENV)

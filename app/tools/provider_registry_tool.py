@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
-import httpx
-
 from app.errors import ProviderNotConfigured, ValidationFailed
 from app.models.provider_models import ImageProvider, ProviderCapabilities
 from app.settings import ProviderSettings, Settings
 from app.tools.demo_image_tool import DemoImageTool
 from app.tools.grok_image_tool import GrokImageTool
+from app.tools.http_tool import Transport
 from app.tools.nano_banana_image_tool import NanoBananaImageTool
 from app.tools.openai_image_tool import OpenAIImageTool
 
@@ -30,9 +29,7 @@ class RegisteredProvider(ImageProvider, Protocol):
     settings_model: ClassVar[type[ProviderSettings] | None]
     key_env: ClassVar[str | None]
 
-    def __init__(
-        self, settings: Settings, transport: httpx.BaseTransport | None = None
-    ) -> None: ...
+    def __init__(self, settings: Settings, transport: Transport = None) -> None: ...
 
     @classmethod
     def capabilities(cls, settings: Settings) -> ProviderCapabilities: ...
@@ -61,7 +58,7 @@ class ProviderRegistry:
     def __init__(
         self,
         settings: Settings,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport = None,
         *,
         classes: ProviderClasses = PROVIDER_CLASSES,
     ) -> None:
