@@ -3,10 +3,14 @@
 Each route is declared once, in `ROUTES` at the end of this file: its method and path, its handler
 and its OpenAPI description (summary, request model, answers, error statuses). The blueprints
 register their Flask rules from that table and `app.openapi` builds the description's paths from it.
+A route that is only a call (its path's values and body to one controller method) names that method
+in its line (`api_call(ApiController.generate)`); the functions below are the routes that do more:
+a larger body limit, a query string, a stream, a file.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,19 +115,36 @@ def _check_json(data: Any) -> None:
         stack.extend((item, depth + 1) for item in items)
 
 
-def health() -> Any:
-    """Liveness and the text model mode."""
-    return controller().health()
+def api_call(method: Callable[..., Any], status: int = 200) -> Callable[..., Any]:
+    """The handler of a route that is only a call of `ApiController.method`: see `forward`."""
+    return forward(controller, method, status)
+
+
+def batch_call(method: Callable[..., Any], status: int = 200) -> Callable[..., Any]:
+    """The handler of a route that is only a call of `BatchController.method`: see `forward`."""
+    return forward(batches, method, status)
+
+
+def forward(
+    owner: Callable[[], object], method: Callable[..., Any], status: int
+) -> Callable[..., Any]:
+    """A route that hands its path's values, and the JSON body when the method takes a
+    `payload`, to one controller method, and answers with `status` (or the status the method
+    gives with its answer). Most routes are only that; their table line names the method."""
+    takes_body = "payload" in inspect.signature(method).parameters
+
+    def handler(**path: str) -> Any:
+        args = [*path.values(), body()] if takes_body else [*path.values()]
+        answer = method(owner(), *args)
+        return answer if isinstance(answer, tuple) else (answer, status)
+
+    handler.__name__ = handler.__qualname__ = method.__qualname__.replace(".", "_")
+    return handler
 
 
 def openapi() -> Any:
     """The OpenAPI 3.1 description of every route (built from the models by `app.openapi`)."""
     return current_app.extensions["sfumato_openapi"]
-
-
-def providers() -> Any:
-    """Image providers with availability and capabilities, the text model, the limits."""
-    return controller().providers()
 
 
 def create_session() -> Any:
@@ -138,11 +159,6 @@ def add_reference(session_id: str) -> Any:
     return controller().add_reference(session_id, body()), 201
 
 
-def remove_reference(session_id: str, ref_id: str) -> Any:
-    """Removes a reference image and its file; the session as it is now."""
-    return controller().remove_reference(session_id, ref_id, body())
-
-
 def _body_limit() -> int:
     return int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
@@ -150,51 +166,6 @@ def _body_limit() -> int:
 def list_sessions() -> Any:
     """One page of past sessions, newest first: ?limit=&cursor=&status=&provider=&q=."""
     return controller().list_sessions(request.args.to_dict())
-
-
-def get_session(session_id: str) -> Any:
-    """A session with all its iterations."""
-    return controller().get_session(session_id)
-
-
-def branch_session(session_id: str) -> Any:
-    """A new session (same goal and settings) starting from one of this session's prompts."""
-    return controller().branch_session(session_id, body()), 201
-
-
-def update_prompt(session_id: str) -> Any:
-    """The person's edit of the starting prompt (and block locks)."""
-    return controller().update_prompt(session_id, body())
-
-
-def generate(session_id: str) -> Any:
-    """Generates and judges iteration 0 (200 when done, 202 with wait=false)."""
-    return controller().generate(session_id, body())
-
-
-def feedback(session_id: str) -> Any:
-    """The person's feedback; `accepted: true` finishes the session."""
-    return controller().feedback(session_id, body())
-
-
-def checklist(session_id: str) -> Any:
-    """The person's edit of the checklist (409 while a run is going)."""
-    return controller().update_checklist(session_id, body())
-
-
-def optimize_estimate(session_id: str) -> Any:
-    """What a run with this body would cost: usd, low, high, calls, and the basis."""
-    return controller().optimize_estimate(session_id, body())
-
-
-def optimize_run(session_id: str) -> Any:
-    """Runs the revise -> generate -> judge loop (200 when done, 202 with wait=false)."""
-    return controller().optimize_run(session_id, body())
-
-
-def optimize_cancel(session_id: str) -> Any:
-    """Stops a run: the outside call in flight is closed, and the run ends at once."""
-    return controller().optimize_cancel(session_id, body()), 202
 
 
 def events(session_id: str) -> Response:
@@ -209,11 +180,6 @@ def download(session_id: str) -> Response:
     data = controller().download(session_id)
     headers = {"Content-Disposition": f'attachment; filename="sfumato-{session_id}.zip"'}
     return Response(data, mimetype="application/zip", headers=headers)
-
-
-def recipe(session_id: str) -> Any:
-    """A re-runnable recipe of the session (what `sfumato export` writes)."""
-    return controller().recipe(session_id)
 
 
 def media(session_id: str, name: str) -> Response:
@@ -254,31 +220,6 @@ def start_batch() -> Any:
     """Starts a batch over the goals given (text: one a line, or JSON Lines); 202."""
     request.max_content_length = max(rq.CREATE_BODY_BYTES, _body_limit())  # goals' references
     return batches().start(body()), 202
-
-
-def estimate_batch() -> Any:
-    """What the batch would cost by the price table; runs nothing."""
-    return batches().estimate(body())
-
-
-def list_batches() -> Any:
-    """Every batch on disk (kept across restarts), newest first."""
-    return batches().list()
-
-
-def get_batch(batch_id: str) -> Any:
-    """A batch's report so far: each goal's status and figures, and the summary."""
-    return batches().get(batch_id)
-
-
-def cancel_batch(batch_id: str) -> Any:
-    """Stops a batch: goals in flight stop after their step, finished goals are kept."""
-    return batches().cancel(batch_id, body()), 202
-
-
-def resume_batch(batch_id: str) -> Any:
-    """Runs a stopped batch on: done goals kept, interrupted goals continue their own sessions."""
-    return batches().resume(batch_id, body()), 202
 
 
 def batch_events(batch_id: str) -> Response:
@@ -331,32 +272,32 @@ class Route:
 S = "/api/sessions/<session_id>"
 B = "/api/batches/<batch_id>"
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/health", health, "Liveness and the text model mode", None, {200: HealthResponse}),
-    Route("GET", "/api/providers", providers, "Image providers, text model, limits", None, {200: ProvidersResponse}),
+    Route("GET", "/api/health", api_call(ApiController.health), "Liveness and the text model mode", None, {200: HealthResponse}),
+    Route("GET", "/api/providers", api_call(ApiController.providers), "Image providers, text model, limits", None, {200: ProvidersResponse}),
     Route("GET", "/api/openapi.json", openapi, "This description", None, {200: "application/json"}),
     Route("POST", "/api/sessions", create_session, "Start a session (writes the starting prompt)", rq.CreateSessionRequest, {201: CreateSessionResponse}, PROVIDER_FAILURES),
     Route("GET", "/api/sessions", list_sessions, "Past sessions, newest first", None, {200: SessionList}, (400,), rq.ListSessionsQuery),
-    Route("GET", S, get_session, "A session with all its iterations", None, {200: Session}),
-    Route("POST", f"{S}/branch", branch_session, "A new session from one of this session's prompts (no model call)", rq.BranchRequest, {201: CreateSessionResponse}),
-    Route("PUT", f"{S}/prompt", update_prompt, "Edit the starting prompt and block locks", rq.UpdatePromptRequest, {200: Session}, (409,)),
-    Route("POST", f"{S}/generate", generate, "Generate and judge iteration 0", rq.GenerateRequest, {200: Session, 202: Session}, RUN_FAILURES),
-    Route("PUT", f"{S}/feedback", feedback, "Feedback on the latest image; accepted: true finishes", rq.FeedbackRequest, {200: Session}, (409, 503)),
-    Route("PUT", f"{S}/checklist", checklist, "Edit the checklist every image is judged against", rq.ChecklistRequest, {200: Session}, (409,)),
-    Route("POST", f"{S}/optimize/estimate", optimize_estimate, "What an optimize run would cost", rq.OptimizeRequest, {200: CostEstimate}, (409,)),
-    Route("POST", f"{S}/optimize/run", optimize_run, "Run the revise -> generate -> judge loop", rq.OptimizeRequest, {200: Session, 202: Session}, RUN_FAILURES),
-    Route("POST", f"{S}/optimize/cancel", optimize_cancel, "Stop the run (the call in flight is closed)", rq.CancelRequest, {202: Session}, (409,)),
+    Route("GET", S, api_call(ApiController.get_session), "A session with all its iterations", None, {200: Session}),
+    Route("POST", f"{S}/branch", api_call(ApiController.branch_session, 201), "A new session from one of this session's prompts (no model call)", rq.BranchRequest, {201: CreateSessionResponse}),
+    Route("PUT", f"{S}/prompt", api_call(ApiController.update_prompt), "Edit the starting prompt and block locks", rq.UpdatePromptRequest, {200: Session}, (409,)),
+    Route("POST", f"{S}/generate", api_call(ApiController.generate), "Generate and judge iteration 0", rq.GenerateRequest, {200: Session, 202: Session}, RUN_FAILURES),
+    Route("PUT", f"{S}/feedback", api_call(ApiController.feedback), "Feedback on the latest image; accepted: true finishes", rq.FeedbackRequest, {200: Session}, (409, 503)),
+    Route("PUT", f"{S}/checklist", api_call(ApiController.update_checklist), "Edit the checklist every image is judged against", rq.ChecklistRequest, {200: Session}, (409,)),
+    Route("POST", f"{S}/optimize/estimate", api_call(ApiController.optimize_estimate), "What an optimize run would cost", rq.OptimizeRequest, {200: CostEstimate}, (409,)),
+    Route("POST", f"{S}/optimize/run", api_call(ApiController.optimize_run), "Run the revise -> generate -> judge loop", rq.OptimizeRequest, {200: Session, 202: Session}, RUN_FAILURES),
+    Route("POST", f"{S}/optimize/cancel", api_call(ApiController.optimize_cancel, 202), "Stop the run (the call in flight is closed)", rq.CancelRequest, {202: Session}, (409,)),
     Route("GET", f"{S}/events", events, "Server-Sent Events of the session's run", None, {200: "text/event-stream"}),
     Route("POST", f"{S}/references", add_reference, "Add a reference image (a data URL, its role and label)", rq.ReferenceIn, {201: ReferenceAnswer}, (409, 422)),
-    Route("DELETE", f"{S}/references/<ref_id>", remove_reference, "Remove a reference image and its file", rq.CancelRequest, {200: Session}, (409,)),
+    Route("DELETE", f"{S}/references/<ref_id>", api_call(ApiController.remove_reference), "Remove a reference image and its file", rq.CancelRequest, {200: Session}, (409,)),
     Route("GET", f"{S}/download", download, "The whole session as a zip", None, {200: "application/zip"}),
-    Route("GET", f"{S}/recipe", recipe, "A re-runnable recipe of the session (`sfumato export`)", None, {200: "application/json"}, (404,)),
+    Route("GET", f"{S}/recipe", api_call(ApiController.recipe), "A re-runnable recipe of the session (`sfumato export`)", None, {200: "application/json"}, (404,)),
     Route("GET", "/media/<session_id>/<name>", media, "A stored image", None, {200: "image/*"}, (404,)),
     Route("POST", "/api/batches", start_batch, "Start a batch over a goals file", BatchRequest, {202: BatchState}, (422,)),
-    Route("POST", "/api/batches/estimate", estimate_batch, "What a batch would cost", BatchRequest, {200: BatchEstimate}, (422,)),
-    Route("GET", "/api/batches", list_batches, "Every batch on disk, newest first", None, {200: BatchList}),
-    Route("GET", f"{B}", get_batch, "A batch's report so far", None, {200: BatchState}, (404,)),
-    Route("POST", f"{B}/cancel", cancel_batch, "Stop a batch, keeping finished goals", rq.CancelRequest, {202: BatchState}, (404,)),
-    Route("POST", f"{B}/resume", resume_batch, "Run a stopped batch on, continuing interrupted goals", rq.CancelRequest, {202: BatchState}, (404, 409, 503)),
+    Route("POST", "/api/batches/estimate", batch_call(BatchController.estimate), "What a batch would cost", BatchRequest, {200: BatchEstimate}, (422,)),
+    Route("GET", "/api/batches", batch_call(BatchController.list), "Every batch on disk, newest first", None, {200: BatchList}),
+    Route("GET", f"{B}", batch_call(BatchController.get), "A batch's report so far", None, {200: BatchState}, (404,)),
+    Route("POST", f"{B}/cancel", batch_call(BatchController.cancel, 202), "Stop a batch, keeping finished goals", rq.CancelRequest, {202: BatchState}, (404,)),
+    Route("POST", f"{B}/resume", batch_call(BatchController.resume, 202), "Run a stopped batch on, continuing interrupted goals", rq.CancelRequest, {202: BatchState}, (404, 409, 503)),
     Route("GET", f"{B}/events", batch_events, "Server-Sent Events of the batch", None, {200: "text/event-stream"}, (404,)),
     Route("GET", f"{B}/files/<path:name>", batch_file, "A report file or image", None, {200: "*/*"}, (404,)),
     Route("GET", f"{B}/download", download_batch, "The report folder as a zip", None, {200: "application/zip"}, (404,)),
