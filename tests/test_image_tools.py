@@ -439,7 +439,7 @@ def test_image_calls_log_no_key_and_no_base64(mock, caplog):
     mock.post(OPENAI_GEN).respond(200, json=openai_image_answer(png))
     mock.post(GROK_GEN).respond(400, json={"code": "x", "error": f"bad {b64(png)}"})
     mock.post(GEMINI_GEN).respond(200, json=gemini_image_answer(png))
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG, logger="sfumato"):  # whatever level a CLI test left
         tool(OpenAIImageTool, mock).generate(PROMPT, {})
         tool(NanoBananaImageTool, mock).generate(PROMPT, {})
         with pytest.raises(ProviderError):

@@ -333,7 +333,7 @@ def test_models_per_role_come_from_settings(mock):
 def test_logs_carry_neither_key_nor_image(mock, caplog):
     png = image_bytes("PNG", size=(64, 64))
     mock.post(CHAT_URL).respond(200, json=chat_completion(GOOD_JUDGE))
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG, logger="sfumato"):  # whatever level a CLI test left
         make_tool(mock).complete(judge_request(png))
 
     text = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)

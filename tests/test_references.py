@@ -239,10 +239,10 @@ def test_the_model_limit_and_the_overall_limit(app: Flask, client: FlaskClient) 
     assert add(client, sid, image).status_code == 201
     third = add(client, sid, image)
     assert third.status_code == 422 and third.json["code"] == "unsupported_param"
-    assert third.json["details"]["limit"] == 2
+    assert third.json["details"]["max_input_images"] == 2
     takes(app, 0)
     none = add(client, sid, image)
-    assert none.status_code == 422 and none.json["details"]["limit"] == 0
+    assert none.status_code == 422 and none.json["details"]["max_input_images"] == 0
     created = client.post("/api/sessions", json={"goal": "a fox", "references": [{"image": image}]})
     assert created.status_code == 422 and created.json["code"] == "unsupported_param"
     takes(app, 16)  # a model that takes more still gets at most MAX_REFERENCES

@@ -7,6 +7,7 @@ from typing import Any, Literal, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from app.errors import UnsupportedParam
 from app.models.domain_models import Usage
 
 
@@ -91,6 +92,21 @@ class ModelSettings(BaseModel):
     supported_backgrounds: list[str] = Field(default_factory=list)
     free_sizes: FreeSizes | None = None
     max_input_images: int = 0
+
+    def check_inputs(self, given: int, provider: str, model: str) -> None:
+        """Refuses, before any call, more input images (references, the image being edited) than
+        this model takes: a 422 `unsupported_param` naming the model and its limit. Every door
+        (a new session, an added reference, a run, the image tools themselves) asks here."""
+        limit = self.max_input_images
+        if given <= limit:
+            return
+        takes = "takes no reference or input images" if limit == 0 else f"takes at most {limit}"
+        raise UnsupportedParam(
+            f"{model} ({provider}) {takes}; this would send {given}. Remove references, or "
+            "choose a model that takes them.",
+            details={"param": "references", "provider": provider, "model": model,
+                     "max_input_images": limit, "given": given},
+        )  # fmt: skip
 
 
 class ModelCapabilities(ModelSettings):

@@ -108,28 +108,9 @@ def normalize_params(caps: ProviderCapabilities, params: dict[str, Any]) -> dict
 
 
 def check_sources(caps: ProviderCapabilities, params: dict[str, Any], count: int) -> None:
-    """A 422 naming the model and its limit when it cannot take `count` input images."""
+    """A 422 naming the chosen model and its limit when it cannot take `count` input images."""
     chosen = caps.for_model(params.get("model") or caps.defaults.get("model"))
-    limit = chosen.max_input_images
-    if count <= limit:
-        return
-    model = chosen.defaults.get("model") or caps.label
-    reason = (
-        "takes no reference or input images"
-        if limit == 0
-        else f"takes at most {limit} reference or input images"
-    )
-    raise UnsupportedParam(
-        f"{model} ('{caps.label}') {reason}; this request has {count}. "
-        "Remove references, or choose a model that takes them.",
-        details={
-            "param": "references",
-            "provider": caps.name,
-            "model": model,
-            "max_input_images": limit,
-            "given": count,
-        },
-    )
+    chosen.check_inputs(count, caps.name, chosen.defaults.get("model") or caps.label)
 
 
 def _free_ratio(caps: ProviderCapabilities, value: Any) -> str:

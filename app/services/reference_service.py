@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.errors import Conflict, NotFound, UnsupportedParam, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.limits import MAX_REFERENCE_LABEL_CHARS, MAX_REFERENCES
 from app.models.domain_models import Reference, ReferenceRole, Session
 from app.models.paths import media_url
@@ -248,22 +248,13 @@ def _append(session: Session, made: list[Reference]) -> None:
 def _check_room(caps: ProviderCapabilities, wanted: int) -> None:
     """Refuses more references than the model takes (422 `unsupported_param`), and more than
     MAX_REFERENCES (400) whatever the model."""
-    limit = caps.max_input_images
-    model = caps.defaults.get("model") or caps.name
-    if limit <= 0:
-        raise UnsupportedParam(
-            f"'{caps.label}' ({model}) takes no reference images; choose a model that does.",
-            details={"param": "references", "provider": caps.name, "model": model, "limit": 0},
+    if caps.max_input_images < MAX_REFERENCES:
+        caps.check_inputs(wanted, caps.name, caps.defaults.get("model") or caps.name)
+    elif wanted > MAX_REFERENCES:
+        raise ValidationFailed(
+            f"A session keeps at most {MAX_REFERENCES} reference images; this would make {wanted}.",
+            details={"field": "references", "limit": MAX_REFERENCES, "count": wanted},
         )
-    if wanted > min(limit, MAX_REFERENCES):
-        shown = min(limit, MAX_REFERENCES)
-        error = UnsupportedParam if limit < MAX_REFERENCES else ValidationFailed
-        raise error(
-            f"'{caps.label}' ({model}) takes at most {shown} reference images; this would make "
-            f"{wanted}.",
-            details={"param": "references", "field": "references", "provider": caps.name,
-                     "model": model, "limit": shown, "count": wanted},
-        )  # fmt: skip
 
 
 def _check_ids_left(session: Session, wanted: int) -> None:

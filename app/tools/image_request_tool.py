@@ -18,7 +18,6 @@ from typing import Any, ClassVar, Protocol
 
 import pybase64
 
-from app.errors import UnsupportedParam
 from app.models.provider_models import (
     GeneratedImage,
     ModelCapabilities,
@@ -76,8 +75,8 @@ def generate_with(
     the tool's request and its answer read inside `answer_shape`."""
     model = params.get("model") or tool.default_model
     text = prompt_for_provider(tool.name, prompt, tool.max_prompt_chars)
-    limit = (tool.models.get(model) or tool.unknown_model(model)).max_input_images
-    check_source_count(tool.name, model, limit, len(sources))
+    known = tool.models.get(model) or tool.unknown_model(model)
+    known.check_inputs(len(sources), tool.name, model)
     body = tool.send(model, text, params, sources)
     with answer_shape(tool.name):
         return tool.parse(body, model)
@@ -210,23 +209,6 @@ def answer_image(
         model=model,
         revised_prompt=optional_text(revised),
         usage=plain_usage(usage),
-    )
-
-
-def check_source_count(provider: str, model: str, limit: int, given: int) -> None:
-    """Refuse, before any call, input images the model does not take (or too many of them)."""
-    if given <= limit:
-        return
-    reason = "takes no input images" if limit == 0 else f"takes at most {limit} input images"
-    raise UnsupportedParam(
-        f"{model} {reason}; {given} were given. Remove references or choose another model.",
-        details={
-            "provider": provider,
-            "model": model,
-            "field": "references",
-            "max_input_images": limit,
-            "given": given,
-        },
     )
 
 
