@@ -280,9 +280,12 @@ def test_image_service_passes_sources_to_the_provider(mock, tmp_path):
     edits = mock.post(GROK_EDITS).respond(200, json=xai_b64_answer(image_bytes("JPEG")))
     service = image_service(mock, tmp_path)
 
-    _, name = service.generate(SID, 1, "grok", PROMPT, {}, [source_image()])
+    sources = two_sources()
+    _, name = service.generate(SID, 1, "grok", PROMPT, {}, sources)
 
-    assert edits.called and name.startswith("iter_1")
+    urls = [item["url"] for item in sent_json(edits)["images"]]
+    assert urls == [f"data:{s.mime};base64,{b64_of(s)}" for s in sources]
+    assert name.startswith("iter_1")
 
 
 def test_providers_endpoint_publishes_max_input_images_per_model(client):

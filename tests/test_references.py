@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from PIL import Image, ImageCms, PngImagePlugin
+from PIL import Image, ImageCms, ImageFile, PngImagePlugin
 
 from app.errors import ValidationFailed
 from app.limits import MAX_REFERENCE_BYTES, MAX_REFERENCE_PIXELS, MAX_REFERENCES
@@ -157,8 +157,18 @@ def test_twenty_megabytes_fit_and_one_byte_more_is_a_413(app: Flask, client: Fla
     assert len(client.get(f"/api/sessions/{sid}").json["references"]) == 1
 
 
-def test_too_many_pixels_is_a_413_and_a_bomb_never_expands(app: Flask, client: FlaskClient) -> None:
+def test_too_many_pixels_is_a_413_and_a_bomb_never_expands(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sid = start_session(client)["session_id"]
+    decoded: list[tuple[int, int]] = []  # the size of every image whose pixels were decoded
+    real_load = ImageFile.ImageFile.load
+
+    def load(image: ImageFile.ImageFile) -> Any:
+        decoded.append(image.size)
+        return real_load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
     wide = Image.new("1", (8000, MAX_REFERENCE_PIXELS // 8000 + 1))
     buffer = io.BytesIO()
     wide.save(buffer, format="PNG")
@@ -170,6 +180,7 @@ def test_too_many_pixels_is_a_413_and_a_bomb_never_expands(app: Flask, client: F
     bomb.save(buffer, format="PNG")
     refused = add(client, sid, data_url(buffer.getvalue()))
     assert refused.status_code == 413, refused.json
+    assert decoded == [], decoded  # refused from the header: neither image was decoded
 
 
 def test_metadata_is_stripped_from_jpeg_and_png(app: Flask, client: FlaskClient) -> None:

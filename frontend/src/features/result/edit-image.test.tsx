@@ -10,9 +10,13 @@ import { makeCaps, makeIteration, makeRun, makeSession } from '@/test/fixtures'
 import ResultStep from './result-step'
 
 /** The server, faked at fetch: the providers' catalogue, and whatever a POST answers. */
-function server(maxInputImages: number, answer: Session) {
+function server(maxInputImages: number, answer: Session, others: Record<string, number> = {}) {
+  const takes = { demo: maxInputImages, ...others }
   const catalog = {
-    providers: [{ name: 'demo', capabilities: makeCaps({ max_input_images: maxInputImages }) }],
+    providers: Object.entries(takes).map(([name, max]) => ({
+      name,
+      capabilities: makeCaps({ max_input_images: max }),
+    })),
   } as unknown as ProvidersResponse
   const calls: { url: string; body: unknown }[] = []
   vi.stubGlobal(
@@ -67,11 +71,14 @@ describe('Edit this image', () => {
   })
 
   it('is not offered where the model takes no input images', async () => {
-    server(0, done())
-    render(<ResultStep session={done()} onSession={() => undefined} {...props} />)
-    await waitFor(() => expect(fetch).toHaveBeenCalled())
-    await Promise.resolve()
-    expect(screen.queryByRole('button', { name: /Edit this image \(#/ })).toBeNull()
+    // Two pages read the one catalogue: once the page whose model takes images offers Edit, the
+    // answer has reached both, so the other's missing button is the model's doing, not a wait.
+    server(0, done(), { acme: 2 })
+    const none = render(<ResultStep session={done()} onSession={() => undefined} {...props} />)
+    const takes = done({ session_id: 's2', image_provider: 'acme' })
+    const other = render(<ResultStep session={takes} onSession={() => undefined} {...props} />)
+    await within(other.container).findByRole('button', { name: 'Edit this image (#1)' })
+    expect(within(none.container).queryByRole('button', { name: /Edit this image \(#/ })).toBeNull()
   })
 
   it('keep improving in edit mode sends mode "edit"', async () => {
