@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from app import __version__
 from app.container import Container
-from app.errors import AppError, NotFound, ValidationFailed, status_for_code
+from app.errors import AppError, NotFound, invalid_request, status_for_code
 from app.models.batch_models import (
     BatchEstimate,
     BatchList,
@@ -69,17 +69,7 @@ class ApiController:
         try:
             return model.model_validate(payload, context={"settings": self.c.settings})
         except ValidationError as exc:
-            errors = [
-                {
-                    "field": ".".join(str(p) for p in e["loc"]) or "body",
-                    "message": e["msg"].removeprefix("Value error, "),
-                }
-                for e in exc.errors(include_url=False, include_input=False)
-            ]
-            summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
-            raise ValidationFailed(
-                f"Invalid request: {summary}", details={"errors": errors}
-            ) from None
+            raise invalid_request(exc) from None
 
     # Health and providers -----------------------------------------------------------------------
 

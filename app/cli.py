@@ -37,7 +37,7 @@ from pydantic import ValidationError
 
 from app import __version__
 from app.container import Container, build_container
-from app.errors import AppError
+from app.errors import AppError, field_problems, problems_line
 from app.limits import (
     MAX_BATCH_JOBS,
     MAX_BUDGET_USD,
@@ -93,11 +93,7 @@ class Failure(click.ClickException):
 
 
 def _validation_line(exc: ValidationError) -> str:
-    parts = [
-        f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
-    return "; ".join(parts[:3])
+    return problems_line(field_problems(exc, "value"))
 
 
 @dataclass(eq=False)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import errno
 from typing import Any, ClassVar, Literal
 
+from pydantic import ValidationError
+
 from app.utils.scrub import scrub_text, scrub_value
 
 # Every error code, by the HTTP status it is answered with (docs/API.md has the same table; a test
@@ -189,3 +191,43 @@ def status_for_code(code: str) -> int:
     """The status of an error recorded on a session (a synchronous run that failed answers with
     it); 500 for a code the table does not list."""
     return STATUS_BY_CODE.get(code, 500)
+
+
+# Problems of a refused value ---------------------------------------------------------------------
+
+# The values a validation problem names, kept beside its message (so the web app can say it in the
+# person's language): pydantic's error context keys, and those of app.models.text_rules' refusals.
+PROBLEM_VALUES = frozenset(
+    {"max_length", "min_length", "ge", "le", "gt", "lt", "expected", "length", "char", "position"}
+)
+
+
+def field_problems(exc: ValidationError, root: str = "body") -> list[dict[str, Any]]:
+    """Each problem of a failed validation, in the one shape every door reports: its `field` (a
+    dotted path; `root` for the value as a whole), its `message`, pydantic's error `type`, and the
+    limit it broke where there is one (`max_length`, `ge`, ...)."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        limits = {k: v for k, v in (error.get("ctx") or {}).items() if k in PROBLEM_VALUES}
+        problems.append(
+            {
+                "field": ".".join(str(part) for part in error["loc"]) or root,
+                "message": error["msg"].removeprefix("Value error, ")[:300],
+                "type": error["type"],
+                **{k: v for k, v in limits.items() if isinstance(v, int | float | str)},
+            }
+        )
+    return problems
+
+
+def problems_line(problems: list[dict[str, Any]], shown: int = 3) -> str:
+    """The first problems as one line of text: `field: message; field: message`."""
+    return "; ".join(f"{p['field']}: {p['message']}" for p in problems[:shown])
+
+
+def invalid_request(exc: ValidationError) -> ValidationFailed:
+    """A 400 `validation_error` listing every problem of a refused body in `details.errors`."""
+    problems = field_problems(exc)
+    return ValidationFailed(
+        f"Invalid request: {problems_line(problems)}", details={"errors": problems}
+    )

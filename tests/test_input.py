@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from app.container import Container
 from app.errors import ValidationFailed
 from app.models.batch_models import BatchOptions, GoalSpec
+from app.models.domain_models import FLEX_BLOCKS
 from app.services.batch_service import BatchService
 from app.services.goal_parser import spec_from_recipe
 from app.settings import Settings
@@ -204,9 +205,50 @@ def test_a_bad_batch_line_is_400_naming_line_and_field_and_creates_nothing(
     )
     error = body["details"]["errors"][0]
     assert (error["line"], error["field"]) == (3, field), body
+    assert error["type"], body  # a client words it in its own language by this
     assert body["message"].startswith("Goals line 3: "), body["message"]
     assert client.get("/api/sessions").json["sessions"] == [] and sessions_on_disk(settings) == 0
     assert client.get("/api/batches").json["batches"] == []
+
+
+def test_each_refused_line_names_its_problem_type_and_limit(client: FlaskClient) -> None:
+    """Beside the English message, each problem carries what a client needs to say it in its own
+    language (the web app's Russian): its type and the values it names."""
+    goals = "\n".join(
+        [
+            json.dumps({"goal": "a fox " * 500}),
+            '{"goal": "a fox",',
+            json.dumps({"goal": "a fox", "checklist": [{"question": "ok"}]}),
+            json.dumps({"goal": "a fox", "locked_blocks": ["hat"]}),
+            json.dumps({"goal": "a fox", "category": "pets\u001b"}),
+        ]
+    )
+    body = assert_4xx(
+        client.post("/api/batches/estimate", json={"goals": goals}), 400, "validation_error"
+    )
+    found = [
+        {k: v for k, v in e.items() if k not in ("field", "message")}
+        for e in body["details"]["errors"]
+    ]
+    assert found == [
+        {"line": 1, "type": "string_too_long", "length": 2999, "max_length": 2000},
+        {"line": 2, "type": "json_invalid", "column": 18},
+        {"line": 3, "type": "value_error"},
+        {"line": 4, "type": "unknown_blocks", "unknown": "hat", "blocks": ", ".join(FLEX_BLOCKS)},
+        {"line": 5, "type": "control_character", "char": "U+001B ESC", "position": 5},
+    ]
+
+
+def test_a_refused_body_names_each_problem_type_and_limit(client: FlaskClient) -> None:
+    body = {"goal": "x" * 5000, "iterations_count": 99, "bogus": 1}
+    refused = assert_4xx(client.post("/api/sessions", json=body), 400, "validation_error")
+    assert [
+        {k: v for k, v in e.items() if k != "message"} for e in refused["details"]["errors"]
+    ] == [
+        {"field": "goal", "type": "string_too_long", "length": 5000, "max_length": 2000},
+        {"field": "iterations_count", "type": "less_than_equal", "le": 10},
+        {"field": "bogus", "type": "extra_forbidden"},
+    ]
 
 
 def test_the_same_lines_within_the_limits_are_taken(

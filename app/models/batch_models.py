@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.errors import field_problems
 from app.limits import (
     ITERATIONS_CEILING,
     MAX_BATCH_JOBS,
@@ -101,10 +102,8 @@ class _PersonParts(BaseModel):
 
 
 def _first_error(exc: ValidationError) -> str:
-    error = exc.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(p) for p in error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
+    first = field_problems(exc, "")[0]
+    return f"{first['field']}: {first['message']}" if first["field"] else first["message"]
 
 
 class GoalSpec(_PersonParts):

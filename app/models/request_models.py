@@ -12,6 +12,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from app.limits import (
     CHECKLIST_QUESTION_MAX_CHARS,
@@ -24,7 +25,13 @@ from app.limits import (
 )
 from app.models.domain_models import ChecklistSource, ReferenceRole, RunMode
 from app.models.run_options import BudgetUsd, Candidates, PlateauRounds, RunOptions, TargetScore
-from app.models.text_rules import person_text, refuse_controls, visible_length
+from app.models.text_rules import (
+    blank_text,
+    person_text,
+    refuse_controls,
+    too_long,
+    visible_length,
+)
 
 
 def _limit(info: ValidationInfo, name: str) -> int | None:
@@ -43,7 +50,9 @@ _Rounds = TypeVar("_Rounds", int, int | None)
 def _check_iterations(value: _Rounds, info: ValidationInfo) -> _Rounds:
     limit = _limit(info, "max_iterations")
     if value is not None and limit is not None and value > limit:
-        raise ValueError(f"must be at most {limit} (MAX_ITERATIONS)")
+        raise PydanticCustomError(
+            "less_than_equal", "must be at most {le} (MAX_ITERATIONS)", {"le": limit}
+        )
     return value
 
 
@@ -56,9 +65,9 @@ def prompt_text(value: str, limit: int | None) -> str:
     (the frame must not change, so CR is allowed here and nothing is stripped)."""
     refuse_controls(value, allow_cr=True)
     if not value.strip():
-        raise ValueError("must not be empty")
+        raise blank_text()
     if limit is not None and len(value) > limit:
-        raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+        raise too_long(value, limit)
     return value
 
 
@@ -67,11 +76,13 @@ def checklist_question(value: str) -> str:
     `str.split`), then its whitespace collapsed; 3..300 characters a person can see."""
     value = " ".join(refuse_controls(value).split())
     if visible_length(value) < CHECKLIST_QUESTION_MIN_CHARS:
-        raise ValueError(f"must be at least {CHECKLIST_QUESTION_MIN_CHARS} characters")
-    if len(value) > CHECKLIST_QUESTION_MAX_CHARS:
-        raise ValueError(
-            f"is {len(value)} characters long; the limit is {CHECKLIST_QUESTION_MAX_CHARS}"
+        raise PydanticCustomError(
+            "string_too_short",
+            "must be at least {min_length} characters",
+            {"min_length": CHECKLIST_QUESTION_MIN_CHARS},
         )
+    if len(value) > CHECKLIST_QUESTION_MAX_CHARS:
+        raise too_long(value, CHECKLIST_QUESTION_MAX_CHARS)
     return value
 
 

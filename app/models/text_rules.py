@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pydantic_core import PydanticCustomError
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BIDI_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
@@ -39,9 +41,10 @@ def refuse_controls(text: str, allow_cr: bool = False) -> str:
         for match in pattern.finditer(text):
             if allow_cr and match.group() == "\r":
                 continue
-            raise ValueError(
-                f"contains {kind} ({describe(match.group())}) at position {match.start() + 1}; "
-                "remove it"
+            raise PydanticCustomError(
+                "control_character",
+                "contains {kind} ({char}) at position {position}; remove it",
+                {"kind": kind, "char": describe(match.group()), "position": match.start() + 1},
             )
     return text
 
@@ -69,8 +72,26 @@ def person_text(value: str, *, allow_empty: bool = False, limit: int | None = No
     value = refuse_controls(normalize_newlines(value)).strip()
     if is_blank(value):
         if not allow_empty:
-            raise ValueError("must not be empty (only spaces or invisible characters)")
+            raise blank_text()
         return ""
     if limit is not None and len(value) > limit:
-        raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+        raise too_long(value, limit)
     return value
+
+
+# Typed refusals: a ValueError to the callers, and to pydantic an error whose `type` and values
+# (`max_length`, `position`, ...) reach `details.errors`, so a client can word it in its language.
+
+
+def too_long(value: str, limit: int) -> PydanticCustomError:
+    return PydanticCustomError(
+        "string_too_long",
+        "is {length} characters long; the limit is {max_length}",
+        {"length": len(value), "max_length": limit},
+    )
+
+
+def blank_text() -> PydanticCustomError:
+    return PydanticCustomError(
+        "string_blank", "must not be empty (only spaces or invisible characters)"
+    )

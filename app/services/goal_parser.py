@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.errors import AppError, ValidationFailed
+from app.errors import AppError, ValidationFailed, field_problems, invalid_request
 from app.limits import MAX_GOALS
 from app.models.batch_models import BatchOptions, GoalSpec, Recipe
 from app.models.domain_models import FLEX_BLOCKS
@@ -66,9 +66,8 @@ def read_goals_file(path: Path, settings: Any = None) -> list[GoalSpec]:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         message = f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8"
-        raise _refusal(
-            "Goals line", [{"line": line, "field": "file", "message": message}]
-        ) from None
+        problem = {"line": line, "field": "file", "message": message, "type": "not_utf8"}
+        raise _refusal("Goals line", [{**problem, "byte": exc.start + 1}]) from None
     return parse_goals(text, settings=settings)
 
 
@@ -80,7 +79,7 @@ def spec_from_recipe(recipe: Any, settings: Any = None) -> GoalSpec:
     try:
         parts = Recipe.model_validate(recipe, context=_context(settings, None))
     except ValidationError as exc:
-        raise _refusal("Invalid recipe", _errors(exc)) from None
+        raise _refusal("Invalid recipe", field_problems(exc, "recipe")) from None
     spec = GoalSpec(
         **shared_fields(parts, GoalSpec, skip=["id"]), id="recipe", prompt_text=parts.final_prompt
     )
@@ -101,7 +100,7 @@ def check_specs(specs: list[GoalSpec], settings: Any) -> None:
         try:
             checked = GoalSpec.model_validate(spec.model_dump(), context=_context(settings, None))
         except ValidationError as exc:
-            problems += [{**where, **e} for e in _errors(exc)]
+            problems += [{**where, **e} for e in field_problems(exc, "line")]
             continue
         problems += [{**where, **p} for p in prompt_problems(checked)]
     if problems:
@@ -121,9 +120,7 @@ def validated(model: type[ModelT], data: dict[str, Any], settings: Any) -> Model
     try:
         return model.model_validate(data, context=_context(settings, None))
     except ValidationError as exc:
-        errors = _errors(exc)
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
-        raise ValidationFailed(f"Invalid request: {summary}", details={"errors": errors}) from None
+        raise invalid_request(exc) from None
 
 
 def prompt_problems(spec: GoalSpec) -> list[Problem]:
@@ -134,12 +131,14 @@ def prompt_problems(spec: GoalSpec) -> list[Problem]:
         try:
             blocks = list(flex_service.parse(spec.prompt_text).blocks)
         except AppError as exc:
-            return [{"field": "prompt_text", "message": exc.message}]
+            return [{"field": "prompt_text", "message": exc.message, "type": exc.code}]
     unknown = [name for name in spec.locked_blocks if name not in blocks]
     if not unknown:
         return []
-    message = f"no such block: {', '.join(unknown)[:100]}; the prompt has {', '.join(blocks)}"
-    return [{"field": "locked_blocks", "message": message}]
+    names, have = ", ".join(unknown)[:100], ", ".join(blocks)
+    message = f"no such block: {names}; the prompt has {have}"
+    return [{"field": "locked_blocks", "message": message, "type": "unknown_blocks",
+             "unknown": names, "blocks": have}]  # fmt: skip
 
 
 def with_line(exc: AppError, spec: GoalSpec) -> AppError:
@@ -164,7 +163,7 @@ def _parse_line(line: str, number: int, fallback_id: str, context: dict[str, Any
     try:
         spec = GoalSpec.model_validate(data, context=context)
     except ValidationError as exc:
-        raise _LineError([{"line": number, **e} for e in _errors(exc)]) from None
+        raise _LineError([{"line": number, **e} for e in field_problems(exc, "line")]) from None
     problems = prompt_problems(spec)
     if problems:
         raise _LineError([{"line": number, **p} for p in problems])
@@ -179,15 +178,24 @@ def _line_data(line: str, number: int) -> dict[str, Any]:
         data = json.loads(line, parse_constant=_not_json)
     except RecursionError:
         data = None  # nested thousands deep: refused below, as too deep
-    except ValueError as exc:
-        raise _LineError([{"line": number, "field": "json", "message": str(exc)[:200]}]) from None
+    except json.JSONDecodeError as exc:
+        raise _json_problem(number, "json_invalid", str(exc)[:200], column=exc.colno) from None
+    except ValueError as exc:  # NaN, Infinity: Python reads them, JSON has no such values
+        raise _json_problem(number, "json_not_standard", str(exc)[:200]) from None
     if data is None or _depth_over(data, MAX_LINE_DEPTH):
         message = f"the JSON is nested more than {MAX_LINE_DEPTH} levels deep"
-        raise _LineError([{"line": number, "field": "json", "message": message}])
+        raise _json_problem(number, "json_too_deep", message, limit=MAX_LINE_DEPTH)
     if not isinstance(data, dict):
-        message = "a JSON line must be an object"
-        raise _LineError([{"line": number, "field": "json", "message": message}])
+        raise _json_problem(number, "json_not_object", "a JSON line must be an object")
     return data
+
+
+def _json_problem(number: int, kind: str, message: str, **values: Any) -> _LineError:
+    """A line that is not a JSON object: its `type` names why, for a client's own wording."""
+    found = {k: v for k, v in values.items() if v is not None}
+    return _LineError(
+        [{"line": number, "field": "json", "message": message, "type": kind, **found}]
+    )
 
 
 def _not_json(name: str) -> Any:
@@ -222,16 +230,6 @@ def _check_whole(specs: list[GoalSpec]) -> None:
 
 
 # Errors ---------------------------------------------------------------------------------------
-
-
-def _errors(exc: ValidationError) -> list[Problem]:
-    return [
-        {
-            "field": ".".join(str(p) for p in e["loc"]) or "line",
-            "message": e["msg"].removeprefix("Value error, ")[:300],
-        }
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
 
 
 def _refusal(prefix: str, problems: list[Problem]) -> ValidationFailed:
