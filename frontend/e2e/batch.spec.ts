@@ -89,7 +89,7 @@ test('a broken goals line is explained inline, naming the line, and Start waits 
   await expect(page.getByTestId('offline-banner')).toBeVisible()
   const goals = page.getByLabel('Goals: one per line, or JSON Lines')
   await goals.fill('a fox\n{"goal": ')
-  await expect(page.getByTestId('goal-problems')).toContainText('Line 2:')
+  await expect(page.getByTestId('goal-problems')).toContainText('Line 2: is not valid JSON')
   await expect(goals).toHaveAttribute('aria-invalid', 'true')
   await expect(page.getByRole('button', { name: 'Start batch' })).toBeDisabled()
   await expect(page.getByTestId('batch-estimate')).not.toContainText('Estimating')

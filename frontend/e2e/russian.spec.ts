@@ -52,7 +52,7 @@ test('a Russian browser goes from goal to result in Russian', async ({ page }) =
   // The batch page: the same header, Russian words, a bad line named in Russian.
   await page.getByRole('link', { name: 'Пакет' }).click()
   await page.getByLabel('Цели: по одной в строке или JSON Lines').fill('лиса\n{"goal": ')
-  await expect(page.getByTestId('goal-problems')).toContainText('Строка 2:')
+  await expect(page.getByTestId('goal-problems')).toContainText('Строка 2: не читается как JSON')
   await expect(page.getByRole('button', { name: 'Запустить пакет' })).toBeDisabled()
   await shot(page, 'ru-08-batch', { first: true })
 

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
-import { api, ApiError, describeError, request } from './api-client'
+import { i18n, whenComplete } from '@/i18n'
+
+import { api, ApiError, describeError, fieldProblems, problemText, request } from './api-client'
 
 function answer(status: number, body: unknown, raw = false) {
   return vi.fn(async () => new Response(raw ? String(body) : JSON.stringify(body), { status }))
@@ -109,5 +111,54 @@ describe('describeError on recorded errors', () => {
       message: 'blocked by policy',
       title: 'The provider blocked this prompt',
     })
+  })
+})
+
+describe('a refused body in the language on screen', () => {
+  const refused = new ApiError(400, 'validation_error', 'Invalid request: goal: is 2999 characters long', {
+    errors: [
+      {
+        field: 'goal',
+        message: 'is 2999 characters long; the limit is 2000',
+        type: 'string_too_long',
+        max_length: 2000,
+      },
+      {
+        field: 'iterations_count',
+        message: 'must be at most 10 (MAX_ITERATIONS)',
+        type: 'less_than_equal',
+        le: 10,
+      },
+      {
+        line: 3,
+        field: 'json',
+        message: 'Expecting value: line 1 column 9',
+        type: 'json_invalid',
+        column: 9,
+      },
+      { field: 'checklist', message: 'item 1: question: too short', type: 'value_error' },
+    ],
+  })
+
+  afterEach(async () => {
+    await i18n.changeLanguage('en')
+  })
+
+  it('words each problem by its type and values, after its field; an unknown type keeps the server words', async () => {
+    await i18n.changeLanguage('ru')
+    await whenComplete()
+    expect(fieldProblems(refused).map(problemText)).toEqual([
+      'goal: слишком длинный текст (не более 2000 симв.)',
+      'iterations_count: должно быть не больше 10',
+      'не читается как JSON (символ 9)',
+      'checklist: item 1: question: too short',
+    ])
+    expect(describeError(refused).message).toBe(fieldProblems(refused).map(problemText).join('; '))
+  })
+
+  it('in English too, and any other error keeps its own message', async () => {
+    expect(problemText(fieldProblems(refused)[0])).toBe('goal: too long (at most 2000 characters)')
+    expect(fieldProblems(new ApiError(404, 'not_found', 'No session', { errors: [] }))).toEqual([])
+    expect(describeError(new ApiError(404, 'not_found', 'No session')).message).toBe('No session')
   })
 })

@@ -66,6 +66,37 @@ const HINT_VALUES: Record<string, (details: Record<string, unknown>) => Record<s
   },
 }
 
+/**
+ * One problem of a refused value (`validation_error` `details.errors`): its field, the server's
+ * English words, and the `type` and values (`max_length`, `line`, ...) a catalogue words it by.
+ */
+export interface FieldProblem {
+  field?: string
+  message: string
+  type?: string
+  [value: string]: unknown
+}
+
+// Fields that name no field a person could look for: the problem is the whole line or file.
+const WHOLE = new Set(['json', 'file', 'line', 'body', 'value'])
+
+/** A problem in the language on screen: `validation.<type>` where the catalogue has it (with the
+ * values the problem names), else the server's words; after the field it is about. */
+export function problemText(problem: FieldProblem): string {
+  const key = `validation.${problem.type}`
+  const words = problem.type && i18n.exists(key) ? t(key, problem) : problem.message
+  return problem.field && !WHOLE.has(problem.field) ? `${problem.field}: ${words}` : words
+}
+
+/** The problems a validation error lists (`details.errors`), or [] for any other error. */
+export function fieldProblems(error: unknown): FieldProblem[] {
+  if (!(error instanceof ApiError) || error.code !== 'validation_error') return []
+  const errors = Array.isArray(error.details.errors) ? (error.details.errors as unknown[]) : []
+  return errors.flatMap((e) =>
+    e && typeof e === 'object' && typeof (e as FieldProblem).message === 'string' ? [e as FieldProblem] : [],
+  )
+}
+
 /** Whether the catalogue has words for this code (unknown codes show the server's own message). */
 export const knownErrorCode = (code: string): boolean => i18n.exists(`errors.${code}.title`)
 
@@ -83,10 +114,12 @@ export function describeError(error: unknown): ReadableError {
     }
     const code = knownErrorCode(error.code) ? error.code : 'http_error'
     const values = HINT_VALUES[code]?.(error.details) ?? {}
+    const problems = fieldProblems(error)
     return {
       code: error.code,
       title: t(`errors.${code}.title`),
-      message: error.message,
+      // A refused body's problems in the language on screen; any other error, the server's words.
+      message: problems.length ? problems.map(problemText).join('; ') : error.message,
       hint: t(`errors.${code}.hint`, values),
     }
   }

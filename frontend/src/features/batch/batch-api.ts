@@ -1,5 +1,5 @@
 // Batch runs (docs/API.md "Batches"): start, follow, cancel, and the report files.
-import { ApiError, request } from '@/lib/api-client'
+import { type FieldProblem, fieldProblems, request } from '@/lib/api-client'
 import type { BatchBody, BatchEstimate, BatchList, BatchState } from '@/lib/types'
 
 const batchPath = (id: string) => `/api/batches/${encodeURIComponent(id)}`
@@ -31,17 +31,10 @@ export const signed = (value: number | null | undefined, digits = 1) =>
   value == null ? '–' : `${value > 0 ? '+' : ''}${value.toFixed(digits)}`
 
 /** A goals line the server refused: its number and why (validation_error `details.errors`). */
-export interface LineProblem {
+export interface LineProblem extends FieldProblem {
   line: number
-  message: string
 }
 
 /** The server's line-by-line complaints from a validation error, or [] for any other error. */
-export function lineProblems(error: unknown): LineProblem[] {
-  if (!(error instanceof ApiError) || error.code !== 'validation_error') return []
-  const errors = Array.isArray(error.details.errors) ? error.details.errors : []
-  return errors.flatMap((e: unknown) => {
-    const item = e as { line?: unknown; message?: unknown }
-    return typeof item?.line === 'number' ? [{ line: item.line, message: String(item.message ?? '') }] : []
-  })
-}
+export const lineProblems = (error: unknown): LineProblem[] =>
+  fieldProblems(error).filter((p): p is LineProblem => typeof p.line === 'number')

@@ -9,7 +9,7 @@ import { ErrorAlert } from '@/components/error-alert'
 import { FieldLabel, TextAreaField } from '@/components/field'
 import { RunFields } from '@/components/run-fields'
 import { formatMoney } from '@/i18n'
-import { describeError, type ReadableError } from '@/lib/api-client'
+import { describeError, problemText, type ReadableError } from '@/lib/api-client'
 import { providerLabel } from '@/lib/provider-text'
 import { MAX_WEB_BATCH_JOBS } from '@/lib/limits.gen'
 import { choiceProblem, optimizeBody, type RunChoice } from '@/lib/run-choice'
@@ -86,7 +86,7 @@ function GoalsField(props: { goals: string; onChange: (goals: string) => void; p
         >
           {problems.map((p) => (
             <li key={p.line} data-line={p.line}>
-              {t('batch.lineProblem', { line: p.line, message: p.message })}
+              {t('batch.lineProblem', { line: p.line, message: problemText(p) })}
             </li>
           ))}
         </ul>
