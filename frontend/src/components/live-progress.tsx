@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'react'
 import { Button } from '@/components/button'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { cn } from '@/lib/cn'
-import { formatUsd, iterationsBeforeRun, roundBeforeRun, STEP_LABELS } from '@/lib/flow'
+import { formatCost, formatUsd, iterationsBeforeRun, roundBeforeRun, STEP_LABELS } from '@/lib/flow'
 import { currentStep, stepOf } from '@/lib/session-events'
 import type { CurrentStep, Iteration, Session } from '@/lib/types'
 
@@ -161,7 +161,7 @@ export function LiveProgress({ session, onCancel, cancelBusy }: Props) {
           </span>
           <span data-testid="cost-meter">
             {t('progress.cost', {
-              usd: session.demo ? t('progress.demoCost', { usd: formatUsd(0) }) : formatUsd(spent),
+              usd: formatCost(spent, session.demo ?? false),
             })}
             {!session.demo &&
               run?.estimate_usd != null &&

@@ -113,6 +113,12 @@ export function formatUsd(usd: number | null | undefined): string {
   return formatMoney(usd, Math.abs(usd) < 0.1 ? 3 : 2)
 }
 
+/** What something cost: `formatUsd`, or "$0 (demo)" where the offline stand-ins made it (it cost
+ * nothing, and a figure would look like a real price). */
+export function formatCost(usd: number | null | undefined, demo: boolean): string {
+  return demo ? t('progress.demoCost', { usd: formatUsd(0) }) : formatUsd(usd)
+}
+
 /** The first judged image (the baseline of the optimize loop). */
 export function firstIteration(s: Session): Iteration | null {
   return s.iterations.find((it) => it.index === 0) ?? s.iterations[0] ?? null

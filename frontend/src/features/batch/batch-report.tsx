@@ -4,8 +4,9 @@ import { useTranslation } from '@/i18n/react'
 
 import { Button } from '@/components/button'
 import { Card } from '@/components/card'
-import { formatDateTime, formatMoney, formatNumber, i18n, t } from '@/i18n'
+import { formatDateTime, formatNumber, i18n, t } from '@/i18n'
 import { cn } from '@/lib/cn'
+import { formatCost } from '@/lib/flow'
 import type { BatchGoal, BatchRow, BatchState } from '@/lib/types'
 
 import { batchApi, pct, signed } from './batch-api'
@@ -97,7 +98,7 @@ function GoalRow({ batchId, g }: { batchId: string; g: BatchGoal }) {
         {pct(g.first_checklist_pass)} → {pct(g.best_checklist_pass)}
       </td>
       <td className="py-2 pr-3">{g.best_vs_first ? t(`batch.verdict.${g.best_vs_first}`) : '–'}</td>
-      <td className="py-2 pr-3 tabular-nums">{formatMoney(g.cost_usd, 4)}</td>
+      <td className="py-2 pr-3 tabular-nums">{formatCost(g.cost_usd, g.demo ?? false)}</td>
       <td className="py-2 tabular-nums">
         {t('progress.sec', { s: formatNumber(g.seconds, { maximumFractionDigits: 1 }) })}
       </td>
@@ -167,7 +168,7 @@ export function Progress({
             s.mean_checklist_uplift == null
               ? '–'
               : t('hero.pts', { n: signed(s.mean_checklist_uplift * 100, 0) }),
-          cost: formatMoney(s.cost_usd, 4),
+          cost: formatCost(s.cost_usd, state.goals.length > 0 && state.goals.every((g) => g.demo)),
           time: t('progress.sec', { s: formatNumber(s.seconds, { maximumFractionDigits: 1 }) }),
         })}
       </p>
