@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { formatUsd, stopReasonText } from './flow'
-import { choiceProblem, optimizeBody } from './run-choice'
+import { choiceProblem, optimizeBody, usableChoice } from './run-choice'
 import { FALLBACK_LIMITS as limits } from './limits'
 import type { RunInfo } from './types'
 import { makeRun } from '@/test/fixtures'
@@ -24,6 +24,14 @@ describe('the run choice mirrors the server limits', () => {
       candidates: 3,
       budget_usd: 0.5,
     })
+  })
+
+  it('sends edit mode only where the model takes an input image', () => {
+    const edit = { rounds: 2, candidates: 1, budget: '', mode: 'edit' as const }
+    expect(optimizeBody(usableChoice(edit, 3))).toEqual({ iterations_count: 2, candidates: 1, mode: 'edit' })
+    for (const none of [0, null, undefined]) {
+      expect(optimizeBody(usableChoice(edit, none))).toEqual({ iterations_count: 2, candidates: 1 })
+    }
   })
 })
 

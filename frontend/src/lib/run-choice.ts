@@ -1,5 +1,7 @@
 // What a person picks before an optimize run, its limits (mirroring the server's) and the request body.
+import type { RunMode } from '@/components/reference-api'
 import { t } from '@/i18n'
+
 import type { Limits, OptimizeBody, Session } from './types'
 
 export interface RunChoice {
@@ -7,6 +9,8 @@ export interface RunChoice {
   candidates: number
   /** The budget field as typed ('' = no budget). */
   budget: string
+  /** "edit": each candidate edits the best image (issue 19); absent: "generate". */
+  mode?: RunMode
 }
 
 export function initialChoice(session: Session, limits: Limits): RunChoice {
@@ -36,5 +40,10 @@ export function choiceProblem(choice: RunChoice, limits: Limits, minRounds = 1):
 export function optimizeBody(choice: RunChoice): OptimizeBody {
   const body: OptimizeBody = { iterations_count: choice.rounds, candidates: choice.candidates }
   if (choice.budget.trim() !== '') body.budget_usd = Number(choice.budget)
+  if (choice.mode === 'edit') body.mode = 'edit'
   return body
 }
+
+/** The choice as it can run on a model that takes `inputImages` input images: edit mode needs one. */
+export const usableChoice = (choice: RunChoice, inputImages: number | null | undefined): RunChoice =>
+  choice.mode === 'edit' && !(inputImages && inputImages > 0) ? { ...choice, mode: 'generate' } : choice

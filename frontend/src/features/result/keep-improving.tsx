@@ -3,12 +3,10 @@ import { useState } from 'react'
 
 import { Button } from '@/components/button'
 import { ErrorAlert } from '@/components/error-alert'
-import { RadioGroup } from '@/components/radio-group'
-import type { RunMode } from '@/components/reference-api'
 import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { ChecklistEditor } from '@/features/run/checklist-editor'
 import { RunOptions } from '@/features/run/run-options'
-import { choiceProblem, initialChoice, optimizeBody, type RunChoice } from '@/lib/run-choice'
+import { choiceProblem, initialChoice, optimizeBody, type RunChoice, usableChoice } from '@/lib/run-choice'
 import { useBusyAction } from '@/hooks/use-busy-action'
 import { api } from '@/lib/api-client'
 import type { Limits, Session } from '@/lib/types'
@@ -28,7 +26,6 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
   const [feedback, setFeedback] = useState('')
   const [choice, setChoice] = useState<RunChoice>(() => ({ ...initialChoice(session, limits), rounds: 1 }))
   const [checklistDirty, setChecklistDirty] = useState(false)
-  const [mode, setMode] = useState<RunMode>('generate')
   const { busy, error, clearError, act } = useBusyAction()
   const tooLong = feedback.length > limits.max_feedback_chars
   const blocked = tooLong
@@ -40,10 +37,7 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
   const run = () =>
     act(async () => {
       if (feedback.trim()) onSession(await api.feedback(session.session_id, feedback.trim(), false))
-      const body = optimizeBody(choice)
-      // Edit mode only where the model takes input images; otherwise the body is as before.
-      const edit = mode === 'edit' && inputImages > 0
-      onSession(await api.optimize(session.session_id, edit ? { ...body, mode } : body))
+      onSession(await api.optimize(session.session_id, optimizeBody(usableChoice(choice, inputImages))))
     })
 
   if (!open) {
@@ -75,8 +69,14 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
           onChange={(e) => setFeedback(e.target.value)}
         />
       </div>
-      <RunOptions session={session} limits={limits} choice={choice} onChange={setChoice} idPrefix="more" />
-      <EditMode mode={inputImages > 0 ? mode : 'generate'} onChange={setMode} available={inputImages > 0} />
+      <RunOptions
+        session={session}
+        limits={limits}
+        choice={choice}
+        onChange={setChoice}
+        idPrefix="more"
+        inputImages={inputImages}
+      />
       <ErrorAlert error={error} onDismiss={clearError} />
       <div className="flex flex-wrap items-center justify-end gap-3">
         {blocked && <p className="mr-auto text-sm text-rose-300">{blocked}</p>}
@@ -88,33 +88,5 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
         </Button>
       </div>
     </section>
-  )
-}
-
-/** "Keep everything, fix this": each candidate edits the best image instead of starting again. */
-function EditMode({
-  mode,
-  onChange,
-  available,
-}: {
-  mode: RunMode
-  onChange: (mode: RunMode) => void
-  available: boolean
-}) {
-  const { t } = useTranslation()
-  return (
-    <div className="space-y-2" data-testid="edit-mode">
-      <p className="text-sm font-medium text-zinc-200">{t('edit.mode')}</p>
-      <RadioGroup<RunMode>
-        label={t('edit.mode')}
-        value={mode}
-        onChange={onChange}
-        options={[
-          { value: 'generate', label: t('edit.modeGenerate') },
-          { value: 'edit', label: t('edit.modeEdit'), disabled: !available },
-        ]}
-      />
-      <p className="text-xs text-zinc-400">{available ? t('edit.modeEditHint') : t('edit.modeNone')}</p>
-    </div>
   )
 }

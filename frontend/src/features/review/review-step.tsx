@@ -14,7 +14,8 @@ import { ChecklistTicks } from '@/components/checklist-ticks'
 import { BranchButton, type BranchFn } from '@/features/run/branch-button'
 import { ChecklistEditor } from '@/features/run/checklist-editor'
 import { RunOptions } from '@/features/run/run-options'
-import { choiceProblem, initialChoice, optimizeBody, type RunChoice } from '@/lib/run-choice'
+import { useInputImages } from '@/components/reference-capacity'
+import { choiceProblem, initialChoice, optimizeBody, type RunChoice, usableChoice } from '@/lib/run-choice'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
@@ -106,6 +107,8 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
   const [choice, setChoice] = useState<RunChoice>(() => initialChoice(session, limits))
   const [checklistDirty, setChecklistDirty] = useState(false)
   const [busy, setBusy] = useState<'accept' | 'improve' | null>(null)
+  // Edit mode is offered here only where the model takes input images (issue 19).
+  const inputImages = useInputImages(session)
   const [error, setError] = useState<ReadableError | null>(null)
   useEffect(() => {
     if (feedback !== (session.user_feedback ?? '')) saveDraft(feedbackKey, feedback)
@@ -127,7 +130,9 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
       const saved = await api.feedback(session.session_id, feedback, kind === 'accept')
       onSession(saved)
       clearDraft(feedbackKey)
-      if (kind === 'improve') onSession(await api.optimize(session.session_id, optimizeBody(choice)))
+      if (kind === 'improve') {
+        onSession(await api.optimize(session.session_id, optimizeBody(usableChoice(choice, inputImages))))
+      }
     } catch (e) {
       setError(describeError(e))
     } finally {
@@ -168,6 +173,7 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
           choice={choice}
           onChange={setChoice}
           idPrefix="review"
+          inputImages={inputImages ? inputImages : undefined}
         />
         <ErrorAlert error={error} onDismiss={() => setError(null)} />
         <div className="flex flex-wrap items-center justify-end gap-3">

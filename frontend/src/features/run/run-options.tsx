@@ -4,8 +4,10 @@ import { useEffect, useState } from 'react'
 import { RunFields } from '@/components/run-fields'
 import { api, describeError } from '@/lib/api-client'
 import { formatUsd } from '@/lib/flow'
-import { choiceProblem, optimizeBody, type RunChoice } from '@/lib/run-choice'
+import { choiceProblem, optimizeBody, type RunChoice, usableChoice } from '@/lib/run-choice'
 import type { Estimate, Limits, Session } from '@/lib/types'
+
+import { EditMode } from './edit-mode'
 
 /** Debounced estimate of a run's cost; refreshed whenever the choice changes. */
 function useEstimate(session: Session, choice: RunChoice, valid: boolean) {
@@ -37,20 +39,33 @@ export function RunOptions({
   choice,
   onChange,
   idPrefix,
+  inputImages,
 }: {
   session: Session
   limits: Limits
   choice: RunChoice
   onChange: (c: RunChoice) => void
   idPrefix: string
+  /** The model's max_input_images: given, the choice of edit mode is shown (on only above 0). */
+  inputImages?: number
 }) {
   const { t } = useTranslation()
   const problem = choiceProblem(choice, limits)
-  const estimate = useEstimate(session, choice, problem === null)
+  const usable = usableChoice(choice, inputImages)
+  const estimate = useEstimate(session, usable, problem === null)
   const images = choice.rounds * choice.candidates
   return (
     <div className="grid gap-5 md:grid-cols-2" data-testid="run-options">
-      <RunFields limits={limits} choice={choice} onChange={onChange} idPrefix={idPrefix} />
+      <div className="space-y-5">
+        <RunFields limits={limits} choice={choice} onChange={onChange} idPrefix={idPrefix} />
+        {inputImages !== undefined && (
+          <EditMode
+            mode={usable.mode ?? 'generate'}
+            onChange={(mode) => onChange({ ...choice, mode })}
+            available={inputImages > 0}
+          />
+        )}
+      </div>
       <div
         className="space-y-1 self-start rounded-xl border border-zinc-800 bg-zinc-950/60 p-3 text-sm"
         data-testid="estimate"
