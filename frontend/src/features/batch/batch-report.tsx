@@ -172,6 +172,9 @@ export function Progress({
           time: t('progress.sec', { s: formatNumber(s.seconds, { maximumFractionDigits: 1 }) }),
         })}
       </p>
+      <p className="text-xs text-zinc-400 md:hidden" data-testid="batch-scroll-hint">
+        {t('batch.scrollHint')}
+      </p>
       <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={t('batch.tableLabel')}>
         <table className="w-full min-w-[44rem] text-left text-sm" data-testid="batch-table">
           <thead className="text-xs text-zinc-400 uppercase">
