@@ -119,6 +119,9 @@ export function formatCost(usd: number | null | undefined, demo: boolean): strin
   return demo ? t('progress.demoCost', { usd: formatUsd(0) }) : formatUsd(usd)
 }
 
+/** A single edit made outside any run ("Edit this image"): its round is 0, as the first image's. */
+export const isSingleEdit = (it: Iteration): boolean => it.edited_from != null && (it.round ?? 0) === 0
+
 /** The first judged image (the baseline of the optimize loop). */
 export function firstIteration(s: Session): Iteration | null {
   return s.iterations.find((it) => it.index === 0) ?? s.iterations[0] ?? null

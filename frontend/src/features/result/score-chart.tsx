@@ -3,6 +3,7 @@ import { useTranslation } from '@/i18n/react'
 import { layoutLabels } from './chart-layout'
 import { useEffect, useRef, useState } from 'react'
 
+import { isSingleEdit } from '@/lib/flow'
 import type { Iteration } from '@/lib/types'
 
 interface Props {
@@ -42,8 +43,17 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
   const { t } = useTranslation()
   const [ref, W] = useWidth()
   if (iterations.length === 0) return null
-  const roundOf = (it: Iteration) => it.round ?? it.index
-  const maxRound = Math.max(plannedRounds ?? 0, ...iterations.map(roundOf), 1)
+  // Single edits ("Edit this image") are no round of the loop: they get a column of their own
+  // after the last round, and the line through each round's top score leaves them out.
+  const loopRound = (it: Iteration) => it.round ?? it.index
+  const lastRound = Math.max(
+    plannedRounds ?? 0,
+    ...iterations.filter((it) => !isSingleEdit(it)).map(loopRound),
+    1,
+  )
+  const editsAt = iterations.some(isSingleEdit) ? lastRound + 1 : null
+  const roundOf = (it: Iteration) => (isSingleEdit(it) ? lastRound + 1 : loopRound(it))
+  const maxRound = editsAt ?? lastRound
   const perRound = new Map<number, Iteration[]>()
   for (const it of iterations) perRound.set(roundOf(it), [...(perRound.get(roundOf(it)) ?? []), it])
   // Rounds sit inside the axes (INSET from each side), so a label over the first point never meets
@@ -57,6 +67,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
   const y = (score: number) => PAD.top + (1 - score / 100) * (H - PAD.top - PAD.bottom)
   const scored = iterations.filter((it) => it.status === 'ok' && it.judge_score != null)
   const tops = [...perRound.entries()]
+    .filter(([r]) => r !== editsAt)
     .sort((a, b) => a[0] - b[0])
     .map(([r, its]) => {
       const s = its.filter((it) => it.status === 'ok' && it.judge_score != null).map((it) => it.judge_score!)
@@ -129,7 +140,7 @@ export function ScoreChart({ iterations, bestIndex, target, plannedRounds }: Pro
           .filter((r) => r % tick === 0)
           .map((r) => (
             <text key={`r-${r}`} x={xr(r)} y={H - 8} textAnchor="middle" fontSize={11} fill="#d4d4d8">
-              {r === 0 ? t('chart.first') : t('chart.round', { n: r })}
+              {r === editsAt ? t('chart.edits') : r === 0 ? t('chart.first') : t('chart.round', { n: r })}
             </text>
           ))}
         {tops.includes(' ') && (

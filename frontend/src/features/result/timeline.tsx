@@ -16,7 +16,7 @@ import { t } from '@/i18n'
 import { describeError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { blockLabel } from '@/lib/flex'
-import { byRound, percent, STEP_LABELS } from '@/lib/flow'
+import { byRound, isSingleEdit, percent, STEP_LABELS } from '@/lib/flow'
 import type { CurrentStep } from '@/lib/types'
 import type { ChecklistItem, Iteration, Session } from '@/lib/types'
 import { changeNote } from './server-notes'
@@ -196,9 +196,8 @@ const EDITS = -1 // the group of single edits ("Edit this image"), shown after t
 
 /** The rounds, then the single edits made outside any run (their round is 0, as the first image's). */
 function withEdits(iterations: Iteration[]): { round: number; items: Iteration[] }[] {
-  const single = (it: Iteration) => it.edited_from != null && (it.round ?? 0) === 0
-  const groups = byRound(iterations.filter((it) => !single(it)))
-  const edits = iterations.filter(single)
+  const groups = byRound(iterations.filter((it) => !isSingleEdit(it)))
+  const edits = iterations.filter(isSingleEdit)
   return edits.length ? [...groups, { round: EDITS, items: edits }] : groups
 }
 
