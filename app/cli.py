@@ -14,7 +14,6 @@ what finished and leaves the batch report consistent.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import json
@@ -438,7 +437,9 @@ def _reference(value: str) -> ReferenceIn:
         raise Failure(f"--ref {value}: cannot read {path}: {exc.strerror or exc}") from None
     try:
         clean = reference_image_tool.clean(data, f"--ref {path.name}")
-        ref = ReferenceIn(image=_data_url(clean.data, clean.mime), role=role, label=label)
+        ref = ReferenceIn(
+            image=reference_image_tool.data_url(clean.data, clean.mime), role=role, label=label
+        )
     except AppError as exc:
         raise Failure(exc.message) from None
     except ValidationError as exc:
@@ -461,10 +462,6 @@ def _split_reference(value: str) -> tuple[Path, Any, str]:
         f"--ref {value}: no such file (write PATH, PATH:ROLE or PATH:ROLE:LABEL; ROLE is subject, "
         "style or composition)."
     )
-
-
-def _data_url(data: bytes, mime: str) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _read_recipe(path: Path) -> dict[str, Any]:

@@ -10,6 +10,8 @@ server (`python -m app.main`) against the same fakes served on a loopback port.
 
 from __future__ import annotations
 
+import base64
+import io
 import itertools
 import json
 import os
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -84,7 +87,8 @@ class Providers:
     def handler(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/chat/completions"):
             return httpx.Response(200, json=self.text(json.loads(request.content)))
-        assert request.url.path.endswith("/images/generations"), request.url
+        # generations; edits where a goal has reference images (the same answer shape)
+        assert request.url.path.endswith(("/images/generations", "/images/edits")), request.url
         return httpx.Response(200, json=self.image())
 
 
@@ -417,6 +421,46 @@ def test_shutdown_starts_nothing_new_and_leaves_the_batch_ready_to_resume(
     assert session["run"]["stop_reason"] == "interrupted"
     report = json.loads((tmp_path / "batches" / batch_id / "report.json").read_text("utf-8"))
     assert report["goals"] == state["report"]["goals"]
+
+
+def test_a_goal_that_had_not_started_keeps_its_references_across_a_restart(
+    tmp_path: Path,
+) -> None:
+    """`batch.json` never holds a reference's base64; the images wait as files beside it, are
+    read back by a restart for the goals still to run, never leave in the report zip, and are
+    removed once every goal has run."""
+    png = image_bytes("PNG", size=(24, 16))
+    fox = {"goal": "a red fox in snow", "references": [
+        {"image": "data:image/png;base64," + base64.b64encode(png).decode(), "role": "style",
+         "label": "the palette"}]}  # fmt: skip
+    fake = Providers(block=2)  # goal 1's round-1 image never answers: the fox has not started
+    app = keyed_app(tmp_path, fake)
+    try:
+        body = {**BATCH_RULES, "goals": "a lighthouse at dusk\n" + json.dumps(fox)}
+        batch_id = app.test_client().post("/api/batches", json=body).json["batch_id"]
+        assert fake.entered.wait(60)
+        container_of(app).close()
+    finally:
+        fake.release.set()
+    folder = tmp_path / "batches" / batch_id
+    text = (folder / "batch.json").read_text("utf-8")
+    assert json.loads(text)["specs"][1]["kept_references"] == [
+        {"file": "g0002_1.png", "mime": "image/png", "role": "style", "label": "the palette"}
+    ]
+    assert base64.b64encode(png).decode()[:24] not in text
+    assert (folder / ".references" / "g0002_1.png").read_bytes() == png
+
+    app = keyed_app(tmp_path, Providers(salt=1000))
+    client = app.test_client()
+    zipped = zipfile.ZipFile(io.BytesIO(client.get(f"/api/batches/{batch_id}/download").data))
+    assert not [n for n in zipped.namelist() if "references" in n], zipped.namelist()
+    assert client.post(f"/api/batches/{batch_id}/resume", json={}).status_code == 202
+    done = finished(app, batch_id)
+    session = client.get(f"/api/sessions/{done['goals'][1]['session_id']}").json
+    container_of(app).close()
+    assert done["status"] == "done", done
+    assert [(r["role"], r["label"]) for r in session["references"]] == [("style", "the palette")]
+    assert not (folder / ".references").exists()
 
 
 # Reports escaped for their medium ----------------------------------------------------------------

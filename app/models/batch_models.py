@@ -28,10 +28,17 @@ from app.limits import (
     MAX_CHECKLIST_ITEMS,
     MAX_GOAL_ID_CHARS,
     MAX_LABEL_CHARS,
+    MAX_REFERENCE_LABEL_CHARS,
     MAX_REFERENCES,
     MAX_WEB_BATCH_JOBS,
 )
-from app.models.domain_models import FLEX_BLOCKS, ChecklistItem, RunMode, StopReason
+from app.models.domain_models import (
+    FLEX_BLOCKS,
+    ChecklistItem,
+    ReferenceRole,
+    RunMode,
+    StopReason,
+)
 from app.models.request_models import (
     WITHIN_MAX_ITERATIONS,
     ChecklistItemIn,
@@ -106,6 +113,17 @@ def _first_error(exc: ValidationError) -> str:
     return f"{first['field']}: {first['message']}" if first["field"] else first["message"]
 
 
+class KeptReference(BaseModel):
+    """A goal's reference image as `batch.json` keeps it until the goal's session holds its own
+    copy: a file in the batch's `.references/` folder (written as it was sent), its type, role
+    and label. The file, not base64, is what a resume after a restart reads."""
+
+    file: str = Field(pattern=r"^g\d{4}_\d{1,2}\.(png|jpg|webp)$")
+    mime: Literal["image/png", "image/jpeg", "image/webp"]
+    role: ReferenceRole = "subject"
+    label: str = Field("", max_length=MAX_REFERENCE_LABEL_CHARS)
+
+
 class GoalSpec(_PersonParts):
     """One goal to run: a line of a goals file, a JSON Lines object, or a recipe."""
 
@@ -113,6 +131,8 @@ class GoalSpec(_PersonParts):
     category: str | None = None
     # From a recipe: start from this prompt, with these locks and this checklist.
     prompt_text: str | None = None
+    # The references above as files beside the batch's state (`references` is never written).
+    kept_references: list[KeptReference] = Field(default_factory=list, max_length=MAX_REFERENCES)
     _line: int | None = PrivateAttr(default=None)
 
     @property

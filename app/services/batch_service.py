@@ -148,6 +148,7 @@ class BatchService:
         batch.earlier_seconds = earlier.summary.seconds if earlier and kept else 0.0
         todo = [spec for spec in specs if spec.id not in done]
         report.summary = report_tool.summarize(report.goals, batch.earlier_seconds)
+        report_tool.keep_references(self.batches_dir / batch_id, specs)
         self._save(batch)
         with self._guard:
             self._batches[batch_id] = batch
@@ -261,6 +262,8 @@ class BatchService:
             batch.status = status
 
         self._put(batch, end, started)
+        if status == "done":  # every goal ran: none needs its kept references again
+            report_tool.drop_references(self.batches_dir / batch.batch_id)
         finished.set()
 
     def _one(
@@ -364,6 +367,7 @@ class BatchService:
                 skipped=record.skipped,
             )
             batch.finished.set()
+            report_tool.restore_references(self.batches_dir / batch.batch_id, batch.specs)
             report_tool.remove_temp_files(batch.out_dir)
             if batch.status == "running":
                 _mark_interrupted(batch)

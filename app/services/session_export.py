@@ -3,7 +3,6 @@ images, every prompt and a markdown summary. Reads through the store; writes not
 
 from __future__ import annotations
 
-import base64
 import io
 import zipfile
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from app.models.domain_models import Session
 from app.models.paths import SESSION_FILE
 from app.services.session_service import SessionService
+from app.tools.reference_image_tool import data_url
 from app.tools.storage_tool import StorageTool
 
 
@@ -54,8 +54,7 @@ def recipe_references(storage: StorageTool, session: Session) -> list[dict[str, 
     for ref in session.references:
         data = storage.read_image(session.session_id, ref.file)
         if data:
-            image = f"data:{ref.mime};base64,{base64.b64encode(data).decode('ascii')}"
-            out.append({"image": image, "role": ref.role, "label": ref.label})
+            out.append({"image": data_url(data, ref.mime), "role": ref.role, "label": ref.label})
     return out
 
 

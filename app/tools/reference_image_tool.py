@@ -56,6 +56,18 @@ class PayloadTooLarge(AppError):
     code, status = "payload_too_large", 413
 
 
+def data_url(data: bytes, mime: str) -> str:
+    """`data:<mime>;base64,...`: an image as the API takes a reference (the inverse of
+    `decode_data_url`)."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def declared_type(value: str) -> str:
+    """The type a data URL declares (`image/png`), lower case; "" when it is no data URL."""
+    match = _DATA_URL.match(value[:64])
+    return match.group("mime").lower() if match else ""
+
+
 def decode_data_url(value: str, field: str = "image") -> bytes:
     """The bytes of a `data:image/<png|jpeg|webp>;base64,...` URL; 400 or 413 naming `field`.
 

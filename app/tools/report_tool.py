@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shutil
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -27,13 +28,26 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from PIL import Image
 from pydantic import ValidationError
 
-from app.models.batch_models import BatchRecord, BatchReport, BatchSummary, GoalResult
+from app.models.batch_models import (
+    BatchRecord,
+    BatchReport,
+    BatchSummary,
+    GoalResult,
+    GoalSpec,
+    KeptReference,
+)
+from app.models.request_models import ReferenceIn
+from app.tools import reference_image_tool
 from app.tools.log_tool import get_logger
 from app.tools.storage_tool import atomic_write
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 THUMB_PX = 320
 STATE_FILE = "batch.json"
+# Beside the state: the goals' reference images until each goal's session holds its own copy (a
+# dot folder: never a report file, so never served or zipped).
+REFERENCES_DIR = ".references"
+_EXT_BY_MIME = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 TEMP_MIN_AGE_S = 60.0
 log = get_logger("report")
 # C0 controls but tab and newline, DEL, C1 controls, bidi embeddings/overrides/isolates.
@@ -129,6 +143,47 @@ def write_state(folder: Path, record: BatchRecord) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write(folder / STATE_FILE, record.model_dump_json(indent=2).encode())
+
+
+def keep_references(folder: Path, specs: list[GoalSpec]) -> None:
+    """Writes each goal's reference images into `folder/.references/` (`g<goal>_<n>.<ext>`, as
+    they were sent) and records them in `kept_references`, which `batch.json` keeps: a restart
+    can then run a goal that had not started with its references. Whatever a spec said it kept
+    before is replaced."""
+    for number, spec in enumerate(specs, start=1):
+        spec.kept_references = [
+            _kept(folder, f"g{number:04d}_{n}", ref) for n, ref in enumerate(spec.references, 1)
+        ]
+
+
+def _kept(folder: Path, stem: str, ref: ReferenceIn) -> KeptReference:
+    data = reference_image_tool.decode_data_url(ref.image)  # checked when the batch was parsed
+    mime = reference_image_tool.declared_type(ref.image)
+    name = f"{stem}.{_EXT_BY_MIME[mime]}"
+    (folder / REFERENCES_DIR).mkdir(parents=True, exist_ok=True)
+    atomic_write(folder / REFERENCES_DIR / name, data)
+    return KeptReference(file=name, mime=mime, role=ref.role, label=ref.label)
+
+
+def restore_references(folder: Path, specs: list[GoalSpec]) -> None:
+    """The references of goals read back from `batch.json` (which never holds the images), from
+    the files `keep_references` wrote; a file that is gone is left out with a warning."""
+    for spec in specs:
+        restored = []
+        for kept in spec.kept_references:
+            try:
+                data = (folder / REFERENCES_DIR / kept.file).read_bytes()
+            except OSError:
+                log.warning("kept reference missing", extra={"goal_id": spec.id, "file": kept.file})
+                continue
+            image = reference_image_tool.data_url(data, kept.mime)
+            restored.append(ReferenceIn(image=image, role=kept.role, label=kept.label))
+        spec.references = restored
+
+
+def drop_references(folder: Path) -> None:
+    """Removes the kept reference images once no goal of the batch can start again."""
+    shutil.rmtree(folder / REFERENCES_DIR, ignore_errors=True)
 
 
 def load_states(batches_dir: Path, is_batch_id: Callable[[str], bool]) -> Iterator[BatchRecord]:
