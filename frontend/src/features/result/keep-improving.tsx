@@ -6,7 +6,8 @@ import { ErrorAlert } from '@/components/error-alert'
 import { CharCount, FieldLabel, TextArea } from '@/components/field'
 import { ChecklistEditor } from '@/features/run/checklist-editor'
 import { RunOptions } from '@/features/run/run-options'
-import { choiceProblem, initialChoice, optimizeBody, type RunChoice, usableChoice } from '@/lib/run-choice'
+import { choiceProblem } from '@/lib/run-choice'
+import { useRunChoice } from '@/features/run/use-run-choice'
 import { useBusyAction } from '@/hooks/use-busy-action'
 import { api } from '@/lib/api-client'
 import type { Limits, Session } from '@/lib/types'
@@ -16,15 +17,13 @@ interface Props {
   session: Session
   limits: Limits
   onSession: (s: Session) => void
-  /** The session's model's max_input_images: edit mode needs one (issue 19). */
-  inputImages?: number
 }
 
-export function KeepImproving({ session, limits, onSession, inputImages = 0 }: Props) {
+export function KeepImproving({ session, limits, onSession }: Props) {
   const { t } = useTranslation()
   const [open, setOpen] = useState(false)
   const [feedback, setFeedback] = useState('')
-  const [choice, setChoice] = useState<RunChoice>(() => ({ ...initialChoice(session, limits), rounds: 1 }))
+  const next = useRunChoice(session, limits, { rounds: 1 })
   const [checklistDirty, setChecklistDirty] = useState(false)
   const { busy, error, clearError, act } = useBusyAction()
   const tooLong = feedback.length > limits.max_feedback_chars
@@ -32,12 +31,12 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
     ? t('more.tooLong')
     : checklistDirty
       ? t('review.checklistDirty')
-      : choiceProblem(choice, limits)
+      : choiceProblem(next.choice, limits)
 
   const run = () =>
     act(async () => {
       if (feedback.trim()) onSession(await api.feedback(session.session_id, feedback.trim(), false))
-      onSession(await api.optimize(session.session_id, optimizeBody(usableChoice(choice, inputImages))))
+      onSession(await api.optimize(session.session_id, next.body()))
     })
 
   if (!open) {
@@ -69,14 +68,7 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
           onChange={(e) => setFeedback(e.target.value)}
         />
       </div>
-      <RunOptions
-        session={session}
-        limits={limits}
-        choice={choice}
-        onChange={setChoice}
-        idPrefix="more"
-        inputImages={inputImages}
-      />
+      <RunOptions {...next.options} idPrefix="more" />
       <ErrorAlert error={error} onDismiss={clearError} />
       <div className="flex flex-wrap items-center justify-end gap-3">
         {blocked && <p className="mr-auto text-sm text-rose-300">{blocked}</p>}
@@ -84,7 +76,7 @@ export function KeepImproving({ session, limits, onSession, inputImages = 0 }: P
           {t('lightbox.close')}
         </Button>
         <Button variant="primary" onClick={() => void run()} disabled={busy || !!blocked}>
-          {t('more.run', { count: choice.rounds })}
+          {t('more.run', { count: next.choice.rounds })}
         </Button>
       </div>
     </section>

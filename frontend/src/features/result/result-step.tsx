@@ -177,12 +177,7 @@ export default function ResultStep({ session, limits, onSession, onBranch }: Pro
       )}
 
       {!running && session.iterations.some((it) => it.status === 'ok') && (
-        <KeepImproving
-          session={session}
-          limits={limits}
-          onSession={onSession}
-          inputImages={inputImages ?? 0}
-        />
+        <KeepImproving session={session} limits={limits} onSession={onSession} />
       )}
 
       {open != null && (

@@ -14,8 +14,8 @@ import { ChecklistTicks } from '@/components/checklist-ticks'
 import { BranchButton, type BranchFn } from '@/features/run/branch-button'
 import { ChecklistEditor } from '@/features/run/checklist-editor'
 import { RunOptions } from '@/features/run/run-options'
-import { useInputImages } from '@/components/reference-capacity'
-import { choiceProblem, initialChoice, optimizeBody, type RunChoice, usableChoice } from '@/lib/run-choice'
+import { choiceProblem } from '@/lib/run-choice'
+import { useRunChoice } from '@/features/run/use-run-choice'
 import { useSubmitHotkey } from '@/hooks/use-submit-hotkey'
 import { api, describeError, type ReadableError } from '@/lib/api-client'
 import { clearDraft, draftKeys, loadDraft, saveDraft } from '@/lib/drafts'
@@ -104,11 +104,9 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
   const [feedback, setFeedback] = useState(
     () => loadDraft<string>(feedbackKey) ?? session.user_feedback ?? '',
   )
-  const [choice, setChoice] = useState<RunChoice>(() => initialChoice(session, limits))
+  const run = useRunChoice(session, limits)
   const [checklistDirty, setChecklistDirty] = useState(false)
   const [busy, setBusy] = useState<'accept' | 'improve' | null>(null)
-  // Edit mode is offered here only where the model takes input images (issue 19).
-  const inputImages = useInputImages(session)
   const [error, setError] = useState<ReadableError | null>(null)
   useEffect(() => {
     if (feedback !== (session.user_feedback ?? '')) saveDraft(feedbackKey, feedback)
@@ -120,7 +118,7 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
     ? t('review.feedbackOver', { count: feedback.length - limits.max_feedback_chars })
     : checklistDirty
       ? t('review.checklistDirty')
-      : choiceProblem(choice, limits)
+      : choiceProblem(run.choice, limits)
 
   const act = async (kind: 'accept' | 'improve') => {
     if (busy || (blocked && kind === 'improve') || tooLong) return
@@ -130,9 +128,7 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
       const saved = await api.feedback(session.session_id, feedback, kind === 'accept')
       onSession(saved)
       clearDraft(feedbackKey)
-      if (kind === 'improve') {
-        onSession(await api.optimize(session.session_id, optimizeBody(usableChoice(choice, inputImages))))
-      }
+      if (kind === 'improve') onSession(await api.optimize(session.session_id, run.body()))
     } catch (e) {
       setError(describeError(e))
     } finally {
@@ -167,14 +163,8 @@ function ImproveForm({ session, limits, onSession, onBackToPrompt }: Props) {
             <p className="mt-1 text-xs text-zinc-400">{t('review.feedbackRewrites')}</p>
           )}
         </div>
-        <RunOptions
-          session={session}
-          limits={limits}
-          choice={choice}
-          onChange={setChoice}
-          idPrefix="review"
-          inputImages={inputImages ? inputImages : undefined}
-        />
+        {/* Edit mode is offered here only where the model takes input images (issue 19). */}
+        <RunOptions {...run.options} inputImages={run.inputImages || undefined} idPrefix="review" />
         <ErrorAlert error={error} onDismiss={() => setError(null)} />
         <div className="flex flex-wrap items-center justify-end gap-3">
           {blocked && (
