@@ -157,7 +157,9 @@ def test_judge_and_both_pairwise_orders_attach_the_references_first(tmp_path: Pa
         )
         assert done.status_code == 200, done.json
     judged, pairs = grok.bodies["judge"], grok.bodies["pairwise"]
-    assert len(judged) == 2 and len(pairs) == 2
+    # The first image, judged again (the run's checklist gained the references' questions), and
+    # the candidate.
+    assert len(judged) == 3 and len(pairs) == 2
     refs = shape(judged[0])[:4]
     assert [refs[0], refs[2]] == ["REFERENCE 1 (subject: red bottle):", "REFERENCE 2 (style):"]
     for parts in judged:
@@ -170,7 +172,8 @@ def test_judge_and_both_pairwise_orders_attach_the_references_first(tmp_path: Pa
         assert order[4] == "FIRST IMAGE:" and order[6] == "SECOND IMAGE:"
     assert (first[5], first[7]) == (second[7], second[5])  # the judged images swapped
     assert "image 3: the FIRST IMAGE" in pairs[0][0]["text"]
-    candidate, best = shape(judged[1])[5], shape(judged[0])[5]
+    candidate, best = shape(judged[2])[5], shape(judged[1])[5]
+    assert best == shape(judged[0])[5]
     assert {first[5], first[7]} == {candidate, best}
 
 
@@ -427,3 +430,32 @@ def test_an_edit_run_is_priced_with_the_image_it_edits(app: Flask) -> None:
     per_input = c.settings.price_table().input_image_price("grok", "any").usd_per_input_image
     assert per_input > 0
     assert edited["usd"] == pytest.approx(drawn["usd"] + 2 * 3 * per_input)
+
+
+def test_each_reference_gets_a_question_when_the_writer_asks_none(tmp_path: Path) -> None:
+    """The scripted Grok's checklist asks only about the goal. Each reference still gets the
+    plain question of its role, tied to it, so the judge checks it and the checklist is not
+    written again before the run (it was, before every run, while a reference went unasked)."""
+    grok = RecordingGrok()
+    for app in scripted_app(tmp_path, grok):
+        takes(app, 8)
+        client = app.test_client()
+        made = client.post("/api/sessions", json={"goal": "a red bottle", "references": REFERENCES})
+        assert made.status_code == 201, made.json
+        session = made.json["session"]
+        sid = session["session_id"]
+        assert client.post(f"/api/sessions/{sid}/generate", json={}).status_code == 200
+        ran = client.post(f"/api/sessions/{sid}/optimize/run", json={"iterations_count": 1})
+        assert ran.status_code == 200, ran.json
+    asked = [(i["id"], i["source"], i["reference"], i["question"]) for i in session["checklist"]]
+    assert asked[4:] == [
+        (
+            "q5",
+            "reference",
+            "r1",
+            'Does the subject "red bottle" match reference 1: shape, markings, colours?',
+        ),
+        ("q6", "reference", "r2", "Does the image take the palette and look of reference 2?"),
+    ]
+    assert [a[1] for a in asked[:4]] == ["goal"] * 4
+    assert grok.calls.count("checklist") == 1  # written once: not stale before the run

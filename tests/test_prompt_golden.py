@@ -153,6 +153,10 @@ def check(name: str, requests: list[LLMRequest]) -> None:
         )
         for r in requests
     )
+    matches_golden(name, text)
+
+
+def matches_golden(name: str, text: str) -> None:
     path = GOLDEN / f"{name}.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(exist_ok=True)
@@ -394,6 +398,26 @@ def test_checklist_references(recorded, language: str) -> None:
     check(f"checklist_references_{language}", recorder.requests)
     tied = [(i.source, i.reference) for i in items if i.reference]
     assert tied == [("reference", "r1"), ("reference", "r2"), ("reference", "r3")]
+
+
+def test_checklist_reference_question(recorded) -> None:
+    """The question a reference gets when the checklist writer asked nothing about it: each role,
+    with and without a label, in both languages."""
+    _, templates, _ = recorded
+    lines = [
+        f"{language} {role} label={label!r}: "
+        + templates.render(
+            "checklist_reference_question.jinja2",
+            language=language,
+            role=role,
+            label=label,
+            number=2,
+        )
+        for language in ("en", "ru")
+        for role in ("subject", "style", "composition")
+        for label in ("the bottle", "")
+    ]
+    matches_golden("checklist_reference_question", "\n".join(lines))
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])

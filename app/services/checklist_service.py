@@ -74,7 +74,30 @@ class ChecklistService:
         answer = result.answer(ChecklistOutput)
         known = {ref.id for ref in references}
         items = [_item(n, q, known) for n, q in enumerate(answer.questions, start=1)]
-        return items, result
+        return self._asking_every_reference(items, references, language), result
+
+    def _asking_every_reference(
+        self, items: list[ChecklistItem], references: Sequence[Reference], language: str
+    ) -> list[ChecklistItem]:
+        """Every reference has a question tied to it: where the writer asked none about one, the
+        plain question of its role is added (`checklist_reference_question.jinja2`), so the judge
+        checks it and the checklist does not look stale before every run. The written questions
+        make room from the end."""
+        asked = {item.reference for item in items if item.reference}
+        added = [
+            (self.templates.render("checklist_reference_question.jinja2", language=language, **row),
+             row["id"])
+            for row in reference_rows(references)
+            if row["id"] not in asked
+        ]  # fmt: skip
+        if not added:
+            return items
+        kept = items[: MAX_CHECKLIST_ITEMS - len(added)]
+        return [
+            *(item.model_copy(update={"id": f"q{n}"}) for n, item in enumerate(kept, start=1)),
+            *(ChecklistItem(id=f"q{n}", question=question, source="reference", reference=ref)
+              for n, (question, ref) in enumerate(added, start=len(kept) + 1)),
+        ]  # fmt: skip
 
     def is_stale(self, session: Session) -> bool:
         """Whether the checklist should be written again before the next run: the feedback

@@ -1213,26 +1213,15 @@ _RU_ROLES: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 # References and edit mode (issue 19) -------------------------------------------------------------
 # The stand-in cannot see a reference, but it uses them where words can: the starting prompt says
-# what to take from each, the checklist asks one question per reference (the judge answers those
-# "unsure"), and in edit mode the reviser writes the instruction sent with the image it edits.
+# what to take from each, the judge answers a reference's question "unsure" (ChecklistService adds
+# one per reference, as it does for any writer that asks none), and in edit mode the reviser writes
+# the instruction sent with the image it edits.
 
 _REFERENCE_USE = {
     "subject": "keep {label} from reference {n} exactly as it is",
     "style": "take the palette and look of reference {n}",
     "composition": "follow the layout of reference {n}",
 }
-_REFERENCE_QUESTION = {
-    "subject": "Is the {label} the one in reference {n}: shape, markings, colours?",
-    "style": "Does the image take the palette and look of reference {n}?",
-    "composition": "Does the layout follow reference {n}?",
-}
-_REFERENCE_QUESTION_RU = {
-    "subject": "Совпадает ли {label} с референсом {n}: форма, надписи, цвета?",
-    "style": "Переняты ли палитра и манера референса {n}?",
-    "composition": "Повторяет ли компоновка референс {n}?",
-}
-
-
 def _as_is(answer: Any, _: dict[str, Any]) -> Any:
     return answer
 
@@ -1251,26 +1240,6 @@ def _prompt_with_references(answer: PromptGenOutput, ctx: dict[str, Any]) -> Pro
         blocks["constraints"], f"with the reference images: {uses}", "constraints"
     )
     return PromptGenOutput(blocks=PromptBlocks(**blocks))
-
-
-def _checklist_with_references(answer: ChecklistOutput, ctx: dict[str, Any]) -> ChecklistOutput:
-    """One question per reference, tied to it, in the person's language; the others make room."""
-    refs: list[dict[str, Any]] = ctx.get("references") or []
-    if not refs:
-        return answer
-    ru = _language(ctx) == "ru"
-    wording = _REFERENCE_QUESTION_RU if ru else _REFERENCE_QUESTION
-    default = "главный объект" if ru else "main subject"
-    extra = [
-        ChecklistQuestion(
-            question=wording[r["role"]].format(n=r["number"], label=r["label"] or default),
-            source="reference",
-            reference=r["id"],
-        )
-        for r in refs
-    ]
-    kept = [q for q in answer.questions if q.source != "reference"]
-    return ChecklistOutput(questions=kept[: 12 - len(extra)] + extra)
 
 
 def _edit_instruction(answer: ReviseOutput, ctx: dict[str, Any]) -> ReviseOutput:
@@ -1302,6 +1271,5 @@ def _fix_reference_checks(ctx: dict[str, Any], draft: _Draft) -> None:
 
 _REFERENCE_STEPS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "prompt_gen": _prompt_with_references,
-    "checklist": _checklist_with_references,
     "revise": _edit_instruction,
 }
