@@ -1222,6 +1222,8 @@ _REFERENCE_USE = {
     "style": "take the palette and look of reference {n}",
     "composition": "follow the layout of reference {n}",
 }
+
+
 def _as_is(answer: Any, _: dict[str, Any]) -> Any:
     return answer
 
