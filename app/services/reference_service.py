@@ -56,6 +56,13 @@ class CheckedReference:
     role: ReferenceRole
     label: str
 
+    def as_reference(self, number: int, file: str = "", url: str | None = None) -> Reference:
+        """The reference a session holds for it, `r<number>` (its file and URL once stored; the
+        prompt writer and the checklist of a new session see it before)."""
+        picture = self.picture
+        return Reference(id=f"r{number}", role=self.role, label=self.label, file=file, url=url,
+                         width=picture.width, height=picture.height, mime=picture.mime)  # fmt: skip
+
 
 class ReferenceService:
     def __init__(
@@ -141,10 +148,12 @@ class ReferenceService:
 
     def remove(self, session_id: str, ref_id: str) -> Session:
         """Removes a reference and its file; 404 for an unknown id, 409 while a run is going."""
+        removed: list[Reference] = []
 
         def change(session: Session) -> None:
             ensure_idle(session)
-            if not any(r.id == ref_id for r in session.references):
+            removed.extend(r for r in session.references if r.id == ref_id)
+            if not removed:
                 raise NotFound(
                     f"Session {session_id} has no reference '{ref_id[:16]}'.",
                     details={"ref_id": ref_id[:16], "have": [r.id for r in session.references]},
@@ -152,12 +161,10 @@ class ReferenceService:
             session.references = [r for r in session.references if r.id != ref_id]
 
         with self.sessions.locked(session_id):
-            before = self.sessions.get(session_id)
             session = self.sessions.update(session_id, change)
-            for ref in before.references:
-                if ref.id == ref_id:
-                    self.storage.delete_reference(session_id, ref.file)
-                    self._forget(session_id, ref.file)
+            for ref in removed:  # the file goes once the session no longer names it
+                self.storage.delete_reference(session_id, ref.file)
+                self._forget(session_id, ref.file)
         return session
 
     # Reading, for the providers and the judge ------------------------------------------------
@@ -194,19 +201,9 @@ class ReferenceService:
         return caps.for_model(session.image_params.get("model"))
 
     def _stored(self, session_id: str, number: int, checked: CheckedReference) -> Reference:
-        ref_id = f"r{number}"
         picture = checked.picture
-        name = self.storage.save_reference(session_id, ref_id, picture.data, picture.ext)
-        return Reference(
-            id=ref_id,
-            role=checked.role,
-            label=checked.label,
-            file=name,
-            url=media_url(session_id, name),
-            width=picture.width,
-            height=picture.height,
-            mime=picture.mime,
-        )
+        name = self.storage.save_reference(session_id, f"r{number}", picture.data, picture.ext)
+        return checked.as_reference(number, name, media_url(session_id, name))
 
     def _bytes(self, session: Session, name: str) -> bytes:
         data = self.storage.read_image(session.session_id, name)

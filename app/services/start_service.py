@@ -23,7 +23,11 @@ from app.tools.provider_registry_tool import ProviderRegistry
 from app.utils.language import detect_language
 
 if TYPE_CHECKING:
-    from app.services.reference_service import ReferenceService, ReferenceUpload
+    from app.services.reference_service import (
+        CheckedReference,
+        ReferenceService,
+        ReferenceUpload,
+    )
 
 # What a branch keeps of its source as it is: the goal, the provider and its settings, the run's
 # defaults, the text mode, the `demo` flag and both languages.
@@ -96,7 +100,9 @@ class StartService:
             return self.references.attach(session.session_id, checked)
         return session
 
-    def _checked_references(self, spec: SessionSpec, caps: ProviderCapabilities) -> list[Any]:
+    def _checked_references(
+        self, spec: SessionSpec, caps: ProviderCapabilities
+    ) -> list[CheckedReference]:
         """The spec's references decoded and checked now, before any model call or write: a bad
         one (or one too many for the model) creates nothing."""
         if not spec.references:
@@ -193,18 +199,7 @@ class StartService:
         return made
 
 
-def planned_references(checked: list[Any]) -> list[Reference]:
+def planned_references(checked: list[CheckedReference]) -> list[Reference]:
     """The checked references of a new session as it will hold them (r1, r2, ... in order), for
     the prompt writer and the checklist, which run before the files are stored."""
-    return [
-        Reference(
-            id=f"r{n}",
-            role=c.role,
-            label=c.label,
-            file="",
-            width=c.picture.width,
-            height=c.picture.height,
-            mime=c.picture.mime,
-        )
-        for n, c in enumerate(checked, start=1)
-    ]
+    return [c.as_reference(n) for n, c in enumerate(checked, start=1)]
