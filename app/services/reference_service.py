@@ -56,7 +56,7 @@ class CheckedReference:
     role: ReferenceRole
     label: str
 
-    def as_reference(self, number: int, file: str = "", url: str | None = None) -> Reference:
+    def as_reference(self, number: int, file: str = "", url: str = "") -> Reference:
         """The reference a session holds for it, `r<number>` (its file and URL once stored; the
         prompt writer and the checklist of a new session see it before)."""
         picture = self.picture
