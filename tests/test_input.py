@@ -165,7 +165,7 @@ BAD_LINES = {
     "zero-width goal": ('{"goal": "\\u200b\\u200b\\ufeff"}', "goal"),
     "empty checklist question": (
         json.dumps({"goal": "a fox", "checklist": [{"question": "   "}]}),
-        "checklist",
+        "checklist.0.question",
     ),
     "100 checklist items": (
         json.dumps({"goal": "a fox", "checklist": [{"question": f"Is q{n} there?"} for n in range(100)]}),
@@ -233,7 +233,7 @@ def test_each_refused_line_names_its_problem_type_and_limit(client: FlaskClient)
     assert found == [
         {"line": 1, "type": "string_too_long", "length": 2999, "max_length": 2000},
         {"line": 2, "type": "json_invalid", "column": 18},
-        {"line": 3, "type": "value_error"},
+        {"line": 3, "type": "string_too_short", "min_length": 3},
         {"line": 4, "type": "unknown_blocks", "unknown": "hat", "blocks": ", ".join(FLEX_BLOCKS)},
         {"line": 5, "type": "control_character", "char": "U+001B ESC", "position": 5},
     ]

@@ -15,12 +15,10 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 
-from app.errors import field_problems
 from app.limits import (
     ITERATIONS_CEILING,
     MAX_BATCH_JOBS,
@@ -68,7 +66,8 @@ class _PersonParts(BaseModel):
     image_params: dict[str, Any] = Field(default_factory=dict)
     feedback: str | None = None
     locked_blocks: list[str] = Field(default_factory=list, max_length=len(FLEX_BLOCKS))
-    checklist: list[dict[str, Any]] | None = Field(None, max_length=MAX_CHECKLIST_ITEMS)
+    # Each item as `PUT /checklist` takes it (a bad one names itself: `checklist.0.question`).
+    checklist: list[ChecklistItemIn] | None = Field(None, max_length=MAX_CHECKLIST_ITEMS)
     # Reference images (issue 19) as data URLs, checked when the session is made. Never written
     # out (exclude): a batch's saved state would carry megabytes of base64 on every save.
     references: list[ReferenceIn] = Field(
@@ -92,25 +91,6 @@ class _PersonParts(BaseModel):
         if value is None:
             return None
         return _bounded_text(value, info, "max_feedback_chars", allow_empty=True) or None
-
-    @field_validator("checklist")
-    @classmethod
-    def _checklist(cls, value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-        """Each item as `PUT /checklist` takes it; kept as dicts (the checklist service's input)."""
-        if value is None:
-            return None
-        items = []
-        for number, item in enumerate(value, start=1):
-            try:
-                items.append(ChecklistItemIn.model_validate(item).model_dump())
-            except ValidationError as exc:
-                raise ValueError(f"item {number}: {_first_error(exc)}") from None
-        return items
-
-
-def _first_error(exc: ValidationError) -> str:
-    first = field_problems(exc, "")[0]
-    return f"{first['field']}: {first['message']}" if first["field"] else first["message"]
 
 
 class KeptReference(BaseModel):

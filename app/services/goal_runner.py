@@ -209,7 +209,7 @@ class GoalRunner:
             if spec.checklist is None:
                 session = self.checklists.refresh_for_feedback(sid)
         if spec.checklist is not None:
-            self.checklists.replace(sid, spec.checklist)
+            self.checklists.replace(sid, [item.model_dump() for item in spec.checklist])
             # The recipe's checklist already answers its feedback: do not write it again.
             session = self.sessions.update(sid, _checklist_matches_feedback)
         return session
