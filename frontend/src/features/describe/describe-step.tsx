@@ -1,3 +1,4 @@
+import { currentLanguage } from '@/i18n'
 import { Trans, useTranslation } from '@/i18n/react'
 import { useEffect, useState } from 'react'
 
@@ -92,6 +93,9 @@ export default function DescribeStep({ catalog, onCreated }: Props) {
           image_params: buildImageParams(provider.capabilities, values),
           // The number of rounds is chosen on step 3, beside the candidates and the cost estimate.
           iterations_count: limits.max_iterations_default,
+          // The judge's notes, the checklist and the advice come in the language on screen, even
+          // for a goal written in another (an English goal on the Russian page reads in Russian).
+          language: currentLanguage(),
         },
         toInputs(references),
       )
