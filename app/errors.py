@@ -78,6 +78,12 @@ class AppError(Exception):
     code = "internal_error"
     status = 500  # of a code the table does not list
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A class's status is its code's in the table, so `NotFound.status` reads 404 too (a
+        code the table does not list keeps the class's own)."""
+        super().__init_subclass__(**kwargs)
+        cls.status = STATUS_BY_CODE.get(cls.code, cls.status)
+
     def __init__(
         self,
         message: str,

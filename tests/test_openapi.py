@@ -296,6 +296,7 @@ def test_an_errors_status_is_its_codes_in_the_table() -> None:
         ("storage_full", 507),
     ]
     assert all(STATUS_BY_CODE[e.code] == e.status for e in made)
+    assert (NotFound.status, ProviderError.status, StorageFailed.status) == (404, 503, 507)
 
 
 def _documented_enums() -> dict[str, list[set[str]]]:
