@@ -49,24 +49,23 @@ def releasing(release: threading.Event) -> Callable[[Iteration], bool]:
 
 
 @pytest.mark.race
-def test_a_quick_failure_does_not_start_the_grace() -> None:
-    # The failure is in at once; the judged candidate finishes only after gather has taken the
-    # failure in. Were the grace started by the failure, the round would close with nothing judged.
+@pytest.mark.parametrize(
+    ("first_score", "last_round"),
+    [
+        # A failure is in at once; were the grace started by it, the round would close with
+        # nothing judged.
+        pytest.param(None, False, id="a_quick_failure_does_not_start_the_grace"),
+        # The last round waits for every candidate, however long the grace has run.
+        pytest.param(60, True, id="the_last_round_waits_for_every_candidate"),
+    ],
+)
+def test_the_round_takes_in_the_held_candidate(first_score: int | None, last_round: bool) -> None:
+    """The first candidate is in at once; the held one finishes only after gather has taken the
+    first in (see `releasing`), so only the rule under test can leave it out."""
     release = threading.Event()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        failure = pool.submit(made, 1, None)
-        slower = pool.submit(lambda: (release.wait(10), made(2, 70))[1])
-        failure.result()
-        done, pending = gather([failure, slower], NO_GRACE, False, releasing(release))
-    assert sorted(it.index for it in done) == [1, 2] and pending == []
-
-
-@pytest.mark.race
-def test_the_last_round_waits_for_every_candidate() -> None:
-    release = threading.Event()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        quick = pool.submit(made, 1, 60)
-        slower = pool.submit(lambda: (release.wait(10), made(2, 90))[1])
-        quick.result()
-        done, pending = gather([quick, slower], NO_GRACE, True, releasing(release))
+        first = pool.submit(made, 1, first_score)
+        held = pool.submit(lambda: (release.wait(10), made(2, 90))[1])
+        first.result()
+        done, pending = gather([first, held], NO_GRACE, last_round, releasing(release))
     assert sorted(it.index for it in done) == [1, 2] and pending == []
