@@ -27,6 +27,7 @@ from tests.provider_fakes import (
     OPENAI_URL,
     OPENROUTER_KEY,
     OPENROUTER_URL,
+    b64,
     image_bytes,
     openai_image_answer,
 )
@@ -129,6 +130,37 @@ def test_batch_estimate_through_the_api(client: FlaskClient) -> None:
     response = client.post("/api/batches/estimate", json={"goals": "a\nb\nc", "iterations": 2})
     assert response.status_code == 200
     assert response.json["goals"] == 3 and response.json["usd"] == 0.0  # the demo is free
+
+
+def test_a_batch_estimate_prices_references_and_edit_mode(client: FlaskClient) -> None:
+    """xAI bills each input image: a goal's reference goes with its first image and each round's;
+    in edit mode each round's image also sends the image it edits."""
+    reference = {"image": "data:image/png;base64," + b64(image_bytes()), "role": "style"}
+    plain = {"goals": json.dumps({"goal": "a fox"}), "provider": "grok", "iterations": 2}
+    with_ref = {**plain, "goals": json.dumps({"goal": "a fox", "references": [reference]})}
+
+    def usd(body: dict[str, Any]) -> float:
+        answer = client.post("/api/batches/estimate", json={**body, "candidates": 1})
+        assert answer.status_code == 200, answer.json
+        return float(answer.json["usd"])
+
+    per_input = 0.002  # xAI's price of an input image
+    assert usd(with_ref) == pytest.approx(usd(plain) + 3 * per_input, abs=1e-4)
+    assert usd({**plain, "mode": "edit"}) == pytest.approx(usd(plain) + 2 * per_input, abs=1e-4)
+
+
+def test_a_bad_reference_is_refused_with_its_line_before_a_batch_folder_exists(
+    client: FlaskClient, tmp_path: Path
+) -> None:
+    bad = {"goal": "a fox", "references": [{"image": "data:image/png;base64,!!!!"}]}
+    goals = "a hare\n" + json.dumps(bad)
+    for route in ("/api/batches", "/api/batches/estimate"):
+        refused = client.post(route, json={"goals": goals})
+        assert refused.status_code == 400, refused.json
+        problem = refused.json["details"]["errors"][0]
+        assert (problem["line"], problem["field"]) == (2, "references.0.image"), refused.json
+    batches = tmp_path / "batches"
+    assert not batches.exists() or not any(batches.iterdir())
 
 
 def test_a_batch_estimate_needs_no_key_but_a_start_does(client: FlaskClient) -> None:

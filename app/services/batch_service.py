@@ -493,17 +493,22 @@ class BatchService:
             blank.image_params = params
             costs = self.costs
             model = costs.image_model(blank, caps.defaults, caps.models)
-            prices = costs.prices(blank, model)
+            # The first image sends the goal's references; each round's image in edit mode
+            # sends the image it edits as well (as a session's own estimate counts them).
+            refs = len(spec.references)
+            prices = costs.prices(blank, model, refs)
             p = prices.per_call
-            fixed = p["prompt_gen"] + p["checklist"] + prices.per_image + p["judge"]
+            fixed = p["prompt_gen"] + p["checklist"] + prices.of("generate") + p["judge"]
             fixed += 2 * p["pairwise"]  # best vs first
             rounds = options.iterations
             candidates = options.candidates or self.settings.candidates_default
+            per_round = refs + (1 if options.mode == "edit" else 0)
             run = (
-                costs.estimate(blank, model, rounds, candidates, None, rejudge=False)
+                costs.estimate(blank, model, rounds, candidates, None, rejudge=False,
+                               sources=per_round)
                 if rounds
                 else {"usd": 0.0, "low": 0.0, "high": 0.0}
-            )
+            )  # fmt: skip
             for key in total:
                 usd = fixed + run[key]
                 if options.budget_usd is not None:
