@@ -23,6 +23,7 @@ from app.models.domain_models import FLEX_BLOCKS
 from app.models.shared_fields import shared_fields
 from app.models.text_rules import normalize_newlines
 from app.services import flex_service
+from app.tools import reference_image_tool
 
 MAX_LINE_DEPTH = 32  # as a request body (app.endpoints.MAX_JSON_DEPTH)
 MAX_REPORTED = 20
@@ -103,8 +104,23 @@ def check_specs(specs: list[GoalSpec], settings: Any) -> None:
             problems += [{**where, **e} for e in field_problems(exc, "line")]
             continue
         problems += [{**where, **p} for p in prompt_problems(checked)]
+        problems += [{**where, **p} for p in reference_problems(spec)]
     if problems:
         raise _refusal("Goals line" if "line" in problems[0] else "Goal", problems)
+
+
+def reference_problems(spec: GoalSpec) -> list[Problem]:
+    """Each reference must be a data URL of an image within the byte limit: refused here, with
+    the rest of the goal, before a batch makes its folder (its pixels are checked when the goal's
+    session is made)."""
+    problems = []
+    for n, ref in enumerate(spec.references):
+        field = f"references.{n}.image"
+        try:
+            reference_image_tool.decode_data_url(ref.image, field)
+        except AppError as exc:
+            problems.append({"field": field, "message": exc.message, "type": exc.code})
+    return problems
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -157,7 +157,7 @@ def keep_references(folder: Path, specs: list[GoalSpec]) -> None:
 
 
 def _kept(folder: Path, stem: str, ref: ReferenceIn) -> KeptReference:
-    data = reference_image_tool.decode_data_url(ref.image)  # checked when the batch was parsed
+    data = reference_image_tool.decode_data_url(ref.image)  # checked by check_specs first
     mime = reference_image_tool.declared_type(ref.image)
     name = f"{stem}.{_EXT_BY_MIME[mime]}"
     (folder / REFERENCES_DIR).mkdir(parents=True, exist_ok=True)
