@@ -461,6 +461,9 @@ def test_a_goal_that_had_not_started_keeps_its_references_across_a_restart(
     assert done["status"] == "done", done
     assert [(r["role"], r["label"]) for r in session["references"]] == [("style", "the palette")]
     assert not (folder / ".references").exists()
+    assert (
+        json.loads((folder / "batch.json").read_text("utf-8"))["specs"][1]["kept_references"] == []
+    )
 
 
 # Reports escaped for their medium ----------------------------------------------------------------

@@ -148,7 +148,7 @@ class BatchService:
         batch.earlier_seconds = earlier.summary.seconds if earlier and kept else 0.0
         todo = [spec for spec in specs if spec.id not in done]
         report.summary = report_tool.summarize(report.goals, batch.earlier_seconds)
-        report_tool.keep_references(self.batches_dir / batch_id, specs)
+        report_tool.keep_references(self.batches_dir / batch_id, todo)  # the goals to run
         self._save(batch)
         with self._guard:
             self._batches[batch_id] = batch
@@ -260,9 +260,12 @@ class BatchService:
         def end(report: BatchReport) -> None:
             report.finished_at = utc_now()
             batch.status = status
+            if status == "done":  # every goal ran: none needs its kept references again
+                for spec in batch.specs:
+                    spec.kept_references = []
 
         self._put(batch, end, started)
-        if status == "done":  # every goal ran: none needs its kept references again
+        if status == "done":  # the state no longer names them: the files go
             report_tool.drop_references(self.batches_dir / batch.batch_id)
         finished.set()
 
