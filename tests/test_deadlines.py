@@ -183,6 +183,7 @@ def test_any_other_call_started_after_a_cancel_is_stopped(provider: SlowProvider
     _, error = timed_in_a_run(lambda: http.post_json("things", {}), stopped="cancelled")
     http.close()
     assert isinstance(error, RunStopped) and error.code == "cancelled"
+    assert provider.connections == []  # stopped before it reached the provider
 
 
 def test_a_cancel_cuts_a_retry_wait_short(provider: SlowProvider) -> None:

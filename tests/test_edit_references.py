@@ -322,8 +322,12 @@ def test_a_bad_edit_request_changes_nothing(app: Flask, body: dict[str, Any]) ->
 def test_optimize_refuses_an_unknown_mode(app: Flask) -> None:
     client = app.test_client()
     sid = baseline(client, references=False)
+    before = client.get(f"/api/sessions/{sid}").json
     answer = client.post(f"/api/sessions/{sid}/optimize/run", json={"mode": "remix"})
-    assert answer.status_code == 400 and answer.json["details"]
+    assert answer.status_code == 400 and answer.json["code"] == "validation_error"
+    assert [e["field"] for e in answer.json["details"]["errors"]] == ["mode"]
+    after = client.get(f"/api/sessions/{sid}").json
+    assert (after["status"], after["iterations"]) == (before["status"], before["iterations"])
 
 
 # The loop knows the references, offline ------------------------------------------------------

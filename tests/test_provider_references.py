@@ -213,9 +213,10 @@ def test_gemini_flash_lite_refuses_more_than_three(mock):
     call = mock.post(f"{IMAGE_ROUTES['nano_banana'][1].rsplit('/', 1)[0]}/gemini-3.1-flash-lite-image:generateContent")  # fmt: skip
     params = {"model": "gemini-3.1-flash-lite-image"}
 
-    with pytest.raises(UnsupportedParam):
+    with pytest.raises(UnsupportedParam) as caught:
         tool(NanoBananaImageTool, mock).generate(PROMPT, params, [source_image()] * 4)
 
+    assert caught.value.details["max_input_images"] == 3 and caught.value.details["given"] == 4
     assert not call.called
 
 
@@ -249,12 +250,15 @@ def image_service(mock: respx.MockRouter, tmp_path: Path) -> ImageService:
 def test_image_service_refuses_too_many_sources_naming_model_and_limit(mock, tmp_path):
     edits = mock.post(OPENAI_EDITS)
     service = image_service(mock, tmp_path)
+    reached: list[int] = []  # the tool refuses alike: the service must refuse before calling it
+    client = service.registry.providers["openai"]
+    client.generate = lambda *args, **kwargs: reached.append(1)  # type: ignore[method-assign]
 
     with pytest.raises(UnsupportedParam) as caught:
         service.generate(SID, 1, "openai", PROMPT, {"model": "gpt-image-2"}, [source_image()] * 17)
 
     assert "gpt-image-2" in caught.value.message and "16" in caught.value.message
-    assert caught.value.details["param"] == "references"  # the service refused, not the tool
+    assert caught.value.details["param"] == "references" and reached == []
     assert caught.value.details["max_input_images"] == 16 and not edits.called
 
 
