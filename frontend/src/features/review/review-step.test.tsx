@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from '@testing-library/react'
+import { render, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
@@ -10,9 +10,13 @@ import { makeCaps, makeIteration, makeSession } from '@/test/fixtures'
 import ReviewStep from './review-step'
 
 /** The server at fetch: the catalogue (the demo model takes `maxInputImages`), and every POST. */
-function server(maxInputImages: number) {
+function server(maxInputImages: number, others: Record<string, number> = {}) {
+  const takes = { demo: maxInputImages, ...others }
   const catalog = {
-    providers: [{ name: 'demo', capabilities: makeCaps({ max_input_images: maxInputImages }) }],
+    providers: Object.entries(takes).map(([name, max]) => ({
+      name,
+      capabilities: makeCaps({ max_input_images: max }),
+    })),
   } as unknown as ProvidersResponse
   const posts: { url: string; body: Record<string, unknown> }[] = []
   vi.stubGlobal(
@@ -29,12 +33,12 @@ function server(maxInputImages: number) {
   return posts
 }
 
-const first = (): Session =>
-  makeSession({ status: 'draft', iterations: [makeIteration(0, { round: 0 })], best_index: 0 })
-const show = () =>
+const first = (extra: Partial<Session> = {}): Session =>
+  makeSession({ status: 'draft', iterations: [makeIteration(0, { round: 0 })], best_index: 0, ...extra })
+const show = (session: Session = first()) =>
   render(
     <ReviewStep
-      session={first()}
+      session={session}
       limits={limits}
       onSession={() => undefined}
       onBackToPrompt={() => undefined}
@@ -62,13 +66,15 @@ describe('the first optimize run from the review step', () => {
 
   it('does not offer edit mode where the model takes no input images, and sends a plain run', async () => {
     const user = userEvent.setup()
-    const posts = server(0)
-    show()
-    await waitFor(() => expect(posts.some((p) => p.url.endsWith('/optimize/estimate'))).toBe(true))
-    await waitFor(() => expect(fetch).toHaveBeenCalledWith('/api/providers', expect.anything()))
-    expect(screen.queryByTestId('edit-mode')).toBeNull()
-    await user.click(screen.getByRole('button', { name: /Improve/ }))
-    const runs = () => posts.filter((p) => p.url.endsWith('/optimize/run'))
+    const posts = server(0, { acme: 2 })
+    const none = show()
+    // A second page on the same catalogue whose model takes images: once it offers edit mode, the
+    // answer has reached both, so the first page's missing choice is the model's doing.
+    const other = show(first({ session_id: 's2', image_provider: 'acme' }))
+    await within(other.container).findByRole('radio', { name: 'Edit the best image' })
+    expect(within(none.container).queryByTestId('edit-mode')).toBeNull()
+    await user.click(within(none.container).getByRole('button', { name: /Improve/ }))
+    const runs = () => posts.filter((p) => p.url === '/api/sessions/s1/optimize/run')
     await waitFor(() => expect(runs()).toHaveLength(1))
     expect(runs()[0].body).not.toHaveProperty('mode')
   })

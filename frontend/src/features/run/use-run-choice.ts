@@ -15,7 +15,8 @@ export function useRunChoice(session: Session, limits: Limits, start: Partial<Ru
   return {
     choice,
     inputImages,
-    options: { session, limits, choice, onChange: setChoice, inputImages: inputImages ?? 0 },
+    // Unknown until the catalogue answers: no edit-mode choice is shown before then.
+    options: { session, limits, choice, onChange: setChoice, inputImages: inputImages ?? undefined },
     body: (): OptimizeBody => optimizeBody(usableChoice(choice, inputImages)),
   }
 }
