@@ -27,6 +27,8 @@ interface Props {
   modelName: string
   /** Images pasted or dropped before the picker was loaded (see reference-slot.tsx). */
   pending?: File[]
+  /** "Add images" was pressed before the picker was loaded: open the file dialog on arrival. */
+  openOnLoad?: boolean
 }
 
 let nextKey = 0
@@ -57,7 +59,7 @@ async function readAll(files: File[]): Promise<{ added: DraftReference[]; proble
  * with its role, a short label, move left/right and remove. Up to the chosen model's limit; a model
  * that takes none says so here, before Generate, and adding is off.
  */
-export function ReferencePicker({ items, onChange, modelMax, modelName, pending }: Props) {
+export function ReferencePicker({ items, onChange, modelMax, modelName, pending, openOnLoad }: Props) {
   const { t } = useTranslation()
   const input = useRef<HTMLInputElement>(null)
   const [problems, setProblems] = useState<string[]>([])
@@ -86,6 +88,11 @@ export function ReferencePicker({ items, onChange, modelMax, modelName, pending 
     return () => clearTimeout(timer)
     // eslint-disable-next-line react-hooks/exhaustive-deps -- once, on mount
   }, [early])
+
+  const [openNow] = useState(openOnLoad ?? false)
+  useEffect(() => {
+    if (openNow) input.current?.click()
+  }, [openNow])
 
   // Ctrl+V of an image anywhere on the form adds it; pasted text goes where it always went.
   useEffect(() => {

@@ -1,6 +1,6 @@
-import { act, fireEvent, render, screen } from '@testing-library/react'
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { useState } from 'react'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
 import type { DraftReference } from './reference-list'
 import { ReferenceSlot } from './reference-slot'
@@ -31,6 +31,16 @@ describe('ReferenceSlot', () => {
     expect(screen.queryByTestId('reference-picker')).toBeNull()
     fireEvent.keyDown(document.body, { key: 'a' })
     expect(await screen.findByTestId('reference-picker')).toBeInTheDocument()
+  })
+
+  it('opens the file dialog when "Add images" was pressed before the picker arrived', async () => {
+    const opened = vi.spyOn(HTMLInputElement.prototype, 'click').mockImplementation(() => undefined)
+    render(<Harness />)
+    fireEvent.click(screen.getByRole('button', { name: 'Add images' }))
+    expect(await screen.findByTestId('reference-picker')).toBeInTheDocument()
+    await waitFor(() => expect(opened).toHaveBeenCalledTimes(1))
+    expect((opened.mock.contexts[0] as HTMLInputElement).type).toBe('file')
+    opened.mockRestore()
   })
 
   it('adds an image dropped before the picker arrived', async () => {

@@ -12,7 +12,7 @@ const ReferencePicker = lazy(() =>
   withStrings(import('./reference-picker')).then((m) => ({ default: m.ReferencePicker })),
 )
 
-type Props = Omit<ComponentProps<typeof Picker>, 'pending'>
+type Props = Omit<ComponentProps<typeof Picker>, 'pending' | 'openOnLoad'>
 
 // What makes the picker worth loading: any sign of a person at work on the form.
 const INTENT = ['pointerdown', 'keydown', 'dragenter', 'paste'] as const
@@ -43,16 +43,29 @@ export function ReferenceSlot(props: Props) {
     }
   }, [wanted])
 
-  const standIn = <StandIn {...props} onDropFiles={(files) => (setPending(files), setWanted(true))} />
+  // "Add images" pressed on the stand-in opens the file dialog as soon as the picker is here.
+  const [openOnLoad, setOpenOnLoad] = useState(false)
+  const standIn = (
+    <StandIn
+      {...props}
+      onDropFiles={(files) => (setPending(files), setWanted(true))}
+      onAdd={() => (setOpenOnLoad(true), setWanted(true))}
+    />
+  )
   if (!wanted) return standIn
   return (
     <Suspense fallback={standIn}>
-      <ReferencePicker {...props} pending={pending} />
+      <ReferencePicker {...props} pending={pending} openOnLoad={openOnLoad} />
     </Suspense>
   )
 }
 
-function StandIn({ modelMax, modelName, onDropFiles }: Props & { onDropFiles: (files: File[]) => void }) {
+function StandIn({
+  modelMax,
+  modelName,
+  onDropFiles,
+  onAdd,
+}: Props & { onDropFiles: (files: File[]) => void; onAdd: () => void }) {
   const { t } = useTranslation()
   const cap = referenceCap(modelMax)
   return (
@@ -73,7 +86,7 @@ function StandIn({ modelMax, modelName, onDropFiles }: Props & { onDropFiles: (f
         }}
         className="flex flex-wrap items-center gap-3 rounded-xl border border-dashed border-zinc-700 p-3"
       >
-        <Button size="sm" disabled={cap === 0}>
+        <Button size="sm" disabled={cap === 0} onClick={onAdd}>
           {t('references.add')}
         </Button>
         <span className="text-xs text-zinc-400">{t('references.dropHint')}</span>
