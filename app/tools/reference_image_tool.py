@@ -17,13 +17,13 @@ every provider's edit API takes PNG and JPEG, not all take WebP.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import io
 import re
 import warnings
 from dataclasses import dataclass
 
+import pybase64
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.errors import AppError, ValidationFailed
@@ -59,7 +59,7 @@ class PayloadTooLarge(AppError):
 def data_url(data: bytes, mime: str) -> str:
     """`data:<mime>;base64,...`: an image as the API takes a reference (the inverse of
     `decode_data_url`)."""
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    return f"data:{mime};base64,{pybase64.b64encode_as_string(data)}"
 
 
 def declared_type(value: str) -> str:
@@ -88,7 +88,7 @@ def decode_data_url(value: str, field: str = "image") -> bytes:
     if len(encoded) // 4 * 3 > MAX_REFERENCE_BYTES + 2:
         raise _too_many_bytes(field, len(encoded) // 4 * 3)
     try:
-        data = base64.b64decode(encoded, validate=True)
+        data = pybase64.b64decode(encoded, validate=True)  # SIMD: a 20 MB image in milliseconds
     except (binascii.Error, ValueError):
         raise ValidationFailed(f"{field} is not valid base64.", details={"field": field}) from None
     if len(data) > MAX_REFERENCE_BYTES:
