@@ -140,7 +140,7 @@ class OptimizeService:
 
         def check(session: Session) -> None:
             _not_optimized(session)
-            self._check_inputs(session, 0)
+            self._check_inputs(session, "generate")
 
         self._start(session_id, RunInfo(kind="generate"), self._baseline, wait, check)
         return self.sessions.get(session_id)
@@ -159,11 +159,11 @@ class OptimizeService:
         )
         return self.sessions.get(session_id)
 
-    def _check_inputs(self, session: Session, edited: int) -> None:
-        """A model that cannot take the session's references (plus `edited` images to edit) is
-        refused now, with `unsupported_param`, before any call is made or paid."""
+    def _check_inputs(self, session: Session, mode: RunMode) -> None:
+        """A model that cannot take what each image call of `mode` sends (the references, and
+        the image to edit) is refused now, with `unsupported_param`, before any call is paid."""
         caps = self.images.capabilities(session.image_provider)
-        check_sources(caps, session.image_params, len(session.references) + edited)
+        check_sources(caps, session.image_params, _inputs_per_image(session, mode))
 
     def _check_edit(self, session: Session, index: int) -> None:
         """The image to edit exists, and the model takes it (with the references)."""
@@ -174,7 +174,7 @@ class OptimizeService:
                 code="image_missing",
                 details={"field": "edit_from", "iteration": index},
             )
-        self._check_inputs(session, 1)
+        self._check_inputs(session, "edit")
 
     def check_optimizable(self, session: Session) -> Iteration:
         best = session.best()
@@ -220,7 +220,7 @@ class OptimizeService:
 
         def check(s: Session) -> None:
             self.check_optimizable(s)
-            self._check_inputs(s, 1 if plan.mode == "edit" else 0)
+            self._check_inputs(s, plan.mode)
 
         self._start(session_id, run, lambda ctl: self._optimize(ctl, plan), wait, check)
         return self.sessions.get(session_id)
