@@ -1,6 +1,6 @@
 // Objects shaped like the API's answers, for unit tests. They are typed with the generated types, so
 // a change to the API's contract shows up here as a compile error.
-import type { Capabilities, CurrentStep, Iteration, RunInfo, Session } from '@/lib/types'
+import type { Capabilities, CurrentStep, Iteration, ProvidersResponse, RunInfo, Session } from '@/lib/types'
 
 export const PROMPT = [
   '# SFUMATO prompt',
@@ -127,6 +127,15 @@ const DEMO_CAPS: Capabilities = {
 }
 
 export const makeCaps = (extra: Partial<Capabilities> = {}): Capabilities => ({ ...DEMO_CAPS, ...extra })
+
+/** A providers catalogue (`GET /api/providers`): each provider's model takes `takes[name]` images. */
+export const makeCatalog = (takes: Record<string, number>): ProvidersResponse =>
+  ({
+    providers: Object.entries(takes).map(([name, max]) => ({
+      name,
+      capabilities: makeCaps({ max_input_images: max }),
+    })),
+  }) as unknown as ProvidersResponse
 
 export function makeRun(extra: Partial<RunInfo> = {}): RunInfo {
   return {

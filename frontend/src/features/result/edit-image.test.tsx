@@ -4,20 +4,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { forgetProviders } from '@/components/reference-capacity'
 import { FALLBACK_LIMITS as limits } from '@/lib/limits'
-import type { ProvidersResponse, Session } from '@/lib/types'
-import { makeCaps, makeIteration, makeRun, makeSession } from '@/test/fixtures'
+import type { Session } from '@/lib/types'
+import { makeCatalog, makeIteration, makeRun, makeSession } from '@/test/fixtures'
 
 import ResultStep from './result-step'
 
 /** The server, faked at fetch: the providers' catalogue, and whatever a POST answers. */
 function server(maxInputImages: number, answer: Session, others: Record<string, number> = {}) {
-  const takes = { demo: maxInputImages, ...others }
-  const catalog = {
-    providers: Object.entries(takes).map(([name, max]) => ({
-      name,
-      capabilities: makeCaps({ max_input_images: max }),
-    })),
-  } as unknown as ProvidersResponse
+  const catalog = makeCatalog({ demo: maxInputImages, ...others })
   const calls: { url: string; body: unknown }[] = []
   vi.stubGlobal(
     'fetch',

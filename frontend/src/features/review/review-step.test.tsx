@@ -4,20 +4,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { forgetProviders } from '@/components/reference-capacity'
 import { FALLBACK_LIMITS as limits } from '@/lib/limits'
-import type { ProvidersResponse, Session } from '@/lib/types'
-import { makeCaps, makeIteration, makeSession } from '@/test/fixtures'
+import type { Session } from '@/lib/types'
+import { makeCatalog, makeIteration, makeSession } from '@/test/fixtures'
 
 import ReviewStep from './review-step'
 
 /** The server at fetch: the catalogue (the demo model takes `maxInputImages`), and every POST. */
 function server(maxInputImages: number, others: Record<string, number> = {}) {
-  const takes = { demo: maxInputImages, ...others }
-  const catalog = {
-    providers: Object.entries(takes).map(([name, max]) => ({
-      name,
-      capabilities: makeCaps({ max_input_images: max }),
-    })),
-  } as unknown as ProvidersResponse
+  const catalog = makeCatalog({ demo: maxInputImages, ...others })
   const posts: { url: string; body: Record<string, unknown> }[] = []
   vi.stubGlobal(
     'fetch',
