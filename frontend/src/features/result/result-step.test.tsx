@@ -1,5 +1,7 @@
 import { render, screen, within } from '@testing-library/react'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { applyLanguage } from '@/i18n'
 
 import { FALLBACK_LIMITS as limits } from '@/lib/limits'
 import type { RunInfo } from '@/lib/types'
@@ -210,5 +212,24 @@ describe('ResultStep, issue 17', () => {
       <ResultStep session={makeSession({ ...done, language: 'en', prompt_language: 'en' })} {...props} />,
     )
     expect(screen.queryByTestId('prompt-language-note')).toBeNull()
+  })
+})
+
+describe('a candidate strategy', () => {
+  afterEach(async () => {
+    await applyLanguage('en')
+  })
+
+  it('is named in the language on screen (the server sends its English name)', async () => {
+    await applyLanguage('ru', true)
+    const session = makeSession({
+      status: 'done',
+      iterations: [makeIteration(0, { round: 0 }), makeIteration(1, { round: 1, strategy: 'emphasis' })],
+      best_index: 1,
+    })
+    render(<ResultStep session={session} {...props} />)
+    const card = screen.getByTestId('timeline').querySelector('[data-index="1"]') as HTMLElement
+    expect(card).toHaveTextContent('акцент')
+    expect(card).not.toHaveTextContent('emphasis')
   })
 })

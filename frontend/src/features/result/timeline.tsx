@@ -12,7 +12,7 @@ import { PairwiseBadge } from '@/components/pairwise-badge'
 import { PulsingLogo } from '@/components/pulsing-logo'
 import { ScoreBadge } from '@/components/status-badge'
 import { BranchButton, type BranchFn } from '@/features/run/branch-button'
-import { t } from '@/i18n'
+import { i18n, t } from '@/i18n'
 import { describeError } from '@/lib/api-client'
 import { cn } from '@/lib/cn'
 import { blockLabel } from '@/lib/flex'
@@ -81,7 +81,9 @@ function Card({
       <div className="col-span-2 flex items-center justify-between gap-2 text-sm">
         <span className="font-medium text-zinc-100">
           {it.index === 0 ? t('image.first') : `#${it.index}`}
-          {it.strategy && <span className="ml-2 text-xs font-normal text-zinc-400">{it.strategy}</span>}
+          {it.strategy && (
+            <span className="ml-2 text-xs font-normal text-zinc-400">{strategyText(it.strategy)}</span>
+          )}
           {it.edited_from != null && (
             <span className="ml-2 text-xs font-normal text-violet-300" data-testid="edited-from">
               {t('edit.editedFrom', { n: it.edited_from })}
@@ -191,6 +193,10 @@ function Card({
     </li>
   )
 }
+
+/** A candidate's strategy (app/services/prompt_service.py STRATEGIES) in the language on screen. */
+const strategyText = (name: string) =>
+  i18n.exists(`timeline.strategy.${name}`) ? t(`timeline.strategy.${name}`) : name
 
 const EDITS = -1 // the group of single edits ("Edit this image"), shown after the rounds
 
